@@ -1,0 +1,53 @@
+import { defineConfig, devices } from "@playwright/test";
+
+// The server under test: the dev build from scripts/build.sh, on its own port and a
+// fresh SQLite file filled with demo data.
+const port = Number(process.env.TSUDOI_E2E_PORT ?? 3100);
+const baseURL = `http://127.0.0.1:${port}`;
+
+// Debian's Chromium (never a downloaded browser); the flags keep it off the closed network.
+const launchOptions = {
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+};
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  workers: 2,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  reporter: [["list"]],
+  use: { baseURL, trace: "retain-on-failure", launchOptions },
+  projects: [
+    { name: "desktop", use: { ...devices["Desktop Chrome"], launchOptions } },
+  ],
+  webServer: {
+    command: "rm -f target/e2e.db target/e2e.db-shm target/e2e.db-wal && exec target/debug/tsudoi",
+    cwd: "..",
+    url: `${baseURL}/healthz`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: "ignore",
+    stderr: "pipe",
+    env: {
+      DATABASE_URL: "sqlite://target/e2e.db",
+      TSUDOI_DEMO: "1",
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: "target/site",
+      TSUDOI_PUBLIC_URL: baseURL,
+      RUST_LOG: "warn",
+    },
+  },
+});

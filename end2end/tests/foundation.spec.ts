@@ -1,0 +1,137 @@
+import { test, expect } from "@playwright/test";
+import { googleBasicUtc, hydrated, watchConsole } from "./helpers";
+
+const SEED_TITLE =
+  "[Deep Learning Theory Team Seminar] Talk by Prof. Qing Qu (UMich) on the Emergence of Generalizability and Semantic Low-Dim Subspaces in Diffusion Models";
+
+test("list → event page: the Google Calendar link carries the event's UTC dates", async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.goto("/");
+  await hydrated(page);
+  const first = page.locator(".card").first();
+  const title = (await first.locator(".card__title").innerText()).trim();
+  await first.getByRole("link", { name: title }).click();
+  await expect(page).toHaveURL(/\/events\/\d+$/);
+  await expect(page.getByRole("heading", { level: 1, name: title })).toBeVisible();
+
+  const start = await page.locator(".event__when time").getAttribute("datetime");
+  expect(start).toBeTruthy();
+  const gcal = page.getByRole("link", { name: "Googleカレンダーに追加" });
+  const href = new URL((await gcal.getAttribute("href"))!);
+  expect(href.host).toBe("calendar.google.com");
+  expect(href.searchParams.get("action")).toBe("TEMPLATE");
+  expect(href.searchParams.get("text")).toBe(title);
+  const [from, to] = href.searchParams.get("dates")!.split("/");
+  expect(from).toBe(googleBasicUtc(start!));
+  expect(to > from).toBeTruthy();
+  expect(problems).toEqual([]);
+});
+
+test("the seed seminar reads as on the seed page, in order", async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.goto("/groups/riken-aip-public");
+  await hydrated(page);
+  await page.getByRole("link", { name: SEED_TITLE }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(SEED_TITLE);
+  const text = await page.locator("article.event").innerText();
+  const expected = [
+    SEED_TITLE,
+    "2025/04/21(月)",
+    "02:00〜03:00 JST",
+    "Googleカレンダーに追加",
+    "108人/200人",
+    "主催",
+    "RIKEN AIP Public",
+    "Online and the Open Space at the RIKEN AIP Nihonbashi office",
+    "英語",
+    "The Emergence of Generalizability and Semantic Low-Dim Subspaces in Diffusion Models",
+    "Recent empirical studies have shown",
+    "Qing Qu is an assistant professor",
+  ];
+  let at = -1;
+  for (const piece of expected) {
+    const found = text.indexOf(piece, at + 1);
+    expect(found, `"${piece}" after position ${at}`).toBeGreaterThan(at);
+    at = found;
+  }
+  await expect(page.getByText("このイベントは終了しました")).toBeVisible();
+  const href = await page.getByRole("link", { name: "Googleカレンダーに追加" }).getAttribute("href");
+  expect(new URL(href!).searchParams.get("dates")).toBe("20250420T170000Z/20250420T180000Z");
+  await expect(page.getByRole("link", { name: "RIKEN AIP Public" })).toHaveAttribute("href", "/groups/riken-aip-public");
+  expect(problems).toEqual([]);
+});
+
+test("no console errors or hydration warnings on any page", async ({ page }) => {
+  const problems = watchConsole(page);
+  for (const path of ["/", "/events", "/events?page=2", "/tags", "/groups/riken-aip-public", "/events/1", "/?lang=en"]) {
+    await page.goto(path);
+    await hydrated(page);
+    expect(problems, path).toEqual([]);
+  }
+});
+
+test("client-side navigation after hydration keeps working", async ({ page }) => {
+  await page.goto("/tags");
+  await hydrated(page);
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+  await page.getByRole("link", { name: "イベントを探す" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "イベント一覧" })).toBeVisible();
+  // The marker survives only if the router navigated without a full page load.
+  expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+  await page.getByRole("link", { name: "次へ" }).click();
+  await expect(page).toHaveURL(/\/events\?page=2$/);
+  await expect(page.getByText(/2 \/ \d+ ページ/)).toBeVisible();
+});
+
+test("a missing event is a 404 page", async ({ page }) => {
+  const response = await page.goto("/events/987654321");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "ページが見つかりません" })).toBeVisible();
+});
+
+test("language switch to English and back, remembered across pages", async ({ page }) => {
+  await page.goto("/events/1");
+  await hydrated(page);
+  await page.getByRole("link", { name: "Switch to English" }).click();
+  await expect(page.locator("html")).toHaveAttribute("lang", "en");
+  await expect(page.getByRole("link", { name: "Add to Google Calendar" })).toBeVisible();
+  await expect(page.getByText("Mon, Apr 21, 2025")).toBeVisible();
+  await page.goto("/tags");
+  await expect(page.getByRole("heading", { level: 1, name: "Tags" })).toBeVisible();
+  await page.getByRole("link", { name: "日本語に切り替える" }).click();
+  await expect(page.locator("html")).toHaveAttribute("lang", "ja");
+  await expect(page.getByRole("heading", { level: 1, name: "タグ一覧" })).toBeVisible();
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("the same pages show the same content", async ({ page }) => {
+    await page.goto("/");
+    const cards = page.locator(".card");
+    await expect(cards.first()).toBeVisible();
+    expect(await cards.count()).toBe(20);
+    await page.goto("/events/1");
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText(SEED_TITLE);
+    await expect(page.getByText("108人/200人")).toBeVisible();
+    await expect(page.getByText("2025/04/21(月)")).toBeVisible();
+    await page.goto("/tags");
+    await expect(page.getByRole("link", { name: /JavaScript/ })).toHaveAttribute("href", "/events?tags=JavaScript");
+    await page.getByRole("link", { name: "Switch to English" }).click();
+    await expect(page.locator("html")).toHaveAttribute("lang", "en");
+  });
+});
+
+test.describe("on a phone", () => {
+  test.use({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
+
+  for (const path of ["/", "/events/1", "/tags", "/groups/riken-aip-public"]) {
+    test(`${path} fits 375 px without horizontal scrolling`, async ({ page }, info) => {
+      await page.goto(path);
+      await hydrated(page);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow).toBeLessThanOrEqual(0);
+      await page.screenshot({ path: info.outputPath(`phone${path.replace(/\W+/g, "-")}.png`), fullPage: true });
+    });
+  }
+});

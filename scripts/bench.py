@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Tsudoi benchmarks: page throughput and latency against a same-size static file served by
+the same server in the same run (the baseline), plus the size of the hydrate wasm.
+
+Writes docs/BENCHMARKS.md and prints the table. Ratios, not absolute numbers, are the
+result: these machines are noisy and shared (wrk and the server share the 2 cores)."""
+
+import datetime
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PORT = int(os.environ.get("TSUDOI_BENCH_PORT", "3200"))
+BASE = f"http://127.0.0.1:{PORT}"
+DURATION = os.environ.get("TSUDOI_BENCH_DURATION", "10s")
+CONNECTIONS = os.environ.get("TSUDOI_BENCH_CONNECTIONS", "32")
+DB = os.path.join(ROOT, "target", "bench.db")
+SITE = os.path.join(ROOT, "target", "site")
+
+
+def wait_healthy(timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{BASE}/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except Exception:
+            time.sleep(0.3)
+    sys.exit("server did not become healthy")
+
+
+def fetch(path, headers=None):
+    req = urllib.request.Request(f"{BASE}{path}", headers=headers or {})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return r.status, r.read(), dict(r.headers)
+
+
+def to_ms(value):
+    m = re.match(r"([\d.]+)(us|ms|s)", value)
+    n, unit = float(m.group(1)), m.group(2)
+    return n / 1000 if unit == "us" else n * 1000 if unit == "s" else n
+
+
+def wrk(path):
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", f"{BASE}{path}"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = to_ms(re.search(r"\s50%\s+(\S+)", out).group(1))
+    p99 = to_ms(re.search(r"\s99%\s+(\S+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = int(non2xx.group(1)) if non2xx else 0
+    return {"rps": rps, "p50": p50, "p99": p99, "errors": errors}
+
+
+def main():
+    binary = os.path.join(ROOT, "target", "release", "tsudoi")
+    if not os.path.exists(binary):
+        sys.exit("target/release/tsudoi missing: run `make bench` (it builds first)")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(DB + suffix):
+            os.remove(DB + suffix)
+    env = dict(os.environ, DATABASE_URL=f"sqlite://{DB}", TSUDOI_DEMO="1",
+               LEPTOS_SITE_ADDR=f"127.0.0.1:{PORT}", LEPTOS_SITE_ROOT=SITE, RUST_LOG="warn")
+    server = subprocess.Popen([binary], cwd=ROOT, env=env)
+    static_files = []
+    try:
+        wait_healthy()
+        _, home, _ = fetch("/")
+        event_id = re.search(rb'href="/events/(\d+)"', home).group(1).decode()
+        pages = [("/", "upcoming list `/`"), (f"/events/{event_id}", f"event page `/events/{event_id}`")]
+        rows = []
+        for path, label in pages:
+            status, body, _ = fetch(path)
+            assert status == 200, (path, status)
+            # The baseline: a static file with exactly as many bytes, from the same server.
+            name = f"bench-static-{len(body)}.html"
+            static_path = os.path.join(SITE, name)
+            with open(static_path, "wb") as f:
+                f.write(body)
+            static_files.append(static_path)
+            wrk(path)  # warm-up (caches, connection pool)
+            page = wrk(path)
+            static = wrk(f"/{name}")
+            rows.append((label, len(body), page, static))
+
+        wasm_path = os.path.join(SITE, "pkg", "tsudoi.wasm")
+        wasm_raw = os.path.getsize(wasm_path)
+        _, wasm_br, headers = fetch("/pkg/tsudoi.wasm", {"Accept-Encoding": "br"})
+        br_len = len(wasm_br) if headers.get("Content-Encoding") == "br" else None
+        js_raw = os.path.getsize(os.path.join(SITE, "pkg", "tsudoi.js"))
+        _, js_br, js_headers = fetch("/pkg/tsudoi.js", {"Accept-Encoding": "br"})
+        js_br_len = len(js_br) if js_headers.get("Content-Encoding") == "br" else None
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
+        for p in static_files:
+            os.remove(p)
+
+    cpu = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured {now} by `make bench` on this machine ({cpu} cores, shared by wrk and the server),",
+        f"release build, SQLite with the demo data, wrk `-t2 -c{CONNECTIONS} -d{DURATION}` after a warm-up run.",
+        "Each page is compared with a static file of exactly the same size served by the same",
+        "server in the same run: the ratio is the result, absolute numbers move with the machine.",
+        "",
+        "## Pages vs. a same-size static file",
+        "",
+        "| target | bytes | req/s | p50 ms | p99 ms | static req/s | static p50 ms | static p99 ms | page/static req/s | non-2xx |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for label, size, page, static in rows:
+        lines.append(
+            f"| {label} | {size} | {page['rps']:.0f} | {page['p50']:.2f} | {page['p99']:.2f} | "
+            f"{static['rps']:.0f} | {static['p50']:.2f} | {static['p99']:.2f} | "
+            f"{page['rps'] / static['rps']:.2f} | {page['errors'] + static['errors']} |"
+        )
+    lines += [
+        "",
+        "## Browser bundle (release: wasm-opt -Oz)",
+        "",
+        "| file | raw bytes | brotli bytes (as served) |",
+        "|---|---:|---:|",
+        f"| `pkg/tsudoi.wasm` | {wasm_raw} | {br_len if br_len is not None else 'not compressed'} |",
+        f"| `pkg/tsudoi.js` | {js_raw} | {js_br_len if js_br_len is not None else 'not compressed'} |",
+        "",
+    ]
+    text = "\n".join(lines)
+    os.makedirs(os.path.join(ROOT, "docs"), exist_ok=True)
+    with open(os.path.join(ROOT, "docs", "BENCHMARKS.md"), "w") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

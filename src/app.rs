@@ -1,0 +1,129 @@
+//! The HTML shell, the top-level providers and the route table.
+
+use leptos::prelude::*;
+use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::hooks::use_location;
+use leptos_router::{SsrMode, path};
+
+use crate::events::pages::{EventPage, EventsPage, HomePage};
+use crate::groups::pages::GroupPage;
+use crate::i18n::*;
+use crate::tags::pages::TagsPage;
+use crate::ui::NotFound;
+
+/// The document around the app; `<html lang>` is set by the i18n provider.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: i18n and meta context, header, routes, footer.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <I18nContextProvider>
+            <Stylesheet id="tsudoi" href="/pkg/tsudoi.css" />
+            <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
+            <Meta name="color-scheme" content="light" />
+            <Title formatter=|text: String| {
+                if text.is_empty() { "Tsudoi".to_string() } else { format!("{text} | Tsudoi") }
+            } />
+            <Router>
+                <SiteHeader />
+                <main id="main" class="page">
+                    <Routes fallback=|| view! { <NotFound /> }>
+                        <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                        <Route path=path!("/events") view=EventsPage ssr=SsrMode::Async />
+                        <Route path=path!("/events/:id") view=EventPage ssr=SsrMode::Async />
+                        <Route path=path!("/groups/:slug") view=GroupPage ssr=SsrMode::Async />
+                        <Route path=path!("/tags") view=TagsPage ssr=SsrMode::Async />
+                    </Routes>
+                </main>
+                <SiteFooter />
+            </Router>
+        </I18nContextProvider>
+    }
+}
+
+#[component]
+fn SiteHeader() -> impl IntoView {
+    let i18n = use_i18n();
+    let location = use_location();
+    // A full page load on purpose (rel=external): the server sets the cookie and renders
+    // the page in the other language, which also works without JavaScript.
+    let switch_href = move || {
+        let other = match i18n.get_locale() {
+            Locale::ja => "en",
+            Locale::en => "ja",
+        };
+        let path = location.pathname.get();
+        let query: Vec<String> = location
+            .query
+            .get()
+            .into_iter()
+            .filter(|(k, _)| k != "lang")
+            .map(|(k, v)| format!("{}={}", urlencoding::encode(&k), urlencoding::encode(&v)))
+            .collect();
+        if query.is_empty() {
+            format!("{path}?lang={other}")
+        } else {
+            format!("{path}?{}&lang={other}", query.join("&"))
+        }
+    };
+    view! {
+        <header class="site-header">
+            <a class="skip-link" href="#main">
+                "Skip to content"
+            </a>
+            <div class="site-header__inner">
+                <A href="/" attr:class="brand">
+                    <span class="brand__mark" aria-hidden="true">
+                        "集"
+                    </span>
+                    <span class="brand__name">{t!(i18n, site_name)}</span>
+                </A>
+                <nav class="site-nav" aria-label="Main">
+                    <A href="/events">{t!(i18n, nav_events)}</A>
+                    <A href="/tags">{t!(i18n, nav_tags)}</A>
+                    <a
+                        href=switch_href
+                        rel="external"
+                        class="lang-switch"
+                        hreflang=move || match i18n.get_locale() {
+                            Locale::ja => "en",
+                            Locale::en => "ja",
+                        }
+                        aria-label=move || t_string!(i18n, switch_lang_label).to_string()
+                    >
+                        {t!(i18n, switch_lang)}
+                    </a>
+                </nav>
+            </div>
+        </header>
+    }
+}
+
+#[component]
+fn SiteFooter() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <footer class="site-footer">
+            <p>{t!(i18n, footer_note)}</p>
+        </footer>
+    }
+}

@@ -1,0 +1,30 @@
+//! Public, read-only server functions for events. Anyone may call them; they only ever
+//! return published (or cancelled) events.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+
+use super::model::{EventCard, EventDetail, Page};
+use crate::error::AppError;
+
+/// Cards per page on the lists.
+pub const PER_PAGE: u32 = 20;
+
+/// Upcoming published events, soonest first (`page` is 1-based).
+#[server(endpoint = "events/upcoming", input = GetUrl)]
+pub async fn list_upcoming_events(page: u32) -> Result<Page<EventCard>, AppError> {
+    let state = crate::server::state::app_state()?;
+    state.store.list_upcoming(chrono::Utc::now(), page, PER_PAGE).await
+}
+
+/// One public event; `NotFound` (404) for unknown ids and drafts.
+#[server(endpoint = "events/get", input = GetUrl)]
+pub async fn get_event(id: i64) -> Result<EventDetail, AppError> {
+    let state = crate::server::state::app_state()?;
+    let result = state.store.fetch_event(id).await.and_then(|e| e.ok_or(AppError::NotFound)).map(|mut e| {
+        e.url = format!("{}{}", state.config.public_url, e.url);
+        e
+    });
+    crate::error::set_status_for(&result);
+    result
+}

@@ -1,0 +1,5 @@
+//! Events: the list, the event page and their server functions.
+
+pub mod api;
+pub mod model;
+pub mod pages;

@@ -1,0 +1,253 @@
+//! Event wire types, shared by server and browser. Nothing secret lives here: the online
+//! URL of an event is deliberately absent from every type in this module.
+
+use serde::{Deserialize, Serialize};
+
+use crate::tags::model::TagRef;
+use crate::time::ZonedSpan;
+
+/// Where an event happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VenueKind {
+    Online,
+    Offline,
+    Hybrid,
+}
+
+impl VenueKind {
+    /// The stored code (`online` / `offline` / `hybrid`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VenueKind::Online => "online",
+            VenueKind::Offline => "offline",
+            VenueKind::Hybrid => "hybrid",
+        }
+    }
+
+    /// Parses the stored code.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "online" => Some(VenueKind::Online),
+            "offline" => Some(VenueKind::Offline),
+            "hybrid" => Some(VenueKind::Hybrid),
+            _ => None,
+        }
+    }
+}
+
+/// Publication state of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventStatus {
+    Draft,
+    Published,
+    Cancelled,
+}
+
+impl EventStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventStatus::Draft => "draft",
+            EventStatus::Published => "published",
+            EventStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "draft" => Some(EventStatus::Draft),
+            "published" => Some(EventStatus::Published),
+            "cancelled" => Some(EventStatus::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+/// Spoken language of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpokenLanguage {
+    Ja,
+    En,
+    Multi,
+}
+
+impl SpokenLanguage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpokenLanguage::Ja => "ja",
+            SpokenLanguage::En => "en",
+            SpokenLanguage::Multi => "multi",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "ja" => Some(SpokenLanguage::Ja),
+            "en" => Some(SpokenLanguage::En),
+            "multi" => Some(SpokenLanguage::Multi),
+            _ => None,
+        }
+    }
+}
+
+/// Seat numbers of an event or a frame: `accepted/limit`, plus the waitlist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Seats {
+    pub accepted: i64,
+    pub limit: i64,
+    pub waiting: i64,
+}
+
+impl Seats {
+    /// No seat left.
+    pub fn is_full(&self) -> bool {
+        self.limit > 0 && self.accepted >= self.limit
+    }
+
+    /// Fill ratio in percent, 0–100, for the seat bar.
+    pub fn percent(&self) -> u8 {
+        if self.limit <= 0 {
+            return 0;
+        }
+        ((self.accepted.max(0) * 100) / self.limit).clamp(0, 100) as u8
+    }
+}
+
+/// An event as a card in a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventCard {
+    pub id: i64,
+    pub title: String,
+    pub span: ZonedSpan,
+    pub group_slug: String,
+    pub group_title: String,
+    pub tags: Vec<TagRef>,
+    pub venue_kind: VenueKind,
+    pub prefecture: Option<String>,
+    pub status: EventStatus,
+    pub seats: Seats,
+}
+
+/// A participation frame (参加枠) as shown publicly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameSummary {
+    pub id: i64,
+    pub name: String,
+    pub method: FrameMethod,
+    pub fee: i64,
+    pub seats: Seats,
+}
+
+/// How seats of a frame are given out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FrameMethod {
+    /// 先着
+    FirstCome,
+    /// 抽選
+    Lottery,
+}
+
+impl FrameMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FrameMethod::FirstCome => "first_come",
+            FrameMethod::Lottery => "lottery",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "first_come" => Some(FrameMethod::FirstCome),
+            "lottery" => Some(FrameMethod::Lottery),
+            _ => None,
+        }
+    }
+}
+
+/// A speaker and their talk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Speaker {
+    pub name: String,
+    pub affiliation: String,
+    pub bio: String,
+    pub talk_title: String,
+}
+
+/// Everything the public event page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventDetail {
+    pub card: EventCard,
+    pub catch: String,
+    /// Markdown rendered and sanitised on the server.
+    pub description_html: String,
+    /// The same description as plain text (calendar links, meta description).
+    pub description_text: String,
+    pub place: String,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub language: SpokenLanguage,
+    pub hashtag: String,
+    pub image_url: Option<String>,
+    pub frames: Vec<FrameSummary>,
+    pub speakers: Vec<Speaker>,
+    /// Absolute URL of the event page (`TSUDOI_PUBLIC_URL` + path), for calendars and sharing.
+    pub url: String,
+}
+
+/// One page of a longer list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// 1-based.
+    pub page: u32,
+    pub per_page: u32,
+    pub total: i64,
+}
+
+impl<T> Page<T> {
+    /// Number of pages (at least 1).
+    pub fn pages(&self) -> u32 {
+        let per = i64::from(self.per_page.max(1));
+        (((self.total + per - 1) / per).max(1)) as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seats_are_full_at_the_limit() {
+        assert!(Seats { accepted: 200, limit: 200, waiting: 3 }.is_full());
+        assert!(!Seats { accepted: 108, limit: 200, waiting: 0 }.is_full());
+        assert_eq!(Seats { accepted: 108, limit: 200, waiting: 0 }.percent(), 54);
+    }
+
+    #[test]
+    fn percent_of_zero_limit_is_zero() {
+        assert_eq!(Seats { accepted: 3, limit: 0, waiting: 0 }.percent(), 0);
+    }
+
+    #[test]
+    fn page_count_rounds_up() {
+        let p = Page::<u8> { items: vec![], page: 1, per_page: 20, total: 41 };
+        assert_eq!(p.pages(), 3);
+        let empty = Page::<u8> { items: vec![], page: 1, per_page: 20, total: 0 };
+        assert_eq!(empty.pages(), 1);
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for v in [VenueKind::Online, VenueKind::Offline, VenueKind::Hybrid] {
+            assert_eq!(VenueKind::parse(v.as_str()), Some(v));
+        }
+        for s in [EventStatus::Draft, EventStatus::Published, EventStatus::Cancelled] {
+            assert_eq!(EventStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(SpokenLanguage::parse("fr"), None);
+    }
+}

@@ -1,0 +1,232 @@
+//! `/` and `/events` (upcoming events, paged) and `/events/{id}` (the event page).
+
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+use leptos_router::components::A;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::api::{get_event, list_upcoming_events};
+use super::model::{EventDetail, EventStatus, FrameMethod, SpokenLanguage, VenueKind};
+use crate::error::AppError;
+use crate::i18n::*;
+use crate::time::google_calendar_url;
+use crate::ui::{ErrorView, EventCardList, Loading, Pagination, SeatMeter, TagChips, lang_of};
+
+/// `/`: upcoming events as cards.
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <Title text="" />
+        <section class="hero">
+            <h1 class="hero__title">{t!(i18n, site_tagline)}</h1>
+        </section>
+        <h2>{t!(i18n, upcoming_heading)}</h2>
+        <UpcomingList base="/" />
+    }
+}
+
+/// `/events`: the full list of upcoming events (the search page builds on it).
+#[component]
+pub fn EventsPage() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <Title text=move || t_string!(i18n, events_heading).to_string() />
+        <h1>{t!(i18n, events_heading)}</h1>
+        <UpcomingList base="/events" />
+    }
+}
+
+#[component]
+fn UpcomingList(base: &'static str) -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let page = move || query.read().get("page").and_then(|p| p.parse::<u32>().ok()).filter(|p| *p >= 1).unwrap_or(1);
+    let events = Resource::new(page, list_upcoming_events);
+    view! {
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match events.await {
+                    Ok(p) if p.items.is_empty() && p.page == 1 => {
+                        view! { <p class="empty">{t!(i18n, no_upcoming)}</p> }.into_any()
+                    }
+                    Ok(p) => {
+                        let pages = p.pages();
+                        view! {
+                            <p class="result-count">{t!(i18n, events_total, count = p.total)}</p>
+                            <EventCardList cards=p.items />
+                            <Pagination page=p.page pages base=base.to_string() />
+                        }
+                            .into_any()
+                    }
+                    Err(err) => view! { <ErrorView err /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// `/events/{id}`: everything about one event, in the seed page's order.
+#[component]
+pub fn EventPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).filter(|id| *id > 0);
+    let event = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => get_event(id).await,
+            None => Err(AppError::NotFound),
+        }
+    });
+    view! {
+        <Suspense fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match event.await {
+                    Ok(detail) => view! { <EventView detail /> }.into_any(),
+                    Err(err) => view! { <ErrorView err /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn EventView(detail: EventDetail) -> impl IntoView {
+    let i18n = use_i18n();
+    let card = detail.card.clone();
+    let span = card.span.clone();
+    let now = chrono::Utc::now();
+    let past = span.is_past(now);
+    let cancelled = card.status == EventStatus::Cancelled;
+    let location = match (card.venue_kind, detail.place.is_empty()) {
+        (VenueKind::Online, _) | (_, true) => "Online".to_string(),
+        _ => format!("{} {}", detail.place, detail.address).trim().to_string(),
+    };
+    let gcal = google_calendar_url(
+        &card.title,
+        &span,
+        &format!("{}\n\n{}", detail.description_text.chars().take(1500).collect::<String>(), detail.url),
+        &location,
+    );
+    let meta_description: String = detail.description_text.chars().take(160).collect();
+    let (date_span, time_span) = (span.clone(), span.clone());
+    let zone = span.zone_abbr.clone();
+    let zone_name = span.time_zone.clone();
+    let talk_titles: Vec<String> =
+        detail.speakers.iter().map(|s| s.talk_title.clone()).filter(|t| !t.is_empty()).collect();
+    let language = detail.language;
+    let show_frames = detail.frames.len() > 1 || detail.frames.iter().any(|f| f.fee > 0);
+    view! {
+        <Title text=card.title.clone() />
+        <Meta name="description" content=meta_description />
+        <article class="event" class:event--past=past class:event--cancelled=cancelled>
+            {cancelled.then(|| view! { <p class="notice notice--cancelled" role="status">{t!(i18n, cancelled_event)}</p> })}
+            {(past && !cancelled).then(|| view! { <p class="notice notice--past" role="status">{t!(i18n, past_event)}</p> })}
+            <h1 class="event__title">{card.title.clone()}</h1>
+            {(!detail.catch.is_empty()).then(|| view! { <p class="event__catch">{detail.catch.clone()}</p> })}
+
+            <section class="event__when" aria-label="Date">
+                <time datetime=span.start_iso()>
+                    <span class="event__date">{move || date_span.date_label(lang_of(i18n.get_locale()))}</span>
+                    <span class="event__time">
+                        {move || time_span.time_label(lang_of(i18n.get_locale()))}
+                        " "
+                        <abbr class="event__zone" title=zone_name.clone()>{zone.clone()}</abbr>
+                    </span>
+                </time>
+                <a class="button button--ghost gcal" href=gcal target="_blank" rel="noopener noreferrer">
+                    {t!(i18n, add_to_google)}
+                </a>
+            </section>
+
+            <section class="event__seats">
+                <h2 class="label">{t!(i18n, participants)}</h2>
+                <SeatMeter seats=card.seats large=true />
+                {show_frames.then(|| view! {
+                    <ul class="frames">
+                        {detail.frames.iter().cloned().map(|f| {
+                            let method = f.method;
+                            view! {
+                                <li class="frame">
+                                    <span class="frame__name">{f.name}</span>
+                                    <span class="frame__method">{move || match method {
+                                        FrameMethod::FirstCome => t_string!(i18n, method_first_come).to_string(),
+                                        FrameMethod::Lottery => t_string!(i18n, method_lottery).to_string(),
+                                    }}</span>
+                                    <span class="frame__fee">{
+                                        if f.fee == 0 {
+                                            view! { {t!(i18n, fee_free)} }.into_any()
+                                        } else {
+                                            view! { {t!(i18n, fee_yen, fee = f.fee)} }.into_any()
+                                        }
+                                    }</span>
+                                    <span class="frame__seats">{format!("{}/{}", f.seats.accepted, f.seats.limit)}</span>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                })}
+            </section>
+
+            <dl class="event__facts">
+                <div>
+                    <dt>{t!(i18n, organizer)}</dt>
+                    <dd><A href=format!("/groups/{}", card.group_slug)>{card.group_title.clone()}</A></dd>
+                </div>
+                <div>
+                    <dt>{t!(i18n, venue)}</dt>
+                    <dd>
+                        {if detail.place.is_empty() {
+                            view! { {t!(i18n, online)} }.into_any()
+                        } else {
+                            detail.place.clone().into_any()
+                        }}
+                        {(!detail.address.is_empty()).then(|| view! { <br /><span class="event__address">{detail.address.clone()}</span> })}
+                    </dd>
+                </div>
+                <div>
+                    <dt>{t!(i18n, language)}</dt>
+                    <dd>{move || match language {
+                        SpokenLanguage::Ja => t_string!(i18n, lang_ja).to_string(),
+                        SpokenLanguage::En => t_string!(i18n, lang_en).to_string(),
+                        SpokenLanguage::Multi => t_string!(i18n, lang_multi).to_string(),
+                    }}</dd>
+                </div>
+                {(!detail.hashtag.is_empty()).then(|| view! {
+                    <div>
+                        <dt>{t!(i18n, hashtag)}</dt>
+                        <dd>{detail.hashtag.clone()}</dd>
+                    </div>
+                })}
+            </dl>
+
+            {(!card.tags.is_empty()).then(|| view! { <TagChips tags=card.tags.clone() /> })}
+
+            {(!talk_titles.is_empty()).then(|| view! {
+                <section class="event__section">
+                    <h2>{t!(i18n, talk_title)}</h2>
+                    {talk_titles.into_iter().map(|t| view! { <p class="event__talk">{t}</p> }).collect_view()}
+                </section>
+            })}
+
+            <section class="event__section">
+                <h2>{t!(i18n, abstract_label)}</h2>
+                <div class="prose" inner_html=detail.description_html.clone()></div>
+            </section>
+
+            {(!detail.speakers.is_empty()).then(|| view! {
+                <section class="event__section">
+                    <h2>{t!(i18n, speaker_bio)}</h2>
+                    {detail.speakers.iter().cloned().map(|s| view! {
+                        <div class="speaker">
+                            <p class="speaker__name">
+                                <strong>{s.name}</strong>
+                                {(!s.affiliation.is_empty()).then(|| view! { <span class="speaker__affiliation">{format!(" ({})", s.affiliation)}</span> })}
+                            </p>
+                            {(!s.bio.is_empty()).then(|| view! { <p class="speaker__bio">{s.bio}</p> })}
+                        </div>
+                    }).collect_view()}
+                </section>
+            })}
+        </article>
+    }
+}

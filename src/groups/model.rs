@@ -1,0 +1,19 @@
+//! Group wire types.
+
+use serde::{Deserialize, Serialize};
+
+use crate::events::model::EventCard;
+
+/// A group's public page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupDetail {
+    pub slug: String,
+    pub title: String,
+    /// Markdown rendered and sanitised on the server.
+    pub description_html: String,
+    pub website: Option<String>,
+    pub image_url: Option<String>,
+    pub member_count: i64,
+    pub upcoming: Vec<EventCard>,
+    pub past: Vec<EventCard>,
+}

@@ -1,0 +1,33 @@
+//! Runtime configuration from the environment and the command line.
+
+/// How this process was asked to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `DATABASE_URL`, default `sqlite://tsudoi.db` (the file is created).
+    pub database_url: String,
+    /// Load demo data into an empty database (`--demo` or `TSUDOI_DEMO=1`).
+    pub demo: bool,
+    /// `TSUDOI_PUBLIC_URL`: the origin users reach this instance at, for absolute links
+    /// (calendar entries, feeds). Default `http://127.0.0.1:3000`.
+    pub public_url: String,
+}
+
+impl Config {
+    /// Reads `DATABASE_URL` and `TSUDOI_DEMO`; `demo_flag` is the `--demo` argument.
+    pub fn from_env(demo_flag: bool) -> Self {
+        let database_url = std::env::var("DATABASE_URL")
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| "sqlite://tsudoi.db".to_string());
+        let demo_env = std::env::var("TSUDOI_DEMO").map(|v| v == "1" || v.eq_ignore_ascii_case("true"));
+        let public_url = std::env::var("TSUDOI_PUBLIC_URL")
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| {
+                format!("http://{}", std::env::var("LEPTOS_SITE_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into()))
+            })
+            .trim_end_matches('/')
+            .to_string();
+        Config { database_url, demo: demo_flag || demo_env.unwrap_or(false), public_url }
+    }
+}

@@ -1,0 +1,72 @@
+//! `?lang=ja|en` on any page: remembered in the cookie the i18n layer reads, so the page
+//! that answers this very request is already in the chosen language.
+
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// Cookie read by leptos_i18n. Not HttpOnly on purpose: it holds no secret, and the
+/// client-side i18n context rewrites it when the language changes.
+pub const LANG_COOKIE: &str = "i18n_pref_locale";
+
+/// Axum middleware applying `?lang=`.
+pub async fn apply_lang_query(mut req: Request, next: Next) -> Response {
+    let chosen = req.uri().query().and_then(lang_from_query);
+    if let Some(lang) = chosen {
+        let others: Vec<String> = req
+            .headers()
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .map(str::trim)
+            .filter(|c| !c.is_empty() && !c.starts_with(&format!("{LANG_COOKIE}=")))
+            .map(str::to_string)
+            .collect();
+        let mut cookie = format!("{LANG_COOKIE}={lang}");
+        for c in others {
+            cookie.push_str("; ");
+            cookie.push_str(&c);
+        }
+        req.headers_mut().remove(COOKIE);
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            req.headers_mut().insert(COOKIE, v);
+        }
+    }
+    let secure = req.headers().get("x-forwarded-proto").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+    let mut res = next.run(req).await;
+    if let Some(lang) = chosen {
+        let mut set = format!("{LANG_COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax");
+        if secure {
+            set.push_str("; Secure");
+        }
+        if let Ok(v) = HeaderValue::from_str(&set) {
+            res.headers_mut().append(SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+/// The supported language named by a `lang` query parameter, if any.
+pub fn lang_from_query(query: &str) -> Option<&'static str> {
+    query.split('&').find_map(|pair| match pair.split_once('=') {
+        Some(("lang", "ja")) => Some("ja"),
+        Some(("lang", "en")) => Some("en"),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lang_from_query;
+
+    #[test]
+    fn only_supported_languages_are_taken() {
+        assert_eq!(lang_from_query("page=2&lang=en"), Some("en"));
+        assert_eq!(lang_from_query("lang=ja"), Some("ja"));
+        assert_eq!(lang_from_query("lang=fr"), None);
+        assert_eq!(lang_from_query("language=en"), None);
+    }
+}

@@ -1,0 +1,60 @@
+//! Markdown for descriptions: rendered by pulldown-cmark, then cleaned by ammonia's
+//! allow-list, so no script, style or event handler reaches a page.
+
+use pulldown_cmark::{Event, Options, Parser, TagEnd};
+
+fn options() -> Options {
+    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
+}
+
+/// Markdown → sanitised HTML. Links get `rel="noopener noreferrer nofollow"`.
+pub fn to_safe_html(markdown: &str) -> String {
+    let mut html = String::with_capacity(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, options()));
+    ammonia::Builder::default().link_rel(Some("noopener noreferrer nofollow")).clean(&html).to_string()
+}
+
+/// Markdown → plain text (calendar descriptions, meta tags): text and code kept,
+/// block ends become line breaks, markup dropped.
+pub fn to_plain_text(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Text(t) | Event::Code(t) => out.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => out.push(' '),
+            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::CodeBlock) => out.push('\n'),
+            _ => {}
+        }
+    }
+    out.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_tags_are_removed() {
+        let html = to_safe_html("Hello <script>alert(1)</script> **world**");
+        assert!(!html.contains("<script"), "{html}");
+        assert!(html.contains("<strong>world</strong>"));
+    }
+
+    #[test]
+    fn event_handlers_and_javascript_links_are_removed() {
+        let html = to_safe_html("<img src=x onerror=alert(1)> [x](javascript:alert(1))");
+        assert!(!html.contains("onerror"), "{html}");
+        assert!(!html.contains("javascript:"), "{html}");
+    }
+
+    #[test]
+    fn links_get_safe_rel() {
+        let html = to_safe_html("[site](https://example.com)");
+        assert!(html.contains(r#"rel="noopener noreferrer nofollow""#), "{html}");
+    }
+
+    #[test]
+    fn plain_text_drops_markup() {
+        assert_eq!(to_plain_text("## 概要\n\n**Rust** を学ぶ"), "概要\nRust を学ぶ");
+    }
+}

@@ -1,0 +1,120 @@
+//! Builds the whole application (router + state) from a configuration. `main` and the
+//! HTTP tests both start Tsudoi through here.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Json};
+use axum::routing::get;
+use axum::{Router, middleware};
+use leptos::config::LeptosOptions;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use super::config::Config;
+use super::state::AppState;
+use super::{lang, password, store};
+use crate::app::{App, shell};
+
+/// Password of the demo accounts (documented in the README; demo mode only).
+pub const DEMO_PASSWORD: &str = "tsudoi-demo";
+
+/// Opens the store, loads demo data when asked, and assembles the router.
+pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<(Router, AppState)> {
+    let store = store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("opening and migrating {}", config.database_url))?;
+    if config.demo {
+        if store.is_empty().await? {
+            let hash = password::hash(DEMO_PASSWORD.to_string()).await?;
+            let summary = crate::demo::load_demo(&*store, chrono::Utc::now(), &hash).await?;
+            tracing::info!(
+                events = summary.events,
+                groups = summary.groups,
+                users = summary.users,
+                tags = summary.tags,
+                "demo data loaded"
+            );
+        }
+        tracing::warn!(
+            "DEMO MODE: accounts organizer@example.com and attendee@example.com have the password \
+             `{DEMO_PASSWORD}`; do not expose this instance to the internet"
+        );
+    }
+    let state = AppState { leptos_options, store, config: Arc::new(config) };
+    Ok((router(state.clone()), state))
+}
+
+/// The route table: health check, Leptos pages and server functions, static files.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(lang::apply_lang_query))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(CompressionLayer::new())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}
+
+/// `GET /healthz`: 200 when the database answers, 503 otherwise.
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ok" }))),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "unavailable", "message": "database not answering" })),
+        ),
+    }
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let conf = get_configuration(None).context("reading Leptos configuration")?;
+    let addr = conf.leptos_options.site_addr;
+    let (router, _state) = build(config, conf.leptos_options).await?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    tracing::info!("Tsudoi listening on http://{addr}");
+    axum::serve(listener, router.into_make_service()).with_graceful_shutdown(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,603 @@
+//! The embedded default backend: one SQLite file, WAL mode, migrated on start.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+
+use super::{CounterCheck, Directory, NewEvent, NewGroup, NewTag, NewUser, Store, StoreResult};
+use crate::events::model::{
+    EventCard, EventDetail, EventStatus, FrameMethod, FrameSummary, Page, Seats, Speaker, SpokenLanguage, VenueKind,
+};
+use crate::groups::model::GroupDetail;
+use crate::server::markdown;
+use crate::server::text::normalize;
+use crate::tags::model::{TagCount, TagKind, TagRef};
+use crate::time::ZonedSpan;
+
+/// Rows per multi-row INSERT: well under SQLite's 32,766 bound variables for every table.
+const BATCH_ROWS: usize = 1_000;
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) and migrates the database at `url`.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// The underlying pool (tests inspect rows directly).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn cards(&self, mut qb: QueryBuilder<Sqlite>) -> StoreResult<Vec<EventCard>> {
+        let rows: Vec<CardRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let mut tags = self.tags_of(&ids).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let t = tags.remove(&r.id).unwrap_or_default();
+                r.into_card(t)
+            })
+            .collect())
+    }
+
+    /// Tags of many events in one query.
+    async fn tags_of(&self, event_ids: &[i64]) -> StoreResult<HashMap<i64, Vec<TagRef>>> {
+        let mut out: HashMap<i64, Vec<TagRef>> = HashMap::new();
+        if event_ids.is_empty() {
+            return Ok(out);
+        }
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "SELECT et.event_id, t.slug, t.name, t.kind FROM event_tags et JOIN tags t ON t.id = et.tag_id WHERE et.event_id IN (",
+        );
+        let mut sep = qb.separated(", ");
+        for id in event_ids {
+            sep.push_bind(*id);
+        }
+        qb.push(") ORDER BY t.kind DESC, t.position, t.id");
+        let rows: Vec<(i64, String, String, String)> = qb.build_query_as().fetch_all(&self.pool).await?;
+        for (event_id, slug, name, kind) in rows {
+            out.entry(event_id).or_default().push(TagRef {
+                slug,
+                name,
+                kind: TagKind::parse(&kind).unwrap_or(TagKind::Topic),
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// The columns of an event card, in the order of [`card_query`].
+#[derive(sqlx::FromRow)]
+struct CardRow {
+    id: i64,
+    title: String,
+    starts_at: i64,
+    ends_at: i64,
+    time_zone: String,
+    venue_kind: String,
+    prefecture: Option<String>,
+    status: String,
+    group_slug: String,
+    group_title: String,
+    accepted: i64,
+    capacity: i64,
+    waiting: i64,
+}
+
+impl CardRow {
+    fn into_card(self, tags: Vec<TagRef>) -> EventCard {
+        EventCard {
+            id: self.id,
+            title: self.title,
+            span: ZonedSpan::resolve(instant(self.starts_at), instant(self.ends_at), &self.time_zone),
+            group_slug: self.group_slug,
+            group_title: self.group_title,
+            tags,
+            venue_kind: VenueKind::parse(&self.venue_kind).unwrap_or(VenueKind::Online),
+            prefecture: self.prefecture,
+            status: EventStatus::parse(&self.status).unwrap_or(EventStatus::Published),
+            seats: Seats { accepted: self.accepted, limit: self.capacity, waiting: self.waiting },
+        }
+    }
+}
+
+/// SELECT of card columns; the caller appends WHERE / ORDER / LIMIT. Seat sums are
+/// correlated subqueries over the frames index, so only the returned rows pay for them.
+fn card_query() -> QueryBuilder<Sqlite> {
+    QueryBuilder::new(
+        "SELECT e.id, e.title, e.starts_at, e.ends_at, e.time_zone, e.venue_kind, e.prefecture, e.status, \
+         g.slug AS group_slug, g.title AS group_title, \
+         (SELECT COALESCE(SUM(f.accepted_count), 0) FROM frames f WHERE f.event_id = e.id) AS accepted, \
+         (SELECT COALESCE(SUM(f.capacity), 0) FROM frames f WHERE f.event_id = e.id) AS capacity, \
+         (SELECT COALESCE(SUM(f.waiting_count), 0) FROM frames f WHERE f.event_id = e.id) AS waiting \
+         FROM events e JOIN groups g ON g.id = e.group_id ",
+    )
+}
+
+fn instant(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    catch: String,
+    description: String,
+    place: String,
+    address: String,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    language: String,
+    hashtag: String,
+    image_url: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct FrameRow {
+    id: i64,
+    name: String,
+    method: String,
+    fee: i64,
+    capacity: i64,
+    accepted_count: i64,
+    waiting_count: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct GroupRow {
+    id: i64,
+    slug: String,
+    title: String,
+    description: String,
+    website: Option<String>,
+    image_url: Option<String>,
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn is_empty(&self) -> StoreResult<bool> {
+        let (n,): (i64,) = sqlx::query_as("SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM groups)")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n == 0)
+    }
+
+    async fn list_upcoming(&self, now: DateTime<Utc>, page: u32, per_page: u32) -> StoreResult<Page<EventCard>> {
+        let page = page.max(1);
+        let per_page = per_page.clamp(1, 100);
+        let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM events WHERE status = 'published' AND ends_at > ?")
+            .bind(now.timestamp())
+            .fetch_one(&self.pool)
+            .await?;
+        let mut qb = card_query();
+        qb.push("WHERE e.status = 'published' AND e.ends_at > ")
+            .push_bind(now.timestamp())
+            .push(" ORDER BY e.starts_at, e.id LIMIT ")
+            .push_bind(i64::from(per_page))
+            .push(" OFFSET ")
+            .push_bind(i64::from(page - 1) * i64::from(per_page));
+        let items = self.cards(qb).await?;
+        Ok(Page { items, page, per_page, total })
+    }
+
+    async fn fetch_event(&self, id: i64) -> StoreResult<Option<EventDetail>> {
+        let mut qb = card_query();
+        qb.push("WHERE e.status IN ('published', 'cancelled') AND e.id = ").push_bind(id);
+        let Some(card) = self.cards(qb).await?.into_iter().next() else {
+            return Ok(None);
+        };
+        let row: EventRow = sqlx::query_as(
+            "SELECT catch, description, place, address, lat, lon, language, hashtag, image_url FROM events WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
+        let frames: Vec<FrameRow> = sqlx::query_as(
+            "SELECT id, name, method, fee, capacity, accepted_count, waiting_count FROM frames WHERE event_id = ? ORDER BY position, id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let speakers: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT name, affiliation, bio, talk_title FROM speakers WHERE event_id = ? ORDER BY position, id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Some(EventDetail {
+            card,
+            catch: row.catch,
+            description_html: markdown::to_safe_html(&row.description),
+            description_text: markdown::to_plain_text(&row.description),
+            place: row.place,
+            address: row.address,
+            lat: row.lat,
+            lon: row.lon,
+            language: SpokenLanguage::parse(&row.language).unwrap_or(SpokenLanguage::Ja),
+            hashtag: row.hashtag,
+            image_url: row.image_url,
+            frames: frames
+                .into_iter()
+                .map(|f| FrameSummary {
+                    id: f.id,
+                    name: f.name,
+                    method: FrameMethod::parse(&f.method).unwrap_or(FrameMethod::FirstCome),
+                    fee: f.fee,
+                    seats: Seats { accepted: f.accepted_count, limit: f.capacity, waiting: f.waiting_count },
+                })
+                .collect(),
+            speakers: speakers
+                .into_iter()
+                .map(|(name, affiliation, bio, talk_title)| Speaker { name, affiliation, bio, talk_title })
+                .collect(),
+            url: format!("/events/{id}"),
+        }))
+    }
+
+    async fn fetch_group(&self, slug: &str, now: DateTime<Utc>) -> StoreResult<Option<GroupDetail>> {
+        let Some(g): Option<GroupRow> =
+            sqlx::query_as("SELECT id, slug, title, description, website, image_url FROM groups WHERE slug = ?")
+                .bind(slug)
+                .fetch_optional(&self.pool)
+                .await?
+        else {
+            return Ok(None);
+        };
+        let (member_count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM group_members WHERE group_id = ?")
+            .bind(g.id)
+            .fetch_one(&self.pool)
+            .await?;
+        let mut upcoming = card_query();
+        upcoming
+            .push("WHERE e.group_id = ")
+            .push_bind(g.id)
+            .push(" AND e.status IN ('published', 'cancelled') AND e.ends_at > ")
+            .push_bind(now.timestamp())
+            .push(" ORDER BY e.starts_at, e.id LIMIT 50");
+        let mut past = card_query();
+        past.push("WHERE e.group_id = ")
+            .push_bind(g.id)
+            .push(" AND e.status IN ('published', 'cancelled') AND e.ends_at <= ")
+            .push_bind(now.timestamp())
+            .push(" ORDER BY e.starts_at DESC, e.id DESC LIMIT 30");
+        Ok(Some(GroupDetail {
+            slug: g.slug,
+            title: g.title,
+            description_html: markdown::to_safe_html(&g.description),
+            website: g.website,
+            image_url: g.image_url,
+            member_count,
+            upcoming: self.cards(upcoming).await?,
+            past: self.cards(past).await?,
+        }))
+    }
+
+    async fn list_tags(&self, now: DateTime<Utc>) -> StoreResult<Vec<TagCount>> {
+        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT t.slug, t.name, t.kind, \
+               (SELECT COUNT(*) FROM event_tags et JOIN events e ON e.id = et.event_id \
+                 WHERE et.tag_id = t.id AND e.status = 'published' AND e.ends_at > ?) \
+             FROM tags t ORDER BY t.kind DESC, t.position, t.id",
+        )
+        .bind(now.timestamp())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(slug, name, kind, upcoming)| TagCount {
+                tag: TagRef { slug, name, kind: TagKind::parse(&kind).unwrap_or(TagKind::Topic) },
+                upcoming,
+            })
+            .collect())
+    }
+
+    async fn insert_users(&self, users: &[NewUser]) -> StoreResult<Vec<i64>> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let now = Utc::now().timestamp();
+        let mut ids = Vec::with_capacity(users.len());
+        for u in users {
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO users (nickname, display_name, email, password_hash, bio, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(&u.nickname)
+            .bind(&u.display_name)
+            .bind(&u.email)
+            .bind(&u.password_hash)
+            .bind(&u.bio)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            ids.push(id);
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    async fn insert_groups(&self, groups: &[NewGroup]) -> StoreResult<Vec<i64>> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let now = Utc::now().timestamp();
+        let mut ids = Vec::with_capacity(groups.len());
+        for g in groups {
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO groups (slug, title, description, website, image_url, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(&g.slug)
+            .bind(&g.title)
+            .bind(&g.description)
+            .bind(&g.website)
+            .bind(&g.image_url)
+            .bind(now)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            for (user_id, role) in &g.members {
+                sqlx::query("INSERT INTO group_members (group_id, user_id, role, created_at) VALUES (?, ?, ?, ?)")
+                    .bind(id)
+                    .bind(user_id)
+                    .bind(role.as_str())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            ids.push(id);
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    async fn insert_tags(&self, tags: &[NewTag]) -> StoreResult<Vec<i64>> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (base,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(position), 0) FROM tags").fetch_one(&mut *tx).await?;
+        let mut ids = Vec::with_capacity(tags.len());
+        for (i, t) in tags.iter().enumerate() {
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO tags (slug, name, kind, position, description) VALUES (?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(&t.slug)
+            .bind(&t.name)
+            .bind(t.kind.as_str())
+            .bind(base + 1 + i as i64)
+            .bind(&t.description)
+            .fetch_one(&mut *tx)
+            .await?;
+            // The tag's own name and slug resolve too, so lookups need one table.
+            let mut aliases: Vec<String> = t.aliases.iter().map(|a| normalize(a)).collect();
+            aliases.push(normalize(&t.name));
+            aliases.push(normalize(&t.slug));
+            aliases.sort();
+            aliases.dedup();
+            for alias in aliases {
+                sqlx::query("INSERT OR IGNORE INTO tag_aliases (alias, tag_id) VALUES (?, ?)")
+                    .bind(alias)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            ids.push(id);
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    async fn insert_events(&self, events: &[NewEvent]) -> StoreResult<Vec<i64>> {
+        // BEGIN IMMEDIATE takes the write lock up front, so the ids read below cannot be
+        // taken by another writer before this transaction commits.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (mut next_event,): (i64,) =
+            sqlx::query_as("SELECT COALESCE(MAX(id), 0) + 1 FROM events").fetch_one(&mut *tx).await?;
+        let (mut next_frame,): (i64,) =
+            sqlx::query_as("SELECT COALESCE(MAX(id), 0) + 1 FROM frames").fetch_one(&mut *tx).await?;
+
+        struct FrameIns<'a> {
+            id: i64,
+            event_id: i64,
+            position: i64,
+            frame: &'a super::NewFrame,
+        }
+        let mut ids = Vec::with_capacity(events.len());
+        let mut frames = Vec::new();
+        for e in events {
+            ids.push(next_event);
+            for (position, frame) in e.frames.iter().enumerate() {
+                frames.push(FrameIns { id: next_frame, event_id: next_event, position: position as i64, frame });
+                next_frame += 1;
+            }
+            next_event += 1;
+        }
+        let now = Utc::now().timestamp();
+
+        for chunk in ids.iter().zip(events).collect::<Vec<_>>().chunks(BATCH_ROWS / 2) {
+            let mut qb = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO events (id, group_id, title, catch, description, starts_at, ends_at, time_zone, \
+                 venue_kind, place, address, prefecture, lat, lon, online_url, language, hashtag, image_url, \
+                 status, event_type, beginner_ok, hands_on, created_at, updated_at) ",
+            );
+            qb.push_values(chunk, |mut b, (id, e)| {
+                b.push_bind(**id)
+                    .push_bind(e.group_id)
+                    .push_bind(e.title.as_str())
+                    .push_bind(e.catch.as_str())
+                    .push_bind(e.description.as_str())
+                    .push_bind(e.starts_at.timestamp())
+                    .push_bind(e.ends_at.timestamp())
+                    .push_bind(e.time_zone.as_str())
+                    .push_bind(e.venue_kind.as_str())
+                    .push_bind(e.place.as_str())
+                    .push_bind(e.address.as_str())
+                    .push_bind(e.prefecture.as_deref())
+                    .push_bind(e.lat)
+                    .push_bind(e.lon)
+                    .push_bind(e.online_url.as_deref())
+                    .push_bind(e.language.as_str())
+                    .push_bind(e.hashtag.as_str())
+                    .push_bind(e.image_url.as_deref())
+                    .push_bind(e.status.as_str())
+                    .push_bind("participation")
+                    .push_bind(e.beginner_ok)
+                    .push_bind(e.hands_on)
+                    .push_bind(e.created_at.timestamp())
+                    .push_bind(now);
+            });
+            qb.build().execute(&mut *tx).await?;
+        }
+
+        for chunk in frames.chunks(BATCH_ROWS) {
+            let mut qb = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO frames (id, event_id, position, name, capacity, method, fee, opens_at, closes_at) ",
+            );
+            qb.push_values(chunk, |mut b, f| {
+                b.push_bind(f.id)
+                    .push_bind(f.event_id)
+                    .push_bind(f.position)
+                    .push_bind(f.frame.name.as_str())
+                    .push_bind(f.frame.capacity)
+                    .push_bind(f.frame.method.as_str())
+                    .push_bind(f.frame.fee)
+                    .push_bind(f.frame.opens_at.map(|t| t.timestamp()))
+                    .push_bind(f.frame.closes_at.map(|t| t.timestamp()));
+            });
+            qb.build().execute(&mut *tx).await?;
+        }
+
+        let tag_rows: Vec<(i64, i64)> =
+            ids.iter().zip(events).flat_map(|(id, e)| e.tag_ids.iter().map(move |t| (*id, *t))).collect();
+        for chunk in tag_rows.chunks(BATCH_ROWS * 4) {
+            let mut qb = QueryBuilder::<Sqlite>::new("INSERT OR IGNORE INTO event_tags (event_id, tag_id) ");
+            qb.push_values(chunk, |mut b, (e, t)| {
+                b.push_bind(*e).push_bind(*t);
+            });
+            qb.build().execute(&mut *tx).await?;
+        }
+
+        let speaker_rows: Vec<(i64, i64, &super::NewSpeaker)> = ids
+            .iter()
+            .zip(events)
+            .flat_map(|(id, e)| e.speakers.iter().enumerate().map(move |(p, s)| (*id, p as i64, s)))
+            .collect();
+        for chunk in speaker_rows.chunks(BATCH_ROWS) {
+            let mut qb = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO speakers (event_id, position, name, affiliation, bio, talk_title) ",
+            );
+            qb.push_values(chunk, |mut b, (e, p, s)| {
+                b.push_bind(*e)
+                    .push_bind(*p)
+                    .push_bind(s.name.as_str())
+                    .push_bind(s.affiliation.as_str())
+                    .push_bind(s.bio.as_str())
+                    .push_bind(s.talk_title.as_str());
+            });
+            qb.build().execute(&mut *tx).await?;
+        }
+
+        let reg_rows: Vec<(i64, i64, i64, &super::NewRegistration)> = frames
+            .iter()
+            .flat_map(|f| {
+                f.frame.registrations.iter().enumerate().map(move |(p, r)| (f.event_id, f.id, p as i64 + 1, r))
+            })
+            .collect();
+        for chunk in reg_rows.chunks(BATCH_ROWS) {
+            let mut qb = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO registrations (event_id, frame_id, user_id, status, position, receipt_code, created_at, updated_at) ",
+            );
+            qb.push_values(chunk, |mut b, (e, f, p, r)| {
+                b.push_bind(*e)
+                    .push_bind(*f)
+                    .push_bind(r.user_id)
+                    .push_bind(r.status.as_str())
+                    .push_bind(*p)
+                    .push_bind(r.receipt_code.as_str())
+                    .push_bind(r.created_at.timestamp())
+                    .push_bind(r.created_at.timestamp());
+            });
+            qb.build().execute(&mut *tx).await?;
+        }
+
+        // Counters from the rows just written, in the same transaction.
+        if let (Some(first), Some(last)) = (frames.first(), frames.last()) {
+            sqlx::query(
+                "UPDATE frames SET \
+                   accepted_count = (SELECT COUNT(*) FROM registrations r WHERE r.frame_id = frames.id AND r.status = 'confirmed'), \
+                   waiting_count = (SELECT COUNT(*) FROM registrations r WHERE r.frame_id = frames.id AND r.status = 'waitlisted') \
+                 WHERE id BETWEEN ? AND ?",
+            )
+            .bind(first.id)
+            .bind(last.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    async fn directory(&self) -> StoreResult<Directory> {
+        let groups: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, slug FROM groups ORDER BY id").fetch_all(&self.pool).await?;
+        let tags: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT id, slug, kind FROM tags ORDER BY position, id").fetch_all(&self.pool).await?;
+        let attendees: Vec<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE password_hash IS NULL ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(Directory {
+            groups,
+            tags: tags
+                .into_iter()
+                .map(|(id, slug, kind)| (id, slug, TagKind::parse(&kind).unwrap_or(TagKind::Topic)))
+                .collect(),
+            attendee_ids: attendees.into_iter().map(|(id,)| id).collect(),
+        })
+    }
+
+    async fn counter_check(&self, event_ids: &[i64]) -> StoreResult<Vec<CounterCheck>> {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "SELECT f.id, f.accepted_count, \
+               (SELECT COUNT(*) FROM registrations r WHERE r.frame_id = f.id AND r.status = 'confirmed'), \
+               f.waiting_count, \
+               (SELECT COUNT(*) FROM registrations r WHERE r.frame_id = f.id AND r.status = 'waitlisted') \
+             FROM frames f",
+        );
+        if !event_ids.is_empty() {
+            qb.push(" WHERE f.event_id IN (");
+            let mut sep = qb.separated(", ");
+            for id in event_ids {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+        }
+        qb.push(" ORDER BY f.id");
+        let rows: Vec<(i64, i64, i64, i64, i64)> = qb.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(frame_id, accepted_count, accepted_rows, waiting_count, waiting_rows)| CounterCheck {
+                frame_id,
+                accepted_count,
+                accepted_rows,
+                waiting_count,
+                waiting_rows,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,265 @@
+//! The whole app over HTTP: pages, statuses, languages, server-function endpoints.
+
+use crate::helpers::spawn_app;
+
+const SEED_TITLE: &str = "[Deep Learning Theory Team Seminar] Talk by Prof. Qing Qu (UMich) on the Emergence of Generalizability and Semantic Low-Dim Subspaces in Diffusion Models";
+
+/// Asserts that `pieces` occur in `body` in this order.
+fn assert_in_order(body: &str, pieces: &[&str]) {
+    let mut at = 0;
+    for piece in pieces {
+        match body[at..].find(piece) {
+            Some(i) => at += i + piece.len(),
+            None => panic!("{piece:?} missing after byte {at} (or out of order)"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn healthz_answers_when_the_database_does() {
+    let app = spawn_app(false).await;
+    let res = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
+async fn the_seed_seminar_reads_as_on_the_seed_page() {
+    let app = spawn_app(true).await;
+    let (status, body) = app.get("/events/1").await;
+    assert_eq!(status, 200);
+    assert!(body.contains(r#"<html lang="ja""#), "html lang follows the UI language");
+    assert_in_order(
+        &body,
+        &[
+            SEED_TITLE,
+            "2025/04/21(月)",
+            "02:00〜03:00",
+            "JST",
+            "dates=20250420T170000Z/20250420T180000Z",
+            "Googleカレンダーに追加",
+            "参加者",
+            "108人/200人",
+            "主催",
+            r#"href="/groups/riken-aip-public""#,
+            "RIKEN AIP Public",
+            "Online and the Open Space at the RIKEN AIP Nihonbashi office",
+            "英語",
+            "The Emergence of Generalizability and Semantic Low-Dim Subspaces in Diffusion Models",
+            "Recent empirical studies have shown that diffusion models possess a unique reproducibility property",
+            "Qing Qu is an assistant professor in the EECS department at the University of Michigan.",
+        ],
+    );
+    assert!(body.contains("このイベントは終了しました"), "a past event says so");
+    assert!(!body.contains("zoom.us"), "the online URL never reaches a public page");
+}
+
+#[tokio::test]
+async fn the_event_page_in_english_formats_dates_in_english() {
+    let app = spawn_app(true).await;
+    let (status, body) = app.get("/events/1?lang=en").await;
+    assert_eq!(status, 200);
+    assert!(body.contains(r#"<html lang="en""#));
+    assert_in_order(
+        &body,
+        &["Mon, Apr 21, 2025", "02:00–03:00", "JST", "Add to Google Calendar", "108/200", "Organizer", "English"],
+    );
+    assert!(body.contains("This event has ended"));
+}
+
+#[tokio::test]
+async fn missing_events_groups_and_pages_are_real_404s() {
+    let app = spawn_app(true).await;
+    for path in ["/events/987654321", "/events/not-a-number", "/events/-3", "/groups/no-such-group", "/no/such/page"] {
+        let (status, body) = app.get(path).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(body.contains("ページが見つかりません"), "{path} shows the 404 page");
+    }
+}
+
+#[tokio::test]
+async fn drafts_are_not_public() {
+    let app = spawn_app(true).await;
+    let draft: Option<(i64,)> = sqlx::query_as("SELECT id FROM events WHERE status = 'draft' LIMIT 1")
+        .fetch_optional(&sqlite_pool(&app))
+        .await
+        .unwrap();
+    let (id,) = draft.expect("the demo data has drafts");
+    let (status, _) = app.get(&format!("/events/{id}")).await;
+    assert_eq!(status, 404);
+}
+
+fn sqlite_pool(app: &crate::helpers::TestApp) -> sqlx::SqlitePool {
+    // The test app always runs on SQLite; reopen the same file for direct inspection.
+    let url = app.state.config.database_url.clone();
+    sqlx::SqlitePool::connect_lazy(&url).expect("pool")
+}
+
+#[tokio::test]
+async fn home_lists_upcoming_events_as_cards_with_seats_and_paging() {
+    let app = spawn_app(true).await;
+    let (status, body) = app.get("/").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("開催予定のイベント"));
+    let cards = body.matches(r#"<article class="card"#).count();
+    assert_eq!(cards, 20, "a full first page");
+    assert!(body.contains(r#"class="seats__bar""#));
+    assert!(body.contains("満席"), "some demo events are full");
+    assert!(body.contains("補欠"), "full events show their waitlist");
+    assert!(body.contains(r#"href="/?page=2""#), "a link to the next page");
+    assert!(!body.contains(SEED_TITLE), "past events are not upcoming");
+
+    let (status, page2) = app.get("/?page=2").await;
+    assert_eq!(status, 200);
+    assert!(page2.contains("2 / "));
+    let first_ids = card_ids(&body);
+    let second_ids = card_ids(&page2);
+    assert!(first_ids.iter().all(|id| !second_ids.contains(id)), "pages do not overlap");
+}
+
+fn card_ids(body: &str) -> Vec<i64> {
+    body.split(r#"<h3 class="card__title"><a href="/events/"#)
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next()?.parse().ok())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_upcoming_list_shows_dates_in_the_ui_format() {
+    let app = spawn_app(true).await;
+    let (_, body) = app.get("/").await;
+    // e.g. 2026/12/01(火) 19:00〜21:00
+    let re_like = body.split("<time").nth(1).expect("a time element");
+    let text = re_like.split('>').nth(1).unwrap().split('<').next().unwrap();
+    let chars: Vec<char> = text.chars().collect();
+    assert_eq!(chars[4], '/', "{text}");
+    assert_eq!(chars[7], '/', "{text}");
+    assert_eq!(chars[10], '(', "{text}");
+    assert!("月火水木金土日".contains(chars[11]), "{text}");
+    assert!(text.contains('〜'), "{text}");
+}
+
+#[tokio::test]
+async fn the_group_page_has_description_links_and_past_events() {
+    let app = spawn_app(true).await;
+    let (status, body) = app.get("/groups/riken-aip-public").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("<h1>RIKEN AIP Public</h1>"));
+    assert!(body.contains(r#"href="https://aip.riken.jp/""#));
+    assert_in_order(&body, &["開催予定のイベント", "過去のイベント", SEED_TITLE]);
+}
+
+#[tokio::test]
+async fn the_tag_list_has_every_seed_tag_with_counts_and_links() {
+    let app = spawn_app(true).await;
+    let (status, body) = app.get("/tags").await;
+    assert_eq!(status, 200);
+    let seed = include_str!("../fixtures/seed-tags.txt");
+    for name in seed.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let escaped = name.replace('&', "&amp;");
+        assert!(body.contains(&format!(r#"<span class="tag-list__name">{escaped}</span>"#)), "tag {name} listed");
+        let href = format!(r#"href="/events?tags={}""#, urlencoding::encode(name));
+        assert!(body.contains(&href), "tag {name} links to {href}");
+    }
+    // Counts are real: compare one with the store.
+    let tags = app.store().list_tags(chrono::Utc::now()).await.unwrap();
+    let js = tags.iter().find(|t| t.tag.name == "JavaScript").unwrap();
+    assert!(body.contains(&format!("{}件", js.upcoming)));
+    assert!(tags.iter().any(|t| t.upcoming > 0));
+}
+
+#[tokio::test]
+async fn language_follows_query_then_cookie_then_accept_language() {
+    let app = spawn_app(true).await;
+    // Default: Japanese.
+    let (_, body) = app.get("/tags").await;
+    assert!(body.contains(r#"<html lang="ja""#));
+
+    // ?lang=en switches and sets the cookie.
+    let res = app.client.get(app.url("/tags?lang=en")).send().await.unwrap();
+    let cookie =
+        res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect::<Vec<_>>();
+    assert!(cookie.iter().any(|c| c.starts_with("i18n_pref_locale=en") && c.contains("SameSite=Lax")), "{cookie:?}");
+    let body = res.text().await.unwrap();
+    assert!(body.contains(r#"<html lang="en""#));
+    assert!(body.contains("<h1>Tags</h1>"));
+
+    // The cookie is remembered.
+    let body = app
+        .client
+        .get(app.url("/tags"))
+        .header("cookie", "i18n_pref_locale=en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains(r#"<html lang="en""#));
+
+    // Without a choice, Accept-Language decides.
+    let body = app
+        .client
+        .get(app.url("/tags"))
+        .header("accept-language", "en-US,en;q=0.9")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains(r#"<html lang="en""#));
+
+    // A choice beats Accept-Language; an unsupported one is ignored.
+    let body = app
+        .client
+        .get(app.url("/tags?lang=ja"))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains(r#"<html lang="ja""#));
+    let (status, body) = app.get("/tags?lang=xx").await;
+    assert_eq!(status, 200);
+    assert!(body.contains(r#"<html lang="ja""#));
+}
+
+#[tokio::test]
+async fn server_function_endpoints_are_stable_and_answer_json() {
+    let app = spawn_app(true).await;
+    let res = app.client.get(app.url("/api/events/get?id=1")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let event: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(event["card"]["title"], SEED_TITLE);
+    assert_eq!(event["card"]["seats"]["accepted"], 108);
+    assert_eq!(event["card"]["seats"]["limit"], 200);
+    assert_eq!(event["url"], "http://tsudoi.test/events/1");
+    assert!(event.get("online_url").is_none());
+
+    let res = app.client.get(app.url("/api/events/get?id=987654321")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    let err: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(err["error"], "not_found");
+
+    let res = app.client.get(app.url("/api/events/get?id=abc")).send().await.unwrap();
+    assert!(res.status().is_client_error(), "bad arguments are a 4xx, got {}", res.status());
+
+    let res = app.client.get(app.url("/api/events/upcoming?page=1")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let page: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 20);
+}
+
+#[tokio::test]
+async fn static_assets_are_served_and_compressed() {
+    let app = spawn_app(false).await;
+    let res = app.client.get(app.url("/favicon.svg")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let res = app.client.get(app.url("/")).header("accept-encoding", "br").send().await.unwrap();
+    assert_eq!(res.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some("br"));
+    assert_eq!(res.headers().get("x-content-type-options").map(|v| v.to_str().unwrap()), Some("nosniff"));
+}

@@ -1,0 +1,5 @@
+//! Integration tests: one binary, modules by domain.
+
+mod helpers;
+mod http;
+mod store;

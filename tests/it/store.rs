@@ -1,0 +1,335 @@
+//! Store semantics, written against `dyn Store` so every backend runs the same cases.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use tsudoi::events::model::{EventStatus, FrameMethod, SpokenLanguage, VenueKind};
+use tsudoi::server::store::{
+    DynStore, MemberRole, NewEvent, NewFrame, NewGroup, NewRegistration, NewSpeaker, NewTag, NewUser,
+    RegistrationStatus,
+};
+use tsudoi::tags::model::TagKind;
+
+use crate::helpers::{TempDb, fresh_sqlite};
+
+/// Every backend under test, each on a fresh database.
+async fn backends() -> Vec<(&'static str, DynStore, TempDb)> {
+    let (sqlite, db) = fresh_sqlite().await;
+    vec![("sqlite", sqlite, db)]
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 28, 3, 0, 0).unwrap()
+}
+
+struct Fixture {
+    users: Vec<i64>,
+    group: i64,
+    rust: i64,
+    docker: i64,
+}
+
+async fn fixture(store: &DynStore) -> Fixture {
+    let users = store
+        .insert_users(
+            &(0..30)
+                .map(|i| NewUser {
+                    nickname: format!("user{i}"),
+                    display_name: format!("User {i}"),
+                    email: None,
+                    password_hash: None,
+                    bio: String::new(),
+                })
+                .collect::<Vec<_>>(),
+        )
+        .await
+        .unwrap();
+    let group = store
+        .insert_groups(&[NewGroup {
+            slug: "rust-tokyo".into(),
+            title: "Rust.Tokyo".into(),
+            description: "# Rust\n<script>alert(1)</script>**welcome**".into(),
+            website: Some("https://rust.tokyo/".into()),
+            image_url: None,
+            members: vec![(users[0], MemberRole::Owner), (users[1], MemberRole::Staff)],
+        }])
+        .await
+        .unwrap()[0];
+    let tags = store
+        .insert_tags(&[
+            NewTag {
+                slug: "rust".into(),
+                name: "Rust".into(),
+                kind: TagKind::Topic,
+                description: String::new(),
+                aliases: vec!["rustlang".into()],
+            },
+            NewTag {
+                slug: "docker".into(),
+                name: "Docker".into(),
+                kind: TagKind::Tool,
+                description: String::new(),
+                aliases: vec![],
+            },
+        ])
+        .await
+        .unwrap();
+    Fixture { users, group, rust: tags[0], docker: tags[1] }
+}
+
+fn event(f: &Fixture, title: &str, starts_in_hours: i64, status: EventStatus) -> NewEvent {
+    let starts_at = now() + Duration::hours(starts_in_hours);
+    NewEvent {
+        group_id: f.group,
+        title: title.into(),
+        catch: String::new(),
+        description: "## 概要\n\nRust を学ぶ".into(),
+        starts_at,
+        ends_at: starts_at + Duration::hours(2),
+        time_zone: "Asia/Tokyo".into(),
+        venue_kind: VenueKind::Offline,
+        place: "会議室".into(),
+        address: "東京都".into(),
+        prefecture: Some("tokyo".into()),
+        lat: None,
+        lon: None,
+        online_url: Some("https://secret.example/meet".into()),
+        language: SpokenLanguage::Ja,
+        hashtag: "#rusttokyo".into(),
+        image_url: None,
+        status,
+        beginner_ok: false,
+        hands_on: false,
+        created_at: starts_at - Duration::days(10),
+        tag_ids: vec![f.rust, f.docker],
+        frames: vec![],
+        speakers: vec![],
+    }
+}
+
+fn registrations(users: &[i64], confirmed: usize, waiting: usize) -> Vec<NewRegistration> {
+    users
+        .iter()
+        .take(confirmed + waiting)
+        .enumerate()
+        .map(|(i, u)| NewRegistration {
+            user_id: *u,
+            status: if i < confirmed { RegistrationStatus::Confirmed } else { RegistrationStatus::Waitlisted },
+            receipt_code: format!("R{u}-{i}-{confirmed}-{waiting}"),
+            created_at: now() - Duration::days(1),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_new_store_is_empty_and_answers() {
+    for (name, store, _db) in backends().await {
+        store.ping().await.unwrap();
+        assert!(store.is_empty().await.unwrap(), "{name}");
+        assert!(store.list_upcoming(now(), 1, 20).await.unwrap().items.is_empty(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn migrations_are_idempotent() {
+    let db = TempDb::new();
+    let first = tsudoi::server::store::connect(&db.url()).await.unwrap();
+    drop(first);
+    let again = tsudoi::server::store::connect(&db.url()).await.unwrap();
+    again.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn upcoming_lists_published_unfinished_events_soonest_first_with_paging() {
+    for (name, store, _db) in backends().await {
+        let f = fixture(&store).await;
+        let mut events = vec![
+            event(&f, "past", -48, EventStatus::Published),
+            event(&f, "ongoing", -1, EventStatus::Published),
+            event(&f, "draft", 5, EventStatus::Draft),
+            event(&f, "cancelled", 6, EventStatus::Cancelled),
+        ];
+        for i in 0..25 {
+            events.push(event(&f, &format!("future {i:02}"), 100 - i, EventStatus::Published));
+        }
+        store.insert_events(&events).await.unwrap();
+        let p1 = store.list_upcoming(now(), 1, 10).await.unwrap();
+        assert_eq!(p1.total, 26, "{name}: 25 future + 1 ongoing");
+        assert_eq!(p1.pages(), 3);
+        let titles: Vec<&str> = p1.items.iter().map(|c| c.title.as_str()).collect();
+        assert_eq!(titles[0], "ongoing", "{name}");
+        assert_eq!(titles[1], "future 24", "{name}: soonest first");
+        assert!(p1.items.windows(2).all(|w| w[0].span.starts_at <= w[1].span.starts_at));
+        let p3 = store.list_upcoming(now(), 3, 10).await.unwrap();
+        assert_eq!(p3.items.len(), 6, "{name}");
+        assert_eq!(p3.items.last().unwrap().title, "future 00");
+        let beyond = store.list_upcoming(now(), 9, 10).await.unwrap();
+        assert!(beyond.items.is_empty());
+        // Cards carry tags in kind order (topics first) and the group.
+        let card = &p1.items[0];
+        assert_eq!(card.group_slug, "rust-tokyo");
+        let tag_names: Vec<&str> = card.tags.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(tag_names, ["Rust", "Docker"], "{name}");
+    }
+}
+
+#[tokio::test]
+async fn event_detail_has_frames_speakers_counts_and_sanitised_description() {
+    for (name, store, _db) in backends().await {
+        let f = fixture(&store).await;
+        let mut e = event(&f, "with frames", 24, EventStatus::Published);
+        e.description = "**bold** <script>alert(1)</script> <a href=\"javascript:x\">x</a>".into();
+        e.frames = vec![
+            NewFrame {
+                name: "一般枠".into(),
+                capacity: 10,
+                method: FrameMethod::FirstCome,
+                fee: 0,
+                opens_at: None,
+                closes_at: None,
+                registrations: registrations(&f.users[..12], 10, 2),
+            },
+            NewFrame {
+                name: "学生枠".into(),
+                capacity: 5,
+                method: FrameMethod::Lottery,
+                fee: 500,
+                opens_at: None,
+                closes_at: None,
+                registrations: registrations(&f.users[12..], 3, 0),
+            },
+        ];
+        e.speakers = vec![NewSpeaker {
+            name: "Ferris".into(),
+            affiliation: "Rust Foundation".into(),
+            bio: "A crab.".into(),
+            talk_title: "Ownership".into(),
+        }];
+        let id = store.insert_events(&[e]).await.unwrap()[0];
+        let d = store.fetch_event(id).await.unwrap().expect("published event");
+        assert_eq!(d.card.seats.accepted, 13, "{name}");
+        assert_eq!(d.card.seats.limit, 15);
+        assert_eq!(d.card.seats.waiting, 2);
+        assert_eq!(d.frames.len(), 2);
+        assert_eq!(d.frames[0].name, "一般枠");
+        assert!(d.frames[0].seats.is_full());
+        assert_eq!(d.frames[1].method, FrameMethod::Lottery);
+        assert_eq!(d.frames[1].fee, 500);
+        assert_eq!(d.speakers[0].talk_title, "Ownership");
+        assert!(d.description_html.contains("<strong>bold</strong>"), "{name}");
+        assert!(!d.description_html.contains("<script"), "{name}");
+        assert!(!d.description_html.contains("javascript:"), "{name}");
+        assert_eq!(d.card.span.zone_abbr, "JST");
+
+        let checks = store.counter_check(&[id]).await.unwrap();
+        assert_eq!(checks.len(), 2);
+        for c in checks {
+            assert_eq!(c.accepted_count, c.accepted_rows, "{name}: {c:?}");
+            assert_eq!(c.waiting_count, c.waiting_rows, "{name}: {c:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn drafts_and_unknown_ids_are_not_fetched_but_cancelled_events_are() {
+    for (name, store, _db) in backends().await {
+        let f = fixture(&store).await;
+        let ids = store
+            .insert_events(&[
+                event(&f, "draft", 5, EventStatus::Draft),
+                event(&f, "cancelled", 6, EventStatus::Cancelled),
+            ])
+            .await
+            .unwrap();
+        assert!(store.fetch_event(ids[0]).await.unwrap().is_none(), "{name}");
+        let c = store.fetch_event(ids[1]).await.unwrap().expect("cancelled events stay visible");
+        assert_eq!(c.card.status, EventStatus::Cancelled);
+        assert!(store.fetch_event(999_999).await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn group_page_splits_upcoming_and_past_and_counts_members() {
+    for (name, store, _db) in backends().await {
+        let f = fixture(&store).await;
+        store
+            .insert_events(&[
+                event(&f, "old", -100, EventStatus::Published),
+                event(&f, "older", -200, EventStatus::Published),
+                event(&f, "soon", 10, EventStatus::Published),
+                event(&f, "hidden", 20, EventStatus::Draft),
+            ])
+            .await
+            .unwrap();
+        let g = store.fetch_group("rust-tokyo", now()).await.unwrap().expect("group");
+        assert_eq!(g.member_count, 2, "{name}");
+        assert_eq!(g.upcoming.iter().map(|c| c.title.as_str()).collect::<Vec<_>>(), ["soon"]);
+        assert_eq!(g.past.iter().map(|c| c.title.as_str()).collect::<Vec<_>>(), ["old", "older"], "most recent first");
+        assert!(!g.description_html.contains("<script"));
+        assert!(store.fetch_group("nope", now()).await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn tag_counts_are_upcoming_published_events_only() {
+    for (name, store, _db) in backends().await {
+        let f = fixture(&store).await;
+        let mut docker_only = event(&f, "docker", 30, EventStatus::Published);
+        docker_only.tag_ids = vec![f.docker];
+        store
+            .insert_events(&[
+                event(&f, "both", 10, EventStatus::Published),
+                event(&f, "past", -50, EventStatus::Published),
+                event(&f, "draft", 10, EventStatus::Draft),
+                docker_only,
+            ])
+            .await
+            .unwrap();
+        let tags = store.list_tags(now()).await.unwrap();
+        let count = |n: &str| tags.iter().find(|t| t.tag.name == n).unwrap().upcoming;
+        assert_eq!(count("Rust"), 1, "{name}");
+        assert_eq!(count("Docker"), 2, "{name}");
+        assert_eq!(tags[0].tag.kind, TagKind::Topic, "topics first");
+    }
+}
+
+#[tokio::test]
+async fn directory_lists_groups_tags_and_passwordless_attendees() {
+    for (name, store, _db) in backends().await {
+        let f = fixture(&store).await;
+        store
+            .insert_users(&[NewUser {
+                nickname: "organizer".into(),
+                display_name: "Organizer".into(),
+                email: Some("o@example.com".into()),
+                password_hash: Some("$argon2id$x".into()),
+                bio: String::new(),
+            }])
+            .await
+            .unwrap();
+        let dir = store.directory().await.unwrap();
+        assert_eq!(dir.groups, vec![(f.group, "rust-tokyo".to_string())], "{name}");
+        assert_eq!(dir.tags.len(), 2);
+        assert_eq!(dir.attendee_ids.len(), 30, "{name}: users with a password are not attendees");
+    }
+}
+
+#[tokio::test]
+async fn duplicate_registration_of_a_user_for_an_event_is_refused() {
+    for (name, store, _db) in backends().await {
+        let f = fixture(&store).await;
+        let mut e = event(&f, "dup", 10, EventStatus::Published);
+        let mut regs = registrations(&f.users[..2], 2, 0);
+        regs[1].user_id = regs[0].user_id;
+        e.frames = vec![NewFrame {
+            name: "枠".into(),
+            capacity: 5,
+            method: FrameMethod::FirstCome,
+            fee: 0,
+            opens_at: None,
+            closes_at: None,
+            registrations: regs,
+        }];
+        assert!(store.insert_events(&[e]).await.is_err(), "{name}");
+        let counts = store.counter_check(&[]).await.unwrap();
+        assert!(counts.is_empty(), "{name}: the failed transaction left no frame behind");
+    }
+}
