@@ -29,9 +29,10 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   retries: 0,
   reporter: [["list"]],
-  use: { baseURL, trace: "retain-on-failure", launchOptions },
+  // Japanese is the default UI language; the browser asks for it like a user in Japan would.
+  use: { baseURL, trace: "retain-on-failure", launchOptions, locale: "ja-JP", timezoneId: "Asia/Tokyo" },
   projects: [
-    { name: "desktop", use: { ...devices["Desktop Chrome"], launchOptions } },
+    { name: "desktop", use: { ...devices["Desktop Chrome"], launchOptions, locale: "ja-JP", timezoneId: "Asia/Tokyo" } },
   ],
   webServer: {
     command: "rm -f target/e2e.db target/e2e.db-shm target/e2e.db-wal && exec target/debug/tsudoi",

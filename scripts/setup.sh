@@ -38,6 +38,13 @@ if [ "$what" = test ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
   fi
+  # Japanese glyphs for screenshots (without them every kanji is a box).
+  if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+    say "installing Debian's fonts-noto-cjk"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq fonts-noto-cjk >/dev/null \
+      || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq fonts-noto-cjk >/dev/null; }
+  fi
   if [ ! -d end2end/node_modules/@playwright/test ]; then
     say "installing Playwright (npm) in end2end/"
     (cd end2end && npm ci --silent --no-audit --no-fund)

@@ -194,6 +194,9 @@ pub struct EventDetail {
     pub image_url: Option<String>,
     pub frames: Vec<FrameSummary>,
     pub speakers: Vec<Speaker>,
+    /// The event had ended when the server answered (decided there, so the browser's clock
+    /// cannot make hydration disagree with the server's HTML).
+    pub ended: bool,
     /// Absolute URL of the event page (`TSUDOI_PUBLIC_URL` + path), for calendars and sharing.
     pub url: String,
 }

@@ -94,8 +94,7 @@ fn EventView(detail: EventDetail) -> impl IntoView {
     let i18n = use_i18n();
     let card = detail.card.clone();
     let span = card.span.clone();
-    let now = chrono::Utc::now();
-    let past = span.is_past(now);
+    let past = detail.ended;
     let cancelled = card.status == EventStatus::Cancelled;
     let location = match (card.venue_kind, detail.place.is_empty()) {
         (VenueKind::Online, _) | (_, true) => "Online".to_string(),

@@ -1,5 +1,6 @@
 //! Server-only parts: configuration, state, startup, storage and helpers.
 
+pub mod api_status;
 pub mod config;
 pub mod lang;
 pub mod markdown;

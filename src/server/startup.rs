@@ -19,7 +19,7 @@ use tracing::Level;
 
 use super::config::Config;
 use super::state::AppState;
-use super::{lang, password, store};
+use super::{api_status, lang, password, store};
 use crate::app::{App, shell};
 
 /// Password of the demo accounts (documented in the README; demo mode only).
@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(api_status::fix_server_fn_error_status))
         .layer(middleware::from_fn(lang::apply_lang_query))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -68,11 +68,12 @@ impl TestApp {
         &self.state.store
     }
 
-    /// GET a page, returning status and body.
+    /// GET a page, returning status and body. Leptos' hydration markers between adjacent
+    /// text nodes (`<!>`) are removed so assertions read like the rendered text.
     pub async fn get(&self, path: &str) -> (u16, String) {
         let res = self.client.get(self.url(path)).send().await.expect("request");
         let status = res.status().as_u16();
-        (status, res.text().await.expect("body"))
+        (status, res.text().await.expect("body").replace("<!>", ""))
     }
 }
 

@@ -252,6 +252,7 @@ impl Store for SqliteStore {
                 .into_iter()
                 .map(|(name, affiliation, bio, talk_title)| Speaker { name, affiliation, bio, talk_title })
                 .collect(),
+            ended: false,
             url: format!("/events/{id}"),
         }))
     }
