@@ -39,7 +39,7 @@ def wait_healthy(timeout=120):
 def fetch(path, headers=None):
     req = urllib.request.Request(f"{BASE}{path}", headers=headers or {})
     with urllib.request.urlopen(req, timeout=10) as r:
-        return r.status, r.read(), dict(r.headers)
+        return r.status, r.read(), {k.lower(): v for k, v in r.headers.items()}
 
 
 def to_ms(value):
@@ -95,10 +95,10 @@ def main():
         wasm_path = os.path.join(SITE, "pkg", "tsudoi.wasm")
         wasm_raw = os.path.getsize(wasm_path)
         _, wasm_br, headers = fetch("/pkg/tsudoi.wasm", {"Accept-Encoding": "br"})
-        br_len = len(wasm_br) if headers.get("Content-Encoding") == "br" else None
+        br_len = len(wasm_br) if headers.get("content-encoding") == "br" else None
         js_raw = os.path.getsize(os.path.join(SITE, "pkg", "tsudoi.js"))
         _, js_br, js_headers = fetch("/pkg/tsudoi.js", {"Accept-Encoding": "br"})
-        js_br_len = len(js_br) if js_headers.get("Content-Encoding") == "br" else None
+        js_br_len = len(js_br) if js_headers.get("content-encoding") == "br" else None
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=20)

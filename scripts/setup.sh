@@ -51,9 +51,9 @@ if [ "$what" = test ]; then
   fi
 fi
 
-if [ "$what" = bench ]; then
-  if ! command -v oha >/dev/null 2>&1 && [ ! -x .tools/bin/oha ]; then
-    say "installing the oha load generator (crates.io) into .tools/"
-    cargo install --quiet --root .tools oha --locked
-  fi
+if [ "$what" = bench ] && ! command -v wrk >/dev/null 2>&1; then
+  say "installing wrk (Debian) for the benchmarks"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk >/dev/null \
+    || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk >/dev/null; }
 fi

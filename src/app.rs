@@ -6,7 +6,9 @@ use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::hooks::use_location;
 use leptos_router::{SsrMode, path};
 
+use crate::accounts::pages::{AccountNav, LoginPage, MePage, SignupPage, UserPage, provide_session};
 use crate::events::pages::{EventPage, EventsPage, HomePage};
+use crate::registrations::pages::ReceiptPage;
 use crate::groups::pages::GroupPage;
 use crate::i18n::*;
 use crate::tags::pages::TagsPage;
@@ -35,6 +37,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_session();
     view! {
         <I18nContextProvider>
             <Stylesheet id="tsudoi" href="/pkg/tsudoi.css" />
@@ -52,6 +55,11 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/events/:id") view=EventPage ssr=SsrMode::Async />
                         <Route path=path!("/groups/:slug") view=GroupPage ssr=SsrMode::Async />
                         <Route path=path!("/tags") view=TagsPage ssr=SsrMode::Async />
+                        <Route path=path!("/events/:id/receipt") view=ReceiptPage ssr=SsrMode::Async />
+                        <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                        <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
+                        <Route path=path!("/me") view=MePage ssr=SsrMode::Async />
+                        <Route path=path!("/users/:nickname") view=UserPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
                 <SiteFooter />
@@ -112,6 +120,7 @@ fn SiteHeader() -> impl IntoView {
                     >
                         {t!(i18n, switch_lang)}
                     </a>
+                    <AccountNav />
                 </nav>
             </div>
         </header>

@@ -5,6 +5,21 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
+/// A problem with one form field: `code` is stable (the UI translates it), `message` is
+/// English for API clients.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, code: &str, message: &str) -> Self {
+        FieldError { field: field.into(), code: code.into(), message: message.into() }
+    }
+}
+
 /// What went wrong, in terms a user (or an API client) can act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "error", content = "message", rename_all = "snake_case")]
@@ -13,6 +28,16 @@ pub enum AppError {
     NotFound,
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// Input that fails validation, field by field (422).
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    /// The request is valid but the state forbids it (closed, already registered…); the
+    /// string is a stable code (409).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Too many attempts; retry after this many seconds (429).
+    #[error("too many requests, retry after {0} s")]
+    RateLimited(u64),
     #[error("sign-in required")]
     Unauthorized,
     #[error("not allowed")]
@@ -30,6 +55,9 @@ impl AppError {
         match self {
             AppError::NotFound => 404,
             AppError::BadRequest(_) => 400,
+            AppError::Invalid(_) => 422,
+            AppError::Conflict(_) => 409,
+            AppError::RateLimited(_) => 429,
             AppError::Unauthorized => 401,
             AppError::Forbidden => 403,
             AppError::Internal => 500,
@@ -54,6 +82,13 @@ impl FromServerFnError for AppError {
 mod ssr {
     use super::AppError;
 
+    impl From<tower_sessions::session::Error> for AppError {
+        fn from(err: tower_sessions::session::Error) -> Self {
+            tracing::error!(error = %err, "session error");
+            AppError::Internal
+        }
+    }
+
     impl From<sqlx::Error> for AppError {
         fn from(err: sqlx::Error) -> Self {
             match err {
@@ -74,7 +109,18 @@ mod ssr {
     }
 }
 
-/// Sets the response status from a server-function result while rendering or answering.
+impl AppError {
+    /// The first field error's code for `field`, if any (forms show it beside the field).
+    pub fn field_code(&self, field: &str) -> Option<&str> {
+        match self {
+            AppError::Invalid(errors) => errors.iter().find(|e| e.field == field).map(|e| e.code.as_str()),
+            _ => None,
+        }
+    }
+}
+
+/// Sets the response status (and `Retry-After` when rate limited) from a server-function
+/// result while rendering or answering.
 #[cfg(feature = "ssr")]
 pub fn set_status_for<T>(result: &Result<T, AppError>) {
     if let Err(err) = result {
@@ -83,6 +129,9 @@ pub fn set_status_for<T>(result: &Result<T, AppError>) {
                 axum::http::StatusCode::from_u16(err.status_code())
                     .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
             );
+            if let AppError::RateLimited(secs) = err {
+                opts.insert_header(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(*secs));
+            }
         }
     }
 }

@@ -11,11 +11,14 @@ mod i18n_gen {
 }
 pub use i18n_gen::i18n;
 
+pub mod accounts;
 pub mod app;
 pub mod error;
 pub mod events;
 pub mod geo;
 pub mod groups;
+pub mod live;
+pub mod registrations;
 pub mod tags;
 pub mod time;
 pub mod ui;

@@ -589,6 +589,7 @@ fn seed_event(dir: &Directory) -> anyhow::Result<NewEvent> {
             fee: 0,
             opens_at: Some(at(SEED_CREATED)),
             closes_at: Some(at(SEED_STARTS)),
+            draw_at: None,
             registrations,
         }],
         speakers: vec![NewSpeaker {
@@ -1053,6 +1054,13 @@ impl EventGenerator {
             let full = rng.random_bool(0.14);
             fill_frames(rng, receipts, &mut frames, attendees, span, full);
         }
+        // A lottery not drawn yet has applications, not seats: everyone waits for the draw
+        // (the server draws at draw_at; past draws run at startup).
+        for f in frames.iter_mut().filter(|f| f.draw_at.is_some_and(|d| d.timestamp() > now)) {
+            for r in &mut f.registrations {
+                r.status = RegistrationStatus::Waitlisted;
+            }
+        }
 
         let (place, address, prefecture, lat, lon) = match venue {
             Some(v) => {
@@ -1409,6 +1417,8 @@ fn plan_frames(
         fee,
         opens_at: Some(at(opens)),
         closes_at: Some(at(starts)),
+        // Lotteries are drawn a week before the event.
+        draw_at: (method == FrameMethod::Lottery).then(|| at(starts - 7 * DAY)),
         registrations: Vec::new(),
     };
 
@@ -1633,6 +1643,10 @@ mod tests {
             let waiting = f.registrations.iter().filter(|r| r.status == RegistrationStatus::Waitlisted).count();
             assert_eq!(confirmed + waiting, f.registrations.len(), "{ctx}");
             assert!(confirmed as i64 <= f.capacity, "{ctx}");
+            if f.draw_at.is_some_and(|d| d > now()) {
+                assert_eq!(confirmed, 0, "an undrawn lottery has applications only: {ctx}");
+                continue;
+            }
             assert!(waiting == 0 || confirmed as i64 == f.capacity, "waitlist behind a free seat in {ctx}");
             assert!(waiting <= 30, "{ctx}");
             // Confirmed first, then the waitlist, in arrival order.

@@ -138,6 +138,14 @@ pub struct FrameSummary {
     pub method: FrameMethod,
     pub fee: i64,
     pub seats: Seats,
+    /// Registration window (open from the start when `None`, closes at the event start).
+    pub opens_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub closes_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Lottery frames: when the draw runs, and whether it has.
+    pub draw_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub drawn: bool,
+    /// The organizer stopped automatic promotion from the waitlist.
+    pub promotion_frozen: bool,
 }
 
 /// How seats of a frame are given out.
@@ -194,6 +202,7 @@ pub struct EventDetail {
     pub image_url: Option<String>,
     pub frames: Vec<FrameSummary>,
     pub speakers: Vec<Speaker>,
+    pub questions: Vec<crate::registrations::model::Question>,
     /// The event had ended when the server answered (decided there, so the browser's clock
     /// cannot make hydration disagree with the server's HTML).
     pub ended: bool,

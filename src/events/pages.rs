@@ -10,6 +10,8 @@ use super::model::{EventDetail, EventStatus, FrameMethod, SpokenLanguage, VenueK
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::time::google_calendar_url;
+use crate::live::client::{live_event_seats, live_frame_seats, provide_live_seats};
+use crate::registrations::pages::RegistrationBox;
 use crate::ui::{ErrorView, EventCardList, Loading, Pagination, SeatMeter, TagChips, lang_of};
 
 /// `/`: upcoming events as cards.
@@ -92,6 +94,7 @@ pub fn EventPage() -> impl IntoView {
 #[component]
 fn EventView(detail: EventDetail) -> impl IntoView {
     let i18n = use_i18n();
+    provide_live_seats(vec![detail.card.id]);
     let card = detail.card.clone();
     let span = card.span.clone();
     let past = detail.ended;
@@ -139,11 +142,12 @@ fn EventView(detail: EventDetail) -> impl IntoView {
 
             <section class="event__seats">
                 <h2 class="label">{t!(i18n, participants)}</h2>
-                <SeatMeter seats=card.seats large=true />
+                <SeatMeter seats=live_event_seats(card.id, card.seats) large=true />
                 {show_frames.then(|| view! {
                     <ul class="frames">
                         {detail.frames.iter().cloned().map(|f| {
                             let method = f.method;
+                            let frame_seats = live_frame_seats(card.id, f.id, f.seats);
                             view! {
                                 <li class="frame">
                                     <span class="frame__name">{f.name}</span>
@@ -158,13 +162,18 @@ fn EventView(detail: EventDetail) -> impl IntoView {
                                             view! { {t!(i18n, fee_yen, fee = f.fee)} }.into_any()
                                         }
                                     }</span>
-                                    <span class="frame__seats">{format!("{}/{}", f.seats.accepted, f.seats.limit)}</span>
+                                    <span class="frame__seats">{move || {
+                                        let s = frame_seats.get();
+                                        format!("{}/{}", s.accepted, s.limit)
+                                    }}</span>
                                 </li>
                             }
                         }).collect_view()}
                     </ul>
                 })}
             </section>
+
+            <RegistrationBox detail=detail.clone() />
 
             <dl class="event__facts">
                 <div>

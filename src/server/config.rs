@@ -10,9 +10,32 @@ pub struct Config {
     /// `TSUDOI_PUBLIC_URL`: the origin users reach this instance at, for absolute links
     /// (calendar entries, feeds). Default `http://127.0.0.1:3000`.
     pub public_url: String,
+    /// Login and sign-up attempts per minute.
+    pub rate_limits: super::ratelimit::RateLimitConfig,
+    /// How seats are taken; only tests ever choose the canary (see `SeatGuard`).
+    pub seat_guard: super::store::SeatGuard,
+    /// How often due lottery draws are looked for.
+    pub draw_interval: std::time::Duration,
 }
 
 impl Config {
+    /// True when users reach this instance over TLS (cookies get `Secure`).
+    pub fn behind_tls(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// A configuration for tests: the given database, no demo data.
+    pub fn for_tests(database_url: String) -> Self {
+        Config {
+            database_url,
+            demo: false,
+            public_url: "http://tsudoi.test".into(),
+            rate_limits: Default::default(),
+            seat_guard: Default::default(),
+            draw_interval: std::time::Duration::from_millis(200),
+        }
+    }
+
     /// Reads `DATABASE_URL` and `TSUDOI_DEMO`; `demo_flag` is the `--demo` argument.
     pub fn from_env(demo_flag: bool) -> Self {
         let database_url = std::env::var("DATABASE_URL")
@@ -28,6 +51,13 @@ impl Config {
             })
             .trim_end_matches('/')
             .to_string();
-        Config { database_url, demo: demo_flag || demo_env.unwrap_or(false), public_url }
+        Config {
+            database_url,
+            demo: demo_flag || demo_env.unwrap_or(false),
+            public_url,
+            rate_limits: Default::default(),
+            seat_guard: Default::default(),
+            draw_interval: std::time::Duration::from_secs(5),
+        }
     }
 }

@@ -15,11 +15,17 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
 use tracing::Level;
 
 use super::config::Config;
 use super::state::AppState;
-use super::{api_status, lang, password, store};
+use super::ratelimit::RateLimits;
+use super::session::{DbSessionStore, SESSION_COOKIE};
+use super::{api_status, lang, origin, password, store, tasks};
+use crate::live::hub::LiveHub;
+use crate::live::routes as live_routes;
 use crate::app::{App, shell};
 
 /// Password of the demo accounts (documented in the README; demo mode only).
@@ -47,7 +53,14 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Res
              `{DEMO_PASSWORD}`; do not expose this instance to the internet"
         );
     }
-    let state = AppState { leptos_options, store, config: Arc::new(config) };
+    let state = AppState {
+        leptos_options,
+        live: Arc::new(LiveHub::new(store.clone())),
+        limits: Arc::new(RateLimits::new(config.rate_limits)),
+        store,
+        config: Arc::new(config),
+    };
+    tasks::spawn(state.clone());
     Ok((router(state.clone()), state))
 }
 
@@ -55,11 +68,22 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Res
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.store.clone()))
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.behind_tls())
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(30)));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/live/events", get(live_routes::many_events))
+        .route("/live/events/{id}", get(live_routes::one_event))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(api_status::fix_server_fn_error_status))
+        .layer(sessions)
+        .layer(middleware::from_fn(origin::same_origin_writes))
         .layer(middleware::from_fn(lang::apply_lang_query))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -98,7 +122,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let (router, _state) = build(config, conf.leptos_options).await?;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     tracing::info!("Tsudoi listening on http://{addr}");
-    axum::serve(listener, router.into_make_service()).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     Ok(())
 }
 

@@ -6,7 +6,9 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use super::config::Config;
+use super::ratelimit::RateLimits;
 use super::store::DynStore;
+use crate::live::hub::LiveHub;
 use crate::error::AppError;
 
 #[derive(Clone, FromRef)]
@@ -14,6 +16,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: DynStore,
     pub config: Arc<Config>,
+    pub live: Arc<LiveHub>,
+    pub limits: Arc<RateLimits>,
 }
 
 /// The state inside a server function or during SSR (leptos_axum provides it as context).

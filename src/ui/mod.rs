@@ -9,6 +9,7 @@ use crate::events::model::{EventCard, EventStatus, Seats, VenueKind};
 use crate::geo::prefecture_name;
 use crate::i18n::*;
 use crate::tags::model::{TagKind, TagRef};
+use crate::live::client::live_event_seats;
 use crate::time::Lang;
 
 /// The formatting language of the current UI locale.
@@ -60,55 +61,109 @@ pub fn VenueBadge(kind: VenueKind, prefecture: Option<String>) -> impl IntoView 
     }
 }
 
-/// `accepted/limit` with a small bar; "満席" and the waitlist when full.
+/// `accepted/limit` with a small bar; "満席" and the waitlist when full. Follows the live
+/// stream when one is provided above (see `crate::live::client`).
 #[component]
-pub fn SeatMeter(seats: Seats, #[prop(optional)] large: bool) -> impl IntoView {
+pub fn SeatMeter(seats: Signal<Seats>, #[prop(optional)] large: bool) -> impl IntoView {
     let i18n = use_i18n();
-    let full = seats.is_full();
-    let class = match (large, full) {
-        (true, true) => "seats seats--large seats--full",
-        (true, false) => "seats seats--large",
-        (false, true) => "seats seats--full",
-        (false, false) => "seats",
-    };
+    let full = move || seats.get().is_full();
     view! {
-        <div class=class data-accepted=seats.accepted data-limit=seats.limit>
-            <span class="seats__numbers">
+        <div
+            class="seats"
+            class:seats--large=large
+            class:seats--full=full
+            data-accepted=move || seats.get().accepted
+            data-limit=move || seats.get().limit
+        >
+            <span class="seats__numbers" aria-live="polite">
                 {if large {
                     view! {
-                        {t!(i18n, seats_people, accepted = seats.accepted, limit = seats.limit)}
+                        {t!(
+                            i18n, seats_people, accepted = move || seats.get().accepted, limit = move || seats.get().limit
+                        )}
                     }
                         .into_any()
                 } else {
-                    format!("{}/{}", seats.accepted, seats.limit).into_any()
+                    (move || {
+                        let s = seats.get();
+                        format!("{}/{}", s.accepted, s.limit)
+                    })
+                        .into_any()
                 }}
             </span>
             <span
                 class="seats__bar"
                 role="meter"
                 aria-valuemin="0"
-                aria-valuemax=seats.limit
-                aria-valuenow=seats.accepted
+                aria-valuemax=move || seats.get().limit
+                aria-valuenow=move || seats.get().accepted
                 aria-label=move || t_string!(i18n, seats_label).to_string()
             >
-                <span class="seats__fill" style=format!("width: {}%", seats.percent())></span>
+                <span class="seats__fill" style=move || format!("width: {}%", seats.get().percent())></span>
             </span>
-            {full
-                .then(|| {
-                    view! {
-                        <span class="badge badge--full">{t!(i18n, full)}</span>
-                        {(seats.waiting > 0)
-                            .then(|| {
-                                view! {
-                                    <span class="seats__waiting">
-                                        {t!(i18n, waitlist_count, count = seats.waiting)}
-                                    </span>
-                                }
-                            })}
-                    }
-                })}
+            <Show when=full>
+                <span class="badge badge--full">{t!(i18n, full)}</span>
+            </Show>
+            <Show when=move || { seats.get().waiting > 0 }>
+                <span class="seats__waiting">{t!(i18n, waitlist_count, count = move || seats.get().waiting)}</span>
+            </Show>
         </div>
     }
+}
+
+/// The translated message for a failed form: the error of `field` (when `field` is empty:
+/// an error that belongs to no field). Rendered beside the field, announced to screen readers.
+#[component]
+pub fn FieldMessage(error: Signal<Option<AppError>>, #[prop(into)] field: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let field = StoredValue::new(field);
+    let text = move || {
+        let err = error.get()?;
+        let field = field.get_value();
+        let code = match (&err, field.is_empty()) {
+            (AppError::Invalid(errors), false) => errors.iter().find(|e| e.field == field)?.code.clone(),
+            (AppError::Invalid(errors), true) => {
+                // Errors of fields the form does not show (e.g. the login's generic one).
+                errors.iter().find(|e| e.field == "login")?;
+                return None;
+            }
+            (_, false) => return None,
+            (AppError::Conflict(code), true) => code.clone(),
+            (AppError::RateLimited(secs), true) => {
+                let secs = *secs;
+                return Some(view! { {t!(i18n, err_rate_limited, secs = secs)} }.into_any());
+            }
+            (AppError::Unauthorized, true) => "unauthorized".into(),
+            (_, true) => "generic".into(),
+        };
+        Some(error_text(i18n, &code).into_any())
+    };
+    view! {
+        {move || text().map(|t| view! { <p class="field-error" role="alert">{t}</p> })}
+    }
+}
+
+fn error_text(i18n: leptos_i18n::I18nContext<Locale>, code: &str) -> String {
+    let s = match code {
+        "required" => t_string!(i18n, err_required).to_string(),
+        "length" => t_string!(i18n, err_nickname_length).to_string(),
+        "charset" => t_string!(i18n, err_nickname_charset).to_string(),
+        "format" => t_string!(i18n, err_email_format).to_string(),
+        "too_short" => t_string!(i18n, err_password_short).to_string(),
+        "too_long" => t_string!(i18n, err_too_long).to_string(),
+        "one_choice" | "unknown_choice" => t_string!(i18n, err_choice).to_string(),
+        "wrong_credentials" => t_string!(i18n, err_wrong_credentials).to_string(),
+        "wrong_password" => t_string!(i18n, err_wrong_password).to_string(),
+        "account_exists" => t_string!(i18n, err_account_exists).to_string(),
+        "already_registered" => t_string!(i18n, err_already_registered).to_string(),
+        "registration_closed" | "cancellation_closed" => t_string!(i18n, registration_closed).to_string(),
+        "registration_not_open" => t_string!(i18n, err_not_open).to_string(),
+        "event_cancelled" => t_string!(i18n, cancelled_event).to_string(),
+        "unknown_frame" => t_string!(i18n, choose_frame).to_string(),
+        "unauthorized" => t_string!(i18n, login_required).to_string(),
+        _ => t_string!(i18n, error_body).to_string(),
+    };
+    s
 }
 
 /// Tag and tool chips linking to the filtered list.
@@ -159,15 +214,16 @@ pub fn EventCardView(card: EventCard) -> impl IntoView {
             <TagChips tags=card.tags />
             <div class="card__footer">
                 <VenueBadge kind=card.venue_kind prefecture=card.prefecture />
-                <SeatMeter seats=card.seats />
+                <SeatMeter seats=live_event_seats(card.id, card.seats) />
             </div>
         </article>
     }
 }
 
-/// A list of cards.
+/// A list of cards, whose seat numbers follow one live stream for the whole list.
 #[component]
 pub fn EventCardList(cards: Vec<EventCard>) -> impl IntoView {
+    crate::live::client::provide_live_seats(cards.iter().map(|c| c.id).collect());
     view! {
         <div class="card-list">
             {cards.into_iter().map(|card| view! { <EventCardView card /> }).collect_view()}

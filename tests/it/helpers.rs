@@ -80,14 +80,20 @@ impl TestApp {
 /// Starts Tsudoi on port 0 with a fresh database, with or without demo data.
 pub async fn spawn_app(demo: bool) -> TestApp {
     let db = TempDb::new();
-    let config = Config { database_url: db.url(), demo, public_url: "http://tsudoi.test".into() };
+    let mut config = Config::for_tests(db.url());
+    config.demo = demo;
+    spawn_with(config, db).await
+}
+
+/// Starts Tsudoi with a given configuration on a given database.
+pub async fn spawn_with(config: Config, db: TempDb) -> TestApp {
     let mut options = get_configuration(None).expect("leptos configuration").leptos_options;
     options.site_root = "target/site".into();
     let (router, state) = tsudoi::server::startup::build(config, options).await.expect("app builds");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service()).await.expect("serve");
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
     });
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
     TestApp { addr, client, state, _db: db }

@@ -2,4 +2,5 @@
 
 mod helpers;
 mod http;
+mod registrations;
 mod store;

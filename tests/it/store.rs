@@ -185,6 +185,7 @@ async fn event_detail_has_frames_speakers_counts_and_sanitised_description() {
                 fee: 0,
                 opens_at: None,
                 closes_at: None,
+                draw_at: None,
                 registrations: registrations(&f.users[..12], 10, 2),
             },
             NewFrame {
@@ -194,6 +195,7 @@ async fn event_detail_has_frames_speakers_counts_and_sanitised_description() {
                 fee: 500,
                 opens_at: None,
                 closes_at: None,
+                draw_at: None,
                 registrations: registrations(&f.users[12..], 3, 0),
             },
         ];
@@ -326,6 +328,7 @@ async fn duplicate_registration_of_a_user_for_an_event_is_refused() {
             fee: 0,
             opens_at: None,
             closes_at: None,
+                draw_at: None,
             registrations: regs,
         }];
         assert!(store.insert_events(&[e]).await.is_err(), "{name}");

@@ -3,13 +3,17 @@
 //! suite runs against every backend.
 
 pub mod sqlite;
+mod sqlite_accounts;
+mod sqlite_registrations;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::accounts::model::{CurrentUser, MyProfile, UserProfile};
 use crate::error::AppError;
+use crate::registrations::model::{MyEventRegistration, MyRegistration, SeatSnapshot};
 use crate::events::model::{EventCard, EventDetail, EventStatus, FrameMethod, Page, SpokenLanguage, VenueKind};
 use crate::groups::model::GroupDetail;
 use crate::tags::model::{TagCount, TagKind};
@@ -115,6 +119,8 @@ pub struct NewFrame {
     pub fee: i64,
     pub opens_at: Option<DateTime<Utc>>,
     pub closes_at: Option<DateTime<Utc>>,
+    /// Lottery frames: when the draw runs.
+    pub draw_at: Option<DateTime<Utc>>,
     pub registrations: Vec<NewRegistration>,
 }
 
@@ -176,6 +182,63 @@ pub struct CounterCheck {
     pub waiting_rows: i64,
 }
 
+/// How a first-come seat is taken. `Atomic` is the only mode a running server uses;
+/// `UnguardedCanary` checks capacity outside the write transaction, which oversells under
+/// concurrency: the race test runs it to prove it can detect overselling. It cannot be
+/// selected from the environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SeatGuard {
+    #[default]
+    Atomic,
+    UnguardedCanary,
+}
+
+/// A registration request, already authenticated and validated.
+#[derive(Debug, Clone)]
+pub struct RegisterRequest {
+    pub event_id: i64,
+    pub user_id: i64,
+    /// Required when the event has more than one frame.
+    pub frame_id: Option<i64>,
+    pub answers: Vec<(i64, String)>,
+    pub now: DateTime<Utc>,
+    pub guard: SeatGuard,
+}
+
+/// What a registration write changed, for live updates and messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationChange {
+    pub event_id: i64,
+    pub registration: Option<MyRegistration>,
+    /// Users moved from the waitlist to confirmed by this write.
+    pub promoted_user_ids: Vec<i64>,
+}
+
+/// A frame whose lottery is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueDraw {
+    pub frame_id: i64,
+    pub event_id: i64,
+}
+
+/// The outcome of one lottery draw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrawOutcome {
+    pub frame_id: i64,
+    pub event_id: i64,
+    pub seed: u64,
+    /// Registration ids in drawn order.
+    pub order: Vec<i64>,
+    pub winners: usize,
+}
+
+/// A stored session record (tower-sessions' data as JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub data: String,
+    pub expires_at: i64,
+}
+
 /// Everything Tsudoi persists, behind one interface per backend.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -216,4 +279,99 @@ pub trait Store: Send + Sync + 'static {
     /// Cached frame counters beside the real row counts, for every frame of `event_ids`
     /// (all frames when empty).
     async fn counter_check(&self, event_ids: &[i64]) -> StoreResult<Vec<CounterCheck>>;
+
+    // --- accounts -------------------------------------------------------------------
+
+    /// Creates one account; `Conflict("account_exists")` when the nickname or email is taken.
+    async fn create_user(&self, user: &NewUser) -> StoreResult<CurrentUser>;
+
+    /// Id and password hash of the account whose nickname or email is `login` (lower-cased).
+    async fn find_login(&self, login: &str) -> StoreResult<Option<(i64, String)>>;
+
+    /// The account with this id.
+    async fn fetch_user(&self, id: i64) -> StoreResult<Option<CurrentUser>>;
+
+    /// My profile (with email), for `/me`.
+    async fn fetch_my_profile(&self, id: i64) -> StoreResult<Option<MyProfile>>;
+
+    /// Public profile with attended (confirmed) and organised events.
+    async fn fetch_user_profile(&self, nickname: &str) -> StoreResult<Option<UserProfile>>;
+
+    async fn update_profile(&self, id: i64, display_name: &str, bio: &str) -> StoreResult<()>;
+
+    /// The stored password hash of an account.
+    async fn fetch_password_hash(&self, id: i64) -> StoreResult<Option<String>>;
+
+    async fn update_password_hash(&self, id: i64, hash: &str) -> StoreResult<()>;
+
+    // --- sessions -------------------------------------------------------------------
+
+    /// Inserts a new session; `false` when the id already exists.
+    async fn session_create(&self, id: &str, row: &SessionRow) -> StoreResult<bool>;
+    async fn session_save(&self, id: &str, row: &SessionRow) -> StoreResult<()>;
+    /// A session that has not expired at `now` (unix seconds).
+    async fn session_load(&self, id: &str, now: i64) -> StoreResult<Option<SessionRow>>;
+    async fn session_delete(&self, id: &str) -> StoreResult<()>;
+    /// Removes expired sessions, returning how many.
+    async fn sessions_purge(&self, now: i64) -> StoreResult<u64>;
+
+    // --- registrations --------------------------------------------------------------
+
+    /// Registers (or re-registers, or switches frame) in one write transaction: a seat is
+    /// taken only by a conditional update, otherwise the user is waitlisted in order.
+    async fn register(&self, req: &RegisterRequest) -> StoreResult<RegistrationChange>;
+
+    /// Cancels my registration; a freed seat goes to the first waitlisted person of the
+    /// frame in the same transaction.
+    async fn cancel_registration(&self, event_id: i64, user_id: i64, now: DateTime<Utc>)
+    -> StoreResult<RegistrationChange>;
+
+    /// Sets a frame's capacity: raising promotes the waitlist; lowering below the
+    /// confirmed count is `Conflict("capacity_below_confirmed:<n>")`.
+    async fn set_capacity(&self, frame_id: i64, capacity: i64, now: DateTime<Utc>) -> StoreResult<RegistrationChange>;
+
+    /// Lottery frames whose draw time has come and that are not drawn yet.
+    async fn due_draws(&self, now: DateTime<Utc>) -> StoreResult<Vec<DueDraw>>;
+
+    /// Draws a lottery frame with `seed`, exactly once: `None` when it was already drawn.
+    async fn draw_lottery(&self, frame_id: i64, seed: u64, now: DateTime<Utc>) -> StoreResult<Option<DrawOutcome>>;
+
+    /// My registration for an event (cancelled ones included).
+    async fn my_registration(&self, event_id: i64, user_id: i64) -> StoreResult<Option<MyRegistration>>;
+
+    /// The event's online URL (server side only; see `OnlineUrl`).
+    async fn online_url(&self, event_id: i64) -> StoreResult<Option<String>>;
+
+    /// All my registrations with their events, soonest first.
+    async fn my_registrations(&self, user_id: i64) -> StoreResult<Vec<MyEventRegistration>>;
+
+    /// Seat numbers of an event and its frames.
+    async fn seat_snapshot(&self, event_id: i64) -> StoreResult<Option<SeatSnapshot>>;
+
+    /// Current card of an event (any status but draft).
+    async fn fetch_card(&self, event_id: i64) -> StoreResult<Option<EventCard>>;
+
+    /// Every registration of an event, by frame and queue position (organizers, tests).
+    async fn list_registrations(&self, event_id: i64) -> StoreResult<Vec<RegistrationRow>>;
+}
+
+/// One registration as organizers see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub frame_id: i64,
+    pub status: crate::registrations::model::RegStatus,
+    pub position: i64,
+}
+
+/// The drawn order of a lottery: a Fisher–Yates shuffle of the applications (in
+/// application order) driven by ChaCha8 seeded with `seed`. Every backend uses this, so
+/// anyone holding the seed and the applications can re-derive the outcome.
+pub fn drawn_order(applications: &[i64], seed: u64) -> Vec<i64> {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    let mut order = applications.to_vec();
+    order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+    order
 }

@@ -9,7 +9,12 @@ use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
-use super::{CounterCheck, Directory, NewEvent, NewGroup, NewTag, NewUser, Store, StoreResult};
+use super::{
+    CounterCheck, Directory, DrawOutcome, DueDraw, NewEvent, NewGroup, NewTag, NewUser, RegisterRequest,
+    RegistrationChange, SessionRow, Store, StoreResult, sqlite_accounts as accounts, sqlite_registrations as regs,
+};
+use crate::accounts::model::{CurrentUser, MyProfile, UserProfile};
+use crate::registrations::model::{MyEventRegistration, MyRegistration, Question, QuestionKind, SeatSnapshot};
 use crate::events::model::{
     EventCard, EventDetail, EventStatus, FrameMethod, FrameSummary, Page, Seats, Speaker, SpokenLanguage, VenueKind,
 };
@@ -158,6 +163,11 @@ struct FrameRow {
     capacity: i64,
     accepted_count: i64,
     waiting_count: i64,
+    opens_at: Option<i64>,
+    closes_at: Option<i64>,
+    draw_at: Option<i64>,
+    drawn_at: Option<i64>,
+    promotion_frozen: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -215,13 +225,20 @@ impl Store for SqliteStore {
         .fetch_one(&self.pool)
         .await?;
         let frames: Vec<FrameRow> = sqlx::query_as(
-            "SELECT id, name, method, fee, capacity, accepted_count, waiting_count FROM frames WHERE event_id = ? ORDER BY position, id",
+            "SELECT id, name, method, fee, capacity, accepted_count, waiting_count, opens_at, closes_at, draw_at, \
+             drawn_at, promotion_frozen FROM frames WHERE event_id = ? ORDER BY position, id",
         )
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
         let speakers: Vec<(String, String, String, String)> = sqlx::query_as(
             "SELECT name, affiliation, bio, talk_title FROM speakers WHERE event_id = ? ORDER BY position, id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let questions: Vec<(i64, String, String, String, bool)> = sqlx::query_as(
+            "SELECT id, kind, label, options, required FROM questions WHERE event_id = ? ORDER BY position, id",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -246,11 +263,26 @@ impl Store for SqliteStore {
                     method: FrameMethod::parse(&f.method).unwrap_or(FrameMethod::FirstCome),
                     fee: f.fee,
                     seats: Seats { accepted: f.accepted_count, limit: f.capacity, waiting: f.waiting_count },
+                    opens_at: f.opens_at.map(instant),
+                    closes_at: f.closes_at.map(instant),
+                    draw_at: f.draw_at.map(instant),
+                    drawn: f.drawn_at.is_some(),
+                    promotion_frozen: f.promotion_frozen,
                 })
                 .collect(),
             speakers: speakers
                 .into_iter()
                 .map(|(name, affiliation, bio, talk_title)| Speaker { name, affiliation, bio, talk_title })
+                .collect(),
+            questions: questions
+                .into_iter()
+                .map(|(id, kind, label, options, required)| Question {
+                    id,
+                    kind: QuestionKind::parse(&kind).unwrap_or(QuestionKind::Text),
+                    label,
+                    options: serde_json::from_str(&options).unwrap_or_default(),
+                    required,
+                })
                 .collect(),
             ended: false,
             url: format!("/events/{id}"),
@@ -468,7 +500,7 @@ impl Store for SqliteStore {
 
         for chunk in frames.chunks(BATCH_ROWS) {
             let mut qb = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO frames (id, event_id, position, name, capacity, method, fee, opens_at, closes_at) ",
+                "INSERT INTO frames (id, event_id, position, name, capacity, method, fee, opens_at, closes_at, draw_at) ",
             );
             qb.push_values(chunk, |mut b, f| {
                 b.push_bind(f.id)
@@ -479,7 +511,8 @@ impl Store for SqliteStore {
                     .push_bind(f.frame.method.as_str())
                     .push_bind(f.frame.fee)
                     .push_bind(f.frame.opens_at.map(|t| t.timestamp()))
-                    .push_bind(f.frame.closes_at.map(|t| t.timestamp()));
+                    .push_bind(f.frame.closes_at.map(|t| t.timestamp()))
+                    .push_bind(f.frame.draw_at.map(|t| t.timestamp()));
             });
             qb.build().execute(&mut *tx).await?;
         }
@@ -601,4 +634,150 @@ impl Store for SqliteStore {
             })
             .collect())
     }
+
+    async fn create_user(&self, user: &NewUser) -> StoreResult<CurrentUser> {
+        accounts::create_user(&self.pool, user).await
+    }
+
+    async fn find_login(&self, login: &str) -> StoreResult<Option<(i64, String)>> {
+        accounts::find_login(&self.pool, login).await
+    }
+
+    async fn fetch_user(&self, id: i64) -> StoreResult<Option<CurrentUser>> {
+        accounts::fetch_user(&self.pool, id).await
+    }
+
+    async fn fetch_my_profile(&self, id: i64) -> StoreResult<Option<MyProfile>> {
+        accounts::fetch_my_profile(&self.pool, id).await
+    }
+
+    async fn fetch_user_profile(&self, nickname: &str) -> StoreResult<Option<UserProfile>> {
+        let row: Option<(i64, String, String, String)> =
+            sqlx::query_as("SELECT id, nickname, display_name, bio FROM users WHERE nickname = ?")
+                .bind(nickname)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some((id, nickname, display_name, bio)) = row else { return Ok(None) };
+        let mut attended = card_query();
+        attended
+            .push("WHERE e.status IN ('published', 'cancelled') AND e.id IN (SELECT event_id FROM registrations WHERE user_id = ")
+            .push_bind(id)
+            .push(" AND status = 'confirmed') ORDER BY e.starts_at DESC LIMIT 50");
+        let mut organised = card_query();
+        organised
+            .push(
+                "WHERE e.status IN ('published', 'cancelled') AND e.group_id IN \
+                 (SELECT group_id FROM group_members WHERE role IN ('owner', 'admin') AND user_id = ",
+            )
+            .push_bind(id)
+            .push(") ORDER BY e.starts_at DESC LIMIT 50");
+        Ok(Some(UserProfile {
+            nickname,
+            display_name,
+            bio,
+            attended: self.cards(attended).await?,
+            organised: self.cards(organised).await?,
+        }))
+    }
+
+    async fn update_profile(&self, id: i64, display_name: &str, bio: &str) -> StoreResult<()> {
+        accounts::update_profile(&self.pool, id, display_name, bio).await
+    }
+
+    async fn fetch_password_hash(&self, id: i64) -> StoreResult<Option<String>> {
+        accounts::fetch_password_hash(&self.pool, id).await
+    }
+
+    async fn update_password_hash(&self, id: i64, hash: &str) -> StoreResult<()> {
+        accounts::update_password_hash(&self.pool, id, hash).await
+    }
+
+    async fn session_create(&self, id: &str, row: &SessionRow) -> StoreResult<bool> {
+        accounts::session_create(&self.pool, id, row).await
+    }
+
+    async fn session_save(&self, id: &str, row: &SessionRow) -> StoreResult<()> {
+        accounts::session_save(&self.pool, id, row).await
+    }
+
+    async fn session_load(&self, id: &str, now: i64) -> StoreResult<Option<SessionRow>> {
+        accounts::session_load(&self.pool, id, now).await
+    }
+
+    async fn session_delete(&self, id: &str) -> StoreResult<()> {
+        accounts::session_delete(&self.pool, id).await
+    }
+
+    async fn sessions_purge(&self, now: i64) -> StoreResult<u64> {
+        accounts::sessions_purge(&self.pool, now).await
+    }
+
+    async fn register(&self, req: &RegisterRequest) -> StoreResult<RegistrationChange> {
+        regs::register(&self.pool, req).await
+    }
+
+    async fn cancel_registration(
+        &self,
+        event_id: i64,
+        user_id: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RegistrationChange> {
+        regs::cancel(&self.pool, event_id, user_id, now).await
+    }
+
+    async fn set_capacity(&self, frame_id: i64, capacity: i64, now: DateTime<Utc>) -> StoreResult<RegistrationChange> {
+        regs::set_capacity(&self.pool, frame_id, capacity, now).await
+    }
+
+    async fn due_draws(&self, now: DateTime<Utc>) -> StoreResult<Vec<DueDraw>> {
+        regs::due_draws(&self.pool, now).await
+    }
+
+    async fn draw_lottery(&self, frame_id: i64, seed: u64, now: DateTime<Utc>) -> StoreResult<Option<DrawOutcome>> {
+        regs::draw(&self.pool, frame_id, seed, now).await
+    }
+
+    async fn my_registration(&self, event_id: i64, user_id: i64) -> StoreResult<Option<MyRegistration>> {
+        let mut conn = self.pool.acquire().await?;
+        regs::fetch_my_registration(&mut conn, event_id, user_id).await
+    }
+
+    async fn online_url(&self, event_id: i64) -> StoreResult<Option<String>> {
+        let row: Option<(Option<String>,)> = sqlx::query_as("SELECT online_url FROM events WHERE id = ?")
+            .bind(event_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.and_then(|(u,)| u))
+    }
+
+    async fn my_registrations(&self, user_id: i64) -> StoreResult<Vec<MyEventRegistration>> {
+        let mut qb = card_query();
+        qb.push("WHERE e.status != 'draft' AND e.id IN (SELECT event_id FROM registrations WHERE user_id = ")
+            .push_bind(user_id)
+            .push(") ORDER BY e.starts_at, e.id");
+        let cards = self.cards(qb).await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut out = Vec::with_capacity(cards.len());
+        for card in cards {
+            if let Some(registration) = regs::fetch_my_registration(&mut conn, card.id, user_id).await? {
+                out.push(MyEventRegistration { card, registration });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn seat_snapshot(&self, event_id: i64) -> StoreResult<Option<SeatSnapshot>> {
+        regs::seat_snapshot(&self.pool, event_id).await
+    }
+
+    async fn list_registrations(&self, event_id: i64) -> StoreResult<Vec<super::RegistrationRow>> {
+        regs::list_registrations(&self.pool, event_id).await
+    }
+
+    async fn fetch_card(&self, event_id: i64) -> StoreResult<Option<EventCard>> {
+        let mut qb = card_query();
+        qb.push("WHERE e.status != 'draft' AND e.id = ").push_bind(event_id);
+        Ok(self.cards(qb).await?.into_iter().next())
+    }
+
 }

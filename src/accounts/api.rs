@@ -1,0 +1,211 @@
+//! Account server functions. Writes are POST with form-encoded arguments; each checks
+//! authentication itself.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+
+use super::model::{CurrentUser, MyProfile, UserProfile};
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use std::net::{IpAddr, SocketAddr};
+
+    use axum::extract::ConnectInfo;
+
+    use crate::error::AppError;
+
+    /// The client's IP (the TCP peer).
+    pub async fn client_ip() -> Result<IpAddr, AppError> {
+        let ConnectInfo(addr) = leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.map_err(|e| {
+            tracing::error!(error = %e, "no connect info: serve with into_make_service_with_connect_info");
+            AppError::Internal
+        })?;
+        Ok(addr.ip())
+    }
+
+    /// Signs `user_id` in on this request's session, with a fresh session id.
+    pub async fn start_session(user_id: i64) -> Result<(), AppError> {
+        let session = crate::server::session::session().await?;
+        session.cycle_id().await?;
+        session.insert(crate::server::session::USER_ID_KEY, user_id).await?;
+        Ok(())
+    }
+}
+
+/// `POST /api/auth/signup` — creates an account and signs it in. Anyone may call it
+/// (rate limited per IP). A taken nickname or email gives one and the same answer.
+#[server(endpoint = "auth/signup")]
+pub async fn signup(
+    nickname: String,
+    email: String,
+    password: String,
+    display_name: Option<String>,
+    next: Option<String>,
+) -> Result<CurrentUser, AppError> {
+    use super::model::{normalize_display_name, normalize_email, normalize_nickname, validate_password};
+    use crate::server::state::app_state;
+    use crate::server::store::NewUser;
+
+    let result = async {
+        let state = app_state()?;
+        state.limits.signup(ssr::client_ip().await?)?;
+        let mut errors = Vec::new();
+        let nickname = normalize_nickname(&nickname).map_err(|e| errors.push(e)).ok();
+        let email = normalize_email(&email).map_err(|e| errors.push(e)).ok();
+        if let Err(e) = validate_password("password", &password) {
+            errors.push(e);
+        }
+        let display = nickname
+            .as_deref()
+            .map(|n| normalize_display_name(display_name.as_deref().unwrap_or_default(), n))
+            .transpose()
+            .map_err(|e| errors.push(e))
+            .ok()
+            .flatten();
+        let (Some(nickname), Some(email), Some(display_name), true) = (nickname, email, display, errors.is_empty())
+        else {
+            return Err(AppError::Invalid(errors));
+        };
+        let hash = crate::server::password::hash(password).await.map_err(|e| {
+            tracing::error!(error = %e, "hashing failed");
+            AppError::Internal
+        })?;
+        let user = state
+            .store
+            .create_user(&NewUser { nickname, display_name, email: Some(email), password_hash: Some(hash), bio: String::new() })
+            .await?;
+        ssr::start_session(user.id).await?;
+        leptos_axum::redirect(&super::pages::safe_next(next));
+        Ok(user)
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `POST /api/auth/login` — signs in with nickname or email. Anyone may call it (rate
+/// limited per IP and per account); failures never say which part was wrong.
+#[server(endpoint = "auth/login")]
+pub async fn login(login: String, password: String, next: Option<String>) -> Result<CurrentUser, AppError> {
+    use crate::server::state::app_state;
+
+    let result = async {
+        let state = app_state()?;
+        let login = login.trim().to_lowercase();
+        state.limits.login(ssr::client_ip().await?, &login)?;
+        let wrong = || AppError::Invalid(vec![crate::error::FieldError::new(
+            "login",
+            "wrong_credentials",
+            "Nickname/email or password is wrong.",
+        )]);
+        if login.is_empty() || password.is_empty() || password.len() > 1024 {
+            return Err(wrong());
+        }
+        let Some((id, hash)) = state.store.find_login(&login).await? else {
+            // Same work as a real check, so timing does not tell either.
+            let _ = crate::server::password::verify(password, crate::server::password::DUMMY_HASH.to_string()).await;
+            return Err(wrong());
+        };
+        if !crate::server::password::verify(password, hash).await {
+            return Err(wrong());
+        }
+        let user = state.store.fetch_user(id).await?.ok_or(AppError::Internal)?;
+        ssr::start_session(user.id).await?;
+        leptos_axum::redirect(&super::pages::safe_next(next));
+        Ok(user)
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+
+/// `POST /api/auth/logout` — ends the session (a no-op when signed out).
+#[server(endpoint = "auth/logout")]
+pub async fn logout() -> Result<(), AppError> {
+    let session = crate::server::session::session().await?;
+    session.flush().await?;
+    Ok(())
+}
+
+/// `GET /api/auth/me` — the signed-in user, or `null`.
+#[server(endpoint = "auth/me", input = GetUrl)]
+pub async fn me() -> Result<Option<CurrentUser>, AppError> {
+    crate::server::session::current_user().await
+}
+
+/// `GET /api/me/profile` — my profile (signed-in users only).
+#[server(endpoint = "me/profile", input = GetUrl)]
+pub async fn get_my_profile() -> Result<MyProfile, AppError> {
+    let result = async {
+        let user = crate::server::session::require_user().await?;
+        crate::server::state::app_state()?.store.fetch_my_profile(user.id).await?.ok_or(AppError::Unauthorized)
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `POST /api/me/profile/update` — changes my display name and bio.
+#[server(endpoint = "me/profile/update")]
+pub async fn update_profile(display_name: String, bio: String) -> Result<MyProfile, AppError> {
+    use super::model::{normalize_display_name, validate_bio};
+    let result = async {
+        let user = crate::server::session::require_user().await?;
+        let mut errors = Vec::new();
+        let display = normalize_display_name(&display_name, &user.nickname).map_err(|e| errors.push(e)).ok();
+        if let Err(e) = validate_bio(&bio) {
+            errors.push(e);
+        }
+        let Some(display) = display.filter(|_| errors.is_empty()) else { return Err(AppError::Invalid(errors)) };
+        let store = &crate::server::state::app_state()?.store;
+        store.update_profile(user.id, &display, bio.trim()).await?;
+        store.fetch_my_profile(user.id).await?.ok_or(AppError::Unauthorized)
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `POST /api/me/password` — changes my password after checking the current one.
+#[server(endpoint = "me/password")]
+pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
+    use super::model::validate_password;
+    let result = async {
+        let user = crate::server::session::require_user().await?;
+        validate_password("new_password", &new_password).map_err(|e| AppError::Invalid(vec![e]))?;
+        let store = &crate::server::state::app_state()?.store;
+        let hash = store.fetch_password_hash(user.id).await?.unwrap_or_default();
+        if !crate::server::password::verify(current_password, hash).await {
+            return Err(AppError::Invalid(vec![crate::error::FieldError::new(
+                "current_password",
+                "wrong_password",
+                "The current password is wrong.",
+            )]));
+        }
+        let new_hash = crate::server::password::hash(new_password).await.map_err(|_| AppError::Internal)?;
+        store.update_password_hash(user.id, &new_hash).await?;
+        // Other sessions keep working; this one gets a fresh id.
+        crate::server::session::session().await?.cycle_id().await?;
+        Ok(())
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `GET /api/users/get` — a public profile.
+#[server(endpoint = "users/get", input = GetUrl)]
+pub async fn get_user(nickname: String) -> Result<UserProfile, AppError> {
+    let result = async {
+        crate::server::state::app_state()?
+            .store
+            .fetch_user_profile(&nickname.to_lowercase())
+            .await?
+            .ok_or(AppError::NotFound)
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}

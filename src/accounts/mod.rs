@@ -1,0 +1,5 @@
+//! Accounts: sign-up, login, logout, profiles, `/me`.
+
+pub mod api;
+pub mod model;
+pub mod pages;

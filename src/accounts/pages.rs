@@ -1,0 +1,266 @@
+//! `/login`, `/signup`, `/me`, `/users/{nickname}` and the session context.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::api::{ChangePassword, Login, Logout, Signup, UpdateProfile, get_my_profile, get_user, me};
+use super::model::CurrentUser;
+use crate::error::AppError;
+use crate::i18n::*;
+use crate::registrations::pages::MyRegistrations;
+use crate::ui::{ErrorView, EventCardList, FieldMessage, Loading};
+
+/// The signed-in user for the whole app; `refresh()` after login or logout.
+#[derive(Clone, Copy)]
+pub struct SessionCtx {
+    pub user: Resource<Result<Option<CurrentUser>, AppError>>,
+    version: RwSignal<u32>,
+}
+
+impl SessionCtx {
+    pub fn refresh(&self) {
+        self.version.update(|v| *v += 1);
+    }
+}
+
+/// Provides [`SessionCtx`] (call once, at the top).
+pub fn provide_session() -> SessionCtx {
+    let version = RwSignal::new(0u32);
+    let user = Resource::new(move || version.get(), |_| me());
+    let ctx = SessionCtx { user, version };
+    provide_context(ctx);
+    ctx
+}
+
+pub fn use_session() -> SessionCtx {
+    expect_context::<SessionCtx>()
+}
+
+/// A local path to return to after login (never another site).
+pub fn safe_next(raw: Option<String>) -> String {
+    raw.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).unwrap_or_else(|| "/me".into())
+}
+
+/// Header part: login/sign-up links, or my name, `/me` and logout.
+#[component]
+pub fn AccountNav() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let logout = ServerAction::<Logout>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = logout.value().get() {
+            session.refresh();
+        }
+    });
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match session.user.await {
+                    Ok(Some(user)) => view! {
+                        <A href="/me" attr:class="account-link">{user.display_name}</A>
+                        <ActionForm action=logout attr:class="inline-form">
+                            <button type="submit" class="link-button">{t!(i18n, logout)}</button>
+                        </ActionForm>
+                    }.into_any(),
+                    _ => view! {
+                        <A href="/login">{t!(i18n, login)}</A>
+                        <A href="/signup" attr:class="button button--small">{t!(i18n, signup)}</A>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// `/login`
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let query = use_query_map();
+    let next = move || safe_next(query.read().get("next"));
+    let action = ServerAction::<Login>::new();
+    let error = move || action.value().get().and_then(|r| r.err());
+    // The server function redirects to `next`; the header only needs to learn who we are.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            session.refresh();
+        }
+    });
+    view! {
+        <Title text=move || t_string!(i18n, login).to_string() />
+        <section class="form-page">
+            <h1>{t!(i18n, login)}</h1>
+            <ActionForm action attr:class="form" attr:novalidate=true>
+                <input type="hidden" name="next" value=next />
+                <label for="login">{t!(i18n, login_name)}</label>
+                <input id="login" name="login" type="text" autocomplete="username" required />
+                <label for="password">{t!(i18n, password)}</label>
+                <input id="password" name="password" type="password" autocomplete="current-password" required />
+                <FieldMessage error=Signal::derive(error) field="login" />
+                <FieldMessage error=Signal::derive(error) field="" />
+                <button type="submit" class="button button--primary" disabled=move || action.pending().get()>
+                    {t!(i18n, login)}
+                </button>
+            </ActionForm>
+            <p>
+                {t!(i18n, no_account)} " " <A href="/signup">{t!(i18n, signup)}</A>
+            </p>
+        </section>
+    }
+}
+
+/// `/signup`
+#[component]
+pub fn SignupPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let query = use_query_map();
+    let next = move || safe_next(query.read().get("next"));
+    let action = ServerAction::<Signup>::new();
+    let error = move || action.value().get().and_then(|r| r.err());
+    // The server function redirects to `next`; the header only needs to learn who we are.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            session.refresh();
+        }
+    });
+    view! {
+        <Title text=move || t_string!(i18n, signup).to_string() />
+        <section class="form-page">
+            <h1>{t!(i18n, signup)}</h1>
+            <ActionForm action attr:class="form" attr:novalidate=true>
+                <input type="hidden" name="next" value=next />
+                <label for="nickname">{t!(i18n, nickname)}</label>
+                <input id="nickname" name="nickname" type="text" autocomplete="username" required minlength="3" maxlength="30" />
+                <p class="hint">{t!(i18n, nickname_hint)}</p>
+                <FieldMessage error=Signal::derive(error) field="nickname" />
+                <label for="display_name">{t!(i18n, display_name)}</label>
+                <input id="display_name" name="display_name" type="text" autocomplete="name" maxlength="50" />
+                <FieldMessage error=Signal::derive(error) field="display_name" />
+                <label for="email">{t!(i18n, email)}</label>
+                <input id="email" name="email" type="email" autocomplete="email" required />
+                <FieldMessage error=Signal::derive(error) field="email" />
+                <label for="password">{t!(i18n, password)}</label>
+                <input id="password" name="password" type="password" autocomplete="new-password" required minlength="8" />
+                <p class="hint">{t!(i18n, password_hint)}</p>
+                <FieldMessage error=Signal::derive(error) field="password" />
+                <FieldMessage error=Signal::derive(error) field="" />
+                <button type="submit" class="button button--primary" disabled=move || action.pending().get()>
+                    {t!(i18n, signup)}
+                </button>
+            </ActionForm>
+            <p>
+                {t!(i18n, have_account)} " " <A href="/login">{t!(i18n, login)}</A>
+            </p>
+        </section>
+    }
+}
+
+/// `/me`: my registrations, my profile, my password.
+#[component]
+pub fn MePage() -> impl IntoView {
+    let i18n = use_i18n();
+    let profile = Resource::new(|| (), |_| get_my_profile());
+    view! {
+        <Title text=move || t_string!(i18n, my_page).to_string() />
+        <Suspense fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match profile.await {
+                    Ok(p) => view! {
+                        <h1>{t!(i18n, my_page)}</h1>
+                        <p class="lead">{p.display_name.clone()} " (@" {p.nickname.clone()} ") · " {p.email.clone()}</p>
+                        <MyRegistrations />
+                        <ProfileForms display_name=p.display_name bio=p.bio />
+                    }.into_any(),
+                    Err(AppError::Unauthorized) => view! { <LoginRequired next="/me".to_string() /> }.into_any(),
+                    Err(err) => view! { <ErrorView err /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ProfileForms(display_name: String, bio: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let update = ServerAction::<UpdateProfile>::new();
+    let password = ServerAction::<ChangePassword>::new();
+    let update_error = move || update.value().get().and_then(|r| r.err());
+    let password_error = move || password.value().get().and_then(|r| r.err());
+    view! {
+        <section class="panel" aria-labelledby="profile-h">
+            <h2 id="profile-h">{t!(i18n, edit_profile)}</h2>
+            <ActionForm action=update attr:class="form">
+                <label for="display_name">{t!(i18n, display_name)}</label>
+                <input id="display_name" name="display_name" type="text" maxlength="50" value=display_name />
+                <FieldMessage error=Signal::derive(update_error) field="display_name" />
+                <label for="bio">{t!(i18n, bio)}</label>
+                <textarea id="bio" name="bio" rows="4" maxlength="1000">{bio}</textarea>
+                <FieldMessage error=Signal::derive(update_error) field="bio" />
+                <button type="submit" class="button">{t!(i18n, save)}</button>
+                {move || matches!(update.value().get(), Some(Ok(_))).then(|| view! { <p class="ok" role="status">{t!(i18n, saved)}</p> })}
+            </ActionForm>
+        </section>
+        <section class="panel" aria-labelledby="password-h">
+            <h2 id="password-h">{t!(i18n, change_password)}</h2>
+            <ActionForm action=password attr:class="form">
+                <label for="current_password">{t!(i18n, current_password)}</label>
+                <input id="current_password" name="current_password" type="password" autocomplete="current-password" />
+                <FieldMessage error=Signal::derive(password_error) field="current_password" />
+                <label for="new_password">{t!(i18n, new_password)}</label>
+                <input id="new_password" name="new_password" type="password" autocomplete="new-password" minlength="8" />
+                <FieldMessage error=Signal::derive(password_error) field="new_password" />
+                <button type="submit" class="button">{t!(i18n, change_password)}</button>
+                {move || matches!(password.value().get(), Some(Ok(_))).then(|| view! { <p class="ok" role="status">{t!(i18n, password_changed)}</p> })}
+            </ActionForm>
+        </section>
+    }
+}
+
+/// Shown instead of a page that needs a signed-in user (with a 401 status on the server).
+#[component]
+pub fn LoginRequired(next: String) -> impl IntoView {
+    crate::ui::set_page_status(401);
+    let i18n = use_i18n();
+    let href = format!("/login?next={}", urlencoding::encode(&next));
+    view! {
+        <section class="message-page">
+            <h1>{t!(i18n, login_required)}</h1>
+            <p><A href=href>{t!(i18n, login)}</A></p>
+        </section>
+    }
+}
+
+/// `/users/{nickname}`: a public profile.
+#[component]
+pub fn UserPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let nickname = move || params.read().get("nickname").unwrap_or_default();
+    let profile = Resource::new(nickname, get_user);
+    view! {
+        <Suspense fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match profile.await {
+                    Ok(p) => {
+                        let no_attended = p.attended.is_empty();
+                        let no_organised = p.organised.is_empty();
+                        view! {
+                            <Title text=p.display_name.clone() />
+                            <h1>{p.display_name.clone()} <span class="muted">" @" {p.nickname.clone()}</span></h1>
+                            {(!p.bio.is_empty()).then(|| view! { <p class="bio">{p.bio.clone()}</p> })}
+                            <h2>{t!(i18n, events_attended)}</h2>
+                            {if no_attended { view! { <p class="empty">{t!(i18n, none_yet)}</p> }.into_any() } else { view! { <EventCardList cards=p.attended /> }.into_any() }}
+                            <h2>{t!(i18n, events_organised)}</h2>
+                            {if no_organised { view! { <p class="empty">{t!(i18n, none_yet)}</p> }.into_any() } else { view! { <EventCardList cards=p.organised /> }.into_any() }}
+                        }.into_any()
+                    }
+                    Err(err) => view! { <ErrorView err /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

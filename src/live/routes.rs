@@ -1,0 +1,113 @@
+//! `GET /live/events/{id}` and `GET /live/events?ids=1,2,3`: Server-Sent Events with a
+//! JSON seat snapshot on connect and after every change, and keep-alive comments.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Json, Response};
+use futures::stream::{self, Stream, StreamExt};
+use serde::Deserialize;
+use tokio_stream::wrappers::WatchStream;
+
+use crate::registrations::model::SeatSnapshot;
+use crate::server::state::AppState;
+
+/// Most events one stream may follow (a list page shows 20).
+pub const MAX_IDS: usize = 100;
+
+fn bad_request(message: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Json(serde_json::json!({ "error": "bad_request", "message": message }))).into_response()
+}
+
+fn seats_event(snapshot: &SeatSnapshot) -> Event {
+    Event::default().event("seats").json_data(snapshot).unwrap_or_else(|_| Event::default().comment("encode error"))
+}
+
+async fn stream_for(state: AppState, ids: Vec<i64>) -> Response {
+    let mut initial = Vec::with_capacity(ids.len());
+    let mut updates = Vec::with_capacity(ids.len());
+    for id in &ids {
+        // Subscribe before reading, so a change between the two is not missed.
+        let rx = state.live.subscribe(*id);
+        match state.store.seat_snapshot(*id).await {
+            Ok(Some(snapshot)) => initial.push(snapshot),
+            Ok(None) => {}
+            Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        }
+        updates.push(WatchStream::from_changes(rx));
+    }
+    if initial.is_empty() {
+        return (StatusCode::NOT_FOUND, Json(serde_json::json!({ "error": "not_found", "message": null })))
+            .into_response();
+    }
+    let first = stream::iter(initial.into_iter().map(|s| Ok::<_, Infallible>(seats_event(&s))));
+    let rest = stream::select_all(updates).filter_map(|s| async move { s.map(|s| Ok(seats_event(&s))) });
+    sse(first.chain(rest)).into_response()
+}
+
+fn sse(stream: impl Stream<Item = Result<Event, Infallible>> + Send + 'static) -> impl IntoResponse {
+    (
+        [("cache-control", "no-cache"), ("x-accel-buffering", "no")],
+        Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("keep-alive")),
+    )
+}
+
+/// `GET /live/events/{id}`
+pub async fn one_event(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match id.parse::<i64>() {
+        Ok(id) if id > 0 => stream_for(state, vec![id]).await,
+        _ => bad_request("event id must be a positive integer"),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct IdsQuery {
+    ids: Option<String>,
+}
+
+/// Parses `1,2,3` (deduplicated, at most [`MAX_IDS`]).
+pub fn parse_ids(raw: &str) -> Result<Vec<i64>, String> {
+    let mut ids = Vec::new();
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let id: i64 = part.parse().map_err(|_| format!("not an event id: {part}"))?;
+        if id <= 0 {
+            return Err(format!("not an event id: {part}"));
+        }
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    if ids.is_empty() {
+        return Err("ids must list at least one event id".into());
+    }
+    if ids.len() > MAX_IDS {
+        return Err(format!("at most {MAX_IDS} ids per stream"));
+    }
+    Ok(ids)
+}
+
+/// `GET /live/events?ids=1,2,3`: one stream for a whole list page.
+pub async fn many_events(State(state): State<AppState>, Query(q): Query<IdsQuery>) -> Response {
+    match parse_ids(q.ids.as_deref().unwrap_or_default()) {
+        Ok(ids) => stream_for(state, ids).await,
+        Err(msg) => bad_request(&msg),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_ids;
+
+    #[test]
+    fn ids_are_parsed_deduplicated_and_bounded() {
+        assert_eq!(parse_ids("3, 1,3,,2").unwrap(), vec![3, 1, 2]);
+        assert!(parse_ids("").is_err());
+        assert!(parse_ids("1,x").is_err());
+        assert!(parse_ids("-1").is_err());
+        let many: Vec<String> = (1..=101).map(|i| i.to_string()).collect();
+        assert!(parse_ids(&many.join(",")).is_err());
+    }
+}

@@ -1,0 +1,141 @@
+//! Registration server functions: register, cancel, my registrations, receipts, and the
+//! polling fallback for live seats. Each authenticates and authorises itself.
+
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+
+use super::model::{MyEventRegistration, MyRegistration, Receipt, RegistrationPanel, SeatSnapshot};
+use crate::error::AppError;
+
+/// `POST /api/registrations/register` — registers the signed-in user for an event:
+/// `event_id`, `frame_id` (optional when the event has one frame), `answers[<question id>][]`.
+/// The answer is the registration: confirmed (参加) or waitlisted (補欠) with its position.
+#[server(endpoint = "registrations/register")]
+pub async fn register(
+    event_id: i64,
+    frame_id: Option<i64>,
+    answers: Option<HashMap<String, Vec<String>>>,
+) -> Result<MyRegistration, AppError> {
+    use crate::server::state::app_state;
+    use crate::server::store::RegisterRequest;
+
+    let result = async {
+        let user = crate::server::session::require_user().await?;
+        let state = app_state()?;
+        let event = state.store.fetch_event(event_id).await?.ok_or(AppError::NotFound)?;
+        let answers = super::model::validate_answers(&event.questions, &answers.unwrap_or_default())
+            .map_err(AppError::Invalid)?;
+        let change = state
+            .store
+            .register(&RegisterRequest {
+                event_id,
+                user_id: user.id,
+                frame_id,
+                answers,
+                now: chrono::Utc::now(),
+                guard: state.config.seat_guard,
+            })
+            .await?;
+        state.live.publish(event_id).await;
+        change.registration.ok_or(AppError::Internal)
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `POST /api/registrations/cancel` — cancels the signed-in user's registration; the seat
+/// goes to the first waitlisted person of the frame at once.
+#[server(endpoint = "registrations/cancel")]
+pub async fn cancel(event_id: i64) -> Result<MyRegistration, AppError> {
+    let result = async {
+        let user = crate::server::session::require_user().await?;
+        let state = crate::server::state::app_state()?;
+        let change = state.store.cancel_registration(event_id, user.id, chrono::Utc::now()).await?;
+        state.live.publish(event_id).await;
+        change.registration.ok_or(AppError::Internal)
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `GET /api/registrations/panel` — the viewer's registration state for an event page
+/// (anyone; the online URL only for a confirmed registrant).
+#[server(endpoint = "registrations/panel", input = GetUrl)]
+pub async fn get_registration_panel(event_id: i64) -> Result<RegistrationPanel, AppError> {
+    use super::model::OnlineUrl;
+    let state = crate::server::state::app_state()?;
+    let user = crate::server::session::current_user().await?;
+    let server_now = chrono::Utc::now();
+    let Some(user) = user else {
+        return Ok(RegistrationPanel { signed_in: false, registration: None, online_url: None, server_now });
+    };
+    let registration = state.store.my_registration(event_id, user.id).await?;
+    let online_url = match &registration {
+        Some(r) => OnlineUrl::for_registrant(r, state.store.online_url(event_id).await?),
+        None => None,
+    };
+    Ok(RegistrationPanel { signed_in: true, registration, online_url, server_now })
+}
+
+/// `GET /api/registrations/mine` — all my registrations with their events.
+#[server(endpoint = "registrations/mine", input = GetUrl)]
+pub async fn my_registrations() -> Result<Vec<MyEventRegistration>, AppError> {
+    let result = async {
+        let user = crate::server::session::require_user().await?;
+        crate::server::state::app_state()?.store.my_registrations(user.id).await
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `GET /api/registrations/receipt` — my receipt (受付票) for an event, with its QR code.
+/// Only the registrant can see it.
+#[server(endpoint = "registrations/receipt", input = GetUrl)]
+pub async fn get_receipt(event_id: i64) -> Result<Receipt, AppError> {
+    use super::model::RegStatus;
+    let result = async {
+        let user = crate::server::session::require_user().await?;
+        let store = &crate::server::state::app_state()?.store;
+        let registration = store
+            .my_registration(event_id, user.id)
+            .await?
+            .filter(|r| r.status != RegStatus::Cancelled)
+            .ok_or(AppError::NotFound)?;
+        let card = store.fetch_card(event_id).await?.ok_or(AppError::NotFound)?;
+        let qr = qrcode::QrCode::new(registration.receipt_code.as_bytes()).map_err(|_| AppError::Internal)?;
+        let qr_svg = qr
+            .render::<qrcode::render::svg::Color>()
+            .min_dimensions(200, 200)
+            .quiet_zone(true)
+            .build();
+        Ok(Receipt { card, registration, display_name: user.display_name, qr_svg })
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `GET /api/live/snapshots?ids=1,2` — seat snapshots, for clients whose event stream
+/// keeps failing (the polling fallback).
+#[server(endpoint = "live/snapshots", input = GetUrl)]
+pub async fn seat_snapshots(ids: String) -> Result<Vec<SeatSnapshot>, AppError> {
+    let result = async {
+        let ids = crate::live::routes::parse_ids(&ids).map_err(AppError::BadRequest)?;
+        let store = &crate::server::state::app_state()?.store;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(s) = store.seat_snapshot(id).await? {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}

@@ -1,0 +1,304 @@
+//! The registration panel of an event page, `/me`'s registrations and the receipt page.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use super::api::{Cancel, Register, get_receipt, get_registration_panel, my_registrations};
+use super::model::{FrameWindow, MyRegistration, QuestionKind, RegStatus, frame_window};
+use crate::accounts::pages::LoginRequired;
+use crate::error::AppError;
+use crate::events::model::{EventDetail, EventStatus, FrameSummary};
+use crate::i18n::*;
+use crate::ui::{ErrorView, FieldMessage, Loading, lang_of};
+
+/// Registration state and actions for one event.
+#[component]
+pub fn RegistrationBox(detail: EventDetail) -> impl IntoView {
+    let i18n = use_i18n();
+    let event_id = detail.card.id;
+    let register = ServerAction::<Register>::new();
+    let cancel = ServerAction::<Cancel>::new();
+    // Refetch after either action completes.
+    let panel = Resource::new(
+        move || (register.version().get(), cancel.version().get()),
+        move |_| get_registration_panel(event_id),
+    );
+    let detail = StoredValue::new(detail);
+    view! {
+        <section class="register" aria-labelledby="register-h">
+            <h2 id="register-h" class="label">{t!(i18n, registration)}</h2>
+            <Transition fallback=|| view! { <Loading /> }>
+                {move || Suspend::new(async move {
+                    let panel = match panel.await {
+                        Ok(p) => p,
+                        Err(err) => return view! { <ErrorView err /> }.into_any(),
+                    };
+                    let d = detail.get_value();
+                    if d.card.status == EventStatus::Cancelled {
+                        return view! { <p class="notice notice--cancelled">{t!(i18n, cancelled_event)}</p> }.into_any();
+                    }
+                    match (panel.signed_in, panel.registration.filter(|r| r.status != RegStatus::Cancelled)) {
+                        (true, Some(reg)) => view! {
+                            <MyStatus reg=reg.clone() />
+                            {panel.online_url.map(|u| view! {
+                                <p class="online-url">{t!(i18n, online_url)} ": "
+                                    <a href=u.as_str().to_string() rel="noopener noreferrer" target="_blank">{u.as_str().to_string()}</a>
+                                </p>
+                            })}
+                            <p class="register__links">
+                                <A href=format!("/events/{event_id}/receipt")>{t!(i18n, receipt)}</A>
+                            </p>
+                            {(!d.ended).then(|| view! {
+                                <ActionForm action=cancel attr:class="inline-form">
+                                    <input type="hidden" name="event_id" value=event_id />
+                                    <button type="submit" class="button button--danger">{t!(i18n, cancel_registration)}</button>
+                                </ActionForm>
+                            })}
+                            <ActionError action_error=Signal::derive(move || cancel.value().get().and_then(|r| r.err())) />
+                        }.into_any(),
+                        (signed_in, _) => {
+                            if d.ended {
+                                return view! { <p class="muted">{t!(i18n, registration_closed)}</p> }.into_any();
+                            }
+                            if !signed_in {
+                                let href = format!("/login?next=/events/{event_id}");
+                                return view! {
+                                    <p><A href=href attr:class="button button--primary">{t!(i18n, login_to_register)}</A></p>
+                                }.into_any();
+                            }
+                            view! { <RegisterForm detail=d action=register server_now=panel.server_now /> }.into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn MyStatus(reg: MyRegistration) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="my-status" data-status=reg.status.as_str()>
+            {match (reg.status, reg.lottery_pending) {
+                (RegStatus::Confirmed, _) => view! { <span class="badge badge--ok">{t!(i18n, status_confirmed)}</span> }.into_any(),
+                (RegStatus::Waitlisted, true) => view! { <span class="badge badge--wait">{t!(i18n, status_lottery_pending)}</span> }.into_any(),
+                (RegStatus::Waitlisted, false) => view! {
+                    <span class="badge badge--wait">{t!(i18n, status_waitlisted)}</span>
+                    " "
+                    <span class="waitlist-position">{t!(i18n, waitlist_position, position = reg.waitlist_position.unwrap_or(0))}</span>
+                }.into_any(),
+                (RegStatus::Cancelled, _) => view! { <span class="badge">{t!(i18n, status_cancelled)}</span> }.into_any(),
+            }}
+            " "
+            <span class="my-status__frame">{reg.frame_name}</span>
+        </div>
+    }
+}
+
+#[component]
+fn ActionError(action_error: Signal<Option<AppError>>) -> impl IntoView {
+    view! { <FieldMessage error=action_error field="" /> }
+}
+
+/// Frames, questions and the submit button; a countdown while registration is not open.
+#[component]
+fn RegisterForm(detail: EventDetail, action: ServerAction<Register>, server_now: DateTime<Utc>) -> impl IntoView {
+    let i18n = use_i18n();
+    let event_id = detail.card.id;
+    let starts_at = detail.card.span.starts_at;
+    let now = use_server_clock(server_now);
+    let frames = detail.frames.clone();
+    let several = frames.len() > 1;
+    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
+    // The earliest opening among frames not yet open, for the countdown.
+    let frames_for_window = frames.clone();
+    let window = Memo::new(move |_| {
+        let now = now.get();
+        let windows: Vec<FrameWindow> = frames_for_window.iter().map(|f| frame_window(f, starts_at, now)).collect();
+        if windows.contains(&FrameWindow::Open) {
+            FrameWindow::Open
+        } else if let Some(o) = windows.iter().filter_map(|w| match w { FrameWindow::NotYetOpen(o) => Some(*o), _ => None }).min() {
+            FrameWindow::NotYetOpen(o)
+        } else {
+            FrameWindow::Closed
+        }
+    });
+    view! {
+        <ActionForm action attr:class="form register__form">
+            <input type="hidden" name="event_id" value=event_id />
+            {several.then(|| view! {
+                <fieldset class="frame-choice">
+                    <legend>{t!(i18n, choose_frame)}</legend>
+                    {frames.iter().cloned().enumerate().map(|(i, f)| view! { <FrameOption frame=f checked=i == 0 /> }).collect_view()}
+                </fieldset>
+                <FieldMessage error field="frame_id" />
+            })}
+            {detail.questions.iter().cloned().map(|q| {
+                let field = format!("answers[{}]", q.id);
+                let name = format!("answers[{}][]", q.id);
+                let input_id = format!("q{}", q.id);
+                view! {
+                    <div class="question">
+                        {match q.kind {
+                            QuestionKind::Text => view! {
+                                <label for=input_id.clone()>{q.label.clone()} {q.required.then(|| view! { <span class="required">" *"</span> })}</label>
+                                <textarea id=input_id name=name rows="2" maxlength="2000"></textarea>
+                            }.into_any(),
+                            QuestionKind::Single | QuestionKind::Multiple => {
+                                let kind = if q.kind == QuestionKind::Single { "radio" } else { "checkbox" };
+                                view! {
+                                    <fieldset>
+                                        <legend>{q.label.clone()} {q.required.then(|| view! { <span class="required">" *"</span> })}</legend>
+                                        {q.options.iter().map(|o| view! {
+                                            <label class="choice"><input type=kind name=name.clone() value=o.clone() /> " " {o.clone()}</label>
+                                        }).collect_view()}
+                                    </fieldset>
+                                }.into_any()
+                            }
+                        }}
+                        <FieldMessage error field=field />
+                    </div>
+                }
+            }).collect_view()}
+            {move || match window.get() {
+                FrameWindow::Open => view! {
+                    <button type="submit" class="button button--primary" disabled=move || action.pending().get()>
+                        {t!(i18n, register)}
+                    </button>
+                }.into_any(),
+                FrameWindow::NotYetOpen(opens) => view! {
+                    <button type="button" class="button" disabled=true>{t!(i18n, register)}</button>
+                    <p class="countdown" role="timer">
+                        {t!(i18n, opens_in)} " " <strong>{move || countdown(opens, now.get())}</strong>
+                    </p>
+                }.into_any(),
+                FrameWindow::Closed => view! { <p class="muted">{t!(i18n, registration_closed)}</p> }.into_any(),
+            }}
+            <FieldMessage error field="" />
+        </ActionForm>
+        {move || action.value().get().and_then(|r| r.ok()).map(|reg| view! { <MyStatus reg /> })}
+    }
+}
+
+#[component]
+fn FrameOption(frame: FrameSummary, checked: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let id = format!("frame-{}", frame.id);
+    let lottery = frame.method == crate::events::model::FrameMethod::Lottery;
+    view! {
+        <label class="choice" for=id.clone()>
+            <input type="radio" id=id.clone() name="frame_id" value=frame.id checked=checked />
+            " " {frame.name}
+            " (" {if lottery { t_string!(i18n, method_lottery).to_string() } else { t_string!(i18n, method_first_come).to_string() }}
+            " · " {format!("{}/{}", frame.seats.accepted, frame.seats.limit)} ")"
+        </label>
+    }
+}
+
+/// "2日 03:04:05" / "2d 03:04:05" until `target`.
+fn countdown(target: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = (target - now).num_seconds().max(0);
+    let (d, h, m, s) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
+    if d > 0 { format!("{d}d {h:02}:{m:02}:{s:02}") } else { format!("{h:02}:{m:02}:{s:02}") }
+}
+
+/// A clock that starts at the server's time (so SSR and hydration agree) and, in the
+/// browser, ticks every second, corrected by the offset between server and browser clocks.
+fn use_server_clock(server_now: DateTime<Utc>) -> ReadSignal<DateTime<Utc>> {
+    let (now, set_now) = signal(server_now);
+    #[cfg(feature = "hydrate")]
+    {
+        let offset = server_now - Utc::now();
+        let handle = gloo_timers::callback::Interval::new(1_000, move || set_now.set(Utc::now() + offset));
+        let handle = send_wrapper::SendWrapper::new(handle);
+        on_cleanup(move || drop(handle));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = set_now;
+    now
+}
+
+/// `/me`'s list of my registrations, upcoming first.
+#[component]
+pub fn MyRegistrations() -> impl IntoView {
+    let i18n = use_i18n();
+    let regs = Resource::new(|| (), |_| my_registrations());
+    view! {
+        <section aria-labelledby="my-regs-h">
+            <h2 id="my-regs-h">{t!(i18n, my_registrations)}</h2>
+            <Suspense fallback=|| view! { <Loading /> }>
+                {move || Suspend::new(async move {
+                    match regs.await {
+                        Ok(list) if list.is_empty() => view! { <p class="empty">{t!(i18n, none_yet)}</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="my-regs">
+                                {list.into_iter().map(|r| {
+                                    let span = r.card.span.clone();
+                                    let iso = span.start_iso();
+                                    let id = r.card.id;
+                                    let active = r.registration.status != RegStatus::Cancelled;
+                                    view! {
+                                        <li class="my-regs__item">
+                                            <time datetime=iso>{move || span.label(lang_of(i18n.get_locale()))}</time>
+                                            <A href=format!("/events/{id}")>{r.card.title}</A>
+                                            <MyStatus reg=r.registration />
+                                            {active.then(|| view! { <A href=format!("/events/{id}/receipt")>{t!(i18n, receipt)}</A> })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(err) => view! { <ErrorView err /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// `/events/{id}/receipt`: 受付票 with the receipt code and its QR code (registrant only).
+#[component]
+pub fn ReceiptPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).filter(|id| *id > 0);
+    let data = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => get_receipt(id).await,
+            None => Err(AppError::NotFound),
+        }
+    });
+    view! {
+        <Title text=move || t_string!(i18n, receipt).to_string() />
+        <Suspense fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(r) => {
+                        let span = r.card.span.clone();
+                        let iso = span.start_iso();
+                        view! {
+                            <article class="receipt">
+                                <h1>{t!(i18n, receipt)}</h1>
+                                <h2><A href=format!("/events/{}", r.card.id)>{r.card.title.clone()}</A></h2>
+                                <p><time datetime=iso>{move || span.label(lang_of(i18n.get_locale()))}</time> " " {r.card.span.zone_abbr.clone()}</p>
+                                <p>{r.display_name.clone()}</p>
+                                <MyStatus reg=r.registration.clone() />
+                                <div class="receipt__qr" inner_html=r.qr_svg.clone()></div>
+                                <p class="receipt__code">{t!(i18n, receipt_code)} ": " <code>{r.registration.receipt_code.clone()}</code></p>
+                            </article>
+                        }.into_any()
+                    }
+                    Err(AppError::Unauthorized) => {
+                        let next = format!("/events/{}/receipt", id().unwrap_or_default());
+                        view! { <LoginRequired next /> }.into_any()
+                    }
+                    Err(err) => view! { <ErrorView err /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,106 @@
+//! Sessions (tower-sessions) stored through our `Store`, and the current-user helpers that
+//! every server function uses to authenticate itself.
+
+use async_trait::async_trait;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+use tower_sessions::Session;
+
+use super::state::app_state;
+use super::store::{DynStore, SessionRow};
+use crate::accounts::model::CurrentUser;
+use crate::error::AppError;
+
+/// Session key holding the signed-in user's id.
+pub const USER_ID_KEY: &str = "uid";
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "tsudoi_session";
+
+/// tower-sessions' storage over the configured backend.
+#[derive(Clone)]
+pub struct DbSessionStore {
+    store: DynStore,
+}
+
+impl DbSessionStore {
+    pub fn new(store: DynStore) -> Self {
+        DbSessionStore { store }
+    }
+}
+
+impl std::fmt::Debug for DbSessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DbSessionStore")
+    }
+}
+
+fn backend(err: AppError) -> session_store::Error {
+    session_store::Error::Backend(err.to_string())
+}
+
+fn to_row(record: &Record) -> session_store::Result<SessionRow> {
+    Ok(SessionRow {
+        data: serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?,
+        expires_at: record.expiry_date.unix_timestamp(),
+    })
+}
+
+#[async_trait]
+impl SessionStore for DbSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // A colliding id (2^-128) gets a fresh one instead of overwriting someone's session.
+        loop {
+            let row = to_row(record)?;
+            if self.store.session_create(&record.id.to_string(), &row).await.map_err(backend)? {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.store.session_save(&record.id.to_string(), &to_row(record)?).await.map_err(backend)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let Some(row) = self.store.session_load(&id.to_string(), now).await.map_err(backend)? else {
+            return Ok(None);
+        };
+        Ok(Some(Record {
+            id: *id,
+            data: serde_json::from_str(&row.data).map_err(|e| session_store::Error::Decode(e.to_string()))?,
+            expiry_date: time::OffsetDateTime::from_unix_timestamp(row.expires_at)
+                .map_err(|e| session_store::Error::Decode(e.to_string()))?,
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.store.session_delete(&id.to_string()).await.map_err(backend)
+    }
+}
+
+/// The request's session (inside a server function or SSR).
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|e| {
+        tracing::error!(error = %e, "session layer missing");
+        AppError::Internal
+    })
+}
+
+/// The signed-in user, if any.
+pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
+    let session = session().await?;
+    let Some(uid) = session.get::<i64>(USER_ID_KEY).await? else { return Ok(None) };
+    let user = app_state()?.store.fetch_user(uid).await?;
+    if user.is_none() {
+        // The account is gone: forget the stale session.
+        session.flush().await?;
+    }
+    Ok(user)
+}
+
+/// The signed-in user, or `Unauthorized` (401).
+pub async fn require_user() -> Result<CurrentUser, AppError> {
+    current_user().await?.ok_or(AppError::Unauthorized)
+}

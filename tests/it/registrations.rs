@@ -1,0 +1,392 @@
+//! Registration semantics on every backend: seats, waitlist, promotion, frames, lottery,
+//! capacity changes, and a property test over random interleavings.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use proptest::prelude::*;
+use tsudoi::error::AppError;
+use tsudoi::events::model::{EventStatus, FrameMethod, SpokenLanguage, VenueKind};
+use tsudoi::registrations::model::RegStatus;
+use tsudoi::server::store::{
+    DynStore, MemberRole, NewEvent, NewFrame, NewGroup, NewUser, RegisterRequest, SeatGuard,
+};
+
+use crate::helpers::{TempDb, fresh_sqlite};
+
+async fn backends() -> Vec<(&'static str, DynStore, TempDb)> {
+    let (sqlite, db) = fresh_sqlite().await;
+    vec![("sqlite", sqlite, db)]
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 28, 3, 0, 0).unwrap()
+}
+
+fn frame(name: &str, capacity: i64, method: FrameMethod) -> NewFrame {
+    NewFrame {
+        name: name.into(),
+        capacity,
+        method,
+        fee: 0,
+        opens_at: None,
+        closes_at: None,
+        draw_at: None,
+        registrations: vec![],
+    }
+}
+
+/// `users` attendees, one group, one event starting tomorrow with the given frames.
+async fn setup(store: &DynStore, users: usize, frames: Vec<NewFrame>) -> (Vec<i64>, i64, Vec<i64>) {
+    let user_ids = store
+        .insert_users(
+            &(0..users)
+                .map(|i| NewUser {
+                    nickname: format!("u{i}"),
+                    display_name: format!("U{i}"),
+                    email: None,
+                    password_hash: None,
+                    bio: String::new(),
+                })
+                .collect::<Vec<_>>(),
+        )
+        .await
+        .unwrap();
+    let group = store
+        .insert_groups(&[NewGroup {
+            slug: "g".into(),
+            title: "G".into(),
+            description: String::new(),
+            website: None,
+            image_url: None,
+            members: vec![(user_ids[0], MemberRole::Owner)],
+        }])
+        .await
+        .unwrap()[0];
+    let starts_at = now() + Duration::days(1);
+    let event = store
+        .insert_events(&[NewEvent {
+            group_id: group,
+            title: "Rush".into(),
+            catch: String::new(),
+            description: String::new(),
+            starts_at,
+            ends_at: starts_at + Duration::hours(2),
+            time_zone: "Asia/Tokyo".into(),
+            venue_kind: VenueKind::Online,
+            place: String::new(),
+            address: String::new(),
+            prefecture: None,
+            lat: None,
+            lon: None,
+            online_url: Some("https://meet.example/secret".into()),
+            language: SpokenLanguage::Ja,
+            hashtag: String::new(),
+            image_url: None,
+            status: EventStatus::Published,
+            beginner_ok: false,
+            hands_on: false,
+            created_at: now() - Duration::days(3),
+            tag_ids: vec![],
+            frames,
+            speakers: vec![],
+        }])
+        .await
+        .unwrap()[0];
+    let frame_ids = store.seat_snapshot(event).await.unwrap().unwrap().frames.iter().map(|f| f.id).collect();
+    (user_ids, event, frame_ids)
+}
+
+fn req(event_id: i64, user_id: i64, frame_id: Option<i64>) -> RegisterRequest {
+    RegisterRequest { event_id, user_id, frame_id, answers: vec![], now: now(), guard: SeatGuard::Atomic }
+}
+
+async fn status_of(store: &DynStore, event: i64, user: i64) -> (RegStatus, Option<i64>) {
+    let r = store.my_registration(event, user).await.unwrap().unwrap();
+    (r.status, r.waitlist_position)
+}
+
+async fn assert_counters_match_rows(store: &DynStore, event: i64) {
+    for c in store.counter_check(&[event]).await.unwrap() {
+        assert_eq!(c.accepted_count, c.accepted_rows, "{c:?}");
+        assert_eq!(c.waiting_count, c.waiting_rows, "{c:?}");
+    }
+}
+
+#[tokio::test]
+async fn first_come_fills_then_waitlists_in_order_and_cancel_promotes_the_head() {
+    for (name, store, _db) in backends().await {
+        let (users, event, _) = setup(&store, 5, vec![frame("一般", 2, FrameMethod::FirstCome)]).await;
+        for u in &users[..4] {
+            store.register(&req(event, *u, None)).await.unwrap();
+        }
+        assert_eq!(status_of(&store, event, users[0]).await, (RegStatus::Confirmed, None), "{name}");
+        assert_eq!(status_of(&store, event, users[1]).await, (RegStatus::Confirmed, None));
+        assert_eq!(status_of(&store, event, users[2]).await, (RegStatus::Waitlisted, Some(1)));
+        assert_eq!(status_of(&store, event, users[3]).await, (RegStatus::Waitlisted, Some(2)));
+        let snap = store.seat_snapshot(event).await.unwrap().unwrap();
+        assert_eq!((snap.accepted, snap.limit, snap.waiting), (2, 2, 2));
+
+        let change = store.cancel_registration(event, users[0], now()).await.unwrap();
+        assert_eq!(change.promoted_user_ids, vec![users[2]], "{name}: the head of the waitlist");
+        assert_eq!(status_of(&store, event, users[2]).await, (RegStatus::Confirmed, None));
+        assert_eq!(status_of(&store, event, users[3]).await, (RegStatus::Waitlisted, Some(1)));
+        assert_eq!(status_of(&store, event, users[0]).await.0, RegStatus::Cancelled);
+        assert_counters_match_rows(&store, event).await;
+
+        // Cancelling a waitlisted registration frees no seat.
+        let change = store.cancel_registration(event, users[3], now()).await.unwrap();
+        assert!(change.promoted_user_ids.is_empty());
+        // Coming back after cancelling goes to the end of the queue.
+        store.register(&req(event, users[0], None)).await.unwrap();
+        assert_eq!(status_of(&store, event, users[0]).await, (RegStatus::Waitlisted, Some(1)));
+        assert_counters_match_rows(&store, event).await;
+    }
+}
+
+#[tokio::test]
+async fn one_registration_per_user_per_event() {
+    for (name, store, _db) in backends().await {
+        let (users, event, _) = setup(&store, 1, vec![frame("一般", 5, FrameMethod::FirstCome)]).await;
+        store.register(&req(event, users[0], None)).await.unwrap();
+        let again = store.register(&req(event, users[0], None)).await;
+        assert_eq!(again.unwrap_err(), AppError::Conflict("already_registered".into()), "{name}");
+        assert_counters_match_rows(&store, event).await;
+    }
+}
+
+#[tokio::test]
+async fn switching_frames_releases_the_old_seat_and_follows_the_new_frames_rules() {
+    for (name, store, _db) in backends().await {
+        let (users, event, frames) = setup(
+            &store,
+            3,
+            vec![frame("一般", 1, FrameMethod::FirstCome), frame("学生", 1, FrameMethod::FirstCome)],
+        )
+        .await;
+        store.register(&req(event, users[0], Some(frames[0]))).await.unwrap();
+        store.register(&req(event, users[1], Some(frames[0]))).await.unwrap();
+        store.register(&req(event, users[2], Some(frames[1]))).await.unwrap();
+        // users[0] moves to the full 学生 frame: waitlisted there, and users[1] is promoted.
+        let change = store.register(&req(event, users[0], Some(frames[1]))).await.unwrap();
+        assert_eq!(change.promoted_user_ids, vec![users[1]], "{name}");
+        let mine = change.registration.unwrap();
+        assert_eq!((mine.frame_id, mine.status), (frames[1], RegStatus::Waitlisted));
+        assert_eq!(status_of(&store, event, users[1]).await.0, RegStatus::Confirmed);
+        assert_counters_match_rows(&store, event).await;
+    }
+}
+
+#[tokio::test]
+async fn a_frame_is_required_when_there_are_several_and_must_belong_to_the_event() {
+    for (_, store, _db) in backends().await {
+        let (users, event, _) = setup(
+            &store,
+            1,
+            vec![frame("A", 1, FrameMethod::FirstCome), frame("B", 1, FrameMethod::FirstCome)],
+        )
+        .await;
+        let err = store.register(&req(event, users[0], None)).await.unwrap_err();
+        assert_eq!(err.field_code("frame_id"), Some("required"));
+        let err = store.register(&req(event, users[0], Some(999_999))).await.unwrap_err();
+        assert_eq!(err.field_code("frame_id"), Some("unknown_frame"));
+    }
+}
+
+#[tokio::test]
+async fn registration_respects_the_window_and_the_event_state() {
+    for (_, store, _db) in backends().await {
+        let mut f = frame("一般", 5, FrameMethod::FirstCome);
+        f.opens_at = Some(now() + Duration::hours(1));
+        let (users, event, _) = setup(&store, 2, vec![f]).await;
+        assert_eq!(
+            store.register(&req(event, users[0], None)).await.unwrap_err(),
+            AppError::Conflict("registration_not_open".into())
+        );
+        let mut later = req(event, users[0], None);
+        later.now = now() + Duration::hours(2);
+        store.register(&later).await.unwrap();
+        let mut after_start = req(event, users[1], None);
+        after_start.now = now() + Duration::days(2);
+        assert_eq!(store.register(&after_start).await.unwrap_err(), AppError::Conflict("registration_closed".into()));
+        assert_eq!(
+            store.cancel_registration(event, users[0], now() + Duration::days(2)).await.unwrap_err(),
+            AppError::Conflict("cancellation_closed".into())
+        );
+        assert_eq!(store.register(&req(123_456, users[1], None)).await.unwrap_err(), AppError::NotFound);
+    }
+}
+
+#[tokio::test]
+async fn raising_capacity_promotes_and_lowering_below_confirmed_is_refused() {
+    for (name, store, _db) in backends().await {
+        let (users, event, frames) = setup(&store, 5, vec![frame("一般", 2, FrameMethod::FirstCome)]).await;
+        for u in &users {
+            store.register(&req(event, *u, None)).await.unwrap();
+        }
+        assert_eq!(
+            store.set_capacity(frames[0], 1, now()).await.unwrap_err(),
+            AppError::Conflict("capacity_below_confirmed:2".into()),
+            "{name}"
+        );
+        let change = store.set_capacity(frames[0], 4, now()).await.unwrap();
+        assert_eq!(change.promoted_user_ids, vec![users[2], users[3]], "{name}: in waitlist order");
+        assert_eq!(status_of(&store, event, users[4]).await, (RegStatus::Waitlisted, Some(1)));
+        assert_counters_match_rows(&store, event).await;
+    }
+}
+
+#[tokio::test]
+async fn a_lottery_is_drawn_exactly_once_re_derivably_then_runs_first_come() {
+    for (name, store, _db) in backends().await {
+        let mut f = frame("抽選枠", 3, FrameMethod::Lottery);
+        f.closes_at = Some(now() + Duration::hours(12));
+        let (users, event, frames) = setup(&store, 8, vec![f]).await;
+        for u in &users[..6] {
+            let r = store.register(&req(event, *u, None)).await.unwrap().registration.unwrap();
+            assert!(r.lottery_pending, "{name}: applications wait for the draw");
+            assert_eq!(r.status, RegStatus::Waitlisted);
+        }
+        assert_eq!(store.seat_snapshot(event).await.unwrap().unwrap().accepted, 0);
+
+        let outcome = store.draw_lottery(frames[0], 42, now()).await.unwrap().expect("first draw");
+        assert_eq!(outcome.winners, 3);
+        assert_eq!(outcome.order.len(), 6);
+        assert!(store.draw_lottery(frames[0], 7, now()).await.unwrap().is_none(), "{name}: exactly once");
+        // Anyone with the seed re-derives the same order from the application order.
+        let mut applications = outcome.order.clone();
+        applications.sort();
+        assert_eq!(tsudoi::server::store::drawn_order(&applications, 42), outcome.order, "{name}");
+
+        let snap = store.seat_snapshot(event).await.unwrap().unwrap();
+        assert_eq!((snap.accepted, snap.waiting), (3, 3));
+        assert_counters_match_rows(&store, event).await;
+        // After the draw: full, so a newcomer is waitlisted behind the drawn losers; a
+        // winner cancelling promotes the first loser in drawn order.
+        store.register(&req(event, users[6], None)).await.unwrap();
+        assert_eq!(status_of(&store, event, users[6]).await, (RegStatus::Waitlisted, Some(4)));
+        let mut winner = None;
+        let mut first_loser = None;
+        for u in &users[..6] {
+            match status_of(&store, event, *u).await {
+                (RegStatus::Confirmed, _) => winner = Some(*u),
+                (RegStatus::Waitlisted, Some(1)) => first_loser = Some(*u),
+                _ => {}
+            }
+        }
+        let change = store.cancel_registration(event, winner.unwrap(), now()).await.unwrap();
+        assert_eq!(change.promoted_user_ids, vec![first_loser.unwrap()], "{name}");
+        assert!(store.due_draws(now() + Duration::days(9)).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn due_draws_lists_only_undrawn_lotteries_whose_time_has_come() {
+    for (name, store, _db) in backends().await {
+        let mut lottery = frame("A", 2, FrameMethod::Lottery);
+        lottery.draw_at = Some(now() + Duration::hours(1));
+        let mut first_come = frame("B", 2, FrameMethod::FirstCome);
+        first_come.draw_at = Some(now());
+        let (_, event, frames) = setup(&store, 1, vec![lottery, first_come]).await;
+        assert!(store.due_draws(now()).await.unwrap().is_empty(), "{name}: not yet");
+        let due = store.due_draws(now() + Duration::hours(1)).await.unwrap();
+        assert_eq!(due.len(), 1, "{name}: only the lottery frame");
+        assert_eq!((due[0].frame_id, due[0].event_id), (frames[0], event));
+        store.draw_lottery(frames[0], 1, now() + Duration::hours(1)).await.unwrap().unwrap();
+        assert!(store.due_draws(now() + Duration::hours(2)).await.unwrap().is_empty(), "{name}: drawn");
+    }
+}
+
+// --- property test -------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+enum Op {
+    Register { user: usize, frame: usize },
+    Cancel { user: usize },
+    Capacity { frame: usize, capacity: i64 },
+    Draw,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        5 => (0..12usize, 0..3usize).prop_map(|(user, frame)| Op::Register { user, frame }),
+        2 => (0..12usize).prop_map(|user| Op::Cancel { user }),
+        1 => (0..3usize, 1..6i64).prop_map(|(frame, capacity)| Op::Capacity { frame, capacity }),
+        1 => Just(Op::Draw),
+    ]
+}
+
+/// Invariants after every operation: confirmed ≤ capacity, counters equal rows, and a
+/// first-come (or drawn) frame never has free seats while someone waits.
+async fn check_invariants(store: &DynStore, event: i64) -> Result<(), TestCaseError> {
+    let snap = store.seat_snapshot(event).await.unwrap().unwrap();
+    let detail = store.fetch_event(event).await.unwrap().unwrap();
+    for f in &snap.frames {
+        prop_assert!(f.accepted <= f.limit, "oversold: {f:?}");
+        let summary = detail.frames.iter().find(|s| s.id == f.id).unwrap();
+        let promotes = summary.method == FrameMethod::FirstCome || summary.drawn;
+        if promotes {
+            prop_assert!(f.accepted == f.limit || f.waiting == 0, "free seat while waiting: {f:?}");
+        }
+    }
+    for c in store.counter_check(&[event]).await.unwrap() {
+        prop_assert_eq!(c.accepted_count, c.accepted_rows);
+        prop_assert_eq!(c.waiting_count, c.waiting_rows);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_interleavings_keep_the_seat_invariants(ops in proptest::collection::vec(op(), 1..40)) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            for (_, store, _db) in backends().await {
+                let (users, event, frames) = setup(
+                    &store,
+                    12,
+                    vec![
+                        frame("A", 2, FrameMethod::FirstCome),
+                        frame("B", 3, FrameMethod::FirstCome),
+                        frame("L", 2, FrameMethod::Lottery),
+                    ],
+                )
+                .await;
+                for op in &ops {
+                    // Each frame's waitlist in queue order, to check that promotions take its head.
+                    let rows = store.list_registrations(event).await.unwrap();
+                    let queues: Vec<Vec<i64>> = frames
+                        .iter()
+                        .map(|f| {
+                            rows.iter()
+                                .filter(|r| r.frame_id == *f && r.status == RegStatus::Waitlisted)
+                                .map(|r| r.user_id)
+                                .collect()
+                        })
+                        .collect();
+                    let result = match op {
+                        Op::Register { user, frame } => store.register(&req(event, users[*user], Some(frames[*frame]))).await,
+                        Op::Cancel { user } => store.cancel_registration(event, users[*user], now()).await,
+                        Op::Capacity { frame, capacity } => store.set_capacity(frames[*frame], *capacity, now()).await,
+                        Op::Draw => store.draw_lottery(frames[2], 99, now()).await.map(|_| {
+                            tsudoi::server::store::RegistrationChange { event_id: event, registration: None, promoted_user_ids: vec![] }
+                        }),
+                    };
+                    match result {
+                        Ok(change) => {
+                            let promoted = &change.promoted_user_ids;
+                            prop_assert!(
+                                promoted.is_empty() || queues.iter().any(|q| q.starts_with(promoted)),
+                                "promoted {promoted:?} is not the head of a waitlist {queues:?}"
+                            );
+                        }
+                        Err(AppError::Conflict(_)) | Err(AppError::Invalid(_)) => {}
+                        Err(other) => prop_assert!(false, "unexpected error {other:?} for {op:?}"),
+                    }
+                    check_invariants(&store, event).await?;
+                }
+            }
+            Ok(())
+        })?;
+    }
+}
