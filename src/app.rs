@@ -8,9 +8,9 @@ use leptos_router::{SsrMode, path};
 
 use crate::accounts::pages::{AccountNav, LoginPage, MePage, SignupPage, UserPage, provide_session};
 use crate::events::pages::{EventPage, EventsPage, HomePage};
-use crate::registrations::pages::ReceiptPage;
 use crate::groups::pages::GroupPage;
 use crate::i18n::*;
+use crate::registrations::pages::ReceiptPage;
 use crate::tags::pages::TagsPage;
 use crate::ui::NotFound;
 

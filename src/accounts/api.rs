@@ -73,7 +73,13 @@ pub async fn signup(
         })?;
         let user = state
             .store
-            .create_user(&NewUser { nickname, display_name, email: Some(email), password_hash: Some(hash), bio: String::new() })
+            .create_user(&NewUser {
+                nickname,
+                display_name,
+                email: Some(email),
+                password_hash: Some(hash),
+                bio: String::new(),
+            })
             .await?;
         ssr::start_session(user.id).await?;
         leptos_axum::redirect(&super::pages::safe_next(next));
@@ -94,11 +100,13 @@ pub async fn login(login: String, password: String, next: Option<String>) -> Res
         let state = app_state()?;
         let login = login.trim().to_lowercase();
         state.limits.login(ssr::client_ip().await?, &login)?;
-        let wrong = || AppError::Invalid(vec![crate::error::FieldError::new(
-            "login",
-            "wrong_credentials",
-            "Nickname/email or password is wrong.",
-        )]);
+        let wrong = || {
+            AppError::Invalid(vec![crate::error::FieldError::new(
+                "login",
+                "wrong_credentials",
+                "Nickname/email or password is wrong.",
+            )])
+        };
         if login.is_empty() || password.is_empty() || password.len() > 1024 {
             return Err(wrong());
         }
@@ -119,7 +127,6 @@ pub async fn login(login: String, password: String, next: Option<String>) -> Res
     crate::error::set_status_for(&result);
     result
 }
-
 
 /// `POST /api/auth/logout` — ends the session (a no-op when signed out).
 #[server(endpoint = "auth/logout")]

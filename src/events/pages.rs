@@ -9,9 +9,9 @@ use super::api::{get_event, list_upcoming_events};
 use super::model::{EventDetail, EventStatus, FrameMethod, SpokenLanguage, VenueKind};
 use crate::error::AppError;
 use crate::i18n::*;
-use crate::time::google_calendar_url;
 use crate::live::client::{live_event_seats, live_frame_seats, provide_live_seats};
 use crate::registrations::pages::RegistrationBox;
+use crate::time::google_calendar_url;
 use crate::ui::{ErrorView, EventCardList, Loading, Pagination, SeatMeter, TagChips, lang_of};
 
 /// `/`: upcoming events as cards.

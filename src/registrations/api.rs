@@ -108,11 +108,7 @@ pub async fn get_receipt(event_id: i64) -> Result<Receipt, AppError> {
             .ok_or(AppError::NotFound)?;
         let card = store.fetch_card(event_id).await?.ok_or(AppError::NotFound)?;
         let qr = qrcode::QrCode::new(registration.receipt_code.as_bytes()).map_err(|_| AppError::Internal)?;
-        let qr_svg = qr
-            .render::<qrcode::render::svg::Color>()
-            .min_dimensions(200, 200)
-            .quiet_zone(true)
-            .build();
+        let qr_svg = qr.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).quiet_zone(true).build();
         Ok(Receipt { card, registration, display_name: user.display_name, qr_svg })
     }
     .await;

@@ -121,7 +121,14 @@ fn RegisterForm(detail: EventDetail, action: ServerAction<Register>, server_now:
         let windows: Vec<FrameWindow> = frames_for_window.iter().map(|f| frame_window(f, starts_at, now)).collect();
         if windows.contains(&FrameWindow::Open) {
             FrameWindow::Open
-        } else if let Some(o) = windows.iter().filter_map(|w| match w { FrameWindow::NotYetOpen(o) => Some(*o), _ => None }).min() {
+        } else if let Some(o) = windows
+            .iter()
+            .filter_map(|w| match w {
+                FrameWindow::NotYetOpen(o) => Some(*o),
+                _ => None,
+            })
+            .min()
+        {
             FrameWindow::NotYetOpen(o)
         } else {
             FrameWindow::Closed

@@ -2,9 +2,9 @@
 //! every server function uses to authenticate itself.
 
 use async_trait::async_trait;
+use tower_sessions::Session;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
-use tower_sessions::Session;
 
 use super::state::app_state;
 use super::store::{DynStore, SessionRow};

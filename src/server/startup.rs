@@ -20,13 +20,13 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use tracing::Level;
 
 use super::config::Config;
-use super::state::AppState;
 use super::ratelimit::RateLimits;
 use super::session::{DbSessionStore, SESSION_COOKIE};
+use super::state::AppState;
 use super::{api_status, lang, origin, password, store, tasks};
+use crate::app::{App, shell};
 use crate::live::hub::LiveHub;
 use crate::live::routes as live_routes;
-use crate::app::{App, shell};
 
 /// Password of the demo accounts (documented in the README; demo mode only).
 pub const DEMO_PASSWORD: &str = "tsudoi-demo";

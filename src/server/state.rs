@@ -8,8 +8,8 @@ use leptos::config::LeptosOptions;
 use super::config::Config;
 use super::ratelimit::RateLimits;
 use super::store::DynStore;
-use crate::live::hub::LiveHub;
 use crate::error::AppError;
+use crate::live::hub::LiveHub;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {

@@ -8,8 +8,8 @@ use crate::error::AppError;
 use crate::events::model::{EventCard, EventStatus, Seats, VenueKind};
 use crate::geo::prefecture_name;
 use crate::i18n::*;
-use crate::tags::model::{TagKind, TagRef};
 use crate::live::client::live_event_seats;
+use crate::tags::model::{TagKind, TagRef};
 use crate::time::Lang;
 
 /// The formatting language of the current UI locale.

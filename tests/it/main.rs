@@ -2,5 +2,6 @@
 
 mod helpers;
 mod http;
+mod registration_http;
 mod registrations;
 mod store;

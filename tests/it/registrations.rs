@@ -6,9 +6,7 @@ use proptest::prelude::*;
 use tsudoi::error::AppError;
 use tsudoi::events::model::{EventStatus, FrameMethod, SpokenLanguage, VenueKind};
 use tsudoi::registrations::model::RegStatus;
-use tsudoi::server::store::{
-    DynStore, MemberRole, NewEvent, NewFrame, NewGroup, NewUser, RegisterRequest, SeatGuard,
-};
+use tsudoi::server::store::{DynStore, MemberRole, NewEvent, NewFrame, NewGroup, NewUser, RegisterRequest, SeatGuard};
 
 use crate::helpers::{TempDb, fresh_sqlite};
 
@@ -156,12 +154,9 @@ async fn one_registration_per_user_per_event() {
 #[tokio::test]
 async fn switching_frames_releases_the_old_seat_and_follows_the_new_frames_rules() {
     for (name, store, _db) in backends().await {
-        let (users, event, frames) = setup(
-            &store,
-            3,
-            vec![frame("一般", 1, FrameMethod::FirstCome), frame("学生", 1, FrameMethod::FirstCome)],
-        )
-        .await;
+        let (users, event, frames) =
+            setup(&store, 3, vec![frame("一般", 1, FrameMethod::FirstCome), frame("学生", 1, FrameMethod::FirstCome)])
+                .await;
         store.register(&req(event, users[0], Some(frames[0]))).await.unwrap();
         store.register(&req(event, users[1], Some(frames[0]))).await.unwrap();
         store.register(&req(event, users[2], Some(frames[1]))).await.unwrap();
@@ -178,12 +173,8 @@ async fn switching_frames_releases_the_old_seat_and_follows_the_new_frames_rules
 #[tokio::test]
 async fn a_frame_is_required_when_there_are_several_and_must_belong_to_the_event() {
     for (_, store, _db) in backends().await {
-        let (users, event, _) = setup(
-            &store,
-            1,
-            vec![frame("A", 1, FrameMethod::FirstCome), frame("B", 1, FrameMethod::FirstCome)],
-        )
-        .await;
+        let (users, event, _) =
+            setup(&store, 1, vec![frame("A", 1, FrameMethod::FirstCome), frame("B", 1, FrameMethod::FirstCome)]).await;
         let err = store.register(&req(event, users[0], None)).await.unwrap_err();
         assert_eq!(err.field_code("frame_id"), Some("required"));
         let err = store.register(&req(event, users[0], Some(999_999))).await.unwrap_err();

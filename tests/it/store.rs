@@ -328,7 +328,7 @@ async fn duplicate_registration_of_a_user_for_an_event_is_refused() {
             fee: 0,
             opens_at: None,
             closes_at: None,
-                draw_at: None,
+            draw_at: None,
             registrations: regs,
         }];
         assert!(store.insert_events(&[e]).await.is_err(), "{name}");

@@ -13,9 +13,9 @@ use chrono::{DateTime, Utc};
 
 use crate::accounts::model::{CurrentUser, MyProfile, UserProfile};
 use crate::error::AppError;
-use crate::registrations::model::{MyEventRegistration, MyRegistration, SeatSnapshot};
 use crate::events::model::{EventCard, EventDetail, EventStatus, FrameMethod, Page, SpokenLanguage, VenueKind};
 use crate::groups::model::GroupDetail;
+use crate::registrations::model::{MyEventRegistration, MyRegistration, SeatSnapshot};
 use crate::tags::model::{TagCount, TagKind};
 
 pub type StoreResult<T> = Result<T, AppError>;
@@ -323,8 +323,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Cancels my registration; a freed seat goes to the first waitlisted person of the
     /// frame in the same transaction.
-    async fn cancel_registration(&self, event_id: i64, user_id: i64, now: DateTime<Utc>)
-    -> StoreResult<RegistrationChange>;
+    async fn cancel_registration(
+        &self,
+        event_id: i64,
+        user_id: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RegistrationChange>;
 
     /// Sets a frame's capacity: raising promotes the waitlist; lowering below the
     /// confirmed count is `Conflict("capacity_below_confirmed:<n>")`.

@@ -14,11 +14,11 @@ use super::{
     RegistrationChange, SessionRow, Store, StoreResult, sqlite_accounts as accounts, sqlite_registrations as regs,
 };
 use crate::accounts::model::{CurrentUser, MyProfile, UserProfile};
-use crate::registrations::model::{MyEventRegistration, MyRegistration, Question, QuestionKind, SeatSnapshot};
 use crate::events::model::{
     EventCard, EventDetail, EventStatus, FrameMethod, FrameSummary, Page, Seats, Speaker, SpokenLanguage, VenueKind,
 };
 use crate::groups::model::GroupDetail;
+use crate::registrations::model::{MyEventRegistration, MyRegistration, Question, QuestionKind, SeatSnapshot};
 use crate::server::markdown;
 use crate::server::text::normalize;
 use crate::tags::model::{TagCount, TagKind, TagRef};
@@ -779,5 +779,4 @@ impl Store for SqliteStore {
         qb.push("WHERE e.status != 'draft' AND e.id = ").push_bind(event_id);
         Ok(self.cards(qb).await?.into_iter().next())
     }
-
 }

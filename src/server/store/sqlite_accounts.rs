@@ -41,7 +41,10 @@ pub(super) async fn find_login(pool: &SqlitePool, login: &str) -> Result<Option<
 
 pub(super) async fn fetch_user(pool: &SqlitePool, id: i64) -> Result<Option<CurrentUser>, AppError> {
     let row: Option<(i64, String, String)> =
-        sqlx::query_as("SELECT id, nickname, display_name FROM users WHERE id = ?").bind(id).fetch_optional(pool).await?;
+        sqlx::query_as("SELECT id, nickname, display_name FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
     Ok(row.map(|(id, nickname, display_name)| CurrentUser { id, nickname, display_name }))
 }
 
@@ -104,11 +107,12 @@ pub(super) async fn session_save(pool: &SqlitePool, id: &str, row: &SessionRow) 
 }
 
 pub(super) async fn session_load(pool: &SqlitePool, id: &str, now: i64) -> Result<Option<SessionRow>, AppError> {
-    let row: Option<(String, i64)> = sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = ? AND expires_at > ?")
-        .bind(id)
-        .bind(now)
-        .fetch_optional(pool)
-        .await?;
+    let row: Option<(String, i64)> =
+        sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = ? AND expires_at > ?")
+            .bind(id)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?;
     Ok(row.map(|(data, expires_at)| SessionRow { data, expires_at }))
 }
 

@@ -262,10 +262,11 @@ pub(super) async fn register(pool: &SqlitePool, req: &RegisterRequest) -> Result
             .await?;
     }
     let status = if confirmed { RegStatus::Confirmed } else { RegStatus::Waitlisted };
-    let (position,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(position), 0) + 1 FROM registrations WHERE frame_id = ?")
-        .bind(frame.id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let (position,): (i64,) =
+        sqlx::query_as("SELECT COALESCE(MAX(position), 0) + 1 FROM registrations WHERE frame_id = ?")
+            .bind(frame.id)
+            .fetch_one(&mut *tx)
+            .await?;
 
     let reg_id = match &existing {
         Some(reg) => {
@@ -458,12 +459,14 @@ pub(super) async fn draw(
             "result": if won { "won" } else { "waitlisted" },
         }));
     }
-    sqlx::query("UPDATE frames SET accepted_count = accepted_count + ?, waiting_count = waiting_count - ? WHERE id = ?")
-        .bind(winners as i64)
-        .bind(winners as i64)
-        .bind(frame_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE frames SET accepted_count = accepted_count + ?, waiting_count = waiting_count - ? WHERE id = ?",
+    )
+    .bind(winners as i64)
+    .bind(winners as i64)
+    .bind(frame_id)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("INSERT INTO lottery_draws (frame_id, seed, drawn_at, winners, log) VALUES (?, ?, ?, ?, ?)")
         .bind(frame_id)
         .bind(seed as i64)
@@ -484,10 +487,11 @@ pub(super) async fn seat_snapshot(pool: &SqlitePool, event_id: i64) -> Result<Op
     .fetch_all(pool)
     .await?;
     if frames.is_empty() {
-        let (exists,): (bool,) = sqlx::query_as("SELECT EXISTS (SELECT 1 FROM events WHERE id = ? AND status != 'draft')")
-            .bind(event_id)
-            .fetch_one(pool)
-            .await?;
+        let (exists,): (bool,) =
+            sqlx::query_as("SELECT EXISTS (SELECT 1 FROM events WHERE id = ? AND status != 'draft')")
+                .bind(event_id)
+                .fetch_one(pool)
+                .await?;
         if !exists {
             return Ok(None);
         }
