@@ -49,6 +49,9 @@ export default defineConfig({
       LEPTOS_SITE_ROOT: "target/site",
       TSUDOI_PUBLIC_URL: baseURL,
       RUST_LOG: "warn",
+      // Every browser test signs up from 127.0.0.1.
+      TSUDOI_RATE_SIGNUP_PER_IP: "10000",
+      TSUDOI_RATE_LOGIN_PER_IP: "10000",
     },
   },
 });

@@ -200,13 +200,13 @@ fn FrameOption(frame: FrameSummary, checked: bool) -> impl IntoView {
         <label class="choice" for=id.clone()>
             <input type="radio" id=id.clone() name="frame_id" value=frame.id checked=checked />
             " " {frame.name}
-            " (" {if lottery { t_string!(i18n, method_lottery).to_string() } else { t_string!(i18n, method_first_come).to_string() }}
+            " (" {move || if lottery { t_string!(i18n, method_lottery).to_string() } else { t_string!(i18n, method_first_come).to_string() }}
             " · " {format!("{}/{}", frame.seats.accepted, frame.seats.limit)} ")"
         </label>
     }
 }
 
-/// "2日 03:04:05" / "2d 03:04:05" until `target`.
+/// "2d 03:04:05" until `target` ("03:04:05" within a day; never negative).
 fn countdown(target: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let secs = (target - now).num_seconds().max(0);
     let (d, h, m, s) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
@@ -307,5 +307,20 @@ pub fn ReceiptPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone, Utc};
+
+    use super::countdown;
+
+    #[test]
+    fn countdown_shows_days_then_clock_and_stops_at_zero() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 28, 0, 0, 0).unwrap();
+        assert_eq!(countdown(now + Duration::seconds(2 * 86_400 + 3 * 3600 + 4 * 60 + 5), now), "2d 03:04:05");
+        assert_eq!(countdown(now + Duration::seconds(59), now), "00:00:59");
+        assert_eq!(countdown(now - Duration::seconds(5), now), "00:00:00");
     }
 }

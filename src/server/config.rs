@@ -55,9 +55,23 @@ impl Config {
             database_url,
             demo: demo_flag || demo_env.unwrap_or(false),
             public_url,
-            rate_limits: Default::default(),
+            rate_limits: rate_limits_from_env(),
             seat_guard: Default::default(),
             draw_interval: std::time::Duration::from_secs(5),
         }
+    }
+}
+
+/// `TSUDOI_RATE_LOGIN_PER_IP`, `TSUDOI_RATE_LOGIN_PER_ACCOUNT`, `TSUDOI_RATE_SIGNUP_PER_IP`
+/// (attempts per minute); unset or invalid values keep the defaults.
+fn rate_limits_from_env() -> super::ratelimit::RateLimitConfig {
+    let d = super::ratelimit::RateLimitConfig::default();
+    let var = |name: &str, default: u32| {
+        std::env::var(name).ok().and_then(|v| v.parse::<u32>().ok()).filter(|v| *v > 0).unwrap_or(default)
+    };
+    super::ratelimit::RateLimitConfig {
+        login_per_ip: var("TSUDOI_RATE_LOGIN_PER_IP", d.login_per_ip),
+        login_per_account: var("TSUDOI_RATE_LOGIN_PER_ACCOUNT", d.login_per_account),
+        signup_per_ip: var("TSUDOI_RATE_SIGNUP_PER_IP", d.signup_per_ip),
     }
 }

@@ -1,0 +1,145 @@
+import { test, expect, type APIRequestContext, type Browser, type BrowserContext } from "@playwright/test";
+import { hydrated } from "./helpers";
+
+type Card = { id: number; seats: { accepted: number; limit: number; waiting: number } };
+type Frame = { method: string; opens_at: string | null; closes_at: string | null };
+type Detail = { card: Card & { span: { starts_at: string } }; frames: Frame[]; questions: unknown[] };
+
+const unique = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+
+/** Open, single-frame, first-come events without questions, with their free seats. */
+async function openEvents(request: APIRequestContext): Promise<{ id: number; free: number; accepted: number; limit: number }[]> {
+  const out = [];
+  for (let page = 1; page <= 4; page++) {
+    const res = await request.get(`/api/events/upcoming?page=${page}`);
+    const list = (await res.json()) as { items: Card[] };
+    for (const card of list.items) {
+      const detail = (await (await request.get(`/api/events/get?id=${card.id}`)).json()) as Detail;
+      const f = detail.frames;
+      const now = Date.now();
+      const open =
+        f.length === 1 &&
+        f[0].method === "first_come" &&
+        detail.questions.length === 0 &&
+        (!f[0].opens_at || Date.parse(f[0].opens_at) < now) &&
+        (!f[0].closes_at || Date.parse(f[0].closes_at) > now + 3600_000);
+      const { accepted, limit, waiting } = card.seats;
+      if (open && waiting === 0 && accepted < limit) out.push({ id: card.id, free: limit - accepted, accepted, limit });
+    }
+  }
+  return out;
+}
+
+/** A new account signed in within `context` (its pages share the cookie). */
+async function signUp(context: BrowserContext, nickname: string) {
+  const res = await context.request.post("/api/auth/signup", {
+    form: { nickname, email: `${nickname}@example.com`, password: "tsudoi-e2e-pass", display_name: nickname },
+    headers: { accept: "application/json" },
+  });
+  expect(res.status(), await res.text()).toBe(200);
+}
+
+async function newContext(browser: Browser) {
+  return browser.newContext({ locale: "ja-JP" });
+}
+
+test("A registers; B's seat counter changes live without reload", async ({ browser, request }) => {
+  const events = await openEvents(request);
+  const target = events.sort((a, b) => b.free - a.free)[0];
+  expect(target, "an open event with free seats").toBeTruthy();
+  const b = await (await newContext(browser)).newPage();
+  await b.goto(`/events/${target.id}`);
+  await hydrated(b);
+  const counter = b.locator(".event__seats .seats__numbers");
+  const before = await counter.innerText();
+  const accepted = Number(before.split("人")[0]);
+  await b.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
+
+  const aContext = await newContext(browser);
+  await signUp(aContext, `live${unique()}`);
+  const a = await aContext.newPage();
+  await a.goto(`/events/${target.id}`);
+  await hydrated(a);
+  await a.getByRole("button", { name: "参加を申し込む" }).click();
+  await expect(a.locator(".register .badge").first()).toHaveText("参加確定");
+
+  await expect(counter).toHaveText(`${accepted + 1}人/${target.limit}人`, { timeout: 5_000 });
+  expect(await b.evaluate(() => (window as unknown as { marker?: number }).marker), "no reload").toBe(1);
+});
+
+test("journey: sign up → register → receipt → cancel → the waitlisted user is promoted", async ({ browser, request }) => {
+  const events = await openEvents(request);
+  // The smallest gap, so that a few API users fill it; not the event the live test uses.
+  const candidates = events.sort((x, y) => x.free - y.free);
+  const target = candidates.find((e) => e.free <= 8) ?? candidates[0];
+
+  // A signs up through the form.
+  const aContext = await newContext(browser);
+  const a = await aContext.newPage();
+  const nickA = `journey${unique()}`;
+  await a.goto(`/signup?next=/events/${target.id}`);
+  await hydrated(a);
+  await a.getByLabel("ニックネーム").fill(nickA);
+  await a.getByLabel("メールアドレス").fill(`${nickA}@example.com`);
+  await a.getByLabel("パスワード").fill("tsudoi-e2e-pass");
+  await a.getByRole("button", { name: "新規登録" }).click();
+  await expect(a).toHaveURL(new RegExp(`/events/${target.id}$`));
+  await expect(a.getByRole("link", { name: nickA })).toBeVisible();
+
+  await a.getByRole("button", { name: "参加を申し込む" }).click();
+  await expect(a.locator(".register .badge").first()).toHaveText("参加確定");
+
+  // Receipt with its code and QR code.
+  await a.getByRole("link", { name: "受付票" }).click();
+  await expect(a.getByRole("heading", { level: 1, name: "受付票" })).toBeVisible();
+  const code = (await a.locator(".receipt__code code").innerText()).trim();
+  expect(code).toMatch(/^[A-Z2-9]{10}$/);
+  await expect(a.locator(".receipt__qr svg")).toBeVisible();
+
+  // Fill the remaining seats with API users, then B joins the waitlist.
+  const seatsLeft = target.free - 1;
+  for (let i = 0; i < seatsLeft; i++) {
+    const ctx = await newContext(browser);
+    await signUp(ctx, `filler${unique()}`);
+    const r = await ctx.request.post("/api/registrations/register", { form: { event_id: String(target.id) }, headers: { accept: "application/json" } });
+    expect((await r.json()).status).toBe("confirmed");
+  }
+  const bContext = await newContext(browser);
+  const nickB = `waiter${unique()}`;
+  await signUp(bContext, nickB);
+  const b = await bContext.newPage();
+  await b.goto(`/events/${target.id}`);
+  await hydrated(b);
+  await b.getByRole("button", { name: "参加を申し込む" }).click();
+  await expect(b.locator(".register .badge").first()).toHaveText("補欠");
+  await expect(b.locator(".register .waitlist-position").first()).toHaveText("補欠1番目");
+
+  // A cancels; B is promoted at once and sees it on /me.
+  await a.goto(`/events/${target.id}`);
+  await hydrated(a);
+  await a.getByRole("button", { name: "参加をキャンセルする" }).click();
+  await expect(a.getByRole("button", { name: "参加を申し込む" })).toBeVisible();
+  await b.goto("/me");
+  const row = b.locator(".my-regs__item", { has: b.locator(`a[href="/events/${target.id}"]`) });
+  await expect(row.locator(".badge")).toHaveText("参加確定");
+});
+
+test("signing up with bad input shows messages beside the fields and keeps what was typed", async ({ page }) => {
+  await page.goto("/signup");
+  await hydrated(page);
+  await page.getByLabel("ニックネーム").fill("a b");
+  await page.getByLabel("メールアドレス").fill("not-an-email");
+  await page.getByLabel("パスワード").fill("short");
+  await page.getByRole("button", { name: "新規登録" }).click();
+  await expect(page.getByText("半角英数字・_・- のみ使えます")).toBeVisible();
+  await expect(page.getByText("メールアドレスの形式が正しくありません")).toBeVisible();
+  await expect(page.getByText("8文字以上にしてください")).toBeVisible();
+  await expect(page.getByLabel("メールアドレス")).toHaveValue("not-an-email");
+});
+
+test("anonymous visitors are asked to log in, and come back to the event", async ({ page }) => {
+  await page.goto("/me");
+  await expect(page.getByRole("heading", { name: "ログインが必要です" })).toBeVisible();
+  const res = await page.request.get("/me");
+  expect(res.status()).toBe(401);
+});
