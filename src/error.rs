@@ -123,15 +123,15 @@ impl AppError {
 /// result while rendering or answering.
 #[cfg(feature = "ssr")]
 pub fn set_status_for<T>(result: &Result<T, AppError>) {
-    if let Err(err) = result {
-        if let Some(opts) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            opts.set_status(
-                axum::http::StatusCode::from_u16(err.status_code())
-                    .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
-            );
-            if let AppError::RateLimited(secs) = err {
-                opts.insert_header(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(*secs));
-            }
+    if let Err(err) = result
+        && let Some(opts) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+    {
+        opts.set_status(
+            axum::http::StatusCode::from_u16(err.status_code())
+                .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
+        );
+        if let AppError::RateLimited(secs) = err {
+            opts.insert_header(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(*secs));
         }
     }
 }

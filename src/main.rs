@@ -22,7 +22,7 @@ async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         None | Some("--demo") if args.len() <= 1 => {
-            tsudoi::server::startup::run(Config::from_env(args.first().is_some())).await
+            tsudoi::server::startup::run(Config::from_env(!args.is_empty())).await
         }
         Some("demo") => {
             let mut events: Option<usize> = None;

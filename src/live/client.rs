@@ -73,9 +73,12 @@ mod browser {
     const MAX_FAILURES: u32 = 6;
     const POLL_MS: u32 = 10_000;
 
+    type Handler = Closure<dyn FnMut(web_sys::Event)>;
+
     struct Conn {
         source: RefCell<Option<EventSource>>,
-        handlers: RefCell<Vec<Closure<dyn FnMut(web_sys::Event)>>>,
+        /// Kept alive as long as the EventSource uses them; dropped on close.
+        handlers: RefCell<Vec<Handler>>,
         failures: Cell<u32>,
         disposed: Cell<bool>,
         url: String,
@@ -105,7 +108,7 @@ mod browser {
             return;
         };
         let seats = conn.seats;
-        let on_seats = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+        let on_seats = Handler::new(move |e: web_sys::Event| {
             let Some(msg) = e.dyn_ref::<MessageEvent>() else { return };
             if let Some(text) = msg.data().as_string()
                 && let Ok(snapshot) = serde_json::from_str::<SeatSnapshot>(&text)
@@ -114,9 +117,9 @@ mod browser {
             }
         });
         let opened = Rc::clone(&conn);
-        let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| opened.failures.set(0));
+        let on_open = Handler::new(move |_| opened.failures.set(0));
         let failed = Rc::clone(&conn);
-        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        let on_error = Handler::new(move |_| {
             close(&failed);
             schedule_retry(Rc::clone(&failed));
         });

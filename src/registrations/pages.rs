@@ -144,7 +144,7 @@ fn RegisterForm(detail: EventDetail, action: ServerAction<Register>, server_now:
                 </fieldset>
                 <FieldMessage error field="frame_id" />
             })}
-            {detail.questions.iter().cloned().map(|q| {
+            {detail.questions.into_iter().map(|q| {
                 let field = format!("answers[{}]", q.id);
                 let name = format!("answers[{}][]", q.id);
                 let input_id = format!("q{}", q.id);

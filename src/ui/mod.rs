@@ -144,7 +144,7 @@ pub fn FieldMessage(error: Signal<Option<AppError>>, #[prop(into)] field: String
 }
 
 fn error_text(i18n: leptos_i18n::I18nContext<Locale>, code: &str) -> String {
-    let s = match code {
+    match code {
         "required" => t_string!(i18n, err_required).to_string(),
         "length" => t_string!(i18n, err_nickname_length).to_string(),
         "charset" => t_string!(i18n, err_nickname_charset).to_string(),
@@ -162,8 +162,7 @@ fn error_text(i18n: leptos_i18n::I18nContext<Locale>, code: &str) -> String {
         "unknown_frame" => t_string!(i18n, choose_frame).to_string(),
         "unauthorized" => t_string!(i18n, login_required).to_string(),
         _ => t_string!(i18n, error_body).to_string(),
-    };
-    s
+    }
 }
 
 /// Tag and tool chips linking to the filtered list.

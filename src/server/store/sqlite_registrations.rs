@@ -99,12 +99,16 @@ async fn release(conn: &mut SqliteConnection, reg: &RegRow, now: i64) -> Result<
     }
 }
 
+/// frame_id, frame name, status, position, receipt code, created_at, checked_in_at,
+/// frame method, frame drawn_at.
+type MyRegRow = (i64, String, String, i64, String, i64, Option<i64>, String, Option<i64>);
+
 pub(super) async fn fetch_my_registration(
     conn: &mut SqliteConnection,
     event_id: i64,
     user_id: i64,
 ) -> Result<Option<MyRegistration>, AppError> {
-    let row: Option<(i64, String, String, i64, String, i64, Option<i64>, String, Option<i64>)> = sqlx::query_as(
+    let row: Option<MyRegRow> = sqlx::query_as(
         "SELECT r.frame_id, f.name, r.status, r.position, r.receipt_code, r.created_at, r.checked_in_at, \
                 f.method, f.drawn_at \
          FROM registrations r JOIN frames f ON f.id = r.frame_id \
