@@ -6,6 +6,7 @@ Writes docs/BENCHMARKS.md and prints the table. Ratios, not absolute numbers, ar
 result: these machines are noisy and shared (wrk and the server share the 2 cores)."""
 
 import datetime
+import json
 import os
 import re
 import shutil
@@ -99,6 +100,14 @@ def main():
         js_raw = os.path.getsize(os.path.join(SITE, "pkg", "tsudoi.js"))
         _, js_br, js_headers = fetch("/pkg/tsudoi.js", {"Accept-Encoding": "br"})
         js_br_len = len(js_br) if js_headers.get("content-encoding") == "br" else None
+
+        # Registration burst, throughput and live streams (examples/bench.rs).
+        load = subprocess.run(
+            [os.path.join(ROOT, "target", "release", "examples", "bench"), "--base", BASE,
+             "--database", f"sqlite://{DB}", "--server-pid", str(server.pid)],
+            check=True, capture_output=True, text=True, cwd=ROOT,
+        )
+        reg = json.loads(load.stdout.strip().splitlines()[-1])
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=20)
@@ -134,6 +143,34 @@ def main():
         "|---|---:|---:|",
         f"| `pkg/tsudoi.wasm` | {wasm_raw} | {br_len if br_len is not None else 'not compressed'} |",
         f"| `pkg/tsudoi.js` | {js_raw} | {js_br_len if js_br_len is not None else 'not compressed'} |",
+        "",
+    ]
+    rush, big, lat, held = reg["rush"], reg["throughput"], reg["sse_latency"], reg["sse_held"]
+    lines += [
+        "## Registration (SQLite, one instance)",
+        "",
+        "Each client holds a signed-in session and sends one `POST /api/registrations/register`,",
+        "64 in flight. Baseline: `GET /healthz` (one database round trip) at the same concurrency.",
+        "",
+        "| run | clients | seats | registrations/s | p50 ms | p99 ms | confirmed | waitlisted | oversold | errors | counters = rows |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        f"| rush | {rush['clients']} | {rush['seats']} | {rush['per_sec']:.0f} | {rush['p50_ms']:.1f} | {rush['p99_ms']:.1f} | "
+        f"{rush['accepted']} | {rush['waiting']} | {rush['oversold']} | {rush['errors']} | {rush['counters_match_rows']} |",
+        f"| throughput | {big['clients']} | {big['seats']} | {big['per_sec']:.0f} | {big['p50_ms']:.1f} | {big['p99_ms']:.1f} | "
+        f"{big['accepted']} | 0 | 0 | {big['errors']} | |",
+        "",
+        f"Baseline `GET /healthz`: {rush['healthz_per_sec']:.0f} req/s, so a registration costs "
+        f"{rush['healthz_per_sec'] / max(big['per_sec'], 1):.1f}× a health check. Goal: ≥ 3,000 registrations/s, 0 oversold.",
+        "",
+        "## Live seat streams",
+        "",
+        "| measure | value | goal |",
+        "|---|---:|---|",
+        f"| commit → delivery p50 / p95 / p99 at {lat['subscribers']} subscribers ({lat['changes']} changes) | "
+        f"{lat['p50_ms']:.1f} / {lat['p95_ms']:.1f} / {lat['p99_ms']:.1f} ms | p95 ≤ 250 ms |",
+        f"| snapshots missed | {lat['missed']} | 0 |",
+        f"| subscribers held by one instance | {held['held']} of {held['target']} | 10,000 |",
+        f"| server RSS before / while holding them | {held['rss_mib_before']:.0f} / {held['rss_mib_held']:.0f} MiB | ≤ 1 GiB |",
         "",
     ]
     text = "\n".join(lines)
