@@ -156,6 +156,7 @@ async fn event(store: &DynStore, slug: &str, capacity: i64) -> i64 {
                 registrations: vec![],
             }],
             speakers: vec![],
+            questions: vec![],
         }])
         .await
         .expect("event")[0]

@@ -13,8 +13,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::events::model::{EventStatus, FrameMethod, SpokenLanguage, VenueKind};
+use crate::registrations::model::QuestionKind;
 use crate::server::store::{
-    Directory, MemberRole, NewEvent, NewFrame, NewGroup, NewRegistration, NewSpeaker, NewTag, NewUser,
+    Directory, MemberRole, NewEvent, NewFrame, NewGroup, NewQuestion, NewRegistration, NewSpeaker, NewTag, NewUser,
     RegistrationStatus, Store,
 };
 use crate::tags::model::TagKind;
@@ -598,6 +599,7 @@ fn seed_event(dir: &Directory) -> anyhow::Result<NewEvent> {
             bio: SEED_BIO.to_owned(),
             talk_title: SEED_TALK.to_owned(),
         }],
+        questions: Vec::new(),
     })
 }
 
@@ -1099,8 +1101,31 @@ impl EventGenerator {
             tag_ids,
             frames,
             speakers,
+            questions: if matches!(kind, Kind::HandsOn | Kind::Hackathon) {
+                hands_on_questions(en)
+            } else {
+                Vec::new()
+            },
         }
     }
+}
+
+/// What hands-ons and hackathons ask at registration: experience (required) and a note.
+fn hands_on_questions(en: bool) -> Vec<NewQuestion> {
+    let (level, options, note): (&str, [&str; 3], &str) = if en {
+        ("Your experience", ["First time", "Tried it a little", "Use it at work"], "Questions or requests (optional)")
+    } else {
+        ("経験レベル", ["はじめて", "少し触ったことがある", "業務で使っている"], "質問・要望があればどうぞ")
+    };
+    vec![
+        NewQuestion {
+            kind: QuestionKind::Single,
+            label: level.to_owned(),
+            options: options.iter().map(|o| (*o).to_owned()).collect(),
+            required: true,
+        },
+        NewQuestion { kind: QuestionKind::Text, label: note.to_owned(), options: Vec::new(), required: false },
+    ]
 }
 
 fn group_info(id: i64, slug: &str, index: usize, topic_slugs: &[&str], tool_slugs: &[&str]) -> GroupInfo {

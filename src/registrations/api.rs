@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
-use super::model::{MyEventRegistration, MyRegistration, Receipt, RegistrationPanel, SeatSnapshot};
+use super::model::{MyRegistration, MyRegistrationLists, Receipt, RegistrationPanel, SeatSnapshot};
 use crate::error::AppError;
 
 /// `POST /api/registrations/register` — registers the signed-in user for an event:
@@ -81,12 +81,15 @@ pub async fn get_registration_panel(event_id: i64) -> Result<RegistrationPanel, 
     Ok(RegistrationPanel { signed_in: true, registration, online_url, server_now })
 }
 
-/// `GET /api/registrations/mine` — all my registrations with their events.
+/// `GET /api/registrations/mine` — all my registrations with their events, upcoming and past.
 #[server(endpoint = "registrations/mine", input = GetUrl)]
-pub async fn my_registrations() -> Result<Vec<MyEventRegistration>, AppError> {
+pub async fn my_registrations() -> Result<MyRegistrationLists, AppError> {
     let result = async {
         let user = crate::server::session::require_user().await?;
-        crate::server::state::app_state()?.store.my_registrations(user.id).await
+        let all = crate::server::state::app_state()?.store.my_registrations(user.id).await?;
+        let now = chrono::Utc::now();
+        let (past, upcoming): (Vec<_>, Vec<_>) = all.into_iter().partition(|r| r.card.span.is_past(now));
+        Ok(MyRegistrationLists { upcoming, past: past.into_iter().rev().collect() })
     }
     .await;
     crate::error::set_status_for(&result);

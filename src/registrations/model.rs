@@ -93,6 +93,13 @@ pub struct MyEventRegistration {
     pub registration: MyRegistration,
 }
 
+/// `/me`: my registrations split at the server's now (upcoming soonest first, past latest first).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MyRegistrationLists {
+    pub upcoming: Vec<MyEventRegistration>,
+    pub past: Vec<MyEventRegistration>,
+}
+
 /// The receipt (受付票) page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Receipt {

@@ -229,42 +229,57 @@ fn use_server_clock(server_now: DateTime<Utc>) -> ReadSignal<DateTime<Utc>> {
     now
 }
 
-/// `/me`'s list of my registrations, upcoming first.
+/// `/me`'s registrations: upcoming (soonest first), then past.
 #[component]
 pub fn MyRegistrations() -> impl IntoView {
     let i18n = use_i18n();
     let regs = Resource::new(|| (), |_| my_registrations());
     view! {
-        <section aria-labelledby="my-regs-h">
-            <h2 id="my-regs-h">{t!(i18n, my_registrations)}</h2>
-            <Suspense fallback=|| view! { <Loading /> }>
-                {move || Suspend::new(async move {
-                    match regs.await {
-                        Ok(list) if list.is_empty() => view! { <p class="empty">{t!(i18n, none_yet)}</p> }.into_any(),
-                        Ok(list) => view! {
-                            <ul class="my-regs">
-                                {list.into_iter().map(|r| {
-                                    let span = r.card.span.clone();
-                                    let iso = span.start_iso();
-                                    let id = r.card.id;
-                                    let active = r.registration.status != RegStatus::Cancelled;
-                                    view! {
-                                        <li class="my-regs__item">
-                                            <time datetime=iso>{move || span.label(lang_of(i18n.get_locale()))}</time>
-                                            <A href=format!("/events/{id}")>{r.card.title}</A>
-                                            <MyStatus reg=r.registration />
-                                            {active.then(|| view! { <A href=format!("/events/{id}/receipt")>{t!(i18n, receipt)}</A> })}
-                                        </li>
-                                    }
-                                }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                        Err(err) => view! { <ErrorView err /> }.into_any(),
-                    }
-                })}
-            </Suspense>
-        </section>
+        <Suspense fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match regs.await {
+                    Ok(lists) => view! {
+                        <section aria-labelledby="my-upcoming-h">
+                            <h2 id="my-upcoming-h">{t!(i18n, my_upcoming)}</h2>
+                            <RegistrationList list=lists.upcoming />
+                        </section>
+                        <section aria-labelledby="my-past-h">
+                            <h2 id="my-past-h">{t!(i18n, my_past)}</h2>
+                            <RegistrationList list=lists.past />
+                        </section>
+                    }.into_any(),
+                    Err(err) => view! { <ErrorView err /> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
+}
+
+#[component]
+fn RegistrationList(list: Vec<super::model::MyEventRegistration>) -> impl IntoView {
+    let i18n = use_i18n();
+    if list.is_empty() {
+        return view! { <p class="empty">{t!(i18n, none_yet)}</p> }.into_any();
+    }
+    view! {
+        <ul class="my-regs">
+            {list.into_iter().map(|r| {
+                let span = r.card.span.clone();
+                let iso = span.start_iso();
+                let id = r.card.id;
+                let active = r.registration.status != RegStatus::Cancelled;
+                view! {
+                    <li class="my-regs__item">
+                        <time datetime=iso>{move || span.label(lang_of(i18n.get_locale()))}</time>
+                        <A href=format!("/events/{id}")>{r.card.title}</A>
+                        <MyStatus reg=r.registration />
+                        {active.then(|| view! { <A href=format!("/events/{id}/receipt")>{t!(i18n, receipt)}</A> })}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
 }
 
 /// `/events/{id}/receipt`: 受付票 with the receipt code and its QR code (registrant only).

@@ -6,9 +6,10 @@ use std::time::Duration;
 use chrono::Utc;
 use futures::StreamExt;
 use tsudoi::events::model::{EventStatus, FrameMethod, SpokenLanguage, VenueKind};
+use tsudoi::registrations::model::QuestionKind;
 use tsudoi::server::config::Config;
 use tsudoi::server::ratelimit::RateLimitConfig;
-use tsudoi::server::store::{MemberRole, NewEvent, NewFrame, NewGroup, NewUser, SeatGuard};
+use tsudoi::server::store::{MemberRole, NewEvent, NewFrame, NewGroup, NewQuestion, NewUser, SeatGuard};
 
 use crate::helpers::{TempDb, TestApp, spawn_with};
 
@@ -40,6 +41,11 @@ async fn post(app: &TestApp, client: &reqwest::Client, path: &str, form: &[(&str
 
 /// An event starting tomorrow with one frame of `capacity`; returns its id.
 async fn event_with_capacity(app: &TestApp, capacity: i64) -> i64 {
+    event_with(app, capacity, vec![]).await
+}
+
+/// The same, asking `questions` at registration.
+async fn event_with(app: &TestApp, capacity: i64, questions: Vec<NewQuestion>) -> i64 {
     let owner = app
         .store()
         .insert_users(&[NewUser {
@@ -99,6 +105,7 @@ async fn event_with_capacity(app: &TestApp, capacity: i64) -> i64 {
                 registrations: vec![],
             }],
             speakers: vec![],
+            questions,
         }])
         .await
         .unwrap()[0]
@@ -323,6 +330,57 @@ async fn registrant_sees_status_receipt_and_online_url_others_do_not() {
         .unwrap();
     assert_eq!(promoted["registration"]["status"], "confirmed");
     assert_eq!(promoted["online_url"], "https://meet.example/very-secret-room");
+}
+
+#[tokio::test]
+async fn answers_are_validated_beside_their_questions_and_stored() {
+    let app = app_with(relaxed(), SeatGuard::Atomic).await;
+    let event = event_with(
+        &app,
+        10,
+        vec![
+            NewQuestion {
+                kind: QuestionKind::Single,
+                label: "経験レベル".into(),
+                options: vec!["はじめて".into(), "業務で使っている".into()],
+                required: true,
+            },
+            NewQuestion {
+                kind: QuestionKind::Multiple,
+                label: "興味".into(),
+                options: vec!["Rust".into(), "Go".into()],
+                required: false,
+            },
+        ],
+    )
+    .await;
+    let questions = app.store().fetch_event(event).await.unwrap().unwrap().questions;
+    let (q1, q2) = (questions[0].id, questions[1].id);
+    let id = event.to_string();
+    let c = &signed_in_clients(&app, "ans", 1).await[0];
+
+    let (status, body) = post(&app, c, "/api/registrations/register", &[("event_id", &id)]).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["message"][0]["field"], format!("answers[{q1}]"));
+    assert_eq!(body["message"][0]["code"], "required");
+    let k1 = format!("answers[{q1}][]");
+    let k2 = format!("answers[{q2}][]");
+    let (status, body) = post(&app, c, "/api/registrations/register", &[("event_id", &id), (&k1, "たぶん")]).await;
+    assert_eq!((status, body["message"][0]["code"].as_str()), (422, Some("unknown_choice")));
+    assert_eq!(app.store().seat_snapshot(event).await.unwrap().unwrap().accepted, 0, "nothing was registered");
+
+    let (status, body) = post(
+        &app,
+        c,
+        "/api/registrations/register",
+        &[("event_id", &id), (&k1, "業務で使っている"), (&k2, "Rust"), (&k2, "Go")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let pool = sqlx::SqlitePool::connect_lazy(&app.state.config.database_url).unwrap();
+    let stored: Vec<(i64, String)> =
+        sqlx::query_as("SELECT question_id, value FROM answers ORDER BY question_id").fetch_all(&pool).await.unwrap();
+    assert_eq!(stored, vec![(q1, "業務で使っている".to_string()), (q2, "Rust\nGo".to_string())]);
 }
 
 /// Fires one registration per client, all at once; returns the JSON answers.

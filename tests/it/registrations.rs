@@ -86,6 +86,7 @@ async fn setup(store: &DynStore, users: usize, frames: Vec<NewFrame>) -> (Vec<i6
             tag_ids: vec![],
             frames,
             speakers: vec![],
+            questions: vec![],
         }])
         .await
         .unwrap()[0];

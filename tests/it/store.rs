@@ -102,6 +102,7 @@ fn event(f: &Fixture, title: &str, starts_in_hours: i64, status: EventStatus) ->
         tag_ids: vec![f.rust, f.docker],
         frames: vec![],
         speakers: vec![],
+        questions: vec![],
     }
 }
 

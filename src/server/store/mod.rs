@@ -159,6 +159,18 @@ pub struct NewEvent {
     pub tag_ids: Vec<i64>,
     pub frames: Vec<NewFrame>,
     pub speakers: Vec<NewSpeaker>,
+    /// Questions asked at registration, in order.
+    pub questions: Vec<NewQuestion>,
+}
+
+/// A registration question to create.
+#[derive(Debug, Clone)]
+pub struct NewQuestion {
+    pub kind: crate::registrations::model::QuestionKind,
+    pub label: String,
+    /// Choices of single/multiple-choice questions.
+    pub options: Vec<String>,
+    pub required: bool,
 }
 
 /// Ids of what exists, for generators that add events to a populated database.

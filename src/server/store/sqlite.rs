@@ -547,6 +547,26 @@ impl Store for SqliteStore {
             qb.build().execute(&mut *tx).await?;
         }
 
+        let question_rows: Vec<(i64, i64, &super::NewQuestion)> = ids
+            .iter()
+            .zip(events)
+            .flat_map(|(id, e)| e.questions.iter().enumerate().map(move |(p, q)| (*id, p as i64, q)))
+            .collect();
+        for chunk in question_rows.chunks(BATCH_ROWS) {
+            let mut qb = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO questions (event_id, position, kind, label, options, required) ",
+            );
+            qb.push_values(chunk, |mut b, (e, p, q)| {
+                b.push_bind(*e)
+                    .push_bind(*p)
+                    .push_bind(q.kind.as_str())
+                    .push_bind(q.label.as_str())
+                    .push_bind(serde_json::to_string(&q.options).unwrap_or_else(|_| "[]".into()))
+                    .push_bind(q.required);
+            });
+            qb.build().execute(&mut *tx).await?;
+        }
+
         let reg_rows: Vec<(i64, i64, i64, &super::NewRegistration)> = frames
             .iter()
             .flat_map(|f| {
