@@ -7,10 +7,11 @@ use leptos_router::hooks::use_location;
 use leptos_router::{SsrMode, path};
 
 use crate::accounts::pages::{AccountNav, LoginPage, MePage, SignupPage, UserPage, provide_session};
-use crate::events::pages::{EventPage, EventsPage, HomePage};
+use crate::events::pages::{EventPage, HomePage};
 use crate::groups::pages::GroupPage;
 use crate::i18n::*;
 use crate::registrations::pages::ReceiptPage;
+use crate::search::pages::SearchPage;
 use crate::tags::pages::TagsPage;
 use crate::ui::NotFound;
 
@@ -51,7 +52,7 @@ pub fn App() -> impl IntoView {
                 <main id="main" class="page">
                     <Routes fallback=|| view! { <NotFound /> }>
                         <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
-                        <Route path=path!("/events") view=EventsPage ssr=SsrMode::Async />
+                        <Route path=path!("/events") view=SearchPage ssr=SsrMode::Async />
                         <Route path=path!("/events/:id") view=EventPage ssr=SsrMode::Async />
                         <Route path=path!("/groups/:slug") view=GroupPage ssr=SsrMode::Async />
                         <Route path=path!("/tags") view=TagsPage ssr=SsrMode::Async />
@@ -80,17 +81,19 @@ fn SiteHeader() -> impl IntoView {
             Locale::en => "ja",
         };
         let path = location.pathname.get();
+        // On the search page `lang` filters events by language, so the switch uses `hl`.
+        let key = if path == "/events" { "hl" } else { "lang" };
         let query: Vec<String> = location
             .query
             .get()
             .into_iter()
-            .filter(|(k, _)| k != "lang")
+            .filter(|(k, _)| k != key && k != "hl")
             .map(|(k, v)| format!("{}={}", urlencoding::encode(&k), urlencoding::encode(&v)))
             .collect();
         if query.is_empty() {
-            format!("{path}?lang={other}")
+            format!("{path}?{key}={other}")
         } else {
-            format!("{path}?{}&lang={other}", query.join("&"))
+            format!("{path}?{}&{key}={other}", query.join("&"))
         }
     };
     view! {

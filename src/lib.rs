@@ -19,6 +19,7 @@ pub mod geo;
 pub mod groups;
 pub mod live;
 pub mod registrations;
+pub mod search;
 pub mod tags;
 pub mod time;
 pub mod ui;

@@ -28,17 +28,6 @@ pub fn HomePage() -> impl IntoView {
     }
 }
 
-/// `/events`: the full list of upcoming events (the search page builds on it).
-#[component]
-pub fn EventsPage() -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <Title text=move || t_string!(i18n, events_heading).to_string() />
-        <h1>{t!(i18n, events_heading)}</h1>
-        <UpcomingList base="/events" />
-    }
-}
-
 #[component]
 fn UpcomingList(base: &'static str) -> impl IntoView {
     let i18n = use_i18n();

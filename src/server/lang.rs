@@ -13,7 +13,9 @@ pub const LANG_COOKIE: &str = "i18n_pref_locale";
 
 /// Axum middleware applying `?lang=`.
 pub async fn apply_lang_query(mut req: Request, next: Next) -> Response {
-    let chosen = req.uri().query().and_then(lang_from_query);
+    // On the search page `lang` is the event-language filter; `hl` works everywhere.
+    let search_page = req.uri().path() == "/events";
+    let chosen = req.uri().query().and_then(|q| lang_from_query(q, !search_page));
     if let Some(lang) = chosen {
         let others: Vec<String> = req
             .headers()
@@ -49,11 +51,14 @@ pub async fn apply_lang_query(mut req: Request, next: Next) -> Response {
     res
 }
 
-/// The supported language named by a `lang` query parameter, if any.
-pub fn lang_from_query(query: &str) -> Option<&'static str> {
+/// The supported language named by `hl` (or `lang`, when `lang_too`) in a query string.
+pub fn lang_from_query(query: &str, lang_too: bool) -> Option<&'static str> {
     query.split('&').find_map(|pair| match pair.split_once('=') {
-        Some(("lang", "ja")) => Some("ja"),
-        Some(("lang", "en")) => Some("en"),
+        Some((k, v)) if k == "hl" || (lang_too && k == "lang") => match v {
+            "ja" => Some("ja"),
+            "en" => Some("en"),
+            _ => None,
+        },
         _ => None,
     })
 }
@@ -64,9 +69,11 @@ mod tests {
 
     #[test]
     fn only_supported_languages_are_taken() {
-        assert_eq!(lang_from_query("page=2&lang=en"), Some("en"));
-        assert_eq!(lang_from_query("lang=ja"), Some("ja"));
-        assert_eq!(lang_from_query("lang=fr"), None);
-        assert_eq!(lang_from_query("language=en"), None);
+        assert_eq!(lang_from_query("page=2&lang=en", true), Some("en"));
+        assert_eq!(lang_from_query("lang=ja", true), Some("ja"));
+        assert_eq!(lang_from_query("lang=fr", true), None);
+        assert_eq!(lang_from_query("language=en", true), None);
+        assert_eq!(lang_from_query("lang=en", false), None, "the search page's filter");
+        assert_eq!(lang_from_query("lang=en&hl=ja", false), Some("ja"));
     }
 }

@@ -234,7 +234,8 @@ pub fn EventCardList(cards: Vec<EventCard>) -> impl IntoView {
 #[component]
 pub fn Pagination(page: u32, pages: u32, base: String) -> impl IntoView {
     let i18n = use_i18n();
-    let href = move |p: u32| if p <= 1 { base.clone() } else { format!("{base}?page={p}") };
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let href = move |p: u32| if p <= 1 { base.clone() } else { format!("{base}{sep}page={p}") };
     let prev = (page > 1).then(|| href(page - 1));
     let next = (page < pages).then(|| href(page + 1));
     view! {

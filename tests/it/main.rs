@@ -4,4 +4,5 @@ mod helpers;
 mod http;
 mod registration_http;
 mod registrations;
+mod search;
 mod store;

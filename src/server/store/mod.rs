@@ -5,6 +5,7 @@
 pub mod sqlite;
 mod sqlite_accounts;
 mod sqlite_registrations;
+mod sqlite_search;
 
 use std::sync::Arc;
 
@@ -366,6 +367,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Current card of an event (any status but draft).
     async fn fetch_card(&self, event_id: i64) -> StoreResult<Option<EventCard>>;
+
+    /// The search page: results of `query` at `now` with facet counts (see `crate::search`).
+    async fn search(
+        &self,
+        query: &crate::search::model::SearchQuery,
+        now: DateTime<Utc>,
+    ) -> StoreResult<crate::search::model::SearchResults>;
 
     /// Every registration of an event, by frame and queue position (organizers, tests).
     async fn list_registrations(&self, event_id: i64) -> StoreResult<Vec<RegistrationRow>>;

@@ -42,6 +42,10 @@ impl SqliteStore {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        let indexed = super::sqlite_search::index_missing(&pool).await?;
+        if indexed > 0 {
+            tracing::info!(events = indexed, "search index built for existing events");
+        }
         Ok(SqliteStore { pool })
     }
 
@@ -467,9 +471,10 @@ impl Store for SqliteStore {
             let mut qb = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO events (id, group_id, title, catch, description, starts_at, ends_at, time_zone, \
                  venue_kind, place, address, prefecture, lat, lon, online_url, language, hashtag, image_url, \
-                 status, event_type, beginner_ok, hands_on, created_at, updated_at) ",
+                 status, event_type, beginner_ok, hands_on, created_at, updated_at, local_dow, local_start_min) ",
             );
             qb.push_values(chunk, |mut b, (id, e)| {
+                let (dow, minute) = super::sqlite_search::local_parts(e.starts_at, &e.time_zone);
                 b.push_bind(**id)
                     .push_bind(e.group_id)
                     .push_bind(e.title.as_str())
@@ -493,7 +498,9 @@ impl Store for SqliteStore {
                     .push_bind(e.beginner_ok)
                     .push_bind(e.hands_on)
                     .push_bind(e.created_at.timestamp())
-                    .push_bind(now);
+                    .push_bind(now)
+                    .push_bind(dow)
+                    .push_bind(minute);
             });
             qb.build().execute(&mut *tx).await?;
         }
@@ -589,6 +596,8 @@ impl Store for SqliteStore {
             });
             qb.build().execute(&mut *tx).await?;
         }
+
+        super::sqlite_search::index_events(&mut tx, &ids).await?;
 
         // Counters from the rows just written, in the same transaction.
         if let (Some(first), Some(last)) = (frames.first(), frames.last()) {
@@ -788,6 +797,38 @@ impl Store for SqliteStore {
 
     async fn seat_snapshot(&self, event_id: i64) -> StoreResult<Option<SeatSnapshot>> {
         regs::seat_snapshot(&self.pool, event_id).await
+    }
+
+    async fn search(
+        &self,
+        query: &crate::search::model::SearchQuery,
+        now: DateTime<Utc>,
+    ) -> StoreResult<crate::search::model::SearchResults> {
+        let per_page = crate::events::api::PER_PAGE;
+        let found = super::sqlite_search::search(&self.pool, query, now, per_page).await?;
+        let mut cards = Vec::with_capacity(found.ids.len());
+        if !found.ids.is_empty() {
+            let mut qb = card_query();
+            qb.push("WHERE e.id IN (");
+            let mut sep = qb.separated(", ");
+            for id in &found.ids {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+            let mut by_id: HashMap<i64, EventCard> = self.cards(qb).await?.into_iter().map(|c| (c.id, c)).collect();
+            cards.extend(found.ids.iter().filter_map(|id| by_id.remove(id)));
+        }
+        let mut query = query.clone();
+        // The canonical spelling of resolved tags and tools (aliases become names).
+        query.tags = found.tags.iter().map(|t| t.name.clone()).collect();
+        query.tools = found.tools.iter().map(|t| t.name.clone()).collect();
+        let page = query.page;
+        Ok(crate::search::model::SearchResults {
+            query,
+            warnings: found.warnings,
+            results: Page { items: cards, page, per_page, total: found.total },
+            facets: found.facets,
+        })
     }
 
     async fn list_registrations(&self, event_id: i64) -> StoreResult<Vec<super::RegistrationRow>> {

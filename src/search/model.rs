@@ -1,0 +1,480 @@
+//! The search query as it lives in the URL (`/events?q=&tags=&tools=&date=&from=&to=&pref=
+//! &area=&lang=&sort=&page=`), parsed identically in the browser and on the server.
+//! Malformed values never fail a page: they are dropped and reported as warnings.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::events::model::{EventCard, Page};
+use crate::tags::model::TagRef;
+
+/// Date presets of the 開催日 condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DatePreset {
+    Today,
+    Tomorrow,
+    ThisWeek,
+    ThisWeekend,
+    NextWeek,
+    ThisMonth,
+    NextMonth,
+    Upcoming,
+    Past,
+    All,
+}
+
+impl DatePreset {
+    pub const ALL: [DatePreset; 10] = [
+        DatePreset::Upcoming,
+        DatePreset::Today,
+        DatePreset::Tomorrow,
+        DatePreset::ThisWeek,
+        DatePreset::ThisWeekend,
+        DatePreset::NextWeek,
+        DatePreset::ThisMonth,
+        DatePreset::NextMonth,
+        DatePreset::Past,
+        DatePreset::All,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DatePreset::Today => "today",
+            DatePreset::Tomorrow => "tomorrow",
+            DatePreset::ThisWeek => "this-week",
+            DatePreset::ThisWeekend => "this-weekend",
+            DatePreset::NextWeek => "next-week",
+            DatePreset::ThisMonth => "this-month",
+            DatePreset::NextMonth => "next-month",
+            DatePreset::Upcoming => "upcoming",
+            DatePreset::Past => "past",
+            DatePreset::All => "all",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        DatePreset::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// こだわり条件.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Pref {
+    Free,
+    Online,
+    Offline,
+    Available,
+    WaitlistOk,
+    English,
+    Beginner,
+    Weekend,
+    Evening,
+    HandsOn,
+}
+
+impl Pref {
+    pub const ALL: [Pref; 10] = [
+        Pref::Free,
+        Pref::Online,
+        Pref::Offline,
+        Pref::Available,
+        Pref::WaitlistOk,
+        Pref::English,
+        Pref::Beginner,
+        Pref::Weekend,
+        Pref::Evening,
+        Pref::HandsOn,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Pref::Free => "free",
+            Pref::Online => "online",
+            Pref::Offline => "offline",
+            Pref::Available => "available",
+            Pref::WaitlistOk => "waitlist-ok",
+            Pref::English => "english",
+            Pref::Beginner => "beginner",
+            Pref::Weekend => "weekend",
+            Pref::Evening => "evening",
+            Pref::HandsOn => "hands-on",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Pref::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// Result order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Sort {
+    /// Soonest first (latest first for past events).
+    Date,
+    /// Newest announcements first.
+    New,
+    /// Most registrations first.
+    Popular,
+    /// Most seats left first.
+    Seats,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 4] = [Sort::Date, Sort::New, Sort::Popular, Sort::Seats];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Date => "date",
+            Sort::New => "new",
+            Sort::Popular => "popular",
+            Sort::Seats => "seats",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Sort::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// One keyword term: a word or a `"quoted phrase"`, possibly excluded with `-`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Term {
+    pub text: String,
+    pub exclude: bool,
+}
+
+/// A parsed, normalised search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchQuery {
+    pub q: String,
+    pub tags: Vec<String>,
+    pub tools: Vec<String>,
+    pub date: DatePreset,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub prefs: Vec<Pref>,
+    pub area: Option<String>,
+    /// Spoken language filter: `ja` or `en` (events in both languages match either).
+    pub lang: Option<String>,
+    pub sort: Sort,
+    /// 1-based.
+    pub page: u32,
+}
+
+impl Default for SearchQuery {
+    fn default() -> Self {
+        SearchQuery {
+            q: String::new(),
+            tags: Vec::new(),
+            tools: Vec::new(),
+            date: DatePreset::Upcoming,
+            from: None,
+            to: None,
+            prefs: Vec::new(),
+            area: None,
+            lang: None,
+            sort: Sort::Date,
+            page: 1,
+        }
+    }
+}
+
+/// Why a parameter was ignored (shown on the page; the UI translates the code).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    pub param: String,
+    pub value: String,
+}
+
+/// Deepest page served (a guard against absurd OFFSETs).
+pub const MAX_PAGE: u32 = 500;
+
+fn list(raw: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for part in raw.split([',', '、']).map(str::trim).filter(|p| !p.is_empty()) {
+        if !out.iter().any(|o| o == part) {
+            out.push(part.to_string());
+        }
+    }
+    out
+}
+
+impl SearchQuery {
+    /// Parses URL parameters (`name`, `value` pairs; repeated list parameters are merged).
+    pub fn parse<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> (SearchQuery, Vec<Warning>) {
+        let mut q = SearchQuery::default();
+        let mut warnings = Vec::new();
+        let mut warn = |param: &str, value: &str| warnings.push(Warning { param: param.into(), value: value.into() });
+        let mut sort_given = false;
+        for (name, value) in params {
+            let value = value.trim();
+            match name {
+                "q" => q.q = value.chars().take(200).collect(),
+                "tags" => q.tags.extend(list(value)),
+                "tools" => q.tools.extend(list(value)),
+                "date" if value.is_empty() => {}
+                "date" => match DatePreset::parse(value) {
+                    Some(d) => q.date = d,
+                    None => warn("date", value),
+                },
+                "from" | "to" if value.is_empty() => {}
+                "from" | "to" => match NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+                    Ok(d) if name == "from" => q.from = Some(d),
+                    Ok(d) => q.to = Some(d),
+                    Err(_) => warn(name, value),
+                },
+                "pref" => {
+                    for p in list(value) {
+                        match Pref::parse(&p) {
+                            Some(p) if !q.prefs.contains(&p) => q.prefs.push(p),
+                            Some(_) => {}
+                            None => warn("pref", &p),
+                        }
+                    }
+                }
+                "area" if value.is_empty() => {}
+                "area" => {
+                    let v = value.to_lowercase();
+                    if v == "online" || crate::geo::PREFECTURES.iter().any(|(c, _, _)| *c == v) {
+                        q.area = Some(v);
+                    } else {
+                        warn("area", value);
+                    }
+                }
+                "lang" if value.is_empty() => {}
+                "lang" => match value {
+                    "ja" | "en" => q.lang = Some(value.to_string()),
+                    _ => warn("lang", value),
+                },
+                "sort" if value.is_empty() => {}
+                "sort" => match Sort::parse(value) {
+                    Some(s) => {
+                        q.sort = s;
+                        sort_given = true;
+                    }
+                    None => warn("sort", value),
+                },
+                "page" if value.is_empty() => {}
+                "page" => match value.parse::<u32>() {
+                    Ok(p) if (1..=MAX_PAGE).contains(&p) => q.page = p,
+                    _ => warn("page", value),
+                },
+                _ => {}
+            }
+        }
+        if let (Some(from), Some(to)) = (q.from, q.to)
+            && from > to
+        {
+            warn("to", &to.to_string());
+            q.to = None;
+        }
+        let _ = sort_given;
+        q.prefs.sort();
+        (q, warnings)
+    }
+
+    /// True when from/to replace the date preset.
+    pub fn has_range(&self) -> bool {
+        self.from.is_some() || self.to.is_some()
+    }
+
+    /// The query string this search lives at (defaults omitted), without `?`.
+    pub fn to_query_string(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        let mut push = |k: &str, v: &str| parts.push(format!("{k}={}", urlencoding::encode(v)));
+        if !self.q.trim().is_empty() {
+            push("q", &self.q);
+        }
+        if !self.tags.is_empty() {
+            push("tags", &self.tags.join(","));
+        }
+        if !self.tools.is_empty() {
+            push("tools", &self.tools.join(","));
+        }
+        if self.date != DatePreset::Upcoming && !self.has_range() {
+            push("date", self.date.as_str());
+        }
+        if let Some(f) = self.from {
+            push("from", &f.to_string());
+        }
+        if let Some(t) = self.to {
+            push("to", &t.to_string());
+        }
+        if !self.prefs.is_empty() {
+            push("pref", &self.prefs.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(","));
+        }
+        if let Some(a) = &self.area {
+            push("area", a);
+        }
+        if let Some(l) = &self.lang {
+            push("lang", l);
+        }
+        if self.sort != Sort::Date {
+            push("sort", self.sort.as_str());
+        }
+        if self.page > 1 {
+            push("page", &self.page.to_string());
+        }
+        parts.join("&")
+    }
+
+    /// `/events?…` for this search.
+    pub fn href(&self) -> String {
+        let qs = self.to_query_string();
+        if qs.is_empty() { "/events".into() } else { format!("/events?{qs}") }
+    }
+
+    /// The keyword terms: whitespace-separated words (full-width spaces too), `"phrases"`,
+    /// and `-excluded` words or phrases.
+    pub fn terms(&self) -> Vec<Term> {
+        let mut terms = Vec::new();
+        let mut chars = self.q.chars().peekable();
+        loop {
+            while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                chars.next();
+            }
+            let Some(&first) = chars.peek() else { break };
+            let exclude = first == '-';
+            if exclude {
+                chars.next();
+            }
+            let text: String = if chars.peek() == Some(&'"') {
+                chars.next();
+                let t: String = chars.by_ref().take_while(|c| *c != '"').collect();
+                t
+            } else {
+                let mut t = String::new();
+                while let Some(&c) = chars.peek() {
+                    if c.is_whitespace() {
+                        break;
+                    }
+                    t.push(c);
+                    chars.next();
+                }
+                t
+            };
+            let text = text.trim().to_string();
+            if !text.is_empty() {
+                terms.push(Term { text, exclude });
+            }
+        }
+        terms
+    }
+}
+
+/// A facet value with the number of results it would give if toggled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FacetCount<T> {
+    pub value: T,
+    pub selected: bool,
+    pub count: i64,
+}
+
+/// Counts for every control of the panel, computed with the results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Facets {
+    pub tags: Vec<FacetCount<TagRef>>,
+    pub tools: Vec<FacetCount<TagRef>>,
+    pub prefs: Vec<FacetCount<String>>,
+    pub dates: Vec<FacetCount<String>>,
+}
+
+/// What `/events` renders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchResults {
+    pub query: SearchQuery,
+    pub warnings: Vec<Warning>,
+    pub results: Page<EventCard>,
+    pub facets: Facets,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(qs: &[(&str, &str)]) -> (SearchQuery, Vec<Warning>) {
+        SearchQuery::parse(qs.iter().copied())
+    }
+
+    #[test]
+    fn an_empty_query_is_upcoming_by_date() {
+        let (q, w) = parse(&[]);
+        assert_eq!(q, SearchQuery::default());
+        assert!(w.is_empty());
+        assert_eq!(q.href(), "/events");
+    }
+
+    #[test]
+    fn lists_split_on_commas_and_deduplicate() {
+        let (q, _) = parse(&[("tags", "Rust, C#,,Rust"), ("tools", "Docker"), ("tags", "Go")]);
+        assert_eq!(q.tags, ["Rust", "C#", "Go"]);
+        assert_eq!(q.tools, ["Docker"]);
+    }
+
+    #[test]
+    fn malformed_values_are_dropped_with_a_warning() {
+        let (q, w) = parse(&[
+            ("date", "someday"),
+            ("from", "2026-13-01"),
+            ("pref", "free,cheap"),
+            ("page", "0"),
+            ("area", "mars"),
+            ("sort", "random"),
+            ("lang", "fr"),
+        ]);
+        assert_eq!(q.date, DatePreset::Upcoming);
+        assert_eq!(q.prefs, [Pref::Free]);
+        assert_eq!(q.page, 1);
+        let params: Vec<&str> = w.iter().map(|w| w.param.as_str()).collect();
+        assert_eq!(params, ["date", "from", "pref", "page", "area", "sort", "lang"]);
+    }
+
+    #[test]
+    fn a_reversed_range_drops_the_end() {
+        let (q, w) = parse(&[("from", "2026-12-10"), ("to", "2026-12-01")]);
+        assert_eq!(q.from, NaiveDate::from_ymd_opt(2026, 12, 10));
+        assert_eq!(q.to, None);
+        assert_eq!(w[0].param, "to");
+    }
+
+    #[test]
+    fn terms_understand_phrases_exclusions_and_full_width_spaces() {
+        let (q, _) = parse(&[("q", "Rust　\"もくもく会 大阪\" -LT -\"初心者 向け\"  AI")]);
+        let terms: Vec<(String, bool)> = q.terms().into_iter().map(|t| (t.text, t.exclude)).collect();
+        assert_eq!(
+            terms,
+            [
+                ("Rust".to_string(), false),
+                ("もくもく会 大阪".to_string(), false),
+                ("LT".to_string(), true),
+                ("初心者 向け".to_string(), true),
+                ("AI".to_string(), false)
+            ]
+        );
+    }
+
+    #[test]
+    fn the_query_string_round_trips() {
+        let (q, _) = parse(&[
+            ("q", "Rust 入門"),
+            ("tags", "C#,Rust"),
+            ("date", "this-week"),
+            ("pref", "online,free"),
+            ("area", "tokyo"),
+            ("sort", "popular"),
+            ("page", "3"),
+        ]);
+        let qs = q.to_query_string();
+        let pairs: Vec<(String, String)> = qs
+            .split('&')
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap();
+                (k.to_string(), urlencoding::decode(v).unwrap().into_owned())
+            })
+            .collect();
+        let (again, w) = SearchQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        assert!(w.is_empty());
+        assert_eq!(again, q);
+        assert!(qs.contains("tags=C%23%2CRust"), "{qs}");
+    }
+}
