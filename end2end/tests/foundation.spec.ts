@@ -63,7 +63,7 @@ test("the seed seminar reads as on the seed page, in order", async ({ page }) =>
 
 test("no console errors or hydration warnings on any page", async ({ page }) => {
   const problems = watchConsole(page);
-  for (const path of ["/", "/events", "/events?page=2", "/tags", "/groups/riken-aip-public", "/events/1", "/?lang=en"]) {
+  for (const path of ["/", "/events", "/events?page=2", "/events?tags=Python&pref=free", "/signup", "/login", "/tags", "/groups/riken-aip-public", "/events/1", "/?lang=en"]) {
     await page.goto(path);
     await hydrated(page);
     expect(problems, path).toEqual([]);

@@ -179,6 +179,72 @@ impl Default for SearchQuery {
     }
 }
 
+/// The search page's URL parameters as given (unparsed), in one struct: what the search
+/// server function takes, flattened, so its query string is the page's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchParams {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tools: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pref: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub area: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
+}
+
+impl SearchParams {
+    /// Reads the parameters from a lookup (repeated list parameters joined with commas).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
+        SearchParams {
+            q: get("q"),
+            tags: get("tags"),
+            tools: get("tools"),
+            date: get("date"),
+            from: get("from"),
+            to: get("to"),
+            pref: get("pref"),
+            area: get("area"),
+            lang: get("lang"),
+            sort: get("sort"),
+            page: get("page"),
+        }
+    }
+
+    /// Parses into a [`SearchQuery`] with warnings.
+    pub fn parse(&self) -> (SearchQuery, Vec<Warning>) {
+        let pairs = [
+            ("q", &self.q),
+            ("tags", &self.tags),
+            ("tools", &self.tools),
+            ("date", &self.date),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("pref", &self.pref),
+            ("area", &self.area),
+            ("lang", &self.lang),
+            ("sort", &self.sort),
+            ("page", &self.page),
+        ];
+        SearchQuery::parse(pairs.into_iter().filter_map(|(k, v)| v.as_deref().map(|v| (k, v))))
+    }
+}
+
 /// Why a parameter was ignored (shown on the page; the UI translates the code).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Warning {
@@ -205,7 +271,6 @@ impl SearchQuery {
         let mut q = SearchQuery::default();
         let mut warnings = Vec::new();
         let mut warn = |param: &str, value: &str| warnings.push(Warning { param: param.into(), value: value.into() });
-        let mut sort_given = false;
         for (name, value) in params {
             let value = value.trim();
             match name {
@@ -248,10 +313,7 @@ impl SearchQuery {
                 },
                 "sort" if value.is_empty() => {}
                 "sort" => match Sort::parse(value) {
-                    Some(s) => {
-                        q.sort = s;
-                        sort_given = true;
-                    }
+                    Some(s) => q.sort = s,
                     None => warn("sort", value),
                 },
                 "page" if value.is_empty() => {}
@@ -268,7 +330,6 @@ impl SearchQuery {
             warn("to", &to.to_string());
             q.to = None;
         }
-        let _ = sort_given;
         q.prefs.sort();
         (q, warnings)
     }

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use super::api::search_events;
 #[cfg(feature = "hydrate")]
 use super::model::SearchQuery;
-use super::model::{DatePreset, FacetCount, Pref, SearchResults, Sort};
+use super::model::{DatePreset, FacetCount, Pref, SearchParams, SearchResults, Sort};
 use crate::geo::PREFECTURES;
 use crate::i18n::*;
 use crate::tags::model::TagRef;
@@ -26,18 +26,9 @@ pub fn SearchPage() -> impl IntoView {
     // produce the same results as typing.
     let params = Memo::new(move |_| {
         let map = query.read();
-        let get = |k: &str| map.get_all(k).map(|v| v.join(",")).filter(|v| !v.is_empty());
-        (
-            [get("q"), get("tags"), get("tools"), get("date"), get("from"), get("to")],
-            [get("pref"), get("area"), get("lang"), get("sort"), get("page")],
-        )
+        SearchParams::from_lookup(|k| map.get_all(k).map(|v| v.join(",")).filter(|v| !v.is_empty()))
     });
-    let results = Resource::new(
-        move || params.get(),
-        |([q, tags, tools, date, from, to], [pref, area, lang, sort, page])| {
-            search_events(q, tags, tools, date, from, to, pref, area, lang, sort, page)
-        },
-    );
+    let results = Resource::new(move || params.get(), search_events);
     let keyword = Memo::new(move |_| query.read().get("q").unwrap_or_default());
     view! {
         <Title text=move || t_string!(i18n, events_heading).to_string() />
@@ -127,11 +118,20 @@ fn SearchPanel(r: SearchResults, keyword: Memo<String>) -> impl IntoView {
         #[cfg(not(feature = "hydrate"))]
         let _ = replace;
     };
-    let pending = StoredValue::new_local(None::<gloo_timers_handle::Handle>);
-    let on_input = move |_| {
-        pending.update_value(|p| {
-            *p = Some(gloo_timers_handle::after(DEBOUNCE_MS, move || go(true)));
-        });
+    // Debounce: each keystroke replaces (and so cancels) the pending timer. Browser only:
+    // a local value created during SSR would be dropped on another thread.
+    #[cfg(feature = "hydrate")]
+    let on_input = {
+        let pending = StoredValue::new_local(None::<gloo_timers::callback::Timeout>);
+        move |_: leptos::ev::Event| {
+            pending.update_value(|p| {
+                *p = Some(gloo_timers::callback::Timeout::new(DEBOUNCE_MS, move || go(true)));
+            });
+        }
+    };
+    #[cfg(not(feature = "hydrate"))]
+    let on_input = move |_: leptos::ev::Event| {
+        let _ = DEBOUNCE_MS;
     };
     let on_change = move |ev: leptos::ev::Event| {
         // Typing in the keyword box is handled by on:input (debounced).
@@ -195,7 +195,7 @@ fn SearchPanel(r: SearchResults, keyword: Memo<String>) -> impl IntoView {
             <fieldset class="facet">
                 <legend>{t!(i18n, search_date)}</legend>
                 <div class="facet__options">
-                    {facets.dates.iter().cloned().map(|d| {
+                    {facets.dates.into_iter().map(|d| {
                         let id = format!("date-{}", d.value);
                         let preset = DatePreset::parse(&d.value).unwrap_or(DatePreset::Upcoming);
                         view! {
@@ -217,7 +217,7 @@ fn SearchPanel(r: SearchResults, keyword: Memo<String>) -> impl IntoView {
             <fieldset class="facet">
                 <legend>{t!(i18n, search_prefs)}</legend>
                 <div class="facet__options">
-                    {facets.prefs.iter().cloned().map(|p| {
+                    {facets.prefs.into_iter().map(|p| {
                         let id = format!("pref-{}", p.value);
                         let pref = Pref::parse(&p.value).unwrap_or(Pref::Free);
                         view! {
@@ -335,25 +335,4 @@ fn sort_label(i18n: leptos_i18n::I18nContext<Locale>, s: Sort) -> String {
         Sort::Seats => t_string!(i18n, sort_seats),
     }
     .to_string()
-}
-
-/// A cancellable one-shot timer (gloo-timers in the browser; nothing on the server).
-mod gloo_timers_handle {
-    #[cfg(feature = "hydrate")]
-    pub struct Handle(#[allow(dead_code)] gloo_timers::callback::Timeout);
-    #[cfg(not(feature = "hydrate"))]
-    pub struct Handle;
-
-    /// Runs `f` after `ms`; dropping the handle (a newer keystroke) cancels it.
-    pub fn after(ms: u32, f: impl FnOnce() + 'static) -> Handle {
-        #[cfg(feature = "hydrate")]
-        {
-            Handle(gloo_timers::callback::Timeout::new(ms, f))
-        }
-        #[cfg(not(feature = "hydrate"))]
-        {
-            let _ = (ms, f);
-            Handle
-        }
-    }
 }

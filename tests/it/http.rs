@@ -263,3 +263,30 @@ async fn static_assets_are_served_and_compressed() {
     assert_eq!(res.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some("br"));
     assert_eq!(res.headers().get("x-content-type-options").map(|v| v.to_str().unwrap()), Some("nosniff"));
 }
+
+#[tokio::test]
+async fn the_search_page_renders_results_server_side_and_never_fails_on_bad_input() {
+    let app = spawn_app(true).await;
+    let (status, body) = app.get("/events?tags=Python&pref=free").await;
+    assert_eq!(status, 200);
+    assert!(body.contains(r#"role="search""#), "the panel is a form");
+    assert!(body.contains(r#"name="q""#));
+    assert!(body.contains("facet__chip--on"), "the selected tag is marked");
+    let cards = body.matches(r#"<article class="card"#).count();
+    assert!(cards > 0);
+    let (status, body) = app.get("/events?date=someday&page=-4&pref=cheap&tags=%22%27%3Cscript%3E").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("次の条件は読み取れなかったため無視しました"));
+    assert!(!body.contains("\"'<script>"), "input is escaped");
+    assert!(body.contains("&lt;script&gt;"), "and shown as text");
+    let res = app
+        .client
+        .get(app.url("/api/events/search?q=%E3%83%8F%E3%83%B3%E3%82%BA%E3%82%AA%E3%83%B3&date=all"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let json: serde_json::Value = res.json().await.unwrap();
+    assert!(json["results"]["total"].as_i64().unwrap() > 0);
+    assert_eq!(json["facets"]["dates"].as_array().unwrap().len(), 10);
+}
