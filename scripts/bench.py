@@ -62,6 +62,37 @@ def wrk(path):
     return {"rps": rps, "p50": p50, "p99": p99, "errors": errors}
 
 
+SEARCH_SIZES = [int(x) for x in os.environ.get("TSUDOI_BENCH_SEARCH_SIZES", "100000").split(",") if x]
+
+
+def search_bench(n):
+    """Generates a database of n events, measures the query mix, then page req/s with wrk."""
+    db = os.path.join(ROOT, "target", f"bench-search-{n}.db")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    out = subprocess.run(
+        [os.path.join(ROOT, "target", "release", "examples", "bench_search"), "--database", f"sqlite://{db}",
+         "--events", str(n)],
+        check=True, capture_output=True, text=True, cwd=ROOT,
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    env = dict(os.environ, DATABASE_URL=f"sqlite://{db}", LEPTOS_SITE_ADDR=f"127.0.0.1:{PORT}",
+               LEPTOS_SITE_ROOT=SITE, RUST_LOG="warn")
+    server = subprocess.Popen([os.path.join(ROOT, "target", "release", "tsudoi")], cwd=ROOT, env=env)
+    try:
+        wait_healthy()
+        keyword = "/events?q=%E3%83%8F%E3%83%B3%E3%82%BA%E3%82%AA%E3%83%B3&pref=free"
+        tags = "/events?tags=Python,AI"
+        wrk(keyword)
+        result["rps_keyword"] = wrk(keyword)["rps"]
+        result["rps_tags"] = wrk(tags)["rps"]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    return result
+
+
 def main():
     binary = os.path.join(ROOT, "target", "release", "tsudoi")
     if not os.path.exists(binary):
@@ -113,6 +144,8 @@ def main():
         server.wait(timeout=20)
         for p in static_files:
             os.remove(p)
+
+    searches = [search_bench(n) for n in SEARCH_SIZES]
 
     cpu = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -171,6 +204,31 @@ def main():
         f"| snapshots missed | {lat['missed']} | 0 |",
         f"| subscribers held by one instance | {held['held']} of {held['target']} | 10,000 |",
         f"| server RSS before / while holding them | {held['rss_mib_before']:.0f} / {held['rss_mib_held']:.0f} MiB | ≤ 1 GiB |",
+        "",
+    ]
+    lines += [
+        "## Search (`/events`), facets included",
+        "",
+        "`tsudoi demo --events N` on top of the demo set, then a fixed, seeded mix of 1,000 queries",
+        "(ja/en keywords of 1–10 characters, 1–3 tags, tools, date presets, preferences, sorts, pages up",
+        "to 50) through the store's search, one at a time, server-side (no HTTP). Baseline: a `SELECT 1`",
+        "round trip through the same pool. Page req/s: wrk on two search URLs against a server on that",
+        "database.",
+        "",
+        "| events | generate s | p50 ms | p95 ms | p99 ms | max ms | p95 with 1–2 char terms | p95 with 3+ char terms | ping p50 ms | `/events?q=ハンズオン&pref=free` req/s | `/events?tags=Python,AI` req/s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for s_ in searches:
+        gen = f"{s_['generated_secs']:.0f}" if s_.get("generated_secs") else "–"
+        lines.append(
+            f"| {s_['events']:,} | {gen} | {s_['p50_ms']:.1f} | {s_['p95_ms']:.1f} | {s_['p99_ms']:.1f} | {s_['max_ms']:.1f} | "
+            f"{s_['short_terms_p95_ms']:.1f} | {s_['long_terms_p95_ms']:.1f} | {s_['ping_p50_ms']:.3f} | "
+            f"{s_['rps_keyword']:.0f} | {s_['rps_tags']:.0f} |"
+        )
+    lines += [
+        "",
+        "Goal: p95 ≤ 10 ms at 100k events and ≤ 50 ms at 1M. Set `TSUDOI_BENCH_SEARCH_SIZES=100000,1000000`",
+        "to add the 1M run (it generates a multi-gigabyte database and takes a long time on 2 cores).",
         "",
     ]
     text = "\n".join(lines)

@@ -12,7 +12,7 @@ use crate::groups::pages::GroupPage;
 use crate::i18n::*;
 use crate::registrations::pages::ReceiptPage;
 use crate::search::pages::SearchPage;
-use crate::tags::pages::TagsPage;
+use crate::tags::pages::{TagPage, TagsPage};
 use crate::ui::NotFound;
 
 /// The document around the app; `<html lang>` is set by the i18n provider.
@@ -56,6 +56,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/events/:id") view=EventPage ssr=SsrMode::Async />
                         <Route path=path!("/groups/:slug") view=GroupPage ssr=SsrMode::Async />
                         <Route path=path!("/tags") view=TagsPage ssr=SsrMode::Async />
+                        <Route path=path!("/tags/:slug") view=TagPage ssr=SsrMode::Async />
                         <Route path=path!("/events/:id/receipt") view=ReceiptPage ssr=SsrMode::Async />
                         <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                         <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />

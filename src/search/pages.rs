@@ -56,9 +56,20 @@ fn SearchView(r: SearchResults, keyword: Memo<String>) -> impl IntoView {
     let total = r.results.total;
     let empty = r.results.items.is_empty();
     let warnings = r.warnings.clone();
+    let selected: Vec<TagRef> =
+        r.facets.tags.iter().chain(&r.facets.tools).filter(|f| f.selected).map(|f| f.value.clone()).collect();
     view! {
         <SearchPanel r=r.clone() keyword />
         <section class="search__results" aria-live="polite" aria-busy="false">
+            {(!selected.is_empty()).then(|| view! {
+                <p class="search__about">
+                    {t!(i18n, tag_pages)} " "
+                    {selected.into_iter().map(|t| {
+                        let href = t.page_href();
+                        view! { <a class="chip" href=href>{t.name}</a> " " }
+                    }).collect_view()}
+                </p>
+            })}
             {(!warnings.is_empty()).then(|| view! {
                 <p class="notice notice--warn" role="status">
                     {t!(i18n, search_ignored)} " "

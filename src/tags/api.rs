@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
-use super::model::TagCount;
+use super::model::{TagCount, TagDetail};
 use crate::error::AppError;
 
 /// Every tag and tool with its count of upcoming events.
@@ -11,4 +11,13 @@ use crate::error::AppError;
 pub async fn list_tags() -> Result<Vec<TagCount>, AppError> {
     let state = crate::server::state::app_state()?;
     state.store.list_tags(chrono::Utc::now()).await
+}
+
+/// `GET /api/tags/get?slug=` — one tag or tool; `NotFound` for unknown slugs.
+#[server(endpoint = "tags/get", input = GetUrl)]
+pub async fn get_tag(slug: String) -> Result<TagDetail, AppError> {
+    let state = crate::server::state::app_state()?;
+    let result = state.store.fetch_tag(&slug).await.and_then(|t| t.ok_or(AppError::NotFound));
+    crate::error::set_status_for(&result);
+    result
 }

@@ -53,6 +53,20 @@ pub struct TagCount {
     pub upcoming: i64,
 }
 
+/// A tag's own page: `/tags/{slug}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagDetail {
+    pub tag: TagRef,
+    pub description: String,
+}
+
+impl TagRef {
+    /// The tag's own page.
+    pub fn page_href(&self) -> String {
+        format!("/tags/{}", urlencoding::encode(&self.slug))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

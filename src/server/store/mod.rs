@@ -270,6 +270,9 @@ pub trait Store: Send + Sync + 'static {
     /// A group with its upcoming and past public events.
     async fn fetch_group(&self, slug: &str, now: DateTime<Utc>) -> StoreResult<Option<GroupDetail>>;
 
+    /// One tag by slug.
+    async fn fetch_tag(&self, slug: &str) -> StoreResult<Option<crate::tags::model::TagDetail>>;
+
     /// Every tag with its count of upcoming published events, topics first, in list order.
     async fn list_tags(&self, now: DateTime<Utc>) -> StoreResult<Vec<TagCount>>;
 

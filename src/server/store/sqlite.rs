@@ -331,6 +331,18 @@ impl Store for SqliteStore {
         }))
     }
 
+    async fn fetch_tag(&self, slug: &str) -> StoreResult<Option<crate::tags::model::TagDetail>> {
+        let row: Option<(String, String, String, String)> =
+            sqlx::query_as("SELECT slug, name, kind, description FROM tags WHERE slug = ?")
+                .bind(slug)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(slug, name, kind, description)| crate::tags::model::TagDetail {
+            tag: TagRef { slug, name, kind: TagKind::parse(&kind).unwrap_or(TagKind::Topic) },
+            description,
+        }))
+    }
+
     async fn list_tags(&self, now: DateTime<Utc>) -> StoreResult<Vec<TagCount>> {
         let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
             "SELECT t.slug, t.name, t.kind, \

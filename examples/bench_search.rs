@@ -1,0 +1,194 @@
+//! Search benchmark: a fixed mix of 1,000 queries (ja/en keywords of 1–10 characters, 1–3
+//! tags, date presets, preferences, sorts, deep pages) run through the store's search,
+//! facets included, on a database of N generated events. Prints JSON for scripts/bench.py.
+//!
+//! cargo run --release --example bench_search --features ssr -- \
+//!     --database sqlite://target/bench-search.db --events 100000
+
+use std::time::Instant;
+
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::json;
+use tsudoi::search::model::{SearchParams, SearchQuery};
+use tsudoi::server::store;
+
+const KEYWORDS: &[&str] = &[
+    "AI",
+    "Go",
+    "LT",
+    "機械",
+    "入門",
+    "Rust",
+    "勉強会",
+    "もくもく会",
+    "ハンズオン",
+    "Python",
+    "Kubernetes",
+    "データ分析",
+    "セキュリティ",
+    "初心者",
+    "クラウド",
+    "React",
+    "TypeScript",
+    "読書会",
+    "生成AI",
+    "フロントエンド",
+    "hands-on",
+    "meetup",
+    "beginners",
+    "Docker 入門",
+    "機械学習 読書会",
+    "Web",
+    "SRE",
+    "テスト",
+    "デザイン",
+    "ｐｙｔｈｏｎ",
+];
+const TAGS: &[&str] = &[
+    "JavaScript",
+    "Python",
+    "Ruby",
+    "Java",
+    "AI",
+    "Deep Learning",
+    "クラウド",
+    "セキュリティ",
+    "Rust",
+    "Go",
+    "JS",
+    "k8s",
+    "C#",
+    "CSS",
+    "HTML",
+    "テスト",
+];
+const TOOLS: &[&str] = &["Docker", "GitHub", "VS Code", "Terraform", "Kubernetes", "AWS"];
+const DATES: &[&str] = &[
+    "upcoming",
+    "upcoming",
+    "upcoming",
+    "today",
+    "this-week",
+    "this-weekend",
+    "next-week",
+    "this-month",
+    "next-month",
+    "past",
+    "all",
+];
+const PREFS: &[&str] =
+    &["free", "online", "offline", "available", "waitlist-ok", "english", "beginner", "weekend", "evening", "hands-on"];
+const SORTS: &[&str] = &["date", "date", "new", "popular", "seats"];
+
+/// The fixed mix (seeded, so every run measures the same 1,000 queries).
+fn mix() -> Vec<SearchQuery> {
+    let mut rng = ChaCha8Rng::seed_from_u64(1000);
+    (0..1000)
+        .map(|_| {
+            let mut p = SearchParams::default();
+            if rng.random_bool(0.7) {
+                let n = rng.random_range(1..=2);
+                p.q = Some((0..n).map(|_| *KEYWORDS.choose(&mut rng).unwrap()).collect::<Vec<_>>().join(" "));
+            }
+            if rng.random_bool(0.4) {
+                let n = rng.random_range(1..=3);
+                p.tags = Some((0..n).map(|_| *TAGS.choose(&mut rng).unwrap()).collect::<Vec<_>>().join(","));
+            }
+            if rng.random_bool(0.15) {
+                p.tools = Some(TOOLS.choose(&mut rng).unwrap().to_string());
+            }
+            p.date = Some(DATES.choose(&mut rng).unwrap().to_string());
+            if rng.random_bool(0.4) {
+                let n = rng.random_range(1..=2);
+                p.pref = Some((0..n).map(|_| *PREFS.choose(&mut rng).unwrap()).collect::<Vec<_>>().join(","));
+            }
+            p.sort = Some(SORTS.choose(&mut rng).unwrap().to_string());
+            if rng.random_bool(0.2) {
+                p.page = Some(rng.random_range(2..=50).to_string());
+            }
+            p.parse().0
+        })
+        .collect()
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+#[tokio::main]
+async fn main() {
+    let mut database = "sqlite://target/bench-search.db".to_string();
+    let mut events = 100_000usize;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    for pair in args.chunks(2) {
+        match pair[0].as_str() {
+            "--database" => database = pair[1].clone(),
+            "--events" => events = pair[1].parse().expect("--events N"),
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    let store = store::connect(&database).await.expect("database");
+    let mut generated_secs = None;
+    if store.is_empty().await.expect("store") {
+        let started = Instant::now();
+        let hash = tsudoi::server::password::hash("bench".into()).await.expect("hash");
+        tsudoi::demo::load_demo(&*store, chrono::Utc::now(), &hash).await.expect("demo");
+        tsudoi::demo::add_generated_events(&*store, events, chrono::Utc::now(), 7).await.expect("events");
+        generated_secs = Some(started.elapsed().as_secs_f64());
+    }
+    let now = chrono::Utc::now();
+    let queries = mix();
+    // Warm-up: one pass over a tenth of the mix (page cache, statement cache).
+    for q in queries.iter().step_by(10) {
+        store.search(q, now).await.expect("search");
+    }
+    let mut baseline = Vec::with_capacity(1000);
+    for _ in 0..1000 {
+        let t = Instant::now();
+        store.ping().await.expect("ping");
+        baseline.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let mut latencies = Vec::with_capacity(queries.len());
+    let mut keyword_short = Vec::new();
+    let mut keyword_long = Vec::new();
+    let mut results = 0i64;
+    let started = Instant::now();
+    for q in &queries {
+        let t = Instant::now();
+        let r = store.search(q, now).await.expect("search");
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        latencies.push(ms);
+        results += r.results.total;
+        let terms = q.terms();
+        if !terms.is_empty() {
+            if terms.iter().any(|t| t.text.chars().count() < 3) {
+                keyword_short.push(ms);
+            } else {
+                keyword_long.push(ms);
+            }
+        }
+    }
+    let wall = started.elapsed().as_secs_f64();
+    for v in [&mut latencies, &mut baseline, &mut keyword_short, &mut keyword_long] {
+        v.sort_by(|a, b| a.total_cmp(b));
+    }
+    let (total_events,): (i64,) = (store.list_upcoming(now, 1, 1).await.map(|p| p.total).unwrap_or(0),);
+    println!(
+        "{}",
+        json!({
+            "events": events,
+            "generated_secs": generated_secs,
+            "upcoming_events": total_events,
+            "queries": queries.len(),
+            "p50_ms": pct(&latencies, 0.5), "p95_ms": pct(&latencies, 0.95), "p99_ms": pct(&latencies, 0.99),
+            "max_ms": latencies.last(),
+            "short_terms_p95_ms": if keyword_short.is_empty() { f64::NAN } else { pct(&keyword_short, 0.95) },
+            "long_terms_p95_ms": if keyword_long.is_empty() { f64::NAN } else { pct(&keyword_long, 0.95) },
+            "sequential_queries_per_sec": queries.len() as f64 / wall,
+            "ping_p50_ms": pct(&baseline, 0.5),
+            "mean_results": results as f64 / queries.len() as f64,
+        })
+    );
+}
