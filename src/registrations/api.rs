@@ -24,9 +24,11 @@ pub async fn register(
     let result = async {
         let user = crate::server::session::require_user().await?;
         let state = app_state()?;
-        let event = state.store.fetch_event(event_id).await?.ok_or(AppError::NotFound)?;
-        let answers = super::model::validate_answers(&event.questions, &answers.unwrap_or_default())
-            .map_err(AppError::Invalid)?;
+        // Only the questions: the registration itself checks the event (and its state) in
+        // its write transaction.
+        let questions = state.store.fetch_questions(event_id).await?;
+        let answers =
+            super::model::validate_answers(&questions, &answers.unwrap_or_default()).map_err(AppError::Invalid)?;
         let change = state
             .store
             .register(&RegisterRequest {

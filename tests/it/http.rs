@@ -290,3 +290,19 @@ async fn the_search_page_renders_results_server_side_and_never_fails_on_bad_inpu
     assert!(json["results"]["total"].as_i64().unwrap() > 0);
     assert_eq!(json["facets"]["dates"].as_array().unwrap().len(), 10);
 }
+
+#[tokio::test]
+async fn a_tag_page_describes_the_tag_and_lists_its_events() {
+    let app = spawn_app(true).await;
+    let (status, body) = app.get("/tags/python").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("<h1>Python</h1>"));
+    assert!(body.contains(r#"href="/events?tags=Python""#), "a link to the full search");
+    let tags = app.store().list_tags(chrono::Utc::now()).await.unwrap();
+    let python = tags.iter().find(|t| t.tag.slug == "python").unwrap();
+    let cards = body.matches(r#"<article class="card"#).count() as i64;
+    assert_eq!(cards, python.upcoming.min(20), "its upcoming events");
+    let (status, body) = app.get("/tags/no-such-tag").await;
+    assert_eq!(status, 404);
+    assert!(body.contains("ページが見つかりません"));
+}

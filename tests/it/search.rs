@@ -414,12 +414,49 @@ async fn a_facet_count_equals_the_total_after_toggling_it() {
                 t.date = tsudoi::search::model::DatePreset::parse(&f.value).unwrap();
                 check(t, f.count, format!("date {}", f.value)).await;
             }
-            // Every result satisfies the filters it was asked for (spot check on tags).
+            // Every result satisfies every filter it was asked for.
             for card in &r.results.items {
-                for tag in &q.tags {
-                    assert!(card.tags.iter().any(|t| &t.name == tag), "{name}: {base}: {} lacks {tag}", card.title);
-                }
+                satisfies(card, &q, name, base);
             }
         }
     }
+}
+
+/// Checks one result card against the query (what a card can show: tags, tools, venue,
+/// seats, time, keywords in the title or tags of this fixture).
+fn satisfies(card: &tsudoi::events::model::EventCard, q: &SearchQuery, name: &str, base: &str) {
+    use tsudoi::events::model::VenueKind::*;
+    use tsudoi::search::model::{DatePreset, Pref};
+    let ctx = format!("{name}: {base}: {}", card.title);
+    for tag in q.tags.iter().chain(&q.tools) {
+        assert!(card.tags.iter().any(|t| &t.name == tag), "{ctx} lacks {tag}");
+    }
+    for p in &q.prefs {
+        match p {
+            Pref::Online => assert!(matches!(card.venue_kind, Online | Hybrid), "{ctx}: online"),
+            Pref::Offline => assert!(matches!(card.venue_kind, Offline | Hybrid), "{ctx}: offline"),
+            Pref::Available => assert!(card.seats.accepted < card.seats.limit, "{ctx}: available"),
+            _ => {}
+        }
+    }
+    match q.date {
+        DatePreset::Upcoming => assert!(card.span.ends_at > now(), "{ctx}: upcoming"),
+        DatePreset::Past => assert!(card.span.ends_at <= now(), "{ctx}: past"),
+        DatePreset::NextMonth => {
+            assert!(
+                card.span.starts_at >= jst(2026, 12, 1, 0, 0) && card.span.starts_at < jst(2027, 1, 1, 0, 0),
+                "{ctx}"
+            )
+        }
+        _ => {}
+    }
+    for term in q.terms() {
+        let haystack =
+            format!("{} {}", card.title, card.tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(" "));
+        let found = haystack.to_lowercase().contains(&term.text.to_lowercase());
+        if term.exclude {
+            assert!(!found, "{ctx}: excludes {}", term.text);
+        }
+    }
+    assert_eq!(card.status, tsudoi::events::model::EventStatus::Published, "{ctx}: only published events");
 }

@@ -267,6 +267,9 @@ pub trait Store: Send + Sync + 'static {
     /// A published or cancelled event by id (drafts are not public).
     async fn fetch_event(&self, id: i64) -> StoreResult<Option<EventDetail>>;
 
+    /// The questions an event asks at registration, in order.
+    async fn fetch_questions(&self, event_id: i64) -> StoreResult<Vec<crate::registrations::model::Question>>;
+
     /// A group with its upcoming and past public events.
     async fn fetch_group(&self, slug: &str, now: DateTime<Utc>) -> StoreResult<Option<GroupDetail>>;
 

@@ -241,12 +241,7 @@ impl Store for SqliteStore {
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        let questions: Vec<(i64, String, String, String, bool)> = sqlx::query_as(
-            "SELECT id, kind, label, options, required FROM questions WHERE event_id = ? ORDER BY position, id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
+        let questions = self.fetch_questions(id).await?;
         Ok(Some(EventDetail {
             card,
             catch: row.catch,
@@ -278,19 +273,29 @@ impl Store for SqliteStore {
                 .into_iter()
                 .map(|(name, affiliation, bio, talk_title)| Speaker { name, affiliation, bio, talk_title })
                 .collect(),
-            questions: questions
-                .into_iter()
-                .map(|(id, kind, label, options, required)| Question {
-                    id,
-                    kind: QuestionKind::parse(&kind).unwrap_or(QuestionKind::Text),
-                    label,
-                    options: serde_json::from_str(&options).unwrap_or_default(),
-                    required,
-                })
-                .collect(),
+            questions,
             ended: false,
             url: format!("/events/{id}"),
         }))
+    }
+
+    async fn fetch_questions(&self, event_id: i64) -> StoreResult<Vec<Question>> {
+        let rows: Vec<(i64, String, String, String, bool)> = sqlx::query_as(
+            "SELECT id, kind, label, options, required FROM questions WHERE event_id = ? ORDER BY position, id",
+        )
+        .bind(event_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, kind, label, options, required)| Question {
+                id,
+                kind: QuestionKind::parse(&kind).unwrap_or(QuestionKind::Text),
+                label,
+                options: serde_json::from_str(&options).unwrap_or_default(),
+                required,
+            })
+            .collect())
     }
 
     async fn fetch_group(&self, slug: &str, now: DateTime<Utc>) -> StoreResult<Option<GroupDetail>> {
