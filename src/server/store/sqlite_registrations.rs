@@ -266,25 +266,24 @@ pub(super) async fn register(pool: &SqlitePool, req: &RegisterRequest) -> Result
             .await?;
     }
     let status = if confirmed { RegStatus::Confirmed } else { RegStatus::Waitlisted };
-    let (position,): (i64,) =
-        sqlx::query_as("SELECT COALESCE(MAX(position), 0) + 1 FROM registrations WHERE frame_id = ?")
-            .bind(frame.id)
-            .fetch_one(&mut *tx)
-            .await?;
+    // The queue position is computed inside the write itself: one round trip less while the
+    // write lock is held.
 
     let reg_id = match &existing {
         Some(reg) => {
             sqlx::query(
-                "UPDATE registrations SET frame_id = ?, status = ?, position = ?, updated_at = ?, \
-                 cancelled_at = NULL, checked_in_at = NULL WHERE id = ?",
+                "UPDATE registrations SET frame_id = ?, status = ?, \
+                   position = (SELECT COALESCE(MAX(position), 0) + 1 FROM registrations WHERE frame_id = ?), \
+                   updated_at = ?, cancelled_at = NULL, checked_in_at = NULL WHERE id = ?",
             )
             .bind(frame.id)
             .bind(status.as_str())
-            .bind(position)
+            .bind(frame.id)
             .bind(now)
             .bind(reg.id)
             .execute(&mut *tx)
             .await?;
+            sqlx::query("DELETE FROM answers WHERE registration_id = ?").bind(reg.id).execute(&mut *tx).await?;
             reg.id
         }
         None => {
@@ -292,13 +291,14 @@ pub(super) async fn register(pool: &SqlitePool, req: &RegisterRequest) -> Result
             loop {
                 let inserted: Result<(i64,), sqlx::Error> = sqlx::query_as(
                     "INSERT INTO registrations (event_id, frame_id, user_id, status, position, receipt_code, created_at, updated_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                     VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM registrations WHERE frame_id = ?), ?, ?, ?) \
+                     RETURNING id",
                 )
                 .bind(req.event_id)
                 .bind(frame.id)
                 .bind(req.user_id)
                 .bind(status.as_str())
-                .bind(position)
+                .bind(frame.id)
                 .bind(receipt_code())
                 .bind(now)
                 .bind(now)
@@ -318,7 +318,6 @@ pub(super) async fn register(pool: &SqlitePool, req: &RegisterRequest) -> Result
         }
     };
 
-    sqlx::query("DELETE FROM answers WHERE registration_id = ?").bind(reg_id).execute(&mut *tx).await?;
     for (question_id, value) in &req.answers {
         sqlx::query("INSERT INTO answers (registration_id, question_id, value) VALUES (?, ?, ?)")
             .bind(reg_id)
@@ -327,8 +326,10 @@ pub(super) async fn register(pool: &SqlitePool, req: &RegisterRequest) -> Result
             .execute(&mut *tx)
             .await?;
     }
-    let registration = fetch_my_registration(&mut tx, req.event_id, req.user_id).await?;
     tx.commit().await?;
+    // Read back after the commit, outside the write lock.
+    let mut conn = pool.acquire().await?;
+    let registration = fetch_my_registration(&mut conn, req.event_id, req.user_id).await?;
     Ok(RegistrationChange { event_id: req.event_id, registration, promoted_user_ids: promoted })
 }
 
