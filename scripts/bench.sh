@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The registration and live-stream load generator (examples/bench.rs), release like the server.
-RUSTFLAGS="" cargo build --release --example bench --example bench_search --features ssr
+cargo build --release --example bench --example bench_search --features ssr
 exec python3 scripts/bench.py "$@"

@@ -14,10 +14,6 @@ site=target/site
 pkg="$site/pkg"
 
 if [ "$mode" = release ]; then
-  # .cargo/config.toml turns on Leptos' `erase_components` for dev builds' sake; release
-  # builds are smaller and faster without it (an empty RUSTFLAGS overrides build.rustflags).
-  # Every release build (scripts/bench.sh too) uses the same, so they share artifacts.
-  export RUSTFLAGS=""
   wasm_profile=(--profile wasm-release); wasm_dir=wasm-release; bin_profile=(--release)
 else
   wasm_profile=(); wasm_dir=debug; bin_profile=()
