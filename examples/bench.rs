@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use futures::StreamExt;
 use serde_json::json;
-use tsudoi::events::model::{EventStatus, FrameMethod, SpokenLanguage, VenueKind};
 use tsudoi::server::store::{self, DynStore, MemberRole, NewEvent, NewFrame, NewGroup, NewUser, SessionRow};
 
 struct Args {
@@ -77,15 +76,7 @@ fn rss_mib(pid: u32) -> f64 {
 
 /// Users with ready sessions: returns their session cookies.
 async fn users_with_sessions(store: &DynStore, prefix: &str, n: usize) -> Vec<String> {
-    let users: Vec<NewUser> = (0..n)
-        .map(|i| NewUser {
-            nickname: format!("{prefix}{i}"),
-            display_name: format!("{prefix} {i}"),
-            email: None,
-            password_hash: None,
-            bio: String::new(),
-        })
-        .collect();
+    let users: Vec<NewUser> = (0..n).map(|i| NewUser::attendee(&format!("{prefix}{i}"))).collect();
     let ids = store.insert_users(&users).await.expect("users");
     let expires = Utc::now().timestamp() + 3600;
     let mut cookies = Vec::with_capacity(n);
@@ -123,40 +114,9 @@ async fn event(store: &DynStore, slug: &str, capacity: i64) -> i64 {
     let starts_at = Utc::now() + chrono::Duration::days(2);
     store
         .insert_events(&[NewEvent {
-            group_id: group,
-            title: format!("Bench {slug}"),
-            catch: String::new(),
-            description: String::new(),
-            starts_at,
-            ends_at: starts_at + chrono::Duration::hours(2),
-            time_zone: "Asia/Tokyo".into(),
-            venue_kind: VenueKind::Online,
-            place: String::new(),
-            address: String::new(),
-            prefecture: None,
-            lat: None,
-            lon: None,
-            online_url: None,
-            language: SpokenLanguage::Ja,
-            hashtag: String::new(),
-            image_url: None,
-            status: EventStatus::Published,
-            beginner_ok: false,
-            hands_on: false,
             created_at: Utc::now(),
-            tag_ids: vec![],
-            frames: vec![NewFrame {
-                name: "一般".into(),
-                capacity,
-                method: FrameMethod::FirstCome,
-                fee: 0,
-                opens_at: None,
-                closes_at: None,
-                draw_at: None,
-                registrations: vec![],
-            }],
-            speakers: vec![],
-            questions: vec![],
+            frames: vec![NewFrame::first_come("一般", capacity)],
+            ..NewEvent::minimal(group, &format!("Bench {slug}"), starts_at)
         }])
         .await
         .expect("event")[0]

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use chrono::Utc;
 use futures::StreamExt;
-use tsudoi::events::model::{EventStatus, FrameMethod, SpokenLanguage, VenueKind};
 use tsudoi::registrations::model::QuestionKind;
 use tsudoi::server::config::Config;
 use tsudoi::server::ratelimit::RateLimitConfig;
@@ -46,17 +45,7 @@ async fn event_with_capacity(app: &TestApp, capacity: i64) -> i64 {
 
 /// The same, asking `questions` at registration.
 async fn event_with(app: &TestApp, capacity: i64, questions: Vec<NewQuestion>) -> i64 {
-    let owner = app
-        .store()
-        .insert_users(&[NewUser {
-            nickname: format!("owner{capacity}"),
-            display_name: "Owner".into(),
-            email: None,
-            password_hash: None,
-            bio: String::new(),
-        }])
-        .await
-        .unwrap()[0];
+    let owner = app.store().insert_users(&[NewUser::attendee(&format!("owner{capacity}"))]).await.unwrap()[0];
     let group = app
         .store()
         .insert_groups(&[NewGroup {
@@ -72,40 +61,12 @@ async fn event_with(app: &TestApp, capacity: i64, questions: Vec<NewQuestion>) -
     let starts_at = Utc::now() + chrono::Duration::days(1);
     app.store()
         .insert_events(&[NewEvent {
-            group_id: group,
-            title: "Rush hour".into(),
-            catch: String::new(),
             description: "**Come early**".into(),
-            starts_at,
-            ends_at: starts_at + chrono::Duration::hours(2),
-            time_zone: "Asia/Tokyo".into(),
-            venue_kind: VenueKind::Online,
-            place: String::new(),
-            address: String::new(),
-            prefecture: None,
-            lat: None,
-            lon: None,
             online_url: Some("https://meet.example/very-secret-room".into()),
-            language: SpokenLanguage::Ja,
-            hashtag: String::new(),
-            image_url: None,
-            status: EventStatus::Published,
-            beginner_ok: false,
-            hands_on: false,
             created_at: Utc::now(),
-            tag_ids: vec![],
-            frames: vec![NewFrame {
-                name: "一般".into(),
-                capacity,
-                method: FrameMethod::FirstCome,
-                fee: 0,
-                opens_at: None,
-                closes_at: None,
-                draw_at: None,
-                registrations: vec![],
-            }],
-            speakers: vec![],
+            frames: vec![NewFrame::first_come("一般", capacity)],
             questions,
+            ..NewEvent::minimal(group, "Rush hour", starts_at)
         }])
         .await
         .unwrap()[0]

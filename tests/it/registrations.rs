@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
 use tsudoi::error::AppError;
-use tsudoi::events::model::{EventStatus, FrameMethod, SpokenLanguage, VenueKind};
+use tsudoi::events::model::FrameMethod;
 use tsudoi::registrations::model::RegStatus;
 use tsudoi::server::store::{DynStore, MemberRole, NewEvent, NewFrame, NewGroup, NewUser, RegisterRequest, SeatGuard};
 
@@ -20,34 +20,13 @@ fn now() -> DateTime<Utc> {
 }
 
 fn frame(name: &str, capacity: i64, method: FrameMethod) -> NewFrame {
-    NewFrame {
-        name: name.into(),
-        capacity,
-        method,
-        fee: 0,
-        opens_at: None,
-        closes_at: None,
-        draw_at: None,
-        registrations: vec![],
-    }
+    NewFrame { method, ..NewFrame::first_come(name, capacity) }
 }
 
 /// `users` attendees, one group, one event starting tomorrow with the given frames.
 async fn setup(store: &DynStore, users: usize, frames: Vec<NewFrame>) -> (Vec<i64>, i64, Vec<i64>) {
-    let user_ids = store
-        .insert_users(
-            &(0..users)
-                .map(|i| NewUser {
-                    nickname: format!("u{i}"),
-                    display_name: format!("U{i}"),
-                    email: None,
-                    password_hash: None,
-                    bio: String::new(),
-                })
-                .collect::<Vec<_>>(),
-        )
-        .await
-        .unwrap();
+    let user_ids =
+        store.insert_users(&(0..users).map(|i| NewUser::attendee(&format!("u{i}"))).collect::<Vec<_>>()).await.unwrap();
     let group = store
         .insert_groups(&[NewGroup {
             slug: "g".into(),
@@ -62,31 +41,10 @@ async fn setup(store: &DynStore, users: usize, frames: Vec<NewFrame>) -> (Vec<i6
     let starts_at = now() + Duration::days(1);
     let event = store
         .insert_events(&[NewEvent {
-            group_id: group,
-            title: "Rush".into(),
-            catch: String::new(),
-            description: String::new(),
-            starts_at,
-            ends_at: starts_at + Duration::hours(2),
-            time_zone: "Asia/Tokyo".into(),
-            venue_kind: VenueKind::Online,
-            place: String::new(),
-            address: String::new(),
-            prefecture: None,
-            lat: None,
-            lon: None,
             online_url: Some("https://meet.example/secret".into()),
-            language: SpokenLanguage::Ja,
-            hashtag: String::new(),
-            image_url: None,
-            status: EventStatus::Published,
-            beginner_ok: false,
-            hands_on: false,
             created_at: now() - Duration::days(3),
-            tag_ids: vec![],
             frames,
-            speakers: vec![],
-            questions: vec![],
+            ..NewEvent::minimal(group, "Rush", starts_at)
         }])
         .await
         .unwrap()[0];

@@ -3,7 +3,7 @@
 //! property (a facet's count equals the total after toggling it).
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use tsudoi::events::model::{EventStatus, FrameMethod, SpokenLanguage, VenueKind};
+use tsudoi::events::model::{EventStatus, SpokenLanguage, VenueKind};
 use tsudoi::search::model::SearchQuery;
 use tsudoi::server::store::{
     DynStore, MemberRole, NewEvent, NewFrame, NewGroup, NewRegistration, NewSpeaker, NewTag, NewUser,
@@ -109,20 +109,8 @@ async fn backends() -> Vec<(&'static str, DynStore, TempDb)> {
 
 /// Loads the fixture; returns event ids in fixture order.
 async fn load(store: &DynStore) -> Vec<i64> {
-    let users = store
-        .insert_users(
-            &(0..20)
-                .map(|i| NewUser {
-                    nickname: format!("s{i}"),
-                    display_name: format!("S{i}"),
-                    email: None,
-                    password_hash: None,
-                    bio: String::new(),
-                })
-                .collect::<Vec<_>>(),
-        )
-        .await
-        .unwrap();
+    let users =
+        store.insert_users(&(0..20).map(|i| NewUser::attendee(&format!("s{i}"))).collect::<Vec<_>>()).await.unwrap();
     let groups = store
         .insert_groups(&[
             NewGroup {
@@ -168,36 +156,18 @@ async fn load(store: &DynStore) -> Vec<i64> {
     let new: Vec<NewEvent> = events()
         .into_iter()
         .map(|e| NewEvent {
-            group_id: groups[e.group],
-            title: e.title.into(),
-            catch: String::new(),
             description: e.description.into(),
-            starts_at: e.starts,
-            ends_at: e.starts + Duration::hours(2),
-            time_zone: "Asia/Tokyo".into(),
             venue_kind: e.venue,
-            place: String::new(),
-            address: String::new(),
             prefecture: e.prefecture.map(str::to_string),
-            lat: None,
-            lon: None,
-            online_url: None,
             language: e.language,
-            hashtag: String::new(),
-            image_url: None,
             status: e.status,
             beginner_ok: e.beginner,
             hands_on: e.hands_on,
             created_at: e.starts - Duration::days(20),
             tag_ids: e.tags.iter().map(|t| id_of(t)).collect(),
             frames: vec![NewFrame {
-                name: "一般".into(),
-                capacity: e.capacity,
-                method: FrameMethod::FirstCome,
                 fee: e.fee,
-                opens_at: None,
                 closes_at: Some(e.starts),
-                draw_at: None,
                 registrations: users
                     .iter()
                     .take(e.accepted)
@@ -209,6 +179,7 @@ async fn load(store: &DynStore) -> Vec<i64> {
                         created_at: e.starts - Duration::days(5),
                     })
                     .collect(),
+                ..NewFrame::first_come("一般", e.capacity)
             }],
             speakers: if e.speaker.is_empty() {
                 vec![]
@@ -220,7 +191,7 @@ async fn load(store: &DynStore) -> Vec<i64> {
                     talk_title: String::new(),
                 }]
             },
-            questions: vec![],
+            ..NewEvent::minimal(groups[e.group], e.title, e.starts)
         })
         .collect();
     store.insert_events(&new).await.unwrap()

@@ -1,7 +1,7 @@
 //! Store semantics, written against `dyn Store` so every backend runs the same cases.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use tsudoi::events::model::{EventStatus, FrameMethod, SpokenLanguage, VenueKind};
+use tsudoi::events::model::{EventStatus, FrameMethod, VenueKind};
 use tsudoi::server::store::{
     DynStore, MemberRole, NewEvent, NewFrame, NewGroup, NewRegistration, NewSpeaker, NewTag, NewUser,
     RegistrationStatus,
@@ -28,20 +28,8 @@ struct Fixture {
 }
 
 async fn fixture(store: &DynStore) -> Fixture {
-    let users = store
-        .insert_users(
-            &(0..30)
-                .map(|i| NewUser {
-                    nickname: format!("user{i}"),
-                    display_name: format!("User {i}"),
-                    email: None,
-                    password_hash: None,
-                    bio: String::new(),
-                })
-                .collect::<Vec<_>>(),
-        )
-        .await
-        .unwrap();
+    let users =
+        store.insert_users(&(0..30).map(|i| NewUser::attendee(&format!("user{i}"))).collect::<Vec<_>>()).await.unwrap();
     let group = store
         .insert_groups(&[NewGroup {
             slug: "rust-tokyo".into(),
@@ -78,31 +66,16 @@ async fn fixture(store: &DynStore) -> Fixture {
 fn event(f: &Fixture, title: &str, starts_in_hours: i64, status: EventStatus) -> NewEvent {
     let starts_at = now() + Duration::hours(starts_in_hours);
     NewEvent {
-        group_id: f.group,
-        title: title.into(),
-        catch: String::new(),
         description: "## 概要\n\nRust を学ぶ".into(),
-        starts_at,
-        ends_at: starts_at + Duration::hours(2),
-        time_zone: "Asia/Tokyo".into(),
         venue_kind: VenueKind::Offline,
         place: "会議室".into(),
         address: "東京都".into(),
         prefecture: Some("tokyo".into()),
-        lat: None,
-        lon: None,
         online_url: Some("https://secret.example/meet".into()),
-        language: SpokenLanguage::Ja,
         hashtag: "#rusttokyo".into(),
-        image_url: None,
         status,
-        beginner_ok: false,
-        hands_on: false,
-        created_at: starts_at - Duration::days(10),
         tag_ids: vec![f.rust, f.docker],
-        frames: vec![],
-        speakers: vec![],
-        questions: vec![],
+        ..NewEvent::minimal(f.group, title, starts_at)
     }
 }
 

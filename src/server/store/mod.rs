@@ -164,6 +164,70 @@ pub struct NewEvent {
     pub questions: Vec<NewQuestion>,
 }
 
+impl NewEvent {
+    /// A published online event of two hours in Asia/Tokyo with no frames, tags or
+    /// speakers: the base that fixtures, benchmarks and generators fill in with
+    /// struct-update syntax.
+    pub fn minimal(group_id: i64, title: &str, starts_at: DateTime<Utc>) -> Self {
+        NewEvent {
+            group_id,
+            title: title.into(),
+            catch: String::new(),
+            description: String::new(),
+            starts_at,
+            ends_at: starts_at + chrono::Duration::hours(2),
+            time_zone: "Asia/Tokyo".into(),
+            venue_kind: VenueKind::Online,
+            place: String::new(),
+            address: String::new(),
+            prefecture: None,
+            lat: None,
+            lon: None,
+            online_url: None,
+            language: SpokenLanguage::Ja,
+            hashtag: String::new(),
+            image_url: None,
+            status: EventStatus::Published,
+            beginner_ok: false,
+            hands_on: false,
+            created_at: starts_at - chrono::Duration::days(10),
+            tag_ids: Vec::new(),
+            frames: Vec::new(),
+            speakers: Vec::new(),
+            questions: Vec::new(),
+        }
+    }
+}
+
+impl NewFrame {
+    /// A free first-come frame, open until the event starts.
+    pub fn first_come(name: &str, capacity: i64) -> Self {
+        NewFrame {
+            name: name.into(),
+            capacity,
+            method: FrameMethod::FirstCome,
+            fee: 0,
+            opens_at: None,
+            closes_at: None,
+            draw_at: None,
+            registrations: Vec::new(),
+        }
+    }
+}
+
+impl NewUser {
+    /// An account without a password (cannot sign in): fixtures and generated attendees.
+    pub fn attendee(nickname: &str) -> Self {
+        NewUser {
+            nickname: nickname.into(),
+            display_name: nickname.into(),
+            email: None,
+            password_hash: None,
+            bio: String::new(),
+        }
+    }
+}
+
 /// A registration question to create.
 #[derive(Debug, Clone)]
 pub struct NewQuestion {
