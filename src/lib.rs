@@ -15,6 +15,8 @@ pub mod accounts;
 pub mod app;
 pub mod error;
 pub mod events;
+#[cfg(feature = "ssr")]
+pub mod feeds;
 pub mod geo;
 pub mod groups;
 pub mod live;

@@ -598,6 +598,7 @@ fn seed_event(dir: &Directory) -> anyhow::Result<NewEvent> {
             affiliation: "University of Michigan".to_owned(),
             bio: SEED_BIO.to_owned(),
             talk_title: SEED_TALK.to_owned(),
+            user_id: None,
         }],
         questions: Vec::new(),
     })
@@ -1206,7 +1207,7 @@ fn speaker(rng: &mut ChaCha8Rng, en: bool, subject: &str) -> NewSpeaker {
     let bio =
         render(pick_str(rng, if en { &content::SPEAKER_BIOS_EN[..] } else { &content::SPEAKER_BIOS_JA[..] }), &vars);
     let talk_title = render(pick_str(rng, if en { &content::TALKS_EN[..] } else { &content::TALKS_JA[..] }), &vars);
-    NewSpeaker { name, affiliation: affiliation.to_owned(), bio, talk_title }
+    NewSpeaker { name, affiliation: affiliation.to_owned(), bio, talk_title, user_id: None }
 }
 
 fn research_speaker(rng: &mut ChaCha8Rng) -> NewSpeaker {
@@ -1222,7 +1223,7 @@ fn research_speaker(rng: &mut ChaCha8Rng) -> NewSpeaker {
     let vars = [("t", topic), ("name", name.as_str()), ("aff", affiliation)];
     let talk_title = render(pick_str(rng, &content::RESEARCH_TALKS), &vars);
     let bio = render(pick_str(rng, &content::RESEARCH_BIOS), &vars);
-    NewSpeaker { name, affiliation: affiliation.to_owned(), bio, talk_title }
+    NewSpeaker { name, affiliation: affiliation.to_owned(), bio, talk_title, user_id: None }
 }
 
 /// "[Deep Learning Theory Team Seminar] Talk by Dr. Alex Smith (LIT) on …".

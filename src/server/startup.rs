@@ -75,10 +75,11 @@ pub fn router(state: AppState) -> Router {
         .with_secure(state.config.behind_tls())
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::days(30)));
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/live/events", get(live_routes::many_events))
         .route("/live/events/{id}", get(live_routes::one_event))
+        .merge(crate::feeds::routes::routes())
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(api_status::fix_server_fn_error_status))
@@ -101,7 +102,11 @@ pub fn router(state: AppState) -> Router {
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .with_state(state)
+        .with_state(state);
+    // Rewrites that must happen before routing wrap the whole router.
+    Router::new().fallback_service(
+        tower::ServiceBuilder::new().layer(middleware::from_fn(crate::feeds::routes::rewrite_event_ics)).service(app),
+    )
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.

@@ -189,6 +189,7 @@ async fn load(store: &DynStore) -> Vec<i64> {
                     affiliation: String::new(),
                     bio: String::new(),
                     talk_title: String::new(),
+                    user_id: None,
                 }]
             },
             ..NewEvent::minimal(groups[e.group], e.title, e.starts)

@@ -178,6 +178,7 @@ async fn event_detail_has_frames_speakers_counts_and_sanitised_description() {
             affiliation: "Rust Foundation".into(),
             bio: "A crab.".into(),
             talk_title: "Ownership".into(),
+            user_id: None,
         }];
         let id = store.insert_events(&[e]).await.unwrap()[0];
         let d = store.fetch_event(id).await.unwrap().expect("published event");

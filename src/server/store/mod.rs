@@ -2,8 +2,10 @@
 //! (SQLite today, PostgreSQL beside it) implements the same semantics, and the store test
 //! suite runs against every backend.
 
+pub mod public;
 pub mod sqlite;
 mod sqlite_accounts;
+mod sqlite_public;
 mod sqlite_registrations;
 mod sqlite_search;
 
@@ -131,6 +133,8 @@ pub struct NewSpeaker {
     pub affiliation: String,
     pub bio: String,
     pub talk_title: String,
+    /// The speaker's account, when they have one (they may then attach materials).
+    pub user_id: Option<i64>,
 }
 
 /// An event with everything hanging off it.
@@ -447,6 +451,55 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every registration of an event, by frame and queue position (organizers, tests).
     async fn list_registrations(&self, event_id: i64) -> StoreResult<Vec<RegistrationRow>>;
+
+    // --- public read surfaces (API, calendars, feeds, sitemap) -----------------------
+
+    /// The ids of the first `limit` results of a search, in its order (search feeds).
+    async fn search_ids(
+        &self,
+        query: &crate::search::model::SearchQuery,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<i64>>;
+
+    /// Public events matching a filter, with the total number that match.
+    async fn public_events(&self, filter: &public::EventFilter) -> StoreResult<(Vec<public::PublicEvent>, i64)>;
+
+    /// Public events by id, in the given order.
+    async fn public_events_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<public::PublicEvent>>;
+
+    async fn public_groups(&self, filter: &public::GroupFilter) -> StoreResult<(Vec<public::PublicGroup>, i64)>;
+
+    async fn public_users(&self, filter: &public::UserFilter) -> StoreResult<(Vec<public::PublicUser>, i64)>;
+
+    /// Ids of the public events where this user is a linked speaker.
+    async fn presenter_event_ids(&self, nickname: &str) -> StoreResult<Vec<i64>>;
+
+    /// Materials (資料) of these events, oldest first.
+    async fn materials(&self, event_ids: &[i64]) -> StoreResult<Vec<public::MaterialRow>>;
+
+    async fn material(&self, id: i64) -> StoreResult<Option<public::MaterialRow>>;
+
+    async fn add_material(&self, material: &public::NewMaterial) -> StoreResult<public::MaterialRow>;
+
+    /// `false` when there was no such material.
+    async fn delete_material(&self, id: i64) -> StoreResult<bool>;
+
+    /// True when the user may attach materials to the event: an owner or admin of its
+    /// group, or one of its speakers.
+    async fn may_attach_material(&self, event_id: i64, user_id: i64) -> StoreResult<bool>;
+
+    /// The secret of my private calendar feed, if I have asked for one.
+    async fn calendar_token(&self, user_id: i64) -> StoreResult<Option<String>>;
+
+    /// Replaces the secret (the old feed URL stops working).
+    async fn set_calendar_token(&self, user_id: i64, token: &str) -> StoreResult<()>;
+
+    /// (id, nickname) of the owner of a calendar secret.
+    async fn user_by_calendar_token(&self, token: &str) -> StoreResult<Option<(i64, String)>>;
+
+    /// Groups and public events for `/sitemap.xml`, at most `limit`.
+    async fn sitemap(&self, limit: u32) -> StoreResult<Vec<public::SitemapEntry>>;
 }
 
 /// One registration as organizers see it.

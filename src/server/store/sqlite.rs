@@ -11,7 +11,8 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use super::{
     CounterCheck, Directory, DrawOutcome, DueDraw, NewEvent, NewGroup, NewTag, NewUser, RegisterRequest,
-    RegistrationChange, SessionRow, Store, StoreResult, sqlite_accounts as accounts, sqlite_registrations as regs,
+    RegistrationChange, SessionRow, Store, StoreResult, public as pub_, sqlite_accounts as accounts,
+    sqlite_public as public_sql, sqlite_registrations as regs,
 };
 use crate::accounts::model::{CurrentUser, MyProfile, UserProfile};
 use crate::events::model::{
@@ -558,7 +559,7 @@ impl Store for SqliteStore {
             .collect();
         for chunk in speaker_rows.chunks(BATCH_ROWS) {
             let mut qb = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO speakers (event_id, position, name, affiliation, bio, talk_title) ",
+                "INSERT INTO speakers (event_id, position, name, affiliation, bio, talk_title, user_id) ",
             );
             qb.push_values(chunk, |mut b, (e, p, s)| {
                 b.push_bind(*e)
@@ -566,7 +567,8 @@ impl Store for SqliteStore {
                     .push_bind(s.name.as_str())
                     .push_bind(s.affiliation.as_str())
                     .push_bind(s.bio.as_str())
-                    .push_bind(s.talk_title.as_str());
+                    .push_bind(s.talk_title.as_str())
+                    .push_bind(s.user_id);
             });
             qb.build().execute(&mut *tx).await?;
         }
@@ -850,6 +852,71 @@ impl Store for SqliteStore {
 
     async fn list_registrations(&self, event_id: i64) -> StoreResult<Vec<super::RegistrationRow>> {
         regs::list_registrations(&self.pool, event_id).await
+    }
+
+    async fn search_ids(
+        &self,
+        query: &crate::search::model::SearchQuery,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<i64>> {
+        super::sqlite_search::search_ids(&self.pool, query, now, limit).await
+    }
+
+    async fn public_events(&self, filter: &pub_::EventFilter) -> StoreResult<(Vec<pub_::PublicEvent>, i64)> {
+        public_sql::events(&self.pool, filter).await
+    }
+
+    async fn public_events_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<pub_::PublicEvent>> {
+        public_sql::events_by_ids(&self.pool, ids).await
+    }
+
+    async fn public_groups(&self, filter: &pub_::GroupFilter) -> StoreResult<(Vec<pub_::PublicGroup>, i64)> {
+        public_sql::groups(&self.pool, filter).await
+    }
+
+    async fn public_users(&self, filter: &pub_::UserFilter) -> StoreResult<(Vec<pub_::PublicUser>, i64)> {
+        public_sql::users(&self.pool, filter).await
+    }
+
+    async fn presenter_event_ids(&self, nickname: &str) -> StoreResult<Vec<i64>> {
+        public_sql::presenter_event_ids(&self.pool, nickname).await
+    }
+
+    async fn materials(&self, event_ids: &[i64]) -> StoreResult<Vec<pub_::MaterialRow>> {
+        public_sql::materials(&self.pool, event_ids).await
+    }
+
+    async fn material(&self, id: i64) -> StoreResult<Option<pub_::MaterialRow>> {
+        public_sql::material_by_id(&self.pool, id).await
+    }
+
+    async fn add_material(&self, material: &pub_::NewMaterial) -> StoreResult<pub_::MaterialRow> {
+        public_sql::add_material(&self.pool, material).await
+    }
+
+    async fn delete_material(&self, id: i64) -> StoreResult<bool> {
+        public_sql::delete_material(&self.pool, id).await
+    }
+
+    async fn may_attach_material(&self, event_id: i64, user_id: i64) -> StoreResult<bool> {
+        public_sql::may_attach_material(&self.pool, event_id, user_id).await
+    }
+
+    async fn calendar_token(&self, user_id: i64) -> StoreResult<Option<String>> {
+        public_sql::calendar_token(&self.pool, user_id).await
+    }
+
+    async fn set_calendar_token(&self, user_id: i64, token: &str) -> StoreResult<()> {
+        public_sql::set_calendar_token(&self.pool, user_id, token).await
+    }
+
+    async fn user_by_calendar_token(&self, token: &str) -> StoreResult<Option<(i64, String)>> {
+        public_sql::user_by_calendar_token(&self.pool, token).await
+    }
+
+    async fn sitemap(&self, limit: u32) -> StoreResult<Vec<pub_::SitemapEntry>> {
+        public_sql::sitemap(&self.pool, limit).await
     }
 
     async fn fetch_card(&self, event_id: i64) -> StoreResult<Option<EventCard>> {

@@ -328,15 +328,15 @@ pub(super) struct Searched {
 const TAG_FACETS: usize = 24;
 const TOOL_FACETS: usize = 12;
 
-pub(super) async fn search(
+/// Resolves a query into its filter (tags and tools by name, slug or alias).
+async fn resolve_filter(
     pool: &SqlitePool,
     q: &SearchQuery,
     now: DateTime<Utc>,
-    per_page: u32,
-) -> Result<Searched, AppError> {
-    let mut warnings = Vec::new();
-    let tags = resolve_tags(pool, &q.tags, TagKind::Topic, "tags", &mut warnings).await?;
-    let tools = resolve_tags(pool, &q.tools, TagKind::Tool, "tools", &mut warnings).await?;
+    warnings: &mut Vec<Warning>,
+) -> Result<(Filter, Vec<TagRef>, Vec<TagRef>, Vec<(i64, String, String, String)>), AppError> {
+    let tags = resolve_tags(pool, &q.tags, TagKind::Topic, "tags", warnings).await?;
+    let tools = resolve_tags(pool, &q.tools, TagKind::Tool, "tools", warnings).await?;
     let slugs: Vec<&str> = tags.iter().chain(&tools).map(|t| t.slug.as_str()).collect();
     let mut tag_ids = Vec::new();
     let all_tags: Vec<(i64, String, String, String)> =
@@ -355,12 +355,12 @@ pub(super) async fn search(
         lang: q.lang.clone(),
         now: now.timestamp(),
     };
+    Ok((f, tags, tools, all_tags))
+}
 
-    let total = count(pool, &f, Skip::Nothing).await?;
-    let mut page = QueryBuilder::<Sqlite>::new("SELECT e.id FROM events e");
-    push_where(&mut page, &f, Skip::Nothing);
+fn push_order(qb: &mut QueryBuilder<Sqlite>, f: &Filter, sort: Sort) {
     let past = matches!(f.when, When::EndedBy(_));
-    page.push(match q.sort {
+    qb.push(match sort {
         Sort::Date if past => " ORDER BY e.starts_at DESC, e.id DESC",
         Sort::Date => " ORDER BY e.starts_at, e.id",
         Sort::New => " ORDER BY e.created_at DESC, e.id DESC",
@@ -369,6 +369,38 @@ pub(super) async fn search(
             " ORDER BY (SELECT COALESCE(SUM(capacity - accepted_count), 0) FROM frames WHERE event_id = e.id) DESC, e.starts_at, e.id"
         }
     });
+}
+
+/// The ids of the first `limit` results of `q` in its order, ignoring its page (feeds).
+pub(super) async fn search_ids(
+    pool: &SqlitePool,
+    q: &SearchQuery,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<i64>, AppError> {
+    let mut warnings = Vec::new();
+    let (f, ..) = resolve_filter(pool, q, now, &mut warnings).await?;
+    let mut qb = QueryBuilder::<Sqlite>::new("SELECT e.id FROM events e");
+    push_where(&mut qb, &f, Skip::Nothing);
+    push_order(&mut qb, &f, q.sort);
+    qb.push(" LIMIT ").push_bind(i64::from(limit));
+    let ids: Vec<(i64,)> = qb.build_query_as().fetch_all(pool).await?;
+    Ok(ids.into_iter().map(|(id,)| id).collect())
+}
+
+pub(super) async fn search(
+    pool: &SqlitePool,
+    q: &SearchQuery,
+    now: DateTime<Utc>,
+    per_page: u32,
+) -> Result<Searched, AppError> {
+    let mut warnings = Vec::new();
+    let (f, tags, tools, all_tags) = resolve_filter(pool, q, now, &mut warnings).await?;
+
+    let total = count(pool, &f, Skip::Nothing).await?;
+    let mut page = QueryBuilder::<Sqlite>::new("SELECT e.id FROM events e");
+    push_where(&mut page, &f, Skip::Nothing);
+    push_order(&mut page, &f, q.sort);
     page.push(" LIMIT ")
         .push_bind(i64::from(per_page))
         .push(" OFFSET ")
