@@ -52,6 +52,7 @@ export default defineConfig({
       // Every browser test signs up from 127.0.0.1.
       TSUDOI_RATE_SIGNUP_PER_IP: "10000",
       TSUDOI_RATE_LOGIN_PER_IP: "10000",
+      TSUDOI_RATE_API_PER_IP: "10000",
     },
   },
 });

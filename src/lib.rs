@@ -12,6 +12,8 @@ mod i18n_gen {
 pub use i18n_gen::i18n;
 
 pub mod accounts;
+#[cfg(feature = "ssr")]
+pub mod api_v2;
 pub mod app;
 pub mod error;
 pub mod events;

@@ -14,11 +14,13 @@ pub struct RateLimitConfig {
     pub login_per_ip: u32,
     pub login_per_account: u32,
     pub signup_per_ip: u32,
+    /// Requests to the public read API (`/api/v2/`) per client IP.
+    pub api_per_ip: u32,
 }
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
-        RateLimitConfig { login_per_ip: 30, login_per_account: 10, signup_per_ip: 10 }
+        RateLimitConfig { login_per_ip: 30, login_per_account: 10, signup_per_ip: 10, api_per_ip: 120 }
     }
 }
 
@@ -26,6 +28,7 @@ pub struct RateLimits {
     login_ip: DefaultKeyedRateLimiter<IpAddr>,
     login_account: DefaultKeyedRateLimiter<String>,
     signup_ip: DefaultKeyedRateLimiter<IpAddr>,
+    api_ip: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 fn per_minute(n: u32) -> Quota {
@@ -45,6 +48,7 @@ impl RateLimits {
             login_ip: RateLimiter::keyed(per_minute(cfg.login_per_ip)),
             login_account: RateLimiter::keyed(per_minute(cfg.login_per_account)),
             signup_ip: RateLimiter::keyed(per_minute(cfg.signup_per_ip)),
+            api_ip: RateLimiter::keyed(per_minute(cfg.api_per_ip)),
         }
     }
 
@@ -59,11 +63,17 @@ impl RateLimits {
         check(&self.signup_ip, &ip)
     }
 
+    /// One request to the public read API from `ip`.
+    pub fn api(&self, ip: IpAddr) -> Result<(), AppError> {
+        check(&self.api_ip, &ip)
+    }
+
     /// Drops idle keys (called periodically).
     pub fn retain_recent(&self) {
         self.login_ip.retain_recent();
         self.login_account.retain_recent();
         self.signup_ip.retain_recent();
+        self.api_ip.retain_recent();
     }
 }
 
@@ -73,7 +83,7 @@ mod tests {
 
     #[test]
     fn the_eleventh_login_for_one_account_within_a_minute_is_refused() {
-        let limits = RateLimits::new(RateLimitConfig { login_per_ip: 100, login_per_account: 10, signup_per_ip: 1 });
+        let limits = RateLimits::new(RateLimitConfig { login_per_ip: 100, login_per_account: 10, signup_per_ip: 1, api_per_ip: 1 });
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         for _ in 0..10 {
             limits.login(ip, "taro").unwrap();
@@ -84,7 +94,7 @@ mod tests {
 
     #[test]
     fn signups_are_limited_per_ip() {
-        let limits = RateLimits::new(RateLimitConfig { login_per_ip: 1, login_per_account: 1, signup_per_ip: 1 });
+        let limits = RateLimits::new(RateLimitConfig { login_per_ip: 1, login_per_account: 1, signup_per_ip: 1, api_per_ip: 1 });
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         let b: IpAddr = "10.0.0.2".parse().unwrap();
         limits.signup(a).unwrap();

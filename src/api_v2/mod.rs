@@ -1,0 +1,315 @@
+//! The public read API, compatible with connpass API v2 (`/api/v2/…`): the same paths,
+//! parameters, envelope and field names, so existing connpass clients, bots and
+//! aggregators work unchanged. What connpass lacks is added as extra fields, never by
+//! renaming (tags, tools, frames with their counts, language, time zone, registration
+//! window). Keyless (an `X-API-Key` header is accepted and ignored), rate limited per
+//! client IP, CORS open for GET, with `ETag` and `Cache-Control`. Server only.
+
+mod params;
+mod wire;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::Utc;
+use tower_http::cors::{Any, CorsLayer};
+
+pub use params::{ApiError, Params};
+
+use crate::server::http::conditional;
+use crate::server::state::AppState;
+use crate::server::store::public::{EventFilter, EventOrder, GroupFilter, UserFilter};
+
+/// Largest `count`, default `count` (as connpass).
+pub const MAX_COUNT: u32 = 100;
+pub const DEFAULT_COUNT: u32 = 10;
+
+const JSON: &str = "application/json";
+/// Bots poll: a minute of caching costs them nothing and us little.
+const CACHE: &str = "public, max-age=60";
+
+/// The OpenAPI 3.1 description served at `/api/v2/openapi.json`.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// Routes to nest under `/api/v2`, each with and without the trailing slash (clients use
+/// both).
+pub fn routes() -> Router<AppState> {
+    let mut r = Router::new();
+    for (path, handler) in [
+        ("/events", get(events)),
+        ("/events/{id}/presentations", get(presentations)),
+        ("/groups", get(groups)),
+        ("/users", get(users)),
+        ("/users/{nickname}/attended_events", get(attended_events)),
+        ("/users/{nickname}/presenter_events", get(presenter_events)),
+        ("/users/{nickname}/groups", get(user_groups)),
+    ] {
+        r = r.route(&format!("{path}/"), handler.clone()).route(path, handler);
+    }
+    r.route("/openapi.json", get(openapi))
+        .fallback(not_found)
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+                .allow_headers(Any)
+                .expose_headers([header::ETAG, header::RETRY_AFTER]),
+        )
+}
+
+async fn not_found() -> Response {
+    ApiError::not_found("no such API endpoint").into_response()
+}
+
+/// The per-IP limit, before any work.
+fn limited(state: &AppState, addr: SocketAddr) -> Result<(), ApiError> {
+    state.limits.api(addr.ip()).map_err(|e| match e {
+        crate::error::AppError::RateLimited(secs) => ApiError::rate_limited(secs),
+        _ => ApiError::internal(),
+    })
+}
+
+fn json_ok(headers: &HeaderMap, value: &serde_json::Value) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => conditional(headers, body, JSON, CACHE),
+        Err(_) => ApiError::internal().into_response(),
+    }
+}
+
+fn envelope(key: &str, items: Vec<serde_json::Value>, total: i64, start: u32) -> serde_json::Value {
+    serde_json::json!({
+        "results_returned": items.len(),
+        "results_available": total,
+        "results_start": start,
+        key: items,
+    })
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+fn respond(r: ApiResult) -> Response {
+    r.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn events(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    respond(
+        async {
+            limited(&state, addr)?;
+            let p = Params::parse(q.as_deref().unwrap_or(""));
+            let (start, count) = p.paging()?;
+            let filter = EventFilter {
+                ids: p.ints("event_id")?,
+                keywords: p.list("keyword"),
+                keywords_or: p.list("keyword_or"),
+                starts_in: p.months_and_days()?,
+                participants: p.list("nickname"),
+                owners: p.list("owner_nickname"),
+                group_ids: p.ints("group_id")?,
+                group_slugs: p.list("subdomain"),
+                prefectures: p.prefectures()?,
+                tag_slugs: p.list("tag"),
+                ends_after: None,
+                order: p.order()?,
+                offset: start - 1,
+                limit: count,
+            };
+            let (found, total) = state.store.public_events(&filter).await?;
+            let now = Utc::now();
+            let items = found.iter().map(|e| wire::event(e, &state.config.public_url, now)).collect();
+            Ok(json_ok(&headers, &envelope("events", items, total, start)))
+        }
+        .await,
+    )
+}
+
+async fn presentations(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    respond(
+        async {
+            limited(&state, addr)?;
+            let id: i64 = id.parse().map_err(|_| ApiError::invalid("event_id", "the event id must be an integer"))?;
+            let p = Params::parse(q.as_deref().unwrap_or(""));
+            let (start, count) = p.paging()?;
+            if state.store.public_events_by_ids(&[id]).await?.is_empty() {
+                return Err(ApiError::not_found("no such event"));
+            }
+            let all = state.store.materials(&[id]).await?;
+            let total = all.len() as i64;
+            let items = all
+                .iter()
+                .skip((start - 1) as usize)
+                .take(count as usize)
+                .map(|m| wire::presentation(m, &state.config.public_url))
+                .collect();
+            Ok(json_ok(&headers, &envelope("presentations", items, total, start)))
+        }
+        .await,
+    )
+}
+
+async fn groups(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    respond(
+        async {
+            limited(&state, addr)?;
+            let p = Params::parse(q.as_deref().unwrap_or(""));
+            let (start, count) = p.paging()?;
+            let filter = GroupFilter {
+                ids: p.ints("group_id")?,
+                slugs: p.list("subdomain"),
+                members: Vec::new(),
+                offset: start - 1,
+                limit: count,
+            };
+            let (found, total) = state.store.public_groups(&filter).await?;
+            let items = found.iter().map(|g| wire::group(g, &state.config.public_url)).collect();
+            Ok(json_ok(&headers, &envelope("groups", items, total, start)))
+        }
+        .await,
+    )
+}
+
+async fn users(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    respond(
+        async {
+            limited(&state, addr)?;
+            let p = Params::parse(q.as_deref().unwrap_or(""));
+            let (start, count) = p.paging()?;
+            let filter = UserFilter { nicknames: p.list("nickname"), offset: start - 1, limit: count };
+            let (found, total) = state.store.public_users(&filter).await?;
+            let items = found.iter().map(|u| wire::user(u, &state.config.public_url)).collect();
+            Ok(json_ok(&headers, &envelope("users", items, total, start)))
+        }
+        .await,
+    )
+}
+
+/// 404 unless the user exists.
+async fn require_user(state: &AppState, nickname: &str) -> Result<(), ApiError> {
+    let (found, _) =
+        state.store.public_users(&UserFilter { nicknames: vec![nickname.to_string()], offset: 0, limit: 1 }).await?;
+    if found.is_empty() { Err(ApiError::not_found("no such user")) } else { Ok(()) }
+}
+
+async fn attended_events(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Path(nickname): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    respond(
+        async {
+            limited(&state, addr)?;
+            let p = Params::parse(q.as_deref().unwrap_or(""));
+            let (start, count) = p.paging()?;
+            require_user(&state, &nickname).await?;
+            let filter = EventFilter {
+                participants: vec![nickname],
+                order: EventOrder::Start,
+                offset: start - 1,
+                limit: count,
+                ..Default::default()
+            };
+            let (found, total) = state.store.public_events(&filter).await?;
+            let now = Utc::now();
+            let items = found.iter().map(|e| wire::event(e, &state.config.public_url, now)).collect();
+            Ok(json_ok(&headers, &envelope("events", items, total, start)))
+        }
+        .await,
+    )
+}
+
+async fn presenter_events(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Path(nickname): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    respond(
+        async {
+            limited(&state, addr)?;
+            let p = Params::parse(q.as_deref().unwrap_or(""));
+            let (start, count) = p.paging()?;
+            require_user(&state, &nickname).await?;
+            let ids = state.store.presenter_event_ids(&nickname).await?;
+            let (found, total) = if ids.is_empty() {
+                (Vec::new(), 0)
+            } else {
+                let filter = EventFilter {
+                    ids,
+                    order: EventOrder::Start,
+                    offset: start - 1,
+                    limit: count,
+                    ..Default::default()
+                };
+                state.store.public_events(&filter).await?
+            };
+            let now = Utc::now();
+            let items = found.iter().map(|e| wire::event(e, &state.config.public_url, now)).collect();
+            Ok(json_ok(&headers, &envelope("events", items, total, start)))
+        }
+        .await,
+    )
+}
+
+async fn user_groups(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Path(nickname): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    respond(
+        async {
+            limited(&state, addr)?;
+            let p = Params::parse(q.as_deref().unwrap_or(""));
+            let (start, count) = p.paging()?;
+            require_user(&state, &nickname).await?;
+            let filter = GroupFilter { members: vec![nickname], offset: start - 1, limit: count, ..Default::default() };
+            let (found, total) = state.store.public_groups(&filter).await?;
+            let items = found.iter().map(|g| wire::group(g, &state.config.public_url)).collect();
+            Ok(json_ok(&headers, &envelope("groups", items, total, start)))
+        }
+        .await,
+    )
+}
+
+async fn openapi(headers: HeaderMap) -> Response {
+    conditional(&headers, OPENAPI.as_bytes().to_vec(), JSON, "public, max-age=3600")
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut resp = (status, axum::Json(self.body())).into_response();
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+        }
+        resp
+    }
+}
