@@ -39,10 +39,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_session();
+    provide_site_origin();
     view! {
         <I18nContextProvider>
             <Stylesheet id="tsudoi" href="/pkg/tsudoi.css" />
             <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
+            <Link rel="alternate" type_="application/atom+xml" title="Tsudoi" href="/feed.atom" />
             <Meta name="color-scheme" content="light" />
             <Title formatter=|text: String| {
                 if text.is_empty() { "Tsudoi".to_string() } else { format!("{text} | Tsudoi") }
@@ -139,4 +141,42 @@ fn SiteFooter() -> impl IntoView {
             <p>{t!(i18n, footer_note)}</p>
         </footer>
     }
+}
+
+/// The instance's public origin (`TSUDOI_PUBLIC_URL`), decided on the server and shipped
+/// with the page, for absolute links the browser cannot derive alone (webcal
+/// subscriptions, canonical URLs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteOrigin(pub String);
+
+impl SiteOrigin {
+    /// `webcal://host/path`: calendar apps subscribe to it instead of downloading once.
+    pub fn webcal(&self, path: &str) -> String {
+        let rest = self.0.split_once("://").map_or(self.0.as_str(), |(_, r)| r);
+        format!("webcal://{rest}{path}")
+    }
+
+    pub fn absolute(&self, path: &str) -> String {
+        format!("{}{path}", self.0)
+    }
+}
+
+fn provide_site_origin() {
+    let origin = leptos::server::SharedValue::new(|| {
+        #[cfg(feature = "ssr")]
+        {
+            use_context::<crate::server::state::AppState>().map(|s| s.config.public_url.clone()).unwrap_or_default()
+        }
+        #[cfg(not(feature = "ssr"))]
+        {
+            String::new()
+        }
+    })
+    .into_inner();
+    provide_context(SiteOrigin(origin));
+}
+
+/// The site origin provided by [`App`].
+pub fn use_site_origin() -> SiteOrigin {
+    use_context::<SiteOrigin>().unwrap_or_else(|| SiteOrigin(String::new()))
 }

@@ -22,6 +22,7 @@ pub mod feeds;
 pub mod geo;
 pub mod groups;
 pub mod live;
+pub mod materials;
 pub mod registrations;
 pub mod search;
 pub mod tags;

@@ -90,6 +90,11 @@ impl ZonedSpan {
     pub fn start_iso(&self) -> String {
         self.local_start().to_rfc3339()
     }
+
+    /// ISO 8601 end with the offset in force at the end.
+    pub fn end_iso(&self) -> String {
+        self.local_end().to_rfc3339()
+    }
 }
 
 fn local(t: DateTime<Utc>, offset: i32) -> DateTime<FixedOffset> {

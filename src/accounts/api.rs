@@ -216,3 +216,42 @@ pub async fn get_user(nickname: String) -> Result<UserProfile, AppError> {
     crate::error::set_status_for(&result);
     result
 }
+
+/// `GET /api/me/calendar` — the secret URL of my registrations' calendar feed, if I have
+/// created one (only ever sent to its owner).
+#[server(endpoint = "me/calendar", input = GetUrl)]
+pub async fn my_calendar_url() -> Result<Option<String>, AppError> {
+    let result = async {
+        let user = crate::server::session::require_user().await?;
+        let state = crate::server::state::app_state()?;
+        let token = state.store.calendar_token(user.id).await?;
+        Ok(token.map(|t| calendar_feed_url(&state.config.public_url, &t)))
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `POST /api/me/calendar/regenerate` — creates (or replaces) the secret of my calendar
+/// feed; the previous URL stops working at once.
+#[server(endpoint = "me/calendar/regenerate")]
+pub async fn regenerate_calendar_url() -> Result<String, AppError> {
+    let result = async {
+        use rand_core::RngCore;
+        let user = crate::server::session::require_user().await?;
+        let state = crate::server::state::app_state()?;
+        let mut bytes = [0u8; 24];
+        rand_core::OsRng.fill_bytes(&mut bytes);
+        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        state.store.set_calendar_token(user.id, &token).await?;
+        Ok(calendar_feed_url(&state.config.public_url, &token))
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+#[cfg(feature = "ssr")]
+fn calendar_feed_url(origin: &str, token: &str) -> String {
+    format!("{origin}/calendar/{token}/registrations.ics")
+}

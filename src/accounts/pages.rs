@@ -5,7 +5,10 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::api::{ChangePassword, Login, Logout, Signup, UpdateProfile, get_my_profile, get_user, me};
+use super::api::{
+    ChangePassword, Login, Logout, RegenerateCalendarUrl, Signup, UpdateProfile, get_my_profile, get_user, me,
+    my_calendar_url,
+};
 use super::model::CurrentUser;
 use crate::error::AppError;
 use crate::i18n::*;
@@ -173,6 +176,7 @@ pub fn MePage() -> impl IntoView {
                         <h1>{t!(i18n, my_page)}</h1>
                         <p class="lead">{p.display_name.clone()} " (@" {p.nickname.clone()} ") · " {p.email.clone()}</p>
                         <MyRegistrations />
+                        <MyCalendar />
                         <ProfileForms display_name=p.display_name bio=p.bio />
                     }.into_any(),
                     Err(AppError::Unauthorized) => view! { <LoginRequired next="/me".to_string() /> }.into_any(),
@@ -180,6 +184,48 @@ pub fn MePage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The private calendar feed of my registrations: create, show, regenerate.
+#[component]
+fn MyCalendar() -> impl IntoView {
+    let i18n = use_i18n();
+    let regenerate = ServerAction::<RegenerateCalendarUrl>::new();
+    let url = Resource::new(move || regenerate.version().get(), |_| my_calendar_url());
+    view! {
+        <section class="panel" aria-labelledby="calendar-h">
+            <h2 id="calendar-h">{t!(i18n, my_calendar)}</h2>
+            <p class="hint">{t!(i18n, my_calendar_hint)}</p>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let current = url.await.ok().flatten();
+                    let has = current.is_some();
+                    view! {
+                        {current.map(|u| {
+                            let webcal = u.replacen("https://", "webcal://", 1).replacen("http://", "webcal://", 1);
+                            view! {
+                                <label for="my-calendar-url">{t!(i18n, my_calendar_copy_hint)}</label>
+                                <input id="my-calendar-url" class="calendar-url" type="text" readonly value=u.clone() />
+                                <p class="feed-links">
+                                    <a href=webcal>{t!(i18n, subscribe_calendar)}</a>
+                                    <a href=u rel="nofollow noreferrer">".ics"</a>
+                                </p>
+                            }
+                        })}
+                        <ActionForm action=regenerate attr:class="inline-form">
+                            <button type="submit" class="button button--ghost" disabled=move || regenerate.pending().get()>
+                                {if has {
+                                    view! { {t!(i18n, my_calendar_regenerate)} }.into_any()
+                                } else {
+                                    view! { {t!(i18n, my_calendar_create)} }.into_any()
+                                }}
+                            </button>
+                        </ActionForm>
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }
 

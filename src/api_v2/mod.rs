@@ -50,15 +50,13 @@ pub fn routes() -> Router<AppState> {
     ] {
         r = r.route(&format!("{path}/"), handler.clone()).route(path, handler);
     }
-    r.route("/openapi.json", get(openapi))
-        .fallback(not_found)
-        .layer(
-            CorsLayer::new()
-                .allow_origin(Any)
-                .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
-                .allow_headers(Any)
-                .expose_headers([header::ETAG, header::RETRY_AFTER]),
-        )
+    r.route("/openapi.json", get(openapi)).fallback(not_found).layer(
+        CorsLayer::new()
+            .allow_origin(Any)
+            .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+            .allow_headers(Any)
+            .expose_headers([header::ETAG, header::RETRY_AFTER]),
+    )
 }
 
 async fn not_found() -> Response {

@@ -64,7 +64,9 @@ impl From<AppError> for ApiError {
         match e {
             AppError::NotFound => ApiError::not_found("not found"),
             AppError::RateLimited(s) => ApiError::rate_limited(s),
-            AppError::BadRequest(m) => ApiError { status: 400, code: "bad_request", parameter: None, message: m, retry_after: None },
+            AppError::BadRequest(m) => {
+                ApiError { status: 400, code: "bad_request", parameter: None, message: m, retry_after: None }
+            }
             _ => ApiError::internal(),
         }
     }
@@ -147,7 +149,10 @@ impl Params {
                 if code == "online" || crate::geo::PREFECTURES.iter().any(|(c, _, _)| *c == code) {
                     Ok(code)
                 } else {
-                    Err(ApiError::invalid("prefecture", &format!("'{p}' is not online or a prefecture name such as tokyo")))
+                    Err(ApiError::invalid(
+                        "prefecture",
+                        &format!("'{p}' is not online or a prefecture name such as tokyo"),
+                    ))
                 }
             })
             .collect()
@@ -164,8 +169,9 @@ impl Params {
             }
             let (y, m) = (v[..4].parse::<i32>().map_err(|_| bad())?, v[4..].parse::<u32>().map_err(|_| bad())?);
             let first = NaiveDate::from_ymd_opt(y, m, 1).ok_or_else(bad)?;
-            let next = if m == 12 { NaiveDate::from_ymd_opt(y + 1, 1, 1) } else { NaiveDate::from_ymd_opt(y, m + 1, 1) }
-                .ok_or_else(bad)?;
+            let next =
+                if m == 12 { NaiveDate::from_ymd_opt(y + 1, 1, 1) } else { NaiveDate::from_ymd_opt(y, m + 1, 1) }
+                    .ok_or_else(bad)?;
             out.push((tokyo_midnight(first), tokyo_midnight(next)));
         }
         for v in self.list("ymd") {
@@ -225,6 +231,9 @@ mod tests {
         assert_eq!(Params::parse("order=3").order().unwrap(), EventOrder::Created);
         assert!(Params::parse("order=4").order().is_err());
         assert_eq!(Params::parse("prefecture=Tokyo,online").prefectures().unwrap(), ["tokyo", "online"]);
-        assert_eq!(Params::parse("prefecture=atlantis").prefectures().unwrap_err().parameter.as_deref(), Some("prefecture"));
+        assert_eq!(
+            Params::parse("prefecture=atlantis").prefectures().unwrap_err().parameter.as_deref(),
+            Some("prefecture")
+        );
     }
 }

@@ -28,9 +28,8 @@ pub fn open_status(e: &PublicEvent, now: DateTime<Utc>) -> &'static str {
     if e.frames.is_empty() || e.ends_at <= now || e.starts_at <= now {
         return "close";
     }
-    let open_now = e.frames.iter().any(|f| {
-        f.opens_at.is_none_or(|o| o <= now) && f.closes_at.unwrap_or(e.starts_at) > now
-    });
+    let open_now =
+        e.frames.iter().any(|f| f.opens_at.is_none_or(|o| o <= now) && f.closes_at.unwrap_or(e.starts_at) > now);
     if open_now {
         return "open";
     }

@@ -24,6 +24,7 @@ pub async fn get_event(id: i64) -> Result<EventDetail, AppError> {
     let result = state.store.fetch_event(id).await.and_then(|e| e.ok_or(AppError::NotFound)).map(|mut e| {
         e.url = format!("{}{}", state.config.public_url, e.url);
         e.ended = e.card.span.is_past(chrono::Utc::now());
+        e.json_ld = super::seo::json_ld(&e, &state.config.public_url);
         e
     });
     crate::error::set_status_for(&result);

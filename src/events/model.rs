@@ -208,6 +208,8 @@ pub struct EventDetail {
     pub ended: bool,
     /// Absolute URL of the event page (`TSUDOI_PUBLIC_URL` + path), for calendars and sharing.
     pub url: String,
+    /// schema.org `Event` as JSON-LD, already escaped for a `<script>` element.
+    pub json_ld: String,
 }
 
 /// One page of a longer list.

@@ -1,7 +1,7 @@
 //! `/` and `/events` (upcoming events, paged) and `/events/{id}` (the event page).
 
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::{Link, Meta, Title};
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -10,6 +10,7 @@ use super::model::{EventDetail, EventStatus, FrameMethod, SpokenLanguage, VenueK
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::live::client::{live_event_seats, live_frame_seats, provide_live_seats};
+use crate::materials::pages::MaterialsSection;
 use crate::registrations::pages::RegistrationBox;
 use crate::time::google_calendar_url;
 use crate::ui::{ErrorView, EventCardList, Loading, Pagination, SeatMeter, TagChips, lang_of};
@@ -106,9 +107,24 @@ fn EventView(detail: EventDetail) -> impl IntoView {
         detail.speakers.iter().map(|s| s.talk_title.clone()).filter(|t| !t.is_empty()).collect();
     let language = detail.language;
     let show_frames = detail.frames.len() > 1 || detail.frames.iter().any(|f| f.fee > 0);
+    let origin = crate::app::use_site_origin();
+    let og_image = detail.image_url.clone().unwrap_or_else(|| origin.absolute("/favicon.svg"));
+    let twitter_card = if detail.image_url.is_some() { "summary_large_image" } else { "summary" };
+    let ics_href = format!("/events/{}.ics", card.id);
     view! {
         <Title text=card.title.clone() />
-        <Meta name="description" content=meta_description />
+        <Meta name="description" content=meta_description.clone() />
+        <Link rel="canonical" href=detail.url.clone() />
+        <Meta property="og:type" content="website" />
+        <Meta property="og:site_name" content="Tsudoi" />
+        <Meta property="og:title" content=card.title.clone() />
+        <Meta property="og:description" content=meta_description.clone() />
+        <Meta property="og:url" content=detail.url.clone() />
+        <Meta property="og:image" content=og_image />
+        <Meta name="twitter:card" content=twitter_card />
+        <Meta name="twitter:title" content=card.title.clone() />
+        <Meta name="twitter:description" content=meta_description />
+        <script type="application/ld+json" inner_html=detail.json_ld.clone()></script>
         <article class="event" class:event--past=past class:event--cancelled=cancelled>
             {cancelled.then(|| view! { <p class="notice notice--cancelled" role="status">{t!(i18n, cancelled_event)}</p> })}
             {(past && !cancelled).then(|| view! { <p class="notice notice--past" role="status">{t!(i18n, past_event)}</p> })}
@@ -124,9 +140,16 @@ fn EventView(detail: EventDetail) -> impl IntoView {
                         <abbr class="event__zone" title=zone_name.clone()>{zone.clone()}</abbr>
                     </span>
                 </time>
-                <a class="button button--ghost gcal" href=gcal target="_blank" rel="noopener noreferrer">
-                    {t!(i18n, add_to_google)}
-                </a>
+                <div class="event__calendar">
+                    {(!cancelled).then(|| view! {
+                        <a class="button button--ghost gcal" href=gcal target="_blank" rel="noopener noreferrer">
+                            {t!(i18n, add_to_google)}
+                        </a>
+                    })}
+                    <a class="button button--ghost ics" href=ics_href rel="nofollow" download>
+                        {t!(i18n, download_ics)}
+                    </a>
+                </div>
             </section>
 
             <section class="event__seats">
@@ -209,6 +232,8 @@ fn EventView(detail: EventDetail) -> impl IntoView {
                 <h2>{t!(i18n, abstract_label)}</h2>
                 <div class="prose" inner_html=detail.description_html.clone()></div>
             </section>
+
+            <MaterialsSection event_id=card.id />
 
             {(!detail.speakers.is_empty()).then(|| view! {
                 <section class="event__section">

@@ -271,8 +271,15 @@ async fn atom_response(
 }
 
 async fn site_atom(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    atom_response(&state, &headers, EventFilter::default(), "Tsudoi: 新着イベント".into(), "/feed.atom", "/events?sort=new")
-        .await
+    atom_response(
+        &state,
+        &headers,
+        EventFilter::default(),
+        "Tsudoi: 新着イベント".into(),
+        "/feed.atom",
+        "/events?sort=new",
+    )
+    .await
 }
 
 async fn group_atom(State(state): State<AppState>, Path(slug): Path<String>, headers: HeaderMap) -> Response {

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 use super::api::get_group;
 use super::model::GroupDetail;
 use crate::i18n::*;
-use crate::ui::{ErrorView, EventCardList, Loading};
+use crate::ui::{ErrorView, EventCardList, FeedLinks, Loading};
 
 #[component]
 pub fn GroupPage() -> impl IntoView {
@@ -44,6 +44,11 @@ fn GroupView(group: GroupDetail) -> impl IntoView {
                         <a href=w.clone() rel="noopener noreferrer nofollow" target="_blank">{t!(i18n, website)}</a>
                     })}
                 </p>
+                <FeedLinks
+                    ics_path=format!("/groups/{}/events.ics", group.slug)
+                    atom_path=format!("/groups/{}/feed.atom", group.slug)
+                    title=group.title.clone()
+                />
             </header>
             <div class="prose group__description" inner_html=group.description_html.clone()></div>
             <section aria-labelledby="upcoming-h">

@@ -13,7 +13,7 @@ use super::model::{DatePreset, FacetCount, Pref, SearchParams, SearchResults, So
 use crate::geo::PREFECTURES;
 use crate::i18n::*;
 use crate::tags::model::TagRef;
-use crate::ui::{ErrorView, EventCardList, Loading, Pagination, lang_of};
+use crate::ui::{ErrorView, EventCardList, FeedLinks, Loading, Pagination, lang_of};
 
 const DEBOUNCE_MS: u32 = 150;
 
@@ -56,6 +56,10 @@ fn SearchView(r: SearchResults, keyword: Memo<String>) -> impl IntoView {
     let total = r.results.total;
     let empty = r.results.items.is_empty();
     let warnings = r.warnings.clone();
+    let feed_path = match base.to_query_string() {
+        qs if qs.is_empty() => "/events.ics".to_string(),
+        qs => format!("/events.ics?{qs}"),
+    };
     let selected: Vec<TagRef> =
         r.facets.tags.iter().chain(&r.facets.tools).filter(|f| f.selected).map(|f| f.value.clone()).collect();
     view! {
@@ -76,7 +80,10 @@ fn SearchView(r: SearchResults, keyword: Memo<String>) -> impl IntoView {
                     {warnings.iter().map(|w| format!("{}={}", w.param, w.value)).collect::<Vec<_>>().join(", ")}
                 </p>
             })}
-            <p class="result-count">{t!(i18n, events_total, count = total)}</p>
+            <div class="search__summary">
+                <p class="result-count">{t!(i18n, events_total, count = total)}</p>
+                <FeedLinks ics_path=feed_path title="Tsudoi" />
+            </div>
             {if empty {
                 view! {
                     <div class="empty">

@@ -38,7 +38,12 @@ fn not_modified(request: &HeaderMap, etag: &str) -> bool {
 
 /// A 200 with `body`, its ETag and `cache_control`, or a bodiless 304 when the client
 /// already has it.
-pub fn conditional(request: &HeaderMap, body: Vec<u8>, content_type: &'static str, cache_control: &'static str) -> Response {
+pub fn conditional(
+    request: &HeaderMap,
+    body: Vec<u8>,
+    content_type: &'static str,
+    cache_control: &'static str,
+) -> Response {
     let etag = etag_of(&body);
     let mut headers = HeaderMap::new();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));

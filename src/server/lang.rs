@@ -13,8 +13,9 @@ pub const LANG_COOKIE: &str = "i18n_pref_locale";
 
 /// Axum middleware applying `?lang=`.
 pub async fn apply_lang_query(mut req: Request, next: Next) -> Response {
-    // On the search page `lang` is the event-language filter; `hl` works everywhere.
-    let search_page = req.uri().path() == "/events";
+    // On the search page (and its calendar feed) `lang` is the event-language filter; `hl`
+    // works everywhere.
+    let search_page = matches!(req.uri().path(), "/events" | "/events.ics");
     let chosen = req.uri().query().and_then(|q| lang_from_query(q, !search_page));
     if let Some(lang) = chosen {
         let others: Vec<String> = req

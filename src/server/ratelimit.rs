@@ -83,7 +83,12 @@ mod tests {
 
     #[test]
     fn the_eleventh_login_for_one_account_within_a_minute_is_refused() {
-        let limits = RateLimits::new(RateLimitConfig { login_per_ip: 100, login_per_account: 10, signup_per_ip: 1, api_per_ip: 1 });
+        let limits = RateLimits::new(RateLimitConfig {
+            login_per_ip: 100,
+            login_per_account: 10,
+            signup_per_ip: 1,
+            api_per_ip: 1,
+        });
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         for _ in 0..10 {
             limits.login(ip, "taro").unwrap();
@@ -94,7 +99,8 @@ mod tests {
 
     #[test]
     fn signups_are_limited_per_ip() {
-        let limits = RateLimits::new(RateLimitConfig { login_per_ip: 1, login_per_account: 1, signup_per_ip: 1, api_per_ip: 1 });
+        let limits =
+            RateLimits::new(RateLimitConfig { login_per_ip: 1, login_per_account: 1, signup_per_ip: 1, api_per_ip: 1 });
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         let b: IpAddr = "10.0.0.2".parse().unwrap();
         limits.signup(a).unwrap();

@@ -11,7 +11,7 @@ use super::model::{TagCount, TagKind};
 use crate::i18n::*;
 use crate::search::api::search_events;
 use crate::search::model::SearchParams;
-use crate::ui::{ErrorView, EventCardList, Loading};
+use crate::ui::{ErrorView, EventCardList, FeedLinks, Loading};
 
 #[component]
 pub fn TagsPage() -> impl IntoView {
@@ -107,6 +107,11 @@ pub fn TagPage() -> impl IntoView {
                                 <h1>{detail.tag.name.clone()}</h1>
                                 {(!detail.description.is_empty()).then(|| view! { <p class="lead">{detail.description.clone()}</p> })}
                                 <p><A href=search_href.clone()>{t!(i18n, tag_search_link)}</A></p>
+                                <FeedLinks
+                                    ics_path=format!("/tags/{}/events.ics", detail.tag.slug)
+                                    atom_path=format!("/tags/{}/feed.atom", detail.tag.slug)
+                                    title=detail.tag.name.clone()
+                                />
                             </header>
                             <h2>{t!(i18n, upcoming_heading)} " " <span class="muted">{t!(i18n, events_total, count = total)}</span></h2>
                             {if empty {

@@ -152,6 +152,8 @@ fn error_text(i18n: leptos_i18n::I18nContext<Locale>, code: &str) -> String {
         "too_short" => t_string!(i18n, err_password_short).to_string(),
         "too_long" => t_string!(i18n, err_too_long).to_string(),
         "one_choice" | "unknown_choice" => t_string!(i18n, err_choice).to_string(),
+        "invalid_url" => t_string!(i18n, err_invalid_url).to_string(),
+        "invalid_choice" => t_string!(i18n, err_invalid_choice).to_string(),
         "wrong_credentials" => t_string!(i18n, err_wrong_credentials).to_string(),
         "wrong_password" => t_string!(i18n, err_wrong_password).to_string(),
         "account_exists" => t_string!(i18n, err_account_exists).to_string(),
@@ -286,4 +288,33 @@ pub fn ErrorView(err: AppError) -> impl IntoView {
 pub fn Loading() -> impl IntoView {
     let i18n = use_i18n();
     view! { <p class="loading" aria-busy="true">{t!(i18n, loading)}</p> }
+}
+
+/// Calendar subscription (webcal), `.ics` download and Atom links of a list; also announces
+/// the Atom feed to feed readers with `<link rel="alternate">`.
+#[component]
+pub fn FeedLinks(
+    /// Path of the calendar feed, e.g. `/groups/rust/events.ics` (may carry a query).
+    #[prop(into)]
+    ics_path: String,
+    /// Path of the Atom feed, when the list has one.
+    #[prop(optional, into)]
+    atom_path: Option<String>,
+    #[prop(into)] title: String,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let origin = crate::app::use_site_origin();
+    let webcal = origin.webcal(&ics_path);
+    view! {
+        {atom_path.clone().map(|p| view! {
+            <leptos_meta::Link rel="alternate" type_="application/atom+xml" title=title.clone() href=p />
+        })}
+        <p class="feed-links">
+            <a class="feed-links__webcal" href=webcal title=move || t_string!(i18n, subscribe_hint).to_string()>
+                {t!(i18n, subscribe_calendar)}
+            </a>
+            <a class="feed-links__ics" href=ics_path.clone() rel="nofollow">".ics"</a>
+            {atom_path.map(|p| view! { <a class="feed-links__atom" href=p>{t!(i18n, atom_feed)}</a> })}
+        </p>
+    }
 }

@@ -46,7 +46,9 @@ pub struct PublicEvent {
 impl PublicEvent {
     /// Seat totals over the frames: (accepted, limit, waiting).
     pub fn seat_totals(&self) -> (i64, i64, i64) {
-        self.frames.iter().fold((0, 0, 0), |(a, l, w), f| (a + f.seats.accepted, l + f.seats.limit, w + f.seats.waiting))
+        self.frames
+            .iter()
+            .fold((0, 0, 0), |(a, l, w), f| (a + f.seats.accepted, l + f.seats.limit, w + f.seats.waiting))
     }
 }
 

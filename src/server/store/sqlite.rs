@@ -277,6 +277,7 @@ impl Store for SqliteStore {
             questions,
             ended: false,
             url: format!("/events/{id}"),
+            json_ld: String::new(),
         }))
     }
 

@@ -194,7 +194,8 @@ pub(super) async fn events_by_ids(pool: &SqlitePool, ids: &[i64]) -> Result<Vec<
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let filter = EventFilter { ids: ids.to_vec(), limit: ids.len().min(MAX_LIMIT as usize) as u32, ..Default::default() };
+    let filter =
+        EventFilter { ids: ids.to_vec(), limit: ids.len().min(MAX_LIMIT as usize) as u32, ..Default::default() };
     let (found, _) = events(pool, &filter).await?;
     let mut by_id: HashMap<i64, PublicEvent> = found.into_iter().map(|e| (e.id, e)).collect();
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
