@@ -47,7 +47,8 @@ pub fn App() -> impl IntoView {
             <Link rel="alternate" type_="application/atom+xml" title="Tsudoi" href="/feed.atom" />
             <Meta name="color-scheme" content="light" />
             <Title formatter=|text: String| {
-                if text.is_empty() { "Tsudoi".to_string() } else { format!("{text} | Tsudoi") }
+                let title = if text.is_empty() { "Tsudoi".to_string() } else { format!("{text} | Tsudoi") };
+                title_text(title)
             } />
             <Router>
                 <SiteHeader />
@@ -179,4 +180,18 @@ fn provide_site_origin() {
 /// The site origin provided by [`App`].
 pub fn use_site_origin() -> SiteOrigin {
     use_context::<SiteOrigin>().unwrap_or_else(|| SiteOrigin(String::new()))
+}
+
+/// leptos_meta writes the server-rendered `<title>` text unescaped, so a title containing
+/// `</title>` could end the element and inject markup: escape it for the HTML the server
+/// sends. In the browser the title is set as text (`document.title`) and stays as is.
+fn title_text(title: String) -> String {
+    #[cfg(feature = "ssr")]
+    {
+        title.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        title
+    }
 }

@@ -110,6 +110,7 @@ async fn events(
                 keywords_or: p.list("keyword_or"),
                 starts_in: p.months_and_days()?,
                 participants: p.list("nickname"),
+                include_waitlisted: false,
                 owners: p.list("owner_nickname"),
                 group_ids: p.ints("group_id")?,
                 group_slugs: p.list("subdomain"),

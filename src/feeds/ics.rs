@@ -111,12 +111,13 @@ pub fn transitions(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<DateTi
         let b = (a + step).min(to);
         if key(a) != key(b) {
             // Binary search to the second: offsets change at most once within a week.
-            let (mut lo, mut hi) = (a, b);
-            while (hi - lo) > Duration::seconds(1) {
+            let at = |secs: i64| Utc.timestamp_opt(secs, 0).single().unwrap_or(a);
+            let (mut lo, mut hi) = (a.timestamp(), b.timestamp());
+            while hi - lo > 1 {
                 let mid = lo + (hi - lo) / 2;
-                if key(mid) == key(lo) { lo = mid } else { hi = mid }
+                if key(at(mid)) == key(at(lo)) { lo = mid } else { hi = mid }
             }
-            out.push(hi);
+            out.push(at(hi));
         }
         a = b;
     }

@@ -217,7 +217,7 @@ async fn private_feed(State(state): State<AppState>, Path(secret): Path<String>,
         Ok(None) => return error_response(&AppError::NotFound),
         Err(e) => return error_response(&e),
     };
-    let filter = EventFilter { participants: vec![nickname.clone()], ..feed_filter() };
+    let filter = EventFilter { participants: vec![nickname.clone()], include_waitlisted: true, ..feed_filter() };
     let (events, mine) = match tokio::join!(state.store.public_events(&filter), state.store.my_registrations(user_id)) {
         (Ok((events, _)), Ok(mine)) => (events, mine),
         (Err(e), _) | (_, Err(e)) => return error_response(&e),

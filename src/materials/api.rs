@@ -17,9 +17,12 @@ pub async fn list_materials(event_id: i64) -> Result<MaterialsPanel, AppError> {
             return Err(AppError::NotFound);
         }
         let me = crate::server::session::current_user().await?;
-        let organizer = match &me {
-            Some(u) => state.store.may_attach_material(event_id, u.id).await?,
-            None => false,
+        let (can_add, organizer) = match &me {
+            Some(u) => (
+                state.store.may_attach_material(event_id, u.id).await?,
+                state.store.organizes_event(event_id, u.id).await?,
+            ),
+            None => (false, false),
         };
         let rows = state.store.materials(&[event_id]).await?;
         let items = rows
@@ -34,7 +37,7 @@ pub async fn list_materials(event_id: i64) -> Result<MaterialsPanel, AppError> {
                 display_name: m.user.display_name,
             })
             .collect();
-        Ok(MaterialsPanel { items, can_add: organizer })
+        Ok(MaterialsPanel { items, can_add })
     }
     .await;
     crate::error::set_status_for(&result);
@@ -88,7 +91,7 @@ pub async fn delete_material(id: i64) -> Result<(), AppError> {
         let user = crate::server::session::require_user().await?;
         let state = crate::server::state::app_state()?;
         let m = state.store.material(id).await?.ok_or(AppError::NotFound)?;
-        if m.user.id != user.id && !state.store.may_attach_material(m.event_id, user.id).await? {
+        if m.user.id != user.id && !state.store.organizes_event(m.event_id, user.id).await? {
             return Err(AppError::Forbidden);
         }
         state.store.delete_material(id).await?;

@@ -2,6 +2,7 @@
 
 mod helpers;
 mod http;
+mod public;
 mod registration_http;
 mod registrations;
 mod search;

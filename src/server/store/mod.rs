@@ -489,6 +489,9 @@ pub trait Store: Send + Sync + 'static {
     /// group, or one of its speakers.
     async fn may_attach_material(&self, event_id: i64, user_id: i64) -> StoreResult<bool>;
 
+    /// True when the user is an owner or admin of the event's group.
+    async fn organizes_event(&self, event_id: i64, user_id: i64) -> StoreResult<bool>;
+
     /// The secret of my private calendar feed, if I have asked for one.
     async fn calendar_token(&self, user_id: i64) -> StoreResult<Option<String>>;
 

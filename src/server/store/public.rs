@@ -89,8 +89,10 @@ pub struct EventFilter {
     pub keywords_or: Vec<String>,
     /// Start instant in any of these half-open ranges.
     pub starts_in: Vec<(DateTime<Utc>, DateTime<Utc>)>,
-    /// Events these users registered to (confirmed or waitlisted).
+    /// Events these users are confirmed for (and waitlisted for, with
+    /// `include_waitlisted`).
     pub participants: Vec<String>,
+    pub include_waitlisted: bool,
     /// Events of groups these users own or administer.
     pub owners: Vec<String>,
     pub group_ids: Vec<i64>,

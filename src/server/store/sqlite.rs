@@ -904,6 +904,10 @@ impl Store for SqliteStore {
         public_sql::may_attach_material(&self.pool, event_id, user_id).await
     }
 
+    async fn organizes_event(&self, event_id: i64, user_id: i64) -> StoreResult<bool> {
+        public_sql::organizes_event(&self.pool, event_id, user_id).await
+    }
+
     async fn calendar_token(&self, user_id: i64) -> StoreResult<Option<String>> {
         public_sql::calendar_token(&self.pool, user_id).await
     }

@@ -74,10 +74,13 @@ fn push_event_where(qb: &mut QueryBuilder<Sqlite>, f: &EventFilter) {
         qb.push(")");
     }
     if !f.participants.is_empty() {
-        qb.push(
+        qb.push(if f.include_waitlisted {
             " AND e.id IN (SELECT r.event_id FROM registrations r JOIN users u ON u.id = r.user_id \
-             WHERE r.status IN ('confirmed', 'waitlisted') AND u.nickname IN ",
-        );
+             WHERE r.status IN ('confirmed', 'waitlisted') AND u.nickname IN "
+        } else {
+            " AND e.id IN (SELECT r.event_id FROM registrations r JOIN users u ON u.id = r.user_id \
+             WHERE r.status = 'confirmed' AND u.nickname IN "
+        });
         push_in(qb, &f.participants);
         qb.push(")");
     }
@@ -486,6 +489,18 @@ pub(super) async fn may_attach_material(pool: &SqlitePool, event_id: i64, user_i
         "SELECT (SELECT COUNT(*) FROM events e JOIN group_members m ON m.group_id = e.group_id \
                  WHERE e.id = ?1 AND m.user_id = ?2 AND m.role IN ('owner', 'admin')) \
               + (SELECT COUNT(*) FROM speakers s WHERE s.event_id = ?1 AND s.user_id = ?2)",
+    )
+    .bind(event_id)
+    .bind(user_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(n > 0)
+}
+
+pub(super) async fn organizes_event(pool: &SqlitePool, event_id: i64, user_id: i64) -> Result<bool> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM events e JOIN group_members m ON m.group_id = e.group_id \
+         WHERE e.id = ? AND m.user_id = ? AND m.role IN ('owner', 'admin')",
     )
     .bind(event_id)
     .bind(user_id)
