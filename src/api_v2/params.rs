@@ -72,6 +72,9 @@ impl From<AppError> for ApiError {
     }
 }
 
+/// A half-open range of start instants.
+pub type StartRange = (DateTime<Utc>, DateTime<Utc>);
+
 /// Decoded query pairs.
 #[derive(Debug, Clone, Default)]
 pub struct Params {
@@ -116,7 +119,7 @@ impl Params {
         let start = match self.one("start") {
             None => 1,
             Some(v) => match v.parse::<u32>() {
-                Ok(n) if n >= 1 && n <= 1_000_000 => n,
+                Ok(n) if (1..=1_000_000).contains(&n) => n,
                 _ => return Err(ApiError::invalid("start", "must be an integer of at least 1")),
             },
         };
@@ -160,7 +163,7 @@ impl Params {
 
     /// `ym` (yyyymm) and `ymd` (yyyymmdd) as start-time ranges; dates are Japan dates
     /// (Asia/Tokyo), as on connpass.
-    pub fn months_and_days(&self) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>, ApiError> {
+    pub fn months_and_days(&self) -> Result<Vec<StartRange>, ApiError> {
         let mut out = Vec::new();
         for v in self.list("ym") {
             let bad = || ApiError::invalid("ym", &format!("'{v}' is not a month as yyyymm"));

@@ -53,7 +53,7 @@ impl AtomFeed<'_> {
             .map(|e| {
                 let url = format!("{}/events/{}", self.origin, e.id);
                 let mut entry = Entry::default();
-                entry.set_id(format!("{url}"));
+                entry.set_id(url.clone());
                 let title = if e.status == crate::events::model::EventStatus::Cancelled {
                     format!("【中止】{}", e.title)
                 } else {

@@ -24,9 +24,9 @@ fn instant(secs: i64) -> DateTime<Utc> {
 /// Upper bound of one listing page.
 const MAX_LIMIT: u32 = 1_000;
 
-fn push_in<T: Clone + Send + 'static>(qb: &mut QueryBuilder<Sqlite>, values: &[T])
+fn push_in<T>(qb: &mut QueryBuilder<Sqlite>, values: &[T])
 where
-    T: for<'q> sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite>,
+    T: Clone + Send + 'static + for<'q> sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite>,
 {
     qb.push("(");
     let mut sep = qb.separated(", ");
