@@ -143,7 +143,7 @@ async fn presentations(
             let id: i64 = id.parse().map_err(|_| ApiError::invalid("event_id", "the event id must be an integer"))?;
             let p = Params::parse(q.as_deref().unwrap_or(""));
             let (start, count) = p.paging()?;
-            if state.store.public_events_by_ids(&[id]).await?.is_empty() {
+            if state.store.fetch_card(id).await?.is_none() {
                 return Err(ApiError::not_found("no such event"));
             }
             let all = state.store.materials(&[id]).await?;

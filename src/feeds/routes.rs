@@ -24,7 +24,7 @@ use crate::registrations::model::RegStatus;
 use crate::search::model::SearchQuery;
 use crate::server::http::{conditional, error_response};
 use crate::server::state::AppState;
-use crate::server::store::public::{EventFilter, EventOrder, PublicEvent, SitemapEntry};
+use crate::server::store::public::{EventFilter, EventOrder, GroupFilter, PublicEvent, PublicGroup, SitemapEntry};
 
 /// Most events in one calendar feed.
 pub const FEED_EVENTS: u32 = 500;
@@ -168,18 +168,16 @@ pub fn url_pairs(raw: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The public group with this slug, or `NotFound`.
+async fn group_by_slug(state: &AppState, slug: &str) -> Result<PublicGroup, AppError> {
+    let filter = GroupFilter { slugs: vec![slug.to_string()], limit: 1, ..Default::default() };
+    let (mut found, _) = state.store.public_groups(&filter).await?;
+    found.pop().ok_or(AppError::NotFound)
+}
+
 async fn group_feed(State(state): State<AppState>, Path(slug): Path<String>, headers: HeaderMap) -> Response {
-    let groups = state
-        .store
-        .public_groups(&crate::server::store::public::GroupFilter {
-            slugs: vec![slug.clone()],
-            limit: 1,
-            ..Default::default()
-        })
-        .await;
-    let group = match groups {
-        Ok((mut g, _)) if !g.is_empty() => g.remove(0),
-        Ok(_) => return error_response(&AppError::NotFound),
+    let group = match group_by_slug(&state, &slug).await {
+        Ok(g) => g,
         Err(e) => return error_response(&e),
     };
     let filter = EventFilter { group_ids: vec![group.id], ..feed_filter() };
@@ -193,9 +191,8 @@ async fn group_feed(State(state): State<AppState>, Path(slug): Path<String>, hea
 }
 
 async fn tag_feed(State(state): State<AppState>, Path(slug): Path<String>, headers: HeaderMap) -> Response {
-    let tag = match state.store.fetch_tag(&slug).await {
-        Ok(Some(t)) => t,
-        Ok(None) => return error_response(&AppError::NotFound),
+    let tag = match state.store.fetch_tag(&slug).await.and_then(|t| t.ok_or(AppError::NotFound)) {
+        Ok(t) => t,
         Err(e) => return error_response(&e),
     };
     let filter = EventFilter { tag_slugs: vec![tag.tag.slug.clone()], ..feed_filter() };
@@ -283,17 +280,8 @@ async fn site_atom(State(state): State<AppState>, headers: HeaderMap) -> Respons
 }
 
 async fn group_atom(State(state): State<AppState>, Path(slug): Path<String>, headers: HeaderMap) -> Response {
-    let groups = state
-        .store
-        .public_groups(&crate::server::store::public::GroupFilter {
-            slugs: vec![slug.clone()],
-            limit: 1,
-            ..Default::default()
-        })
-        .await;
-    let group = match groups {
-        Ok((mut g, _)) if !g.is_empty() => g.remove(0),
-        Ok(_) => return error_response(&AppError::NotFound),
+    let group = match group_by_slug(&state, &slug).await {
+        Ok(g) => g,
         Err(e) => return error_response(&e),
     };
     let filter = EventFilter { group_ids: vec![group.id], ..Default::default() };
@@ -309,9 +297,8 @@ async fn group_atom(State(state): State<AppState>, Path(slug): Path<String>, hea
 }
 
 async fn tag_atom(State(state): State<AppState>, Path(slug): Path<String>, headers: HeaderMap) -> Response {
-    let tag = match state.store.fetch_tag(&slug).await {
-        Ok(Some(t)) => t,
-        Ok(None) => return error_response(&AppError::NotFound),
+    let tag = match state.store.fetch_tag(&slug).await.and_then(|t| t.ok_or(AppError::NotFound)) {
+        Ok(t) => t,
         Err(e) => return error_response(&e),
     };
     let filter = EventFilter { tag_slugs: vec![tag.tag.slug.clone()], ..Default::default() };

@@ -13,9 +13,7 @@ use crate::error::AppError;
 pub async fn list_materials(event_id: i64) -> Result<MaterialsPanel, AppError> {
     let result = async {
         let state = crate::server::state::app_state()?;
-        if state.store.public_events_by_ids(&[event_id]).await?.is_empty() {
-            return Err(AppError::NotFound);
-        }
+        state.store.fetch_card(event_id).await?.ok_or(AppError::NotFound)?;
         let me = crate::server::session::current_user().await?;
         let (can_add, organizer) = match &me {
             Some(u) => (
@@ -51,9 +49,7 @@ pub async fn add_material(event_id: i64, url: String, title: String, kind: Strin
     let result = async {
         let user = crate::server::session::require_user().await?;
         let state = crate::server::state::app_state()?;
-        if state.store.public_events_by_ids(&[event_id]).await?.is_empty() {
-            return Err(AppError::NotFound);
-        }
+        state.store.fetch_card(event_id).await?.ok_or(AppError::NotFound)?;
         if !state.store.may_attach_material(event_id, user.id).await? {
             return Err(AppError::Forbidden);
         }

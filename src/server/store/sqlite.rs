@@ -58,7 +58,7 @@ impl SqliteStore {
     async fn cards(&self, mut qb: QueryBuilder<Sqlite>) -> StoreResult<Vec<EventCard>> {
         let rows: Vec<CardRow> = qb.build_query_as().fetch_all(&self.pool).await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let mut tags = self.tags_of(&ids).await?;
+        let mut tags = tags_of(&self.pool, &ids).await?;
         Ok(rows
             .into_iter()
             .map(|r| {
@@ -67,31 +67,31 @@ impl SqliteStore {
             })
             .collect())
     }
+}
 
-    /// Tags of many events in one query.
-    async fn tags_of(&self, event_ids: &[i64]) -> StoreResult<HashMap<i64, Vec<TagRef>>> {
-        let mut out: HashMap<i64, Vec<TagRef>> = HashMap::new();
-        if event_ids.is_empty() {
-            return Ok(out);
-        }
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "SELECT et.event_id, t.slug, t.name, t.kind FROM event_tags et JOIN tags t ON t.id = et.tag_id WHERE et.event_id IN (",
-        );
-        let mut sep = qb.separated(", ");
-        for id in event_ids {
-            sep.push_bind(*id);
-        }
-        qb.push(") ORDER BY t.kind DESC, t.position, t.id");
-        let rows: Vec<(i64, String, String, String)> = qb.build_query_as().fetch_all(&self.pool).await?;
-        for (event_id, slug, name, kind) in rows {
-            out.entry(event_id).or_default().push(TagRef {
-                slug,
-                name,
-                kind: TagKind::parse(&kind).unwrap_or(TagKind::Topic),
-            });
-        }
-        Ok(out)
+/// Tags of many events in one query (topics first, in list order).
+pub(super) async fn tags_of(pool: &SqlitePool, event_ids: &[i64]) -> StoreResult<HashMap<i64, Vec<TagRef>>> {
+    let mut out: HashMap<i64, Vec<TagRef>> = HashMap::new();
+    if event_ids.is_empty() {
+        return Ok(out);
     }
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "SELECT et.event_id, t.slug, t.name, t.kind FROM event_tags et JOIN tags t ON t.id = et.tag_id WHERE et.event_id IN (",
+    );
+    let mut sep = qb.separated(", ");
+    for id in event_ids {
+        sep.push_bind(*id);
+    }
+    qb.push(") ORDER BY t.kind DESC, t.position, t.id");
+    let rows: Vec<(i64, String, String, String)> = qb.build_query_as().fetch_all(pool).await?;
+    for (event_id, slug, name, kind) in rows {
+        out.entry(event_id).or_default().push(TagRef {
+            slug,
+            name,
+            kind: TagKind::parse(&kind).unwrap_or(TagKind::Topic),
+        });
+    }
+    Ok(out)
 }
 
 /// The columns of an event card, in the order of [`card_query`].
@@ -159,8 +159,10 @@ struct EventRow {
     image_url: Option<String>,
 }
 
+/// A frame as stored; [`FRAME_COLUMNS`] selects it.
 #[derive(sqlx::FromRow)]
-struct FrameRow {
+pub(super) struct FrameRow {
+    pub(super) event_id: i64,
     id: i64,
     name: String,
     method: String,
@@ -173,6 +175,27 @@ struct FrameRow {
     draw_at: Option<i64>,
     drawn_at: Option<i64>,
     promotion_frozen: bool,
+}
+
+/// The SELECT list of [`FrameRow`].
+pub(super) const FRAME_COLUMNS: &str = "event_id, id, name, method, fee, capacity, accepted_count, waiting_count, \
+     opens_at, closes_at, draw_at, drawn_at, promotion_frozen";
+
+impl FrameRow {
+    pub(super) fn into_summary(self) -> FrameSummary {
+        FrameSummary {
+            id: self.id,
+            name: self.name,
+            method: FrameMethod::parse(&self.method).unwrap_or(FrameMethod::FirstCome),
+            fee: self.fee,
+            seats: Seats { accepted: self.accepted_count, limit: self.capacity, waiting: self.waiting_count },
+            opens_at: self.opens_at.map(instant),
+            closes_at: self.closes_at.map(instant),
+            draw_at: self.draw_at.map(instant),
+            drawn: self.drawn_at.is_some(),
+            promotion_frozen: self.promotion_frozen,
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -229,13 +252,9 @@ impl Store for SqliteStore {
         .bind(id)
         .fetch_one(&self.pool)
         .await?;
-        let frames: Vec<FrameRow> = sqlx::query_as(
-            "SELECT id, name, method, fee, capacity, accepted_count, waiting_count, opens_at, closes_at, draw_at, \
-             drawn_at, promotion_frozen FROM frames WHERE event_id = ? ORDER BY position, id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
+        let mut fq = QueryBuilder::<Sqlite>::new(format!("SELECT {FRAME_COLUMNS} FROM frames WHERE event_id = "));
+        fq.push_bind(id).push(" ORDER BY position, id");
+        let frames: Vec<FrameRow> = fq.build_query_as().fetch_all(&self.pool).await?;
         let speakers: Vec<(String, String, String, String)> = sqlx::query_as(
             "SELECT name, affiliation, bio, talk_title FROM speakers WHERE event_id = ? ORDER BY position, id",
         )
@@ -255,21 +274,7 @@ impl Store for SqliteStore {
             language: SpokenLanguage::parse(&row.language).unwrap_or(SpokenLanguage::Ja),
             hashtag: row.hashtag,
             image_url: row.image_url,
-            frames: frames
-                .into_iter()
-                .map(|f| FrameSummary {
-                    id: f.id,
-                    name: f.name,
-                    method: FrameMethod::parse(&f.method).unwrap_or(FrameMethod::FirstCome),
-                    fee: f.fee,
-                    seats: Seats { accepted: f.accepted_count, limit: f.capacity, waiting: f.waiting_count },
-                    opens_at: f.opens_at.map(instant),
-                    closes_at: f.closes_at.map(instant),
-                    draw_at: f.draw_at.map(instant),
-                    drawn: f.drawn_at.is_some(),
-                    promotion_frozen: f.promotion_frozen,
-                })
-                .collect(),
+            frames: frames.into_iter().map(FrameRow::into_summary).collect(),
             speakers: speakers
                 .into_iter()
                 .map(|(name, affiliation, bio, talk_title)| Speaker { name, affiliation, bio, talk_title })

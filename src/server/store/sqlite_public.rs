@@ -10,10 +10,10 @@ use super::public::{
     EventFilter, EventOrder, GroupFilter, MaterialRow, NewMaterial, PublicEvent, PublicGroup, PublicGroupRef,
     PublicUser, PublicUserRef, SitemapEntry, UserFilter,
 };
+use super::sqlite::{FRAME_COLUMNS, FrameRow};
 use crate::error::AppError;
-use crate::events::model::{EventStatus, FrameMethod, FrameSummary, Seats, Speaker, SpokenLanguage, VenueKind};
+use crate::events::model::{EventStatus, FrameSummary, Speaker, SpokenLanguage, VenueKind};
 use crate::server::text::normalize;
-use crate::tags::model::{TagKind, TagRef};
 
 type Result<T> = std::result::Result<T, AppError>;
 
@@ -151,23 +151,6 @@ struct PublicEventRow {
     group_title: String,
 }
 
-#[derive(sqlx::FromRow)]
-struct FrameRow {
-    event_id: i64,
-    id: i64,
-    name: String,
-    method: String,
-    fee: i64,
-    capacity: i64,
-    accepted_count: i64,
-    waiting_count: i64,
-    opens_at: Option<i64>,
-    closes_at: Option<i64>,
-    draw_at: Option<i64>,
-    drawn_at: Option<i64>,
-    promotion_frozen: bool,
-}
-
 /// Public events matching `f`, with the total number that match.
 pub(super) async fn events(pool: &SqlitePool, f: &EventFilter) -> Result<(Vec<PublicEvent>, i64)> {
     let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM events e JOIN groups g ON g.id = e.group_id");
@@ -212,40 +195,14 @@ async fn complete(pool: &SqlitePool, rows: Vec<PublicEventRow>) -> Result<Vec<Pu
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let group_ids: Vec<i64> = rows.iter().map(|r| r.group_id).collect();
 
-    let mut qb = QueryBuilder::<Sqlite>::new(
-        "SELECT et.event_id, t.slug, t.name, t.kind FROM event_tags et JOIN tags t ON t.id = et.tag_id WHERE et.event_id IN ",
-    );
-    push_in(&mut qb, &ids);
-    qb.push(" ORDER BY t.kind DESC, t.position, t.id");
-    let mut tags: HashMap<i64, Vec<TagRef>> = HashMap::new();
-    for (event_id, slug, name, kind) in qb.build_query_as::<(i64, String, String, String)>().fetch_all(pool).await? {
-        tags.entry(event_id).or_default().push(TagRef {
-            slug,
-            name,
-            kind: TagKind::parse(&kind).unwrap_or(TagKind::Topic),
-        });
-    }
+    let mut tags = super::sqlite::tags_of(pool, &ids).await?;
 
-    let mut qb = QueryBuilder::<Sqlite>::new(
-        "SELECT event_id, id, name, method, fee, capacity, accepted_count, waiting_count, opens_at, closes_at, draw_at, \
-         drawn_at, promotion_frozen FROM frames WHERE event_id IN ",
-    );
+    let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {FRAME_COLUMNS} FROM frames WHERE event_id IN "));
     push_in(&mut qb, &ids);
     qb.push(" ORDER BY position, id");
     let mut frames: HashMap<i64, Vec<FrameSummary>> = HashMap::new();
     for f in qb.build_query_as::<FrameRow>().fetch_all(pool).await? {
-        frames.entry(f.event_id).or_default().push(FrameSummary {
-            id: f.id,
-            name: f.name,
-            method: FrameMethod::parse(&f.method).unwrap_or(FrameMethod::FirstCome),
-            fee: f.fee,
-            seats: Seats { accepted: f.accepted_count, limit: f.capacity, waiting: f.waiting_count },
-            opens_at: f.opens_at.map(instant),
-            closes_at: f.closes_at.map(instant),
-            draw_at: f.draw_at.map(instant),
-            drawn: f.drawn_at.is_some(),
-            promotion_frozen: f.promotion_frozen,
-        });
+        frames.entry(f.event_id).or_default().push(f.into_summary());
     }
 
     let mut qb = QueryBuilder::<Sqlite>::new(
