@@ -11,8 +11,9 @@ mod wire;
 use std::net::SocketAddr;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::extract::{ConnectInfo, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
@@ -37,7 +38,7 @@ pub const OPENAPI: &str = include_str!("openapi.json");
 
 /// Routes to nest under `/api/v2`, each with and without the trailing slash (clients use
 /// both).
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: AppState) -> Router<AppState> {
     let mut r = Router::new();
     for (path, handler) in [
         ("/events", get(events)),
@@ -50,25 +51,35 @@ pub fn routes() -> Router<AppState> {
     ] {
         r = r.route(&format!("{path}/"), handler.clone()).route(path, handler);
     }
-    r.route("/openapi.json", get(openapi)).fallback(not_found).layer(
-        CorsLayer::new()
-            .allow_origin(Any)
-            .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
-            .allow_headers(Any)
-            .expose_headers([header::ETAG, header::RETRY_AFTER]),
-    )
+    // The per-IP limit covers the data routes (added above), before any work; CORS is
+    // outermost, so preflights cost nothing.
+    r.route_layer(middleware::from_fn_with_state(state, rate_limit))
+        .route("/openapi.json", get(openapi))
+        .fallback(not_found)
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+                .allow_headers(Any)
+                .expose_headers([header::ETAG, header::RETRY_AFTER]),
+        )
 }
 
 async fn not_found() -> Response {
     ApiError::not_found("no such API endpoint").into_response()
 }
 
-/// The per-IP limit, before any work.
-fn limited(state: &AppState, addr: SocketAddr) -> Result<(), ApiError> {
-    state.limits.api(addr.ip()).map_err(|e| match e {
-        crate::error::AppError::RateLimited(secs) => ApiError::rate_limited(secs),
-        _ => ApiError::internal(),
-    })
+async fn rate_limit(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match state.limits.api(addr.ip()) {
+        Ok(()) => next.run(req).await,
+        Err(crate::error::AppError::RateLimited(secs)) => ApiError::rate_limited(secs).into_response(),
+        Err(_) => ApiError::internal().into_response(),
+    }
 }
 
 fn json_ok(headers: &HeaderMap, value: &serde_json::Value) -> Response {
@@ -93,17 +104,32 @@ fn respond(r: ApiResult) -> Response {
     r.unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn events(
-    State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> Response {
+/// The query's parameters with its `start` and `count`.
+fn paged(q: Option<String>) -> Result<(Params, u32, u32), ApiError> {
+    let p = Params::parse(q.as_deref().unwrap_or(""));
+    let (start, count) = p.paging()?;
+    Ok((p, start, count))
+}
+
+/// One page of events in the envelope.
+async fn events_page(state: &AppState, headers: &HeaderMap, filter: EventFilter, start: u32) -> ApiResult {
+    let (found, total) = state.store.public_events(&filter).await?;
+    let now = Utc::now();
+    let items = found.iter().map(|e| wire::event(e, &state.config.public_url, now)).collect();
+    Ok(json_ok(headers, &envelope("events", items, total, start)))
+}
+
+/// One page of groups in the envelope.
+async fn groups_page(state: &AppState, headers: &HeaderMap, filter: GroupFilter, start: u32) -> ApiResult {
+    let (found, total) = state.store.public_groups(&filter).await?;
+    let items = found.iter().map(|g| wire::group(g, &state.config.public_url)).collect();
+    Ok(json_ok(headers, &envelope("groups", items, total, start)))
+}
+
+async fn events(State(state): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap) -> Response {
     respond(
         async {
-            limited(&state, addr)?;
-            let p = Params::parse(q.as_deref().unwrap_or(""));
-            let (start, count) = p.paging()?;
+            let (p, start, count) = paged(q)?;
             let filter = EventFilter {
                 ids: p.ints("event_id")?,
                 keywords: p.list("keyword"),
@@ -121,10 +147,7 @@ async fn events(
                 offset: start - 1,
                 limit: count,
             };
-            let (found, total) = state.store.public_events(&filter).await?;
-            let now = Utc::now();
-            let items = found.iter().map(|e| wire::event(e, &state.config.public_url, now)).collect();
-            Ok(json_ok(&headers, &envelope("events", items, total, start)))
+            events_page(&state, &headers, filter, start).await
         }
         .await,
     )
@@ -132,17 +155,14 @@ async fn events(
 
 async fn presentations(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     respond(
         async {
-            limited(&state, addr)?;
             let id: i64 = id.parse().map_err(|_| ApiError::invalid("event_id", "the event id must be an integer"))?;
-            let p = Params::parse(q.as_deref().unwrap_or(""));
-            let (start, count) = p.paging()?;
+            let (_, start, count) = paged(q)?;
             if state.store.fetch_card(id).await?.is_none() {
                 return Err(ApiError::not_found("no such event"));
             }
@@ -160,17 +180,10 @@ async fn presentations(
     )
 }
 
-async fn groups(
-    State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> Response {
+async fn groups(State(state): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap) -> Response {
     respond(
         async {
-            limited(&state, addr)?;
-            let p = Params::parse(q.as_deref().unwrap_or(""));
-            let (start, count) = p.paging()?;
+            let (p, start, count) = paged(q)?;
             let filter = GroupFilter {
                 ids: p.ints("group_id")?,
                 slugs: p.list("subdomain"),
@@ -178,25 +191,16 @@ async fn groups(
                 offset: start - 1,
                 limit: count,
             };
-            let (found, total) = state.store.public_groups(&filter).await?;
-            let items = found.iter().map(|g| wire::group(g, &state.config.public_url)).collect();
-            Ok(json_ok(&headers, &envelope("groups", items, total, start)))
+            groups_page(&state, &headers, filter, start).await
         }
         .await,
     )
 }
 
-async fn users(
-    State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> Response {
+async fn users(State(state): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap) -> Response {
     respond(
         async {
-            limited(&state, addr)?;
-            let p = Params::parse(q.as_deref().unwrap_or(""));
-            let (start, count) = p.paging()?;
+            let (p, start, count) = paged(q)?;
             let filter = UserFilter { nicknames: p.list("nickname"), offset: start - 1, limit: count };
             let (found, total) = state.store.public_users(&filter).await?;
             let items = found.iter().map(|u| wire::user(u, &state.config.public_url)).collect();
@@ -215,16 +219,13 @@ async fn require_user(state: &AppState, nickname: &str) -> Result<(), ApiError> 
 
 async fn attended_events(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(nickname): Path<String>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     respond(
         async {
-            limited(&state, addr)?;
-            let p = Params::parse(q.as_deref().unwrap_or(""));
-            let (start, count) = p.paging()?;
+            let (_, start, count) = paged(q)?;
             require_user(&state, &nickname).await?;
             let filter = EventFilter {
                 participants: vec![nickname],
@@ -233,10 +234,7 @@ async fn attended_events(
                 limit: count,
                 ..Default::default()
             };
-            let (found, total) = state.store.public_events(&filter).await?;
-            let now = Utc::now();
-            let items = found.iter().map(|e| wire::event(e, &state.config.public_url, now)).collect();
-            Ok(json_ok(&headers, &envelope("events", items, total, start)))
+            events_page(&state, &headers, filter, start).await
         }
         .await,
     )
@@ -244,33 +242,21 @@ async fn attended_events(
 
 async fn presenter_events(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(nickname): Path<String>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     respond(
         async {
-            limited(&state, addr)?;
-            let p = Params::parse(q.as_deref().unwrap_or(""));
-            let (start, count) = p.paging()?;
+            let (_, start, count) = paged(q)?;
             require_user(&state, &nickname).await?;
             let ids = state.store.presenter_event_ids(&nickname).await?;
-            let (found, total) = if ids.is_empty() {
-                (Vec::new(), 0)
-            } else {
-                let filter = EventFilter {
-                    ids,
-                    order: EventOrder::Start,
-                    offset: start - 1,
-                    limit: count,
-                    ..Default::default()
-                };
-                state.store.public_events(&filter).await?
-            };
-            let now = Utc::now();
-            let items = found.iter().map(|e| wire::event(e, &state.config.public_url, now)).collect();
-            Ok(json_ok(&headers, &envelope("events", items, total, start)))
+            if ids.is_empty() {
+                return Ok(json_ok(&headers, &envelope("events", Vec::new(), 0, start)));
+            }
+            let filter =
+                EventFilter { ids, order: EventOrder::Start, offset: start - 1, limit: count, ..Default::default() };
+            events_page(&state, &headers, filter, start).await
         }
         .await,
     )
@@ -278,21 +264,16 @@ async fn presenter_events(
 
 async fn user_groups(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(nickname): Path<String>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     respond(
         async {
-            limited(&state, addr)?;
-            let p = Params::parse(q.as_deref().unwrap_or(""));
-            let (start, count) = p.paging()?;
+            let (_, start, count) = paged(q)?;
             require_user(&state, &nickname).await?;
             let filter = GroupFilter { members: vec![nickname], offset: start - 1, limit: count, ..Default::default() };
-            let (found, total) = state.store.public_groups(&filter).await?;
-            let items = found.iter().map(|g| wire::group(g, &state.config.public_url)).collect();
-            Ok(json_ok(&headers, &envelope("groups", items, total, start)))
+            groups_page(&state, &headers, filter, start).await
         }
         .await,
     )

@@ -80,7 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/live/events", get(live_routes::many_events))
         .route("/live/events/{id}", get(live_routes::one_event))
         .merge(crate::feeds::routes::routes())
-        .nest("/api/v2", crate::api_v2::routes())
+        .nest("/api/v2", crate::api_v2::routes(state.clone()))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(api_status::fix_server_fn_error_status))
