@@ -219,18 +219,17 @@ async fn private_feed(State(state): State<AppState>, Path(secret): Path<String>,
         (Ok((events, _)), Ok(mine)) => (events, mine),
         (Err(e), _) | (_, Err(e)) => return error_response(&e),
     };
-    let entries = events
-        .iter()
-        .map(|e| {
-            let status = mine.iter().find(|m| m.card.id == e.id).map(|m| m.registration.status);
-            CalendarEntry {
-                event: e,
-                url: format!("{}/events/{}", state.config.public_url, e.id),
-                attendance: Some(match status {
-                    Some(RegStatus::Waitlisted) => Attendance::Waitlisted,
-                    _ => Attendance::Confirmed,
-                }),
-            }
+    let waitlisted: std::collections::HashSet<i64> =
+        mine.iter().filter(|m| m.registration.status == RegStatus::Waitlisted).map(|m| m.card.id).collect();
+    let entries = entries(&state, &events)
+        .into_iter()
+        .map(|entry| CalendarEntry {
+            attendance: Some(if waitlisted.contains(&entry.event.id) {
+                Attendance::Waitlisted
+            } else {
+                Attendance::Confirmed
+            }),
+            ..entry
         })
         .collect();
     let cal = calendar(&state, format!("Tsudoi: {nickname} の参加イベント"), entries);
