@@ -93,6 +93,14 @@ mod ssr {
         fn from(err: sqlx::Error) -> Self {
             match err {
                 sqlx::Error::RowNotFound => AppError::NotFound,
+                // Unique keys users choose themselves are conflicts they can fix, named by
+                // constraint (PostgreSQL) or column (SQLite's message).
+                sqlx::Error::Database(db)
+                    if db.is_unique_violation()
+                        && (db.constraint() == Some("groups_slug_key") || db.message().contains("groups.slug")) =>
+                {
+                    AppError::Conflict("slug_taken".into())
+                }
                 other => {
                     tracing::error!(error = %other, "database error");
                     AppError::Internal

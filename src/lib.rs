@@ -12,6 +12,7 @@ mod i18n_gen {
 pub use i18n_gen::i18n;
 
 pub mod accounts;
+pub mod admin;
 #[cfg(feature = "ssr")]
 pub mod api_v2;
 pub mod app;

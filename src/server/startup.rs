@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/live/events", get(live_routes::many_events))
         .route("/live/events/{id}", get(live_routes::one_event))
         .merge(crate::feeds::routes::routes())
+        .route("/admin/events/{id}/attendees.csv", get(crate::admin::routes::attendees_csv_route))
         .nest("/api/v2", crate::api_v2::routes(state.clone()))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

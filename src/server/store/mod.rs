@@ -5,6 +5,7 @@
 pub mod public;
 pub mod sqlite;
 mod sqlite_accounts;
+mod sqlite_admin;
 mod sqlite_public;
 mod sqlite_registrations;
 mod sqlite_search;
@@ -503,6 +504,79 @@ pub trait Store: Send + Sync + 'static {
 
     /// Groups and public events for `/sitemap.xml`, at most `limit`.
     async fn sitemap(&self, limit: u32) -> StoreResult<Vec<public::SitemapEntry>>;
+
+    // --- organizer admin ------------------------------------------------------------
+
+    /// The user's role in the group, if a member.
+    async fn member_role(&self, group_id: i64, user_id: i64) -> StoreResult<Option<crate::admin::model::Role>>;
+
+    /// The group of an event of any status (drafts included).
+    async fn event_group_id(&self, event_id: i64) -> StoreResult<Option<i64>>;
+
+    /// The groups the user belongs to, with the role.
+    async fn admin_groups(&self, user_id: i64) -> StoreResult<Vec<crate::admin::model::AdminGroup>>;
+
+    /// Events of every group the user belongs to, any status, soonest first.
+    async fn admin_events(&self, user_id: i64) -> StoreResult<Vec<crate::admin::model::AdminEventRow>>;
+
+    /// An event of any status as the editor shows it.
+    async fn admin_event(&self, event_id: i64) -> StoreResult<Option<crate::admin::model::AdminEvent>>;
+
+    /// Saves the editor's fields (search text and local time parts follow).
+    async fn update_event(&self, event_id: i64, fields: &EventFields, now: DateTime<Utc>) -> StoreResult<()>;
+
+    async fn set_event_status(&self, event_id: i64, status: EventStatus, now: DateTime<Utc>) -> StoreResult<()>;
+
+    /// Every registration of the event with answers, confirmed first.
+    async fn attendees(&self, event_id: i64) -> StoreResult<Vec<crate::admin::model::Attendee>>;
+
+    /// Checks in the confirmed registrant with this receipt code; `None` when there is none.
+    async fn check_in(
+        &self,
+        event_id: i64,
+        receipt_code: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<crate::admin::model::Attendee>>;
+
+    async fn record_audit(&self, entry: &NewAudit) -> StoreResult<()>;
+
+    /// The audit log of a group, or of one of its events, newest first.
+    async fn audit_log(
+        &self,
+        group_id: i64,
+        event_id: Option<i64>,
+    ) -> StoreResult<Vec<crate::admin::model::AuditEntry>>;
+}
+
+/// The editor's fields, validated and resolved (instants in UTC).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventFields {
+    pub title: String,
+    pub catch: String,
+    pub description: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub time_zone: String,
+    pub venue_kind: VenueKind,
+    pub place: String,
+    pub address: String,
+    pub prefecture: Option<String>,
+    pub online_url: Option<String>,
+    pub language: SpokenLanguage,
+    pub hashtag: String,
+}
+
+/// One audit-log line to record.
+#[derive(Debug, Clone)]
+pub struct NewAudit {
+    pub group_id: i64,
+    pub event_id: Option<i64>,
+    pub user_id: i64,
+    /// Stable code, e.g. `event.update`.
+    pub action: String,
+    /// What changed, for people.
+    pub detail: String,
+    pub at: DateTime<Utc>,
 }
 
 /// One registration as organizers see it.

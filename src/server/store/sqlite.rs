@@ -12,7 +12,7 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use super::{
     CounterCheck, Directory, DrawOutcome, DueDraw, NewEvent, NewGroup, NewTag, NewUser, RegisterRequest,
     RegistrationChange, SessionRow, Store, StoreResult, public as pub_, sqlite_accounts as accounts,
-    sqlite_public as public_sql, sqlite_registrations as regs,
+    sqlite_admin as admin_sql, sqlite_public as public_sql, sqlite_registrations as regs,
 };
 use crate::accounts::model::{CurrentUser, MyProfile, UserProfile};
 use crate::events::model::{
@@ -907,6 +907,59 @@ impl Store for SqliteStore {
 
     async fn may_attach_material(&self, event_id: i64, user_id: i64) -> StoreResult<bool> {
         public_sql::may_attach_material(&self.pool, event_id, user_id).await
+    }
+
+    async fn member_role(&self, group_id: i64, user_id: i64) -> StoreResult<Option<crate::admin::model::Role>> {
+        admin_sql::member_role(&self.pool, group_id, user_id).await
+    }
+
+    async fn event_group_id(&self, event_id: i64) -> StoreResult<Option<i64>> {
+        admin_sql::event_group_id(&self.pool, event_id).await
+    }
+
+    async fn admin_groups(&self, user_id: i64) -> StoreResult<Vec<crate::admin::model::AdminGroup>> {
+        admin_sql::admin_groups(&self.pool, user_id).await
+    }
+
+    async fn admin_events(&self, user_id: i64) -> StoreResult<Vec<crate::admin::model::AdminEventRow>> {
+        admin_sql::admin_events(&self.pool, user_id).await
+    }
+
+    async fn admin_event(&self, event_id: i64) -> StoreResult<Option<crate::admin::model::AdminEvent>> {
+        admin_sql::admin_event(&self.pool, event_id).await
+    }
+
+    async fn update_event(&self, event_id: i64, fields: &super::EventFields, now: DateTime<Utc>) -> StoreResult<()> {
+        admin_sql::update_event(&self.pool, event_id, fields, now).await
+    }
+
+    async fn set_event_status(&self, event_id: i64, status: EventStatus, now: DateTime<Utc>) -> StoreResult<()> {
+        admin_sql::set_event_status(&self.pool, event_id, status, now).await
+    }
+
+    async fn attendees(&self, event_id: i64) -> StoreResult<Vec<crate::admin::model::Attendee>> {
+        admin_sql::attendees(&self.pool, event_id).await
+    }
+
+    async fn check_in(
+        &self,
+        event_id: i64,
+        receipt_code: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<crate::admin::model::Attendee>> {
+        admin_sql::check_in(&self.pool, event_id, receipt_code, now).await
+    }
+
+    async fn record_audit(&self, entry: &super::NewAudit) -> StoreResult<()> {
+        admin_sql::record_audit(&self.pool, entry).await
+    }
+
+    async fn audit_log(
+        &self,
+        group_id: i64,
+        event_id: Option<i64>,
+    ) -> StoreResult<Vec<crate::admin::model::AuditEntry>> {
+        admin_sql::audit_log(&self.pool, group_id, event_id).await
     }
 
     async fn organizes_event(&self, event_id: i64, user_id: i64) -> StoreResult<bool> {

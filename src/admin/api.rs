@@ -1,0 +1,441 @@
+//! Organizer server functions. Each one authenticates (401), finds the event's group
+//! (404) and checks the caller's role in it (403) before touching anything: owners and
+//! admins edit; staff see attendees and check them in. Every change is audited.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+
+use super::model::{AdminEvent, AdminGroup, Attendee, AttendeeList, AuditEntry, Dashboard, EventForm};
+use crate::error::AppError;
+use crate::events::model::FrameSummary;
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+
+    use crate::accounts::model::CurrentUser;
+    use crate::admin::model::{EventForm, Role, validate_event_form};
+    use crate::error::{AppError, FieldError};
+    use crate::events::model::{SpokenLanguage, VenueKind};
+    use crate::server::state::{AppState, app_state};
+    use crate::server::store::{EventFields, NewAudit};
+
+    /// Who is asking, and their role in the group of `event_id`.
+    pub struct Access {
+        pub user: CurrentUser,
+        pub state: AppState,
+        pub group_id: i64,
+        pub role: Role,
+    }
+
+    impl Access {
+        /// Owners and admins only.
+        pub fn editor(self) -> Result<Self, AppError> {
+            if self.role.edits_events() { Ok(self) } else { Err(AppError::Forbidden) }
+        }
+
+        /// Records one audit line (who, when, what).
+        pub async fn audit(&self, event_id: Option<i64>, action: &str, detail: String) -> Result<(), AppError> {
+            self.state
+                .store
+                .record_audit(&NewAudit {
+                    group_id: self.group_id,
+                    event_id,
+                    user_id: self.user.id,
+                    action: action.into(),
+                    detail,
+                    at: Utc::now(),
+                })
+                .await
+        }
+    }
+
+    /// The caller's access to a group: 401 anonymous, 403 not a member.
+    pub async fn group_access(group_id: i64) -> Result<Access, AppError> {
+        let user = crate::server::session::require_user().await?;
+        let state = app_state()?;
+        let role = state.store.member_role(group_id, user.id).await?.ok_or(AppError::Forbidden)?;
+        Ok(Access { user, state, group_id, role })
+    }
+
+    /// The caller's access to the group of an event: 401, 404 unknown event, 403.
+    pub async fn event_access(event_id: i64) -> Result<Access, AppError> {
+        let user = crate::server::session::require_user().await?;
+        let state = app_state()?;
+        let group_id = state.store.event_group_id(event_id).await?.ok_or(AppError::NotFound)?;
+        let role = state.store.member_role(group_id, user.id).await?.ok_or(AppError::Forbidden)?;
+        Ok(Access { user, state, group_id, role })
+    }
+
+    fn local_to_utc(
+        value: &str,
+        field: &str,
+        tz: chrono_tz::Tz,
+        errors: &mut Vec<FieldError>,
+    ) -> Option<DateTime<Utc>> {
+        let Ok(local) = NaiveDateTime::parse_from_str(value.trim(), "%Y-%m-%dT%H:%M") else {
+            errors.push(FieldError::new(
+                field,
+                if value.trim().is_empty() { "required" } else { "datetime" },
+                "enter a date and time",
+            ));
+            return None;
+        };
+        match tz.from_local_datetime(&local).earliest() {
+            Some(t) => Some(t.with_timezone(&Utc)),
+            None => {
+                errors.push(FieldError::new(
+                    field,
+                    "nonexistent_time",
+                    "this time does not exist in the zone (clocks skip it)",
+                ));
+                None
+            }
+        }
+    }
+
+    /// The form, checked field by field and resolved (times in the chosen zone).
+    pub fn event_fields(f: &EventForm) -> Result<EventFields, AppError> {
+        let mut errors = validate_event_form(f);
+        let tz: Option<chrono_tz::Tz> = f.time_zone.parse().ok();
+        if tz.is_none() {
+            errors.push(FieldError::new("time_zone", "invalid_choice", "choose an IANA time zone such as Asia/Tokyo"));
+        }
+        let tz = tz.unwrap_or(chrono_tz::Asia::Tokyo);
+        let starts = local_to_utc(&f.starts_local, "starts_local", tz, &mut errors);
+        let ends = local_to_utc(&f.ends_local, "ends_local", tz, &mut errors);
+        if let (Some(s), Some(e)) = (starts, ends)
+            && e <= s
+        {
+            errors.push(FieldError::new("ends_local", "end_before_start", "the end must be after the start"));
+        }
+        match (starts, ends) {
+            (Some(starts_at), Some(ends_at)) if errors.is_empty() => Ok(EventFields {
+                title: f.title.trim().to_string(),
+                catch: f.catch.trim().to_string(),
+                description: f.description.clone(),
+                starts_at,
+                ends_at,
+                time_zone: tz.name().to_string(),
+                venue_kind: VenueKind::parse(&f.venue_kind).unwrap_or(VenueKind::Online),
+                place: f.place.trim().to_string(),
+                address: f.address.trim().to_string(),
+                prefecture: Some(f.prefecture.clone()).filter(|p| !p.is_empty()),
+                online_url: Some(f.online_url.trim().to_string()).filter(|u| !u.is_empty()),
+                language: SpokenLanguage::parse(&f.language).unwrap_or(SpokenLanguage::Ja),
+                hashtag: f.hashtag.trim().to_string(),
+            }),
+            _ => Err(AppError::Invalid(errors)),
+        }
+    }
+
+    /// Names of the fields that differ, for the audit log.
+    pub fn changed_fields(before: &EventForm, after: &EventForm) -> String {
+        let pairs = [
+            ("title", &before.title, &after.title),
+            ("catch", &before.catch, &after.catch),
+            ("description", &before.description, &after.description),
+            ("start", &before.starts_local, &after.starts_local),
+            ("end", &before.ends_local, &after.ends_local),
+            ("time_zone", &before.time_zone, &after.time_zone),
+            ("venue_kind", &before.venue_kind, &after.venue_kind),
+            ("place", &before.place, &after.place),
+            ("address", &before.address, &after.address),
+            ("prefecture", &before.prefecture, &after.prefecture),
+            ("online_url", &before.online_url, &after.online_url),
+            ("language", &before.language, &after.language),
+            ("hashtag", &before.hashtag, &after.hashtag),
+        ];
+        let changed: Vec<&str> = pairs.iter().filter(|(_, a, b)| a.trim() != b.trim()).map(|(n, _, _)| *n).collect();
+        if changed.is_empty() { "no change".into() } else { format!("changed: {}", changed.join(", ")) }
+    }
+}
+
+/// `GET /api/admin/dashboard` — my groups and their events (drafts, upcoming, past).
+#[server(endpoint = "admin/dashboard", input = GetUrl)]
+pub async fn admin_dashboard() -> Result<Dashboard, AppError> {
+    let result = async {
+        let user = crate::server::session::require_user().await?;
+        let state = crate::server::state::app_state()?;
+        let groups = state.store.admin_groups(user.id).await?;
+        let now = chrono::Utc::now();
+        let (mut drafts, mut upcoming, mut past) = (Vec::new(), Vec::new(), Vec::new());
+        for e in state.store.admin_events(user.id).await? {
+            if e.status == crate::events::model::EventStatus::Draft {
+                drafts.push(e);
+            } else if e.span.is_past(now) {
+                past.push(e);
+            } else {
+                upcoming.push(e);
+            }
+        }
+        past.reverse();
+        Ok(Dashboard { groups, drafts, upcoming, past })
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `POST /api/admin/groups/create` — any signed-in user creates a group and owns it.
+#[server(endpoint = "admin/groups/create")]
+pub async fn create_group(
+    slug: String,
+    title: String,
+    description: Option<String>,
+    website: Option<String>,
+) -> Result<AdminGroup, AppError> {
+    let result = async {
+        use crate::server::store::{MemberRole, NewAudit, NewGroup};
+        let user = crate::server::session::require_user().await?;
+        let state = crate::server::state::app_state()?;
+        let slug = slug.trim().to_lowercase();
+        let website = website.unwrap_or_default();
+        let errors = super::model::validate_group(&slug, &title, &website);
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
+        let group = NewGroup {
+            slug: slug.clone(),
+            title: title.trim().to_string(),
+            description: description.unwrap_or_default(),
+            website: Some(website.trim().to_string()).filter(|w| !w.is_empty()),
+            image_url: None,
+            members: vec![(user.id, MemberRole::Owner)],
+        };
+        let id = state.store.insert_groups(&[group]).await.map_err(|e| match e {
+            AppError::Conflict(_) => {
+                AppError::Invalid(vec![crate::error::FieldError::new("slug", "slug_taken", "this URL name is taken")])
+            }
+            other => other,
+        })?[0];
+        state
+            .store
+            .record_audit(&NewAudit {
+                group_id: id,
+                event_id: None,
+                user_id: user.id,
+                action: "group.create".into(),
+                detail: format!("created /groups/{slug}"),
+                at: chrono::Utc::now(),
+            })
+            .await?;
+        Ok(AdminGroup { id, slug, title: title.trim().to_string(), role: super::model::Role::Owner })
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `POST /api/admin/events/create` — a draft event in my group (`group_id`, `capacity` of
+/// its first frame, and the editor's fields).
+#[server(endpoint = "admin/events/create")]
+pub async fn create_event(
+    group_id: i64,
+    capacity: Option<String>,
+    #[server(flatten)] form: EventForm,
+) -> Result<i64, AppError> {
+    let result = async {
+        use crate::server::store::{NewEvent, NewFrame};
+        let access = ssr::group_access(group_id).await?.editor()?;
+        let capacity = capacity.as_deref().map(str::trim).unwrap_or("").parse::<i64>().ok().filter(|c| *c >= 1);
+        let fields = ssr::event_fields(&form);
+        let (fields, capacity) = match (fields, capacity) {
+            (Ok(f), Some(c)) => (f, c),
+            (fields, capacity) => {
+                let mut errors = match fields {
+                    Err(AppError::Invalid(e)) => e,
+                    Err(other) => return Err(other),
+                    Ok(_) => Vec::new(),
+                };
+                if capacity.is_none() {
+                    errors.push(crate::error::FieldError::new("capacity", "too_small", "capacity must be at least 1"));
+                }
+                return Err(AppError::Invalid(errors));
+            }
+        };
+        let now = chrono::Utc::now();
+        let event = NewEvent {
+            catch: fields.catch,
+            description: fields.description,
+            ends_at: fields.ends_at,
+            time_zone: fields.time_zone,
+            venue_kind: fields.venue_kind,
+            place: fields.place,
+            address: fields.address,
+            prefecture: fields.prefecture,
+            online_url: fields.online_url,
+            language: fields.language,
+            hashtag: fields.hashtag,
+            status: crate::events::model::EventStatus::Draft,
+            created_at: now,
+            frames: vec![NewFrame::first_come("一般", capacity)],
+            ..NewEvent::minimal(group_id, &fields.title, fields.starts_at)
+        };
+        let id = access.state.store.insert_events(&[event]).await?[0];
+        access
+            .audit(Some(id), "event.create", format!("created draft \"{}\" (capacity {capacity})", fields.title))
+            .await?;
+        Ok(id)
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `GET /api/admin/events/get?id=` — the event in the editor (owners and admins).
+#[server(endpoint = "admin/events/get", input = GetUrl)]
+pub async fn get_admin_event(id: i64) -> Result<AdminEvent, AppError> {
+    let result = async {
+        let access = ssr::event_access(id).await?.editor()?;
+        let mut event = access.state.store.admin_event(id).await?.ok_or(AppError::NotFound)?;
+        event.role = access.role;
+        Ok(event)
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `POST /api/admin/events/update` — saves the editor's fields (`id` and the fields).
+#[server(endpoint = "admin/events/update")]
+pub async fn update_event(id: i64, #[server(flatten)] form: EventForm) -> Result<AdminEvent, AppError> {
+    let result = async {
+        let access = ssr::event_access(id).await?.editor()?;
+        let before = access.state.store.admin_event(id).await?.ok_or(AppError::NotFound)?;
+        let fields = ssr::event_fields(&form)?;
+        access.state.store.update_event(id, &fields, chrono::Utc::now()).await?;
+        access.audit(Some(id), "event.update", ssr::changed_fields(&before.form, &form)).await?;
+        access.state.live.publish(id).await;
+        let mut event = access.state.store.admin_event(id).await?.ok_or(AppError::NotFound)?;
+        event.role = access.role;
+        Ok(event)
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `POST /api/admin/events/status` — `action`: `publish`, `unpublish` (back to draft) or
+/// `cancel`.
+#[server(endpoint = "admin/events/status")]
+pub async fn set_event_status(id: i64, action: String) -> Result<AdminEvent, AppError> {
+    let result = async {
+        use crate::events::model::EventStatus;
+        let access = ssr::event_access(id).await?.editor()?;
+        let status = match action.as_str() {
+            "publish" => EventStatus::Published,
+            "unpublish" => EventStatus::Draft,
+            "cancel" => EventStatus::Cancelled,
+            _ => return Err(AppError::BadRequest("action must be publish, unpublish or cancel".into())),
+        };
+        access.state.store.set_event_status(id, status, chrono::Utc::now()).await?;
+        access.audit(Some(id), "event.status", format!("status set to {}", status.as_str())).await?;
+        access.state.live.publish(id).await;
+        let mut event = access.state.store.admin_event(id).await?.ok_or(AppError::NotFound)?;
+        event.role = access.role;
+        Ok(event)
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `POST /api/admin/frames/capacity` — sets a frame's capacity (`event_id`, `frame_id`,
+/// `capacity`): raising promotes the waitlist at once; lowering below the confirmed count
+/// is refused with `capacity_below_confirmed:<n>`.
+#[server(endpoint = "admin/frames/capacity")]
+pub async fn set_frame_capacity(event_id: i64, frame_id: i64, capacity: i64) -> Result<Vec<FrameSummary>, AppError> {
+    let result = async {
+        let access = ssr::event_access(event_id).await?.editor()?;
+        let event = access.state.store.admin_event(event_id).await?.ok_or(AppError::NotFound)?;
+        let before = event.frames.iter().find(|f| f.id == frame_id).ok_or(AppError::NotFound)?.seats.limit;
+        let change = access.state.store.set_capacity(frame_id, capacity, chrono::Utc::now()).await?;
+        access
+            .audit(
+                Some(event_id),
+                "frame.capacity",
+                format!(
+                    "frame {frame_id}: capacity {before} → {capacity}; {} promoted",
+                    change.promoted_user_ids.len()
+                ),
+            )
+            .await?;
+        access.state.live.publish(event_id).await;
+        Ok(access.state.store.admin_event(event_id).await?.map(|e| e.frames).unwrap_or_default())
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `GET /api/admin/events/attendees?event_id=` — registrants with status, frame, answers,
+/// times (owners, admins and staff).
+#[server(endpoint = "admin/events/attendees", input = GetUrl)]
+pub async fn get_attendees(event_id: i64) -> Result<AttendeeList, AppError> {
+    let result = async {
+        let access = ssr::event_access(event_id).await?;
+        attendee_list(&access, event_id).await
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) async fn attendee_list(access: &ssr::Access, event_id: i64) -> Result<AttendeeList, AppError> {
+    let event = access.state.store.admin_event(event_id).await?.ok_or(AppError::NotFound)?;
+    let items = access.state.store.attendees(event_id).await?;
+    let ended = event.span.is_past(chrono::Utc::now());
+    Ok(AttendeeList { event_id, title: event.form.title, ended, items, role: access.role })
+}
+
+/// `POST /api/admin/events/checkin` — checks in by receipt code (`event_id`, `code`);
+/// repeating it keeps the first time (owners, admins and staff).
+#[server(endpoint = "admin/events/checkin")]
+pub async fn check_in(event_id: i64, code: String) -> Result<Attendee, AppError> {
+    let result = async {
+        let access = ssr::event_access(event_id).await?;
+        let attendee = access.state.store.check_in(event_id, &code, chrono::Utc::now()).await?.ok_or_else(|| {
+            AppError::Invalid(vec![crate::error::FieldError::new(
+                "code",
+                "unknown_code",
+                "no confirmed registrant has this receipt code",
+            )])
+        })?;
+        access.audit(Some(event_id), "attendee.check_in", format!("checked in @{}", attendee.nickname)).await?;
+        Ok(attendee)
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `GET /api/admin/events/audit?event_id=` — the event's audit log, newest first (owners
+/// and admins).
+#[server(endpoint = "admin/events/audit", input = GetUrl)]
+pub async fn get_audit_log(event_id: i64) -> Result<Vec<AuditEntry>, AppError> {
+    let result = async {
+        let access = ssr::event_access(event_id).await?.editor()?;
+        access.state.store.audit_log(access.group_id, Some(event_id)).await
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `POST /api/admin/preview` — Markdown rendered and sanitised exactly as the public page
+/// does (signed-in users).
+#[server(endpoint = "admin/preview")]
+pub async fn preview_markdown(markdown: String) -> Result<String, AppError> {
+    let result = async {
+        crate::server::session::require_user().await?;
+        if markdown.chars().count() > 50_000 {
+            return Err(AppError::BadRequest("the description is longer than 50,000 characters".into()));
+        }
+        Ok(crate::server::markdown::to_safe_html(&markdown))
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}

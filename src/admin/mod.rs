@@ -1,0 +1,8 @@
+//! Organizer admin: my groups and events, the event editor, attendees, check-in, CSV and
+//! the audit log.
+
+pub mod api;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod routes;

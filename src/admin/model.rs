@@ -1,0 +1,310 @@
+//! Organizer admin wire types and the checks shared by the forms and the server.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::FieldError;
+use crate::events::model::{EventStatus, FrameSummary, Seats};
+use crate::registrations::model::RegStatus;
+use crate::time::ZonedSpan;
+
+/// A member's role in a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Admin,
+    Staff,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "owner" => Some(Role::Owner),
+            "admin" => Some(Role::Admin),
+            "staff" => Some(Role::Staff),
+            _ => None,
+        }
+    }
+
+    /// Owners and admins edit events; staff only see attendees and check them in.
+    pub fn edits_events(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+}
+
+/// A group I belong to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminGroup {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub role: Role,
+}
+
+/// An event of one of my groups, as `/admin` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminEventRow {
+    pub id: i64,
+    pub title: String,
+    pub status: EventStatus,
+    pub span: ZonedSpan,
+    pub group_title: String,
+    pub role: Role,
+    pub seats: Seats,
+}
+
+/// `/admin`: my groups and their events, split into drafts, upcoming and past.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub groups: Vec<AdminGroup>,
+    pub drafts: Vec<AdminEventRow>,
+    pub upcoming: Vec<AdminEventRow>,
+    pub past: Vec<AdminEventRow>,
+}
+
+/// The editable fields of an event as the form holds them (times as the local
+/// `YYYY-MM-DDTHH:MM` of `<input type="datetime-local">` in `time_zone`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventForm {
+    pub title: String,
+    pub catch: String,
+    pub description: String,
+    pub starts_local: String,
+    pub ends_local: String,
+    pub time_zone: String,
+    pub venue_kind: String,
+    pub place: String,
+    pub address: String,
+    pub prefecture: String,
+    pub online_url: String,
+    pub language: String,
+    pub hashtag: String,
+}
+
+/// An event in the editor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminEvent {
+    pub id: i64,
+    pub group_id: i64,
+    pub group_title: String,
+    pub status: EventStatus,
+    pub span: ZonedSpan,
+    pub form: EventForm,
+    pub frames: Vec<FrameSummary>,
+    pub role: Role,
+}
+
+/// One registrant as organizers see them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attendee {
+    pub registration_id: i64,
+    pub nickname: String,
+    pub display_name: String,
+    pub frame_name: String,
+    pub status: RegStatus,
+    /// Queue position within the frame (waitlist order).
+    pub position: i64,
+    pub receipt_code: String,
+    pub registered_at: DateTime<Utc>,
+    pub checked_in_at: Option<DateTime<Utc>>,
+    /// (question, answer), in question order.
+    pub answers: Vec<(String, String)>,
+}
+
+/// The attendee page of one event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttendeeList {
+    pub event_id: i64,
+    pub title: String,
+    pub ended: bool,
+    pub items: Vec<Attendee>,
+    pub role: Role,
+}
+
+impl AttendeeList {
+    pub fn confirmed(&self) -> usize {
+        self.items.iter().filter(|a| a.status == RegStatus::Confirmed).count()
+    }
+
+    pub fn checked_in(&self) -> usize {
+        self.items.iter().filter(|a| a.status == RegStatus::Confirmed && a.checked_in_at.is_some()).count()
+    }
+
+    /// Confirmed registrants who never checked in (meaningful after the event).
+    pub fn no_shows(&self) -> usize {
+        self.confirmed() - self.checked_in()
+    }
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    pub nickname: String,
+    pub action: String,
+    pub detail: String,
+}
+
+/// Checks a new group's fields: slug of 3–40 lower-case letters, digits and hyphens,
+/// title of 1–100 characters, website empty or http(s).
+pub fn validate_group(slug: &str, title: &str, website: &str) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let slug_ok = (3..=40).contains(&slug.len())
+        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-');
+    if slug.is_empty() {
+        errors.push(FieldError::new("slug", "required", "enter a URL name"));
+    } else if !slug_ok {
+        errors.push(FieldError::new("slug", "slug_format", "3–40 lower-case letters, digits and hyphens"));
+    }
+    let n = title.trim().chars().count();
+    if n == 0 {
+        errors.push(FieldError::new("title", "required", "enter a title"));
+    } else if n > 100 {
+        errors.push(FieldError::new("title", "too_long", "the title is longer than 100 characters"));
+    }
+    let w = website.trim();
+    if !w.is_empty() && !(w.starts_with("https://") || w.starts_with("http://")) {
+        errors.push(FieldError::new("website", "invalid_url", "the URL must start with https:// or http://"));
+    }
+    errors
+}
+
+/// Checks of an event form that need no zone database (the server adds the time checks).
+pub fn validate_event_form(f: &EventForm) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let n = f.title.trim().chars().count();
+    if n == 0 {
+        errors.push(FieldError::new("title", "required", "enter a title"));
+    } else if n > 200 {
+        errors.push(FieldError::new("title", "too_long", "the title is longer than 200 characters"));
+    }
+    if f.catch.chars().count() > 300 {
+        errors.push(FieldError::new("catch", "too_long", "the catch is longer than 300 characters"));
+    }
+    if f.description.chars().count() > 50_000 {
+        errors.push(FieldError::new("description", "too_long", "the description is longer than 50,000 characters"));
+    }
+    if !matches!(f.venue_kind.as_str(), "online" | "offline" | "hybrid") {
+        errors.push(FieldError::new("venue_kind", "invalid_choice", "choose online, offline or hybrid"));
+    }
+    if !f.prefecture.is_empty() && !crate::geo::PREFECTURES.iter().any(|(c, _, _)| *c == f.prefecture) {
+        errors.push(FieldError::new("prefecture", "invalid_choice", "choose a prefecture"));
+    }
+    let url = f.online_url.trim();
+    if !url.is_empty() && !(url.starts_with("https://") || url.starts_with("http://")) {
+        errors.push(FieldError::new("online_url", "invalid_url", "the URL must start with https:// or http://"));
+    }
+    if !matches!(f.language.as_str(), "ja" | "en" | "multi") {
+        errors.push(FieldError::new("language", "invalid_choice", "choose ja, en or multi"));
+    }
+    if f.hashtag.chars().count() > 100 {
+        errors.push(FieldError::new("hashtag", "too_long", "the hashtag is longer than 100 characters"));
+    }
+    errors
+}
+
+/// The CSV of an event's attendees: a header, then one row per registrant (cancelled ones
+/// too, marked), answers as one column per question. RFC 4180 quoting; `excel` prefixes a
+/// UTF-8 BOM so Excel in Japan reads the Japanese correctly.
+pub fn attendees_csv(list: &AttendeeList, questions: &[String], excel: bool) -> String {
+    fn field(out: &mut String, s: &str) {
+        if s.contains([',', '"', '\n', '\r']) {
+            out.push('"');
+            out.push_str(&s.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(s);
+        }
+    }
+    let mut out = String::new();
+    if excel {
+        out.push('\u{feff}');
+    }
+    let mut header: Vec<String> = ["nickname", "display_name", "frame", "status", "position", "receipt_code"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    header.extend(["registered_at".to_string(), "checked_in_at".to_string()]);
+    header.extend(questions.iter().cloned());
+    for (i, h) in header.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        field(&mut out, h);
+    }
+    out.push_str("\r\n");
+    for a in &list.items {
+        let status = match a.status {
+            RegStatus::Confirmed => "confirmed",
+            RegStatus::Waitlisted => "waitlisted",
+            RegStatus::Cancelled => "cancelled",
+        };
+        let mut cells = vec![
+            a.nickname.clone(),
+            a.display_name.clone(),
+            a.frame_name.clone(),
+            status.to_string(),
+            a.position.to_string(),
+            a.receipt_code.clone(),
+            a.registered_at.to_rfc3339(),
+            a.checked_in_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        ];
+        for q in questions {
+            cells.push(a.answers.iter().find(|(label, _)| label == q).map(|(_, v)| v.clone()).unwrap_or_default());
+        }
+        for (i, c) in cells.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            field(&mut out, c);
+        }
+        out.push_str("\r\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_slugs_are_url_safe() {
+        assert!(validate_group("rust-tokyo", "Rust.Tokyo", "https://rust.tokyo").is_empty());
+        let codes: Vec<String> = validate_group("Rust Tokyo", "", "ftp://x").into_iter().map(|e| e.code).collect();
+        assert_eq!(codes, ["slug_format", "required", "invalid_url"]);
+        assert!(!validate_group("-ab", "t", "").is_empty());
+    }
+
+    #[test]
+    fn csv_quotes_commas_quotes_and_newlines() {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z").unwrap().with_timezone(&Utc);
+        let list = AttendeeList {
+            event_id: 1,
+            title: "x".into(),
+            ended: false,
+            role: Role::Owner,
+            items: vec![Attendee {
+                registration_id: 1,
+                nickname: "taro".into(),
+                display_name: "Taro, \"T\"".into(),
+                frame_name: "一般".into(),
+                status: RegStatus::Confirmed,
+                position: 1,
+                receipt_code: "ABC".into(),
+                registered_at: t,
+                checked_in_at: None,
+                answers: vec![("懇親会".into(), "参加\n2名".into())],
+            }],
+        };
+        let csv = attendees_csv(&list, &["懇親会".into()], true);
+        assert!(csv.starts_with('\u{feff}'));
+        assert!(
+            csv.contains("taro,\"Taro, \"\"T\"\"\",一般,confirmed,1,ABC,2026-12-01T10:00:00+00:00,,\"参加\n2名\"\r\n"),
+            "{csv}"
+        );
+        assert!(!attendees_csv(&list, &[], false).starts_with('\u{feff}'));
+    }
+}

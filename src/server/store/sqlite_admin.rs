@@ -1,0 +1,306 @@
+//! Organizer admin on SQLite: roles, my events, the editor's reads and writes, attendees,
+//! check-in and the audit log.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+
+use super::sqlite::{FRAME_COLUMNS, FrameRow};
+use super::{EventFields, NewAudit};
+use crate::admin::model::{AdminEvent, AdminEventRow, AdminGroup, Attendee, AuditEntry, EventForm, Role};
+use crate::error::AppError;
+use crate::events::model::{EventStatus, Seats};
+use crate::registrations::model::RegStatus;
+use crate::time::ZonedSpan;
+
+type Result<T> = std::result::Result<T, AppError>;
+
+fn instant(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
+}
+
+pub(super) async fn member_role(pool: &SqlitePool, group_id: i64, user_id: i64) -> Result<Option<Role>> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT role FROM group_members WHERE group_id = ? AND user_id = ?")
+        .bind(group_id)
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.and_then(|(r,)| Role::parse(&r)))
+}
+
+/// The group of an event of any status (drafts included).
+pub(super) async fn event_group_id(pool: &SqlitePool, event_id: i64) -> Result<Option<i64>> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT group_id FROM events WHERE id = ?").bind(event_id).fetch_optional(pool).await?;
+    Ok(row.map(|(g,)| g))
+}
+
+pub(super) async fn admin_groups(pool: &SqlitePool, user_id: i64) -> Result<Vec<AdminGroup>> {
+    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT g.id, g.slug, g.title, m.role FROM group_members m JOIN groups g ON g.id = m.group_id \
+         WHERE m.user_id = ? ORDER BY g.title, g.id",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, slug, title, role)| Some(AdminGroup { id, slug, title, role: Role::parse(&role)? }))
+        .collect())
+}
+
+/// Events of every group the user belongs to, any status, soonest first.
+pub(super) async fn admin_events(pool: &SqlitePool, user_id: i64) -> Result<Vec<AdminEventRow>> {
+    type Row = (i64, String, String, i64, i64, String, String, String, i64, i64, i64);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT e.id, e.title, e.status, e.starts_at, e.ends_at, e.time_zone, g.title, m.role, \
+           (SELECT COALESCE(SUM(f.accepted_count), 0) FROM frames f WHERE f.event_id = e.id), \
+           (SELECT COALESCE(SUM(f.capacity), 0) FROM frames f WHERE f.event_id = e.id), \
+           (SELECT COALESCE(SUM(f.waiting_count), 0) FROM frames f WHERE f.event_id = e.id) \
+         FROM events e JOIN groups g ON g.id = e.group_id JOIN group_members m ON m.group_id = g.id \
+         WHERE m.user_id = ? ORDER BY e.starts_at, e.id",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, title, status, s, e, tz, group_title, role, accepted, limit, waiting)| {
+            Some(AdminEventRow {
+                id,
+                title,
+                status: EventStatus::parse(&status)?,
+                span: ZonedSpan::resolve(instant(s), instant(e), &tz),
+                group_title,
+                role: Role::parse(&role)?,
+                seats: Seats { accepted, limit, waiting },
+            })
+        })
+        .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct EditRow {
+    group_id: i64,
+    group_title: String,
+    status: String,
+    title: String,
+    catch: String,
+    description: String,
+    starts_at: i64,
+    ends_at: i64,
+    time_zone: String,
+    venue_kind: String,
+    place: String,
+    address: String,
+    prefecture: Option<String>,
+    online_url: Option<String>,
+    language: String,
+    hashtag: String,
+}
+
+fn local_input(t: DateTime<Utc>, zone: &str) -> String {
+    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::Asia::Tokyo);
+    t.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string()
+}
+
+/// The event as the editor shows it (`role` is filled in by the caller).
+pub(super) async fn admin_event(pool: &SqlitePool, event_id: i64) -> Result<Option<AdminEvent>> {
+    let row: Option<EditRow> = sqlx::query_as(
+        "SELECT e.group_id, g.title AS group_title, e.status, e.title, e.catch, e.description, e.starts_at, e.ends_at, \
+         e.time_zone, e.venue_kind, e.place, e.address, e.prefecture, e.online_url, e.language, e.hashtag \
+         FROM events e JOIN groups g ON g.id = e.group_id WHERE e.id = ?",
+    )
+    .bind(event_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let mut fq = QueryBuilder::<Sqlite>::new(format!("SELECT {FRAME_COLUMNS} FROM frames WHERE event_id = "));
+    fq.push_bind(event_id).push(" ORDER BY position, id");
+    let frames: Vec<FrameRow> = fq.build_query_as().fetch_all(pool).await?;
+    Ok(Some(AdminEvent {
+        id: event_id,
+        group_id: r.group_id,
+        group_title: r.group_title,
+        status: EventStatus::parse(&r.status).unwrap_or(EventStatus::Draft),
+        span: ZonedSpan::resolve(instant(r.starts_at), instant(r.ends_at), &r.time_zone),
+        form: EventForm {
+            starts_local: local_input(instant(r.starts_at), &r.time_zone),
+            ends_local: local_input(instant(r.ends_at), &r.time_zone),
+            title: r.title,
+            catch: r.catch,
+            description: r.description,
+            time_zone: r.time_zone,
+            venue_kind: r.venue_kind,
+            place: r.place,
+            address: r.address,
+            prefecture: r.prefecture.unwrap_or_default(),
+            online_url: r.online_url.unwrap_or_default(),
+            language: r.language,
+            hashtag: r.hashtag,
+        },
+        frames: frames.into_iter().map(FrameRow::into_summary).collect(),
+        role: Role::Staff,
+    }))
+}
+
+/// Saves the editor's fields, the local weekday/minute and the search text in one
+/// transaction (the calendar SEQUENCE follows by trigger).
+pub(super) async fn update_event(pool: &SqlitePool, event_id: i64, f: &EventFields, now: DateTime<Utc>) -> Result<()> {
+    let (dow, minute) = super::sqlite_search::local_parts(f.starts_at, &f.time_zone);
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let done = sqlx::query(
+        "UPDATE events SET title = ?, catch = ?, description = ?, starts_at = ?, ends_at = ?, time_zone = ?, \
+         venue_kind = ?, place = ?, address = ?, prefecture = ?, online_url = ?, language = ?, hashtag = ?, \
+         local_dow = ?, local_start_min = ?, updated_at = MAX(updated_at, ?) WHERE id = ?",
+    )
+    .bind(&f.title)
+    .bind(&f.catch)
+    .bind(&f.description)
+    .bind(f.starts_at.timestamp())
+    .bind(f.ends_at.timestamp())
+    .bind(&f.time_zone)
+    .bind(f.venue_kind.as_str())
+    .bind(&f.place)
+    .bind(&f.address)
+    .bind(&f.prefecture)
+    .bind(&f.online_url)
+    .bind(f.language.as_str())
+    .bind(&f.hashtag)
+    .bind(dow)
+    .bind(minute)
+    .bind(now.timestamp())
+    .bind(event_id)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    super::sqlite_search::index_events(&mut tx, &[event_id]).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn set_event_status(
+    pool: &SqlitePool,
+    event_id: i64,
+    status: EventStatus,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let done = sqlx::query("UPDATE events SET status = ?, updated_at = MAX(updated_at, ?) WHERE id = ?")
+        .bind(status.as_str())
+        .bind(now.timestamp())
+        .bind(event_id)
+        .execute(pool)
+        .await?;
+    if done.rows_affected() == 0 { Err(AppError::NotFound) } else { Ok(()) }
+}
+
+type AttendeeSqlRow = (i64, String, String, String, String, i64, String, i64, Option<i64>);
+
+const ATTENDEE_SELECT: &str = "SELECT r.id, u.nickname, u.display_name, f.name, r.status, r.position, \
+     r.receipt_code, r.created_at, r.checked_in_at FROM registrations r JOIN users u ON u.id = r.user_id \
+     JOIN frames f ON f.id = r.frame_id";
+
+fn attendee(r: AttendeeSqlRow, answers: &mut HashMap<i64, Vec<(String, String)>>) -> Attendee {
+    let (id, nickname, display_name, frame_name, status, position, receipt_code, created_at, checked_in_at) = r;
+    Attendee {
+        registration_id: id,
+        nickname,
+        display_name,
+        frame_name,
+        status: RegStatus::parse(&status).unwrap_or(RegStatus::Cancelled),
+        position,
+        receipt_code,
+        registered_at: instant(created_at),
+        checked_in_at: checked_in_at.map(instant),
+        answers: answers.remove(&id).unwrap_or_default(),
+    }
+}
+
+/// Every registration of the event (cancelled ones last) with answers: two queries.
+pub(super) async fn attendees(pool: &SqlitePool, event_id: i64) -> Result<Vec<Attendee>> {
+    let mut qb = QueryBuilder::<Sqlite>::new(ATTENDEE_SELECT);
+    qb.push(" WHERE r.event_id = ")
+        .push_bind(event_id)
+        .push(" ORDER BY CASE r.status WHEN 'confirmed' THEN 0 WHEN 'waitlisted' THEN 1 ELSE 2 END, f.position, r.position, r.id");
+    let rows: Vec<AttendeeSqlRow> = qb.build_query_as().fetch_all(pool).await?;
+    let answer_rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT a.registration_id, q.label, a.value FROM answers a JOIN questions q ON q.id = a.question_id \
+         JOIN registrations r ON r.id = a.registration_id WHERE r.event_id = ? ORDER BY q.position, q.id",
+    )
+    .bind(event_id)
+    .fetch_all(pool)
+    .await?;
+    let mut answers: HashMap<i64, Vec<(String, String)>> = HashMap::new();
+    for (rid, label, value) in answer_rows {
+        // Multiple-choice answers are stored as JSON arrays; show them as a list.
+        let value = serde_json::from_str::<Vec<String>>(&value).map(|v| v.join(", ")).unwrap_or(value);
+        answers.entry(rid).or_default().push((label, value));
+    }
+    Ok(rows.into_iter().map(|r| attendee(r, &mut answers)).collect())
+}
+
+/// Checks in the confirmed registration with this receipt code (case-insensitive),
+/// keeping the first check-in time when repeated. `None`: no such confirmed registrant.
+pub(super) async fn check_in(
+    pool: &SqlitePool,
+    event_id: i64,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Attendee>> {
+    let done = sqlx::query(
+        "UPDATE registrations SET checked_in_at = COALESCE(checked_in_at, ?) \
+         WHERE event_id = ? AND status = 'confirmed' AND upper(receipt_code) = upper(?)",
+    )
+    .bind(now.timestamp())
+    .bind(event_id)
+    .bind(code.trim())
+    .execute(pool)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    let mut qb = QueryBuilder::<Sqlite>::new(ATTENDEE_SELECT);
+    qb.push(" WHERE r.event_id = ")
+        .push_bind(event_id)
+        .push(" AND upper(r.receipt_code) = upper(")
+        .push_bind(code.trim())
+        .push(")");
+    let row: Option<AttendeeSqlRow> = qb.build_query_as().fetch_optional(pool).await?;
+    Ok(row.map(|r| attendee(r, &mut HashMap::new())))
+}
+
+pub(super) async fn record_audit(pool: &SqlitePool, a: &NewAudit) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (group_id, event_id, user_id, action, detail, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(a.group_id)
+    .bind(a.event_id)
+    .bind(a.user_id)
+    .bind(&a.action)
+    .bind(&a.detail)
+    .bind(a.at.timestamp())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The audit log of an event (`event_id`) or of a whole group, newest first.
+pub(super) async fn audit_log(pool: &SqlitePool, group_id: i64, event_id: Option<i64>) -> Result<Vec<AuditEntry>> {
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "SELECT a.created_at, u.nickname, a.action, a.detail FROM audit_log a JOIN users u ON u.id = a.user_id \
+         WHERE a.group_id = ",
+    );
+    qb.push_bind(group_id);
+    if let Some(e) = event_id {
+        qb.push(" AND a.event_id = ").push_bind(e);
+    }
+    qb.push(" ORDER BY a.id DESC LIMIT 500");
+    let rows: Vec<(i64, String, String, String)> = qb.build_query_as().fetch_all(pool).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(at, nickname, action, detail)| AuditEntry { at: instant(at), nickname, action, detail })
+        .collect())
+}
