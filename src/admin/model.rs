@@ -66,6 +66,7 @@ pub struct Dashboard {
 /// The editable fields of an event as the form holds them (times as the local
 /// `YYYY-MM-DDTHH:MM` of `<input type="datetime-local">` in `time_zone`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct EventForm {
     pub title: String,
     pub catch: String,

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, modules by domain.
 
+mod admin;
 mod helpers;
 mod http;
 mod public;

@@ -1,0 +1,418 @@
+//! Organizer admin over HTTP: the authorisation table (every admin server function and
+//! route as anonymous, an attendee, staff, admin, owner and an admin of another group),
+//! the editor's validation, capacity changes, check-in, CSV and the audit log.
+
+use chrono::{Duration, Utc};
+use serde_json::Value;
+use tsudoi::registrations::model::QuestionKind;
+use tsudoi::server::store::{
+    MemberRole, NewEvent, NewFrame, NewGroup, NewQuestion, NewRegistration, NewUser, RegistrationStatus,
+};
+
+use crate::helpers::{TestApp, spawn_app};
+
+const PASSWORD: &str = "correct horse battery";
+const WHO: [&str; 6] = ["anonymous", "attendee", "staff", "admin", "owner", "other_admin"];
+
+struct World {
+    event: i64,
+    frame: i64,
+    group: i64,
+    clients: Vec<(&'static str, reqwest::Client)>,
+}
+
+async fn world(app: &TestApp) -> World {
+    let store = app.store();
+    let hash = tsudoi::server::password::hash(PASSWORD.into()).await.unwrap();
+    let user = |nick: &str| NewUser {
+        nickname: nick.into(),
+        display_name: format!("{nick} san"),
+        email: Some(format!("{nick}@example.com")),
+        password_hash: Some(hash.clone()),
+        bio: String::new(),
+    };
+    let u = store
+        .insert_users(&[
+            user("attendee"),
+            user("staff"),
+            user("admin"),
+            user("owner"),
+            user("other_admin"),
+            user("waiter"),
+        ])
+        .await
+        .unwrap();
+    let g = store
+        .insert_groups(&[
+            NewGroup {
+                slug: "home".into(),
+                title: "Home".into(),
+                description: String::new(),
+                website: None,
+                image_url: None,
+                members: vec![(u[1], MemberRole::Staff), (u[2], MemberRole::Admin), (u[3], MemberRole::Owner)],
+            },
+            NewGroup {
+                slug: "other".into(),
+                title: "Other".into(),
+                description: String::new(),
+                website: None,
+                image_url: None,
+                members: vec![(u[4], MemberRole::Admin)],
+            },
+        ])
+        .await
+        .unwrap();
+    let reg = |user_id: i64, status: RegistrationStatus, code: &str| NewRegistration {
+        user_id,
+        status,
+        receipt_code: code.into(),
+        created_at: Utc::now() - Duration::days(1),
+    };
+    let event = store
+        .insert_events(&[NewEvent {
+            frames: vec![NewFrame {
+                registrations: vec![
+                    reg(u[0], RegistrationStatus::Confirmed, "ATT-0001"),
+                    reg(u[5], RegistrationStatus::Waitlisted, "WAI-0001"),
+                ],
+                ..NewFrame::first_come("一般", 1)
+            }],
+            questions: vec![NewQuestion {
+                kind: QuestionKind::Text,
+                label: "懇親会".into(),
+                options: vec![],
+                required: false,
+            }],
+            ..NewEvent::minimal(g[0], "Admin target", Utc::now() + Duration::days(3))
+        }])
+        .await
+        .unwrap()[0];
+    let frame = store.admin_event(event).await.unwrap().unwrap().frames[0].id;
+    let mut clients = vec![("anonymous", reqwest::Client::new())];
+    for nick in &WHO[1..] {
+        let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        let res = c
+            .post(app.url("/api/auth/login"))
+            .header("accept", "application/json")
+            .form(&[("login", *nick), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{nick} logs in");
+        clients.push((nick, c));
+    }
+    World { event, frame, group: g[0], clients }
+}
+
+/// What a refused call must leave untouched.
+async fn snapshot(app: &TestApp, w: &World) -> String {
+    let e = app.store().admin_event(w.event).await.unwrap().unwrap();
+    let a = app.store().attendees(w.event).await.unwrap();
+    let log = app.store().audit_log(w.group, None).await.unwrap();
+    format!("{e:?}|{a:?}|{}", log.len())
+}
+
+async fn call(c: &reqwest::Client, app: &TestApp, method: &str, path: &str, form: &[(&str, String)]) -> (u16, String) {
+    let req = if method == "GET" { c.get(app.url(path)).query(form) } else { c.post(app.url(path)).form(form) };
+    let res = req.header("accept", "application/json").send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+fn form_fields(title: &str) -> Vec<(&'static str, String)> {
+    let start = (Utc::now() + Duration::days(10)).format("%Y-%m-%dT19:00").to_string();
+    let end = (Utc::now() + Duration::days(10)).format("%Y-%m-%dT21:00").to_string();
+    vec![
+        ("title", title.into()),
+        ("catch", "catch".into()),
+        ("description", "**bold**".into()),
+        ("starts_local", start),
+        ("ends_local", end),
+        ("time_zone", "Asia/Tokyo".into()),
+        ("venue_kind", "offline".into()),
+        ("place", "Hall".into()),
+        ("address", "Tokyo".into()),
+        ("prefecture", "tokyo".into()),
+        ("online_url", String::new()),
+        ("language", "ja".into()),
+        ("hashtag", "#t".into()),
+    ]
+}
+
+#[tokio::test]
+async fn every_admin_call_is_allowed_exactly_for_its_roles() {
+    let app = spawn_app(false).await;
+    let w = world(&app).await;
+    let ev = w.event.to_string();
+    let mut update = form_fields("Edited");
+    update.push(("id", ev.clone()));
+    let mut create = form_fields("New draft");
+    create.extend([("group_id", w.group.to_string()), ("capacity", "30".into())]);
+    // (name, method, path, form, allowed roles)
+    let editors: &[&str] = &["admin", "owner"];
+    let members: &[&str] = &["staff", "admin", "owner"];
+    let signed_in: &[&str] = &["attendee", "staff", "admin", "owner", "other_admin"];
+    let table: Vec<(&str, &str, String, Vec<(&str, String)>, &[&str])> = vec![
+        ("dashboard", "GET", "/api/admin/dashboard".into(), vec![], signed_in),
+        ("get event", "GET", "/api/admin/events/get".into(), vec![("id", ev.clone())], editors),
+        ("update event", "POST", "/api/admin/events/update".into(), update.clone(), editors),
+        (
+            "publish",
+            "POST",
+            "/api/admin/events/status".into(),
+            vec![("id", ev.clone()), ("action", "publish".into())],
+            editors,
+        ),
+        (
+            "capacity",
+            "POST",
+            "/api/admin/frames/capacity".into(),
+            vec![("event_id", ev.clone()), ("frame_id", w.frame.to_string()), ("capacity", "1".into())],
+            editors,
+        ),
+        ("attendees", "GET", "/api/admin/events/attendees".into(), vec![("event_id", ev.clone())], members),
+        (
+            "check in",
+            "POST",
+            "/api/admin/events/checkin".into(),
+            vec![("event_id", ev.clone()), ("code", "ATT-0001".into())],
+            members,
+        ),
+        ("audit", "GET", "/api/admin/events/audit".into(), vec![("event_id", ev.clone())], editors),
+        ("create event", "POST", "/api/admin/events/create".into(), create.clone(), editors),
+        ("csv", "GET", format!("/admin/events/{}/attendees.csv", w.event), vec![], members),
+        ("preview", "POST", "/api/admin/preview".into(), vec![("markdown", "**x**".into())], signed_in),
+    ];
+    for (name, method, path, form, allowed) in &table {
+        for (who, client) in &w.clients {
+            let before = snapshot(&app, &w).await;
+            let (status, body) = call(client, &app, method, path, form).await;
+            if allowed.contains(who) {
+                assert_eq!(status, 200, "{name} as {who}: {body}");
+            } else {
+                let expected = if *who == "anonymous" { 401 } else { 403 };
+                assert_eq!(status, expected, "{name} as {who}: {body}");
+                assert_eq!(snapshot(&app, &w).await, before, "{name} as {who} changed nothing");
+            }
+        }
+    }
+    // Unknown events are 404 for members and strangers alike (after authentication).
+    let (_, owner) = &w.clients[4];
+    let (status, _) = call(owner, &app, "GET", "/api/admin/events/get", &[("id", "999999".into())]).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn the_editor_validates_beside_the_fields_and_keeps_the_calendar_in_step() {
+    let app = spawn_app(false).await;
+    let w = world(&app).await;
+    let (_, owner) = &w.clients[4];
+    let ev = w.event.to_string();
+    let mut bad = form_fields("");
+    for (k, v) in bad.iter_mut() {
+        match *k {
+            "ends_local" => *v = "2020-01-01T10:00".into(),
+            "starts_local" => *v = "2020-01-01T12:00".into(),
+            "online_url" => *v = "javascript:alert(1)".into(),
+            "prefecture" => *v = "atlantis".into(),
+            _ => {}
+        }
+    }
+    bad.push(("id", ev.clone()));
+    let before = snapshot(&app, &w).await;
+    let (status, body) = call(owner, &app, "POST", "/api/admin/events/update", &bad).await;
+    assert_eq!(status, 422, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let fields: Vec<&str> = v["message"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["title", "prefecture", "online_url", "ends_local"]);
+    assert_eq!(snapshot(&app, &w).await, before, "a refused save changes nothing");
+
+    // A zone with summer time: the local time is read in that zone.
+    let mut berlin = form_fields("Berlin edition");
+    for (k, v) in berlin.iter_mut() {
+        match *k {
+            "time_zone" => *v = "Europe/Berlin".into(),
+            "starts_local" => *v = "2027-07-01T18:30".into(),
+            "ends_local" => *v = "2027-07-01T20:00".into(),
+            _ => {}
+        }
+    }
+    berlin.push(("id", ev.clone()));
+    let (status, body) = call(owner, &app, "POST", "/api/admin/events/update", &berlin).await;
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["form"]["starts_local"], "2027-07-01T18:30");
+    assert_eq!(v["span"]["starts_at"], "2027-07-01T16:30:00Z", "CEST is UTC+2");
+    // The public calendar and search follow: SEQUENCE grew, the new title is searchable.
+    let (_, ics) = app.get(&format!("/events/{}.ics", w.event)).await;
+    assert!(ics.contains("SEQUENCE:1") && ics.contains("SUMMARY:Berlin edition"), "{ics}");
+    let (_, api) = app.get("/api/v2/events/?keyword=edition").await;
+    assert!(api.contains("Berlin edition"), "{api}");
+    let (_, log) = call(owner, &app, "GET", "/api/admin/events/audit", &[("event_id", ev.clone())]).await;
+    let log: Value = serde_json::from_str(&log).unwrap();
+    assert_eq!(log[0]["action"], "event.update");
+    assert_eq!(log[0]["nickname"], "owner");
+    assert!(log[0]["detail"].as_str().unwrap().contains("title"), "{log}");
+}
+
+#[tokio::test]
+async fn capacity_lowering_is_refused_raising_promotes_and_checkin_and_csv_work() {
+    let app = spawn_app(false).await;
+    let w = world(&app).await;
+    let (_, owner) = &w.clients[4];
+    let (_, staff) = &w.clients[2];
+    let ev = w.event.to_string();
+    let fr = w.frame.to_string();
+    // Confirmed 1 of 1: lowering below 1 is refused (validation), raising promotes the waiter.
+    let (status, body) = call(
+        owner,
+        &app,
+        "POST",
+        "/api/admin/frames/capacity",
+        &[("event_id", ev.clone()), ("frame_id", fr.clone()), ("capacity", "0".into())],
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = call(
+        owner,
+        &app,
+        "POST",
+        "/api/admin/frames/capacity",
+        &[("event_id", ev.clone()), ("frame_id", fr.clone()), ("capacity", "2".into())],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let frames: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(frames[0]["seats"]["accepted"], 2, "the waitlisted attendee was promoted");
+    let (status, body) = call(
+        owner,
+        &app,
+        "POST",
+        "/api/admin/frames/capacity",
+        &[("event_id", ev.clone()), ("frame_id", fr.clone()), ("capacity", "1".into())],
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("capacity_below_confirmed:2"), "says how many are confirmed: {body}");
+    // A frame of another event is not reachable through this one.
+    let (status, _) = call(
+        owner,
+        &app,
+        "POST",
+        "/api/admin/frames/capacity",
+        &[("event_id", ev.clone()), ("frame_id", "999999".into()), ("capacity", "5".into())],
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // Check-in by receipt code (any case), idempotent; unknown codes are a field error.
+    let (status, body) = call(
+        staff,
+        &app,
+        "POST",
+        "/api/admin/events/checkin",
+        &[("event_id", ev.clone()), ("code", " att-0001 ".into())],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let first: Value = serde_json::from_str(&body).unwrap();
+    let (_, again) = call(
+        staff,
+        &app,
+        "POST",
+        "/api/admin/events/checkin",
+        &[("event_id", ev.clone()), ("code", "ATT-0001".into())],
+    )
+    .await;
+    let again: Value = serde_json::from_str(&again).unwrap();
+    assert_eq!(first["checked_in_at"], again["checked_in_at"], "the first check-in time stays");
+    let (status, body) =
+        call(staff, &app, "POST", "/api/admin/events/checkin", &[("event_id", ev.clone()), ("code", "NOPE".into())])
+            .await;
+    assert_eq!(status, 422);
+    assert!(body.contains("unknown_code"));
+    let (_, list) = call(staff, &app, "GET", "/api/admin/events/attendees", &[("event_id", ev.clone())]).await;
+    let list: Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+    assert!(list["items"][0]["checked_in_at"].is_string());
+
+    // CSV: BOM by default, plain with ?bom=0; parsed back as CSV.
+    let res = staff.get(app.url(&format!("/admin/events/{}/attendees.csv", w.event))).send().await.unwrap();
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    let bytes = res.bytes().await.unwrap();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "UTF-8 BOM for Excel");
+    let text = std::str::from_utf8(&bytes[3..]).unwrap();
+    let rows: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(rows[0], "nickname,display_name,frame,status,position,receipt_code,registered_at,checked_in_at,懇親会");
+    assert!(rows[1].starts_with("attendee,attendee san,一般,confirmed,"), "{}", rows[1]);
+    let plain = staff.get(app.url(&format!("/admin/events/{}/attendees.csv?bom=0", w.event))).send().await.unwrap();
+    assert!(plain.text().await.unwrap().starts_with("nickname,"));
+}
+
+#[tokio::test]
+async fn a_signed_in_user_creates_a_group_and_a_draft_then_publishes_it() {
+    let app = spawn_app(false).await;
+    let w = world(&app).await;
+    let (_, attendee) = &w.clients[1];
+    let (status, body) = call(
+        attendee,
+        &app,
+        "POST",
+        "/api/admin/groups/create",
+        &[("slug", "Bad Slug".into()), ("title", String::new())],
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) =
+        call(attendee, &app, "POST", "/api/admin/groups/create", &[("slug", "home".into()), ("title", "Dup".into())])
+            .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("slug_taken"));
+    let (status, body) = call(
+        attendee,
+        &app,
+        "POST",
+        "/api/admin/groups/create",
+        &[("slug", "my-meetup".into()), ("title", "My Meetup".into()), ("website", "https://meetup.example".into())],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let group: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(group["role"], "owner");
+    let mut create = form_fields("はじめての会");
+    create.extend([("group_id", group["id"].to_string()), ("capacity", "0".into())]);
+    let (status, body) = call(attendee, &app, "POST", "/api/admin/events/create", &create).await;
+    assert_eq!(status, 422);
+    assert!(body.contains("capacity"));
+    create.retain(|(k, _)| *k != "capacity");
+    create.push(("capacity", "20".into()));
+    let (status, body) = call(attendee, &app, "POST", "/api/admin/events/create", &create).await;
+    assert_eq!(status, 200, "{body}");
+    let id: i64 = body.parse().unwrap();
+    assert_eq!(app.get(&format!("/events/{id}")).await.0, 404, "a draft is not public");
+    let (_, dash) = call(attendee, &app, "GET", "/api/admin/dashboard", &[]).await;
+    let dash: Value = serde_json::from_str(&dash).unwrap();
+    assert_eq!(dash["drafts"][0]["id"], id);
+    let (status, _) = call(
+        attendee,
+        &app,
+        "POST",
+        "/api/admin/events/status",
+        &[("id", id.to_string()), ("action", "publish".into())],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, page) = app.get(&format!("/events/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("はじめての会") && page.contains("0人/20人"), "public with its capacity");
+    let (status, _) = call(
+        attendee,
+        &app,
+        "POST",
+        "/api/admin/events/status",
+        &[("id", id.to_string()), ("action", "explode".into())],
+    )
+    .await;
+    assert_eq!(status, 400);
+}
