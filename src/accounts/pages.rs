@@ -62,6 +62,7 @@ pub fn AccountNav() -> impl IntoView {
             {move || Suspend::new(async move {
                 match session.user.await {
                     Ok(Some(user)) => view! {
+                        <A href="/admin">{t!(i18n, nav_admin)}</A>
                         <A href="/me" attr:class="account-link">{user.display_name}</A>
                         <ActionForm action=logout attr:class="inline-form">
                             <button type="submit" class="link-button">{t!(i18n, logout)}</button>

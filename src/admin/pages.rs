@@ -1,1 +1,550 @@
+//! The organizer's pages: `/admin`, `/admin/events/new`, `/admin/events/{id}` and
+//! `/admin/events/{id}/attendees`. Forms are ordinary POST forms (ActionForm), so they also
+//! work without JavaScript; with it, field errors appear beside the fields and nothing
+//! typed is lost.
+
 use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+use super::api::{
+    CheckIn, CreateEvent, CreateGroup, SetEventStatus, SetFrameCapacity, UpdateEvent, admin_dashboard, get_admin_event,
+    get_attendees, get_audit_log, preview_markdown,
+};
+use super::model::{AdminEventRow, AttendeeList, EventForm, Role};
+use crate::accounts::pages::LoginRequired;
+use crate::error::AppError;
+use crate::events::model::EventStatus;
+use crate::i18n::*;
+use crate::live::client::{live_event_seats, provide_live_seats};
+use crate::registrations::model::RegStatus;
+use crate::ui::{ErrorView, FieldMessage, Loading, SeatMeter, lang_of};
+
+/// Zones offered by the picker (any IANA name is accepted).
+const ZONES: [&str; 14] = [
+    "Asia/Tokyo",
+    "Asia/Seoul",
+    "Asia/Shanghai",
+    "Asia/Taipei",
+    "Asia/Singapore",
+    "Asia/Kolkata",
+    "Australia/Sydney",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "UTC",
+];
+
+fn unauthorized_or(err: AppError, next: String) -> AnyView {
+    match err {
+        AppError::Unauthorized => view! { <LoginRequired next /> }.into_any(),
+        err => view! { <ErrorView err /> }.into_any(),
+    }
+}
+
+/// `/admin`: my groups and their events, and a form to start a group.
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let create_group = ServerAction::<CreateGroup>::new();
+    let dash = Resource::new(move || create_group.version().get(), |_| admin_dashboard());
+    let group_error = Signal::derive(move || create_group.value().get().and_then(|r| r.err()));
+    view! {
+        <Title text=move || t_string!(i18n, admin_title).to_string() />
+        <h1>{t!(i18n, admin_title)}</h1>
+        <Suspense fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                let d = match dash.await {
+                    Ok(d) => d,
+                    Err(err) => return unauthorized_or(err, "/admin".into()),
+                };
+                let ids: Vec<i64> = d.drafts.iter().chain(&d.upcoming).chain(&d.past).map(|e| e.id).collect();
+                provide_live_seats(ids);
+                let editable: Vec<_> = d.groups.iter().filter(|g| g.role.edits_events()).cloned().collect();
+                view! {
+                    <section class="panel" aria-labelledby="my-groups-h">
+                        <h2 id="my-groups-h">{t!(i18n, admin_my_groups)}</h2>
+                        {if d.groups.is_empty() {
+                            view! { <p class="muted">{t!(i18n, admin_no_groups)}</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="admin-groups">
+                                    {d.groups.iter().cloned().map(|g| {
+                                        let role = g.role;
+                                        view! {
+                                            <li>
+                                                <a href=format!("/groups/{}", g.slug)>{g.title.clone()}</a>
+                                                " " <span class="chip">{move || role_label(i18n, role)}</span>
+                                                {role.edits_events().then(|| view! {
+                                                    " " <a class="button button--small" href=format!("/admin/events/new?group={}", g.id)>{t!(i18n, admin_new_event)}</a>
+                                                })}
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }}
+                        <details class="admin-new-group">
+                            <summary>{t!(i18n, admin_new_group)}</summary>
+                            <ActionForm action=create_group attr:class="form" attr:novalidate=true>
+                                <label for="group-title">{t!(i18n, admin_group_title)}</label>
+                                <input id="group-title" name="title" type="text" required maxlength="100" />
+                                <FieldMessage error=group_error field="title" />
+                                <label for="group-slug">{t!(i18n, admin_group_slug)}</label>
+                                <input id="group-slug" name="slug" type="text" required pattern="[a-z0-9-]{3,40}" placeholder="rust-tokyo" />
+                                <p class="hint">{t!(i18n, admin_group_slug_hint)}</p>
+                                <FieldMessage error=group_error field="slug" />
+                                <label for="group-website">{t!(i18n, website)}</label>
+                                <input id="group-website" name="website" type="url" placeholder="https://" />
+                                <FieldMessage error=group_error field="website" />
+                                <label for="group-description">{t!(i18n, admin_description)}</label>
+                                <textarea id="group-description" name="description" rows="4"></textarea>
+                                <button type="submit" class="button button--primary">{t!(i18n, admin_new_group)}</button>
+                            </ActionForm>
+                        </details>
+                    </section>
+                    {(!editable.is_empty() && d.drafts.is_empty() && d.upcoming.is_empty() && d.past.is_empty()).then(|| view! {
+                        <p class="muted">{t!(i18n, admin_no_events)}</p>
+                    })}
+                    <AdminEventList heading=AdminHeading::Drafts events=d.drafts />
+                    <AdminEventList heading=AdminHeading::Upcoming events=d.upcoming />
+                    <AdminEventList heading=AdminHeading::Past events=d.past />
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+#[derive(Clone, Copy)]
+enum AdminHeading {
+    Drafts,
+    Upcoming,
+    Past,
+}
+
+#[component]
+fn AdminEventList(heading: AdminHeading, events: Vec<AdminEventRow>) -> impl IntoView {
+    let i18n = use_i18n();
+    (!events.is_empty()).then(|| {
+        view! {
+            <section class="admin-events">
+                <h2>{move || match heading {
+                    AdminHeading::Drafts => t_string!(i18n, admin_drafts),
+                    AdminHeading::Upcoming => t_string!(i18n, admin_upcoming),
+                    AdminHeading::Past => t_string!(i18n, admin_past),
+                }.to_string()}</h2>
+                <ul class="admin-events__list">
+                    {events.into_iter().map(|e| {
+                        let span = e.span.clone();
+                        let seats = live_event_seats(e.id, e.seats);
+                        let cancelled = e.status == EventStatus::Cancelled;
+                        view! {
+                            <li class="admin-event">
+                                <div class="admin-event__main">
+                                    <span class="admin-event__date">{move || span.label(lang_of(i18n.get_locale()))}</span>
+                                    {if e.role.edits_events() {
+                                        view! { <a class="admin-event__title" href=format!("/admin/events/{}", e.id)>{e.title.clone()}</a> }.into_any()
+                                    } else {
+                                        view! { <span class="admin-event__title">{e.title.clone()}</span> }.into_any()
+                                    }}
+                                    {cancelled.then(|| view! { <span class="chip chip--cancelled">{t!(i18n, cancelled)}</span> })}
+                                    <span class="muted">{e.group_title.clone()}</span>
+                                </div>
+                                <SeatMeter seats />
+                                <a href=format!("/admin/events/{}/attendees", e.id)>{t!(i18n, admin_attendees)}</a>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </section>
+        }
+    })
+}
+
+fn role_label(i18n: leptos_i18n::I18nContext<Locale>, role: Role) -> String {
+    match role {
+        Role::Owner => t_string!(i18n, role_owner),
+        Role::Admin => t_string!(i18n, role_admin),
+        Role::Staff => t_string!(i18n, role_staff),
+    }
+    .to_string()
+}
+
+/// The editor's fields with a live, sanitised preview of the description; warns before
+/// leaving with unsaved changes.
+#[component]
+fn EventFields(form: EventForm, error: Signal<Option<AppError>>, dirty: RwSignal<bool>) -> impl IntoView {
+    let i18n = use_i18n();
+    let description = RwSignal::new(form.description.clone());
+    let preview = Resource::new(
+        move || description.get(),
+        |md| async move { if md.trim().is_empty() { Ok(String::new()) } else { preview_markdown(md).await } },
+    );
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = window_event_listener(leptos::ev::beforeunload, move |ev| {
+            if dirty.get_untracked() {
+                ev.prevent_default();
+                ev.set_return_value("");
+            }
+        });
+        on_cleanup(move || handle.remove());
+    }
+    let field = move |id: &'static str| view! { <FieldMessage error field=id /> };
+    let venue = form.venue_kind.clone();
+    let lang = form.language.clone();
+    let pref = form.prefecture.clone();
+    view! {
+        <div class="editor" on:input=move |_| dirty.set(true)>
+            <label for="f-title">{t!(i18n, admin_event_title)}</label>
+            <input id="f-title" name="title" type="text" required maxlength="200" value=form.title.clone() />
+            {field("title")}
+            <label for="f-catch">{t!(i18n, admin_catch)}</label>
+            <input id="f-catch" name="catch" type="text" maxlength="300" value=form.catch.clone() />
+            {field("catch")}
+            <div class="editor__row">
+                <div>
+                    <label for="f-start">{t!(i18n, admin_starts)}</label>
+                    <input id="f-start" name="starts_local" type="datetime-local" required value=form.starts_local.clone() />
+                    {field("starts_local")}
+                </div>
+                <div>
+                    <label for="f-end">{t!(i18n, admin_ends)}</label>
+                    <input id="f-end" name="ends_local" type="datetime-local" required value=form.ends_local.clone() />
+                    {field("ends_local")}
+                </div>
+                <div>
+                    <label for="f-tz">{t!(i18n, admin_time_zone)}</label>
+                    <input id="f-tz" name="time_zone" type="text" list="tz-list" required value=form.time_zone.clone() />
+                    <datalist id="tz-list">
+                        {ZONES.into_iter().map(|z| view! { <option value=z></option> }).collect_view()}
+                    </datalist>
+                    {field("time_zone")}
+                </div>
+            </div>
+            <div class="editor__row">
+                <div>
+                    <label for="f-venue">{t!(i18n, admin_venue_kind)}</label>
+                    <select id="f-venue" name="venue_kind">
+                        <option value="offline" selected=venue == "offline">{t!(i18n, offline)}</option>
+                        <option value="online" selected=venue == "online">{t!(i18n, online)}</option>
+                        <option value="hybrid" selected=venue == "hybrid">{t!(i18n, hybrid)}</option>
+                    </select>
+                    {field("venue_kind")}
+                </div>
+                <div>
+                    <label for="f-pref">{t!(i18n, admin_prefecture)}</label>
+                    <select id="f-pref" name="prefecture">
+                        <option value="" selected=pref.is_empty()>"—"</option>
+                        {crate::geo::PREFECTURES.into_iter().map(|(code, ja, _)| {
+                            view! { <option value=code selected=pref == code>{ja}</option> }
+                        }).collect_view()}
+                    </select>
+                    {field("prefecture")}
+                </div>
+                <div>
+                    <label for="f-lang">{t!(i18n, language)}</label>
+                    <select id="f-lang" name="language">
+                        <option value="ja" selected=lang == "ja">{t!(i18n, lang_ja)}</option>
+                        <option value="en" selected=lang == "en">{t!(i18n, lang_en)}</option>
+                        <option value="multi" selected=lang == "multi">{t!(i18n, lang_multi)}</option>
+                    </select>
+                    {field("language")}
+                </div>
+            </div>
+            <label for="f-place">{t!(i18n, venue)}</label>
+            <input id="f-place" name="place" type="text" value=form.place.clone() />
+            <label for="f-address">{t!(i18n, address)}</label>
+            <input id="f-address" name="address" type="text" value=form.address.clone() />
+            <label for="f-online">{t!(i18n, admin_online_url)}</label>
+            <input id="f-online" name="online_url" type="url" placeholder="https://" value=form.online_url.clone() />
+            <p class="hint">{t!(i18n, admin_online_url_hint)}</p>
+            {field("online_url")}
+            <label for="f-hashtag">{t!(i18n, hashtag)}</label>
+            <input id="f-hashtag" name="hashtag" type="text" value=form.hashtag.clone() />
+            {field("hashtag")}
+            <div class="editor__markdown">
+                <div>
+                    <label for="f-description">{t!(i18n, admin_description)}</label>
+                    <textarea id="f-description" name="description" rows="16"
+                        on:input=move |ev| description.set(event_target_value(&ev))
+                        prop:value=move || description.get()>{form.description.clone()}</textarea>
+                    {field("description")}
+                </div>
+                <div>
+                    <p class="label">{t!(i18n, admin_preview)}</p>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let html = preview.await.unwrap_or_default();
+                            view! { <div class="prose editor__preview" inner_html=html></div> }
+                        })}
+                    </Transition>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+/// `/admin/events/new?group=ID`: a draft in one of my groups.
+#[component]
+pub fn AdminNewEventPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let group_id = move || query.read().get("group").and_then(|g| g.parse::<i64>().ok()).unwrap_or(0);
+    let create = ServerAction::<CreateEvent>::new();
+    let error = Signal::derive(move || create.value().get().and_then(|r| r.err()));
+    let dirty = RwSignal::new(false);
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = create.value().get() {
+            dirty.set(false);
+            navigate(&format!("/admin/events/{id}"), Default::default());
+        }
+    });
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(14)).format("%Y-%m-%d").to_string();
+    let form = EventForm {
+        starts_local: format!("{tomorrow}T19:00"),
+        ends_local: format!("{tomorrow}T21:00"),
+        time_zone: "Asia/Tokyo".into(),
+        venue_kind: "offline".into(),
+        language: "ja".into(),
+        ..Default::default()
+    };
+    view! {
+        <Title text=move || t_string!(i18n, admin_new_event).to_string() />
+        <p><A href="/admin">{t!(i18n, admin_title)}</A></p>
+        <h1>{t!(i18n, admin_new_event)}</h1>
+        <ActionForm action=create attr:class="form form--wide" attr:novalidate=true>
+            <input type="hidden" name="group_id" value=group_id />
+            <EventFields form=form error dirty />
+            <label for="f-capacity">{t!(i18n, admin_capacity)}</label>
+            <input id="f-capacity" name="capacity" type="number" min="1" required value="50" />
+            <FieldMessage error field="capacity" />
+            <FieldMessage error field="" />
+            <button type="submit" class="button button--primary" disabled=move || create.pending().get()>
+                {t!(i18n, admin_save_draft)}
+            </button>
+        </ActionForm>
+    }
+}
+
+/// `/admin/events/{id}`: edit, publish or cancel, capacities, audit log.
+#[component]
+pub fn AdminEventPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let update = ServerAction::<UpdateEvent>::new();
+    let status = ServerAction::<SetEventStatus>::new();
+    let capacity = ServerAction::<SetFrameCapacity>::new();
+    let event = Resource::new(
+        move || (id(), status.version().get(), capacity.version().get()),
+        |(id, _, _)| get_admin_event(id),
+    );
+    let log = Resource::new(
+        move || (id(), update.version().get(), status.version().get(), capacity.version().get()),
+        |(id, ..)| get_audit_log(id),
+    );
+    let error = Signal::derive(move || update.value().get().and_then(|r| r.err()));
+    let capacity_error = Signal::derive(move || capacity.value().get().and_then(|r| r.err()));
+    let dirty = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = update.value().get() {
+            dirty.set(false);
+        }
+    });
+    view! {
+        <p><A href="/admin">{t!(i18n, admin_title)}</A></p>
+        <Suspense fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                let e = match event.await {
+                    Ok(e) => e,
+                    Err(err) => return unauthorized_or(err, format!("/admin/events/{}", id())),
+                };
+                let event_id = e.id;
+                provide_live_seats(vec![event_id]);
+                let st = e.status;
+                view! {
+                    <Title text=e.form.title.clone() />
+                    <h1>{e.form.title.clone()}</h1>
+                    <p class="admin-status">
+                        <span class="chip">{move || match st {
+                            EventStatus::Draft => t_string!(i18n, admin_status_draft),
+                            EventStatus::Published => t_string!(i18n, admin_status_published),
+                            EventStatus::Cancelled => t_string!(i18n, cancelled),
+                        }.to_string()}</span>
+                        " " {e.group_title.clone()} " · "
+                        {(st != EventStatus::Draft).then(|| view! { <a href=format!("/events/{event_id}")>{t!(i18n, admin_public_page)}</a> " · " })}
+                        <a href=format!("/admin/events/{event_id}/attendees")>{t!(i18n, admin_attendees)}</a>
+                    </p>
+                    <div class="admin-actions">
+                        {[("publish", st != EventStatus::Published), ("unpublish", st == EventStatus::Published), ("cancel", st != EventStatus::Cancelled)]
+                            .into_iter()
+                            .filter(|(_, show)| *show)
+                            .map(|(action, _)| view! {
+                                <ActionForm action=status attr:class="inline-form">
+                                    <input type="hidden" name="id" value=event_id />
+                                    <input type="hidden" name="action" value=action />
+                                    <button type="submit" class=if action == "cancel" { "button button--danger" } else { "button" }>
+                                        {move || match action {
+                                            "publish" => t_string!(i18n, admin_publish),
+                                            "unpublish" => t_string!(i18n, admin_unpublish),
+                                            _ => t_string!(i18n, admin_cancel_event),
+                                        }.to_string()}
+                                    </button>
+                                </ActionForm>
+                            })
+                            .collect_view()}
+                    </div>
+                    <section class="panel" aria-labelledby="frames-h">
+                        <h2 id="frames-h">{t!(i18n, admin_frames)}</h2>
+                        <SeatMeter seats=live_event_seats(event_id, crate::events::model::Seats {
+                            accepted: e.frames.iter().map(|f| f.seats.accepted).sum(),
+                            limit: e.frames.iter().map(|f| f.seats.limit).sum(),
+                            waiting: e.frames.iter().map(|f| f.seats.waiting).sum(),
+                        }) />
+                        {e.frames.iter().cloned().map(|f| view! {
+                            <ActionForm action=capacity attr:class="inline-form frame-capacity">
+                                <input type="hidden" name="event_id" value=event_id />
+                                <input type="hidden" name="frame_id" value=f.id />
+                                <label for=format!("cap-{}", f.id)>{format!("{} ({}/{}, {})", f.name, f.seats.accepted, f.seats.limit, f.seats.waiting)}</label>
+                                <input id=format!("cap-{}", f.id) name="capacity" type="number" min="1" value=f.seats.limit />
+                                <button type="submit" class="button">{t!(i18n, admin_set_capacity)}</button>
+                            </ActionForm>
+                        }).collect_view()}
+                        {move || capacity_error.get().map(|err| {
+                            let msg = match &err {
+                                AppError::Conflict(code) if code.starts_with("capacity_below_confirmed:") => {
+                                    let n: i64 = code.trim_start_matches("capacity_below_confirmed:").parse().unwrap_or(0);
+                                    view! { {t!(i18n, admin_capacity_below, n = n)} }.into_any()
+                                }
+                                _ => view! { {t!(i18n, admin_capacity_invalid)} }.into_any(),
+                            };
+                            view! { <p class="field-error" role="alert">{msg}</p> }
+                        })}
+                    </section>
+                    <ActionForm action=update attr:class="form form--wide" attr:novalidate=true>
+                        <input type="hidden" name="id" value=event_id />
+                        <EventFields form=e.form.clone() error dirty />
+                        <FieldMessage error field="" />
+                        {move || matches!(update.value().get(), Some(Ok(_))).then(|| view! { <p class="ok" role="status">{t!(i18n, saved)}</p> })}
+                        <button type="submit" class="button button--primary" disabled=move || update.pending().get()>{t!(i18n, admin_save)}</button>
+                    </ActionForm>
+                }.into_any()
+            })}
+        </Suspense>
+        <section class="panel" aria-labelledby="audit-h">
+            <h2 id="audit-h">{t!(i18n, admin_audit)}</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let entries = log.await.unwrap_or_default();
+                    view! {
+                        <ul class="audit">
+                            {entries.into_iter().map(|a| view! {
+                                <li><time datetime=a.at.to_rfc3339()>{a.at.format("%Y-%m-%d %H:%M UTC").to_string()}</time>
+                                    " @" {a.nickname} " " <code>{a.action}</code> " " {a.detail}</li>
+                            }).collect_view()}
+                        </ul>
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// `/admin/events/{id}/attendees`: the list, check-in by receipt code or by row, CSV.
+#[component]
+pub fn AdminAttendeesPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let check_in = ServerAction::<CheckIn>::new();
+    let list = Resource::new(move || (id(), check_in.version().get()), |(id, _)| get_attendees(id));
+    let check_error = Signal::derive(move || check_in.value().get().and_then(|r| r.err()));
+    let filter = RwSignal::new(String::new());
+    view! {
+        <p><A href="/admin">{t!(i18n, admin_title)}</A></p>
+        <Suspense fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                let l: AttendeeList = match list.await {
+                    Ok(l) => l,
+                    Err(err) => return unauthorized_or(err, format!("/admin/events/{}/attendees", id())),
+                };
+                let event_id = l.event_id;
+                let (confirmed, checked, no_shows, ended) = (l.confirmed(), l.checked_in(), l.no_shows(), l.ended);
+                let items = StoredValue::new(l.items);
+                view! {
+                    <Title text=l.title.clone() />
+                    <h1>{l.title.clone()}</h1>
+                    <p class="admin-counts" role="status">
+                        {t!(i18n, admin_checked_in_count, checked = checked, confirmed = confirmed)}
+                        {ended.then(|| view! { " · " {t!(i18n, admin_no_shows, count = no_shows)} })}
+                    </p>
+                    <p class="feed-links">
+                        <a href=format!("/admin/events/{event_id}/attendees.csv") download>{t!(i18n, admin_csv_excel)}</a>
+                        <a href=format!("/admin/events/{event_id}/attendees.csv?bom=0") download>{t!(i18n, admin_csv_plain)}</a>
+                    </p>
+                    <ActionForm action=check_in attr:class="inline-form checkin">
+                        <input type="hidden" name="event_id" value=event_id />
+                        <label for="checkin-code">{t!(i18n, admin_receipt_code)}</label>
+                        <input id="checkin-code" name="code" type="text" autocomplete="off" autofocus required />
+                        <button type="submit" class="button button--primary">{t!(i18n, admin_check_in)}</button>
+                    </ActionForm>
+                    <FieldMessage error=check_error field="code" />
+                    {move || check_in.value().get().and_then(|r| r.ok()).map(|a| view! {
+                        <p class="ok" role="status">{t!(i18n, admin_checked_in_ok, name = a.display_name.clone())}</p>
+                    })}
+                    <label for="attendee-filter">{t!(i18n, admin_filter)}</label>
+                    <input id="attendee-filter" type="search" on:input=move |ev| filter.set(event_target_value(&ev)) />
+                    <div class="table-wrap">
+                        <table class="attendees">
+                            <thead><tr>
+                                <th>{t!(i18n, nickname)}</th><th>{t!(i18n, admin_frame)}</th><th>{t!(i18n, admin_status)}</th>
+                                <th>{t!(i18n, admin_registered_at)}</th><th>{t!(i18n, admin_check_in)}</th><th>{t!(i18n, admin_answers)}</th>
+                            </tr></thead>
+                            <tbody>
+                                {move || {
+                                    let f = filter.get().to_lowercase();
+                                    items.get_value().into_iter().filter(|a| {
+                                        f.is_empty() || a.nickname.to_lowercase().contains(&f) || a.display_name.to_lowercase().contains(&f)
+                                            || a.receipt_code.to_lowercase().contains(&f)
+                                    }).map(|a| {
+                                        let status = a.status;
+                                        view! {
+                                            <tr class:attendee--cancelled=status == RegStatus::Cancelled>
+                                                <td>{a.display_name.clone()} <br /><span class="muted">{format!("@{}", a.nickname)}</span></td>
+                                                <td>{a.frame_name.clone()}</td>
+                                                <td>{move || match status {
+                                                    RegStatus::Confirmed => t_string!(i18n, status_confirmed).to_string(),
+                                                    RegStatus::Waitlisted => t_string!(i18n, status_waitlisted).to_string(),
+                                                    RegStatus::Cancelled => t_string!(i18n, status_cancelled).to_string(),
+                                                }}</td>
+                                                <td>{a.registered_at.format("%Y-%m-%d %H:%M UTC").to_string()}</td>
+                                                <td>{match (a.checked_in_at, status) {
+                                                    (Some(t), _) => view! { <span class="ok">{format!("✓ {}", t.format("%H:%M UTC"))}</span> }.into_any(),
+                                                    (None, RegStatus::Confirmed) => view! {
+                                                        <ActionForm action=check_in attr:class="inline-form">
+                                                            <input type="hidden" name="event_id" value=event_id />
+                                                            <input type="hidden" name="code" value=a.receipt_code.clone() />
+                                                            <button type="submit" class="button button--small">{t!(i18n, admin_check_in)}</button>
+                                                        </ActionForm>
+                                                    }.into_any(),
+                                                    _ => ().into_any(),
+                                                }}</td>
+                                                <td>{a.answers.iter().map(|(q, v)| format!("{q}: {v}")).collect::<Vec<_>>().join(" / ")}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()
+                                }}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
