@@ -1,0 +1,116 @@
+import { test, expect, type Browser, type BrowserContext } from "@playwright/test";
+import { readFileSync } from "node:fs";
+import { hydrated, watchConsole } from "./helpers";
+
+const unique = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+
+async function signedIn(browser: Browser, nickname: string): Promise<BrowserContext> {
+  const context = await browser.newContext({ locale: "ja-JP", acceptDownloads: true });
+  const res = await context.request.post("/api/auth/signup", {
+    form: { nickname, email: `${nickname}@example.com`, password: "tsudoi-e2e-pass", display_name: nickname },
+    headers: { accept: "application/json" },
+  });
+  expect(res.status(), await res.text()).toBe(200);
+  return context;
+}
+
+test("an organizer creates a group and an event, checks an attendee in, exports CSV and changes capacity", async ({
+  browser,
+}) => {
+  const id = unique();
+  const org = await signedIn(browser, `org${id}`);
+  const page = await org.newPage();
+  const problems = watchConsole(page);
+
+  // A group, from /admin.
+  await page.goto("/admin");
+  await hydrated(page);
+  await page.locator("details.admin-new-group summary").click();
+  await page.locator("#group-title").fill(`E2E 勉強会 ${id}`);
+  await page.locator("#group-slug").fill(`e2e-${id}`);
+  await page.locator("details.admin-new-group button[type=submit]").click();
+  const newEvent = page.locator(".admin-groups a", { hasText: "イベントを作成" });
+  await expect(newEvent).toBeVisible();
+
+  // An event with one seat, saved as a draft, then published.
+  await newEvent.click();
+  await expect(page).toHaveURL(/\/admin\/events\/new\?group=\d+/);
+  await hydrated(page);
+  const title = `E2E もくもく会 ${id}`;
+  await page.locator("#f-title").fill(title);
+  await page.locator("#f-description").fill("**太字** の説明");
+  await expect(page.locator(".editor__preview strong")).toHaveText("太字");
+  await page.locator("#f-capacity").fill("1");
+  await page.getByRole("button", { name: "下書きを保存" }).click();
+  await expect(page).toHaveURL(/\/admin\/events\/\d+$/);
+  const eventId = Number(page.url().split("/").pop());
+  await hydrated(page);
+  await page.getByRole("button", { name: "公開する" }).click();
+  await expect(page.locator(".admin-status .chip")).toHaveText("公開中");
+
+  // It is found by search.
+  const search = await org.newPage();
+  await search.goto(`/events?q=${encodeURIComponent(`もくもく会 ${id}`)}`);
+  await expect(search.locator(".card__title", { hasText: title })).toBeVisible();
+
+  // Two attendees: the first takes the seat, the second is waitlisted.
+  const nickA = `a${id}`;
+  const nickB = `b${id}`;
+  const a = await signedIn(browser, nickA);
+  const b = await signedIn(browser, nickB);
+  for (const [ctx, status] of [
+    [a, "confirmed"],
+    [b, "waitlisted"],
+  ] as const) {
+    const res = await ctx.request.post("/api/registrations/register", {
+      form: { event_id: String(eventId) },
+      headers: { accept: "application/json" },
+    });
+    expect(res.status(), await res.text()).toBe(200);
+    expect((await res.json()).status).toBe(status);
+  }
+
+  // The organizer sees them and checks A in by receipt code.
+  await page.goto(`/admin/events/${eventId}/attendees`);
+  await hydrated(page);
+  await expect(page.locator("tbody tr")).toHaveCount(2);
+  const rowA = page.locator("tbody tr", { hasText: `@${nickA}` });
+  const code = await rowA.locator("input[name=code]").inputValue();
+  await page.locator("#checkin-code").fill(code.toLowerCase());
+  await page.locator(".checkin button").click();
+  await expect(page.locator(".admin-counts")).toContainText("受付済み 1 / 参加確定 1");
+  await expect(rowA).toContainText("✓");
+
+  // CSV for Excel: a BOM, a header, one row per registrant.
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("link", { name: "CSV（Excel用）" }).click(),
+  ]);
+  const bytes = readFileSync((await download.path()) as string);
+  expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+  const rows = bytes.subarray(3).toString("utf8").split("\r\n").filter((r) => r.length > 0);
+  expect(rows[0].split(",").slice(0, 4)).toEqual(["nickname", "display_name", "frame", "status"]);
+  const byNick = new Map(rows.slice(1).map((r) => [r.split(",")[0], r.split(",")]));
+  expect(byNick.get(nickA)?.[3]).toBe("confirmed");
+  expect(byNick.get(nickA)?.[7]).not.toBe("");
+  expect(byNick.get(nickB)?.[3]).toBe("waitlisted");
+
+  // Raising the capacity promotes B at once; lowering below the confirmed count is refused.
+  await page.goto(`/admin/events/${eventId}`);
+  await hydrated(page);
+  const capacity = page.locator(".frame-capacity input[name=capacity]");
+  await capacity.fill("2");
+  await page.getByRole("button", { name: "定員を変更" }).click();
+  await expect(page.locator(".panel .seats__numbers").first()).toContainText("2/2");
+  await capacity.fill("1");
+  await page.getByRole("button", { name: "定員を変更" }).click();
+  await expect(page.locator(".panel .field-error")).toContainText("参加確定者が 2人");
+
+  const me = await b.newPage();
+  await me.goto("/me");
+  const mine = me.locator("li", { hasText: title });
+  await expect(mine).toContainText("参加確定");
+  await expect(mine).not.toContainText("補欠");
+  // The refused capacity change is a 409 the browser logs; nothing else may appear.
+  expect(problems.filter((p) => !p.includes("status of 409"))).toEqual([]);
+});
