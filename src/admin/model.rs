@@ -147,6 +147,11 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+/// An optional URL field: empty, or http(s).
+fn empty_or_http(url: &str) -> bool {
+    url.is_empty() || url.starts_with("https://") || url.starts_with("http://")
+}
+
 /// Checks a new group's fields: slug of 3–40 lower-case letters, digits and hyphens,
 /// title of 1–100 characters, website empty or http(s).
 pub fn validate_group(slug: &str, title: &str, website: &str) -> Vec<FieldError> {
@@ -167,7 +172,7 @@ pub fn validate_group(slug: &str, title: &str, website: &str) -> Vec<FieldError>
         errors.push(FieldError::new("title", "too_long", "the title is longer than 100 characters"));
     }
     let w = website.trim();
-    if !w.is_empty() && !(w.starts_with("https://") || w.starts_with("http://")) {
+    if !empty_or_http(w) {
         errors.push(FieldError::new("website", "invalid_url", "the URL must start with https:// or http://"));
     }
     errors
@@ -195,7 +200,7 @@ pub fn validate_event_form(f: &EventForm) -> Vec<FieldError> {
         errors.push(FieldError::new("prefecture", "invalid_choice", "choose a prefecture"));
     }
     let url = f.online_url.trim();
-    if !url.is_empty() && !(url.starts_with("https://") || url.starts_with("http://")) {
+    if !empty_or_http(url) {
         errors.push(FieldError::new("online_url", "invalid_url", "the URL must start with https:// or http://"));
     }
     if !matches!(f.language.as_str(), "ja" | "en" | "multi") {

@@ -73,7 +73,7 @@ pub fn AdminPage() -> impl IntoView {
                         } else {
                             view! {
                                 <ul class="admin-groups">
-                                    {d.groups.iter().cloned().map(|g| {
+                                    {d.groups.iter().map(|g| {
                                         let role = g.role;
                                         view! {
                                             <li>

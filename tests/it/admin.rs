@@ -105,6 +105,9 @@ async fn world(app: &TestApp) -> World {
     World { event, frame, group: g[0], clients }
 }
 
+/// (name, method, path, form, the roles allowed).
+type Cell<'a> = (&'a str, &'a str, String, Vec<(&'a str, String)>, &'a [&'a str]);
+
 /// What a refused call must leave untouched.
 async fn snapshot(app: &TestApp, w: &World) -> String {
     let e = app.store().admin_event(w.event).await.unwrap().unwrap();
@@ -152,7 +155,7 @@ async fn every_admin_call_is_allowed_exactly_for_its_roles() {
     let editors: &[&str] = &["admin", "owner"];
     let members: &[&str] = &["staff", "admin", "owner"];
     let signed_in: &[&str] = &["attendee", "staff", "admin", "owner", "other_admin"];
-    let table: Vec<(&str, &str, String, Vec<(&str, String)>, &[&str])> = vec![
+    let table: Vec<Cell> = vec![
         ("dashboard", "GET", "/api/admin/dashboard".into(), vec![], signed_in),
         ("get event", "GET", "/api/admin/events/get".into(), vec![("id", ev.clone())], editors),
         ("update event", "POST", "/api/admin/events/update".into(), update.clone(), editors),
