@@ -129,6 +129,99 @@ pub mod ssr {
         }
     }
 
+    /// A frame's rules as typed, checked against the event (times in its zone).
+    pub struct FrameInput<'a> {
+        pub name: &'a str,
+        pub capacity: &'a str,
+        pub method: &'a str,
+        pub fee: &'a str,
+        pub opens_local: &'a str,
+        pub closes_local: &'a str,
+        pub draw_local: &'a str,
+        pub frozen: bool,
+    }
+
+    pub fn frame_fields(
+        f: &FrameInput<'_>,
+        event: &crate::admin::model::AdminEvent,
+        need_capacity: bool,
+    ) -> Result<crate::server::store::FrameFields, AppError> {
+        use crate::events::model::FrameMethod;
+        let mut errors = Vec::new();
+        let tz: chrono_tz::Tz = event.form.time_zone.parse().unwrap_or(chrono_tz::Asia::Tokyo);
+        let name = f.name.trim();
+        if name.is_empty() {
+            errors.push(FieldError::new("name", "required", "enter the frame's name"));
+        } else if name.chars().count() > 100 {
+            errors.push(FieldError::new("name", "too_long", "the name is longer than 100 characters"));
+        }
+        let capacity = f.capacity.trim().parse::<i64>().ok().filter(|c| *c >= 1);
+        if need_capacity && capacity.is_none() {
+            errors.push(FieldError::new("capacity", "too_small", "capacity must be at least 1"));
+        }
+        let method = FrameMethod::parse(f.method);
+        if method.is_none() {
+            errors.push(FieldError::new("method", "invalid_choice", "choose first_come or lottery"));
+        }
+        let fee = if f.fee.trim().is_empty() {
+            Some(0)
+        } else {
+            f.fee.trim().parse::<i64>().ok().filter(|x| (0..=10_000_000).contains(x))
+        };
+        if fee.is_none() {
+            errors.push(FieldError::new("fee", "invalid_number", "the fee is a whole number of yen, 0 or more"));
+        }
+        let mut optional = |value: &str, field: &str| {
+            if value.trim().is_empty() { None } else { local_to_utc(value, field, tz, &mut errors) }
+        };
+        let opens_at = optional(f.opens_local, "opens_local");
+        let closes_at = optional(f.closes_local, "closes_local");
+        let draw_at = optional(f.draw_local, "draw_local");
+        if let (Some(o), Some(c)) = (opens_at, closes_at)
+            && c <= o
+        {
+            errors.push(FieldError::new("closes_local", "close_before_open", "registration must close after it opens"));
+        }
+        if closes_at.is_some_and(|c| c > event.span.ends_at) {
+            errors.push(FieldError::new(
+                "closes_local",
+                "close_after_end",
+                "registration must close before the event ends",
+            ));
+        }
+        if method == Some(FrameMethod::Lottery) {
+            match draw_at {
+                None if f.draw_local.trim().is_empty() => {
+                    errors.push(FieldError::new("draw_local", "required", "a lottery needs a draw time"))
+                }
+                Some(d) if d > event.span.starts_at => errors.push(FieldError::new(
+                    "draw_local",
+                    "draw_after_start",
+                    "the draw must happen before the event starts",
+                )),
+                Some(d) if closes_at.is_some_and(|c| d < c) => errors.push(FieldError::new(
+                    "draw_local",
+                    "draw_before_close",
+                    "the draw must come after applications close",
+                )),
+                _ => {}
+            }
+        }
+        match (method, fee) {
+            (Some(method), Some(fee)) if errors.is_empty() => Ok(crate::server::store::FrameFields {
+                name: name.to_string(),
+                capacity: capacity.unwrap_or(1),
+                method,
+                fee,
+                opens_at,
+                closes_at,
+                draw_at: if method == FrameMethod::Lottery { draw_at } else { None },
+                promotion_frozen: f.frozen,
+            }),
+            _ => Err(AppError::Invalid(errors)),
+        }
+    }
+
     /// Names of the fields that differ, for the audit log.
     pub fn changed_fields(before: &EventForm, after: &EventForm) -> String {
         let pairs = [
@@ -288,9 +381,7 @@ pub async fn create_event(
 pub async fn get_admin_event(id: i64) -> Result<AdminEvent, AppError> {
     let result = async {
         let access = ssr::event_access(id).await?.editor()?;
-        let mut event = access.state.store.admin_event(id).await?.ok_or(AppError::NotFound)?;
-        event.role = access.role;
-        Ok(event)
+        reload(&access, id).await
     }
     .await;
     crate::error::set_status_for(&result);
@@ -307,9 +398,7 @@ pub async fn update_event(id: i64, #[server(flatten)] form: EventForm) -> Result
         access.state.store.update_event(id, &fields, chrono::Utc::now()).await?;
         access.audit(Some(id), "event.update", ssr::changed_fields(&before.form, &form)).await?;
         access.state.live.publish(id).await;
-        let mut event = access.state.store.admin_event(id).await?.ok_or(AppError::NotFound)?;
-        event.role = access.role;
-        Ok(event)
+        reload(&access, id).await
     }
     .await;
     crate::error::set_status_for(&result);
@@ -332,9 +421,7 @@ pub async fn set_event_status(id: i64, action: String) -> Result<AdminEvent, App
         access.state.store.set_event_status(id, status, chrono::Utc::now()).await?;
         access.audit(Some(id), "event.status", format!("status set to {}", status.as_str())).await?;
         access.state.live.publish(id).await;
-        let mut event = access.state.store.admin_event(id).await?.ok_or(AppError::NotFound)?;
-        event.role = access.role;
-        Ok(event)
+        reload(&access, id).await
     }
     .await;
     crate::error::set_status_for(&result);
@@ -434,6 +521,226 @@ pub async fn preview_markdown(markdown: String) -> Result<String, AppError> {
             return Err(AppError::BadRequest("the description is longer than 50,000 characters".into()));
         }
         Ok(crate::server::markdown::to_safe_html(&markdown))
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// The editor's event, with my role, after a change.
+#[cfg(feature = "ssr")]
+async fn reload(access: &ssr::Access, id: i64) -> Result<AdminEvent, AppError> {
+    let mut event = access.state.store.admin_event(id).await?.ok_or(AppError::NotFound)?;
+    event.role = access.role;
+    Ok(event)
+}
+
+/// `POST /api/admin/frames/add` — a new frame (`event_id`, `name`, `capacity`, `method`:
+/// `first_come`|`lottery`, `fee`, `opens_local`, `closes_local`, `draw_local` as local
+/// `YYYY-MM-DDTHH:MM` in the event's zone, optional `frozen`).
+#[server(endpoint = "admin/frames/add")]
+#[allow(clippy::too_many_arguments)]
+pub async fn add_frame(
+    event_id: i64,
+    name: String,
+    capacity: String,
+    method: String,
+    fee: Option<String>,
+    opens_local: Option<String>,
+    closes_local: Option<String>,
+    draw_local: Option<String>,
+    frozen: Option<String>,
+) -> Result<AdminEvent, AppError> {
+    let result = async {
+        let access = ssr::event_access(event_id).await?.editor()?;
+        let event = reload(&access, event_id).await?;
+        let input = ssr::FrameInput {
+            name: &name,
+            capacity: &capacity,
+            method: &method,
+            fee: fee.as_deref().unwrap_or(""),
+            opens_local: opens_local.as_deref().unwrap_or(""),
+            closes_local: closes_local.as_deref().unwrap_or(""),
+            draw_local: draw_local.as_deref().unwrap_or(""),
+            frozen: frozen.is_some(),
+        };
+        let fields = ssr::frame_fields(&input, &event, true)?;
+        let frame_id = access.state.store.add_frame(event_id, &fields).await?;
+        access
+            .audit(
+                Some(event_id),
+                "frame.add",
+                format!("frame {frame_id} \"{}\": {} seats, {}", fields.name, fields.capacity, fields.method.as_str()),
+            )
+            .await?;
+        access.state.live.publish(event_id).await;
+        reload(&access, event_id).await
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `POST /api/admin/frames/update` — a frame's rules (`event_id`, `frame_id`, and the
+/// fields of `add`, without `capacity`).
+#[server(endpoint = "admin/frames/update")]
+#[allow(clippy::too_many_arguments)]
+pub async fn update_frame(
+    event_id: i64,
+    frame_id: i64,
+    name: String,
+    method: String,
+    fee: Option<String>,
+    opens_local: Option<String>,
+    closes_local: Option<String>,
+    draw_local: Option<String>,
+    frozen: Option<String>,
+) -> Result<AdminEvent, AppError> {
+    let result = async {
+        let access = ssr::event_access(event_id).await?.editor()?;
+        let event = reload(&access, event_id).await?;
+        let input = ssr::FrameInput {
+            name: &name,
+            capacity: "",
+            method: &method,
+            fee: fee.as_deref().unwrap_or(""),
+            opens_local: opens_local.as_deref().unwrap_or(""),
+            closes_local: closes_local.as_deref().unwrap_or(""),
+            draw_local: draw_local.as_deref().unwrap_or(""),
+            frozen: frozen.is_some(),
+        };
+        let fields = ssr::frame_fields(&input, &event, false)?;
+        access.state.store.update_frame(event_id, frame_id, &fields).await?;
+        access
+            .audit(
+                Some(event_id),
+                "frame.update",
+                format!(
+                    "frame {frame_id} \"{}\": {}, fee {}, promotion {}",
+                    fields.name,
+                    fields.method.as_str(),
+                    fields.fee,
+                    if fields.promotion_frozen { "frozen" } else { "automatic" }
+                ),
+            )
+            .await?;
+        access.state.live.publish(event_id).await;
+        reload(&access, event_id).await
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `POST /api/admin/frames/delete` — removes a frame nobody registered to (`event_id`,
+/// `frame_id`); `409 frame_has_registrations` / `last_frame` otherwise.
+#[server(endpoint = "admin/frames/delete")]
+pub async fn delete_frame(event_id: i64, frame_id: i64) -> Result<AdminEvent, AppError> {
+    let result = async {
+        let access = ssr::event_access(event_id).await?.editor()?;
+        access.state.store.delete_frame(event_id, frame_id).await?;
+        access.audit(Some(event_id), "frame.delete", format!("frame {frame_id} deleted")).await?;
+        access.state.live.publish(event_id).await;
+        reload(&access, event_id).await
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `POST /api/admin/questions/add` — a registration question (`event_id`, `kind`:
+/// `text`|`single`|`multiple`, `label`, `options` one per line for choices, optional
+/// `required`).
+#[server(endpoint = "admin/questions/add")]
+pub async fn add_question(
+    event_id: i64,
+    kind: String,
+    label: String,
+    options: Option<String>,
+    required: Option<String>,
+) -> Result<AdminEvent, AppError> {
+    let result = async {
+        use crate::error::FieldError;
+        use crate::registrations::model::QuestionKind;
+        let access = ssr::event_access(event_id).await?.editor()?;
+        let mut errors = Vec::new();
+        let kind_parsed = QuestionKind::parse(&kind);
+        if kind_parsed.is_none() {
+            errors.push(FieldError::new("kind", "invalid_choice", "choose text, single or multiple"));
+        }
+        let label = label.trim().to_string();
+        if label.is_empty() {
+            errors.push(FieldError::new("label", "required", "enter the question"));
+        } else if label.chars().count() > 300 {
+            errors.push(FieldError::new("label", "too_long", "the question is longer than 300 characters"));
+        }
+        let mut choices: Vec<String> = Vec::new();
+        for line in options.unwrap_or_default().lines().map(str::trim).filter(|l| !l.is_empty()) {
+            if !choices.iter().any(|c| c == line) {
+                choices.push(line.to_string());
+            }
+        }
+        let needs_choices = matches!(kind_parsed, Some(QuestionKind::Single | QuestionKind::Multiple));
+        if needs_choices && choices.len() < 2 {
+            errors.push(FieldError::new("options", "too_few_choices", "give at least two choices, one per line"));
+        }
+        let Some(kind) = kind_parsed.filter(|_| errors.is_empty()) else {
+            return Err(AppError::Invalid(errors));
+        };
+        let question = crate::server::store::NewQuestion {
+            kind,
+            label: label.clone(),
+            options: if needs_choices { choices } else { Vec::new() },
+            required: required.is_some(),
+        };
+        let id = access.state.store.add_question(event_id, &question).await?;
+        access.audit(Some(event_id), "question.add", format!("question {id} \"{label}\"")).await?;
+        reload(&access, event_id).await
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `POST /api/admin/questions/delete` — removes a question and its answers (`event_id`,
+/// `question_id`).
+#[server(endpoint = "admin/questions/delete")]
+pub async fn delete_question(event_id: i64, question_id: i64) -> Result<AdminEvent, AppError> {
+    let result = async {
+        let access = ssr::event_access(event_id).await?.editor()?;
+        access.state.store.delete_question(event_id, question_id).await?;
+        access.audit(Some(event_id), "question.delete", format!("question {question_id} deleted")).await?;
+        reload(&access, event_id).await
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `POST /api/admin/registrations/move` — moves a registrant by hand (`event_id`,
+/// `registration_id`, `to`: `confirmed`|`waitlisted`); confirming needs a free seat
+/// (`409 frame_full`). Owners and admins.
+#[server(endpoint = "admin/registrations/move")]
+pub async fn move_registration(event_id: i64, registration_id: i64, to: String) -> Result<AttendeeList, AppError> {
+    let result = async {
+        use crate::registrations::model::RegStatus;
+        let access = ssr::event_access(event_id).await?.editor()?;
+        let to_status = match to.as_str() {
+            "confirmed" => RegStatus::Confirmed,
+            "waitlisted" => RegStatus::Waitlisted,
+            _ => return Err(AppError::BadRequest("to must be confirmed or waitlisted".into())),
+        };
+        let change =
+            access.state.store.move_registration(event_id, registration_id, to_status, chrono::Utc::now()).await?;
+        access
+            .audit(
+                Some(event_id),
+                "attendee.move",
+                format!("registration {registration_id} moved to {to}; {} promoted", change.promoted_user_ids.len()),
+            )
+            .await?;
+        access.state.live.publish(event_id).await;
+        attendee_list(&access, event_id).await
     }
     .await;
     crate::error::set_status_for(&result);

@@ -93,7 +93,19 @@ pub struct AdminEvent {
     pub span: ZonedSpan,
     pub form: EventForm,
     pub frames: Vec<FrameSummary>,
+    /// The frames' times as local `YYYY-MM-DDTHH:MM` in the event's zone (empty when unset).
+    pub frame_times: Vec<FrameTimes>,
+    pub questions: Vec<crate::registrations::model::Question>,
     pub role: Role,
+}
+
+/// A frame's times for the editor's inputs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameTimes {
+    pub id: i64,
+    pub opens_local: String,
+    pub closes_local: String,
+    pub draw_local: String,
 }
 
 /// One registrant as organizers see them.

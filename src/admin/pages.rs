@@ -9,10 +9,11 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::api::{
-    CheckIn, CreateEvent, CreateGroup, SetEventStatus, SetFrameCapacity, UpdateEvent, admin_dashboard, get_admin_event,
-    get_attendees, get_audit_log, preview_markdown,
+    AddFrame, AddQuestion, CheckIn, CreateEvent, CreateGroup, DeleteFrame, DeleteQuestion, MoveRegistration,
+    SetEventStatus, SetFrameCapacity, UpdateEvent, UpdateFrame, admin_dashboard, get_admin_event, get_attendees,
+    get_audit_log, preview_markdown,
 };
-use super::model::{AdminEventRow, AttendeeList, EventForm, Role};
+use super::model::{AdminEvent, AdminEventRow, AttendeeList, EventForm, Role};
 use crate::accounts::pages::LoginRequired;
 use crate::error::AppError;
 use crate::events::model::EventStatus;
@@ -341,14 +342,27 @@ pub fn AdminEventPage() -> impl IntoView {
     let update = ServerAction::<UpdateEvent>::new();
     let status = ServerAction::<SetEventStatus>::new();
     let capacity = ServerAction::<SetFrameCapacity>::new();
-    let event = Resource::new(
-        move || (id(), status.version().get(), capacity.version().get()),
-        |(id, _, _)| get_admin_event(id),
-    );
-    let log = Resource::new(
-        move || (id(), update.version().get(), status.version().get(), capacity.version().get()),
-        |(id, ..)| get_audit_log(id),
-    );
+    let actions = EditorActions {
+        add_frame: ServerAction::new(),
+        update_frame: ServerAction::new(),
+        delete_frame: ServerAction::new(),
+        add_question: ServerAction::new(),
+        delete_question: ServerAction::new(),
+    };
+    // Everything that changes the event refetches it and its log.
+    let changes = move || {
+        (
+            status.version().get(),
+            capacity.version().get(),
+            actions.add_frame.version().get(),
+            actions.update_frame.version().get(),
+            actions.delete_frame.version().get(),
+            actions.add_question.version().get(),
+            actions.delete_question.version().get(),
+        )
+    };
+    let event = Resource::new(move || (id(), changes()), |(id, _)| get_admin_event(id));
+    let log = Resource::new(move || (id(), update.version().get(), changes()), |(id, ..)| get_audit_log(id));
     let error = Signal::derive(move || update.value().get().and_then(|r| r.err()));
     let capacity_error = Signal::derive(move || capacity.value().get().and_then(|r| r.err()));
     let dirty = RwSignal::new(false);
@@ -426,7 +440,9 @@ pub fn AdminEventPage() -> impl IntoView {
                             };
                             view! { <p class="field-error" role="alert">{msg}</p> }
                         })}
+                        <FramesEditor event=e.clone() actions />
                     </section>
+                    <QuestionsEditor event=e.clone() actions />
                     <ActionForm action=update attr:class="form form--wide" attr:novalidate=true>
                         <input type="hidden" name="id" value=event_id />
                         <EventFields form=e.form.clone() error dirty />
@@ -463,7 +479,10 @@ pub fn AdminAttendeesPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
     let check_in = ServerAction::<CheckIn>::new();
-    let list = Resource::new(move || (id(), check_in.version().get()), |(id, _)| get_attendees(id));
+    let mover = ServerAction::<MoveRegistration>::new();
+    let list =
+        Resource::new(move || (id(), check_in.version().get(), mover.version().get()), |(id, _, _)| get_attendees(id));
+    let move_error = Signal::derive(move || mover.value().get().and_then(|r| r.err()));
     let check_error = Signal::derive(move || check_in.value().get().and_then(|r| r.err()));
     let filter = RwSignal::new(String::new());
     view! {
@@ -477,6 +496,7 @@ pub fn AdminAttendeesPage() -> impl IntoView {
                 let event_id = l.event_id;
                 let (confirmed, checked, no_shows, ended) = (l.confirmed(), l.checked_in(), l.no_shows(), l.ended);
                 let items = StoredValue::new(l.items);
+                let editor = l.role.edits_events();
                 view! {
                     <Title text=l.title.clone() />
                     <h1>{l.title.clone()}</h1>
@@ -498,13 +518,14 @@ pub fn AdminAttendeesPage() -> impl IntoView {
                     {move || check_in.value().get().and_then(|r| r.ok()).map(|a| view! {
                         <p class="ok" role="status">{t!(i18n, admin_checked_in_ok, name = a.display_name.clone())}</p>
                     })}
+                    {move || move_error.get().map(|e| view! { <p class="field-error" role="alert">{conflict_text(i18n, &e)}</p> })}
                     <label for="attendee-filter">{t!(i18n, admin_filter)}</label>
                     <input id="attendee-filter" type="search" on:input=move |ev| filter.set(event_target_value(&ev)) />
                     <div class="table-wrap">
                         <table class="attendees">
                             <thead><tr>
                                 <th>{t!(i18n, nickname)}</th><th>{t!(i18n, admin_frame)}</th><th>{t!(i18n, admin_status)}</th>
-                                <th>{t!(i18n, admin_registered_at)}</th><th>{t!(i18n, admin_check_in)}</th><th>{t!(i18n, admin_answers)}</th>
+                                <th>{t!(i18n, admin_registered_at)}</th><th>{t!(i18n, admin_check_in)}</th><th>{t!(i18n, admin_answers)}</th><th></th>
                             </tr></thead>
                             <tbody>
                                 {move || {
@@ -536,6 +557,21 @@ pub fn AdminAttendeesPage() -> impl IntoView {
                                                     _ => ().into_any(),
                                                 }}</td>
                                                 <td>{a.answers.iter().map(|(q, v)| format!("{q}: {v}")).collect::<Vec<_>>().join(" / ")}</td>
+                                                <td>{(editor && status != RegStatus::Cancelled).then(|| {
+                                                    let to = if status == RegStatus::Confirmed { "waitlisted" } else { "confirmed" };
+                                                    view! {
+                                                        <ActionForm action=mover attr:class="inline-form">
+                                                            <input type="hidden" name="event_id" value=event_id />
+                                                            <input type="hidden" name="registration_id" value=a.registration_id />
+                                                            <input type="hidden" name="to" value=to />
+                                                            <button type="submit" class="button button--ghost button--small">{move || if to == "waitlisted" {
+                                                                t_string!(i18n, admin_move_to_waitlist).to_string()
+                                                            } else {
+                                                                t_string!(i18n, admin_move_to_confirmed).to_string()
+                                                            }}</button>
+                                                        </ActionForm>
+                                                    }
+                                                })}</td>
                                             </tr>
                                         }
                                     }).collect_view()
@@ -546,5 +582,186 @@ pub fn AdminAttendeesPage() -> impl IntoView {
                 }.into_any()
             })}
         </Suspense>
+    }
+}
+
+/// The editor's frame and question actions (the page refetches after any of them).
+#[derive(Clone, Copy)]
+struct EditorActions {
+    add_frame: ServerAction<AddFrame>,
+    update_frame: ServerAction<UpdateFrame>,
+    delete_frame: ServerAction<DeleteFrame>,
+    add_question: ServerAction<AddQuestion>,
+    delete_question: ServerAction<DeleteQuestion>,
+}
+
+/// The fields of a frame's rules, shared by the add and update forms.
+#[component]
+fn FrameRuleFields(
+    prefix: String,
+    name: String,
+    method: crate::events::model::FrameMethod,
+    fee: i64,
+    opens: String,
+    closes: String,
+    draw: String,
+    frozen: bool,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    use crate::events::model::FrameMethod;
+    let i18n = use_i18n();
+    let id = move |f: &str| format!("{prefix}-{f}");
+    view! {
+        <div class="editor__row">
+            <div>
+                <label for=id("name")>{t!(i18n, admin_frame_name)}</label>
+                <input id=id("name") name="name" type="text" required maxlength="100" value=name />
+                <FieldMessage error field="name" />
+            </div>
+            <div>
+                <label for=id("method")>{t!(i18n, admin_frame_method)}</label>
+                <select id=id("method") name="method">
+                    <option value="first_come" selected=method == FrameMethod::FirstCome>{t!(i18n, method_first_come)}</option>
+                    <option value="lottery" selected=method == FrameMethod::Lottery>{t!(i18n, method_lottery)}</option>
+                </select>
+            </div>
+            <div>
+                <label for=id("fee")>{t!(i18n, admin_frame_fee)}</label>
+                <input id=id("fee") name="fee" type="number" min="0" value=fee />
+                <FieldMessage error field="fee" />
+            </div>
+        </div>
+        <div class="editor__row">
+            <div>
+                <label for=id("opens")>{t!(i18n, admin_frame_opens)}</label>
+                <input id=id("opens") name="opens_local" type="datetime-local" value=opens />
+                <FieldMessage error field="opens_local" />
+            </div>
+            <div>
+                <label for=id("closes")>{t!(i18n, admin_frame_closes)}</label>
+                <input id=id("closes") name="closes_local" type="datetime-local" value=closes />
+                <FieldMessage error field="closes_local" />
+            </div>
+            <div>
+                <label for=id("draw")>{t!(i18n, admin_frame_draw)}</label>
+                <input id=id("draw") name="draw_local" type="datetime-local" value=draw />
+                <FieldMessage error field="draw_local" />
+            </div>
+        </div>
+        <label class="checkbox">
+            <input type="checkbox" name="frozen" value="on" checked=frozen />
+            " " {t!(i18n, admin_frame_frozen)}
+        </label>
+    }
+}
+
+/// Each frame's rules (update, delete) and a form to add one.
+#[component]
+fn FramesEditor(event: AdminEvent, actions: EditorActions) -> impl IntoView {
+    let i18n = use_i18n();
+    let event_id = event.id;
+    let update_error = Signal::derive(move || actions.update_frame.value().get().and_then(|r| r.err()));
+    let add_error = Signal::derive(move || actions.add_frame.value().get().and_then(|r| r.err()));
+    let delete_error = Signal::derive(move || actions.delete_frame.value().get().and_then(|r| r.err()));
+    let times = event.frame_times;
+    view! {
+        {event.frames.into_iter().map(|f| {
+            let t = times.iter().find(|t| t.id == f.id).cloned().unwrap_or(super::model::FrameTimes {
+                id: f.id,
+                opens_local: String::new(),
+                closes_local: String::new(),
+                draw_local: String::new(),
+            });
+            view! {
+                <details class="frame-rules">
+                    <summary>{f.name.clone()} " — " {t!(i18n, admin_frame_rules)}</summary>
+                    <ActionForm action=actions.update_frame attr:class="form form--wide" attr:novalidate=true>
+                        <input type="hidden" name="event_id" value=event_id />
+                        <input type="hidden" name="frame_id" value=f.id />
+                        <FrameRuleFields prefix=format!("fr{}", f.id) name=f.name.clone() method=f.method fee=f.fee
+                            opens=t.opens_local closes=t.closes_local draw=t.draw_local frozen=f.promotion_frozen error=update_error />
+                        <button type="submit" class="button">{t!(i18n, admin_save)}</button>
+                    </ActionForm>
+                    <ActionForm action=actions.delete_frame attr:class="inline-form">
+                        <input type="hidden" name="event_id" value=event_id />
+                        <input type="hidden" name="frame_id" value=f.id />
+                        <button type="submit" class="button button--danger button--small">{t!(i18n, admin_frame_delete)}</button>
+                    </ActionForm>
+                </details>
+            }
+        }).collect_view()}
+        {move || delete_error.get().map(|e| view! { <p class="field-error" role="alert">{conflict_text(i18n, &e)}</p> })}
+        <details class="frame-add">
+            <summary>{t!(i18n, admin_frame_add)}</summary>
+            <ActionForm action=actions.add_frame attr:class="form form--wide" attr:novalidate=true>
+                <input type="hidden" name="event_id" value=event_id />
+                <FrameRuleFields prefix="new-frame".to_string() name=String::new()
+                    method=crate::events::model::FrameMethod::FirstCome fee=0 opens=String::new()
+                    closes=String::new() draw=String::new() frozen=false error=add_error />
+                <label for="new-frame-capacity">{t!(i18n, admin_capacity)}</label>
+                <input id="new-frame-capacity" name="capacity" type="number" min="1" required value="30" />
+                <FieldMessage error=add_error field="capacity" />
+                <button type="submit" class="button button--primary">{t!(i18n, admin_frame_add)}</button>
+            </ActionForm>
+        </details>
+    }
+}
+
+fn conflict_text(i18n: leptos_i18n::I18nContext<Locale>, e: &AppError) -> String {
+    match e {
+        AppError::Conflict(code) if code == "frame_has_registrations" => t_string!(i18n, admin_frame_has_registrations),
+        AppError::Conflict(code) if code == "last_frame" => t_string!(i18n, admin_last_frame),
+        AppError::Conflict(code) if code == "frame_full" => t_string!(i18n, admin_frame_full),
+        AppError::Conflict(code) if code == "lottery_already_drawn" => t_string!(i18n, admin_lottery_drawn),
+        _ => t_string!(i18n, error_body),
+    }
+    .to_string()
+}
+
+/// Registration questions: list, delete, add.
+#[component]
+fn QuestionsEditor(event: AdminEvent, actions: EditorActions) -> impl IntoView {
+    use crate::registrations::model::QuestionKind;
+    let i18n = use_i18n();
+    let event_id = event.id;
+    let add_error = Signal::derive(move || actions.add_question.value().get().and_then(|r| r.err()));
+    view! {
+        <section class="panel" aria-labelledby="questions-h">
+            <h2 id="questions-h">{t!(i18n, admin_questions)}</h2>
+            <ul class="questions-list">
+                {event.questions.into_iter().map(|q| view! {
+                    <li>
+                        <strong>{q.label.clone()}</strong>
+                        {q.required.then(|| view! { " " <span class="chip">{t!(i18n, admin_required)}</span> })}
+                        {(!q.options.is_empty()).then(|| view! { <span class="muted">{format!(" ({})", q.options.join(" / "))}</span> })}
+                        <ActionForm action=actions.delete_question attr:class="inline-form">
+                            <input type="hidden" name="event_id" value=event_id />
+                            <input type="hidden" name="question_id" value=q.id />
+                            <button type="submit" class="button button--ghost button--small">{t!(i18n, material_remove)}</button>
+                        </ActionForm>
+                    </li>
+                }).collect_view()}
+            </ul>
+            <details>
+                <summary>{t!(i18n, admin_question_add)}</summary>
+                <ActionForm action=actions.add_question attr:class="form" attr:novalidate=true>
+                    <input type="hidden" name="event_id" value=event_id />
+                    <label for="q-label">{t!(i18n, admin_question_label)}</label>
+                    <input id="q-label" name="label" type="text" required maxlength="300" />
+                    <FieldMessage error=add_error field="label" />
+                    <label for="q-kind">{t!(i18n, admin_question_kind)}</label>
+                    <select id="q-kind" name="kind">
+                        <option value=QuestionKind::Text.as_str()>{t!(i18n, admin_question_text)}</option>
+                        <option value=QuestionKind::Single.as_str()>{t!(i18n, admin_question_single)}</option>
+                        <option value=QuestionKind::Multiple.as_str()>{t!(i18n, admin_question_multiple)}</option>
+                    </select>
+                    <label for="q-options">{t!(i18n, admin_question_options)}</label>
+                    <textarea id="q-options" name="options" rows="4"></textarea>
+                    <FieldMessage error=add_error field="options" />
+                    <label class="checkbox"><input type="checkbox" name="required" value="on" /> " " {t!(i18n, admin_required)}</label>
+                    <button type="submit" class="button button--primary">{t!(i18n, admin_question_add)}</button>
+                </ActionForm>
+            </details>
+        </section>
     }
 }

@@ -108,6 +108,10 @@ async fn world(app: &TestApp) -> World {
 /// (name, method, path, form, the roles allowed).
 type Cell<'a> = (&'a str, &'a str, String, Vec<(&'a str, String)>, &'a [&'a str]);
 
+async fn registration_of(app: &TestApp, w: &World, nickname: &str) -> i64 {
+    app.store().attendees(w.event).await.unwrap().into_iter().find(|a| a.nickname == nickname).unwrap().registration_id
+}
+
 /// What a refused call must leave untouched.
 async fn snapshot(app: &TestApp, w: &World) -> String {
     let e = app.store().admin_event(w.event).await.unwrap().unwrap();
@@ -147,6 +151,7 @@ async fn every_admin_call_is_allowed_exactly_for_its_roles() {
     let app = spawn_app(false).await;
     let w = world(&app).await;
     let ev = w.event.to_string();
+    let waiter_reg = registration_of(&app, &w, "waiter").await;
     let mut update = form_fields("Edited");
     update.push(("id", ev.clone()));
     let mut create = form_fields("New draft");
@@ -182,6 +187,44 @@ async fn every_admin_call_is_allowed_exactly_for_its_roles() {
             members,
         ),
         ("audit", "GET", "/api/admin/events/audit".into(), vec![("event_id", ev.clone())], editors),
+        (
+            "add frame",
+            "POST",
+            "/api/admin/frames/add".into(),
+            vec![
+                ("event_id", ev.clone()),
+                ("name", "LT".into()),
+                ("capacity", "5".into()),
+                ("method", "first_come".into()),
+            ],
+            editors,
+        ),
+        (
+            "update frame",
+            "POST",
+            "/api/admin/frames/update".into(),
+            vec![
+                ("event_id", ev.clone()),
+                ("frame_id", w.frame.to_string()),
+                ("name", "一般".into()),
+                ("method", "first_come".into()),
+            ],
+            editors,
+        ),
+        (
+            "add question",
+            "POST",
+            "/api/admin/questions/add".into(),
+            vec![("event_id", ev.clone()), ("kind", "text".into()), ("label", "所属".into())],
+            editors,
+        ),
+        (
+            "move",
+            "POST",
+            "/api/admin/registrations/move".into(),
+            vec![("event_id", ev.clone()), ("registration_id", waiter_reg.to_string()), ("to", "waitlisted".into())],
+            editors,
+        ),
         ("create event", "POST", "/api/admin/events/create".into(), create.clone(), editors),
         ("csv", "GET", format!("/admin/events/{}/attendees.csv", w.event), vec![], members),
         ("preview", "POST", "/api/admin/preview".into(), vec![("markdown", "**x**".into())], signed_in),
@@ -418,4 +461,166 @@ async fn a_signed_in_user_creates_a_group_and_a_draft_then_publishes_it() {
     )
     .await;
     assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn frames_questions_and_manual_moves_follow_the_rules() {
+    let app = spawn_app(false).await;
+    let w = world(&app).await;
+    let (_, owner) = &w.clients[4];
+    let ev = w.event.to_string();
+    let app = &app;
+    let post = |path: &'static str, form: Vec<(&'static str, String)>| async move {
+        call(owner, app, "POST", path, &form).await
+    };
+    let starts = app.store().admin_event(w.event).await.unwrap().unwrap().span.starts_at;
+    let local = |hours_before: i64| {
+        (starts - Duration::hours(hours_before))
+            .with_timezone(&chrono_tz::Asia::Tokyo)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+
+    // Frame rules are checked against the event.
+    let (status, body) = post(
+        "/api/admin/frames/add",
+        vec![
+            ("event_id", ev.clone()),
+            ("name", String::new()),
+            ("capacity", "0".into()),
+            ("method", "lottery".into()),
+            ("fee", "-5".into()),
+            ("closes_local", "2099-01-01T00:00".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let fields: Vec<&str> = v["message"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["name", "capacity", "fee", "closes_local", "draw_local"], "{body}");
+    let (status, body) = post(
+        "/api/admin/frames/add",
+        vec![
+            ("event_id", ev.clone()),
+            ("name", "抽選枠".into()),
+            ("capacity", "10".into()),
+            ("method", "lottery".into()),
+            ("fee", "1000".into()),
+            ("closes_local", local(3)),
+            ("draw_local", local(2)),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let lottery = &v["frames"][1];
+    assert_eq!(
+        (lottery["name"].as_str(), lottery["method"].as_str(), lottery["fee"].as_i64()),
+        (Some("抽選枠"), Some("lottery"), Some(1000))
+    );
+    assert_eq!(v["frame_times"][1]["draw_local"], local(2), "shown back in the event's zone");
+    let lottery_id = lottery["id"].as_i64().unwrap().to_string();
+
+    // Freeze promotions on the first frame; the public event shows both frames.
+    let (status, body) = post(
+        "/api/admin/frames/update",
+        vec![
+            ("event_id", ev.clone()),
+            ("frame_id", w.frame.to_string()),
+            ("name", "一般枠".into()),
+            ("method", "first_come".into()),
+            ("frozen", "on".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["frames"][0]["promotion_frozen"], true);
+    let (_, page) = app.get(&format!("/events/{}", w.event)).await;
+    assert!(page.contains("一般枠") && page.contains("抽選枠"), "both frames are public");
+
+    // Deleting: not a frame with registrations; an empty one, yes.
+    let (status, body) =
+        post("/api/admin/frames/delete", vec![("event_id", ev.clone()), ("frame_id", w.frame.to_string())]).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("frame_has_registrations"));
+    let (status, _) =
+        post("/api/admin/frames/delete", vec![("event_id", ev.clone()), ("frame_id", lottery_id.clone())]).await;
+    assert_eq!(status, 200);
+    let (status, body) =
+        post("/api/admin/frames/delete", vec![("event_id", ev.clone()), ("frame_id", lottery_id)]).await;
+    assert_eq!(status, 409, "the last frame (or an unknown one) stays: {body}");
+
+    // A single-choice question needs two choices, then appears on the registration form.
+    let (status, body) = post(
+        "/api/admin/questions/add",
+        vec![
+            ("event_id", ev.clone()),
+            ("kind", "single".into()),
+            ("label", "懇親会に参加しますか".into()),
+            ("options", "はい".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(body.contains("too_few_choices"));
+    let (status, body) = post(
+        "/api/admin/questions/add",
+        vec![
+            ("event_id", ev.clone()),
+            ("kind", "single".into()),
+            ("label", "懇親会に参加しますか".into()),
+            ("options", "はい\nいいえ\nはい".into()),
+            ("required", "on".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let q = &v["questions"][1];
+    assert_eq!(q["options"], serde_json::json!(["はい", "いいえ"]), "choices deduplicated");
+    assert_eq!(q["required"], true);
+    let detail = app.store().fetch_event(w.event).await.unwrap().unwrap();
+    assert_eq!(detail.questions.len(), 2);
+
+    // Manual moves: confirming the waiter needs a free seat; demoting the attendee promotes
+    // nobody while promotions are frozen, and then confirming the waiter takes that seat.
+    let waiter = registration_of(&app, &w, "waiter").await.to_string();
+    let attendee = registration_of(&app, &w, "attendee").await.to_string();
+    let (status, body) = post(
+        "/api/admin/registrations/move",
+        vec![("event_id", ev.clone()), ("registration_id", waiter.clone()), ("to", "confirmed".into())],
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert!(body.contains("frame_full"));
+    let (status, body) = post(
+        "/api/admin/registrations/move",
+        vec![("event_id", ev.clone()), ("registration_id", attendee), ("to", "waitlisted".into())],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = post(
+        "/api/admin/registrations/move",
+        vec![("event_id", ev.clone()), ("registration_id", waiter), ("to", "confirmed".into())],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let list: Value = serde_json::from_str(&body).unwrap();
+    let status_of = |nick: &str| {
+        list["items"].as_array().unwrap().iter().find(|a| a["nickname"] == nick).unwrap()["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!((status_of("waiter"), status_of("attendee")), ("confirmed".into(), "waitlisted".into()));
+    let checks = app.store().counter_check(&[w.event]).await.unwrap();
+    assert!(
+        checks.iter().all(|c| c.accepted_count == c.accepted_rows && c.waiting_count == c.waiting_rows),
+        "{checks:?}"
+    );
+    let (_, log) = call(owner, &app, "GET", "/api/admin/events/audit", &[("event_id", ev)]).await;
+    for action in ["frame.add", "frame.update", "frame.delete", "question.add", "attendee.move"] {
+        assert!(log.contains(action), "{action} audited");
+    }
 }

@@ -540,6 +540,29 @@ pub trait Store: Send + Sync + 'static {
 
     async fn record_audit(&self, entry: &NewAudit) -> StoreResult<()>;
 
+    /// Moves a registration by hand between confirmed and waitlisted (see the SQLite
+    /// backend for the rules); returns who was promoted.
+    async fn move_registration(
+        &self,
+        event_id: i64,
+        registration_id: i64,
+        to: crate::registrations::model::RegStatus,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RegistrationChange>;
+
+    /// Adds a frame to an event, after the others.
+    async fn add_frame(&self, event_id: i64, frame: &FrameFields) -> StoreResult<i64>;
+
+    /// Updates a frame's rules (capacity has `set_capacity`).
+    async fn update_frame(&self, event_id: i64, frame_id: i64, frame: &FrameFields) -> StoreResult<()>;
+
+    /// Deletes a frame without registrations (never the last one).
+    async fn delete_frame(&self, event_id: i64, frame_id: i64) -> StoreResult<()>;
+
+    async fn add_question(&self, event_id: i64, question: &NewQuestion) -> StoreResult<i64>;
+
+    async fn delete_question(&self, event_id: i64, question_id: i64) -> StoreResult<()>;
+
     /// The audit log of a group, or of one of its events, newest first.
     async fn audit_log(
         &self,
@@ -564,6 +587,20 @@ pub struct EventFields {
     pub online_url: Option<String>,
     pub language: SpokenLanguage,
     pub hashtag: String,
+}
+
+/// A frame's rules as organizers set them (instants in UTC).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameFields {
+    pub name: String,
+    /// Used when adding; updates change capacity through `set_capacity`.
+    pub capacity: i64,
+    pub method: FrameMethod,
+    pub fee: i64,
+    pub opens_at: Option<DateTime<Utc>>,
+    pub closes_at: Option<DateTime<Utc>>,
+    pub draw_at: Option<DateTime<Utc>>,
+    pub promotion_frozen: bool,
 }
 
 /// One audit-log line to record.

@@ -94,6 +94,26 @@ pub(super) async fn tags_of(pool: &SqlitePool, event_ids: &[i64]) -> StoreResult
     Ok(out)
 }
 
+/// The questions an event asks, in order.
+pub(super) async fn questions_of(pool: &SqlitePool, event_id: i64) -> StoreResult<Vec<Question>> {
+    let rows: Vec<(i64, String, String, String, bool)> = sqlx::query_as(
+        "SELECT id, kind, label, options, required FROM questions WHERE event_id = ? ORDER BY position, id",
+    )
+    .bind(event_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, kind, label, options, required)| Question {
+            id,
+            kind: QuestionKind::parse(&kind).unwrap_or(QuestionKind::Text),
+            label,
+            options: serde_json::from_str(&options).unwrap_or_default(),
+            required,
+        })
+        .collect())
+}
+
 /// The columns of an event card, in the order of [`card_query`].
 #[derive(sqlx::FromRow)]
 struct CardRow {
@@ -287,22 +307,7 @@ impl Store for SqliteStore {
     }
 
     async fn fetch_questions(&self, event_id: i64) -> StoreResult<Vec<Question>> {
-        let rows: Vec<(i64, String, String, String, bool)> = sqlx::query_as(
-            "SELECT id, kind, label, options, required FROM questions WHERE event_id = ? ORDER BY position, id",
-        )
-        .bind(event_id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, kind, label, options, required)| Question {
-                id,
-                kind: QuestionKind::parse(&kind).unwrap_or(QuestionKind::Text),
-                label,
-                options: serde_json::from_str(&options).unwrap_or_default(),
-                required,
-            })
-            .collect())
+        questions_of(&self.pool, event_id).await
     }
 
     async fn fetch_group(&self, slug: &str, now: DateTime<Utc>) -> StoreResult<Option<GroupDetail>> {
@@ -948,6 +953,36 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<crate::admin::model::Attendee>> {
         admin_sql::check_in(&self.pool, event_id, receipt_code, now).await
+    }
+
+    async fn move_registration(
+        &self,
+        event_id: i64,
+        registration_id: i64,
+        to: crate::registrations::model::RegStatus,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RegistrationChange> {
+        regs::move_registration(&self.pool, event_id, registration_id, to, now).await
+    }
+
+    async fn add_frame(&self, event_id: i64, frame: &super::FrameFields) -> StoreResult<i64> {
+        admin_sql::add_frame(&self.pool, event_id, frame).await
+    }
+
+    async fn update_frame(&self, event_id: i64, frame_id: i64, frame: &super::FrameFields) -> StoreResult<()> {
+        admin_sql::update_frame(&self.pool, event_id, frame_id, frame).await
+    }
+
+    async fn delete_frame(&self, event_id: i64, frame_id: i64) -> StoreResult<()> {
+        admin_sql::delete_frame(&self.pool, event_id, frame_id).await
+    }
+
+    async fn add_question(&self, event_id: i64, question: &super::NewQuestion) -> StoreResult<i64> {
+        admin_sql::add_question(&self.pool, event_id, question).await
+    }
+
+    async fn delete_question(&self, event_id: i64, question_id: i64) -> StoreResult<()> {
+        admin_sql::delete_question(&self.pool, event_id, question_id).await
     }
 
     async fn record_audit(&self, entry: &super::NewAudit) -> StoreResult<()> {

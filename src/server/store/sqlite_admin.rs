@@ -7,10 +7,10 @@ use chrono::{DateTime, TimeZone, Utc};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use super::sqlite::{FRAME_COLUMNS, FrameRow};
-use super::{EventFields, NewAudit};
-use crate::admin::model::{AdminEvent, AdminEventRow, AdminGroup, Attendee, AuditEntry, EventForm, Role};
+use super::{EventFields, FrameFields, NewAudit};
+use crate::admin::model::{AdminEvent, AdminEventRow, AdminGroup, Attendee, AuditEntry, EventForm, FrameTimes, Role};
 use crate::error::AppError;
-use crate::events::model::{EventStatus, Seats};
+use crate::events::model::{EventStatus, FrameSummary, Seats};
 use crate::registrations::model::RegStatus;
 use crate::time::ZonedSpan;
 
@@ -118,7 +118,19 @@ pub(super) async fn admin_event(pool: &SqlitePool, event_id: i64) -> Result<Opti
     let Some(r) = row else { return Ok(None) };
     let mut fq = QueryBuilder::<Sqlite>::new(format!("SELECT {FRAME_COLUMNS} FROM frames WHERE event_id = "));
     fq.push_bind(event_id).push(" ORDER BY position, id");
-    let frames: Vec<FrameRow> = fq.build_query_as().fetch_all(pool).await?;
+    let frames: Vec<FrameSummary> =
+        fq.build_query_as::<FrameRow>().fetch_all(pool).await?.into_iter().map(FrameRow::into_summary).collect();
+    let local = |t: Option<DateTime<Utc>>| t.map(|t| local_input(t, &r.time_zone)).unwrap_or_default();
+    let frame_times = frames
+        .iter()
+        .map(|f| FrameTimes {
+            id: f.id,
+            opens_local: local(f.opens_at),
+            closes_local: local(f.closes_at),
+            draw_local: local(f.draw_at),
+        })
+        .collect();
+    let questions = super::sqlite::questions_of(pool, event_id).await?;
     Ok(Some(AdminEvent {
         id: event_id,
         group_id: r.group_id,
@@ -140,7 +152,9 @@ pub(super) async fn admin_event(pool: &SqlitePool, event_id: i64) -> Result<Opti
             language: r.language,
             hashtag: r.hashtag,
         },
-        frames: frames.into_iter().map(FrameRow::into_summary).collect(),
+        frames,
+        frame_times,
+        questions,
         role: Role::Staff,
     }))
 }
@@ -303,4 +317,112 @@ pub(super) async fn audit_log(pool: &SqlitePool, group_id: i64, event_id: Option
         .into_iter()
         .map(|(at, nickname, action, detail)| AuditEntry { at: instant(at), nickname, action, detail })
         .collect())
+}
+
+/// Adds a frame after the others.
+pub(super) async fn add_frame(pool: &SqlitePool, event_id: i64, f: &FrameFields) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO frames (event_id, position, name, capacity, method, fee, opens_at, closes_at, draw_at, promotion_frozen) \
+         VALUES (?, (SELECT COALESCE(MAX(position), -1) + 1 FROM frames WHERE event_id = ?), ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(event_id)
+    .bind(event_id)
+    .bind(&f.name)
+    .bind(f.capacity)
+    .bind(f.method.as_str())
+    .bind(f.fee)
+    .bind(f.opens_at.map(|t| t.timestamp()))
+    .bind(f.closes_at.map(|t| t.timestamp()))
+    .bind(f.draw_at.map(|t| t.timestamp()))
+    .bind(f.promotion_frozen)
+    .fetch_one(pool)
+    .await?;
+    Ok(id)
+}
+
+/// Updates a frame's rules (not its capacity: see `set_capacity`). A lottery that has been
+/// drawn keeps its method and draw time.
+pub(super) async fn update_frame(pool: &SqlitePool, event_id: i64, frame_id: i64, f: &FrameFields) -> Result<()> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let row: Option<(String, Option<i64>)> =
+        sqlx::query_as("SELECT method, drawn_at FROM frames WHERE id = ? AND event_id = ?")
+            .bind(frame_id)
+            .bind(event_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((method, drawn_at)) = row else { return Err(AppError::NotFound) };
+    if drawn_at.is_some() && (method != f.method.as_str() || f.draw_at.is_none()) {
+        return Err(AppError::Conflict("lottery_already_drawn".into()));
+    }
+    sqlx::query(
+        "UPDATE frames SET name = ?, method = ?, fee = ?, opens_at = ?, closes_at = ?, \
+         draw_at = CASE WHEN drawn_at IS NULL THEN ? ELSE draw_at END, promotion_frozen = ? WHERE id = ?",
+    )
+    .bind(&f.name)
+    .bind(f.method.as_str())
+    .bind(f.fee)
+    .bind(f.opens_at.map(|t| t.timestamp()))
+    .bind(f.closes_at.map(|t| t.timestamp()))
+    .bind(f.draw_at.map(|t| t.timestamp()))
+    .bind(f.promotion_frozen)
+    .bind(frame_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes a frame nobody has registered to (`Conflict("frame_has_registrations")`
+/// otherwise, and never the last frame: `Conflict("last_frame")`).
+pub(super) async fn delete_frame(pool: &SqlitePool, event_id: i64, frame_id: i64) -> Result<()> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let (frames, regs): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM frames WHERE event_id = ?1), \
+                (SELECT COUNT(*) FROM registrations WHERE frame_id = ?2)",
+    )
+    .bind(event_id)
+    .bind(frame_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if regs > 0 {
+        return Err(AppError::Conflict("frame_has_registrations".into()));
+    }
+    if frames <= 1 {
+        return Err(AppError::Conflict("last_frame".into()));
+    }
+    let done = sqlx::query("DELETE FROM frames WHERE id = ? AND event_id = ?")
+        .bind(frame_id)
+        .bind(event_id)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn add_question(pool: &SqlitePool, event_id: i64, q: &super::NewQuestion) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO questions (event_id, position, kind, label, options, required) \
+         VALUES (?, (SELECT COALESCE(MAX(position), -1) + 1 FROM questions WHERE event_id = ?), ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(event_id)
+    .bind(event_id)
+    .bind(q.kind.as_str())
+    .bind(&q.label)
+    .bind(serde_json::to_string(&q.options).unwrap_or_else(|_| "[]".into()))
+    .bind(q.required)
+    .fetch_one(pool)
+    .await?;
+    Ok(id)
+}
+
+pub(super) async fn delete_question(pool: &SqlitePool, event_id: i64, question_id: i64) -> Result<()> {
+    let done = sqlx::query("DELETE FROM questions WHERE id = ? AND event_id = ?")
+        .bind(question_id)
+        .bind(event_id)
+        .execute(pool)
+        .await?;
+    if done.rows_affected() == 0 { Err(AppError::NotFound) } else { Ok(()) }
 }

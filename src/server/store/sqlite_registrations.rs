@@ -546,3 +546,70 @@ mod tests {
         assert_eq!(sorted, applicants, "a permutation: nobody lost or duplicated");
     }
 }
+
+/// Moves a registration by hand between confirmed and waitlisted (organizers). Moving to
+/// the waitlist puts it at the end of the queue and the freed seat follows the usual rule
+/// (the head of the waitlist is promoted unless frozen); confirming needs a free seat
+/// (`Conflict("frame_full")`: raise the capacity instead).
+pub(super) async fn move_registration(
+    pool: &SqlitePool,
+    event_id: i64,
+    registration_id: i64,
+    to: RegStatus,
+    now: DateTime<Utc>,
+) -> Result<RegistrationChange, AppError> {
+    let now = now.timestamp();
+    let mut tx: Tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let row: Option<(i64, String, i64)> =
+        sqlx::query_as("SELECT frame_id, status, user_id FROM registrations WHERE id = ? AND event_id = ?")
+            .bind(registration_id)
+            .bind(event_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((frame_id, status, user_id)) = row else { return Err(AppError::NotFound) };
+    let from = RegStatus::parse(&status).unwrap_or(RegStatus::Cancelled);
+    let mut promoted = Vec::new();
+    match (from, to) {
+        (RegStatus::Confirmed, RegStatus::Waitlisted) => {
+            sqlx::query(
+                "UPDATE registrations SET status = 'waitlisted', updated_at = ?, \
+                 position = (SELECT COALESCE(MAX(position), 0) + 1 FROM registrations WHERE frame_id = ?) WHERE id = ?",
+            )
+            .bind(now)
+            .bind(frame_id)
+            .bind(registration_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE frames SET accepted_count = accepted_count - 1, waiting_count = waiting_count + 1 WHERE id = ?",
+            )
+            .bind(frame_id)
+            .execute(&mut *tx)
+            .await?;
+            promoted = promote(&mut tx, frame_id, now).await?;
+        }
+        (RegStatus::Waitlisted, RegStatus::Confirmed) => {
+            let taken = sqlx::query(
+                "UPDATE frames SET accepted_count = accepted_count + 1, waiting_count = waiting_count - 1 \
+                 WHERE id = ? AND accepted_count < capacity",
+            )
+            .bind(frame_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if taken != 1 {
+                return Err(AppError::Conflict("frame_full".into()));
+            }
+            sqlx::query("UPDATE registrations SET status = 'confirmed', updated_at = ? WHERE id = ?")
+                .bind(now)
+                .bind(registration_id)
+                .execute(&mut *tx)
+                .await?;
+            promoted.push(user_id);
+        }
+        (a, b) if a == b => {}
+        _ => return Err(AppError::Conflict("not_movable".into())),
+    }
+    tx.commit().await?;
+    Ok(RegistrationChange { event_id, registration: None, promoted_user_ids: promoted })
+}
