@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
-use super::model::{AdminEvent, AdminGroup, Attendee, AttendeeList, AuditEntry, Dashboard, EventForm};
+use super::model::{AdminEvent, AdminGroup, Attendee, AttendeeList, AuditEntry, Dashboard, EventForm, FrameForm};
 use crate::error::AppError;
 use crate::events::model::FrameSummary;
 
@@ -130,19 +130,8 @@ pub mod ssr {
     }
 
     /// A frame's rules as typed, checked against the event (times in its zone).
-    pub struct FrameInput<'a> {
-        pub name: &'a str,
-        pub capacity: &'a str,
-        pub method: &'a str,
-        pub fee: &'a str,
-        pub opens_local: &'a str,
-        pub closes_local: &'a str,
-        pub draw_local: &'a str,
-        pub frozen: bool,
-    }
-
     pub fn frame_fields(
-        f: &FrameInput<'_>,
+        f: &crate::admin::model::FrameForm,
         event: &crate::admin::model::AdminEvent,
         need_capacity: bool,
     ) -> Result<crate::server::store::FrameFields, AppError> {
@@ -159,7 +148,7 @@ pub mod ssr {
         if need_capacity && capacity.is_none() {
             errors.push(FieldError::new("capacity", "too_small", "capacity must be at least 1"));
         }
-        let method = FrameMethod::parse(f.method);
+        let method = FrameMethod::parse(&f.method);
         if method.is_none() {
             errors.push(FieldError::new("method", "invalid_choice", "choose first_come or lottery"));
         }
@@ -174,9 +163,9 @@ pub mod ssr {
         let mut optional = |value: &str, field: &str| {
             if value.trim().is_empty() { None } else { local_to_utc(value, field, tz, &mut errors) }
         };
-        let opens_at = optional(f.opens_local, "opens_local");
-        let closes_at = optional(f.closes_local, "closes_local");
-        let draw_at = optional(f.draw_local, "draw_local");
+        let opens_at = optional(&f.opens_local, "opens_local");
+        let closes_at = optional(&f.closes_local, "closes_local");
+        let draw_at = optional(&f.draw_local, "draw_local");
         if let (Some(o), Some(c)) = (opens_at, closes_at)
             && c <= o
         {
@@ -216,7 +205,7 @@ pub mod ssr {
                 opens_at,
                 closes_at,
                 draw_at: if method == FrameMethod::Lottery { draw_at } else { None },
-                promotion_frozen: f.frozen,
+                promotion_frozen: f.frozen.is_some(),
             }),
             _ => Err(AppError::Invalid(errors)),
         }
@@ -539,32 +528,11 @@ async fn reload(access: &ssr::Access, id: i64) -> Result<AdminEvent, AppError> {
 /// `first_come`|`lottery`, `fee`, `opens_local`, `closes_local`, `draw_local` as local
 /// `YYYY-MM-DDTHH:MM` in the event's zone, optional `frozen`).
 #[server(endpoint = "admin/frames/add")]
-#[allow(clippy::too_many_arguments)]
-pub async fn add_frame(
-    event_id: i64,
-    name: String,
-    capacity: String,
-    method: String,
-    fee: Option<String>,
-    opens_local: Option<String>,
-    closes_local: Option<String>,
-    draw_local: Option<String>,
-    frozen: Option<String>,
-) -> Result<AdminEvent, AppError> {
+pub async fn add_frame(event_id: i64, #[server(flatten)] frame: FrameForm) -> Result<AdminEvent, AppError> {
     let result = async {
         let access = ssr::event_access(event_id).await?.editor()?;
         let event = reload(&access, event_id).await?;
-        let input = ssr::FrameInput {
-            name: &name,
-            capacity: &capacity,
-            method: &method,
-            fee: fee.as_deref().unwrap_or(""),
-            opens_local: opens_local.as_deref().unwrap_or(""),
-            closes_local: closes_local.as_deref().unwrap_or(""),
-            draw_local: draw_local.as_deref().unwrap_or(""),
-            frozen: frozen.is_some(),
-        };
-        let fields = ssr::frame_fields(&input, &event, true)?;
+        let fields = ssr::frame_fields(&frame, &event, true)?;
         let frame_id = access.state.store.add_frame(event_id, &fields).await?;
         access
             .audit(
@@ -584,32 +552,15 @@ pub async fn add_frame(
 /// `POST /api/admin/frames/update` — a frame's rules (`event_id`, `frame_id`, and the
 /// fields of `add`, without `capacity`).
 #[server(endpoint = "admin/frames/update")]
-#[allow(clippy::too_many_arguments)]
 pub async fn update_frame(
     event_id: i64,
     frame_id: i64,
-    name: String,
-    method: String,
-    fee: Option<String>,
-    opens_local: Option<String>,
-    closes_local: Option<String>,
-    draw_local: Option<String>,
-    frozen: Option<String>,
+    #[server(flatten)] frame: FrameForm,
 ) -> Result<AdminEvent, AppError> {
     let result = async {
         let access = ssr::event_access(event_id).await?.editor()?;
         let event = reload(&access, event_id).await?;
-        let input = ssr::FrameInput {
-            name: &name,
-            capacity: "",
-            method: &method,
-            fee: fee.as_deref().unwrap_or(""),
-            opens_local: opens_local.as_deref().unwrap_or(""),
-            closes_local: closes_local.as_deref().unwrap_or(""),
-            draw_local: draw_local.as_deref().unwrap_or(""),
-            frozen: frozen.is_some(),
-        };
-        let fields = ssr::frame_fields(&input, &event, false)?;
+        let fields = ssr::frame_fields(&frame, &event, false)?;
         access.state.store.update_frame(event_id, frame_id, &fields).await?;
         access
             .audit(

@@ -83,6 +83,22 @@ pub struct EventForm {
     pub hashtag: String,
 }
 
+/// A frame's rules as the form holds them (times local to the event's zone, as
+/// `YYYY-MM-DDTHH:MM`; empty when unset). `capacity` is read when adding only.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FrameForm {
+    pub name: String,
+    pub capacity: String,
+    pub method: String,
+    pub fee: String,
+    pub opens_local: String,
+    pub closes_local: String,
+    pub draw_local: String,
+    /// A checkbox: present when ticked.
+    pub frozen: Option<String>,
+}
+
 /// An event in the editor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdminEvent {

@@ -585,8 +585,8 @@ async fn frames_questions_and_manual_moves_follow_the_rules() {
 
     // Manual moves: confirming the waiter needs a free seat; demoting the attendee promotes
     // nobody while promotions are frozen, and then confirming the waiter takes that seat.
-    let waiter = registration_of(&app, &w, "waiter").await.to_string();
-    let attendee = registration_of(&app, &w, "attendee").await.to_string();
+    let waiter = registration_of(app, &w, "waiter").await.to_string();
+    let attendee = registration_of(app, &w, "attendee").await.to_string();
     let (status, body) = post(
         "/api/admin/registrations/move",
         vec![("event_id", ev.clone()), ("registration_id", waiter.clone()), ("to", "confirmed".into())],
@@ -619,7 +619,7 @@ async fn frames_questions_and_manual_moves_follow_the_rules() {
         checks.iter().all(|c| c.accepted_count == c.accepted_rows && c.waiting_count == c.waiting_rows),
         "{checks:?}"
     );
-    let (_, log) = call(owner, &app, "GET", "/api/admin/events/audit", &[("event_id", ev)]).await;
+    let (_, log) = call(owner, app, "GET", "/api/admin/events/audit", &[("event_id", ev)]).await;
     for action in ["frame.add", "frame.update", "frame.delete", "question.add", "attendee.move"] {
         assert!(log.contains(action), "{action} audited");
     }

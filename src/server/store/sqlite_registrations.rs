@@ -532,21 +532,6 @@ pub(super) async fn list_registrations(pool: &SqlitePool, event_id: i64) -> Resu
         .collect())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::super::drawn_order;
-
-    #[test]
-    fn the_drawn_order_is_re_derivable_from_the_seed() {
-        let applicants: Vec<i64> = (1..=50).collect();
-        assert_eq!(drawn_order(&applicants, 42), drawn_order(&applicants, 42));
-        assert_ne!(drawn_order(&applicants, 42), drawn_order(&applicants, 43));
-        let mut sorted = drawn_order(&applicants, 42);
-        sorted.sort();
-        assert_eq!(sorted, applicants, "a permutation: nobody lost or duplicated");
-    }
-}
-
 /// Moves a registration by hand between confirmed and waitlisted (organizers). Moving to
 /// the waitlist puts it at the end of the queue and the freed seat follows the usual rule
 /// (the head of the waitlist is promoted unless frozen); confirming needs a free seat
@@ -612,4 +597,19 @@ pub(super) async fn move_registration(
     }
     tx.commit().await?;
     Ok(RegistrationChange { event_id, registration: None, promoted_user_ids: promoted })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::drawn_order;
+
+    #[test]
+    fn the_drawn_order_is_re_derivable_from_the_seed() {
+        let applicants: Vec<i64> = (1..=50).collect();
+        assert_eq!(drawn_order(&applicants, 42), drawn_order(&applicants, 42));
+        assert_ne!(drawn_order(&applicants, 42), drawn_order(&applicants, 43));
+        let mut sorted = drawn_order(&applicants, 42);
+        sorted.sort();
+        assert_eq!(sorted, applicants, "a permutation: nobody lost or duplicated");
+    }
 }
