@@ -7,7 +7,7 @@ use leptos_router::hooks::use_location;
 use leptos_router::{SsrMode, path};
 
 use crate::accounts::pages::{AccountNav, LoginPage, MePage, SignupPage, UserPage, provide_session};
-use crate::admin::pages::{AdminAttendeesPage, AdminEventPage, AdminNewEventPage, AdminPage};
+use crate::admin::pages::{AdminAttendeesPage, AdminEventPage, AdminGroupPage, AdminNewEventPage, AdminPage};
 use crate::events::pages::{EventPage, HomePage};
 use crate::groups::pages::GroupPage;
 use crate::i18n::*;
@@ -67,6 +67,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/me") view=MePage ssr=SsrMode::Async />
                         <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/events/new") view=AdminNewEventPage ssr=SsrMode::Async />
+                        <Route path=path!("/admin/groups/:id") view=AdminGroupPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/events/:id") view=AdminEventPage ssr=SsrMode::Async />
                         <Route path=path!("/admin/events/:id/attendees") view=AdminAttendeesPage ssr=SsrMode::Async />
                         <Route path=path!("/users/:nickname") view=UserPage ssr=SsrMode::Async />

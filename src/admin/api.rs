@@ -5,7 +5,9 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
-use super::model::{AdminEvent, AdminGroup, Attendee, AttendeeList, AuditEntry, Dashboard, EventForm, FrameForm};
+use super::model::{
+    AdminEvent, AdminGroup, Attendee, AttendeeList, AuditEntry, Dashboard, EventForm, FrameForm, GroupAdmin,
+};
 use crate::error::AppError;
 use crate::events::model::FrameSummary;
 
@@ -692,6 +694,133 @@ pub async fn move_registration(event_id: i64, registration_id: i64, to: String) 
             .await?;
         access.state.live.publish(event_id).await;
         attendee_list(&access, event_id).await
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `GET /api/admin/groups/get?group_id=` — members and the group's change log (owners and
+/// admins).
+#[server(endpoint = "admin/groups/get", input = GetUrl)]
+pub async fn get_group_admin(group_id: i64) -> Result<GroupAdmin, AppError> {
+    let result = async {
+        let access = ssr::group_access(group_id).await?.editor()?;
+        group_admin(&access).await
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+#[cfg(feature = "ssr")]
+async fn group_admin(access: &ssr::Access) -> Result<GroupAdmin, AppError> {
+    let store = &access.state.store;
+    let group = store
+        .admin_groups(access.user.id)
+        .await?
+        .into_iter()
+        .find(|g| g.id == access.group_id)
+        .ok_or(AppError::Forbidden)?;
+    Ok(GroupAdmin {
+        group,
+        members: store.members(access.group_id).await?,
+        log: store.audit_log(access.group_id, None).await?,
+        me: access.user.id,
+    })
+}
+
+/// `POST /api/admin/groups/members/add` — adds someone by nickname or email (`group_id`,
+/// `login`, `role`): admins add admins and staff; owners also owners.
+#[server(endpoint = "admin/groups/members/add")]
+pub async fn add_member(group_id: i64, login: String, role: String) -> Result<GroupAdmin, AppError> {
+    let result = async {
+        use crate::error::FieldError;
+        let access = ssr::group_access(group_id).await?.editor()?;
+        let role = super::model::Role::parse(&role).ok_or_else(|| {
+            AppError::Invalid(vec![FieldError::new("role", "invalid_choice", "choose owner, admin or staff")])
+        })?;
+        if !access.role.manages(role) {
+            return Err(AppError::Forbidden);
+        }
+        let not_found = || {
+            AppError::Invalid(vec![FieldError::new("login", "unknown_user", "no account has this nickname or email")])
+        };
+        let login = login.trim().to_lowercase();
+        if login.is_empty() {
+            return Err(not_found());
+        }
+        let (user_id, _) = access.state.store.find_login(&login).await?.ok_or_else(not_found)?;
+        access.state.store.add_member(group_id, user_id, role, chrono::Utc::now()).await.map_err(|e| match e {
+            AppError::Conflict(_) => {
+                AppError::Invalid(vec![FieldError::new("login", "already_member", "already a member")])
+            }
+            other => other,
+        })?;
+        access.audit(None, "member.add", format!("added {login} as {}", role.as_str())).await?;
+        group_admin(&access).await
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `POST /api/admin/groups/members/role` — changes a member's role (`group_id`, `user_id`,
+/// `role`), or removes them with `role=remove`. Admins manage admins and staff; owners
+/// everyone; the last owner stays (`409 last_owner`).
+#[server(endpoint = "admin/groups/members/role")]
+pub async fn set_member_role(group_id: i64, user_id: i64, role: String) -> Result<GroupAdmin, AppError> {
+    let result = async {
+        let access = ssr::group_access(group_id).await?.editor()?;
+        let target = access.state.store.member_role(group_id, user_id).await?.ok_or(AppError::NotFound)?;
+        let new = match role.as_str() {
+            "remove" => None,
+            other => Some(super::model::Role::parse(other).ok_or_else(|| AppError::BadRequest("unknown role".into()))?),
+        };
+        if !access.role.manages(target) || new.is_some_and(|r| !access.role.manages(r)) {
+            return Err(AppError::Forbidden);
+        }
+        access.state.store.set_member(group_id, user_id, new).await?;
+        let detail = match new {
+            Some(r) => format!("user {user_id}: {} → {}", target.as_str(), r.as_str()),
+            None => format!("user {user_id} ({}) removed", target.as_str()),
+        };
+        access.audit(None, "member.role", detail).await?;
+        group_admin(&access).await
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `POST /api/admin/groups/leave` — leaves a group (`group_id`); the last owner cannot
+/// (`409 last_owner`: transfer ownership first).
+#[server(endpoint = "admin/groups/leave")]
+pub async fn leave_group(group_id: i64) -> Result<(), AppError> {
+    let result = async {
+        let access = ssr::group_access(group_id).await?;
+        access.state.store.set_member(group_id, access.user.id, None).await?;
+        access.audit(None, "member.leave", format!("@{} left", access.user.nickname)).await
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `POST /api/admin/groups/transfer` — the owner hands ownership to a member (`group_id`,
+/// `user_id`) and becomes an admin.
+#[server(endpoint = "admin/groups/transfer")]
+pub async fn transfer_ownership(group_id: i64, user_id: i64) -> Result<GroupAdmin, AppError> {
+    let result = async {
+        let access = ssr::group_access(group_id).await?;
+        if access.role != super::model::Role::Owner {
+            return Err(AppError::Forbidden);
+        }
+        access.state.store.transfer_ownership(group_id, access.user.id, user_id).await?;
+        access.audit(None, "member.transfer", format!("ownership to user {user_id}")).await?;
+        // The caller is an admin now, so still allowed to see the page.
+        let access = ssr::group_access(group_id).await?;
+        group_admin(&access).await
     }
     .await;
     crate::error::set_status_for(&result);

@@ -27,6 +27,14 @@ impl Role {
         }
     }
 
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Staff => "staff",
+        }
+    }
+
     /// Owners and admins edit events; staff only see attendees and check them in.
     pub fn edits_events(self) -> bool {
         matches!(self, Role::Owner | Role::Admin)
@@ -40,6 +48,36 @@ pub struct AdminGroup {
     pub slug: String,
     pub title: String,
     pub role: Role,
+}
+
+/// A member of a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub user_id: i64,
+    pub nickname: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+/// `/admin/groups/{id}`: members, my role, and the group's change log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupAdmin {
+    pub group: AdminGroup,
+    pub members: Vec<Member>,
+    pub log: Vec<AuditEntry>,
+    pub me: i64,
+}
+
+impl Role {
+    /// Whether this role may grant, change or take away `target` (owners manage
+    /// everyone; admins manage admins and staff, never owners).
+    pub fn manages(self, target: Role) -> bool {
+        match self {
+            Role::Owner => true,
+            Role::Admin => target != Role::Owner,
+            Role::Staff => false,
+        }
+    }
 }
 
 /// An event of one of my groups, as `/admin` lists it.

@@ -9,9 +9,9 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::api::{
-    AddFrame, AddQuestion, CheckIn, CreateEvent, CreateGroup, DeleteFrame, DeleteQuestion, MoveRegistration,
-    SetEventStatus, SetFrameCapacity, UpdateEvent, UpdateFrame, admin_dashboard, get_admin_event, get_attendees,
-    get_audit_log, preview_markdown,
+    AddFrame, AddMember, AddQuestion, CheckIn, CreateEvent, CreateGroup, DeleteFrame, DeleteQuestion, LeaveGroup,
+    MoveRegistration, SetEventStatus, SetFrameCapacity, SetMemberRole, TransferOwnership, UpdateEvent, UpdateFrame,
+    admin_dashboard, get_admin_event, get_attendees, get_audit_log, get_group_admin, preview_markdown,
 };
 use super::model::{AdminEvent, AdminEventRow, AttendeeList, EventForm, Role};
 use crate::accounts::pages::LoginRequired;
@@ -82,6 +82,7 @@ pub fn AdminPage() -> impl IntoView {
                                                 " " <span class="chip">{move || role_label(i18n, role)}</span>
                                                 {role.edits_events().then(|| view! {
                                                     " " <a class="button button--small" href=format!("/admin/events/new?group={}", g.id)>{t!(i18n, admin_new_event)}</a>
+                                                    " " <a href=format!("/admin/groups/{}", g.id)>{t!(i18n, admin_members)}</a>
                                                 })}
                                             </li>
                                         }
@@ -763,5 +764,120 @@ fn QuestionsEditor(event: AdminEvent, actions: EditorActions) -> impl IntoView {
                 </ActionForm>
             </details>
         </section>
+    }
+}
+
+/// `/admin/groups/{id}`: members and roles, invitations, ownership, leaving, change log.
+#[component]
+pub fn AdminGroupPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let add = ServerAction::<AddMember>::new();
+    let set_role = ServerAction::<SetMemberRole>::new();
+    let transfer = ServerAction::<TransferOwnership>::new();
+    let leave = ServerAction::<LeaveGroup>::new();
+    let data = Resource::new(
+        move || (id(), add.version().get(), set_role.version().get(), transfer.version().get()),
+        |(id, ..)| get_group_admin(id),
+    );
+    let add_error = Signal::derive(move || add.value().get().and_then(|r| r.err()));
+    let role_error = Signal::derive(move || {
+        set_role.value().get().and_then(|r| r.err()).or_else(|| leave.value().get().and_then(|r| r.err()))
+    });
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = leave.value().get() {
+            navigate("/admin", Default::default());
+        }
+    });
+    view! {
+        <p><A href="/admin">{t!(i18n, admin_title)}</A></p>
+        <Suspense fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                let g = match data.await {
+                    Ok(g) => g,
+                    Err(err) => return unauthorized_or(err, format!("/admin/groups/{}", id())),
+                };
+                let group_id = g.group.id;
+                let my_role = g.group.role;
+                let me = g.me;
+                view! {
+                    <Title text=g.group.title.clone() />
+                    <h1>{g.group.title.clone()}</h1>
+                    <p><a href=format!("/groups/{}", g.group.slug)>{t!(i18n, admin_public_page)}</a></p>
+                    <section class="panel" aria-labelledby="members-h">
+                        <h2 id="members-h">{t!(i18n, admin_members)}</h2>
+                        <ul class="members">
+                            {g.members.into_iter().map(|m| {
+                                let role = m.role;
+                                let manageable = m.user_id != me && my_role.manages(role);
+                                view! {
+                                    <li class="member">
+                                        <span>{m.display_name.clone()} " " <span class="muted">{format!("@{}", m.nickname)}</span></span>
+                                        <span class="chip">{move || role_label(i18n, role)}</span>
+                                        {manageable.then(|| view! {
+                                            <ActionForm action=set_role attr:class="inline-form">
+                                                <input type="hidden" name="group_id" value=group_id />
+                                                <input type="hidden" name="user_id" value=m.user_id />
+                                                <select name="role" aria-label=move || t_string!(i18n, admin_role).to_string()>
+                                                    {[Role::Owner, Role::Admin, Role::Staff].into_iter().filter(|r| my_role.manages(*r)).map(|r| view! {
+                                                        <option value=r.as_str() selected=r == role>{move || role_label(i18n, r)}</option>
+                                                    }).collect_view()}
+                                                    <option value="remove">{t!(i18n, admin_member_remove)}</option>
+                                                </select>
+                                                <button type="submit" class="button button--small">{t!(i18n, admin_save)}</button>
+                                            </ActionForm>
+                                        })}
+                                        {(my_role == Role::Owner && m.user_id != me).then(|| view! {
+                                            <ActionForm action=transfer attr:class="inline-form">
+                                                <input type="hidden" name="group_id" value=group_id />
+                                                <input type="hidden" name="user_id" value=m.user_id />
+                                                <button type="submit" class="button button--ghost button--small">{t!(i18n, admin_transfer)}</button>
+                                            </ActionForm>
+                                        })}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                        {move || role_error.get().map(|e| view! { <p class="field-error" role="alert">{member_error_text(i18n, &e)}</p> })}
+                        <ActionForm action=add attr:class="form" attr:novalidate=true>
+                            <input type="hidden" name="group_id" value=group_id />
+                            <label for="member-login">{t!(i18n, admin_invite)}</label>
+                            <input id="member-login" name="login" type="text" required placeholder="nickname / email" />
+                            <FieldMessage error=add_error field="login" />
+                            <label for="member-role">{t!(i18n, admin_role)}</label>
+                            <select id="member-role" name="role">
+                                {[Role::Staff, Role::Admin, Role::Owner].into_iter().filter(|r| my_role.manages(*r)).map(|r| view! {
+                                    <option value=r.as_str()>{move || role_label(i18n, r)}</option>
+                                }).collect_view()}
+                            </select>
+                            <button type="submit" class="button button--primary">{t!(i18n, admin_invite_button)}</button>
+                        </ActionForm>
+                        <ActionForm action=leave attr:class="inline-form">
+                            <input type="hidden" name="group_id" value=group_id />
+                            <button type="submit" class="button button--danger button--small">{t!(i18n, admin_leave)}</button>
+                        </ActionForm>
+                    </section>
+                    <section class="panel" aria-labelledby="group-audit-h">
+                        <h2 id="group-audit-h">{t!(i18n, admin_audit)}</h2>
+                        <ul class="audit">
+                            {g.log.into_iter().map(|a| view! {
+                                <li><time datetime=a.at.to_rfc3339()>{a.at.format("%Y-%m-%d %H:%M UTC").to_string()}</time>
+                                    " @" {a.nickname} " " <code>{a.action}</code> " " {a.detail}</li>
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+fn member_error_text(i18n: leptos_i18n::I18nContext<Locale>, e: &AppError) -> String {
+    match e {
+        AppError::Conflict(code) if code == "last_owner" => t_string!(i18n, admin_last_owner).to_string(),
+        AppError::Forbidden => t_string!(i18n, admin_not_allowed).to_string(),
+        _ => t_string!(i18n, error_body).to_string(),
     }
 }

@@ -161,6 +161,8 @@ fn error_text(i18n: leptos_i18n::I18nContext<Locale>, code: &str) -> String {
         "nonexistent_time" => t_string!(i18n, err_nonexistent_time).to_string(),
         "too_small" => t_string!(i18n, admin_capacity_invalid).to_string(),
         "invalid_number" => t_string!(i18n, err_invalid_number).to_string(),
+        "unknown_user" => t_string!(i18n, err_unknown_user).to_string(),
+        "already_member" => t_string!(i18n, err_already_member).to_string(),
         "close_before_open" => t_string!(i18n, err_close_before_open).to_string(),
         "close_after_end" => t_string!(i18n, err_close_after_end).to_string(),
         "draw_after_start" => t_string!(i18n, err_draw_after_start).to_string(),

@@ -152,6 +152,8 @@ async fn every_admin_call_is_allowed_exactly_for_its_roles() {
     let w = world(&app).await;
     let ev = w.event.to_string();
     let waiter_reg = registration_of(&app, &w, "waiter").await;
+    let staff_id =
+        app.store().members(w.group).await.unwrap().into_iter().find(|m| m.nickname == "staff").unwrap().user_id;
     let mut update = form_fields("Edited");
     update.push(("id", ev.clone()));
     let mut create = form_fields("New draft");
@@ -216,6 +218,14 @@ async fn every_admin_call_is_allowed_exactly_for_its_roles() {
             "POST",
             "/api/admin/questions/add".into(),
             vec![("event_id", ev.clone()), ("kind", "text".into()), ("label", "所属".into())],
+            editors,
+        ),
+        ("group page", "GET", "/api/admin/groups/get".into(), vec![("group_id", w.group.to_string())], editors),
+        (
+            "set role",
+            "POST",
+            "/api/admin/groups/members/role".into(),
+            vec![("group_id", w.group.to_string()), ("user_id", staff_id.to_string()), ("role", "staff".into())],
             editors,
         ),
         (
@@ -622,5 +632,119 @@ async fn frames_questions_and_manual_moves_follow_the_rules() {
     let (_, log) = call(owner, app, "GET", "/api/admin/events/audit", &[("event_id", ev)]).await;
     for action in ["frame.add", "frame.update", "frame.delete", "question.add", "attendee.move"] {
         assert!(log.contains(action), "{action} audited");
+    }
+}
+
+#[tokio::test]
+async fn members_are_managed_within_their_roles_and_a_group_keeps_an_owner() {
+    let app = spawn_app(false).await;
+    let w = world(&app).await;
+    let app = &app;
+    let (_, admin) = &w.clients[3];
+    let (_, owner) = &w.clients[4];
+    let g = w.group.to_string();
+    let id_of = |nick: &'static str| async move {
+        app.store().members(w.group).await.unwrap().into_iter().find(|m| m.nickname == nick).map(|m| m.user_id)
+    };
+
+    // An admin adds staff by nickname (or email), not owners; unknown and duplicate logins are field errors.
+    let (status, body) = call(
+        admin,
+        app,
+        "POST",
+        "/api/admin/groups/members/add",
+        &[("group_id", g.clone()), ("login", "waiter@example.com".into()), ("role", "staff".into())],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(id_of("waiter").await.is_some());
+    let (status, _) = call(
+        admin,
+        app,
+        "POST",
+        "/api/admin/groups/members/add",
+        &[("group_id", g.clone()), ("login", "attendee".into()), ("role", "owner".into())],
+    )
+    .await;
+    assert_eq!(status, 403, "admins do not make owners");
+    let (status, body) = call(
+        admin,
+        app,
+        "POST",
+        "/api/admin/groups/members/add",
+        &[("group_id", g.clone()), ("login", "nobody".into()), ("role", "staff".into())],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(body.contains("unknown_user"));
+    let (status, body) = call(
+        admin,
+        app,
+        "POST",
+        "/api/admin/groups/members/add",
+        &[("group_id", g.clone()), ("login", "waiter".into()), ("role", "staff".into())],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(body.contains("already_member"));
+
+    // Admins do not touch owners; the last owner stays.
+    let owner_id = id_of("owner").await.unwrap().to_string();
+    let (status, _) = call(
+        admin,
+        app,
+        "POST",
+        "/api/admin/groups/members/role",
+        &[("group_id", g.clone()), ("user_id", owner_id.clone()), ("role", "remove".into())],
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, body) = call(
+        owner,
+        app,
+        "POST",
+        "/api/admin/groups/members/role",
+        &[("group_id", g.clone()), ("user_id", owner_id.clone()), ("role", "admin".into())],
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("last_owner"));
+    let (status, _) = call(owner, app, "POST", "/api/admin/groups/leave", &[("group_id", g.clone())]).await;
+    assert_eq!(status, 409, "the last owner cannot leave");
+
+    // Ownership passes to the admin; the former owner is an admin and may leave.
+    let admin_id = id_of("admin").await.unwrap().to_string();
+    let (status, _) = call(
+        admin,
+        app,
+        "POST",
+        "/api/admin/groups/transfer",
+        &[("group_id", g.clone()), ("user_id", admin_id.clone())],
+    )
+    .await;
+    assert_eq!(status, 403, "only the owner transfers");
+    let (status, body) =
+        call(owner, app, "POST", "/api/admin/groups/transfer", &[("group_id", g.clone()), ("user_id", admin_id)]).await;
+    assert_eq!(status, 200, "{body}");
+    let roles: Vec<(String, String)> = app
+        .store()
+        .members(w.group)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.nickname, m.role.as_str().to_string()))
+        .collect();
+    assert!(
+        roles.contains(&("admin".into(), "owner".into())) && roles.contains(&("owner".into(), "admin".into())),
+        "{roles:?}"
+    );
+    let (status, _) = call(owner, app, "POST", "/api/admin/groups/leave", &[("group_id", g.clone())]).await;
+    assert_eq!(status, 200);
+    assert!(id_of("owner").await.is_none());
+    let (status, _) = call(owner, app, "GET", "/api/admin/groups/get", &[("group_id", g.clone())]).await;
+    assert_eq!(status, 403, "a former member sees nothing");
+    let (_, page) = call(admin, app, "GET", "/api/admin/groups/get", &[("group_id", g)]).await;
+    for action in ["member.add", "member.transfer", "member.leave"] {
+        assert!(page.contains(action), "{action} in the group's log");
     }
 }

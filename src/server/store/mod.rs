@@ -563,6 +563,26 @@ pub trait Store: Send + Sync + 'static {
 
     async fn delete_question(&self, event_id: i64, question_id: i64) -> StoreResult<()>;
 
+    /// The members of a group, owners first.
+    async fn members(&self, group_id: i64) -> StoreResult<Vec<crate::admin::model::Member>>;
+
+    /// Adds a member; `Conflict("already_member")`.
+    async fn add_member(
+        &self,
+        group_id: i64,
+        user_id: i64,
+        role: crate::admin::model::Role,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+
+    /// Changes a member's role, or removes them with `None`; the last owner stays
+    /// (`Conflict("last_owner")`).
+    async fn set_member(&self, group_id: i64, user_id: i64, role: Option<crate::admin::model::Role>)
+    -> StoreResult<()>;
+
+    /// Makes `to` the owner and `from` an admin, atomically.
+    async fn transfer_ownership(&self, group_id: i64, from: i64, to: i64) -> StoreResult<()>;
+
     /// The audit log of a group, or of one of its events, newest first.
     async fn audit_log(
         &self,

@@ -985,6 +985,33 @@ impl Store for SqliteStore {
         admin_sql::delete_question(&self.pool, event_id, question_id).await
     }
 
+    async fn members(&self, group_id: i64) -> StoreResult<Vec<crate::admin::model::Member>> {
+        admin_sql::members(&self.pool, group_id).await
+    }
+
+    async fn add_member(
+        &self,
+        group_id: i64,
+        user_id: i64,
+        role: crate::admin::model::Role,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        admin_sql::add_member(&self.pool, group_id, user_id, role, now).await
+    }
+
+    async fn set_member(
+        &self,
+        group_id: i64,
+        user_id: i64,
+        role: Option<crate::admin::model::Role>,
+    ) -> StoreResult<()> {
+        admin_sql::set_member(&self.pool, group_id, user_id, role).await
+    }
+
+    async fn transfer_ownership(&self, group_id: i64, from: i64, to: i64) -> StoreResult<()> {
+        admin_sql::transfer_ownership(&self.pool, group_id, from, to).await
+    }
+
     async fn record_audit(&self, entry: &super::NewAudit) -> StoreResult<()> {
         admin_sql::record_audit(&self.pool, entry).await
     }

@@ -8,7 +8,9 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use super::sqlite::{FRAME_COLUMNS, FrameRow};
 use super::{EventFields, FrameFields, NewAudit};
-use crate::admin::model::{AdminEvent, AdminEventRow, AdminGroup, Attendee, AuditEntry, EventForm, FrameTimes, Role};
+use crate::admin::model::{
+    AdminEvent, AdminEventRow, AdminGroup, Attendee, AuditEntry, EventForm, FrameTimes, Member, Role,
+};
 use crate::error::AppError;
 use crate::events::model::{EventStatus, FrameSummary, Seats};
 use crate::registrations::model::RegStatus;
@@ -425,4 +427,106 @@ pub(super) async fn delete_question(pool: &SqlitePool, event_id: i64, question_i
         .execute(pool)
         .await?;
     if done.rows_affected() == 0 { Err(AppError::NotFound) } else { Ok(()) }
+}
+
+/// The members of a group, owners first.
+pub(super) async fn members(pool: &SqlitePool, group_id: i64) -> Result<Vec<Member>> {
+    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT u.id, u.nickname, u.display_name, m.role FROM group_members m JOIN users u ON u.id = m.user_id \
+         WHERE m.group_id = ? ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, u.nickname",
+    )
+    .bind(group_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(user_id, nickname, display_name, role)| {
+            Some(Member { user_id, nickname, display_name, role: Role::parse(&role)? })
+        })
+        .collect())
+}
+
+/// Adds a member (`Conflict("already_member")` when they are one).
+pub(super) async fn add_member(
+    pool: &SqlitePool,
+    group_id: i64,
+    user_id: i64,
+    role: Role,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let done = sqlx::query(
+        "INSERT INTO group_members (group_id, user_id, role, created_at) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (group_id, user_id) DO NOTHING",
+    )
+    .bind(group_id)
+    .bind(user_id)
+    .bind(role.as_str())
+    .bind(now.timestamp())
+    .execute(pool)
+    .await?;
+    if done.rows_affected() == 0 { Err(AppError::Conflict("already_member".into())) } else { Ok(()) }
+}
+
+/// Sets a member's role, or removes them (`None`), keeping at least one owner
+/// (`Conflict("last_owner")`).
+pub(super) async fn set_member(pool: &SqlitePool, group_id: i64, user_id: i64, role: Option<Role>) -> Result<()> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let current: Option<(String,)> =
+        sqlx::query_as("SELECT role FROM group_members WHERE group_id = ? AND user_id = ?")
+            .bind(group_id)
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((current,)) = current else { return Err(AppError::NotFound) };
+    if current == "owner" && role != Some(Role::Owner) {
+        let (owners,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM group_members WHERE group_id = ? AND role = 'owner'")
+                .bind(group_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if owners <= 1 {
+            return Err(AppError::Conflict("last_owner".into()));
+        }
+    }
+    match role {
+        Some(r) => {
+            sqlx::query("UPDATE group_members SET role = ? WHERE group_id = ? AND user_id = ?")
+                .bind(r.as_str())
+                .bind(group_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        None => {
+            sqlx::query("DELETE FROM group_members WHERE group_id = ? AND user_id = ?")
+                .bind(group_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Makes `to` (a member) the owner and `from` an admin, in one transaction.
+pub(super) async fn transfer_ownership(pool: &SqlitePool, group_id: i64, from: i64, to: i64) -> Result<()> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let made = sqlx::query("UPDATE group_members SET role = 'owner' WHERE group_id = ? AND user_id = ?")
+        .bind(group_id)
+        .bind(to)
+        .execute(&mut *tx)
+        .await?;
+    if made.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    if from != to {
+        sqlx::query("UPDATE group_members SET role = 'admin' WHERE group_id = ? AND user_id = ? AND role = 'owner'")
+            .bind(group_id)
+            .bind(from)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
