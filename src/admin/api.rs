@@ -96,6 +96,13 @@ pub mod ssr {
         }
     }
 
+    /// One local date-time in `zone`, or a field error.
+    pub fn local_instant(value: &str, field: &str, zone: &str) -> Result<DateTime<Utc>, AppError> {
+        let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::Asia::Tokyo);
+        let mut errors = Vec::new();
+        local_to_utc(value, field, tz, &mut errors).ok_or(AppError::Invalid(errors))
+    }
+
     /// The form, checked field by field and resolved (times in the chosen zone).
     pub fn event_fields(f: &EventForm) -> Result<EventFields, AppError> {
         let mut errors = validate_event_form(f);
@@ -821,6 +828,23 @@ pub async fn transfer_ownership(group_id: i64, user_id: i64) -> Result<GroupAdmi
         // The caller is an admin now, so still allowed to see the page.
         let access = ssr::group_access(group_id).await?;
         group_admin(&access).await
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `POST /api/admin/events/duplicate` — copies the event as a new draft on another date
+/// (`id`, `starts_local` in the event's zone); returns the new id.
+#[server(endpoint = "admin/events/duplicate")]
+pub async fn duplicate_event(id: i64, starts_local: String) -> Result<i64, AppError> {
+    let result = async {
+        let access = ssr::event_access(id).await?.editor()?;
+        let event = reload(&access, id).await?;
+        let starts_at = ssr::local_instant(&starts_local, "starts_local", &event.form.time_zone)?;
+        let new_id = access.state.store.duplicate_event(id, starts_at, chrono::Utc::now()).await?;
+        access.audit(Some(new_id), "event.duplicate", format!("copied from event {id} to {starts_local}")).await?;
+        Ok(new_id)
     }
     .await;
     crate::error::set_status_for(&result);

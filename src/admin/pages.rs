@@ -9,9 +9,9 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::api::{
-    AddFrame, AddMember, AddQuestion, CheckIn, CreateEvent, CreateGroup, DeleteFrame, DeleteQuestion, LeaveGroup,
-    MoveRegistration, SetEventStatus, SetFrameCapacity, SetMemberRole, TransferOwnership, UpdateEvent, UpdateFrame,
-    admin_dashboard, get_admin_event, get_attendees, get_audit_log, get_group_admin, preview_markdown,
+    AddFrame, AddMember, AddQuestion, CheckIn, CreateEvent, CreateGroup, DeleteFrame, DeleteQuestion, DuplicateEvent,
+    LeaveGroup, MoveRegistration, SetEventStatus, SetFrameCapacity, SetMemberRole, TransferOwnership, UpdateEvent,
+    UpdateFrame, admin_dashboard, get_admin_event, get_attendees, get_audit_log, get_group_admin, preview_markdown,
 };
 use super::model::{AdminEvent, AdminEventRow, AttendeeList, EventForm, Role};
 use crate::accounts::pages::LoginRequired;
@@ -372,6 +372,14 @@ pub fn AdminEventPage() -> impl IntoView {
             dirty.set(false);
         }
     });
+    let duplicate = ServerAction::<DuplicateEvent>::new();
+    let duplicate_error = Signal::derive(move || duplicate.value().get().and_then(|r| r.err()));
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(new_id)) = duplicate.value().get() {
+            navigate(&format!("/admin/events/{new_id}"), Default::default());
+        }
+    });
     view! {
         <p><A href="/admin">{t!(i18n, admin_title)}</A></p>
         <Suspense fallback=|| view! { <Loading /> }>
@@ -381,6 +389,7 @@ pub fn AdminEventPage() -> impl IntoView {
                     Err(err) => return unauthorized_or(err, format!("/admin/events/{}", id())),
                 };
                 let event_id = e.id;
+                let dup_start = e.form.starts_local.clone();
                 provide_live_seats(vec![event_id]);
                 let st = e.status;
                 view! {
@@ -444,6 +453,16 @@ pub fn AdminEventPage() -> impl IntoView {
                         <FramesEditor event=e.clone() actions />
                     </section>
                     <QuestionsEditor event=e.clone() actions />
+                    <details class="panel">
+                        <summary>{t!(i18n, admin_duplicate)}</summary>
+                        <ActionForm action=duplicate attr:class="inline-form" attr:novalidate=true>
+                            <input type="hidden" name="id" value=event_id />
+                            <label for="dup-start">{t!(i18n, admin_starts)}</label>
+                            <input id="dup-start" name="starts_local" type="datetime-local" required value=dup_start />
+                            <button type="submit" class="button">{t!(i18n, admin_duplicate)}</button>
+                        </ActionForm>
+                        <FieldMessage error=duplicate_error field="starts_local" />
+                    </details>
                     <ActionForm action=update attr:class="form form--wide" attr:novalidate=true>
                         <input type="hidden" name="id" value=event_id />
                         <EventFields form=e.form.clone() error dirty />

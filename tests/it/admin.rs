@@ -748,3 +748,41 @@ async fn members_are_managed_within_their_roles_and_a_group_keeps_an_owner() {
         assert!(page.contains(action), "{action} in the group's log");
     }
 }
+
+#[tokio::test]
+async fn duplicating_copies_everything_but_the_registrations_onto_a_new_date() {
+    let app = spawn_app(false).await;
+    let w = world(&app).await;
+    let (_, owner) = &w.clients[4];
+    let before = app.store().admin_event(w.event).await.unwrap().unwrap();
+    let new_start = (before.span.starts_at + Duration::days(28)).with_timezone(&chrono_tz::Asia::Tokyo);
+    let (status, body) = call(
+        owner,
+        &app,
+        "POST",
+        "/api/admin/events/duplicate",
+        &[("id", w.event.to_string()), ("starts_local", new_start.format("%Y-%m-%dT%H:%M").to_string())],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let copy = app.store().admin_event(body.parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(copy.status, tsudoi::events::model::EventStatus::Draft);
+    assert_eq!(copy.form.title, before.form.title);
+    // The form's minute precision: the copy starts at the minute asked for.
+    let asked = new_start.format("%Y-%m-%dT%H:%M").to_string();
+    assert_eq!(copy.form.starts_local, asked);
+    assert_eq!(copy.span.ends_at - copy.span.starts_at, before.span.ends_at - before.span.starts_at);
+    assert_eq!(copy.frames.len(), 1);
+    assert_eq!((copy.frames[0].seats.limit, copy.frames[0].seats.accepted, copy.frames[0].seats.waiting), (1, 0, 0));
+    assert_eq!(copy.questions.len(), 1);
+    assert!(app.store().attendees(copy.id).await.unwrap().is_empty());
+    let (status, _) = call(
+        owner,
+        &app,
+        "POST",
+        "/api/admin/events/duplicate",
+        &[("id", w.event.to_string()), ("starts_local", "soon".into())],
+    )
+    .await;
+    assert_eq!(status, 422);
+}

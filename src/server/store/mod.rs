@@ -563,6 +563,10 @@ pub trait Store: Send + Sync + 'static {
 
     async fn delete_question(&self, event_id: i64, question_id: i64) -> StoreResult<()>;
 
+    /// Copies an event as a new draft starting at `starts_at` (everything but its
+    /// registrations; the other times move with it).
+    async fn duplicate_event(&self, event_id: i64, starts_at: DateTime<Utc>, now: DateTime<Utc>) -> StoreResult<i64>;
+
     /// The members of a group, owners first.
     async fn members(&self, group_id: i64) -> StoreResult<Vec<crate::admin::model::Member>>;
 

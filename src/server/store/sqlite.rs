@@ -985,6 +985,10 @@ impl Store for SqliteStore {
         admin_sql::delete_question(&self.pool, event_id, question_id).await
     }
 
+    async fn duplicate_event(&self, event_id: i64, starts_at: DateTime<Utc>, now: DateTime<Utc>) -> StoreResult<i64> {
+        admin_sql::duplicate_event(&self.pool, event_id, starts_at, now).await
+    }
+
     async fn members(&self, group_id: i64) -> StoreResult<Vec<crate::admin::model::Member>> {
         admin_sql::members(&self.pool, group_id).await
     }

@@ -530,3 +530,59 @@ pub(super) async fn transfer_ownership(pool: &SqlitePool, group_id: i64, from: i
     tx.commit().await?;
     Ok(())
 }
+
+/// Copies an event as a new draft starting at `starts_at` (end, registration windows and
+/// draws move by the same amount): frames without registrations, questions, tags and
+/// speakers come along.
+pub(super) async fn duplicate_event(
+    pool: &SqlitePool,
+    event_id: i64,
+    starts_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let row: Option<(i64, String)> = sqlx::query_as("SELECT starts_at, time_zone FROM events WHERE id = ?")
+        .bind(event_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some((old_start, tz)) = row else { return Err(AppError::NotFound) };
+    let shift = starts_at.timestamp() - old_start;
+    let (dow, minute) = super::sqlite_search::local_parts(starts_at, &tz);
+    let (new_id,): (i64,) = sqlx::query_as(
+        "INSERT INTO events (group_id, title, catch, description, starts_at, ends_at, time_zone, venue_kind, place, \
+           address, prefecture, lat, lon, online_url, language, hashtag, image_url, status, event_type, beginner_ok, \
+           hands_on, created_at, updated_at, local_dow, local_start_min) \
+         SELECT group_id, title, catch, description, starts_at + ?1, ends_at + ?1, time_zone, venue_kind, place, \
+           address, prefecture, lat, lon, online_url, language, hashtag, image_url, 'draft', event_type, beginner_ok, \
+           hands_on, ?2, ?2, ?3, ?4 FROM events WHERE id = ?5 RETURNING id",
+    )
+    .bind(shift)
+    .bind(now.timestamp())
+    .bind(dow)
+    .bind(minute)
+    .bind(event_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO frames (event_id, position, name, capacity, method, fee, opens_at, closes_at, draw_at, promotion_frozen) \
+         SELECT ?1, position, name, capacity, method, fee, opens_at + ?2, closes_at + ?2, draw_at + ?2, promotion_frozen \
+         FROM frames WHERE event_id = ?3 ORDER BY position, id",
+    )
+    .bind(new_id)
+    .bind(shift)
+    .bind(event_id)
+    .execute(&mut *tx)
+    .await?;
+    for sql in [
+        "INSERT INTO questions (event_id, position, kind, label, options, required) \
+         SELECT ?1, position, kind, label, options, required FROM questions WHERE event_id = ?2",
+        "INSERT INTO event_tags (event_id, tag_id) SELECT ?1, tag_id FROM event_tags WHERE event_id = ?2",
+        "INSERT INTO speakers (event_id, position, name, affiliation, bio, talk_title, user_id) \
+         SELECT ?1, position, name, affiliation, bio, talk_title, user_id FROM speakers WHERE event_id = ?2",
+    ] {
+        sqlx::query(sql).bind(new_id).bind(event_id).execute(&mut *tx).await?;
+    }
+    super::sqlite_search::index_events(&mut tx, &[new_id]).await?;
+    tx.commit().await?;
+    Ok(new_id)
+}
