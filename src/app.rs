@@ -62,6 +62,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/tags") view=TagsPage ssr=SsrMode::Async />
                         <Route path=path!("/tags/:slug") view=TagPage ssr=SsrMode::Async />
                         <Route path=path!("/events/:id/receipt") view=ReceiptPage ssr=SsrMode::Async />
+                        <Route path=path!("/events/:id/cant-go") view=crate::messages::pages::CantGoPage ssr=SsrMode::Async />
                         <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                         <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
                         <Route path=path!("/me") view=MePage ssr=SsrMode::Async />

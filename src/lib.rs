@@ -24,6 +24,7 @@ pub mod geo;
 pub mod groups;
 pub mod live;
 pub mod materials;
+pub mod messages;
 pub mod registrations;
 pub mod search;
 pub mod tags;

@@ -176,6 +176,7 @@ pub fn MePage() -> impl IntoView {
                     Ok(p) => view! {
                         <h1>{t!(i18n, my_page)}</h1>
                         <p class="lead">{p.display_name.clone()} " (@" {p.nickname.clone()} ") · " {p.email.clone()}</p>
+                        <crate::messages::pages::MyMessages />
                         <MyRegistrations />
                         <MyCalendar />
                         <ProfileForms display_name=p.display_name bio=p.bio />

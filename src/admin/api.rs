@@ -10,6 +10,8 @@ use super::model::{
 };
 use crate::error::AppError;
 use crate::events::model::FrameSummary;
+#[cfg(feature = "ssr")]
+use crate::messages::{model::MessageKind, notify::notify};
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
@@ -220,6 +222,20 @@ pub mod ssr {
         }
     }
 
+    /// True when what registrants plan around changed: time, zone, format or venue.
+    pub fn time_or_place_changed(before: &EventForm, after: &EventForm) -> bool {
+        [
+            (&before.starts_local, &after.starts_local),
+            (&before.ends_local, &after.ends_local),
+            (&before.time_zone, &after.time_zone),
+            (&before.venue_kind, &after.venue_kind),
+            (&before.place, &after.place),
+            (&before.address, &after.address),
+        ]
+        .iter()
+        .any(|(a, b)| a.trim() != b.trim())
+    }
+
     /// Names of the fields that differ, for the audit log.
     pub fn changed_fields(before: &EventForm, after: &EventForm) -> String {
         let pairs = [
@@ -396,6 +412,10 @@ pub async fn update_event(id: i64, #[server(flatten)] form: EventForm) -> Result
         access.state.store.update_event(id, &fields, chrono::Utc::now()).await?;
         access.audit(Some(id), "event.update", ssr::changed_fields(&before.form, &form)).await?;
         access.state.live.publish(id).await;
+        if before.status != crate::events::model::EventStatus::Draft && ssr::time_or_place_changed(&before.form, &form)
+        {
+            crate::messages::notify::notify_registrants(&access.state, id, MessageKind::EventChanged).await;
+        }
         reload(&access, id).await
     }
     .await;
@@ -416,9 +436,13 @@ pub async fn set_event_status(id: i64, action: String) -> Result<AdminEvent, App
             "cancel" => EventStatus::Cancelled,
             _ => return Err(AppError::BadRequest("action must be publish, unpublish or cancel".into())),
         };
+        let was = reload(&access, id).await?.status;
         access.state.store.set_event_status(id, status, chrono::Utc::now()).await?;
         access.audit(Some(id), "event.status", format!("status set to {}", status.as_str())).await?;
         access.state.live.publish(id).await;
+        if status == EventStatus::Cancelled && was != EventStatus::Cancelled {
+            crate::messages::notify::notify_registrants(&access.state, id, MessageKind::EventCancelled).await;
+        }
         reload(&access, id).await
     }
     .await;
@@ -447,6 +471,7 @@ pub async fn set_frame_capacity(event_id: i64, frame_id: i64, capacity: i64) -> 
             )
             .await?;
         access.state.live.publish(event_id).await;
+        notify(&access.state, event_id, MessageKind::Promotion, change.promoted_user_ids, "promoted").await;
         Ok(access.state.store.admin_event(event_id).await?.map(|e| e.frames).unwrap_or_default())
     }
     .await;
@@ -700,6 +725,7 @@ pub async fn move_registration(event_id: i64, registration_id: i64, to: String) 
             )
             .await?;
         access.state.live.publish(event_id).await;
+        notify(&access.state, event_id, MessageKind::Promotion, change.promoted_user_ids, "promoted").await;
         attendee_list(&access, event_id).await
     }
     .await;

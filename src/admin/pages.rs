@@ -453,6 +453,7 @@ pub fn AdminEventPage() -> impl IntoView {
                         <FramesEditor event=e.clone() actions />
                     </section>
                     <QuestionsEditor event=e.clone() actions />
+                    <crate::messages::pages::EventMessages event_id frames=e.frames.clone() />
                     <details class="panel">
                         <summary>{t!(i18n, admin_duplicate)}</summary>
                         <ActionForm action=duplicate attr:class="inline-form" attr:novalidate=true>

@@ -41,6 +41,14 @@ pub async fn register(
             })
             .await?;
         state.live.publish(event_id).await;
+        crate::messages::notify::notify(
+            &state,
+            event_id,
+            crate::messages::model::MessageKind::Confirmation,
+            vec![user.id],
+            "user",
+        )
+        .await;
         change.registration.ok_or(AppError::Internal)
     }
     .await;
@@ -57,6 +65,14 @@ pub async fn cancel(event_id: i64) -> Result<MyRegistration, AppError> {
         let state = crate::server::state::app_state()?;
         let change = state.store.cancel_registration(event_id, user.id, chrono::Utc::now()).await?;
         state.live.publish(event_id).await;
+        crate::messages::notify::notify(
+            &state,
+            event_id,
+            crate::messages::model::MessageKind::Promotion,
+            change.promoted_user_ids.clone(),
+            "promoted",
+        )
+        .await;
         change.registration.ok_or(AppError::Internal)
     }
     .await;

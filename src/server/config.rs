@@ -16,12 +16,22 @@ pub struct Config {
     pub seat_guard: super::store::SeatGuard,
     /// How often due lottery draws are looked for.
     pub draw_interval: std::time::Duration,
+    /// `TSUDOI_SMTP_URL` (e.g. `smtps://user:pass@mail.example:465`): messages are also
+    /// e-mailed when set.
+    pub smtp_url: Option<String>,
+    /// `TSUDOI_MAIL_FROM`: the sender address of e-mails.
+    pub mail_from: String,
 }
 
 impl Config {
     /// True when users reach this instance over TLS (cookies get `Secure`).
     pub fn behind_tls(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+
+    /// True when messages are also sent by e-mail.
+    pub fn mail_enabled(&self) -> bool {
+        self.smtp_url.is_some()
     }
 
     /// A configuration for tests: the given database, no demo data.
@@ -35,6 +45,8 @@ impl Config {
             rate_limits: super::ratelimit::RateLimitConfig { api_per_ip: 100_000, ..Default::default() },
             seat_guard: Default::default(),
             draw_interval: std::time::Duration::from_millis(200),
+            smtp_url: None,
+            mail_from: "tsudoi@tsudoi.test".into(),
         }
     }
 
@@ -60,6 +72,11 @@ impl Config {
             rate_limits: rate_limits_from_env(),
             seat_guard: Default::default(),
             draw_interval: std::time::Duration::from_secs(5),
+            smtp_url: std::env::var("TSUDOI_SMTP_URL").ok().filter(|s| !s.trim().is_empty()),
+            mail_from: std::env::var("TSUDOI_MAIL_FROM")
+                .ok()
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or_else(|| "tsudoi@localhost".into()),
         }
     }
 }

@@ -6,7 +6,7 @@ use rand::Rng;
 
 use super::state::AppState;
 
-/// Runs due lottery draws every `config.draw_interval`, purges expired sessions and idle
+/// Runs due lottery draws and day-before reminders every `config.draw_interval`, purges expired sessions and idle
 /// rate-limit keys every ten minutes. Draws are exactly-once in the store, so several
 /// instances (or a restart mid-draw) are safe.
 pub fn spawn(state: AppState) {
@@ -17,6 +17,7 @@ pub fn spawn(state: AppState) {
         loop {
             tick.tick().await;
             run_due_draws(&draws).await;
+            crate::messages::notify::send_due_reminders(&draws).await;
         }
     });
     tokio::spawn(async move {

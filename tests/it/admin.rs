@@ -117,7 +117,8 @@ async fn snapshot(app: &TestApp, w: &World) -> String {
     let e = app.store().admin_event(w.event).await.unwrap().unwrap();
     let a = app.store().attendees(w.event).await.unwrap();
     let log = app.store().audit_log(w.group, None).await.unwrap();
-    format!("{e:?}|{a:?}|{}", log.len())
+    let messages = app.store().sent_messages(w.event).await.unwrap();
+    format!("{e:?}|{a:?}|{}|{}", log.len(), messages.len())
 }
 
 async fn call(c: &reqwest::Client, app: &TestApp, method: &str, path: &str, form: &[(&str, String)]) -> (u16, String) {
@@ -220,6 +221,19 @@ async fn every_admin_call_is_allowed_exactly_for_its_roles() {
             vec![("event_id", ev.clone()), ("kind", "text".into()), ("label", "所属".into())],
             editors,
         ),
+        (
+            "send message",
+            "POST",
+            "/api/admin/messages/send".into(),
+            vec![
+                ("event_id", ev.clone()),
+                ("audience", "all".into()),
+                ("subject", "お知らせ".into()),
+                ("body", "本文".into()),
+            ],
+            editors,
+        ),
+        ("messages", "GET", "/api/admin/messages/list".into(), vec![("event_id", ev.clone())], editors),
         ("group page", "GET", "/api/admin/groups/get".into(), vec![("group_id", w.group.to_string())], editors),
         (
             "set role",
@@ -785,4 +799,183 @@ async fn duplicating_copies_everything_but_the_registrations_onto_a_new_date() {
     )
     .await;
     assert_eq!(status, 422);
+}
+
+async fn inbox_of(app: &TestApp, nickname: &str) -> Vec<tsudoi::messages::model::InboxMessage> {
+    let id = app.store().find_login(nickname).await.unwrap().unwrap().0;
+    app.store().inbox(id, 100).await.unwrap()
+}
+
+#[tokio::test]
+async fn organizers_write_to_an_audience_and_tsudoi_writes_on_changes() {
+    use tsudoi::messages::model::MessageKind;
+    let app = spawn_app(false).await;
+    let w = world(&app).await;
+    let (_, owner) = &w.clients[4];
+    let (_, attendee) = &w.clients[1];
+    let ev = w.event.to_string();
+    let kinds = |msgs: &[tsudoi::messages::model::InboxMessage]| msgs.iter().map(|m| m.kind).collect::<Vec<_>>();
+
+    // To the confirmed only: the attendee has it, the waitlisted person does not.
+    let (status, body) = call(
+        owner,
+        &app,
+        "POST",
+        "/api/admin/messages/send",
+        &[
+            ("event_id", ev.clone()),
+            ("audience", "confirmed".into()),
+            ("subject", "持ち物".into()),
+            ("body", "PC を持ってきてください".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let sent: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(sent[0]["recipients"], 1);
+    assert_eq!(sent[0]["delivery"]["pending"], 0, "no SMTP configured: nothing queued for e-mail");
+    assert_eq!(inbox_of(&app, "attendee").await[0].subject, "持ち物");
+    assert!(inbox_of(&app, "waiter").await.is_empty());
+    let (status, body) = call(
+        owner,
+        &app,
+        "POST",
+        "/api/admin/messages/send",
+        &[("event_id", ev.clone()), ("audience", "frame:x".into()), ("subject", String::new()), ("body", "x".into())],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(body.contains("subject") && body.contains("audience"));
+
+    // The recipient reads it; nobody else can mark it.
+    let msg_id = inbox_of(&app, "attendee").await[0].id.to_string();
+    let (status, _) = call(owner, &app, "POST", "/api/me/messages/read", &[("id", msg_id.clone())]).await;
+    assert_eq!(status, 404);
+    let (status, _) = call(attendee, &app, "POST", "/api/me/messages/read", &[("id", msg_id)]).await;
+    assert_eq!(status, 200);
+    assert!(inbox_of(&app, "attendee").await[0].read);
+
+    // Raising the capacity promotes the waiter, who is told.
+    let (status, _) = call(
+        owner,
+        &app,
+        "POST",
+        "/api/admin/frames/capacity",
+        &[("event_id", ev.clone()), ("frame_id", w.frame.to_string()), ("capacity", "2".into())],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(kinds(&inbox_of(&app, "waiter").await), [MessageKind::Promotion]);
+
+    // Moving the start tells everyone registered; renaming alone does not.
+    let current = app.store().admin_event(w.event).await.unwrap().unwrap().form;
+    let mut form: Vec<(&str, String)> = vec![
+        ("id", ev.clone()),
+        ("title", "Renamed".into()),
+        ("catch", current.catch.clone()),
+        ("description", current.description.clone()),
+        ("starts_local", current.starts_local.clone()),
+        ("ends_local", current.ends_local.clone()),
+        ("time_zone", current.time_zone.clone()),
+        ("venue_kind", current.venue_kind.clone()),
+        ("place", current.place.clone()),
+        ("address", current.address.clone()),
+        ("prefecture", current.prefecture.clone()),
+        ("online_url", current.online_url.clone()),
+        ("language", current.language.clone()),
+        ("hashtag", current.hashtag.clone()),
+    ];
+    assert_eq!(call(owner, &app, "POST", "/api/admin/events/update", &form).await.0, 200);
+    assert_eq!(inbox_of(&app, "waiter").await.len(), 1, "a new title is not a change of plans");
+    for (k, v) in form.iter_mut() {
+        if *k == "ends_local" {
+            *v = format!("{}T23:59", &current.ends_local[..10]);
+        }
+    }
+    assert_eq!(call(owner, &app, "POST", "/api/admin/events/update", &form).await.0, 200);
+    assert_eq!(kinds(&inbox_of(&app, "waiter").await)[0], MessageKind::EventChanged);
+    assert_eq!(kinds(&inbox_of(&app, "attendee").await)[0], MessageKind::EventChanged);
+
+    // Cancelling tells everyone registered, once.
+    for _ in 0..2 {
+        let (status, _) =
+            call(owner, &app, "POST", "/api/admin/events/status", &[("id", ev.clone()), ("action", "cancel".into())])
+                .await;
+        assert_eq!(status, 200);
+    }
+    let waiter = kinds(&inbox_of(&app, "waiter").await);
+    assert_eq!(waiter.iter().filter(|k| **k == MessageKind::EventCancelled).count(), 1, "{waiter:?}");
+
+    // The organizer sees every message of the event with its reach.
+    let (_, list) = call(owner, &app, "GET", "/api/admin/messages/list", &[("event_id", ev)]).await;
+    let list: Value = serde_json::from_str(&list).unwrap();
+    let kinds_sent: Vec<&str> = list.as_array().unwrap().iter().map(|m| m["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds_sent, ["event_cancelled", "event_changed", "promotion", "organizer"]);
+}
+
+#[tokio::test]
+async fn a_registration_is_confirmed_by_message_and_the_day_before_brings_one_reminder() {
+    use tsudoi::messages::model::MessageKind;
+    let app = spawn_app(false).await;
+    let w = world(&app).await;
+    let (_, staff) = &w.clients[2];
+    // Staff registers for the event (full: waitlisted) and is told.
+    let (status, body) =
+        call(staff, &app, "POST", "/api/registrations/register", &[("event_id", w.event.to_string())]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(inbox_of(&app, "staff").await[0].kind, MessageKind::Confirmation);
+
+    // The event starts in three days: no reminder yet. Move it to tomorrow: one reminder to
+    // the confirmed attendee, and only one however often the task runs.
+    tsudoi::messages::notify::send_due_reminders(&app.state).await;
+    assert!(inbox_of(&app, "attendee").await.iter().all(|m| m.kind != MessageKind::Reminder));
+    let form = app.store().admin_event(w.event).await.unwrap().unwrap();
+    let tomorrow = Utc::now() + Duration::hours(20);
+    let fields = tsudoi::server::store::EventFields {
+        title: form.form.title.clone(),
+        catch: String::new(),
+        description: String::new(),
+        starts_at: tomorrow,
+        ends_at: tomorrow + Duration::hours(2),
+        time_zone: "Asia/Tokyo".into(),
+        venue_kind: tsudoi::events::model::VenueKind::Online,
+        place: String::new(),
+        address: String::new(),
+        prefecture: None,
+        online_url: None,
+        language: tsudoi::events::model::SpokenLanguage::Ja,
+        hashtag: String::new(),
+    };
+    app.store().update_event(w.event, &fields, Utc::now()).await.unwrap();
+    for _ in 0..3 {
+        tsudoi::messages::notify::send_due_reminders(&app.state).await;
+    }
+    let reminders: Vec<_> =
+        inbox_of(&app, "attendee").await.into_iter().filter(|m| m.kind == MessageKind::Reminder).collect();
+    assert_eq!(reminders.len(), 1);
+    assert!(reminders[0].body.contains(&format!("/events/{}/cant-go", w.event)));
+    assert!(
+        inbox_of(&app, "waiter").await.iter().all(|m| m.kind != MessageKind::Reminder),
+        "the waitlist is not reminded"
+    );
+
+    // The reminder's link shows a page; only its button (a POST) releases the seat.
+    let (_, attendee) = &w.clients[1];
+    let page = attendee.get(app.url(&format!("/events/{}/cant-go", w.event))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(
+        app.store()
+            .attendees(w.event)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|a| a.status == tsudoi::registrations::model::RegStatus::Confirmed)
+            .count(),
+        1
+    );
+    let (status, _) =
+        call(attendee, &app, "POST", "/api/registrations/cancel", &[("event_id", w.event.to_string())]).await;
+    assert_eq!(status, 200);
+    let waiter = inbox_of(&app, "waiter").await;
+    assert_eq!(waiter[0].kind, MessageKind::Promotion, "the seat went to the waitlist at once");
 }

@@ -6,6 +6,7 @@ pub mod public;
 pub mod sqlite;
 mod sqlite_accounts;
 mod sqlite_admin;
+mod sqlite_messages;
 mod sqlite_public;
 mod sqlite_registrations;
 mod sqlite_search;
@@ -567,6 +568,30 @@ pub trait Store: Send + Sync + 'static {
     /// registrations; the other times move with it).
     async fn duplicate_event(&self, event_id: i64, starts_at: DateTime<Utc>, now: DateTime<Utc>) -> StoreResult<i64>;
 
+    // --- messages -------------------------------------------------------------------
+
+    /// Stores a message with one recipient row each; returns its id.
+    async fn create_message(&self, message: &NewMessage) -> StoreResult<i64>;
+
+    /// Users a message to `audience` of the event reaches.
+    async fn audience_user_ids(
+        &self,
+        event_id: i64,
+        audience: crate::messages::model::Audience,
+    ) -> StoreResult<Vec<i64>>;
+
+    /// My latest messages, newest first.
+    async fn inbox(&self, user_id: i64, limit: u32) -> StoreResult<Vec<crate::messages::model::InboxMessage>>;
+
+    /// Marks one of my messages read; `false` when it is not mine.
+    async fn mark_read(&self, user_id: i64, message_id: i64, now: DateTime<Utc>) -> StoreResult<bool>;
+
+    /// An event's messages with reach and delivery.
+    async fn sent_messages(&self, event_id: i64) -> StoreResult<Vec<crate::messages::model::SentMessage>>;
+
+    /// Claims the events whose day-before reminder is due (each exactly once).
+    async fn claim_due_reminders(&self, now: DateTime<Utc>, window: chrono::Duration) -> StoreResult<Vec<i64>>;
+
     /// The members of a group, owners first.
     async fn members(&self, group_id: i64) -> StoreResult<Vec<crate::admin::model::Member>>;
 
@@ -625,6 +650,21 @@ pub struct FrameFields {
     pub closes_at: Option<DateTime<Utc>>,
     pub draw_at: Option<DateTime<Utc>>,
     pub promotion_frozen: bool,
+}
+
+/// A message to store: to `recipients`, by `sender_id` (None: Tsudoi itself).
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub event_id: Option<i64>,
+    pub sender_id: Option<i64>,
+    pub kind: crate::messages::model::MessageKind,
+    pub audience: String,
+    pub subject: String,
+    pub body: String,
+    pub recipients: Vec<i64>,
+    /// Queue e-mail for recipients with an address (SMTP configured).
+    pub email: bool,
+    pub at: DateTime<Utc>,
 }
 
 /// One audit-log line to record.

@@ -12,7 +12,7 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use super::{
     CounterCheck, Directory, DrawOutcome, DueDraw, NewEvent, NewGroup, NewTag, NewUser, RegisterRequest,
     RegistrationChange, SessionRow, Store, StoreResult, public as pub_, sqlite_accounts as accounts,
-    sqlite_admin as admin_sql, sqlite_public as public_sql, sqlite_registrations as regs,
+    sqlite_admin as admin_sql, sqlite_messages as msg_sql, sqlite_public as public_sql, sqlite_registrations as regs,
 };
 use crate::accounts::model::{CurrentUser, MyProfile, UserProfile};
 use crate::events::model::{
@@ -987,6 +987,34 @@ impl Store for SqliteStore {
 
     async fn duplicate_event(&self, event_id: i64, starts_at: DateTime<Utc>, now: DateTime<Utc>) -> StoreResult<i64> {
         admin_sql::duplicate_event(&self.pool, event_id, starts_at, now).await
+    }
+
+    async fn create_message(&self, message: &super::NewMessage) -> StoreResult<i64> {
+        msg_sql::create_message(&self.pool, message).await
+    }
+
+    async fn audience_user_ids(
+        &self,
+        event_id: i64,
+        audience: crate::messages::model::Audience,
+    ) -> StoreResult<Vec<i64>> {
+        msg_sql::audience_user_ids(&self.pool, event_id, audience).await
+    }
+
+    async fn inbox(&self, user_id: i64, limit: u32) -> StoreResult<Vec<crate::messages::model::InboxMessage>> {
+        msg_sql::inbox(&self.pool, user_id, limit).await
+    }
+
+    async fn mark_read(&self, user_id: i64, message_id: i64, now: DateTime<Utc>) -> StoreResult<bool> {
+        msg_sql::mark_read(&self.pool, user_id, message_id, now).await
+    }
+
+    async fn sent_messages(&self, event_id: i64) -> StoreResult<Vec<crate::messages::model::SentMessage>> {
+        msg_sql::sent_messages(&self.pool, event_id).await
+    }
+
+    async fn claim_due_reminders(&self, now: DateTime<Utc>, window: chrono::Duration) -> StoreResult<Vec<i64>> {
+        msg_sql::claim_due_reminders(&self.pool, now, window).await
     }
 
     async fn members(&self, group_id: i64) -> StoreResult<Vec<crate::admin::model::Member>> {

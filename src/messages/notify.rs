@@ -1,0 +1,64 @@
+//! Automatic messages. They follow a write that has already committed, so a failure to
+//! store one is logged rather than undoing (or failing) what the user did.
+
+use chrono::Utc;
+
+use super::model::{MessageKind, template};
+use crate::server::state::AppState;
+use crate::server::store::NewMessage;
+
+/// Sends an automatic message of `kind` about the event to `users`.
+pub async fn notify(state: &AppState, event_id: i64, kind: MessageKind, users: Vec<i64>, audience: &str) {
+    if users.is_empty() {
+        return;
+    }
+    let card = match state.store.fetch_card(event_id).await {
+        Ok(Some(card)) => card,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::error!(error = %e, event_id, "automatic message: event not readable");
+            return;
+        }
+    };
+    let url = format!("{}/events/{event_id}", state.config.public_url);
+    let (subject, body) = template(kind, &card.title, &card.span.label(crate::time::Lang::Ja), &url);
+    let message = NewMessage {
+        event_id: Some(event_id),
+        sender_id: None,
+        kind,
+        audience: audience.to_string(),
+        subject,
+        body,
+        recipients: users,
+        email: state.config.mail_enabled(),
+        at: Utc::now(),
+    };
+    if let Err(e) = state.store.create_message(&message).await {
+        tracing::error!(error = %e, event_id, kind = kind.as_str(), "automatic message not stored");
+    }
+}
+
+/// Tells everyone registered (confirmed or waitlisted).
+pub async fn notify_registrants(state: &AppState, event_id: i64, kind: MessageKind) {
+    match state.store.audience_user_ids(event_id, super::model::Audience::All).await {
+        Ok(users) => notify(state, event_id, kind, users, "all").await,
+        Err(e) => tracing::error!(error = %e, event_id, "automatic message: registrants not readable"),
+    }
+}
+
+/// Sends the day-before reminders that are due (each event exactly once).
+pub async fn send_due_reminders(state: &AppState) {
+    let due = match state.store.claim_due_reminders(Utc::now(), chrono::Duration::hours(24)).await {
+        Ok(due) => due,
+        Err(e) => {
+            tracing::error!(error = %e, "reminders not claimed");
+            return;
+        }
+    };
+    for event_id in due {
+        match state.store.audience_user_ids(event_id, super::model::Audience::Confirmed).await {
+            Ok(users) => notify(state, event_id, MessageKind::Reminder, users, "confirmed").await,
+            Err(e) => tracing::error!(error = %e, event_id, "reminder recipients not readable"),
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! Messages on SQLite: the outbox, recipients' inboxes, organizers' view, reminders.
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+
+use super::NewMessage;
+use crate::error::AppError;
+use crate::messages::model::{Audience, Delivery, InboxMessage, MessageKind, SentMessage};
+
+type Result<T> = std::result::Result<T, AppError>;
+
+fn instant(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
+}
+
+/// Stores a message and one recipient row per user, in one transaction. Recipients with
+/// an e-mail address get `pending` delivery when `m.email` is set.
+pub(super) async fn create_message(pool: &SqlitePool, m: &NewMessage) -> Result<i64> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO messages (event_id, sender_id, kind, audience, subject, body, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(m.event_id)
+    .bind(m.sender_id)
+    .bind(m.kind.as_str())
+    .bind(&m.audience)
+    .bind(&m.subject)
+    .bind(&m.body)
+    .bind(m.at.timestamp())
+    .fetch_one(&mut *tx)
+    .await?;
+    for chunk in m.recipients.chunks(500) {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "INSERT OR IGNORE INTO message_recipients (message_id, user_id, email_status, next_attempt_at) SELECT ",
+        );
+        qb.push_bind(id)
+            .push(", u.id, CASE WHEN u.email IS NOT NULL AND ")
+            .push_bind(m.email)
+            .push(" THEN 'pending' ELSE 'none' END, ")
+            .push_bind(m.at.timestamp())
+            .push(" FROM users u WHERE u.id IN (");
+        let mut sep = qb.separated(", ");
+        for uid in chunk {
+            sep.push_bind(*uid);
+        }
+        qb.push(")");
+        qb.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The users a message to `audience` of the event reaches (cancelled registrations never).
+pub(super) async fn audience_user_ids(pool: &SqlitePool, event_id: i64, audience: Audience) -> Result<Vec<i64>> {
+    let mut qb = QueryBuilder::<Sqlite>::new("SELECT user_id FROM registrations WHERE event_id = ");
+    qb.push_bind(event_id);
+    match audience {
+        Audience::All => qb.push(" AND status IN ('confirmed', 'waitlisted')"),
+        Audience::Confirmed => qb.push(" AND status = 'confirmed'"),
+        Audience::Waitlisted => qb.push(" AND status = 'waitlisted'"),
+        Audience::Frame(f) => qb.push(" AND status IN ('confirmed', 'waitlisted') AND frame_id = ").push_bind(f),
+    };
+    qb.push(" ORDER BY id");
+    let rows: Vec<(i64,)> = qb.build_query_as().fetch_all(pool).await?;
+    Ok(rows.into_iter().map(|(u,)| u).collect())
+}
+
+type InboxRow = (i64, Option<i64>, Option<String>, String, String, String, Option<String>, i64, Option<i64>);
+
+/// My latest messages, newest first.
+pub(super) async fn inbox(pool: &SqlitePool, user_id: i64, limit: u32) -> Result<Vec<InboxMessage>> {
+    let rows: Vec<InboxRow> = sqlx::query_as(
+        "SELECT m.id, m.event_id, e.title, m.kind, m.subject, m.body, s.nickname, m.created_at, r.read_at \
+         FROM message_recipients r JOIN messages m ON m.id = r.message_id \
+         LEFT JOIN events e ON e.id = m.event_id LEFT JOIN users s ON s.id = m.sender_id \
+         WHERE r.user_id = ? ORDER BY m.id DESC LIMIT ?",
+    )
+    .bind(user_id)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, event_id, event_title, kind, subject, body, sender, created_at, read_at)| InboxMessage {
+            id,
+            event_id,
+            event_title,
+            kind: MessageKind::parse(&kind).unwrap_or(MessageKind::Organizer),
+            subject,
+            body,
+            sender,
+            created_at: instant(created_at),
+            read: read_at.is_some(),
+        })
+        .collect())
+}
+
+pub(super) async fn mark_read(pool: &SqlitePool, user_id: i64, message_id: i64, now: DateTime<Utc>) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE message_recipients SET read_at = COALESCE(read_at, ?) WHERE user_id = ? AND message_id = ?",
+    )
+    .bind(now.timestamp())
+    .bind(user_id)
+    .bind(message_id)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+type SentRow = (i64, String, String, String, Option<String>, i64, i64, i64, i64, i64, i64, i64);
+
+/// The event's messages with their reach and delivery, newest first.
+pub(super) async fn sent_messages(pool: &SqlitePool, event_id: i64) -> Result<Vec<SentMessage>> {
+    let rows: Vec<SentRow> = sqlx::query_as(
+        "SELECT m.id, m.kind, m.audience, m.subject, s.nickname, m.created_at, COUNT(r.user_id), \
+           COALESCE(SUM(r.read_at IS NOT NULL), 0), COALESCE(SUM(r.email_status = 'none'), 0), \
+           COALESCE(SUM(r.email_status = 'pending'), 0), COALESCE(SUM(r.email_status = 'sent'), 0), \
+           COALESCE(SUM(r.email_status = 'failed'), 0) \
+         FROM messages m LEFT JOIN message_recipients r ON r.message_id = m.id LEFT JOIN users s ON s.id = m.sender_id \
+         WHERE m.event_id = ? GROUP BY m.id ORDER BY m.id DESC LIMIT 200",
+    )
+    .bind(event_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, kind, audience, subject, sender, created_at, recipients, read, none, pending, sent, failed)| {
+            SentMessage {
+                id,
+                kind: MessageKind::parse(&kind).unwrap_or(MessageKind::Organizer),
+                audience,
+                subject,
+                sender,
+                created_at: instant(created_at),
+                recipients,
+                read,
+                delivery: Delivery { none, pending, sent, failed },
+            }
+        })
+        .collect())
+}
+
+/// Published events starting within `window` after `now` whose reminder has not gone out;
+/// each is claimed (marked reminded) so that it is sent exactly once.
+pub(super) async fn claim_due_reminders(
+    pool: &SqlitePool,
+    now: DateTime<Utc>,
+    window: chrono::Duration,
+) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "UPDATE events SET reminded_at = ?1 WHERE status = 'published' AND reminded_at IS NULL \
+         AND starts_at > ?1 AND starts_at <= ?2 RETURNING id",
+    )
+    .bind(now.timestamp())
+    .bind((now + window).timestamp())
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
