@@ -3,6 +3,8 @@
 //! is configured, in the mailbox.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod mail;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod notify;

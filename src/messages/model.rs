@@ -92,6 +92,8 @@ pub struct InboxMessage {
 pub struct Delivery {
     pub none: i64,
     pub pending: i64,
+    /// Pending after at least one failed attempt (will be retried).
+    pub retrying: i64,
     pub sent: i64,
     pub failed: i64,
 }

@@ -103,7 +103,7 @@ pub fn EventMessages(event_id: i64, frames: Vec<FrameSummary>) -> impl IntoView 
                                     <br />
                                     {t!(i18n, messages_reach, recipients = m.recipients, read = m.read)}
                                     {(m.delivery.pending + m.delivery.sent + m.delivery.failed > 0).then(|| view! {
-                                        " · " {t!(i18n, messages_delivery, sent = m.delivery.sent, pending = m.delivery.pending, failed = m.delivery.failed)}
+                                        " · " {t!(i18n, messages_delivery, sent = m.delivery.sent, pending = m.delivery.pending, retrying = m.delivery.retrying, failed = m.delivery.failed)}
                                     })}
                                 </li>
                             }).collect_view()}

@@ -6,7 +6,7 @@ use rand::Rng;
 
 use super::state::AppState;
 
-/// Runs due lottery draws and day-before reminders every `config.draw_interval`, purges expired sessions and idle
+/// Runs due lottery draws, day-before reminders and e-mail deliveries every `config.draw_interval`, purges expired sessions and idle
 /// rate-limit keys every ten minutes. Draws are exactly-once in the store, so several
 /// instances (or a restart mid-draw) are safe.
 pub fn spawn(state: AppState) {
@@ -18,6 +18,7 @@ pub fn spawn(state: AppState) {
             tick.tick().await;
             run_due_draws(&draws).await;
             crate::messages::notify::send_due_reminders(&draws).await;
+            crate::messages::mail::deliver_due(&draws).await;
         }
     });
     tokio::spawn(async move {

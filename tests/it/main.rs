@@ -3,6 +3,7 @@
 mod admin;
 mod helpers;
 mod http;
+mod mail;
 mod public;
 mod registration_http;
 mod registrations;

@@ -592,6 +592,23 @@ pub trait Store: Send + Sync + 'static {
     /// Claims the events whose day-before reminder is due (each exactly once).
     async fn claim_due_reminders(&self, now: DateTime<Utc>, window: chrono::Duration) -> StoreResult<Vec<i64>>;
 
+    /// E-mails due now, each claimed for `lease` (several workers never send one twice).
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<MailJob>>;
+
+    /// Records an attempt: sent, or failed with a retry time (`None`: failed for good).
+    async fn record_delivery(
+        &self,
+        message_id: i64,
+        user_id: i64,
+        outcome: &Result<(), String>,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()>;
+
     /// The members of a group, owners first.
     async fn members(&self, group_id: i64) -> StoreResult<Vec<crate::admin::model::Member>>;
 
@@ -665,6 +682,18 @@ pub struct NewMessage {
     /// Queue e-mail for recipients with an address (SMTP configured).
     pub email: bool,
     pub at: DateTime<Utc>,
+}
+
+/// One e-mail to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailJob {
+    pub message_id: i64,
+    pub user_id: i64,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    /// Attempts so far.
+    pub attempts: i64,
 }
 
 /// One audit-log line to record.

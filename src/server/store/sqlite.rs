@@ -1017,6 +1017,25 @@ impl Store for SqliteStore {
         msg_sql::claim_due_reminders(&self.pool, now, window).await
     }
 
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<super::MailJob>> {
+        msg_sql::claim_deliveries(&self.pool, now, lease, limit).await
+    }
+
+    async fn record_delivery(
+        &self,
+        message_id: i64,
+        user_id: i64,
+        outcome: &Result<(), String>,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
+        msg_sql::record_delivery(&self.pool, message_id, user_id, outcome, retry_at).await
+    }
+
     async fn members(&self, group_id: i64) -> StoreResult<Vec<crate::admin::model::Member>> {
         admin_sql::members(&self.pool, group_id).await
     }

@@ -108,14 +108,15 @@ pub(super) async fn mark_read(pool: &SqlitePool, user_id: i64, message_id: i64, 
     Ok(done.rows_affected() > 0)
 }
 
-type SentRow = (i64, String, String, String, Option<String>, i64, i64, i64, i64, i64, i64, i64);
+type SentRow = (i64, String, String, String, Option<String>, i64, i64, i64, i64, i64, i64, i64, i64);
 
 /// The event's messages with their reach and delivery, newest first.
 pub(super) async fn sent_messages(pool: &SqlitePool, event_id: i64) -> Result<Vec<SentMessage>> {
     let rows: Vec<SentRow> = sqlx::query_as(
         "SELECT m.id, m.kind, m.audience, m.subject, s.nickname, m.created_at, COUNT(r.user_id), \
            COALESCE(SUM(r.read_at IS NOT NULL), 0), COALESCE(SUM(r.email_status = 'none'), 0), \
-           COALESCE(SUM(r.email_status = 'pending'), 0), COALESCE(SUM(r.email_status = 'sent'), 0), \
+           COALESCE(SUM(r.email_status = 'pending'), 0), COALESCE(SUM(r.email_status = 'pending' AND r.attempts > 0), 0), \
+           COALESCE(SUM(r.email_status = 'sent'), 0), \
            COALESCE(SUM(r.email_status = 'failed'), 0) \
          FROM messages m LEFT JOIN message_recipients r ON r.message_id = m.id LEFT JOIN users s ON s.id = m.sender_id \
          WHERE m.event_id = ? GROUP BY m.id ORDER BY m.id DESC LIMIT 200",
@@ -125,19 +126,35 @@ pub(super) async fn sent_messages(pool: &SqlitePool, event_id: i64) -> Result<Ve
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, kind, audience, subject, sender, created_at, recipients, read, none, pending, sent, failed)| {
-            SentMessage {
+        .map(
+            |(
                 id,
-                kind: MessageKind::parse(&kind).unwrap_or(MessageKind::Organizer),
+                kind,
                 audience,
                 subject,
                 sender,
-                created_at: instant(created_at),
+                created_at,
                 recipients,
                 read,
-                delivery: Delivery { none, pending, sent, failed },
-            }
-        })
+                none,
+                pending,
+                retrying,
+                sent,
+                failed,
+            )| {
+                SentMessage {
+                    id,
+                    kind: MessageKind::parse(&kind).unwrap_or(MessageKind::Organizer),
+                    audience,
+                    subject,
+                    sender,
+                    created_at: instant(created_at),
+                    recipients,
+                    read,
+                    delivery: Delivery { none, pending, retrying, sent, failed },
+                }
+            },
+        )
         .collect())
 }
 
@@ -157,4 +174,64 @@ pub(super) async fn claim_due_reminders(
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// E-mails due now, claimed for `lease` so that no other worker sends them meanwhile.
+pub(super) async fn claim_deliveries(
+    pool: &SqlitePool,
+    now: DateTime<Utc>,
+    lease: chrono::Duration,
+    limit: u32,
+) -> Result<Vec<super::MailJob>> {
+    let claimed: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "UPDATE message_recipients SET next_attempt_at = ?1 \
+         WHERE rowid IN (SELECT rowid FROM message_recipients WHERE email_status = 'pending' AND next_attempt_at <= ?2 \
+                         ORDER BY next_attempt_at LIMIT ?3) \
+         RETURNING message_id, user_id, attempts",
+    )
+    .bind((now + lease).timestamp())
+    .bind(now.timestamp())
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    let mut jobs = Vec::with_capacity(claimed.len());
+    for (message_id, user_id, attempts) in claimed {
+        let row: Option<(Option<String>, String, String)> =
+            sqlx::query_as("SELECT u.email, m.subject, m.body FROM messages m JOIN users u ON u.id = ? WHERE m.id = ?")
+                .bind(user_id)
+                .bind(message_id)
+                .fetch_optional(pool)
+                .await?;
+        if let Some((Some(to), subject, body)) = row {
+            jobs.push(super::MailJob { message_id, user_id, to, subject, body, attempts });
+        }
+    }
+    Ok(jobs)
+}
+
+/// Records one delivery attempt: sent, or failed with a retry at `retry_at` (`None`: give up).
+pub(super) async fn record_delivery(
+    pool: &SqlitePool,
+    message_id: i64,
+    user_id: i64,
+    outcome: &std::result::Result<(), String>,
+    retry_at: Option<DateTime<Utc>>,
+) -> Result<()> {
+    let (status, next, error) = match (outcome, retry_at) {
+        (Ok(()), _) => ("sent", None, None),
+        (Err(e), Some(at)) => ("pending", Some(at.timestamp()), Some(e.clone())),
+        (Err(e), None) => ("failed", None, Some(e.clone())),
+    };
+    sqlx::query(
+        "UPDATE message_recipients SET email_status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ? \
+         WHERE message_id = ? AND user_id = ?",
+    )
+    .bind(status)
+    .bind(next)
+    .bind(error)
+    .bind(message_id)
+    .bind(user_id)
+    .execute(pool)
+    .await?;
+    Ok(())
 }
