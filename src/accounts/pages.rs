@@ -177,6 +177,7 @@ pub fn MePage() -> impl IntoView {
                         <h1>{t!(i18n, my_page)}</h1>
                         <p class="lead">{p.display_name.clone()} " (@" {p.nickname.clone()} ") · " {p.email.clone()}</p>
                         <crate::messages::pages::MyMessages />
+                        <MyFeed />
                         <MyRegistrations />
                         <MyCalendar />
                         <ProfileForms display_name=p.display_name bio=p.bio />
@@ -186,6 +187,28 @@ pub fn MePage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// Upcoming events of the groups I follow.
+#[component]
+fn MyFeed() -> impl IntoView {
+    let i18n = use_i18n();
+    let feed = Resource::new(|| (), |_| crate::groups::api::my_feed());
+    view! {
+        <section aria-labelledby="feed-h">
+            <h2 id="feed-h">{t!(i18n, my_feed)}</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let cards = feed.await.unwrap_or_default();
+                    if cards.is_empty() {
+                        view! { <p class="muted">{t!(i18n, my_feed_empty)}</p> }.into_any()
+                    } else {
+                        view! { <crate::ui::EventCardList cards /> }.into_any()
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }
 

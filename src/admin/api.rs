@@ -443,6 +443,9 @@ pub async fn set_event_status(id: i64, action: String) -> Result<AdminEvent, App
         if status == EventStatus::Cancelled && was != EventStatus::Cancelled {
             crate::messages::notify::notify_registrants(&access.state, id, MessageKind::EventCancelled).await;
         }
+        if status == EventStatus::Published && was == EventStatus::Draft {
+            crate::messages::notify::notify_followers(&access.state, access.group_id, id).await;
+        }
         reload(&access, id).await
     }
     .await;

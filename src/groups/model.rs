@@ -17,3 +17,11 @@ pub struct GroupDetail {
     pub upcoming: Vec<EventCard>,
     pub past: Vec<EventCard>,
 }
+
+/// Followers of a group and whether I follow it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Following {
+    pub followers: i64,
+    pub following: bool,
+    pub signed_in: bool,
+}

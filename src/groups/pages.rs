@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::api::get_group;
+use super::api::{FollowGroup, follow_state, get_group};
 use super::model::GroupDetail;
 use crate::i18n::*;
 use crate::ui::{ErrorView, EventCardList, FeedLinks, Loading};
@@ -44,6 +44,7 @@ fn GroupView(group: GroupDetail) -> impl IntoView {
                         <a href=w.clone() rel="noopener noreferrer nofollow" target="_blank">{t!(i18n, website)}</a>
                     })}
                 </p>
+                <FollowButton slug=group.slug.clone() />
                 <FeedLinks
                     ics_path=format!("/groups/{}/events.ics", group.slug)
                     atom_path=format!("/groups/{}/feed.atom", group.slug)
@@ -68,5 +69,40 @@ fn GroupView(group: GroupDetail) -> impl IntoView {
                 }}
             </section>
         </article>
+    }
+}
+
+/// フォローする / フォロー中, with the follower count; signed-out visitors get a login link.
+#[component]
+fn FollowButton(slug: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let follow = ServerAction::<FollowGroup>::new();
+    let key = slug.clone();
+    let state = Resource::new(move || (key.clone(), follow.version().get()), |(slug, _)| follow_state(slug));
+    let slug = StoredValue::new(slug);
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let Ok(s) = state.await else { return ().into_any() };
+                let slug = slug.get_value();
+                if !s.signed_in {
+                    let href = format!("/login?next={}", urlencoding::encode(&format!("/groups/{slug}")));
+                    return view! {
+                        <p class="follow"><a class="button button--small" href=href>{t!(i18n, follow)}</a>
+                            " " <span class="muted">{t!(i18n, followers, count = s.followers)}</span></p>
+                    }.into_any();
+                }
+                view! {
+                    <ActionForm action=follow attr:class="inline-form follow">
+                        <input type="hidden" name="slug" value=slug />
+                        <input type="hidden" name="follow" value=if s.following { "false" } else { "true" } />
+                        <button type="submit" class=if s.following { "button button--small" } else { "button button--primary button--small" }>
+                            {if s.following { view! { {t!(i18n, following)} }.into_any() } else { view! { {t!(i18n, follow)} }.into_any() }}
+                        </button>
+                        " " <span class="muted">{t!(i18n, followers, count = s.followers)}</span>
+                    </ActionForm>
+                }.into_any()
+            })}
+        </Transition>
     }
 }

@@ -16,6 +16,8 @@ pub enum MessageKind {
     EventChanged,
     EventCancelled,
     Reminder,
+    /// A followed group published an event.
+    NewEvent,
 }
 
 impl MessageKind {
@@ -27,6 +29,7 @@ impl MessageKind {
             MessageKind::EventChanged => "event_changed",
             MessageKind::EventCancelled => "event_cancelled",
             MessageKind::Reminder => "reminder",
+            MessageKind::NewEvent => "new_event",
         }
     }
 
@@ -38,6 +41,7 @@ impl MessageKind {
             MessageKind::EventChanged,
             MessageKind::EventCancelled,
             MessageKind::Reminder,
+            MessageKind::NewEvent,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -166,6 +170,13 @@ pub fn template(kind: MessageKind, title: &str, when: &str, url: &str) -> (Strin
             format!(
                 "「{title}」は {when} に開催されます。行けなくなった場合は、補欠の方のために参加をキャンセルしてください: {url}/cant-go\n\n\
                  \"{title}\" takes place {when}. If you cannot go, please release your seat for someone on the waitlist: {url}/cant-go"
+            ),
+        ),
+        MessageKind::NewEvent => (
+            format!("【新着イベント】{title} / New event"),
+            format!(
+                "フォロー中のグループが「{title}」（{when}）を公開しました。\n{url}\n\n\
+                 A group you follow published \"{title}\" ({when}).\n{url}"
             ),
         ),
         MessageKind::Organizer => (title.to_string(), String::new()),

@@ -62,3 +62,11 @@ pub async fn send_due_reminders(state: &AppState) {
         }
     }
 }
+
+/// Tells a group's followers about a newly published event.
+pub async fn notify_followers(state: &AppState, group_id: i64, event_id: i64) {
+    match state.store.follower_ids(group_id).await {
+        Ok(users) => notify(state, event_id, MessageKind::NewEvent, users, "followers").await,
+        Err(e) => tracing::error!(error = %e, group_id, "automatic message: followers not readable"),
+    }
+}

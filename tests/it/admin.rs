@@ -979,3 +979,53 @@ async fn a_registration_is_confirmed_by_message_and_the_day_before_brings_one_re
     let waiter = inbox_of(&app, "waiter").await;
     assert_eq!(waiter[0].kind, MessageKind::Promotion, "the seat went to the waitlist at once");
 }
+
+#[tokio::test]
+async fn followers_hear_of_new_events_and_see_them_on_me() {
+    use tsudoi::messages::model::MessageKind;
+    let app = spawn_app(false).await;
+    let w = world(&app).await;
+    let (_, attendee) = &w.clients[1];
+    let (_, owner) = &w.clients[4];
+    let (status, _) = call(
+        &w.clients[0].1,
+        &app,
+        "POST",
+        "/api/groups/follow",
+        &[("slug", "home".into()), ("follow", "true".into())],
+    )
+    .await;
+    assert_eq!(status, 401, "signed-in users follow");
+    let (status, body) =
+        call(attendee, &app, "POST", "/api/groups/follow", &[("slug", "home".into()), ("follow", "true".into())]).await;
+    assert_eq!(status, 200, "{body}");
+    let state: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((state["followers"].as_i64(), state["following"].as_bool()), (Some(1), Some(true)));
+    let (status, _) =
+        call(attendee, &app, "POST", "/api/groups/follow", &[("slug", "nope".into()), ("follow", "true".into())]).await;
+    assert_eq!(status, 404);
+
+    let mut create = form_fields("フォロワー向け新イベント");
+    create.extend([("group_id", w.group.to_string()), ("capacity", "10".into())]);
+    let (_, id) = call(owner, &app, "POST", "/api/admin/events/create", &create).await;
+    assert!(inbox_of(&app, "attendee").await.iter().all(|m| m.kind != MessageKind::NewEvent), "a draft says nothing");
+    let (status, _) =
+        call(owner, &app, "POST", "/api/admin/events/status", &[("id", id.clone()), ("action", "publish".into())])
+            .await;
+    assert_eq!(status, 200);
+    let news: Vec<_> =
+        inbox_of(&app, "attendee").await.into_iter().filter(|m| m.kind == MessageKind::NewEvent).collect();
+    assert_eq!(news.len(), 1);
+    assert!(news[0].subject.contains("フォロワー向け新イベント"));
+    let (_, feed) = call(attendee, &app, "GET", "/api/me/feed", &[]).await;
+    let feed: Value = serde_json::from_str(&feed).unwrap();
+    let ids: Vec<i64> = feed.as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
+    assert!(ids.contains(&id.parse::<i64>().unwrap()) && ids.contains(&w.event), "{ids:?}");
+    let (_, body) =
+        call(attendee, &app, "POST", "/api/groups/follow", &[("slug", "home".into()), ("follow", "false".into())])
+            .await;
+    let state: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((state["followers"].as_i64(), state["following"].as_bool()), (Some(0), Some(false)));
+    let (_, feed) = call(attendee, &app, "GET", "/api/me/feed", &[]).await;
+    assert_eq!(feed, "[]");
+}

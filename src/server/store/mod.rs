@@ -609,6 +609,17 @@ pub trait Store: Send + Sync + 'static {
         retry_at: Option<DateTime<Utc>>,
     ) -> StoreResult<()>;
 
+    /// Follows (or unfollows) a group.
+    async fn set_follow(&self, group_id: i64, user_id: i64, follow: bool, now: DateTime<Utc>) -> StoreResult<()>;
+
+    /// The group's follower count and whether `user_id` follows it.
+    async fn follow_state(&self, group_id: i64, user_id: Option<i64>) -> StoreResult<(i64, bool)>;
+
+    async fn follower_ids(&self, group_id: i64) -> StoreResult<Vec<i64>>;
+
+    /// Upcoming published events of the groups I follow, soonest first.
+    async fn followed_events(&self, user_id: i64, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<EventCard>>;
+
     /// The members of a group, owners first.
     async fn members(&self, group_id: i64) -> StoreResult<Vec<crate::admin::model::Member>>;
 

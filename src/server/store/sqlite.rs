@@ -1036,6 +1036,33 @@ impl Store for SqliteStore {
         msg_sql::record_delivery(&self.pool, message_id, user_id, outcome, retry_at).await
     }
 
+    async fn set_follow(&self, group_id: i64, user_id: i64, follow: bool, now: DateTime<Utc>) -> StoreResult<()> {
+        msg_sql::set_follow(&self.pool, group_id, user_id, follow, now).await
+    }
+
+    async fn follow_state(&self, group_id: i64, user_id: Option<i64>) -> StoreResult<(i64, bool)> {
+        msg_sql::follow_state(&self.pool, group_id, user_id).await
+    }
+
+    async fn follower_ids(&self, group_id: i64) -> StoreResult<Vec<i64>> {
+        msg_sql::follower_ids(&self.pool, group_id).await
+    }
+
+    async fn followed_events(&self, user_id: i64, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<EventCard>> {
+        let ids = msg_sql::followed_event_ids(&self.pool, user_id, now, limit).await?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = card_query();
+        qb.push("WHERE e.id IN (");
+        let mut sep = qb.separated(", ");
+        for id in &ids {
+            sep.push_bind(*id);
+        }
+        qb.push(") ORDER BY e.starts_at, e.id");
+        self.cards(qb).await
+    }
+
     async fn members(&self, group_id: i64) -> StoreResult<Vec<crate::admin::model::Member>> {
         admin_sql::members(&self.pool, group_id).await
     }

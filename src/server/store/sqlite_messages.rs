@@ -235,3 +235,66 @@ pub(super) async fn record_delivery(
     .await?;
     Ok(())
 }
+
+/// Follows or unfollows a group (idempotent).
+pub(super) async fn set_follow(
+    pool: &SqlitePool,
+    group_id: i64,
+    user_id: i64,
+    follow: bool,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if follow {
+        sqlx::query("INSERT OR IGNORE INTO group_follows (group_id, user_id, created_at) VALUES (?, ?, ?)")
+            .bind(group_id)
+            .bind(user_id)
+            .bind(now.timestamp())
+            .execute(pool)
+            .await?;
+    } else {
+        sqlx::query("DELETE FROM group_follows WHERE group_id = ? AND user_id = ?")
+            .bind(group_id)
+            .bind(user_id)
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
+}
+
+/// (followers, whether `user_id` is one of them).
+pub(super) async fn follow_state(pool: &SqlitePool, group_id: i64, user_id: Option<i64>) -> Result<(i64, bool)> {
+    let (count, mine): (i64, i64) =
+        sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(user_id = ?), 0) FROM group_follows WHERE group_id = ?")
+            .bind(user_id.unwrap_or(-1))
+            .bind(group_id)
+            .fetch_one(pool)
+            .await?;
+    Ok((count, mine > 0))
+}
+
+pub(super) async fn follower_ids(pool: &SqlitePool, group_id: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as("SELECT user_id FROM group_follows WHERE group_id = ? ORDER BY user_id")
+        .bind(group_id)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.into_iter().map(|(u,)| u).collect())
+}
+
+/// Ids of upcoming published events of the groups a user follows, soonest first.
+pub(super) async fn followed_event_ids(
+    pool: &SqlitePool,
+    user_id: i64,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT e.id FROM events e JOIN group_follows f ON f.group_id = e.group_id \
+         WHERE f.user_id = ? AND e.status = 'published' AND e.ends_at > ? ORDER BY e.starts_at, e.id LIMIT ?",
+    )
+    .bind(user_id)
+    .bind(now.timestamp())
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
