@@ -108,9 +108,11 @@ test("an organizer creates a group and an event, checks an attendee in, exports 
 
   const me = await b.newPage();
   await me.goto("/me");
-  const mine = me.locator("li", { hasText: title });
+  const mine = me.locator(".my-regs__item", { hasText: title });
   await expect(mine).toContainText("参加確定");
   await expect(mine).not.toContainText("補欠");
+  // B was told by message, on the same page.
+  await expect(me.locator(".inbox__item", { hasText: "繰り上げ参加" })).toHaveCount(1);
   // The refused capacity change is a 409 the browser logs; nothing else may appear.
   expect(problems.filter((p) => !p.includes("status of 409"))).toEqual([]);
 });
