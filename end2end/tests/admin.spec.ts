@@ -45,8 +45,22 @@ test("an organizer creates a group and an event, checks an attendee in, exports 
   await expect(page).toHaveURL(/\/admin\/events\/\d+$/);
   const eventId = Number(page.url().split("/").pop());
   await hydrated(page);
+  // A second frame and a question.
+  await page.locator("details.frame-add summary").click();
+  await page.locator("#new-frame-name").fill("LT枠");
+  await page.locator("#new-frame-capacity").fill("5");
+  await page.locator("details.frame-add button[type=submit]").click();
+  await expect(page.locator("details.frame-rules")).toHaveCount(2);
+  await page.locator("section[aria-labelledby=questions-h] details summary").click();
+  await page.locator("#q-label").fill("懇親会に参加しますか");
+  await page.locator("section[aria-labelledby=questions-h] button[type=submit]", { hasText: "質問を追加" }).click();
+  await expect(page.locator(".questions-list li")).toHaveCount(1);
   await page.getByRole("button", { name: "公開する" }).click();
   await expect(page.locator(".admin-status .chip")).toHaveText("公開中");
+  const detail = await (await org.request.get(`/api/events/get?id=${eventId}`)).json();
+  const [general, lt] = detail.frames.map((f: { id: number }) => String(f.id));
+  const question = String(detail.questions[0].id);
+  expect(lt).toBeTruthy();
 
   // It is found by search.
   const search = await org.newPage();
@@ -63,7 +77,7 @@ test("an organizer creates a group and an event, checks an attendee in, exports 
     [b, "waitlisted"],
   ] as const) {
     const res = await ctx.request.post("/api/registrations/register", {
-      form: { event_id: String(eventId) },
+      form: { event_id: String(eventId), frame_id: general, [`answers[${question}][]`]: `${status} です` },
       headers: { accept: "application/json" },
     });
     expect(res.status(), await res.text()).toBe(200);
@@ -94,16 +108,18 @@ test("an organizer creates a group and an event, checks an attendee in, exports 
   expect(byNick.get(nickA)?.[3]).toBe("confirmed");
   expect(byNick.get(nickA)?.[7]).not.toBe("");
   expect(byNick.get(nickB)?.[3]).toBe("waitlisted");
+  expect(rows[0].split(",").at(-1)).toBe("懇親会に参加しますか");
+  expect(byNick.get(nickA)?.at(-1)).toBe("confirmed です");
 
   // Raising the capacity promotes B at once; lowering below the confirmed count is refused.
   await page.goto(`/admin/events/${eventId}`);
   await hydrated(page);
-  const capacity = page.locator(".frame-capacity input[name=capacity]");
+  const capacity = page.locator(".frame-capacity input[name=capacity]").first();
   await capacity.fill("2");
-  await page.getByRole("button", { name: "定員を変更" }).click();
-  await expect(page.locator(".panel .seats__numbers").first()).toContainText("2/2");
+  await page.getByRole("button", { name: "定員を変更" }).first().click();
+  await expect(page.locator(".frame-capacity label").first()).toContainText("(2/2, 0)");
   await capacity.fill("1");
-  await page.getByRole("button", { name: "定員を変更" }).click();
+  await page.getByRole("button", { name: "定員を変更" }).first().click();
   await expect(page.locator(".panel .field-error")).toContainText("参加確定者が 2人");
 
   const me = await b.newPage();
