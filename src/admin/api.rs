@@ -113,6 +113,7 @@ pub mod ssr {
             errors.push(FieldError::new("time_zone", "invalid_choice", "choose an IANA time zone such as Asia/Tokyo"));
         }
         let tz = tz.unwrap_or(chrono_tz::Asia::Tokyo);
+        let position = crate::admin::model::parse_position(&f.lat, &f.lon).flatten();
         let starts = local_to_utc(&f.starts_local, "starts_local", tz, &mut errors);
         let ends = local_to_utc(&f.ends_local, "ends_local", tz, &mut errors);
         if let (Some(s), Some(e)) = (starts, ends)
@@ -135,8 +136,31 @@ pub mod ssr {
                 online_url: Some(f.online_url.trim().to_string()).filter(|u| !u.is_empty()),
                 language: SpokenLanguage::parse(&f.language).unwrap_or(SpokenLanguage::Ja),
                 hashtag: f.hashtag.trim().to_string(),
+                tag_ids: Vec::new(),
+                lat: position.map(|p| p.0),
+                lon: position.map(|p| p.1),
+                beginner_ok: f.beginner_ok.is_some(),
+                hands_on: f.hands_on.is_some(),
             }),
             _ => Err(AppError::Invalid(errors)),
+        }
+    }
+
+    /// [`event_fields`] plus the tags and tools resolved by name, slug or alias; every
+    /// problem is reported at once.
+    pub async fn checked_event_fields(state: &AppState, f: &EventForm) -> Result<EventFields, AppError> {
+        let names = crate::admin::model::tag_names(&f.tags);
+        let (tag_ids, unknown) = state.store.resolve_tag_names(&names).await?;
+        let tag_error = (!unknown.is_empty())
+            .then(|| FieldError::new("tags", "unknown_tag", &format!("unknown tags: {}", unknown.join(", "))));
+        match (event_fields(f), tag_error) {
+            (Ok(fields), None) => Ok(EventFields { tag_ids, ..fields }),
+            (Ok(_), Some(e)) => Err(AppError::Invalid(vec![e])),
+            (Err(AppError::Invalid(mut errors)), e) => {
+                errors.extend(e);
+                Err(AppError::Invalid(errors))
+            }
+            (Err(other), _) => Err(other),
         }
     }
 
@@ -252,6 +276,9 @@ pub mod ssr {
             ("online_url", &before.online_url, &after.online_url),
             ("language", &before.language, &after.language),
             ("hashtag", &before.hashtag, &after.hashtag),
+            ("tags", &before.tags, &after.tags),
+            ("lat", &before.lat, &after.lat),
+            ("lon", &before.lon, &after.lon),
         ];
         let changed: Vec<&str> = pairs.iter().filter(|(_, a, b)| a.trim() != b.trim()).map(|(n, _, _)| *n).collect();
         if changed.is_empty() { "no change".into() } else { format!("changed: {}", changed.join(", ")) }
@@ -346,7 +373,7 @@ pub async fn create_event(
         use crate::server::store::{NewEvent, NewFrame};
         let access = ssr::group_access(group_id).await?.editor()?;
         let capacity = capacity.as_deref().map(str::trim).unwrap_or("").parse::<i64>().ok().filter(|c| *c >= 1);
-        let fields = ssr::event_fields(&form);
+        let fields = ssr::checked_event_fields(&access.state, &form).await;
         let (fields, capacity) = match (fields, capacity) {
             (Ok(f), Some(c)) => (f, c),
             (fields, capacity) => {
@@ -374,6 +401,11 @@ pub async fn create_event(
             online_url: fields.online_url,
             language: fields.language,
             hashtag: fields.hashtag,
+            tag_ids: fields.tag_ids,
+            lat: fields.lat,
+            lon: fields.lon,
+            beginner_ok: fields.beginner_ok,
+            hands_on: fields.hands_on,
             status: crate::events::model::EventStatus::Draft,
             created_at: now,
             frames: vec![NewFrame::first_come("一般", capacity)],
@@ -408,7 +440,7 @@ pub async fn update_event(id: i64, #[server(flatten)] form: EventForm) -> Result
     let result = async {
         let access = ssr::event_access(id).await?.editor()?;
         let before = access.state.store.admin_event(id).await?.ok_or(AppError::NotFound)?;
-        let fields = ssr::event_fields(&form)?;
+        let fields = ssr::checked_event_fields(&access.state, &form).await?;
         access.state.store.update_event(id, &fields, chrono::Utc::now()).await?;
         access.audit(Some(id), "event.update", ssr::changed_fields(&before.form, &form)).await?;
         access.state.live.publish(id).await;
@@ -874,6 +906,79 @@ pub async fn duplicate_event(id: i64, starts_local: String) -> Result<i64, AppEr
         let new_id = access.state.store.duplicate_event(id, starts_at, chrono::Utc::now()).await?;
         access.audit(Some(new_id), "event.duplicate", format!("copied from event {id} to {starts_local}")).await?;
         Ok(new_id)
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `POST /api/admin/speakers/add` — a speaker (`event_id`, `name`, optional `affiliation`,
+/// `bio`, `talk_title`, and `nickname` to link their account so they may attach materials).
+#[server(endpoint = "admin/speakers/add")]
+pub async fn add_speaker(
+    event_id: i64,
+    name: String,
+    affiliation: Option<String>,
+    bio: Option<String>,
+    talk_title: Option<String>,
+    nickname: Option<String>,
+) -> Result<AdminEvent, AppError> {
+    let result = async {
+        use crate::error::FieldError;
+        let access = ssr::event_access(event_id).await?.editor()?;
+        let mut errors = Vec::new();
+        let name = name.trim().to_string();
+        if name.is_empty() {
+            errors.push(FieldError::new("speaker_name", "required", "enter the speaker's name"));
+        } else if name.chars().count() > 100 {
+            errors.push(FieldError::new("speaker_name", "too_long", "the name is longer than 100 characters"));
+        }
+        let nickname = nickname.map(|n| n.trim().to_lowercase()).filter(|n| !n.is_empty());
+        let user_id = match &nickname {
+            Some(n) => match access.state.store.find_login(n).await? {
+                Some((id, _)) => Some(id),
+                None => {
+                    errors.push(FieldError::new(
+                        "speaker_nickname",
+                        "unknown_user",
+                        "no account has this nickname or email",
+                    ));
+                    None
+                }
+            },
+            None => None,
+        };
+        let text = |v: Option<String>, max: usize, field: &str, errors: &mut Vec<FieldError>| {
+            let v = v.unwrap_or_default().trim().to_string();
+            if v.chars().count() > max {
+                errors.push(FieldError::new(field, "too_long", "too long"));
+            }
+            v
+        };
+        let affiliation = text(affiliation, 200, "speaker_affiliation", &mut errors);
+        let bio = text(bio, 5_000, "speaker_bio", &mut errors);
+        let talk_title = text(talk_title, 300, "speaker_talk_title", &mut errors);
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
+        let speaker = crate::server::store::NewSpeaker { name: name.clone(), affiliation, bio, talk_title, user_id };
+        let id = access.state.store.add_speaker(event_id, &speaker).await?;
+        access.audit(Some(event_id), "speaker.add", format!("speaker {id} \"{name}\"")).await?;
+        reload(&access, event_id).await
+    }
+    .await;
+    crate::error::set_status_for(&result);
+    result
+}
+
+/// `POST /api/admin/speakers/delete` — removes a speaker (`event_id`, `speaker_id`).
+#[server(endpoint = "admin/speakers/delete")]
+pub async fn delete_speaker(event_id: i64, speaker_id: i64) -> Result<AdminEvent, AppError> {
+    let result = async {
+        let access = ssr::event_access(event_id).await?.editor()?;
+        access.state.store.delete_speaker(event_id, speaker_id).await?;
+        access.audit(Some(event_id), "speaker.delete", format!("speaker {speaker_id} deleted")).await?;
+        reload(&access, event_id).await
     }
     .await;
     crate::error::set_status_for(&result);

@@ -119,6 +119,14 @@ pub struct EventForm {
     pub online_url: String,
     pub language: String,
     pub hashtag: String,
+    /// Tags and tools by name, slug or alias, comma-separated (`Rust, Docker, k8s`).
+    pub tags: String,
+    /// Map position in decimal degrees (both or neither).
+    pub lat: String,
+    pub lon: String,
+    /// Checkboxes: present when ticked.
+    pub beginner_ok: Option<String>,
+    pub hands_on: Option<String>,
 }
 
 /// A frame's rules as the form holds them (times local to the event's zone, as
@@ -150,7 +158,18 @@ pub struct AdminEvent {
     /// The frames' times as local `YYYY-MM-DDTHH:MM` in the event's zone (empty when unset).
     pub frame_times: Vec<FrameTimes>,
     pub questions: Vec<crate::registrations::model::Question>,
+    pub speakers: Vec<AdminSpeaker>,
     pub role: Role,
+}
+
+/// A speaker in the editor (with the account it is linked to, if any).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminSpeaker {
+    pub id: i64,
+    pub name: String,
+    pub affiliation: String,
+    pub talk_title: String,
+    pub nickname: Option<String>,
 }
 
 /// A frame's times for the editor's inputs.
@@ -275,7 +294,37 @@ pub fn validate_event_form(f: &EventForm) -> Vec<FieldError> {
     if f.hashtag.chars().count() > 100 {
         errors.push(FieldError::new("hashtag", "too_long", "the hashtag is longer than 100 characters"));
     }
+    if parse_position(&f.lat, &f.lon).is_none() {
+        errors.push(FieldError::new(
+            "lat",
+            "invalid_position",
+            "latitude −90…90 and longitude −180…180, both or neither",
+        ));
+    }
     errors
+}
+
+/// The map position of the form: `Some(None)` when both are empty, `Some(Some(..))` for
+/// valid decimal degrees, `None` when invalid (one missing, not a number, out of range).
+pub fn parse_position(lat: &str, lon: &str) -> Option<Option<(f64, f64)>> {
+    match (lat.trim(), lon.trim()) {
+        ("", "") => Some(None),
+        (a, b) => match (a.parse::<f64>(), b.parse::<f64>()) {
+            (Ok(a), Ok(b)) if (-90.0..=90.0).contains(&a) && (-180.0..=180.0).contains(&b) => Some(Some((a, b))),
+            _ => None,
+        },
+    }
+}
+
+/// The comma-separated tag names of the form (full-width commas too), trimmed, unique.
+pub fn tag_names(raw: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in raw.split([',', '、', '，']).map(str::trim).filter(|n| !n.is_empty()) {
+        if !out.iter().any(|o| o == name) {
+            out.push(name.to_string());
+        }
+    }
+    out
 }
 
 /// The CSV of an event's attendees: a header, then one row per registrant (cancelled ones
@@ -341,6 +390,15 @@ pub fn attendees_csv(list: &AttendeeList, questions: &[String], excel: bool) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn positions_need_both_coordinates_in_range() {
+        assert_eq!(parse_position("", ""), Some(None));
+        assert_eq!(parse_position("35.68", "139.76"), Some(Some((35.68, 139.76))));
+        assert!(parse_position("35.68", "").is_none());
+        assert!(parse_position("95", "10").is_none());
+        assert_eq!(tag_names("Rust, Docker、rust ,, k8s"), ["Rust", "Docker", "rust", "k8s"]);
+    }
 
     #[test]
     fn group_slugs_are_url_safe() {

@@ -9,9 +9,10 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::api::{
-    AddFrame, AddMember, AddQuestion, CheckIn, CreateEvent, CreateGroup, DeleteFrame, DeleteQuestion, DuplicateEvent,
-    LeaveGroup, MoveRegistration, SetEventStatus, SetFrameCapacity, SetMemberRole, TransferOwnership, UpdateEvent,
-    UpdateFrame, admin_dashboard, get_admin_event, get_attendees, get_audit_log, get_group_admin, preview_markdown,
+    AddFrame, AddMember, AddQuestion, AddSpeaker, CheckIn, CreateEvent, CreateGroup, DeleteFrame, DeleteQuestion,
+    DeleteSpeaker, DuplicateEvent, LeaveGroup, MoveRegistration, SetEventStatus, SetFrameCapacity, SetMemberRole,
+    TransferOwnership, UpdateEvent, UpdateFrame, admin_dashboard, get_admin_event, get_attendees, get_audit_log,
+    get_group_admin, preview_markdown,
 };
 use super::model::{AdminEvent, AdminEventRow, AttendeeList, EventForm, Role};
 use crate::accounts::pages::LoginRequired;
@@ -55,7 +56,7 @@ pub fn AdminPage() -> impl IntoView {
     let dash = Resource::new(move || create_group.version().get(), |_| admin_dashboard());
     let group_error = Signal::derive(move || create_group.value().get().and_then(|r| r.err()));
     view! {
-        <Title text=move || t_string!(i18n, admin_title).to_string() />
+        <Title text=t_string!(i18n, admin_title).to_string() />
         <h1>{t!(i18n, admin_title)}</h1>
         <Suspense fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
@@ -182,6 +183,7 @@ fn role_label(i18n: leptos_i18n::I18nContext<Locale>, role: Role) -> String {
 fn EventFields(form: EventForm, error: Signal<Option<AppError>>, dirty: RwSignal<bool>) -> impl IntoView {
     let i18n = use_i18n();
     let description = RwSignal::new(form.description.clone());
+    let tag_list = Resource::new(|| (), |_| crate::tags::api::list_tags());
     let preview = Resource::new(
         move || description.get(),
         |md| async move { if md.trim().is_empty() { Ok(String::new()) } else { preview_markdown(md).await } },
@@ -269,6 +271,30 @@ fn EventFields(form: EventForm, error: Signal<Option<AppError>>, dirty: RwSignal
             <label for="f-hashtag">{t!(i18n, hashtag)}</label>
             <input id="f-hashtag" name="hashtag" type="text" value=form.hashtag.clone() />
             {field("hashtag")}
+            <label for="f-tags">{t!(i18n, admin_tags)}</label>
+            <input id="f-tags" name="tags" type="text" list="tag-list" value=form.tags.clone() placeholder="Rust, Docker" />
+            <p class="hint">{t!(i18n, admin_tags_hint)}</p>
+            <datalist id="tag-list">
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        tag_list.await.unwrap_or_default().into_iter().map(|t| view! { <option value=t.tag.name.clone()></option> }).collect_view()
+                    })}
+                </Transition>
+            </datalist>
+            {field("tags")}
+            <div class="editor__row">
+                <div>
+                    <label for="f-lat">{t!(i18n, admin_lat)}</label>
+                    <input id="f-lat" name="lat" type="text" inputmode="decimal" value=form.lat.clone() placeholder="35.6812" />
+                    {field("lat")}
+                </div>
+                <div>
+                    <label for="f-lon">{t!(i18n, admin_lon)}</label>
+                    <input id="f-lon" name="lon" type="text" inputmode="decimal" value=form.lon.clone() placeholder="139.7671" />
+                </div>
+            </div>
+            <label class="checkbox"><input type="checkbox" name="beginner_ok" value="on" checked=form.beginner_ok.is_some() /> " " {t!(i18n, pref_beginner)}</label>
+            <label class="checkbox"><input type="checkbox" name="hands_on" value="on" checked=form.hands_on.is_some() /> " " {t!(i18n, pref_hands_on)}</label>
             <div class="editor__markdown">
                 <div>
                     <label for="f-description">{t!(i18n, admin_description)}</label>
@@ -317,7 +343,7 @@ pub fn AdminNewEventPage() -> impl IntoView {
         ..Default::default()
     };
     view! {
-        <Title text=move || t_string!(i18n, admin_new_event).to_string() />
+        <Title text=t_string!(i18n, admin_new_event).to_string() />
         <p><A href="/admin">{t!(i18n, admin_title)}</A></p>
         <h1>{t!(i18n, admin_new_event)}</h1>
         <ActionForm action=create attr:class="form form--wide" attr:novalidate=true>
@@ -349,6 +375,8 @@ pub fn AdminEventPage() -> impl IntoView {
         delete_frame: ServerAction::new(),
         add_question: ServerAction::new(),
         delete_question: ServerAction::new(),
+        add_speaker: ServerAction::new(),
+        delete_speaker: ServerAction::new(),
     };
     // Everything that changes the event refetches it and its log.
     let changes = move || {
@@ -360,6 +388,8 @@ pub fn AdminEventPage() -> impl IntoView {
             actions.delete_frame.version().get(),
             actions.add_question.version().get(),
             actions.delete_question.version().get(),
+            actions.add_speaker.version().get(),
+            actions.delete_speaker.version().get(),
         )
     };
     let event = Resource::new(move || (id(), changes()), |(id, _)| get_admin_event(id));
@@ -453,6 +483,7 @@ pub fn AdminEventPage() -> impl IntoView {
                         <FramesEditor event=e.clone() actions />
                     </section>
                     <QuestionsEditor event=e.clone() actions />
+                    <SpeakersEditor event=e.clone() actions />
                     <crate::messages::pages::EventMessages event_id frames=e.frames.clone() />
                     <details class="panel">
                         <summary>{t!(i18n, admin_duplicate)}</summary>
@@ -506,9 +537,30 @@ pub fn AdminAttendeesPage() -> impl IntoView {
     let move_error = Signal::derive(move || mover.value().get().and_then(|r| r.err()));
     let check_error = Signal::derive(move || check_in.value().get().and_then(|r| r.err()));
     let filter = RwSignal::new(String::new());
+    // Check-ins made at other desks appear within seconds: the list refreshes itself (the
+    // forms stay outside the refreshed part, so nothing being typed is lost).
+    #[cfg(feature = "hydrate")]
+    {
+        if let Ok(handle) = set_interval_with_handle(move || list.refetch(), std::time::Duration::from_secs(5)) {
+            on_cleanup(move || handle.clear());
+        }
+    }
     view! {
         <p><A href="/admin">{t!(i18n, admin_title)}</A></p>
-        <Suspense fallback=|| view! { <Loading /> }>
+        <ActionForm action=check_in attr:class="inline-form checkin">
+            <input type="hidden" name="event_id" value=id />
+            <label for="checkin-code">{t!(i18n, admin_receipt_code)}</label>
+            <input id="checkin-code" name="code" type="text" autocomplete="off" autofocus required />
+            <button type="submit" class="button button--primary">{t!(i18n, admin_check_in)}</button>
+        </ActionForm>
+        <FieldMessage error=check_error field="code" />
+        {move || check_in.value().get().and_then(|r| r.ok()).map(|a| view! {
+            <p class="ok" role="status">{t!(i18n, admin_checked_in_ok, name = a.display_name.clone())}</p>
+        })}
+        {move || move_error.get().map(|e| view! { <p class="field-error" role="alert">{conflict_text(i18n, &e)}</p> })}
+        <label for="attendee-filter">{t!(i18n, admin_filter)}</label>
+        <input id="attendee-filter" type="search" on:input=move |ev| filter.set(event_target_value(&ev)) />
+        <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 let l: AttendeeList = match list.await {
                     Ok(l) => l,
@@ -529,19 +581,6 @@ pub fn AdminAttendeesPage() -> impl IntoView {
                         <a href=format!("/admin/events/{event_id}/attendees.csv") download>{t!(i18n, admin_csv_excel)}</a>
                         <a href=format!("/admin/events/{event_id}/attendees.csv?bom=0") download>{t!(i18n, admin_csv_plain)}</a>
                     </p>
-                    <ActionForm action=check_in attr:class="inline-form checkin">
-                        <input type="hidden" name="event_id" value=event_id />
-                        <label for="checkin-code">{t!(i18n, admin_receipt_code)}</label>
-                        <input id="checkin-code" name="code" type="text" autocomplete="off" autofocus required />
-                        <button type="submit" class="button button--primary">{t!(i18n, admin_check_in)}</button>
-                    </ActionForm>
-                    <FieldMessage error=check_error field="code" />
-                    {move || check_in.value().get().and_then(|r| r.ok()).map(|a| view! {
-                        <p class="ok" role="status">{t!(i18n, admin_checked_in_ok, name = a.display_name.clone())}</p>
-                    })}
-                    {move || move_error.get().map(|e| view! { <p class="field-error" role="alert">{conflict_text(i18n, &e)}</p> })}
-                    <label for="attendee-filter">{t!(i18n, admin_filter)}</label>
-                    <input id="attendee-filter" type="search" on:input=move |ev| filter.set(event_target_value(&ev)) />
                     <div class="table-wrap">
                         <table class="attendees">
                             <thead><tr>
@@ -602,7 +641,7 @@ pub fn AdminAttendeesPage() -> impl IntoView {
                     </div>
                 }.into_any()
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -614,6 +653,8 @@ struct EditorActions {
     delete_frame: ServerAction<DeleteFrame>,
     add_question: ServerAction<AddQuestion>,
     delete_question: ServerAction<DeleteQuestion>,
+    add_speaker: ServerAction<AddSpeaker>,
+    delete_speaker: ServerAction<DeleteSpeaker>,
 }
 
 /// The fields of a frame's rules, shared by the add and update forms.
@@ -899,5 +940,52 @@ fn member_error_text(i18n: leptos_i18n::I18nContext<Locale>, e: &AppError) -> St
         AppError::Conflict(code) if code == "last_owner" => t_string!(i18n, admin_last_owner).to_string(),
         AppError::Forbidden => t_string!(i18n, admin_not_allowed).to_string(),
         _ => t_string!(i18n, error_body).to_string(),
+    }
+}
+
+/// Speakers: list (with linked accounts), delete, add.
+#[component]
+fn SpeakersEditor(event: AdminEvent, actions: EditorActions) -> impl IntoView {
+    let i18n = use_i18n();
+    let event_id = event.id;
+    let add_error = Signal::derive(move || actions.add_speaker.value().get().and_then(|r| r.err()));
+    view! {
+        <section class="panel" aria-labelledby="speakers-h">
+            <h2 id="speakers-h">{t!(i18n, speaker_bio)}</h2>
+            <ul class="questions-list">
+                {event.speakers.into_iter().map(|s| view! {
+                    <li>
+                        <strong>{s.name.clone()}</strong>
+                        {(!s.affiliation.is_empty()).then(|| format!(" ({})", s.affiliation))}
+                        {s.nickname.clone().map(|n| view! { " " <span class="chip">{format!("@{n}")}</span> })}
+                        {(!s.talk_title.is_empty()).then(|| view! { <br /><span class="muted">{s.talk_title.clone()}</span> })}
+                        <ActionForm action=actions.delete_speaker attr:class="inline-form">
+                            <input type="hidden" name="event_id" value=event_id />
+                            <input type="hidden" name="speaker_id" value=s.id />
+                            <button type="submit" class="button button--ghost button--small">{t!(i18n, material_remove)}</button>
+                        </ActionForm>
+                    </li>
+                }).collect_view()}
+            </ul>
+            <details>
+                <summary>{t!(i18n, admin_speaker_add)}</summary>
+                <ActionForm action=actions.add_speaker attr:class="form" attr:novalidate=true>
+                    <input type="hidden" name="event_id" value=event_id />
+                    <label for="sp-name">{t!(i18n, admin_speaker_name)}</label>
+                    <input id="sp-name" name="name" type="text" required maxlength="100" />
+                    <FieldMessage error=add_error field="speaker_name" />
+                    <label for="sp-aff">{t!(i18n, admin_speaker_affiliation)}</label>
+                    <input id="sp-aff" name="affiliation" type="text" maxlength="200" />
+                    <label for="sp-talk">{t!(i18n, talk_title)}</label>
+                    <input id="sp-talk" name="talk_title" type="text" maxlength="300" />
+                    <label for="sp-bio">{t!(i18n, admin_speaker_bio)}</label>
+                    <textarea id="sp-bio" name="bio" rows="3"></textarea>
+                    <label for="sp-nick">{t!(i18n, admin_speaker_account)}</label>
+                    <input id="sp-nick" name="nickname" type="text" placeholder="nickname" />
+                    <FieldMessage error=add_error field="speaker_nickname" />
+                    <button type="submit" class="button button--primary">{t!(i18n, admin_speaker_add)}</button>
+                </ActionForm>
+            </details>
+        </section>
     }
 }

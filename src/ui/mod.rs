@@ -162,6 +162,8 @@ fn error_text(i18n: leptos_i18n::I18nContext<Locale>, code: &str) -> String {
         "too_small" => t_string!(i18n, admin_capacity_invalid).to_string(),
         "invalid_number" => t_string!(i18n, err_invalid_number).to_string(),
         "unknown_user" => t_string!(i18n, err_unknown_user).to_string(),
+        "unknown_tag" => t_string!(i18n, err_unknown_tag).to_string(),
+        "invalid_position" => t_string!(i18n, err_invalid_position).to_string(),
         "already_member" => t_string!(i18n, err_already_member).to_string(),
         "close_before_open" => t_string!(i18n, err_close_before_open).to_string(),
         "close_after_end" => t_string!(i18n, err_close_after_end).to_string(),
@@ -270,7 +272,7 @@ pub fn NotFound() -> impl IntoView {
     set_page_status(404);
     let i18n = use_i18n();
     view! {
-        <Title text=move || t_string!(i18n, not_found_title).to_string() />
+        <Title text=t_string!(i18n, not_found_title).to_string() />
         <section class="message-page">
             <h1>{t!(i18n, not_found_title)}</h1>
             <p>{t!(i18n, not_found_body)}</p>

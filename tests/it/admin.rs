@@ -945,6 +945,11 @@ async fn a_registration_is_confirmed_by_message_and_the_day_before_brings_one_re
         online_url: None,
         language: tsudoi::events::model::SpokenLanguage::Ja,
         hashtag: String::new(),
+        tag_ids: Vec::new(),
+        lat: None,
+        lon: None,
+        beginner_ok: false,
+        hands_on: false,
     };
     app.store().update_event(w.event, &fields, Utc::now()).await.unwrap();
     for _ in 0..3 {
@@ -1028,4 +1033,117 @@ async fn followers_hear_of_new_events_and_see_them_on_me() {
     assert_eq!((state["followers"].as_i64(), state["following"].as_bool()), (Some(0), Some(false)));
     let (_, feed) = call(attendee, &app, "GET", "/api/me/feed", &[]).await;
     assert_eq!(feed, "[]");
+}
+
+#[tokio::test]
+async fn the_editor_sets_tags_position_flags_and_speakers() {
+    use tsudoi::server::store::NewTag;
+    use tsudoi::tags::model::TagKind;
+    let app = spawn_app(false).await;
+    let w = world(&app).await;
+    let (_, owner) = &w.clients[4];
+    let (_, staff) = &w.clients[2];
+    let tag = |slug: &str, name: &str, kind: TagKind, aliases: &[&str]| NewTag {
+        slug: slug.into(),
+        name: name.into(),
+        kind,
+        description: String::new(),
+        aliases: aliases.iter().map(|a| a.to_string()).collect(),
+    };
+    app.store()
+        .insert_tags(&[tag("rust", "Rust", TagKind::Topic, &["rustlang"]), tag("docker", "Docker", TagKind::Tool, &[])])
+        .await
+        .unwrap();
+    let ev = w.event.to_string();
+    let with = |pairs: &[(&'static str, &str)]| {
+        let mut f = form_fields("Tagged");
+        for (k, v) in pairs {
+            if let Some(slot) = f.iter_mut().find(|(name, _)| name == k) {
+                slot.1 = v.to_string();
+            } else {
+                f.push((k, v.to_string()));
+            }
+        }
+        f.push(("id", ev.clone()));
+        f
+    };
+    let before = snapshot(&app, &w).await;
+    let (status, body) =
+        call(owner, &app, "POST", "/api/admin/events/update", &with(&[("tags", "Cobol, rust"), ("lat", "35.6")])).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("unknown_tag") && body.contains("Cobol") && body.contains("invalid_position"), "{body}");
+    assert_eq!(snapshot(&app, &w).await, before);
+
+    let form = with(&[
+        ("tags", "rustlang, Docker"),
+        ("lat", "35.6812"),
+        ("lon", "139.7671"),
+        ("beginner_ok", "on"),
+        ("hands_on", "on"),
+    ]);
+    let (status, body) = call(owner, &app, "POST", "/api/admin/events/update", &form).await;
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["form"]["tags"], "Rust, Docker", "aliases resolve to names");
+    assert_eq!((v["form"]["lat"].as_str(), v["form"]["beginner_ok"].as_str()), (Some("35.6812"), Some("on")));
+    let (_, api) = app.get(&format!("/api/v2/events/?event_id={}", w.event)).await;
+    let api: Value = serde_json::from_str(&api).unwrap();
+    assert_eq!(api["events"][0]["tags"][0]["name"], "Rust");
+    assert_eq!(api["events"][0]["tools"][0]["name"], "Docker");
+    assert_eq!(api["events"][0]["lat"], "35.681200000000");
+    let (_, search) = app.get("/api/events/search?tags=rust&pref=beginner,hands-on").await;
+    assert!(search.contains("Tagged"), "search follows the editor: {search}");
+
+    // A speaker linked to an account may then attach materials.
+    let (status, body) = call(
+        owner,
+        &app,
+        "POST",
+        "/api/admin/speakers/add",
+        &[("event_id", ev.clone()), ("name", "Staff Speaker".into()), ("nickname", "nobody".into())],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(body.contains("speaker_nickname"));
+    let (status, body) = call(
+        owner,
+        &app,
+        "POST",
+        "/api/admin/speakers/add",
+        &[
+            ("event_id", ev.clone()),
+            ("name", "Staff Speaker".into()),
+            ("talk_title", "Ownership".into()),
+            ("nickname", "staff".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["speakers"][0]["nickname"], "staff");
+    let (status, body) = call(
+        staff,
+        &app,
+        "POST",
+        "/api/materials/add",
+        &[
+            ("event_id", ev.clone()),
+            ("url", "https://slides.example/s".into()),
+            ("title", "Slides".into()),
+            ("kind", "slide".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let speaker_id = v["speakers"][0]["id"].to_string();
+    let (status, _) = call(
+        owner,
+        &app,
+        "POST",
+        "/api/admin/speakers/delete",
+        &[("event_id", ev.clone()), ("speaker_id", speaker_id)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(app.store().admin_event(w.event).await.unwrap().unwrap().speakers.is_empty());
 }

@@ -620,6 +620,15 @@ pub trait Store: Send + Sync + 'static {
     /// Upcoming published events of the groups I follow, soonest first.
     async fn followed_events(&self, user_id: i64, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<EventCard>>;
 
+    /// Resolves tag names, slugs or aliases (NFKC, case-insensitive) of either kind;
+    /// returns the ids found and the names that match no tag.
+    async fn resolve_tag_names(&self, names: &[String]) -> StoreResult<(Vec<i64>, Vec<String>)>;
+
+    /// Adds a speaker to an event, after the others.
+    async fn add_speaker(&self, event_id: i64, speaker: &NewSpeaker) -> StoreResult<i64>;
+
+    async fn delete_speaker(&self, event_id: i64, speaker_id: i64) -> StoreResult<()>;
+
     /// The members of a group, owners first.
     async fn members(&self, group_id: i64) -> StoreResult<Vec<crate::admin::model::Member>>;
 
@@ -664,6 +673,11 @@ pub struct EventFields {
     pub online_url: Option<String>,
     pub language: SpokenLanguage,
     pub hashtag: String,
+    pub tag_ids: Vec<i64>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub beginner_ok: bool,
+    pub hands_on: bool,
 }
 
 /// A frame's rules as organizers set them (instants in UTC).

@@ -1063,6 +1063,18 @@ impl Store for SqliteStore {
         self.cards(qb).await
     }
 
+    async fn resolve_tag_names(&self, names: &[String]) -> StoreResult<(Vec<i64>, Vec<String>)> {
+        admin_sql::resolve_tag_names(&self.pool, names).await
+    }
+
+    async fn add_speaker(&self, event_id: i64, speaker: &super::NewSpeaker) -> StoreResult<i64> {
+        admin_sql::add_speaker(&self.pool, event_id, speaker).await
+    }
+
+    async fn delete_speaker(&self, event_id: i64, speaker_id: i64) -> StoreResult<()> {
+        admin_sql::delete_speaker(&self.pool, event_id, speaker_id).await
+    }
+
     async fn members(&self, group_id: i64) -> StoreResult<Vec<crate::admin::model::Member>> {
         admin_sql::members(&self.pool, group_id).await
     }

@@ -9,7 +9,7 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use super::sqlite::{FRAME_COLUMNS, FrameRow};
 use super::{EventFields, FrameFields, NewAudit};
 use crate::admin::model::{
-    AdminEvent, AdminEventRow, AdminGroup, Attendee, AuditEntry, EventForm, FrameTimes, Member, Role,
+    AdminEvent, AdminEventRow, AdminGroup, AdminSpeaker, Attendee, AuditEntry, EventForm, FrameTimes, Member, Role,
 };
 use crate::error::AppError;
 use crate::events::model::{EventStatus, FrameSummary, Seats};
@@ -100,6 +100,10 @@ struct EditRow {
     online_url: Option<String>,
     language: String,
     hashtag: String,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    beginner_ok: bool,
+    hands_on: bool,
 }
 
 fn local_input(t: DateTime<Utc>, zone: &str) -> String {
@@ -111,7 +115,8 @@ fn local_input(t: DateTime<Utc>, zone: &str) -> String {
 pub(super) async fn admin_event(pool: &SqlitePool, event_id: i64) -> Result<Option<AdminEvent>> {
     let row: Option<EditRow> = sqlx::query_as(
         "SELECT e.group_id, g.title AS group_title, e.status, e.title, e.catch, e.description, e.starts_at, e.ends_at, \
-         e.time_zone, e.venue_kind, e.place, e.address, e.prefecture, e.online_url, e.language, e.hashtag \
+         e.time_zone, e.venue_kind, e.place, e.address, e.prefecture, e.online_url, e.language, e.hashtag, \
+         e.lat, e.lon, e.beginner_ok, e.hands_on \
          FROM events e JOIN groups g ON g.id = e.group_id WHERE e.id = ?",
     )
     .bind(event_id)
@@ -133,6 +138,20 @@ pub(super) async fn admin_event(pool: &SqlitePool, event_id: i64) -> Result<Opti
         })
         .collect();
     let questions = super::sqlite::questions_of(pool, event_id).await?;
+    let tags: Vec<(String,)> = sqlx::query_as(
+        "SELECT t.name FROM event_tags et JOIN tags t ON t.id = et.tag_id WHERE et.event_id = ? \
+         ORDER BY t.kind DESC, t.position, t.id",
+    )
+    .bind(event_id)
+    .fetch_all(pool)
+    .await?;
+    let speakers: Vec<(i64, String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT s.id, s.name, s.affiliation, s.talk_title, u.nickname FROM speakers s LEFT JOIN users u ON u.id = s.user_id \
+         WHERE s.event_id = ? ORDER BY s.position, s.id",
+    )
+    .bind(event_id)
+    .fetch_all(pool)
+    .await?;
     Ok(Some(AdminEvent {
         id: event_id,
         group_id: r.group_id,
@@ -153,10 +172,25 @@ pub(super) async fn admin_event(pool: &SqlitePool, event_id: i64) -> Result<Opti
             online_url: r.online_url.unwrap_or_default(),
             language: r.language,
             hashtag: r.hashtag,
+            tags: tags.into_iter().map(|(n,)| n).collect::<Vec<_>>().join(", "),
+            lat: r.lat.map(|v| v.to_string()).unwrap_or_default(),
+            lon: r.lon.map(|v| v.to_string()).unwrap_or_default(),
+            beginner_ok: r.beginner_ok.then(|| "on".to_string()),
+            hands_on: r.hands_on.then(|| "on".to_string()),
         },
         frames,
         frame_times,
         questions,
+        speakers: speakers
+            .into_iter()
+            .map(|(id, name, affiliation, talk_title, nickname)| AdminSpeaker {
+                id,
+                name,
+                affiliation,
+                talk_title,
+                nickname,
+            })
+            .collect(),
         role: Role::Staff,
     }))
 }
@@ -169,6 +203,7 @@ pub(super) async fn update_event(pool: &SqlitePool, event_id: i64, f: &EventFiel
     let done = sqlx::query(
         "UPDATE events SET title = ?, catch = ?, description = ?, starts_at = ?, ends_at = ?, time_zone = ?, \
          venue_kind = ?, place = ?, address = ?, prefecture = ?, online_url = ?, language = ?, hashtag = ?, \
+         lat = ?, lon = ?, beginner_ok = ?, hands_on = ?, \
          local_dow = ?, local_start_min = ?, updated_at = MAX(updated_at, ?) WHERE id = ?",
     )
     .bind(&f.title)
@@ -184,6 +219,10 @@ pub(super) async fn update_event(pool: &SqlitePool, event_id: i64, f: &EventFiel
     .bind(&f.online_url)
     .bind(f.language.as_str())
     .bind(&f.hashtag)
+    .bind(f.lat)
+    .bind(f.lon)
+    .bind(f.beginner_ok)
+    .bind(f.hands_on)
     .bind(dow)
     .bind(minute)
     .bind(now.timestamp())
@@ -192,6 +231,14 @@ pub(super) async fn update_event(pool: &SqlitePool, event_id: i64, f: &EventFiel
     .await?;
     if done.rows_affected() == 0 {
         return Err(AppError::NotFound);
+    }
+    sqlx::query("DELETE FROM event_tags WHERE event_id = ?").bind(event_id).execute(&mut *tx).await?;
+    for tag_id in &f.tag_ids {
+        sqlx::query("INSERT OR IGNORE INTO event_tags (event_id, tag_id) VALUES (?, ?)")
+            .bind(event_id)
+            .bind(tag_id)
+            .execute(&mut *tx)
+            .await?;
     }
     super::sqlite_search::index_events(&mut tx, &[event_id]).await?;
     tx.commit().await?;
@@ -585,4 +632,68 @@ pub(super) async fn duplicate_event(
     super::sqlite_search::index_events(&mut tx, &[new_id]).await?;
     tx.commit().await?;
     Ok(new_id)
+}
+
+/// Tag ids for names, slugs or aliases of either kind (NFKC, case-insensitive), and the
+/// names that match none.
+pub(super) async fn resolve_tag_names(pool: &SqlitePool, names: &[String]) -> Result<(Vec<i64>, Vec<String>)> {
+    let all: Vec<(i64, String, String)> = sqlx::query_as("SELECT id, slug, name FROM tags").fetch_all(pool).await?;
+    let mut ids = Vec::new();
+    let mut unknown = Vec::new();
+    for name in names {
+        let key = crate::server::text::normalize(name);
+        let direct = all
+            .iter()
+            .find(|(_, slug, n)| *slug == key || crate::server::text::normalize(n) == key)
+            .map(|(id, ..)| *id);
+        let id = match direct {
+            Some(id) => Some(id),
+            None => sqlx::query_as::<_, (i64,)>("SELECT tag_id FROM tag_aliases WHERE alias = ?")
+                .bind(&key)
+                .fetch_optional(pool)
+                .await?
+                .map(|(id,)| id),
+        };
+        match id {
+            Some(id) if !ids.contains(&id) => ids.push(id),
+            Some(_) => {}
+            None => unknown.push(name.clone()),
+        }
+    }
+    Ok((ids, unknown))
+}
+
+pub(super) async fn add_speaker(pool: &SqlitePool, event_id: i64, s: &super::NewSpeaker) -> Result<i64> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO speakers (event_id, position, name, affiliation, bio, talk_title, user_id) \
+         VALUES (?, (SELECT COALESCE(MAX(position), -1) + 1 FROM speakers WHERE event_id = ?), ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(event_id)
+    .bind(event_id)
+    .bind(&s.name)
+    .bind(&s.affiliation)
+    .bind(&s.bio)
+    .bind(&s.talk_title)
+    .bind(s.user_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    super::sqlite_search::index_events(&mut tx, &[event_id]).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub(super) async fn delete_speaker(pool: &SqlitePool, event_id: i64, speaker_id: i64) -> Result<()> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let done = sqlx::query("DELETE FROM speakers WHERE id = ? AND event_id = ?")
+        .bind(speaker_id)
+        .bind(event_id)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    super::sqlite_search::index_events(&mut tx, &[event_id]).await?;
+    tx.commit().await?;
+    Ok(())
 }
