@@ -15,16 +15,21 @@ test("typing updates results without navigation; the URL follows; reload and Bac
   await expect(page.getByLabel("キーワード")).toBeFocused();
   await page.keyboard.type("ハンズオン");
   await expect(page).toHaveURL(/\/events\?q=%E3%83%8F%E3%83%B3%E3%82%BA%E3%82%AA%E3%83%B3$/);
-  await expect.poll(() => total(page)).toBeLessThan(all);
-  const handsOn = await total(page);
+  const typed = await page.request.get(`/api/events/search?q=${encodeURIComponent("ハンズオン")}`);
+  const handsOn = ((await typed.json()) as { results: { total: number } }).results.total;
   expect(handsOn).toBeGreaterThan(0);
+  expect(handsOn).toBeLessThan(all);
+  await expect.poll(() => total(page)).toBe(handsOn);
   expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker), "no page load").toBe(7);
 
   // A discrete change is pushed onto history.
   await page.locator("label", { hasText: "無料" }).first().click();
   await expect(page).toHaveURL(/pref=free/);
-  await expect.poll(() => total(page)).toBeLessThanOrEqual(handsOn);
-  const freeHandsOn = await total(page);
+  // Wait for the page to show what the server says for this query (not a stale count).
+  const api = await page.request.get(`/api/events/search?q=${encodeURIComponent("ハンズオン")}&pref=free`);
+  const freeHandsOn = ((await api.json()) as { results: { total: number } }).results.total;
+  expect(freeHandsOn).toBeLessThanOrEqual(handsOn);
+  await expect.poll(() => total(page)).toBe(freeHandsOn);
 
   await page.reload();
   await hydrated(page);

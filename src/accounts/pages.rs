@@ -94,7 +94,7 @@ pub fn LoginPage() -> impl IntoView {
         }
     });
     view! {
-        <Title text=t_string!(i18n, login).to_string() />
+        <Title text=untrack(|| t_string!(i18n, login).to_string()) />
         <section class="form-page">
             <h1>{t!(i18n, login)}</h1>
             <ActionForm action attr:class="form" attr:novalidate=true>
@@ -132,7 +132,7 @@ pub fn SignupPage() -> impl IntoView {
         }
     });
     view! {
-        <Title text=t_string!(i18n, signup).to_string() />
+        <Title text=untrack(|| t_string!(i18n, signup).to_string()) />
         <section class="form-page">
             <h1>{t!(i18n, signup)}</h1>
             <ActionForm action attr:class="form" attr:novalidate=true>
@@ -169,7 +169,7 @@ pub fn MePage() -> impl IntoView {
     let i18n = use_i18n();
     let profile = Resource::new(|| (), |_| get_my_profile());
     view! {
-        <Title text=t_string!(i18n, my_page).to_string() />
+        <Title text=untrack(|| t_string!(i18n, my_page).to_string()) />
         <Suspense fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 match profile.await {

@@ -56,7 +56,7 @@ pub fn AdminPage() -> impl IntoView {
     let dash = Resource::new(move || create_group.version().get(), |_| admin_dashboard());
     let group_error = Signal::derive(move || create_group.value().get().and_then(|r| r.err()));
     view! {
-        <Title text=t_string!(i18n, admin_title).to_string() />
+        <Title text=untrack(|| t_string!(i18n, admin_title).to_string()) />
         <h1>{t!(i18n, admin_title)}</h1>
         <Suspense fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
@@ -343,7 +343,7 @@ pub fn AdminNewEventPage() -> impl IntoView {
         ..Default::default()
     };
     view! {
-        <Title text=t_string!(i18n, admin_new_event).to_string() />
+        <Title text=untrack(|| t_string!(i18n, admin_new_event).to_string()) />
         <p><A href="/admin">{t!(i18n, admin_title)}</A></p>
         <h1>{t!(i18n, admin_new_event)}</h1>
         <ActionForm action=create attr:class="form form--wide" attr:novalidate=true>

@@ -131,7 +131,7 @@ pub fn CantGoPage() -> impl IntoView {
     });
     let error = Signal::derive(move || cancel.value().get().and_then(|r| r.err()));
     view! {
-        <Title text=t_string!(i18n, cant_go).to_string() />
+        <Title text=untrack(|| t_string!(i18n, cant_go).to_string()) />
         <section class="message-page">
             <h1>{t!(i18n, cant_go)}</h1>
             <p>{t!(i18n, cant_go_hint)}</p>

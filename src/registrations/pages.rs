@@ -295,7 +295,7 @@ pub fn ReceiptPage() -> impl IntoView {
         }
     });
     view! {
-        <Title text=t_string!(i18n, receipt).to_string() />
+        <Title text=untrack(|| t_string!(i18n, receipt).to_string()) />
         <Suspense fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 match data.await {

@@ -31,7 +31,7 @@ pub fn SearchPage() -> impl IntoView {
     let results = Resource::new(move || params.get(), search_events);
     let keyword = Memo::new(move |_| query.read().get("q").unwrap_or_default());
     view! {
-        <Title text=t_string!(i18n, events_heading).to_string() />
+        <Title text=untrack(|| t_string!(i18n, events_heading).to_string()) />
         <h1>{t!(i18n, events_heading)}</h1>
         <div class="search">
             <Transition fallback=|| view! { <Loading /> }>

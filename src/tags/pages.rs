@@ -18,7 +18,7 @@ pub fn TagsPage() -> impl IntoView {
     let i18n = use_i18n();
     let tags = Resource::new(|| (), |_| list_tags());
     view! {
-        <Title text=t_string!(i18n, tags_heading).to_string() />
+        <Title text=untrack(|| t_string!(i18n, tags_heading).to_string()) />
         <h1>{t!(i18n, tags_heading)}</h1>
         <p class="lead">{t!(i18n, tags_intro)}</p>
         <Suspense fallback=|| view! { <Loading /> }>

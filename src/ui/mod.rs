@@ -272,7 +272,7 @@ pub fn NotFound() -> impl IntoView {
     set_page_status(404);
     let i18n = use_i18n();
     view! {
-        <Title text=t_string!(i18n, not_found_title).to_string() />
+        <Title text=untrack(|| t_string!(i18n, not_found_title).to_string()) />
         <section class="message-page">
             <h1>{t!(i18n, not_found_title)}</h1>
             <p>{t!(i18n, not_found_body)}</p>
