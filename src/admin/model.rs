@@ -159,7 +159,22 @@ pub struct AdminEvent {
     pub frame_times: Vec<FrameTimes>,
     pub questions: Vec<crate::registrations::model::Question>,
     pub speakers: Vec<AdminSpeaker>,
+    /// Lottery draws of the event's frames, as recorded.
+    pub draws: Vec<DrawLog>,
     pub role: Role,
+}
+
+/// One lottery draw: when, with which seed (anyone holding it and the applications in
+/// order can re-derive the outcome), and the drawn order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrawLog {
+    pub frame_id: i64,
+    pub drawn_at: DateTime<Utc>,
+    /// The ChaCha8 seed, as a decimal string (u64 does not fit JSON numbers safely).
+    pub seed: String,
+    pub winners: i64,
+    /// (rank, nickname, won)
+    pub entries: Vec<(i64, String, bool)>,
 }
 
 /// A speaker in the editor (with the account it is linked to, if any).

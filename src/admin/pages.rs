@@ -726,7 +726,23 @@ fn FramesEditor(event: AdminEvent, actions: EditorActions) -> impl IntoView {
     let add_error = Signal::derive(move || actions.add_frame.value().get().and_then(|r| r.err()));
     let delete_error = Signal::derive(move || actions.delete_frame.value().get().and_then(|r| r.err()));
     let times = event.frame_times;
+    let draws = event.draws;
+    let frame_names: Vec<(i64, String)> = event.frames.iter().map(|f| (f.id, f.name.clone())).collect();
     view! {
+        {draws.into_iter().map(|d| {
+            let name = frame_names.iter().find(|(id, _)| *id == d.frame_id).map(|(_, n)| n.clone()).unwrap_or_default();
+            view! {
+                <details class="draw-log">
+                    <summary>{name} " — " {t!(i18n, admin_draw_log)}</summary>
+                    <p class="muted">{format!("{} · seed {} · {}", d.drawn_at.format("%Y-%m-%d %H:%M UTC"), d.seed, d.winners)} " " {t!(i18n, admin_draw_winners)}</p>
+                    <ol class="draw-log__entries">
+                        {d.entries.into_iter().map(|(rank, nick, won)| view! {
+                            <li value=rank class:draw-log__won=won>{format!("@{nick}")} " " {if won { "✓" } else { "" }}</li>
+                        }).collect_view()}
+                    </ol>
+                </details>
+            }
+        }).collect_view()}
         {event.frames.into_iter().map(|f| {
             let t = times.iter().find(|t| t.id == f.id).cloned().unwrap_or(super::model::FrameTimes {
                 id: f.id,

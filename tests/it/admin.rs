@@ -1147,3 +1147,55 @@ async fn the_editor_sets_tags_position_flags_and_speakers() {
     assert_eq!(status, 200);
     assert!(app.store().admin_event(w.event).await.unwrap().unwrap().speakers.is_empty());
 }
+
+#[tokio::test]
+async fn organizers_see_the_lottery_draw_log_with_its_seed() {
+    let app = spawn_app(false).await;
+    let w = world(&app).await;
+    let (_, owner) = &w.clients[4];
+    let starts = app.store().admin_event(w.event).await.unwrap().unwrap().span.starts_at;
+    let local =
+        |t: chrono::DateTime<Utc>| t.with_timezone(&chrono_tz::Asia::Tokyo).format("%Y-%m-%dT%H:%M").to_string();
+    // A lottery frame whose draw is due at once; two applicants.
+    let (status, body) = call(
+        owner,
+        &app,
+        "POST",
+        "/api/admin/frames/add",
+        &[
+            ("event_id", w.event.to_string()),
+            ("name", "抽選".into()),
+            ("capacity", "1".into()),
+            ("method", "lottery".into()),
+            ("closes_local", local(Utc::now() + Duration::minutes(1))),
+            ("draw_local", local(Utc::now() + Duration::minutes(2))),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let frame: i64 = serde_json::from_str::<Value>(&body).unwrap()["frames"][1]["id"].as_i64().unwrap();
+    for who in [2, 3] {
+        let (_, c) = &w.clients[who];
+        let (status, body) = call(
+            c,
+            &app,
+            "POST",
+            "/api/registrations/register",
+            &[("event_id", w.event.to_string()), ("frame_id", frame.to_string())],
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let outcome = app.store().draw_lottery(frame, 42, starts - Duration::hours(1)).await.unwrap().expect("drawn");
+    assert_eq!(outcome.winners, 1);
+    let (_, body) = call(owner, &app, "GET", "/api/admin/events/get", &[("id", w.event.to_string())]).await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let draw = &v["draws"][0];
+    assert_eq!(draw["seed"], "42");
+    assert_eq!(draw["winners"], 1);
+    let entries = draw["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    let nicks: Vec<&str> = entries.iter().map(|e| e[1].as_str().unwrap()).collect();
+    assert!(nicks.contains(&"staff") && nicks.contains(&"admin"), "{nicks:?}");
+    assert_eq!(entries.iter().filter(|e| e[2] == true).count(), 1);
+}

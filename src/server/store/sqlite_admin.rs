@@ -9,7 +9,8 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use super::sqlite::{FRAME_COLUMNS, FrameRow};
 use super::{EventFields, FrameFields, NewAudit};
 use crate::admin::model::{
-    AdminEvent, AdminEventRow, AdminGroup, AdminSpeaker, Attendee, AuditEntry, EventForm, FrameTimes, Member, Role,
+    AdminEvent, AdminEventRow, AdminGroup, AdminSpeaker, Attendee, AuditEntry, DrawLog, EventForm, FrameTimes, Member,
+    Role,
 };
 use crate::error::AppError;
 use crate::events::model::{EventStatus, FrameSummary, Seats};
@@ -138,6 +139,7 @@ pub(super) async fn admin_event(pool: &SqlitePool, event_id: i64) -> Result<Opti
         })
         .collect();
     let questions = super::sqlite::questions_of(pool, event_id).await?;
+    let draws = draw_logs(pool, event_id).await?;
     let tags: Vec<(String,)> = sqlx::query_as(
         "SELECT t.name FROM event_tags et JOIN tags t ON t.id = et.tag_id WHERE et.event_id = ? \
          ORDER BY t.kind DESC, t.position, t.id",
@@ -181,6 +183,7 @@ pub(super) async fn admin_event(pool: &SqlitePool, event_id: i64) -> Result<Opti
         frames,
         frame_times,
         questions,
+        draws,
         speakers: speakers
             .into_iter()
             .map(|(id, name, affiliation, talk_title, nickname)| AdminSpeaker {
@@ -696,4 +699,49 @@ pub(super) async fn delete_speaker(pool: &SqlitePool, event_id: i64, speaker_id:
     super::sqlite_search::index_events(&mut tx, &[event_id]).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The recorded lottery draws of an event's frames, with nicknames for the drawn order.
+async fn draw_logs(pool: &SqlitePool, event_id: i64) -> Result<Vec<DrawLog>> {
+    let rows: Vec<(i64, i64, i64, i64, String)> = sqlx::query_as(
+        "SELECT d.frame_id, d.seed, d.drawn_at, d.winners, d.log FROM lottery_draws d JOIN frames f ON f.id = d.frame_id \
+         WHERE f.event_id = ? ORDER BY f.position, f.id",
+    )
+    .bind(event_id)
+    .fetch_all(pool)
+    .await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let nicknames: HashMap<i64, String> = sqlx::query_as::<_, (i64, String)>(
+        "SELECT u.id, u.nickname FROM registrations r JOIN users u ON u.id = r.user_id WHERE r.event_id = ?",
+    )
+    .bind(event_id)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .collect();
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        user_id: i64,
+        rank: i64,
+        result: String,
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(frame_id, seed, drawn_at, winners, log)| {
+            let entries: Vec<Entry> = serde_json::from_str(&log).unwrap_or_default();
+            DrawLog {
+                frame_id,
+                drawn_at: instant(drawn_at),
+                // Stored as the i64 with the same bits.
+                seed: (seed as u64).to_string(),
+                winners,
+                entries: entries
+                    .into_iter()
+                    .map(|e| (e.rank, nicknames.get(&e.user_id).cloned().unwrap_or_default(), e.result == "won"))
+                    .collect(),
+            }
+        })
+        .collect())
 }
