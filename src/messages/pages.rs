@@ -69,7 +69,14 @@ pub fn MyMessages() -> impl IntoView {
 pub fn EventMessages(event_id: i64, frames: Vec<FrameSummary>) -> impl IntoView {
     let i18n = use_i18n();
     let send = ServerAction::<SendMessage>::new();
-    let sent = Resource::new(move || send.version().get(), move |_| event_messages(event_id));
+    // The history is loaded in the browser after hydration: it changes underfoot (every
+    // registration adds a confirmation), and server-rendering it raced hydration.
+    let sent = LocalResource::new(move || {
+        send.version().get();
+        event_messages(event_id)
+    });
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
     let error = Signal::derive(move || send.value().get().and_then(|r| r.err()));
     view! {
         <section class="panel" aria-labelledby="event-messages-h">
@@ -91,6 +98,7 @@ pub fn EventMessages(event_id: i64, frames: Vec<FrameSummary>) -> impl IntoView 
                 <FieldMessage error field="body" />
                 <button type="submit" class="button button--primary" disabled=move || send.pending().get()>{t!(i18n, messages_send)}</button>
             </ActionForm>
+            <Show when=move || mounted.get()>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     let list = sent.await.unwrap_or_default();
@@ -101,9 +109,9 @@ pub fn EventMessages(event_id: i64, frames: Vec<FrameSummary>) -> impl IntoView 
                                     <strong>{m.subject}</strong> " "
                                     <span class="muted">{format!("{} · {} · {}", m.kind.as_str(), m.audience, m.created_at.format("%Y-%m-%d %H:%M UTC"))}</span>
                                     <br />
-                                    {t!(i18n, messages_reach, recipients = m.recipients, read = m.read)}
+                                    <span>{t!(i18n, messages_reach, recipients = m.recipients, read = m.read)}</span>
                                     {(m.delivery.pending + m.delivery.sent + m.delivery.failed > 0).then(|| view! {
-                                        " · " {t!(i18n, messages_delivery, sent = m.delivery.sent, pending = m.delivery.pending, retrying = m.delivery.retrying, failed = m.delivery.failed)}
+                                        <span>" · " {t!(i18n, messages_delivery, sent = m.delivery.sent, pending = m.delivery.pending, retrying = m.delivery.retrying, failed = m.delivery.failed)}</span>
                                     })}
                                 </li>
                             }).collect_view()}
@@ -111,6 +119,7 @@ pub fn EventMessages(event_id: i64, frames: Vec<FrameSummary>) -> impl IntoView 
                     }
                 })}
             </Transition>
+            </Show>
         </section>
     }
 }

@@ -105,6 +105,9 @@ async fn world(app: &TestApp) -> World {
     World { event, frame, group: g[0], clients }
 }
 
+/// (name, path, form) of a POST.
+type Call<'a> = (&'a str, &'a str, Vec<(&'a str, String)>);
+
 /// (name, method, path, form, the roles allowed).
 type Cell<'a> = (&'a str, &'a str, String, Vec<(&'a str, String)>, &'a [&'a str]);
 
@@ -1198,4 +1201,107 @@ async fn organizers_see_the_lottery_draw_log_with_its_seed() {
     let nicks: Vec<&str> = entries.iter().map(|e| e[1].as_str().unwrap()).collect();
     assert!(nicks.contains(&"staff") && nicks.contains(&"admin"), "{nicks:?}");
     assert_eq!(entries.iter().filter(|e| e[2] == true).count(), 1);
+}
+
+#[tokio::test]
+async fn destructive_and_membership_calls_are_allowed_exactly_for_their_roles() {
+    let app = spawn_app(false).await;
+    let w = world(&app).await;
+    let (_, owner) = &w.clients[4];
+    let ev = w.event.to_string();
+    let editors = ["admin", "owner"];
+    for (i, (who, client)) in w.clients.iter().enumerate() {
+        // Fresh targets for this caller, made by the owner.
+        let (_, body) = call(
+            owner,
+            &app,
+            "POST",
+            "/api/admin/frames/add",
+            &[
+                ("event_id", ev.clone()),
+                ("name", format!("F{i}")),
+                ("capacity", "3".into()),
+                ("method", "first_come".into()),
+            ],
+        )
+        .await;
+        let v: Value = serde_json::from_str(&body).unwrap();
+        let frame = v["frames"].as_array().unwrap().last().unwrap()["id"].to_string();
+        let (_, body) = call(
+            owner,
+            &app,
+            "POST",
+            "/api/admin/questions/add",
+            &[("event_id", ev.clone()), ("kind", "text".into()), ("label", format!("Q{i}"))],
+        )
+        .await;
+        let v: Value = serde_json::from_str(&body).unwrap();
+        let question = v["questions"].as_array().unwrap().last().unwrap()["id"].to_string();
+        let (_, body) = call(
+            owner,
+            &app,
+            "POST",
+            "/api/admin/speakers/add",
+            &[("event_id", ev.clone()), ("name", format!("S{i}"))],
+        )
+        .await;
+        let v: Value = serde_json::from_str(&body).unwrap();
+        let speaker = v["speakers"].as_array().unwrap().last().unwrap()["id"].to_string();
+        let newcomer = format!("newcomer{i}");
+        app.store()
+            .insert_users(&[NewUser {
+                password_hash: Some("x".into()),
+                email: Some(format!("{newcomer}@example.com")),
+                ..NewUser::attendee(&newcomer)
+            }])
+            .await
+            .unwrap();
+        let starts = app.store().admin_event(w.event).await.unwrap().unwrap().form.starts_local;
+        let calls: Vec<Call> = vec![
+            ("delete frame", "/api/admin/frames/delete", vec![("event_id", ev.clone()), ("frame_id", frame)]),
+            (
+                "delete question",
+                "/api/admin/questions/delete",
+                vec![("event_id", ev.clone()), ("question_id", question)],
+            ),
+            ("delete speaker", "/api/admin/speakers/delete", vec![("event_id", ev.clone()), ("speaker_id", speaker)]),
+            ("duplicate", "/api/admin/events/duplicate", vec![("id", ev.clone()), ("starts_local", starts)]),
+            (
+                "add member",
+                "/api/admin/groups/members/add",
+                vec![("group_id", w.group.to_string()), ("login", newcomer.clone()), ("role", "staff".into())],
+            ),
+        ];
+        for (name, path, form) in calls {
+            let before = format!("{}|{:?}", snapshot(&app, &w).await, app.store().members(w.group).await.unwrap());
+            let (status, body) = call(client, &app, "POST", path, &form).await;
+            if editors.contains(who) {
+                assert_eq!(status, 200, "{name} as {who}: {body}");
+            } else {
+                assert_eq!(status, if *who == "anonymous" { 401 } else { 403 }, "{name} as {who}: {body}");
+                let after = format!("{}|{:?}", snapshot(&app, &w).await, app.store().members(w.group).await.unwrap());
+                assert_eq!(after, before, "{name} as {who} changed nothing");
+            }
+        }
+    }
+    // Transfer is the owner's alone; leaving is anyone's who is a member.
+    let (_, admin) = &w.clients[3];
+    let (_, attendee) = &w.clients[1];
+    let staff_id =
+        app.store().members(w.group).await.unwrap().into_iter().find(|m| m.nickname == "staff").unwrap().user_id;
+    let (status, _) = call(
+        admin,
+        &app,
+        "POST",
+        "/api/admin/groups/transfer",
+        &[("group_id", w.group.to_string()), ("user_id", staff_id.to_string())],
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) =
+        call(attendee, &app, "POST", "/api/admin/groups/leave", &[("group_id", w.group.to_string())]).await;
+    assert_eq!(status, 403, "not a member");
+    let (_, staff) = &w.clients[2];
+    let (status, _) = call(staff, &app, "POST", "/api/admin/groups/leave", &[("group_id", w.group.to_string())]).await;
+    assert_eq!(status, 200);
 }
