@@ -2,6 +2,13 @@
 //! (SQLite today, PostgreSQL beside it) implements the same semantics, and the store test
 //! suite runs against every backend.
 
+pub mod pg;
+mod pg_accounts;
+mod pg_admin;
+mod pg_messages;
+mod pg_public;
+mod pg_registrations;
+mod pg_search;
 pub mod public;
 pub mod sqlite;
 mod sqlite_accounts;
@@ -28,13 +35,18 @@ pub type StoreResult<T> = Result<T, AppError>;
 /// Shared handle to the configured backend.
 pub type DynStore = Arc<dyn Store>;
 
-/// Opens the store named by `database_url` (`sqlite://…`), creating and migrating it.
+/// Opens the store named by `database_url` (`sqlite://…`, created if missing, or
+/// `postgres://…` / `postgresql://…`, which must exist) and migrates it.
 /// Fails loudly (an error, never a half-migrated start) when a migration fails.
 pub async fn connect(database_url: &str) -> anyhow::Result<DynStore> {
     if database_url.starts_with("sqlite:") {
         Ok(Arc::new(sqlite::SqliteStore::connect(database_url).await?))
+    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        Ok(Arc::new(pg::PgStore::connect(database_url).await?))
     } else {
-        anyhow::bail!("unsupported DATABASE_URL scheme (expected sqlite://…): {database_url}")
+        // The URL may carry a password: name the scheme only.
+        let scheme = database_url.split(':').next().unwrap_or_default();
+        anyhow::bail!("unsupported DATABASE_URL scheme {scheme:?} (expected sqlite://… or postgres://…)")
     }
 }
 

@@ -1,0 +1,126 @@
+//! Accounts and sessions on PostgreSQL. Same semantics as `sqlite_accounts`.
+
+use chrono::Utc;
+use sqlx::PgPool;
+
+use super::{NewUser, SessionRow};
+use crate::accounts::model::{CurrentUser, MyProfile};
+use crate::error::AppError;
+
+pub(super) async fn create_user(pool: &PgPool, u: &NewUser) -> Result<CurrentUser, AppError> {
+    let inserted: Result<(i64,), sqlx::Error> = sqlx::query_as(
+        "INSERT INTO users (nickname, display_name, email, password_hash, bio, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(&u.nickname)
+    .bind(&u.display_name)
+    .bind(&u.email)
+    .bind(&u.password_hash)
+    .bind(&u.bio)
+    .bind(Utc::now().timestamp())
+    .fetch_one(pool)
+    .await;
+    match inserted {
+        Ok((id,)) => Ok(CurrentUser { id, nickname: u.nickname.clone(), display_name: u.display_name.clone() }),
+        // Deliberately one code for nickname and email: the answer must not tell whether
+        // an email address has an account.
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(AppError::Conflict("account_exists".into())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) async fn find_login(pool: &PgPool, login: &str) -> Result<Option<(i64, String)>, AppError> {
+    let row: Option<(i64, Option<String>)> = sqlx::query_as(
+        "SELECT id, password_hash FROM users WHERE nickname = $1 OR lower(email) = $1 ORDER BY (nickname = $1) DESC LIMIT 1",
+    )
+    .bind(login)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.and_then(|(id, hash)| hash.map(|h| (id, h))))
+}
+
+pub(super) async fn fetch_user(pool: &PgPool, id: i64) -> Result<Option<CurrentUser>, AppError> {
+    let row: Option<(i64, String, String)> =
+        sqlx::query_as("SELECT id, nickname, display_name FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(id, nickname, display_name)| CurrentUser { id, nickname, display_name }))
+}
+
+pub(super) async fn fetch_my_profile(pool: &PgPool, id: i64) -> Result<Option<MyProfile>, AppError> {
+    let row: Option<(String, String, Option<String>, String)> =
+        sqlx::query_as("SELECT nickname, display_name, email, bio FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(nickname, display_name, email, bio)| MyProfile {
+        nickname,
+        display_name,
+        email: email.unwrap_or_default(),
+        bio,
+    }))
+}
+
+pub(super) async fn update_profile(pool: &PgPool, id: i64, display_name: &str, bio: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE users SET display_name = $1, bio = $2 WHERE id = $3")
+        .bind(display_name)
+        .bind(bio)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn fetch_password_hash(pool: &PgPool, id: i64) -> Result<Option<String>, AppError> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT password_hash FROM users WHERE id = $1").bind(id).fetch_optional(pool).await?;
+    Ok(row.and_then(|(h,)| h))
+}
+
+pub(super) async fn update_password_hash(pool: &PgPool, id: i64, hash: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash).bind(id).execute(pool).await?;
+    Ok(())
+}
+
+pub(super) async fn session_create(pool: &PgPool, id: &str, row: &SessionRow) -> Result<bool, AppError> {
+    let done = sqlx::query("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+        .bind(id)
+        .bind(&row.data)
+        .bind(row.expires_at)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) async fn session_save(pool: &PgPool, id: &str, row: &SessionRow) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+    )
+    .bind(id)
+    .bind(&row.data)
+    .bind(row.expires_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn session_load(pool: &PgPool, id: &str, now: i64) -> Result<Option<SessionRow>, AppError> {
+    let row: Option<(String, i64)> =
+        sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
+            .bind(id)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(data, expires_at)| SessionRow { data, expires_at }))
+}
+
+pub(super) async fn session_delete(pool: &PgPool, id: &str) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(pool).await?;
+    Ok(())
+}
+
+pub(super) async fn sessions_purge(pool: &PgPool, now: i64) -> Result<u64, AppError> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(pool).await?.rows_affected())
+}

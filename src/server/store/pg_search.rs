@@ -1,0 +1,506 @@
+//! Search on PostgreSQL, with the semantics of `sqlite_search`: the normalised text per
+//! event (event_search, NFKC and lower case, written from Rust), and the search query with
+//! its facets. Every term is a substring test, `body LIKE '%term%'` with the user's `%`,
+//! `_` and `\` escaped; the pg_trgm GIN index on the body serves terms of three or more
+//! characters (what FTS5's trigram index does on SQLite), shorter ones (`AI`, `Go`, `機械`)
+//! are checked on the candidate rows the other filters leave.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc, Weekday};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+
+use crate::error::AppError;
+use crate::search::model::{DatePreset, FacetCount, Facets, Pref, SearchQuery, Sort, Warning};
+use crate::server::text::normalize;
+use crate::tags::model::{TagKind, TagRef};
+
+/// Weekday (0 = Sunday) and minutes after midnight of `starts_at` in `time_zone`.
+pub(super) fn local_parts(starts_at: DateTime<Utc>, time_zone: &str) -> (i64, i64) {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Tokyo);
+    let local = starts_at.with_timezone(&tz);
+    (i64::from(local.weekday().num_days_from_sunday()), i64::from(local.hour() * 60 + local.minute()))
+}
+
+type IndexRow = (i64, String, String, String, String, String, String, Option<String>, Option<String>);
+
+/// (Re)builds the search text of `event_ids` from what is stored.
+pub(super) async fn index_events(conn: &mut PgConnection, event_ids: &[i64]) -> Result<(), AppError> {
+    for chunk in event_ids.chunks(500) {
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "SELECT e.id, e.title, e.catch, e.description, e.place, e.address, g.title, \
+               (SELECT string_agg(s.name, ' ' ORDER BY s.position, s.id) FROM speakers s WHERE s.event_id = e.id), \
+               (SELECT string_agg(t.name, ' ' ORDER BY t.position, t.id) FROM event_tags et JOIN tags t ON t.id = et.tag_id WHERE et.event_id = e.id) \
+             FROM events e JOIN groups g ON g.id = e.group_id WHERE e.id IN (",
+        );
+        let mut sep = qb.separated(", ");
+        for id in chunk {
+            sep.push_bind(*id);
+        }
+        qb.push(")");
+        let rows: Vec<IndexRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+        if rows.is_empty() {
+            continue;
+        }
+        let bodies: Vec<(i64, String)> = rows
+            .into_iter()
+            .map(|(id, title, catch, description, place, address, group, speakers, tags)| {
+                let text = [
+                    title,
+                    catch,
+                    description,
+                    place,
+                    address,
+                    group,
+                    speakers.unwrap_or_default(),
+                    tags.unwrap_or_default(),
+                ]
+                .join("\n");
+                (id, normalize(&text))
+            })
+            .collect();
+        // The trigram index follows the table: no second structure to keep in step.
+        let mut ins = QueryBuilder::<Postgres>::new("INSERT INTO event_search (event_id, body) ");
+        ins.push_values(&bodies, |mut b, (id, body)| {
+            b.push_bind(*id).push_bind(body.as_str());
+        });
+        ins.push(" ON CONFLICT (event_id) DO UPDATE SET body = excluded.body");
+        ins.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Indexes events that have no search text yet (rows from before the search migration),
+/// and fills in their local weekday and start minute.
+pub(super) async fn index_missing(pool: &PgPool) -> Result<usize, AppError> {
+    let missing: Vec<(i64, i64, String)> = sqlx::query_as(
+        "SELECT id, starts_at, time_zone FROM events WHERE id NOT IN (SELECT event_id FROM event_search)",
+    )
+    .fetch_all(pool)
+    .await?;
+    if missing.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = pool.begin().await?;
+    for (id, starts_at, tz) in &missing {
+        let (dow, minute) = local_parts(Utc.timestamp_opt(*starts_at, 0).single().unwrap_or_default(), tz);
+        sqlx::query("UPDATE events SET local_dow = $1, local_start_min = $2 WHERE id = $3")
+            .bind(dow)
+            .bind(minute)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let ids: Vec<i64> = missing.iter().map(|(id, _, _)| *id).collect();
+    index_events(&mut tx, &ids).await?;
+    tx.commit().await?;
+    Ok(ids.len())
+}
+
+/// Start of `date` in Asia/Tokyo (search dates are Tokyo dates), as Unix seconds.
+fn tokyo_midnight(date: NaiveDate) -> i64 {
+    chrono_tz::Asia::Tokyo
+        .from_local_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default())
+        .earliest()
+        .map(|d| d.timestamp())
+        .unwrap_or_default()
+}
+
+/// A condition on the event's time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum When {
+    /// starts_at in [from, to) (either bound optional).
+    Starts(Option<i64>, Option<i64>),
+    /// Not ended at this instant.
+    EndsAfter(i64),
+    /// Ended at this instant.
+    EndedBy(i64),
+    Any,
+}
+
+fn preset_range(p: DatePreset, now: DateTime<Utc>) -> When {
+    let today = now.with_timezone(&chrono_tz::Asia::Tokyo).date_naive();
+    let day = |d: NaiveDate| tokyo_midnight(d);
+    let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
+    let first_of = |y: i32, m: u32| NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(today);
+    let next_month =
+        |d: NaiveDate| if d.month() == 12 { first_of(d.year() + 1, 1) } else { first_of(d.year(), d.month() + 1) };
+    match p {
+        DatePreset::Today => When::Starts(Some(day(today)), Some(day(today + Duration::days(1)))),
+        DatePreset::Tomorrow => {
+            When::Starts(Some(day(today + Duration::days(1))), Some(day(today + Duration::days(2))))
+        }
+        DatePreset::ThisWeek => When::Starts(Some(day(today)), Some(day(monday + Duration::days(7)))),
+        DatePreset::ThisWeekend => {
+            let saturday = monday + Duration::days(5);
+            let from = if today.weekday() == Weekday::Sun { today } else { saturday };
+            When::Starts(Some(day(from)), Some(day(monday + Duration::days(7))))
+        }
+        DatePreset::NextWeek => {
+            When::Starts(Some(day(monday + Duration::days(7))), Some(day(monday + Duration::days(14))))
+        }
+        DatePreset::ThisMonth => When::Starts(Some(day(today)), Some(day(next_month(today)))),
+        DatePreset::NextMonth => {
+            let n = next_month(today);
+            When::Starts(Some(day(n)), Some(day(next_month(n))))
+        }
+        DatePreset::Upcoming => When::EndsAfter(now.timestamp()),
+        DatePreset::Past => When::EndedBy(now.timestamp()),
+        DatePreset::All => When::Any,
+    }
+}
+
+fn when_of(q: &SearchQuery, now: DateTime<Utc>) -> When {
+    if q.has_range() {
+        When::Starts(q.from.map(tokyo_midnight), q.to.map(|t| tokyo_midnight(t + Duration::days(1))))
+    } else {
+        preset_range(q.date, now)
+    }
+}
+
+fn push_when(qb: &mut QueryBuilder<Postgres>, w: When) {
+    match w {
+        When::Starts(from, to) => {
+            if let Some(f) = from {
+                qb.push(" AND e.starts_at >= ").push_bind(f);
+            }
+            if let Some(t) = to {
+                qb.push(" AND e.starts_at < ").push_bind(t);
+            }
+        }
+        When::EndsAfter(t) => {
+            qb.push(" AND e.ends_at > ").push_bind(t);
+        }
+        When::EndedBy(t) => {
+            qb.push(" AND e.ends_at <= ").push_bind(t);
+        }
+        When::Any => {}
+    }
+}
+
+fn push_pref(qb: &mut QueryBuilder<Postgres>, p: Pref, now: i64) {
+    match p {
+        Pref::Free => qb.push("NOT EXISTS (SELECT 1 FROM frames f WHERE f.event_id = e.id AND f.fee > 0)"),
+        Pref::Online => qb.push("e.venue_kind IN ('online', 'hybrid')"),
+        Pref::Offline => qb.push("e.venue_kind IN ('offline', 'hybrid')"),
+        Pref::Available => qb.push("EXISTS (SELECT 1 FROM frames f WHERE f.event_id = e.id AND f.accepted_count < f.capacity)"),
+        Pref::WaitlistOk => qb
+            .push("(e.starts_at > ")
+            .push_bind(now)
+            .push(" AND EXISTS (SELECT 1 FROM frames f WHERE f.event_id = e.id AND (f.closes_at IS NULL OR f.closes_at > ")
+            .push_bind(now)
+            .push(") AND (f.opens_at IS NULL OR f.opens_at <= ")
+            .push_bind(now)
+            .push(")))"),
+        Pref::English => qb.push("e.language IN ('en', 'multi')"),
+        Pref::Beginner => qb.push("e.beginner_ok"),
+        Pref::Weekend => qb.push("e.local_dow IN (0, 6)"),
+        Pref::Evening => qb.push("e.local_start_min >= 1080"),
+        Pref::HandsOn => qb.push("e.hands_on"),
+    };
+}
+
+/// Everything a search filters on, resolved.
+struct Filter {
+    /// Normalised terms (text, exclude).
+    terms: Vec<(String, bool)>,
+    tag_ids: Vec<i64>,
+    when: When,
+    prefs: Vec<Pref>,
+    area: Option<String>,
+    lang: Option<String>,
+    now: i64,
+}
+
+/// What a facet count leaves out of the filter.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Skip {
+    Nothing,
+    Tag(i64),
+    Pref(Pref),
+    Date,
+}
+
+/// A LIKE pattern matching `term` anywhere, its wildcards and escape character escaped
+/// (`ESCAPE '\'` in the queries).
+fn contains_pattern(term: &str) -> String {
+    let mut p = String::with_capacity(term.len() + 2);
+    p.push('%');
+    for c in term.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// ` WHERE …` over `events e` for `f`, leaving out `skip`.
+fn push_where(qb: &mut QueryBuilder<Postgres>, f: &Filter, skip: Skip) {
+    qb.push(" WHERE e.status = 'published'");
+    if skip != Skip::Date {
+        push_when(qb, f.when);
+    }
+    // Included terms of 3+ characters in one subquery the trigram index answers (a bitmap
+    // AND of the terms); the others row by row on the candidates.
+    let long: Vec<String> =
+        f.terms.iter().filter(|(t, ex)| !ex && t.chars().count() >= 3).map(|(t, _)| contains_pattern(t)).collect();
+    if !long.is_empty() {
+        qb.push(" AND e.id IN (SELECT s.event_id FROM event_search s WHERE TRUE");
+        for p in long {
+            qb.push(" AND s.body LIKE ").push_bind(p).push(" ESCAPE '\\'");
+        }
+        qb.push(")");
+    }
+    for (t, ex) in f.terms.iter().filter(|(t, ex)| *ex || t.chars().count() < 3) {
+        qb.push(if *ex { " AND NOT EXISTS" } else { " AND EXISTS" })
+            .push(" (SELECT 1 FROM event_search s WHERE s.event_id = e.id AND s.body LIKE ")
+            .push_bind(contains_pattern(t))
+            .push(" ESCAPE '\\')");
+    }
+    for id in f.tag_ids.iter().filter(|id| skip != Skip::Tag(**id)) {
+        qb.push(" AND e.id IN (SELECT event_id FROM event_tags WHERE tag_id = ").push_bind(*id).push(")");
+    }
+    for p in f.prefs.iter().filter(|p| skip != Skip::Pref(**p)) {
+        qb.push(" AND ");
+        push_pref(qb, *p, f.now);
+    }
+    match f.area.as_deref() {
+        Some("online") => {
+            qb.push(" AND e.venue_kind IN ('online', 'hybrid')");
+        }
+        Some(code) => {
+            qb.push(" AND e.prefecture = ").push_bind(code.to_string());
+        }
+        None => {}
+    }
+    if let Some(lang) = &f.lang {
+        qb.push(" AND e.language IN (").push_bind(lang.clone()).push(", 'multi')");
+    }
+}
+
+async fn count(pool: &PgPool, f: &Filter, skip: Skip) -> Result<i64, AppError> {
+    let mut qb = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM events e");
+    push_where(&mut qb, f, skip);
+    let (n,): (i64,) = qb.build_query_as().fetch_one(pool).await?;
+    Ok(n)
+}
+
+/// Resolves tag names, slugs or aliases (NFKC, case-insensitive) of one kind.
+async fn resolve_tags(
+    pool: &PgPool,
+    names: &[String],
+    kind: TagKind,
+    param: &str,
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<TagRef>, AppError> {
+    let mut out = Vec::new();
+    for name in names {
+        let row: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT t.slug, t.name, t.kind FROM tag_aliases a JOIN tags t ON t.id = a.tag_id WHERE a.alias = $1",
+        )
+        .bind(normalize(name))
+        .fetch_optional(pool)
+        .await?;
+        match row {
+            Some((slug, name, k)) if TagKind::parse(&k) == Some(kind) => {
+                if !out.iter().any(|t: &TagRef| t.slug == slug) {
+                    out.push(TagRef { slug, name, kind });
+                }
+            }
+            _ => warnings.push(Warning { param: param.into(), value: name.clone() }),
+        }
+    }
+    Ok(out)
+}
+
+pub(super) struct Searched {
+    pub total: i64,
+    pub ids: Vec<i64>,
+    pub facets: Facets,
+    pub warnings: Vec<Warning>,
+    pub tags: Vec<TagRef>,
+    pub tools: Vec<TagRef>,
+}
+
+/// Facet size: how many unselected tags / tools are offered.
+const TAG_FACETS: usize = 24;
+const TOOL_FACETS: usize = 12;
+
+/// Resolves a query into its filter (tags and tools by name, slug or alias).
+async fn resolve_filter(
+    pool: &PgPool,
+    q: &SearchQuery,
+    now: DateTime<Utc>,
+    warnings: &mut Vec<Warning>,
+) -> Result<(Filter, Vec<TagRef>, Vec<TagRef>, Vec<(i64, String, String, String)>), AppError> {
+    let tags = resolve_tags(pool, &q.tags, TagKind::Topic, "tags", warnings).await?;
+    let tools = resolve_tags(pool, &q.tools, TagKind::Tool, "tools", warnings).await?;
+    let slugs: Vec<&str> = tags.iter().chain(&tools).map(|t| t.slug.as_str()).collect();
+    let mut tag_ids = Vec::new();
+    let all_tags: Vec<(i64, String, String, String)> =
+        sqlx::query_as("SELECT id, slug, name, kind FROM tags ORDER BY position, id").fetch_all(pool).await?;
+    for s in &slugs {
+        if let Some((id, ..)) = all_tags.iter().find(|(_, slug, ..)| slug == s) {
+            tag_ids.push(*id);
+        }
+    }
+    let f = Filter {
+        terms: q.terms().into_iter().map(|t| (normalize(&t.text), t.exclude)).filter(|(t, _)| !t.is_empty()).collect(),
+        tag_ids,
+        when: when_of(q, now),
+        prefs: q.prefs.clone(),
+        area: q.area.clone(),
+        lang: q.lang.clone(),
+        now: now.timestamp(),
+    };
+    Ok((f, tags, tools, all_tags))
+}
+
+fn push_order(qb: &mut QueryBuilder<Postgres>, f: &Filter, sort: Sort) {
+    let past = matches!(f.when, When::EndedBy(_));
+    qb.push(match sort {
+        Sort::Date if past => " ORDER BY e.starts_at DESC, e.id DESC",
+        Sort::Date => " ORDER BY e.starts_at, e.id",
+        Sort::New => " ORDER BY e.created_at DESC, e.id DESC",
+        Sort::Popular => " ORDER BY (SELECT COALESCE(SUM(accepted_count), 0) FROM frames WHERE event_id = e.id) DESC, e.starts_at, e.id",
+        Sort::Seats => {
+            " ORDER BY (SELECT COALESCE(SUM(capacity - accepted_count), 0) FROM frames WHERE event_id = e.id) DESC, e.starts_at, e.id"
+        }
+    });
+}
+
+/// The ids of the first `limit` results of `q` in its order, ignoring its page (feeds).
+pub(super) async fn search_ids(
+    pool: &PgPool,
+    q: &SearchQuery,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<i64>, AppError> {
+    let mut warnings = Vec::new();
+    let (f, ..) = resolve_filter(pool, q, now, &mut warnings).await?;
+    let mut qb = QueryBuilder::<Postgres>::new("SELECT e.id FROM events e");
+    push_where(&mut qb, &f, Skip::Nothing);
+    push_order(&mut qb, &f, q.sort);
+    qb.push(" LIMIT ").push_bind(i64::from(limit));
+    let ids: Vec<(i64,)> = qb.build_query_as().fetch_all(pool).await?;
+    Ok(ids.into_iter().map(|(id,)| id).collect())
+}
+
+pub(super) async fn search(
+    pool: &PgPool,
+    q: &SearchQuery,
+    now: DateTime<Utc>,
+    per_page: u32,
+) -> Result<Searched, AppError> {
+    let mut warnings = Vec::new();
+    let (f, tags, tools, all_tags) = resolve_filter(pool, q, now, &mut warnings).await?;
+
+    let total = count(pool, &f, Skip::Nothing).await?;
+    let mut page = QueryBuilder::<Postgres>::new("SELECT e.id FROM events e");
+    push_where(&mut page, &f, Skip::Nothing);
+    push_order(&mut page, &f, q.sort);
+    page.push(" LIMIT ")
+        .push_bind(i64::from(per_page))
+        .push(" OFFSET ")
+        .push_bind(i64::from(q.page.saturating_sub(1)) * i64::from(per_page));
+    let ids: Vec<(i64,)> = page.build_query_as().fetch_all(pool).await?;
+
+    // Tags and tools: how many results each would leave if added (AND) or removed.
+    let mut by_tag: HashMap<i64, i64> = HashMap::new();
+    let mut qb = QueryBuilder::<Postgres>::new(
+        "SELECT et.tag_id, COUNT(*) FROM event_tags et WHERE et.event_id IN (SELECT e.id FROM events e",
+    );
+    push_where(&mut qb, &f, Skip::Nothing);
+    qb.push(") GROUP BY et.tag_id");
+    let rows: Vec<(i64, i64)> = qb.build_query_as().fetch_all(pool).await?;
+    by_tag.extend(rows);
+    let mut tag_facets = Vec::new();
+    let mut tool_facets = Vec::new();
+    for (id, slug, name, kind) in &all_tags {
+        let kind = TagKind::parse(kind).unwrap_or(TagKind::Topic);
+        let selected = f.tag_ids.contains(id);
+        let n = if selected { count(pool, &f, Skip::Tag(*id)).await? } else { by_tag.get(id).copied().unwrap_or(0) };
+        let facet = FacetCount { value: TagRef { slug: slug.clone(), name: name.clone(), kind }, selected, count: n };
+        match kind {
+            TagKind::Topic => tag_facets.push(facet),
+            TagKind::Tool => tool_facets.push(facet),
+        }
+    }
+    let trim = |mut v: Vec<FacetCount<TagRef>>, n: usize| {
+        v.sort_by(|a, b| b.selected.cmp(&a.selected).then(b.count.cmp(&a.count)));
+        v.retain(|x| x.selected || x.count > 0);
+        v.truncate(n.max(v.iter().filter(|x| x.selected).count()));
+        v
+    };
+
+    // Preferences: one pass for the unselected ones, a count each for the selected ones.
+    let mut pref_facets = Vec::new();
+    let unselected: Vec<Pref> = Pref::ALL.into_iter().filter(|p| !f.prefs.contains(p)).collect();
+    let mut sums: Vec<i64> = Vec::new();
+    if !unselected.is_empty() {
+        let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
+        for (i, p) in unselected.iter().enumerate() {
+            if i > 0 {
+                qb.push(", ");
+            }
+            qb.push("COALESCE(SUM(CASE WHEN ");
+            push_pref(&mut qb, *p, f.now);
+            qb.push(" THEN 1 ELSE 0 END), 0)");
+        }
+        qb.push(" FROM events e");
+        push_where(&mut qb, &f, Skip::Nothing);
+        let row = qb.build().fetch_one(pool).await?;
+        use sqlx::Row;
+        for i in 0..unselected.len() {
+            sums.push(row.try_get::<i64, _>(i).unwrap_or(0));
+        }
+    }
+    for p in Pref::ALL {
+        let (selected, n) = match unselected.iter().position(|u| *u == p) {
+            Some(i) => (false, sums[i]),
+            None => (true, count(pool, &f, Skip::Pref(p)).await?),
+        };
+        pref_facets.push(FacetCount { value: p.as_str().to_string(), selected, count: n });
+    }
+
+    // Dates: each preset instead of the current date condition, in one pass.
+    let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
+    for (i, p) in DatePreset::ALL.iter().enumerate() {
+        if i > 0 {
+            qb.push(", ");
+        }
+        qb.push("COALESCE(SUM(CASE WHEN 1 = 1");
+        push_when(&mut qb, preset_range(*p, now));
+        qb.push(" THEN 1 ELSE 0 END), 0)");
+    }
+    qb.push(" FROM events e");
+    push_where(&mut qb, &f, Skip::Date);
+    let row = qb.build().fetch_one(pool).await?;
+    let mut date_facets = Vec::new();
+    {
+        use sqlx::Row;
+        for (i, p) in DatePreset::ALL.iter().enumerate() {
+            date_facets.push(FacetCount {
+                value: p.as_str().to_string(),
+                selected: !q.has_range() && q.date == *p,
+                count: row.try_get::<i64, _>(i).unwrap_or(0),
+            });
+        }
+    }
+
+    Ok(Searched {
+        total,
+        ids: ids.into_iter().map(|(id,)| id).collect(),
+        facets: Facets {
+            tags: trim(tag_facets, TAG_FACETS),
+            tools: trim(tool_facets, TOOL_FACETS),
+            prefs: pref_facets,
+            dates: date_facets,
+        },
+        warnings,
+        tags,
+        tools,
+    })
+}
