@@ -6,34 +6,111 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use leptos::config::get_configuration;
+use sqlx::{Connection, PgConnection};
 use tsudoi::server::config::Config;
 use tsudoi::server::state::AppState;
 use tsudoi::server::store::DynStore;
+use tsudoi::server::store::pg::PgStore;
 use tsudoi::server::store::sqlite::SqliteStore;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
-/// A database file that is removed (with its WAL files) when dropped.
+/// The server the PostgreSQL tests create their databases on (a database to connect to
+/// for `CREATE DATABASE`); `TSUDOI_TEST_PG_URL` overrides it.
+const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// Test databases are named `tsudoi_t_<pid>_<n>`: the pid tells leftovers of finished
+/// runs (dropped at the first use in a process) from databases of running tests.
+const PG_PREFIX: &str = "tsudoi_t_";
+
+/// A throw-away database: a SQLite file (removed with its WAL files) or a PostgreSQL
+/// database (dropped), when dropped.
 pub struct TempDb {
-    pub path: PathBuf,
+    kind: Kind,
+}
+
+enum Kind {
+    Sqlite(PathBuf),
+    Postgres { admin_url: String, name: String },
 }
 
 impl TempDb {
+    /// A fresh SQLite file name (the file is created on connect).
     pub fn new() -> Self {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let path = std::env::temp_dir().join(format!("tsudoi-test-{}-{n}.db", std::process::id()));
-        let db = TempDb { path };
+        let db = TempDb { kind: Kind::Sqlite(path) };
         db.cleanup();
         db
     }
 
+    /// A fresh, empty PostgreSQL database. PostgreSQL is a required component on the
+    /// machines these tests run on: when it cannot be reached this panics with the reason,
+    /// it never skips.
+    pub async fn postgres() -> Self {
+        let admin_url = std::env::var("TSUDOI_TEST_PG_URL")
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_PG_URL.to_string());
+        let mut admin = PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL is required by the store tests but {admin_url} cannot be reached ({e}). \
+                 Start PostgreSQL (trust auth for postgres@127.0.0.1) or point TSUDOI_TEST_PG_URL at a server \
+                 where this user may create databases."
+            )
+        });
+        drop_leftovers(&mut admin).await;
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let name = format!("{PG_PREFIX}{}_{n}", std::process::id());
+        sqlx::query(drop_database(&name))
+            .execute(&mut admin)
+            .await
+            .unwrap_or_else(|e| panic!("dropping a stale {name}: {e}"));
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut admin)
+            .await
+            .unwrap_or_else(|e| panic!("CREATE DATABASE {name} on {admin_url}: {e}"));
+        let _ = admin.close().await;
+        TempDb { kind: Kind::Postgres { admin_url, name } }
+    }
+
     pub fn url(&self) -> String {
-        format!("sqlite://{}", self.path.display())
+        match &self.kind {
+            Kind::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Kind::Postgres { admin_url, name } => with_database(admin_url, name),
+        }
     }
 
     fn cleanup(&self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
+        match &self.kind {
+            Kind::Sqlite(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Kind::Postgres { admin_url, name } => {
+                // Drop is synchronous and may run inside a runtime: the DROP runs on its own
+                // thread with its own runtime, and we wait for it so no database outlives
+                // the test. WITH (FORCE) closes the store's pooled connections.
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                let done = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                    rt.block_on(async {
+                        let mut admin = PgConnection::connect(&admin_url).await?;
+                        sqlx::query(drop_database(&name)).execute(&mut admin).await?;
+                        admin.close().await?;
+                        Ok::<_, anyhow::Error>(())
+                    })?;
+                    Ok::<_, anyhow::Error>(())
+                })
+                .join();
+                match done {
+                    Ok(Ok(())) => {}
+                    // The next run drops it as a leftover.
+                    Ok(Err(e)) => eprintln!("could not drop a test database: {e}"),
+                    Err(_) => eprintln!("could not drop a test database: the dropping thread panicked"),
+                }
+            }
         }
     }
 }
@@ -44,11 +121,76 @@ impl Drop for TempDb {
     }
 }
 
+/// `DROP DATABASE` of a test database. Names are ours (`tsudoi_t_<pid>_<n>`) or leftovers
+/// of that shape; anything else is refused rather than quoted.
+fn drop_database(name: &str) -> sqlx::AssertSqlSafe<String> {
+    assert!(
+        name.starts_with(PG_PREFIX) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "not a test database name: {name:?}"
+    );
+    sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+}
+
+/// `url` (of any database on the server) with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let server = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{server}/{name}?{q}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+/// Drops test databases of processes that are gone (crashed or killed runs), once per
+/// process. Databases of running test processes (other nextest processes) are left alone.
+async fn drop_leftovers(admin: &mut PgConnection) {
+    static DONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if DONE.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let names: Vec<(String,)> = sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'tsudoi\\_t\\_%'")
+        .fetch_all(&mut *admin)
+        .await
+        .unwrap_or_default();
+    for (name,) in names {
+        let pid =
+            name.strip_prefix(PG_PREFIX).and_then(|rest| rest.split('_').next()).and_then(|p| p.parse::<u32>().ok());
+        let alive =
+            pid.is_some_and(|p| p == std::process::id() || std::path::Path::new(&format!("/proc/{p}")).exists());
+        let ours = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if ours && !alive {
+            let _ = sqlx::query(drop_database(&name)).execute(&mut *admin).await;
+        }
+    }
+}
+
 /// A fresh, migrated, empty SQLite store.
 pub async fn fresh_sqlite() -> (Arc<SqliteStore>, TempDb) {
     let db = TempDb::new();
     let store = SqliteStore::connect(&db.url()).await.expect("fresh sqlite store");
     (Arc::new(store), db)
+}
+
+/// A fresh, migrated, empty PostgreSQL store on its own database (see [`TempDb::postgres`]).
+pub async fn fresh_pg() -> (Arc<PgStore>, TempDb) {
+    let db = TempDb::postgres().await;
+    let store = PgStore::connect(&db.url()).await.expect("fresh postgres store (migrations)");
+    (Arc::new(store), db)
+}
+
+/// Every backend under test, each on a fresh database: the store, registration and search
+/// suites run the same cases against each.
+pub async fn backends() -> Vec<(&'static str, DynStore, TempDb)> {
+    let (sqlite, sqlite_db) = fresh_sqlite().await;
+    let (pg, pg_db) = fresh_pg().await;
+    vec![("sqlite", sqlite, sqlite_db), ("postgres", pg, pg_db)]
 }
 
 /// The whole application on 127.0.0.1:0 with a fresh database.

@@ -8,12 +8,7 @@ use tsudoi::events::model::FrameMethod;
 use tsudoi::registrations::model::RegStatus;
 use tsudoi::server::store::{DynStore, MemberRole, NewEvent, NewFrame, NewGroup, NewUser, RegisterRequest, SeatGuard};
 
-use crate::helpers::{TempDb, fresh_sqlite};
-
-async fn backends() -> Vec<(&'static str, DynStore, TempDb)> {
-    let (sqlite, db) = fresh_sqlite().await;
-    vec![("sqlite", sqlite, db)]
-}
+use crate::helpers::backends;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 28, 3, 0, 0).unwrap()

@@ -11,7 +11,7 @@ use tsudoi::server::store::{
 };
 use tsudoi::tags::model::TagKind;
 
-use crate::helpers::{TempDb, fresh_sqlite};
+use crate::helpers::backends;
 
 /// Saturday 2026-11-28 12:00 in Tokyo.
 fn now() -> DateTime<Utc> {
@@ -100,11 +100,6 @@ fn events() -> Vec<Ev> {
             ..ev("ハンズオン Kubernetes", jst(2026, 12, 15, 10, 0), &["kubernetes"])
         },
     ]
-}
-
-async fn backends() -> Vec<(&'static str, DynStore, TempDb)> {
-    let (sqlite, db) = fresh_sqlite().await;
-    vec![("sqlite", sqlite, db)]
 }
 
 /// Loads the fixture; returns event ids in fixture order.

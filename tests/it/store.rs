@@ -8,13 +8,7 @@ use tsudoi::server::store::{
 };
 use tsudoi::tags::model::TagKind;
 
-use crate::helpers::{TempDb, fresh_sqlite};
-
-/// Every backend under test, each on a fresh database.
-async fn backends() -> Vec<(&'static str, DynStore, TempDb)> {
-    let (sqlite, db) = fresh_sqlite().await;
-    vec![("sqlite", sqlite, db)]
-}
+use crate::helpers::{TempDb, backends};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 28, 3, 0, 0).unwrap()
@@ -109,6 +103,16 @@ async fn migrations_are_idempotent() {
     drop(first);
     let again = tsudoi::server::store::connect(&db.url()).await.unwrap();
     again.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn migrations_are_idempotent_on_postgres() {
+    let db = TempDb::postgres().await;
+    let first = tsudoi::server::store::connect(&db.url()).await.unwrap();
+    drop(first);
+    let again = tsudoi::server::store::connect(&db.url()).await.unwrap();
+    again.ping().await.unwrap();
+    assert!(again.is_empty().await.unwrap());
 }
 
 #[tokio::test]

@@ -38,11 +38,8 @@ pub struct PgStore {
 impl PgStore {
     /// Connects to the (existing) database at `url` and migrates it.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect(url)
-            .await?;
+        let pool =
+            PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         let indexed = super::pg_search::index_missing(&pool).await?;
         if indexed > 0 {
@@ -261,10 +258,11 @@ impl Store for PgStore {
     async fn list_upcoming(&self, now: DateTime<Utc>, page: u32, per_page: u32) -> StoreResult<Page<EventCard>> {
         let page = page.max(1);
         let per_page = per_page.clamp(1, 100);
-        let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM events WHERE status = 'published' AND ends_at > $1")
-            .bind(now.timestamp())
-            .fetch_one(&self.pool)
-            .await?;
+        let (total,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM events WHERE status = 'published' AND ends_at > $1")
+                .bind(now.timestamp())
+                .fetch_one(&self.pool)
+                .await?;
         let mut qb = card_query();
         qb.push("WHERE e.status = 'published' AND e.ends_at > ")
             .push_bind(now.timestamp())

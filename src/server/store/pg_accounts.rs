@@ -84,12 +84,13 @@ pub(super) async fn update_password_hash(pool: &PgPool, id: i64, hash: &str) -> 
 }
 
 pub(super) async fn session_create(pool: &PgPool, id: &str, row: &SessionRow) -> Result<bool, AppError> {
-    let done = sqlx::query("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
-        .bind(id)
-        .bind(&row.data)
-        .bind(row.expires_at)
-        .execute(pool)
-        .await?;
+    let done =
+        sqlx::query("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+            .bind(id)
+            .bind(&row.data)
+            .bind(row.expires_at)
+            .execute(pool)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
+use super::pg::{FRAME_COLUMNS, FrameRow};
 use super::public::{
     EventFilter, EventOrder, GroupFilter, MaterialRow, NewMaterial, PublicEvent, PublicGroup, PublicGroupRef,
     PublicUser, PublicUserRef, SitemapEntry, UserFilter,
 };
-use super::pg::{FRAME_COLUMNS, FrameRow};
 use crate::error::AppError;
 use crate::events::model::{EventStatus, FrameSummary, Speaker, SpokenLanguage, VenueKind};
 use crate::server::text::normalize;

@@ -414,7 +414,11 @@ pub(super) async fn set_capacity(
     if capacity < accepted {
         return Err(AppError::Conflict(format!("capacity_below_confirmed:{accepted}")));
     }
-    sqlx::query("UPDATE frames SET capacity = $1 WHERE id = $2").bind(capacity).bind(frame_id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE frames SET capacity = $1 WHERE id = $2")
+        .bind(capacity)
+        .bind(frame_id)
+        .execute(&mut *tx)
+        .await?;
     let promoted = promote(&mut tx, frame_id, now.timestamp()).await?;
     tx.commit().await?;
     Ok(RegistrationChange { event_id, registration: None, promoted_user_ids: promoted })
