@@ -15,7 +15,11 @@ use crate::helpers::{TempDb, TestApp, spawn_with};
 const PASSWORD: &str = "correct horse battery";
 
 async fn app_with(limits: RateLimitConfig, guard: SeatGuard) -> TestApp {
-    let db = TempDb::new();
+    app_on(TempDb::new(), limits, guard).await
+}
+
+/// The same on a given database (the rush tests run on SQLite and PostgreSQL).
+async fn app_on(db: TempDb, limits: RateLimitConfig, guard: SeatGuard) -> TestApp {
     let mut config = Config::for_tests(db.url());
     config.rate_limits = limits;
     config.seat_guard = guard;
@@ -356,7 +360,18 @@ async fn rush(app: &TestApp, clients: &[reqwest::Client], event: i64) -> Vec<(u1
 
 #[tokio::test]
 async fn five_hundred_concurrent_registrations_never_oversell_200_seats() {
-    let app = app_with(relaxed(), SeatGuard::Atomic).await;
+    five_hundred_register_for_200_seats(TempDb::new()).await;
+}
+
+#[tokio::test]
+async fn five_hundred_concurrent_registrations_never_oversell_200_seats_on_postgres() {
+    five_hundred_register_for_200_seats(TempDb::postgres().await).await;
+}
+
+/// 500 signed-in clients register at once for 200 seats: exactly 200 confirmed, the rest
+/// waitlisted in arrival order, counters equal to rows.
+async fn five_hundred_register_for_200_seats(db: TempDb) {
+    let app = app_on(db, relaxed(), SeatGuard::Atomic).await;
     let event = event_with_capacity(&app, 200).await;
     let clients = signed_in_clients(&app, "rush", 500).await;
     let answers = rush(&app, &clients, event).await;
@@ -387,7 +402,16 @@ async fn five_hundred_concurrent_registrations_never_oversell_200_seats() {
 
 #[tokio::test]
 async fn canary_without_the_guard_oversells_so_the_rush_test_can_fail() {
-    let app = app_with(relaxed(), SeatGuard::UnguardedCanary).await;
+    canary_oversells(TempDb::new()).await;
+}
+
+#[tokio::test]
+async fn canary_without_the_guard_oversells_so_the_rush_test_can_fail_on_postgres() {
+    canary_oversells(TempDb::postgres().await).await;
+}
+
+async fn canary_oversells(db: TempDb) {
+    let app = app_on(db, relaxed(), SeatGuard::UnguardedCanary).await;
     let event = event_with_capacity(&app, 200).await;
     let clients = signed_in_clients(&app, "canary", 500).await;
     let answers = rush(&app, &clients, event).await;
