@@ -427,3 +427,44 @@ fn satisfies(card: &tsudoi::events::model::EventCard, q: &SearchQuery, name: &st
     }
     assert_eq!(card.status, tsudoi::events::model::EventStatus::Published, "{ctx}: only published events");
 }
+
+/// `%`, `_` and `\` in keywords are plain characters on every backend (PostgreSQL matches
+/// with LIKE, where they would otherwise be wildcards and the escape character).
+#[tokio::test]
+async fn like_wildcards_in_keywords_match_only_themselves() {
+    let titles = ["100% Rust", "1000 Rust", "snake_case night", "snakeXcase night", "C:\\temp 読書会"];
+    #[rustfmt::skip]
+    let table: &[(&str, &[usize])] = &[
+        ("q=100%25", &[1]),
+        ("q=%25", &[1]),
+        ("q=e_c", &[3]),
+        ("q=_", &[3]),
+        ("q=rust -%25", &[2]),
+        ("q=%5C", &[5]),
+        ("q=c%3A%5Ctemp", &[5]),
+        ("q=%25%25", &[]),
+    ];
+    for (name, store, _db) in backends().await {
+        let owner = store.insert_users(&[NewUser::attendee("w")]).await.unwrap()[0];
+        let g = store
+            .insert_groups(&[NewGroup {
+                slug: "w".into(),
+                title: "W".into(),
+                description: String::new(),
+                website: None,
+                image_url: None,
+                members: vec![(owner, MemberRole::Owner)],
+            }])
+            .await
+            .unwrap()[0];
+        let new: Vec<NewEvent> = titles
+            .iter()
+            .enumerate()
+            .map(|(i, t)| NewEvent::minimal(g, t, jst(2026, 12, 1 + i as u32, 19, 0)))
+            .collect();
+        let ids = store.insert_events(&new).await.unwrap();
+        for (qs, expected) in table {
+            assert_eq!(numbers(&store, &ids, qs).await, *expected, "{name}: {qs}");
+        }
+    }
+}

@@ -315,3 +315,47 @@ async fn duplicate_registration_of_a_user_for_an_event_is_refused() {
         assert!(counts.is_empty(), "{name}: the failed transaction left no frame behind");
     }
 }
+
+/// The PostgreSQL twin of `public::the_sequence_grows_when_calendar_fields_change_and_only_then`
+/// (the trigger is plpgsql there, SQL in SQLite).
+#[tokio::test]
+async fn the_calendar_sequence_trigger_fires_on_postgres_when_calendar_fields_change_and_only_then() {
+    use tsudoi::server::store::Store;
+    let (store, _db) = crate::helpers::fresh_pg().await;
+    let g = store
+        .insert_groups(&[NewGroup {
+            slug: "g".into(),
+            title: "G".into(),
+            description: String::new(),
+            website: None,
+            image_url: None,
+            members: vec![],
+        }])
+        .await
+        .unwrap()[0];
+    let id = store.insert_events(&[NewEvent::minimal(g, "Seq", now() + Duration::days(30))]).await.unwrap()[0];
+    let seq = || async {
+        let (s, u): (i64, i64) = sqlx::query_as("SELECT sequence, updated_at FROM events WHERE id = $1")
+            .bind(id)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        (s, u)
+    };
+    let (s0, u0) = seq().await;
+    assert_eq!(s0, 0);
+    sqlx::query("UPDATE events SET hands_on = TRUE WHERE id = $1").bind(id).execute(store.pool()).await.unwrap();
+    assert_eq!(seq().await.0, 0, "a field calendars do not show");
+    sqlx::query("UPDATE events SET title = title WHERE id = $1").bind(id).execute(store.pool()).await.unwrap();
+    assert_eq!(seq().await.0, 0, "an update that changes nothing");
+    sqlx::query("UPDATE events SET starts_at = starts_at + 3600, ends_at = ends_at + 3600 WHERE id = $1")
+        .bind(id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let (s1, u1) = seq().await;
+    assert_eq!(s1, 1, "one statement, one revision");
+    assert!(u1 > u0);
+    sqlx::query("UPDATE events SET status = 'cancelled' WHERE id = $1").bind(id).execute(store.pool()).await.unwrap();
+    assert_eq!(seq().await.0, 2);
+}
