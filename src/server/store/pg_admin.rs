@@ -1,7 +1,8 @@
 //! Organizer admin on PostgreSQL: roles, my events, the editor's reads and writes,
 //! attendees, check-in and the audit log. Same semantics as `sqlite_admin`: where SQLite
-//! serialises a read-then-write with `BEGIN IMMEDIATE`, PostgreSQL locks the rows read
-//! (`FOR UPDATE`) before deciding.
+//! serialises a read-then-write with `BEGIN IMMEDIATE`, PostgreSQL first takes a row lock
+//! (the event's, as registration writers do, or the group's member rows). Text is ordered `COLLATE "C"` (code points, as SQLite's
+//! BINARY), whatever the database's default collation.
 
 use std::collections::HashMap;
 
@@ -26,8 +27,10 @@ fn instant(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
 }
 
-/// Locks the event row against concurrent editors (not against registrations, whose
-/// foreign keys only take KEY SHARE locks), so `MAX(position) + 1` is computed once at a time.
+/// Takes the event's write lock: its row `FOR NO KEY UPDATE`, the lock every registration
+/// writer of the event takes first (`pg_registrations`), which does not block foreign-key
+/// checks against the event. Editors' read-then-write steps on frames, questions and
+/// speakers (`MAX(position) + 1`, "does this frame have registrations?") hold it.
 async fn lock_event(conn: &mut PgConnection, event_id: i64) -> Result<()> {
     sqlx::query("SELECT 1 FROM events WHERE id = $1 FOR NO KEY UPDATE").bind(event_id).execute(conn).await?;
     Ok(())
@@ -52,7 +55,7 @@ pub(super) async fn event_group_id(pool: &PgPool, event_id: i64) -> Result<Optio
 pub(super) async fn admin_groups(pool: &PgPool, user_id: i64) -> Result<Vec<AdminGroup>> {
     let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
         "SELECT g.id, g.slug, g.title, m.role FROM group_members m JOIN groups g ON g.id = m.group_id \
-         WHERE m.user_id = $1 ORDER BY g.title, g.id",
+         WHERE m.user_id = $1 ORDER BY g.title COLLATE \"C\", g.id",
     )
     .bind(user_id)
     .fetch_all(pool)
@@ -409,9 +412,10 @@ pub(super) async fn add_frame(pool: &PgPool, event_id: i64, f: &FrameFields) -> 
 /// drawn keeps its method and draw time.
 pub(super) async fn update_frame(pool: &PgPool, event_id: i64, frame_id: i64, f: &FrameFields) -> Result<()> {
     let mut tx = pool.begin().await?;
-    // The row lock orders this against a draw of the same frame.
+    // Ordered against a draw of the frame, which takes the same lock.
+    lock_event(&mut tx, event_id).await?;
     let row: Option<(String, Option<i64>)> =
-        sqlx::query_as("SELECT method, drawn_at FROM frames WHERE id = $1 AND event_id = $2 FOR UPDATE")
+        sqlx::query_as("SELECT method, drawn_at FROM frames WHERE id = $1 AND event_id = $2")
             .bind(frame_id)
             .bind(event_id)
             .fetch_optional(&mut *tx)
@@ -442,13 +446,9 @@ pub(super) async fn update_frame(pool: &PgPool, event_id: i64, frame_id: i64, f:
 /// otherwise, and never the last frame: `Conflict("last_frame")`).
 pub(super) async fn delete_frame(pool: &PgPool, event_id: i64, frame_id: i64) -> Result<()> {
     let mut tx = pool.begin().await?;
-    // Lock every frame of the event first: two deletions cannot both see two frames, and a
-    // registration to this frame either committed before (and is counted below) or waits
-    // for us (and then fails its foreign key).
-    sqlx::query("SELECT id FROM frames WHERE event_id = $1 ORDER BY id FOR UPDATE")
-        .bind(event_id)
-        .execute(&mut *tx)
-        .await?;
+    // Two deletions cannot both see two frames, and a registration to this frame either
+    // committed before (and is counted below) or waits for us (and then finds no frame).
+    lock_event(&mut tx, event_id).await?;
     let (frames, regs): (i64, i64) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM frames WHERE event_id = $1), \
                 (SELECT COUNT(*) FROM registrations WHERE frame_id = $2)",
@@ -507,7 +507,8 @@ pub(super) async fn delete_question(pool: &PgPool, event_id: i64, question_id: i
 pub(super) async fn members(pool: &PgPool, group_id: i64) -> Result<Vec<Member>> {
     let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
         "SELECT u.id, u.nickname, u.display_name, m.role FROM group_members m JOIN users u ON u.id = m.user_id \
-         WHERE m.group_id = $1 ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, u.nickname",
+         WHERE m.group_id = $1 \
+         ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, u.nickname COLLATE \"C\"",
     )
     .bind(group_id)
     .fetch_all(pool)
