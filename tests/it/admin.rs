@@ -1,15 +1,17 @@
 //! Organizer admin over HTTP: the authorisation table (every admin server function and
 //! route as anonymous, an attendee, staff, admin, owner and an admin of another group),
-//! the editor's validation, capacity changes, check-in, CSV and the audit log.
+//! the editor's validation, capacity changes, check-in, CSV and the audit log; messages,
+//! reminders, deliveries and follows. Every scenario runs on SQLite and on PostgreSQL.
 
 use chrono::{Duration, Utc};
 use serde_json::Value;
 use tsudoi::registrations::model::QuestionKind;
+use tsudoi::server::config::Config;
 use tsudoi::server::store::{
     MemberRole, NewEvent, NewFrame, NewGroup, NewQuestion, NewRegistration, NewUser, RegistrationStatus,
 };
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TempDb, TestApp, spawn_with};
 
 const PASSWORD: &str = "correct horse battery";
 const WHO: [&str; 6] = ["anonymous", "attendee", "staff", "admin", "owner", "other_admin"];
@@ -150,9 +152,7 @@ fn form_fields(title: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-#[tokio::test]
-async fn every_admin_call_is_allowed_exactly_for_its_roles() {
-    let app = spawn_app(false).await;
+async fn every_admin_call_is_allowed_exactly_for_its_roles(app: TestApp) {
     let w = world(&app).await;
     let ev = w.event.to_string();
     let waiter_reg = registration_of(&app, &w, "waiter").await;
@@ -275,9 +275,7 @@ async fn every_admin_call_is_allowed_exactly_for_its_roles() {
     assert_eq!(status, 404);
 }
 
-#[tokio::test]
-async fn the_editor_validates_beside_the_fields_and_keeps_the_calendar_in_step() {
-    let app = spawn_app(false).await;
+async fn the_editor_validates_beside_the_fields_and_keeps_the_calendar_in_step(app: TestApp) {
     let w = world(&app).await;
     let (_, owner) = &w.clients[4];
     let ev = w.event.to_string();
@@ -328,9 +326,7 @@ async fn the_editor_validates_beside_the_fields_and_keeps_the_calendar_in_step()
     assert!(log[0]["detail"].as_str().unwrap().contains("title"), "{log}");
 }
 
-#[tokio::test]
-async fn capacity_lowering_is_refused_raising_promotes_and_checkin_and_csv_work() {
-    let app = spawn_app(false).await;
+async fn capacity_lowering_is_refused_raising_promotes_and_checkin_and_csv_work(app: TestApp) {
     let w = world(&app).await;
     let (_, owner) = &w.clients[4];
     let (_, staff) = &w.clients[2];
@@ -423,9 +419,7 @@ async fn capacity_lowering_is_refused_raising_promotes_and_checkin_and_csv_work(
     assert!(plain.text().await.unwrap().starts_with("nickname,"));
 }
 
-#[tokio::test]
-async fn a_signed_in_user_creates_a_group_and_a_draft_then_publishes_it() {
-    let app = spawn_app(false).await;
+async fn a_signed_in_user_creates_a_group_and_a_draft_then_publishes_it(app: TestApp) {
     let w = world(&app).await;
     let (_, attendee) = &w.clients[1];
     let (status, body) = call(
@@ -490,9 +484,7 @@ async fn a_signed_in_user_creates_a_group_and_a_draft_then_publishes_it() {
     assert_eq!(status, 400);
 }
 
-#[tokio::test]
-async fn frames_questions_and_manual_moves_follow_the_rules() {
-    let app = spawn_app(false).await;
+async fn frames_questions_and_manual_moves_follow_the_rules(app: TestApp) {
     let w = world(&app).await;
     let (_, owner) = &w.clients[4];
     let ev = w.event.to_string();
@@ -652,9 +644,7 @@ async fn frames_questions_and_manual_moves_follow_the_rules() {
     }
 }
 
-#[tokio::test]
-async fn members_are_managed_within_their_roles_and_a_group_keeps_an_owner() {
-    let app = spawn_app(false).await;
+async fn members_are_managed_within_their_roles_and_a_group_keeps_an_owner(app: TestApp) {
     let w = world(&app).await;
     let app = &app;
     let (_, admin) = &w.clients[3];
@@ -766,9 +756,7 @@ async fn members_are_managed_within_their_roles_and_a_group_keeps_an_owner() {
     }
 }
 
-#[tokio::test]
-async fn duplicating_copies_everything_but_the_registrations_onto_a_new_date() {
-    let app = spawn_app(false).await;
+async fn duplicating_copies_everything_but_the_registrations_onto_a_new_date(app: TestApp) {
     let w = world(&app).await;
     let (_, owner) = &w.clients[4];
     let before = app.store().admin_event(w.event).await.unwrap().unwrap();
@@ -809,10 +797,8 @@ async fn inbox_of(app: &TestApp, nickname: &str) -> Vec<tsudoi::messages::model:
     app.store().inbox(id, 100).await.unwrap()
 }
 
-#[tokio::test]
-async fn organizers_write_to_an_audience_and_tsudoi_writes_on_changes() {
+async fn organizers_write_to_an_audience_and_tsudoi_writes_on_changes(app: TestApp) {
     use tsudoi::messages::model::MessageKind;
-    let app = spawn_app(false).await;
     let w = world(&app).await;
     let (_, owner) = &w.clients[4];
     let (_, attendee) = &w.clients[1];
@@ -916,10 +902,8 @@ async fn organizers_write_to_an_audience_and_tsudoi_writes_on_changes() {
     assert_eq!(kinds_sent, ["event_cancelled", "event_changed", "promotion", "organizer"]);
 }
 
-#[tokio::test]
-async fn a_registration_is_confirmed_by_message_and_the_day_before_brings_one_reminder() {
+async fn a_registration_is_confirmed_by_message_and_the_day_before_brings_one_reminder(app: TestApp) {
     use tsudoi::messages::model::MessageKind;
-    let app = spawn_app(false).await;
     let w = world(&app).await;
     let (_, staff) = &w.clients[2];
     // Staff registers for the event (full: waitlisted) and is told.
@@ -988,10 +972,8 @@ async fn a_registration_is_confirmed_by_message_and_the_day_before_brings_one_re
     assert_eq!(waiter[0].kind, MessageKind::Promotion, "the seat went to the waitlist at once");
 }
 
-#[tokio::test]
-async fn followers_hear_of_new_events_and_see_them_on_me() {
+async fn followers_hear_of_new_events_and_see_them_on_me(app: TestApp) {
     use tsudoi::messages::model::MessageKind;
-    let app = spawn_app(false).await;
     let w = world(&app).await;
     let (_, attendee) = &w.clients[1];
     let (_, owner) = &w.clients[4];
@@ -1038,11 +1020,9 @@ async fn followers_hear_of_new_events_and_see_them_on_me() {
     assert_eq!(feed, "[]");
 }
 
-#[tokio::test]
-async fn the_editor_sets_tags_position_flags_and_speakers() {
+async fn the_editor_sets_tags_position_flags_and_speakers(app: TestApp) {
     use tsudoi::server::store::NewTag;
     use tsudoi::tags::model::TagKind;
-    let app = spawn_app(false).await;
     let w = world(&app).await;
     let (_, owner) = &w.clients[4];
     let (_, staff) = &w.clients[2];
@@ -1151,9 +1131,7 @@ async fn the_editor_sets_tags_position_flags_and_speakers() {
     assert!(app.store().admin_event(w.event).await.unwrap().unwrap().speakers.is_empty());
 }
 
-#[tokio::test]
-async fn organizers_see_the_lottery_draw_log_with_its_seed() {
-    let app = spawn_app(false).await;
+async fn organizers_see_the_lottery_draw_log_with_its_seed(app: TestApp) {
     let w = world(&app).await;
     let (_, owner) = &w.clients[4];
     let starts = app.store().admin_event(w.event).await.unwrap().unwrap().span.starts_at;
@@ -1203,9 +1181,7 @@ async fn organizers_see_the_lottery_draw_log_with_its_seed() {
     assert_eq!(entries.iter().filter(|e| e[2] == true).count(), 1);
 }
 
-#[tokio::test]
-async fn destructive_and_membership_calls_are_allowed_exactly_for_their_roles() {
-    let app = spawn_app(false).await;
+async fn destructive_and_membership_calls_are_allowed_exactly_for_their_roles(app: TestApp) {
     let w = world(&app).await;
     let (_, owner) = &w.clients[4];
     let ev = w.event.to_string();
@@ -1305,3 +1281,160 @@ async fn destructive_and_membership_calls_are_allowed_exactly_for_their_roles() 
     let (status, _) = call(staff, &app, "POST", "/api/admin/groups/leave", &[("group_id", w.group.to_string())]).await;
     assert_eq!(status, 200);
 }
+
+/// The work SQLite hands out under its single writer is handed out exactly once on every
+/// backend, also when claimers race: e-mail deliveries (with retries and failures counted
+/// for organizers), day-before reminders, the last owner of a group and the last frame of an
+/// event.
+async fn deliveries_reminders_owners_and_frames_hold_under_concurrent_calls(app: TestApp) {
+    use futures::future::join_all;
+    use tsudoi::admin::model::Role;
+    use tsudoi::messages::model::MessageKind;
+    use tsudoi::server::store::NewMessage;
+    let w = world(&app).await;
+    let store = app.store();
+    let members = store.members(w.group).await.unwrap();
+    let id_of = |nick: &str| members.iter().find(|m| m.nickname == nick).unwrap().user_id;
+    let attendees = store.attendees(w.event).await.unwrap();
+    assert_eq!(attendees.len(), 2);
+    let no_mail = store
+        .insert_users(&[NewUser {
+            nickname: "no_mail".into(),
+            display_name: "No Mail".into(),
+            email: None,
+            password_hash: None,
+            bio: String::new(),
+        }])
+        .await
+        .unwrap()[0];
+    let reach = store.audience_user_ids(w.event, tsudoi::messages::model::Audience::All).await.unwrap();
+    assert_eq!(reach.len(), 2, "confirmed and waitlisted");
+
+    // Deliveries: four workers claim at once; each e-mail goes to exactly one of them.
+    let now = Utc::now();
+    let message = store
+        .create_message(&NewMessage {
+            event_id: Some(w.event),
+            sender_id: Some(id_of("owner")),
+            kind: MessageKind::Organizer,
+            audience: "all".into(),
+            subject: "お知らせ".into(),
+            body: "本文".into(),
+            recipients: [reach.clone(), vec![no_mail, no_mail]].concat(),
+            email: true,
+            at: now,
+        })
+        .await
+        .unwrap();
+    let lease = Duration::minutes(5);
+    let claims = join_all((0..4).map(|_| store.claim_deliveries(now, lease, 50))).await;
+    let mut jobs: Vec<_> = claims.into_iter().flat_map(|c| c.unwrap()).collect();
+    jobs.sort_by_key(|j| j.user_id);
+    let mut expected = reach.clone();
+    expected.sort();
+    assert_eq!(jobs.iter().map(|j| j.user_id).collect::<Vec<_>>(), expected, "each e-mail claimed once");
+    assert!(jobs.iter().all(|j| j.message_id == message && j.attempts == 0 && j.subject == "お知らせ"));
+    assert!(jobs.iter().all(|j| j.to.ends_with("@example.com")), "{jobs:?}");
+    assert!(store.claim_deliveries(now, lease, 50).await.unwrap().is_empty(), "leased");
+    let delivery = |m: &tsudoi::messages::model::SentMessage| m.delivery;
+    store.record_delivery(message, jobs[0].user_id, &Ok(()), None).await.unwrap();
+    store.record_delivery(message, jobs[1].user_id, &Err("421 busy".into()), Some(now)).await.unwrap();
+    let sent = store.sent_messages(w.event).await.unwrap();
+    assert_eq!((sent.len(), sent[0].recipients, sent[0].read), (1, 3, 0));
+    let d = delivery(&sent[0]);
+    assert_eq!((d.none, d.pending, d.retrying, d.sent, d.failed), (1, 1, 1, 1, 0));
+    // The retry is due again (and claimed once more, with its attempt counted); then it fails
+    // for good.
+    let retry = store.claim_deliveries(now, lease, 50).await.unwrap();
+    assert_eq!(retry.iter().map(|j| (j.user_id, j.attempts)).collect::<Vec<_>>(), vec![(jobs[1].user_id, 1)]);
+    store.record_delivery(message, jobs[1].user_id, &Err("550 no such user".into()), None).await.unwrap();
+    let d = delivery(&store.sent_messages(w.event).await.unwrap()[0]);
+    assert_eq!((d.none, d.pending, d.retrying, d.sent, d.failed), (1, 0, 0, 1, 1));
+    assert!(store.claim_deliveries(now + Duration::hours(1), lease, 50).await.unwrap().is_empty());
+    assert!(store.mark_read(no_mail, message, now).await.unwrap());
+    assert!(store.mark_read(no_mail, message, now + Duration::hours(1)).await.unwrap(), "idempotent");
+    assert!(!store.mark_read(id_of("staff"), message, now).await.unwrap(), "not a recipient");
+    assert_eq!(store.sent_messages(w.event).await.unwrap()[0].read, 1);
+
+    // Reminders: the event starts within the window; racing claimers remind it once.
+    let window = Duration::days(4);
+    let claims = join_all((0..4).map(|_| store.claim_due_reminders(now, window))).await;
+    let claimed: Vec<i64> = claims.into_iter().flat_map(|c| c.unwrap()).collect();
+    assert_eq!(claimed, vec![w.event]);
+    assert!(store.claim_due_reminders(now, window).await.unwrap().is_empty());
+
+    // Two owners step down at once: one of them stays owner.
+    store.set_member(w.group, id_of("admin"), Some(Role::Owner)).await.unwrap();
+    let steps =
+        join_all(["owner", "admin"].map(|nick| store.set_member(w.group, id_of(nick), Some(Role::Admin)))).await;
+    assert_eq!(steps.iter().filter(|r| r.is_ok()).count(), 1, "{steps:?}");
+    assert!(steps.iter().any(|r| *r == Err(tsudoi::error::AppError::Conflict("last_owner".into()))));
+    let owners = store.members(w.group).await.unwrap().into_iter().filter(|m| m.role == Role::Owner).count();
+    assert_eq!(owners, 1);
+    // Ownership moves in one step (the old owner becomes an admin).
+    let owner = store.members(w.group).await.unwrap().into_iter().find(|m| m.role == Role::Owner).unwrap().user_id;
+    store.transfer_ownership(w.group, owner, id_of("staff")).await.unwrap();
+    let roles: Vec<_> = store.members(w.group).await.unwrap().into_iter().map(|m| (m.user_id, m.role)).collect();
+    assert!(roles.contains(&(id_of("staff"), Role::Owner)) && roles.contains(&(owner, Role::Admin)), "{roles:?}");
+
+    // Two frames of an event deleted at once: one stays.
+    let event = store
+        .insert_events(&[NewEvent {
+            frames: vec![NewFrame::first_come("A", 5), NewFrame::first_come("B", 5)],
+            ..NewEvent::minimal(w.group, "Two frames", Utc::now() + Duration::days(20))
+        }])
+        .await
+        .unwrap()[0];
+    let frames: Vec<i64> = store.admin_event(event).await.unwrap().unwrap().frames.iter().map(|f| f.id).collect();
+    let deletions = join_all(frames.iter().map(|f| store.delete_frame(event, *f))).await;
+    assert_eq!(deletions.iter().filter(|r| r.is_ok()).count(), 1, "{deletions:?}");
+    assert!(deletions.iter().any(|r| *r == Err(tsudoi::error::AppError::Conflict("last_frame".into()))));
+    assert_eq!(store.admin_event(event).await.unwrap().unwrap().frames.len(), 1);
+}
+
+/// The whole application on a fresh PostgreSQL database (see [`TempDb::postgres`]).
+async fn spawn_pg_app() -> TestApp {
+    let db = TempDb::postgres().await;
+    spawn_with(Config::for_tests(db.url()), db).await
+}
+
+/// Every scenario above runs on both backends, as `admin::sqlite::…` on a fresh SQLite
+/// file and as `admin::postgres::…` on a fresh PostgreSQL database (dropped afterwards).
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(crate::helpers::spawn_app(false).await).await
+                }
+            )*
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(super::spawn_pg_app().await).await
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    every_admin_call_is_allowed_exactly_for_its_roles,
+    the_editor_validates_beside_the_fields_and_keeps_the_calendar_in_step,
+    capacity_lowering_is_refused_raising_promotes_and_checkin_and_csv_work,
+    a_signed_in_user_creates_a_group_and_a_draft_then_publishes_it,
+    frames_questions_and_manual_moves_follow_the_rules,
+    members_are_managed_within_their_roles_and_a_group_keeps_an_owner,
+    duplicating_copies_everything_but_the_registrations_onto_a_new_date,
+    organizers_write_to_an_audience_and_tsudoi_writes_on_changes,
+    a_registration_is_confirmed_by_message_and_the_day_before_brings_one_reminder,
+    followers_hear_of_new_events_and_see_them_on_me,
+    the_editor_sets_tags_position_flags_and_speakers,
+    organizers_see_the_lottery_draw_log_with_its_seed,
+    destructive_and_membership_calls_are_allowed_exactly_for_their_roles,
+    deliveries_reminders_owners_and_frames_hold_under_concurrent_calls,
+);
