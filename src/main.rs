@@ -7,7 +7,7 @@ Usage:
   tsudoi [--demo]                  serve on LEPTOS_SITE_ADDR (default 127.0.0.1:3000)
   tsudoi demo --events N [--seed S] add N generated events to DATABASE_URL and exit
 
-Environment: DATABASE_URL (default sqlite://tsudoi.db), TSUDOI_DEMO=1 (same as --demo),
+Environment: DATABASE_URL (default sqlite://tsudoi.db; or postgres://…), TSUDOI_DEMO=1 (same as --demo),
 LEPTOS_SITE_ADDR, RUST_LOG.";
 
 #[tokio::main]

@@ -3,7 +3,8 @@
 /// How this process was asked to run.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `DATABASE_URL`, default `sqlite://tsudoi.db` (the file is created).
+    /// `DATABASE_URL`, default `sqlite://tsudoi.db` (the file is created); `postgres://…` for
+    /// PostgreSQL (the database must exist).
     pub database_url: String,
     /// Load demo data into an empty database (`--demo` or `TSUDOI_DEMO=1`).
     pub demo: bool,

@@ -316,6 +316,25 @@ async fn duplicate_registration_of_a_user_for_an_event_is_refused() {
     }
 }
 
+#[tokio::test]
+async fn a_taken_group_slug_and_a_taken_nickname_are_conflicts_not_internal_errors() {
+    for (name, store, _db) in backends().await {
+        let f = fixture(&store).await;
+        let again = NewGroup {
+            slug: "rust-tokyo".into(),
+            title: "Another".into(),
+            description: String::new(),
+            website: None,
+            image_url: None,
+            members: vec![(f.users[2], MemberRole::Owner)],
+        };
+        let err = store.insert_groups(&[again]).await.unwrap_err();
+        assert_eq!(err, tsudoi::error::AppError::Conflict("slug_taken".into()), "{name}");
+        let err = store.create_user(&NewUser::attendee("user0")).await.unwrap_err();
+        assert_eq!(err, tsudoi::error::AppError::Conflict("account_exists".into()), "{name}");
+    }
+}
+
 /// The PostgreSQL twin of `public::the_sequence_grows_when_calendar_fields_change_and_only_then`
 /// (the trigger is plpgsql there, SQL in SQLite).
 #[tokio::test]

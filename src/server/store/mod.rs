@@ -1,5 +1,5 @@
 //! The storage interface. Pages and server functions talk to `dyn Store`; each backend
-//! (SQLite today, PostgreSQL beside it) implements the same semantics, and the store test
+//! (SQLite and PostgreSQL) implements the same semantics, and the store test
 //! suite runs against every backend.
 
 pub mod pg;

@@ -451,6 +451,10 @@ impl Store for PgStore {
 
     async fn insert_tags(&self, tags: &[NewTag]) -> StoreResult<Vec<i64>> {
         let mut tx = self.pool.begin().await?;
+        // Positions continue after the last one: concurrent tag writers wait for each other
+        // here (a mode that conflicts with itself, not with readers), as BEGIN IMMEDIATE
+        // makes them on SQLite.
+        sqlx::query("LOCK TABLE tags IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
         let (base,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(position), 0) FROM tags").fetch_one(&mut *tx).await?;
         let mut ids = Vec::with_capacity(tags.len());
         for (i, t) in tags.iter().enumerate() {
