@@ -479,3 +479,38 @@ async fn live_stream_sends_a_snapshot_on_connect_and_after_each_registration() {
     let missing = client().get(app.url("/live/events/999999")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+/// The whole site on PostgreSQL with the demo data: loading it (bulk inserts), then the
+/// event page, the home page, searches and the public API list the same events as the same
+/// demo data on SQLite.
+#[tokio::test]
+async fn the_demo_site_on_postgres_lists_what_it_lists_on_sqlite() {
+    let db = TempDb::postgres().await;
+    let mut config = Config::for_tests(db.url());
+    config.demo = true;
+    let pg = spawn_with(config, db).await;
+    let sqlite = crate::helpers::spawn_app(true).await;
+    let (status, body) = pg.get("/events/1").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("2025/04/21(月)") && body.contains("108人/200人"), "{body}");
+    let event_links = |body: &str| -> Vec<String> {
+        body.match_indices("href=\"/events/")
+            .map(|(i, m)| body[i + m.len()..].chars().take_while(|c| c.is_ascii_digit()).collect::<String>())
+            .filter(|id| !id.is_empty())
+            .collect()
+    };
+    for path in
+        ["/", "/events?q=rust&date=all", "/events?tags=Python&pref=free&date=all", "/events?date=past&sort=popular"]
+    {
+        let (status, on_pg) = pg.get(path).await;
+        assert_eq!(status, 200, "{path}");
+        let (_, on_sqlite) = sqlite.get(path).await;
+        let links = event_links(&on_pg);
+        assert!(!links.is_empty(), "{path} lists events");
+        assert_eq!(links, event_links(&on_sqlite), "{path}: same events in the same order");
+    }
+    let (status, body) = pg.get("/api/v2/events/?count=3").await;
+    assert_eq!(status, 200, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["events"].as_array().map(Vec::len), Some(3), "{json}");
+}
