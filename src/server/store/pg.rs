@@ -67,6 +67,14 @@ impl PgStore {
     }
 }
 
+/// False for text PostgreSQL cannot hold: it refuses NUL characters in TEXT (SQLite takes
+/// them), so such a value would fail the query with an error. Nothing stored contains one,
+/// so a lookup by such a value finds nothing, exactly as on SQLite: callers answer that
+/// without asking the database.
+pub(super) fn storable(s: &str) -> bool {
+    !s.contains('\0')
+}
+
 /// `n` fresh ids from the identity sequence of `table` (`events` or `frames`), ascending.
 async fn next_ids(conn: &mut PgConnection, table: &'static str, n: usize) -> StoreResult<Vec<i64>> {
     if n == 0 {
@@ -325,6 +333,9 @@ impl Store for PgStore {
     }
 
     async fn fetch_group(&self, slug: &str, now: DateTime<Utc>) -> StoreResult<Option<GroupDetail>> {
+        if !storable(slug) {
+            return Ok(None);
+        }
         let Some(g): Option<GroupRow> =
             sqlx::query_as("SELECT id, slug, title, description, website, image_url FROM groups WHERE slug = $1")
                 .bind(slug)
@@ -363,6 +374,9 @@ impl Store for PgStore {
     }
 
     async fn fetch_tag(&self, slug: &str) -> StoreResult<Option<crate::tags::model::TagDetail>> {
+        if !storable(slug) {
+            return Ok(None);
+        }
         let row: Option<(String, String, String, String)> =
             sqlx::query_as("SELECT slug, name, kind, description FROM tags WHERE slug = $1")
                 .bind(slug)
@@ -730,6 +744,9 @@ impl Store for PgStore {
     }
 
     async fn fetch_user_profile(&self, nickname: &str) -> StoreResult<Option<UserProfile>> {
+        if !storable(nickname) {
+            return Ok(None);
+        }
         let row: Option<(i64, String, String, String)> =
             sqlx::query_as("SELECT id, nickname, display_name, bio FROM users WHERE nickname = $1")
                 .bind(nickname)

@@ -30,6 +30,9 @@ pub(super) async fn create_user(pool: &PgPool, u: &NewUser) -> Result<CurrentUse
 }
 
 pub(super) async fn find_login(pool: &PgPool, login: &str) -> Result<Option<(i64, String)>, AppError> {
+    if !super::pg::storable(login) {
+        return Ok(None);
+    }
     let row: Option<(i64, Option<String>)> = sqlx::query_as(
         "SELECT id, password_hash FROM users WHERE nickname = $1 OR lower(email) = $1 ORDER BY (nickname = $1) DESC LIMIT 1",
     )
@@ -108,6 +111,9 @@ pub(super) async fn session_save(pool: &PgPool, id: &str, row: &SessionRow) -> R
 }
 
 pub(super) async fn session_load(pool: &PgPool, id: &str, now: i64) -> Result<Option<SessionRow>, AppError> {
+    if !super::pg::storable(id) {
+        return Ok(None);
+    }
     let row: Option<(String, i64)> =
         sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
             .bind(id)

@@ -36,6 +36,17 @@ where
     qb.push(")");
 }
 
+/// `(…)` of user-given strings for `IN`. Strings with NUL equal nothing stored (see
+/// `pg::storable`) and are left out; none left is `(NULL)`, which matches no row.
+fn push_in_text(qb: &mut QueryBuilder<Postgres>, values: &[String]) {
+    let values: Vec<String> = values.iter().filter(|v| super::pg::storable(v)).cloned().collect();
+    if values.is_empty() {
+        qb.push("(NULL)");
+    } else {
+        push_in(qb, &values);
+    }
+}
+
 /// ` WHERE …` over `events e` (joined with `groups g`) for `f`.
 fn push_event_where(qb: &mut QueryBuilder<Postgres>, f: &EventFilter) {
     qb.push(" WHERE e.status IN ('published', 'cancelled')");
@@ -44,11 +55,20 @@ fn push_event_where(qb: &mut QueryBuilder<Postgres>, f: &EventFilter) {
         push_in(qb, &f.ids);
     }
     for k in f.keywords.iter().map(|k| normalize(k)).filter(|k| !k.is_empty()) {
+        if !super::pg::storable(&k) {
+            qb.push(" AND FALSE");
+            continue;
+        }
         qb.push(" AND EXISTS (SELECT 1 FROM event_search s WHERE s.event_id = e.id AND strpos(s.body, ")
             .push_bind(k)
             .push(") > 0)");
     }
     let any: Vec<String> = f.keywords_or.iter().map(|k| normalize(k)).filter(|k| !k.is_empty()).collect();
+    let any_storable: Vec<String> = any.iter().filter(|k| super::pg::storable(k)).cloned().collect();
+    if !any.is_empty() && any_storable.is_empty() {
+        qb.push(" AND FALSE");
+    }
+    let any = any_storable;
     if !any.is_empty() {
         qb.push(" AND EXISTS (SELECT 1 FROM event_search s WHERE s.event_id = e.id AND (");
         for (i, k) in any.into_iter().enumerate() {
@@ -81,7 +101,7 @@ fn push_event_where(qb: &mut QueryBuilder<Postgres>, f: &EventFilter) {
             " AND e.id IN (SELECT r.event_id FROM registrations r JOIN users u ON u.id = r.user_id \
              WHERE r.status = 'confirmed' AND u.nickname IN "
         });
-        push_in(qb, &f.participants);
+        push_in_text(qb, &f.participants);
         qb.push(")");
     }
     if !f.owners.is_empty() {
@@ -89,7 +109,7 @@ fn push_event_where(qb: &mut QueryBuilder<Postgres>, f: &EventFilter) {
             " AND e.group_id IN (SELECT m.group_id FROM group_members m JOIN users u ON u.id = m.user_id \
              WHERE m.role IN ('owner', 'admin') AND u.nickname IN ",
         );
-        push_in(qb, &f.owners);
+        push_in_text(qb, &f.owners);
         qb.push(")");
     }
     if !f.group_ids.is_empty() {
@@ -98,7 +118,7 @@ fn push_event_where(qb: &mut QueryBuilder<Postgres>, f: &EventFilter) {
     }
     if !f.group_slugs.is_empty() {
         qb.push(" AND g.slug IN ");
-        push_in(qb, &f.group_slugs);
+        push_in_text(qb, &f.group_slugs);
     }
     if !f.prefectures.is_empty() {
         let online = f.prefectures.iter().any(|p| p == "online");
@@ -109,13 +129,13 @@ fn push_event_where(qb: &mut QueryBuilder<Postgres>, f: &EventFilter) {
         }
         if !codes.is_empty() {
             qb.push(" OR e.prefecture IN ");
-            push_in(qb, &codes);
+            push_in_text(qb, &codes);
         }
         qb.push(")");
     }
     if !f.tag_slugs.is_empty() {
         qb.push(" AND e.id IN (SELECT et.event_id FROM event_tags et JOIN tags t ON t.id = et.tag_id WHERE t.slug IN ");
-        push_in(qb, &f.tag_slugs);
+        push_in_text(qb, &f.tag_slugs);
         qb.push(")");
     }
     if let Some(t) = f.ends_after {
@@ -282,13 +302,13 @@ pub(super) async fn groups(pool: &PgPool, f: &GroupFilter) -> Result<(Vec<Public
         }
         if !f.slugs.is_empty() {
             qb.push(" AND g.slug IN ");
-            push_in(qb, &f.slugs);
+            push_in_text(qb, &f.slugs);
         }
         if !f.members.is_empty() {
             qb.push(
                 " AND g.id IN (SELECT m.group_id FROM group_members m JOIN users u ON u.id = m.user_id WHERE u.nickname IN ",
             );
-            push_in(qb, &f.members);
+            push_in_text(qb, &f.members);
             qb.push(")");
         }
     }
@@ -331,7 +351,7 @@ pub(super) async fn users(pool: &PgPool, f: &UserFilter) -> Result<(Vec<PublicUs
         qb.push(" WHERE 1 = 1");
         if !f.nicknames.is_empty() {
             qb.push(" AND u.nickname IN ");
-            push_in(qb, &f.nicknames);
+            push_in_text(qb, &f.nicknames);
         }
     }
     let mut count = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM users u");
@@ -372,6 +392,9 @@ pub(super) async fn users(pool: &PgPool, f: &UserFilter) -> Result<(Vec<PublicUs
 
 /// Ids of public events a user presented at (linked speaker), soonest first.
 pub(super) async fn presenter_event_ids(pool: &PgPool, nickname: &str) -> Result<Vec<i64>> {
+    if !super::pg::storable(nickname) {
+        return Ok(Vec::new());
+    }
     let rows: Vec<(i64,)> = sqlx::query_as(
         "SELECT DISTINCT e.id FROM speakers s JOIN users u ON u.id = s.user_id JOIN events e ON e.id = s.event_id \
          WHERE u.nickname = $1 AND e.status IN ('published', 'cancelled') ORDER BY e.id",
@@ -479,6 +502,9 @@ pub(super) async fn set_calendar_token(pool: &PgPool, user_id: i64, token: &str)
 
 /// (id, nickname) of the user whose calendar token this is.
 pub(super) async fn user_by_calendar_token(pool: &PgPool, token: &str) -> Result<Option<(i64, String)>> {
+    if !super::pg::storable(token) {
+        return Ok(None);
+    }
     Ok(sqlx::query_as("SELECT id, nickname FROM users WHERE calendar_token = $1")
         .bind(token)
         .fetch_optional(pool)

@@ -244,8 +244,13 @@ fn push_where(qb: &mut QueryBuilder<Postgres>, f: &Filter, skip: Skip) {
     }
     // Included terms of 3+ characters in one subquery the trigram index answers (a bitmap
     // AND of the terms); the others row by row on the candidates.
+    // No stored text contains NUL (see `pg::storable`): such a term matches nothing.
+    if f.terms.iter().any(|(t, ex)| !ex && !super::pg::storable(t)) {
+        qb.push(" AND FALSE");
+    }
+    let terms: Vec<&(String, bool)> = f.terms.iter().filter(|(t, _)| super::pg::storable(t)).collect();
     let long: Vec<String> =
-        f.terms.iter().filter(|(t, ex)| !ex && t.chars().count() >= 3).map(|(t, _)| contains_pattern(t)).collect();
+        terms.iter().filter(|(t, ex)| !ex && t.chars().count() >= 3).map(|(t, _)| contains_pattern(t)).collect();
     if !long.is_empty() {
         qb.push(" AND e.id IN (SELECT s.event_id FROM event_search s WHERE TRUE");
         for p in long {
@@ -253,7 +258,7 @@ fn push_where(qb: &mut QueryBuilder<Postgres>, f: &Filter, skip: Skip) {
         }
         qb.push(")");
     }
-    for (t, ex) in f.terms.iter().filter(|(t, ex)| *ex || t.chars().count() < 3) {
+    for (t, ex) in terms.into_iter().filter(|(t, ex)| *ex || t.chars().count() < 3) {
         qb.push(if *ex { " AND NOT EXISTS" } else { " AND EXISTS" })
             .push(" (SELECT 1 FROM event_search s WHERE s.event_id = e.id AND s.body LIKE ")
             .push_bind(contains_pattern(t))
@@ -297,6 +302,10 @@ async fn resolve_tags(
 ) -> Result<Vec<TagRef>, AppError> {
     let mut out = Vec::new();
     for name in names {
+        if !super::pg::storable(name) {
+            warnings.push(Warning { param: param.into(), value: name.clone() });
+            continue;
+        }
         let row: Option<(String, String, String)> = sqlx::query_as(
             "SELECT t.slug, t.name, t.kind FROM tag_aliases a JOIN tags t ON t.id = a.tag_id WHERE a.alias = $1",
         )
