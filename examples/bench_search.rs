@@ -12,7 +12,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 use tsudoi::search::model::{SearchParams, SearchQuery};
-use tsudoi::server::store;
+use tsudoi::server::store::Store;
+use tsudoi::server::store::sqlite::SqliteStore;
 
 const KEYWORDS: &[&str] = &[
     "AI",
@@ -113,6 +114,17 @@ fn mix() -> Vec<SearchQuery> {
         .collect()
 }
 
+/// Resident memory of this process.
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map(|kib| kib / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
 fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -129,7 +141,7 @@ async fn main() {
             other => panic!("unknown argument {other}"),
         }
     }
-    let store = store::connect(&database).await.expect("database");
+    let store = std::sync::Arc::new(SqliteStore::connect(&database).await.expect("database"));
     let mut generated_secs = None;
     if store.is_empty().await.expect("store") {
         let started = Instant::now();
@@ -140,6 +152,16 @@ async fn main() {
     }
     let now = chrono::Utc::now();
     let queries = mix();
+    // The in-memory index: built in the background at start (large databases) or brought
+    // up to date by the first search after the generation above.
+    let rss_before = rss_mib();
+    let started = Instant::now();
+    while !store.search_index_ready() {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    store.search(&queries[0], now).await.expect("search");
+    let index_secs = started.elapsed().as_secs_f64();
+    let index_mib = rss_mib() - rss_before;
     // Warm-up: one pass over a tenth of the mix (page cache, statement cache).
     for q in queries.iter().step_by(10) {
         store.search(q, now).await.expect("search");
@@ -171,7 +193,17 @@ async fn main() {
         }
     }
     let wall = started.elapsed().as_secs_f64();
-    for v in [&mut latencies, &mut baseline, &mut keyword_short, &mut keyword_long] {
+    // The same-run baseline: SQL alone (the index bypassed) on every fifth query of the mix,
+    // against the index on the same queries.
+    let mut sql = Vec::new();
+    let mut indexed = Vec::new();
+    for (i, q) in queries.iter().enumerate().step_by(5) {
+        let t = Instant::now();
+        store.search_with_sql(q, now).await.expect("sql search");
+        sql.push(t.elapsed().as_secs_f64() * 1000.0);
+        indexed.push(latencies[i]);
+    }
+    for v in [&mut latencies, &mut baseline, &mut keyword_short, &mut keyword_long, &mut sql, &mut indexed] {
         v.sort_by(|a, b| a.total_cmp(b));
     }
     let (total_events,): (i64,) = (store.list_upcoming(now, 1, 1).await.map(|p| p.total).unwrap_or(0),);
@@ -189,6 +221,10 @@ async fn main() {
             "sequential_queries_per_sec": queries.len() as f64 / wall,
             "ping_p50_ms": pct(&baseline, 0.5),
             "mean_results": results as f64 / queries.len() as f64,
+            "index_secs": index_secs,
+            "index_rss_mib": index_mib,
+            "sql_subset_p50_ms": pct(&sql, 0.5), "sql_subset_p95_ms": pct(&sql, 0.95),
+            "index_subset_p50_ms": pct(&indexed, 0.5), "index_subset_p95_ms": pct(&indexed, 0.95),
         })
     );
 }

@@ -12,16 +12,27 @@ pub async fn notify(state: &AppState, event_id: i64, kind: MessageKind, users: V
     if users.is_empty() {
         return;
     }
-    let card = match state.store.fetch_card(event_id).await {
-        Ok(Some(card)) => card,
-        Ok(None) => return,
-        Err(e) => {
-            tracing::error!(error = %e, event_id, "automatic message: event not readable");
-            return;
-        }
-    };
+    match state.store.message_context(event_id).await {
+        Ok(Some(context)) => notify_with(state, event_id, context, kind, users, audience).await,
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, event_id, "automatic message: event not readable"),
+    }
+}
+
+/// [`notify`] with the event's title and time already at hand.
+pub async fn notify_with(
+    state: &AppState,
+    event_id: i64,
+    (title, span): (String, crate::time::ZonedSpan),
+    kind: MessageKind,
+    users: Vec<i64>,
+    audience: &str,
+) {
+    if users.is_empty() {
+        return;
+    }
     let url = format!("{}/events/{event_id}", state.config.public_url);
-    let (subject, body) = template(kind, &card.title, &card.span.label(crate::time::Lang::Ja), &url);
+    let (subject, body) = template(kind, &title, &span.label(crate::time::Lang::Ja), &url);
     let message = NewMessage {
         event_id: Some(event_id),
         sender_id: None,

@@ -26,7 +26,7 @@ pub async fn register(
         let state = app_state()?;
         // Only the questions: the registration itself checks the event (and its state) in
         // its write transaction.
-        let questions = state.store.fetch_questions(event_id).await?;
+        let (questions, context) = state.store.registration_form(event_id).await?;
         let answers =
             super::model::validate_answers(&questions, &answers.unwrap_or_default()).map_err(AppError::Invalid)?;
         let change = state
@@ -41,14 +41,17 @@ pub async fn register(
             })
             .await?;
         state.live.publish(event_id).await;
-        crate::messages::notify::notify(
-            &state,
-            event_id,
-            crate::messages::model::MessageKind::Confirmation,
-            vec![user.id],
-            "user",
-        )
-        .await;
+        if let Some(context) = context {
+            crate::messages::notify::notify_with(
+                &state,
+                event_id,
+                context,
+                crate::messages::model::MessageKind::Confirmation,
+                vec![user.id],
+                "user",
+            )
+            .await;
+        }
         change.registration.ok_or(AppError::Internal)
     }
     .await;

@@ -8,4 +8,5 @@ mod public;
 mod registration_http;
 mod registrations;
 mod search;
+mod search_index;
 mod store;

@@ -17,6 +17,7 @@ mod sqlite_messages;
 mod sqlite_public;
 mod sqlite_registrations;
 mod sqlite_search;
+mod sqlite_search_index;
 
 use std::sync::Arc;
 
@@ -455,6 +456,22 @@ pub trait Store: Send + Sync + 'static {
 
     /// Current card of an event (any status but draft).
     async fn fetch_card(&self, event_id: i64) -> StoreResult<Option<EventCard>>;
+
+    /// Title and time of an event (any status but draft): what an automatic message about
+    /// it says. One light query (a message follows every registration).
+    async fn message_context(&self, event_id: i64) -> StoreResult<Option<(String, crate::time::ZonedSpan)>> {
+        Ok(self.fetch_card(event_id).await?.map(|card| (card.title, card.span)))
+    }
+
+    /// What registering needs before the write: the event's questions (to validate the
+    /// answers) and its message context (for the confirmation). Backends may answer both
+    /// with one query.
+    async fn registration_form(
+        &self,
+        event_id: i64,
+    ) -> StoreResult<(Vec<crate::registrations::model::Question>, Option<(String, crate::time::ZonedSpan)>)> {
+        Ok((self.fetch_questions(event_id).await?, self.message_context(event_id).await?))
+    }
 
     /// The search page: results of `query` at `now` with facet counts (see `crate::search`).
     async fn search(

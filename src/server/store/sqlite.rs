@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -29,8 +30,110 @@ use crate::time::ZonedSpan;
 const BATCH_ROWS: usize = 1_000;
 
 pub struct SqliteStore {
+    /// Readers: WAL lets them run beside the writer.
     pool: SqlitePool,
+    /// The one writer connection. SQLite admits one writer at a time anyway; queueing the
+    /// writers on this pool (a fair, async wait) instead of letting eight connections race
+    /// for the file lock avoids SQLite's busy handler, which sleeps 1, 2, 5, 10… ms between
+    /// retries and so leaves the lock idle under a rush.
+    writer: SqlitePool,
+    /// In-memory search index (see sqlite_search_index.rs).
+    search_index: Arc<super::sqlite_search_index::SearchIndex>,
+    /// Messages wait here for the writer and commit in batches (see `message_queue`).
+    messages: tokio::sync::mpsc::UnboundedSender<QueuedMessage>,
+    /// The runtime the hot write transactions run on (see `WriterRuntime`).
+    writer_rt: WriterRuntime,
 }
+
+/// A single-threaded runtime on its own OS thread for the hot write transactions
+/// (registrations, cancellations, message batches). A transaction is a chain of statements,
+/// each a hop to the connection's thread and back; on the shared runtime each hop back
+/// queues behind every ready HTTP task, so under a rush the write lock was held mostly by
+/// a transaction waiting for its turn to run. Here the next statement runs as soon as the
+/// previous answers. The thread ends when the store is dropped.
+struct WriterRuntime {
+    handle: tokio::runtime::Handle,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl WriterRuntime {
+    fn start() -> anyhow::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let handle = runtime.handle().clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        std::thread::Builder::new().name("tsudoi-writer".into()).spawn(move || {
+            let _ = runtime.block_on(stopped);
+        })?;
+        Ok(WriterRuntime { handle, _stop: stop })
+    }
+
+    /// Runs `work` on the writer thread and waits for its result.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl std::future::Future<Output = StoreResult<T>> + Send + 'static,
+    ) -> StoreResult<T> {
+        self.handle.spawn(work).await.map_err(|e| {
+            tracing::error!(error = %e, "write task failed");
+            crate::error::AppError::Internal
+        })?
+    }
+}
+
+type QueuedMessage = (super::NewMessage, tokio::sync::oneshot::Sender<StoreResult<i64>>);
+
+/// Most messages committed in one transaction.
+const MESSAGE_BATCH: usize = 256;
+
+/// Group commit for messages: each automatic message (a confirmation per registration in a
+/// rush) would be a write transaction of its own, queueing behind the registrations for the
+/// one writer. Instead the caller's message joins whatever is waiting and all commit in one
+/// transaction; the caller still gets its id only after that commit, so nothing changes for
+/// it. A batch that fails is retried message by message, so one bad message fails alone.
+fn message_queue(
+    runtime: &tokio::runtime::Handle,
+    writer: SqlitePool,
+) -> tokio::sync::mpsc::UnboundedSender<QueuedMessage> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<QueuedMessage>();
+    runtime.spawn(async move {
+        while let Some(first) = rx.recv().await {
+            // Wait for the writer first: whatever arrives meanwhile joins this batch.
+            let mut conn = match writer.acquire().await {
+                Ok(conn) => conn,
+                Err(e) => {
+                    let _ = first.1.send(Err(e.into()));
+                    continue;
+                }
+            };
+            let mut batch = vec![first];
+            while batch.len() < MESSAGE_BATCH {
+                match rx.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            let messages: Vec<super::NewMessage> = batch.iter().map(|(m, _)| m.clone()).collect();
+            let stored = msg_sql::create_messages(&mut conn, &messages).await;
+            drop(conn);
+            match stored {
+                Ok(ids) => {
+                    for ((_, reply), id) in batch.into_iter().zip(ids) {
+                        let _ = reply.send(Ok(id));
+                    }
+                }
+                Err(_) => {
+                    for (m, reply) in batch {
+                        let _ = reply.send(msg_sql::create_message(&writer, &m).await);
+                    }
+                }
+            }
+        }
+    });
+    tx
+}
+
+/// Databases with more events than this build their search index in the background
+/// (searches use SQL meanwhile); smaller ones build it before the store is returned.
+const INLINE_INDEX_BUILD: i64 = 20_000;
 
 impl SqliteStore {
     /// Opens (creating if missing) and migrates the database at `url`.
@@ -41,18 +144,91 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        let indexed = super::sqlite_search::index_missing(&pool).await?;
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+        let indexed = super::sqlite_search::index_missing(&writer).await?;
         if indexed > 0 {
             tracing::info!(events = indexed, "search index built for existing events");
         }
-        Ok(SqliteStore { pool })
+        // Readers: each sqlx SQLite connection is a thread, and every statement is a hand-off
+        // to it; more connections than cores mostly add context switches.
+        let readers = std::env::var("TSUDOI_SQLITE_READERS").ok().and_then(|v| v.parse().ok()).unwrap_or(8);
+        let pool = SqlitePoolOptions::new().max_connections(readers).connect_with(options).await?;
+        let search_index = Arc::new(super::sqlite_search_index::SearchIndex::new());
+        let (events,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM events").fetch_one(&pool).await?;
+        let inline = std::env::var("TSUDOI_SEARCH_INDEX").is_ok_and(|v| v == "inline");
+        if inline || events <= INLINE_INDEX_BUILD {
+            search_index.build(&pool).await?;
+        } else {
+            let (index, pool) = (search_index.clone(), pool.clone());
+            tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                match index.build(&pool).await {
+                    Ok(()) => tracing::info!(events, seconds = started.elapsed().as_secs_f64(), "search index built"),
+                    Err(e) => tracing::error!(error = %e, "search index not built; searches use SQL"),
+                }
+            });
+        }
+        let writer_rt = WriterRuntime::start()?;
+        let messages = message_queue(&writer_rt.handle, writer.clone());
+        Ok(SqliteStore { pool, writer, search_index, messages, writer_rt })
     }
 
     /// The underlying pool (tests inspect rows directly).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// The page of cards and the echo of the query, around what a search found.
+    async fn results(
+        &self,
+        found: super::sqlite_search::Searched,
+        query: &crate::search::model::SearchQuery,
+    ) -> StoreResult<crate::search::model::SearchResults> {
+        let per_page = crate::events::api::PER_PAGE;
+        let mut cards = Vec::with_capacity(found.ids.len());
+        if !found.ids.is_empty() {
+            let mut qb = card_query();
+            qb.push("WHERE e.id IN (");
+            let mut sep = qb.separated(", ");
+            for id in &found.ids {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+            let mut by_id: HashMap<i64, EventCard> = self.cards(qb).await?.into_iter().map(|c| (c.id, c)).collect();
+            cards.extend(found.ids.iter().filter_map(|id| by_id.remove(id)));
+        }
+        let mut query = query.clone();
+        // The canonical spelling of resolved tags and tools (aliases become names).
+        query.tags = found.tags.iter().map(|t| t.name.clone()).collect();
+        query.tools = found.tools.iter().map(|t| t.name.clone()).collect();
+        let page = query.page;
+        Ok(crate::search::model::SearchResults {
+            query,
+            warnings: found.warnings,
+            results: Page { items: cards, page, per_page, total: found.total },
+            facets: found.facets,
+        })
+    }
+
+    /// The search answered by SQL alone, bypassing the in-memory index: the oracle the
+    /// index is tested against, and the fallback while it builds.
+    pub async fn search_with_sql(
+        &self,
+        query: &crate::search::model::SearchQuery,
+        now: DateTime<Utc>,
+    ) -> StoreResult<crate::search::model::SearchResults> {
+        let found = super::sqlite_search::search(&self.pool, query, now, crate::events::api::PER_PAGE).await?;
+        self.results(found, query).await
+    }
+
+    /// Whether the in-memory search index is built (benchmarks wait for it).
+    pub fn search_index_ready(&self) -> bool {
+        self.search_index.is_ready()
     }
 
     async fn cards(&self, mut qb: QueryBuilder<Sqlite>) -> StoreResult<Vec<EventCard>> {
@@ -380,7 +556,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_users(&self, users: &[NewUser]) -> StoreResult<Vec<i64>> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let now = Utc::now().timestamp();
         let mut ids = Vec::with_capacity(users.len());
         for u in users {
@@ -403,7 +579,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_groups(&self, groups: &[NewGroup]) -> StoreResult<Vec<i64>> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let now = Utc::now().timestamp();
         let mut ids = Vec::with_capacity(groups.len());
         for g in groups {
@@ -436,7 +612,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_tags(&self, tags: &[NewTag]) -> StoreResult<Vec<i64>> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let (base,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(position), 0) FROM tags").fetch_one(&mut *tx).await?;
         let mut ids = Vec::with_capacity(tags.len());
         for (i, t) in tags.iter().enumerate() {
@@ -472,7 +648,7 @@ impl Store for SqliteStore {
     async fn insert_events(&self, events: &[NewEvent]) -> StoreResult<Vec<i64>> {
         // BEGIN IMMEDIATE takes the write lock up front, so the ids read below cannot be
         // taken by another writer before this transaction commits.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let (mut next_event,): (i64,) =
             sqlx::query_as("SELECT COALESCE(MAX(id), 0) + 1 FROM events").fetch_one(&mut *tx).await?;
         let (mut next_frame,): (i64,) =
@@ -695,7 +871,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_user(&self, user: &NewUser) -> StoreResult<CurrentUser> {
-        accounts::create_user(&self.pool, user).await
+        accounts::create_user(&self.writer, user).await
     }
 
     async fn find_login(&self, login: &str) -> StoreResult<Option<(i64, String)>> {
@@ -740,7 +916,7 @@ impl Store for SqliteStore {
     }
 
     async fn update_profile(&self, id: i64, display_name: &str, bio: &str) -> StoreResult<()> {
-        accounts::update_profile(&self.pool, id, display_name, bio).await
+        accounts::update_profile(&self.writer, id, display_name, bio).await
     }
 
     async fn fetch_password_hash(&self, id: i64) -> StoreResult<Option<String>> {
@@ -748,15 +924,15 @@ impl Store for SqliteStore {
     }
 
     async fn update_password_hash(&self, id: i64, hash: &str) -> StoreResult<()> {
-        accounts::update_password_hash(&self.pool, id, hash).await
+        accounts::update_password_hash(&self.writer, id, hash).await
     }
 
     async fn session_create(&self, id: &str, row: &SessionRow) -> StoreResult<bool> {
-        accounts::session_create(&self.pool, id, row).await
+        accounts::session_create(&self.writer, id, row).await
     }
 
     async fn session_save(&self, id: &str, row: &SessionRow) -> StoreResult<()> {
-        accounts::session_save(&self.pool, id, row).await
+        accounts::session_save(&self.writer, id, row).await
     }
 
     async fn session_load(&self, id: &str, now: i64) -> StoreResult<Option<SessionRow>> {
@@ -764,15 +940,21 @@ impl Store for SqliteStore {
     }
 
     async fn session_delete(&self, id: &str) -> StoreResult<()> {
-        accounts::session_delete(&self.pool, id).await
+        accounts::session_delete(&self.writer, id).await
     }
 
     async fn sessions_purge(&self, now: i64) -> StoreResult<u64> {
-        accounts::sessions_purge(&self.pool, now).await
+        accounts::sessions_purge(&self.writer, now).await
     }
 
     async fn register(&self, req: &RegisterRequest) -> StoreResult<RegistrationChange> {
-        regs::register(&self.pool, req).await
+        // The common case is one round trip (see `register_fast`) and runs here; the full
+        // path, a chain of statements under the write lock, runs on the writer thread.
+        if let Some(change) = regs::register_fast(&self.writer, req).await? {
+            return Ok(change);
+        }
+        let (writer, reader, req) = (self.writer.clone(), self.pool.clone(), req.clone());
+        self.writer_rt.run(async move { regs::register(&writer, &reader, &req).await }).await
     }
 
     async fn cancel_registration(
@@ -781,11 +963,12 @@ impl Store for SqliteStore {
         user_id: i64,
         now: DateTime<Utc>,
     ) -> StoreResult<RegistrationChange> {
-        regs::cancel(&self.pool, event_id, user_id, now).await
+        let writer = self.writer.clone();
+        self.writer_rt.run(async move { regs::cancel(&writer, event_id, user_id, now).await }).await
     }
 
     async fn set_capacity(&self, frame_id: i64, capacity: i64, now: DateTime<Utc>) -> StoreResult<RegistrationChange> {
-        regs::set_capacity(&self.pool, frame_id, capacity, now).await
+        regs::set_capacity(&self.writer, frame_id, capacity, now).await
     }
 
     async fn due_draws(&self, now: DateTime<Utc>) -> StoreResult<Vec<DueDraw>> {
@@ -793,7 +976,7 @@ impl Store for SqliteStore {
     }
 
     async fn draw_lottery(&self, frame_id: i64, seed: u64, now: DateTime<Utc>) -> StoreResult<Option<DrawOutcome>> {
-        regs::draw(&self.pool, frame_id, seed, now).await
+        regs::draw(&self.writer, frame_id, seed, now).await
     }
 
     async fn my_registration(&self, event_id: i64, user_id: i64) -> StoreResult<Option<MyRegistration>> {
@@ -835,30 +1018,12 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<crate::search::model::SearchResults> {
         let per_page = crate::events::api::PER_PAGE;
-        let found = super::sqlite_search::search(&self.pool, query, now, per_page).await?;
-        let mut cards = Vec::with_capacity(found.ids.len());
-        if !found.ids.is_empty() {
-            let mut qb = card_query();
-            qb.push("WHERE e.id IN (");
-            let mut sep = qb.separated(", ");
-            for id in &found.ids {
-                sep.push_bind(*id);
-            }
-            qb.push(")");
-            let mut by_id: HashMap<i64, EventCard> = self.cards(qb).await?.into_iter().map(|c| (c.id, c)).collect();
-            cards.extend(found.ids.iter().filter_map(|id| by_id.remove(id)));
-        }
-        let mut query = query.clone();
-        // The canonical spelling of resolved tags and tools (aliases become names).
-        query.tags = found.tags.iter().map(|t| t.name.clone()).collect();
-        query.tools = found.tools.iter().map(|t| t.name.clone()).collect();
-        let page = query.page;
-        Ok(crate::search::model::SearchResults {
-            query,
-            warnings: found.warnings,
-            results: Page { items: cards, page, per_page, total: found.total },
-            facets: found.facets,
-        })
+        let found =
+            match super::sqlite_search::search_indexed(&self.pool, &self.search_index, query, now, per_page).await? {
+                Some(found) => found,
+                None => super::sqlite_search::search(&self.pool, query, now, per_page).await?,
+            };
+        self.results(found, query).await
     }
 
     async fn list_registrations(&self, event_id: i64) -> StoreResult<Vec<super::RegistrationRow>> {
@@ -871,7 +1036,11 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
         limit: u32,
     ) -> StoreResult<Vec<i64>> {
-        super::sqlite_search::search_ids(&self.pool, query, now, limit).await
+        let first = crate::search::model::SearchQuery { page: 1, ..query.clone() };
+        match super::sqlite_search::search_indexed(&self.pool, &self.search_index, &first, now, limit).await? {
+            Some(found) => Ok(found.ids),
+            None => super::sqlite_search::search_ids(&self.pool, query, now, limit).await,
+        }
     }
 
     async fn public_events(&self, filter: &pub_::EventFilter) -> StoreResult<(Vec<pub_::PublicEvent>, i64)> {
@@ -903,11 +1072,11 @@ impl Store for SqliteStore {
     }
 
     async fn add_material(&self, material: &pub_::NewMaterial) -> StoreResult<pub_::MaterialRow> {
-        public_sql::add_material(&self.pool, material).await
+        public_sql::add_material(&self.writer, material).await
     }
 
     async fn delete_material(&self, id: i64) -> StoreResult<bool> {
-        public_sql::delete_material(&self.pool, id).await
+        public_sql::delete_material(&self.writer, id).await
     }
 
     async fn may_attach_material(&self, event_id: i64, user_id: i64) -> StoreResult<bool> {
@@ -935,11 +1104,11 @@ impl Store for SqliteStore {
     }
 
     async fn update_event(&self, event_id: i64, fields: &super::EventFields, now: DateTime<Utc>) -> StoreResult<()> {
-        admin_sql::update_event(&self.pool, event_id, fields, now).await
+        admin_sql::update_event(&self.writer, event_id, fields, now).await
     }
 
     async fn set_event_status(&self, event_id: i64, status: EventStatus, now: DateTime<Utc>) -> StoreResult<()> {
-        admin_sql::set_event_status(&self.pool, event_id, status, now).await
+        admin_sql::set_event_status(&self.writer, event_id, status, now).await
     }
 
     async fn attendees(&self, event_id: i64) -> StoreResult<Vec<crate::admin::model::Attendee>> {
@@ -952,7 +1121,7 @@ impl Store for SqliteStore {
         receipt_code: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<crate::admin::model::Attendee>> {
-        admin_sql::check_in(&self.pool, event_id, receipt_code, now).await
+        admin_sql::check_in(&self.writer, event_id, receipt_code, now).await
     }
 
     async fn move_registration(
@@ -962,35 +1131,40 @@ impl Store for SqliteStore {
         to: crate::registrations::model::RegStatus,
         now: DateTime<Utc>,
     ) -> StoreResult<RegistrationChange> {
-        regs::move_registration(&self.pool, event_id, registration_id, to, now).await
+        regs::move_registration(&self.writer, event_id, registration_id, to, now).await
     }
 
     async fn add_frame(&self, event_id: i64, frame: &super::FrameFields) -> StoreResult<i64> {
-        admin_sql::add_frame(&self.pool, event_id, frame).await
+        admin_sql::add_frame(&self.writer, event_id, frame).await
     }
 
     async fn update_frame(&self, event_id: i64, frame_id: i64, frame: &super::FrameFields) -> StoreResult<()> {
-        admin_sql::update_frame(&self.pool, event_id, frame_id, frame).await
+        admin_sql::update_frame(&self.writer, event_id, frame_id, frame).await
     }
 
     async fn delete_frame(&self, event_id: i64, frame_id: i64) -> StoreResult<()> {
-        admin_sql::delete_frame(&self.pool, event_id, frame_id).await
+        admin_sql::delete_frame(&self.writer, event_id, frame_id).await
     }
 
     async fn add_question(&self, event_id: i64, question: &super::NewQuestion) -> StoreResult<i64> {
-        admin_sql::add_question(&self.pool, event_id, question).await
+        admin_sql::add_question(&self.writer, event_id, question).await
     }
 
     async fn delete_question(&self, event_id: i64, question_id: i64) -> StoreResult<()> {
-        admin_sql::delete_question(&self.pool, event_id, question_id).await
+        admin_sql::delete_question(&self.writer, event_id, question_id).await
     }
 
     async fn duplicate_event(&self, event_id: i64, starts_at: DateTime<Utc>, now: DateTime<Utc>) -> StoreResult<i64> {
-        admin_sql::duplicate_event(&self.pool, event_id, starts_at, now).await
+        admin_sql::duplicate_event(&self.writer, event_id, starts_at, now).await
     }
 
     async fn create_message(&self, message: &super::NewMessage) -> StoreResult<i64> {
-        msg_sql::create_message(&self.pool, message).await
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        if self.messages.send((message.clone(), reply)).is_err() {
+            // The queue's task is gone (runtime shutting down): write directly.
+            return msg_sql::create_message(&self.writer, message).await;
+        }
+        answer.await.map_err(|_| crate::error::AppError::Internal)?
     }
 
     async fn audience_user_ids(
@@ -1006,7 +1180,7 @@ impl Store for SqliteStore {
     }
 
     async fn mark_read(&self, user_id: i64, message_id: i64, now: DateTime<Utc>) -> StoreResult<bool> {
-        msg_sql::mark_read(&self.pool, user_id, message_id, now).await
+        msg_sql::mark_read(&self.writer, user_id, message_id, now).await
     }
 
     async fn sent_messages(&self, event_id: i64) -> StoreResult<Vec<crate::messages::model::SentMessage>> {
@@ -1014,7 +1188,7 @@ impl Store for SqliteStore {
     }
 
     async fn claim_due_reminders(&self, now: DateTime<Utc>, window: chrono::Duration) -> StoreResult<Vec<i64>> {
-        msg_sql::claim_due_reminders(&self.pool, now, window).await
+        msg_sql::claim_due_reminders(&self.writer, now, window).await
     }
 
     async fn claim_deliveries(
@@ -1023,7 +1197,7 @@ impl Store for SqliteStore {
         lease: chrono::Duration,
         limit: u32,
     ) -> StoreResult<Vec<super::MailJob>> {
-        msg_sql::claim_deliveries(&self.pool, now, lease, limit).await
+        msg_sql::claim_deliveries(&self.writer, now, lease, limit).await
     }
 
     async fn record_delivery(
@@ -1033,11 +1207,11 @@ impl Store for SqliteStore {
         outcome: &Result<(), String>,
         retry_at: Option<DateTime<Utc>>,
     ) -> StoreResult<()> {
-        msg_sql::record_delivery(&self.pool, message_id, user_id, outcome, retry_at).await
+        msg_sql::record_delivery(&self.writer, message_id, user_id, outcome, retry_at).await
     }
 
     async fn set_follow(&self, group_id: i64, user_id: i64, follow: bool, now: DateTime<Utc>) -> StoreResult<()> {
-        msg_sql::set_follow(&self.pool, group_id, user_id, follow, now).await
+        msg_sql::set_follow(&self.writer, group_id, user_id, follow, now).await
     }
 
     async fn follow_state(&self, group_id: i64, user_id: Option<i64>) -> StoreResult<(i64, bool)> {
@@ -1068,11 +1242,11 @@ impl Store for SqliteStore {
     }
 
     async fn add_speaker(&self, event_id: i64, speaker: &super::NewSpeaker) -> StoreResult<i64> {
-        admin_sql::add_speaker(&self.pool, event_id, speaker).await
+        admin_sql::add_speaker(&self.writer, event_id, speaker).await
     }
 
     async fn delete_speaker(&self, event_id: i64, speaker_id: i64) -> StoreResult<()> {
-        admin_sql::delete_speaker(&self.pool, event_id, speaker_id).await
+        admin_sql::delete_speaker(&self.writer, event_id, speaker_id).await
     }
 
     async fn members(&self, group_id: i64) -> StoreResult<Vec<crate::admin::model::Member>> {
@@ -1086,7 +1260,7 @@ impl Store for SqliteStore {
         role: crate::admin::model::Role,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        admin_sql::add_member(&self.pool, group_id, user_id, role, now).await
+        admin_sql::add_member(&self.writer, group_id, user_id, role, now).await
     }
 
     async fn set_member(
@@ -1095,15 +1269,15 @@ impl Store for SqliteStore {
         user_id: i64,
         role: Option<crate::admin::model::Role>,
     ) -> StoreResult<()> {
-        admin_sql::set_member(&self.pool, group_id, user_id, role).await
+        admin_sql::set_member(&self.writer, group_id, user_id, role).await
     }
 
     async fn transfer_ownership(&self, group_id: i64, from: i64, to: i64) -> StoreResult<()> {
-        admin_sql::transfer_ownership(&self.pool, group_id, from, to).await
+        admin_sql::transfer_ownership(&self.writer, group_id, from, to).await
     }
 
     async fn record_audit(&self, entry: &super::NewAudit) -> StoreResult<()> {
-        admin_sql::record_audit(&self.pool, entry).await
+        admin_sql::record_audit(&self.writer, entry).await
     }
 
     async fn audit_log(
@@ -1123,7 +1297,7 @@ impl Store for SqliteStore {
     }
 
     async fn set_calendar_token(&self, user_id: i64, token: &str) -> StoreResult<()> {
-        public_sql::set_calendar_token(&self.pool, user_id, token).await
+        public_sql::set_calendar_token(&self.writer, user_id, token).await
     }
 
     async fn user_by_calendar_token(&self, token: &str) -> StoreResult<Option<(i64, String)>> {
@@ -1132,6 +1306,55 @@ impl Store for SqliteStore {
 
     async fn sitemap(&self, limit: u32) -> StoreResult<Vec<pub_::SitemapEntry>> {
         public_sql::sitemap(&self.pool, limit).await
+    }
+
+    async fn message_context(&self, event_id: i64) -> StoreResult<Option<(String, ZonedSpan)>> {
+        let row: Option<(String, i64, i64, String)> = sqlx::query_as(
+            "SELECT title, starts_at, ends_at, time_zone FROM events WHERE id = ? AND status != 'draft'",
+        )
+        .bind(event_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(title, starts, ends, tz)| (title, ZonedSpan::resolve(instant(starts), instant(ends), &tz))))
+    }
+
+    async fn registration_form(&self, event_id: i64) -> StoreResult<(Vec<Question>, Option<(String, ZonedSpan)>)> {
+        type Row = (
+            String,
+            i64,
+            i64,
+            String,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<bool>,
+            String,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT e.title, e.starts_at, e.ends_at, e.time_zone, q.id, q.kind, q.label, q.options, q.required, e.status \
+             FROM events e LEFT JOIN questions q ON q.event_id = e.id \
+             WHERE e.id = ? ORDER BY q.position, q.id",
+        )
+        .bind(event_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let Some(first) = rows.first() else { return Ok((Vec::new(), None)) };
+        let context = (first.9 != "draft")
+            .then(|| (first.0.clone(), ZonedSpan::resolve(instant(first.1), instant(first.2), &first.3)));
+        let questions = rows
+            .iter()
+            .filter_map(|r| {
+                Some(Question {
+                    id: r.4?,
+                    kind: QuestionKind::parse(r.5.as_deref()?).unwrap_or(QuestionKind::Text),
+                    label: r.6.clone()?,
+                    options: serde_json::from_str(r.7.as_deref()?).unwrap_or_default(),
+                    required: r.8?,
+                })
+            })
+            .collect();
+        Ok((questions, context))
     }
 
     async fn fetch_card(&self, event_id: i64) -> StoreResult<Option<EventCard>> {

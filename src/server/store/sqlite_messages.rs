@@ -1,7 +1,7 @@
 //! Messages on SQLite: the outbox, recipients' inboxes, organizers' view, reminders.
 
 use chrono::{DateTime, TimeZone, Utc};
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use super::NewMessage;
 use crate::error::AppError;
@@ -17,6 +17,64 @@ fn instant(secs: i64) -> DateTime<Utc> {
 /// an e-mail address get `pending` delivery when `m.email` is set.
 pub(super) async fn create_message(pool: &SqlitePool, m: &NewMessage) -> Result<i64> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let id = insert_message(&mut tx, m).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Stores several messages in one transaction (all or none), for the store's message
+/// queue: automatic messages after a rush of registrations commit together, in a fixed
+/// number of statements (one multi-row insert of the messages, one of their recipients).
+pub(super) async fn create_messages(conn: &mut SqliteConnection, ms: &[NewMessage]) -> Result<Vec<i64>> {
+    use sqlx::Connection;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    let mut ids = Vec::with_capacity(ms.len());
+    for chunk in ms.chunks(100) {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO messages (event_id, sender_id, kind, audience, subject, body, created_at) ",
+        );
+        qb.push_values(chunk, |mut b, m| {
+            b.push_bind(m.event_id)
+                .push_bind(m.sender_id)
+                .push_bind(m.kind.as_str())
+                .push_bind(&m.audience)
+                .push_bind(&m.subject)
+                .push_bind(&m.body)
+                .push_bind(m.at.timestamp());
+        });
+        qb.push(" RETURNING id");
+        // Under the write lock rowids are handed out in insertion order, so the returned ids
+        // sorted are the chunk's messages in order (RETURNING itself promises no order).
+        let mut chunk_ids: Vec<i64> =
+            qb.build_query_as::<(i64,)>().fetch_all(&mut *tx).await?.into_iter().map(|(id,)| id).collect();
+        chunk_ids.sort_unstable();
+        if chunk_ids.len() != chunk.len() {
+            return Err(AppError::Internal);
+        }
+        ids.extend(chunk_ids);
+    }
+    let rows: Vec<(i64, i64, bool, i64)> = ms
+        .iter()
+        .zip(&ids)
+        .flat_map(|(m, id)| m.recipients.iter().map(move |uid| (*id, *uid, m.email, m.at.timestamp())))
+        .collect();
+    for chunk in rows.chunks(500) {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "INSERT OR IGNORE INTO message_recipients (message_id, user_id, email_status, next_attempt_at) \
+             SELECT v.column1, u.id, CASE WHEN u.email IS NOT NULL AND v.column3 THEN 'pending' ELSE 'none' END, v.column4 \
+             FROM (",
+        );
+        qb.push_values(chunk, |mut b, (id, uid, email, at)| {
+            b.push_bind(*id).push_bind(*uid).push_bind(*email).push_bind(*at);
+        });
+        qb.push(") v JOIN users u ON u.id = v.column2");
+        qb.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+async fn insert_message(tx: &mut SqliteConnection, m: &NewMessage) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO messages (event_id, sender_id, kind, audience, subject, body, created_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -47,7 +105,6 @@ pub(super) async fn create_message(pool: &SqlitePool, m: &NewMessage) -> Result<
         qb.push(")");
         qb.build().execute(&mut *tx).await?;
     }
-    tx.commit().await?;
     Ok(id)
 }
 

@@ -148,7 +148,117 @@ pub(super) async fn fetch_my_registration(
     }))
 }
 
-pub(super) async fn register(pool: &SqlitePool, req: &RegisterRequest) -> Result<RegistrationChange, AppError> {
+/// The fast path's script (see `register_fast`).
+const FAST_REGISTRATION: &str = "BEGIN IMMEDIATE;
+UPDATE frames SET
+  accepted_count = accepted_count + (CASE WHEN NOT (method = 'lottery' AND drawn_at IS NULL) AND accepted_count < capacity
+    AND waiting_count = 0 AND promotion_frozen = 0 THEN 1 ELSE 0 END),
+  waiting_count = waiting_count + (CASE WHEN NOT (method = 'lottery' AND drawn_at IS NULL) AND accepted_count < capacity
+    AND waiting_count = 0 AND promotion_frozen = 0 THEN 0 ELSE 1 END)
+WHERE id = COALESCE(?3, (SELECT MIN(id) FROM frames WHERE event_id = ?1 HAVING COUNT(*) = 1)) AND event_id = ?1
+  AND (opens_at IS NULL OR opens_at <= ?4) AND (closes_at IS NULL OR closes_at > ?4)
+  AND EXISTS (SELECT 1 FROM events e WHERE e.id = ?1 AND e.status = 'published' AND e.starts_at > ?4)
+  AND NOT EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = ?1 AND r.user_id = ?2)
+RETURNING id, name, method, drawn_at, waiting_count;
+INSERT INTO registrations (event_id, frame_id, user_id, status, position, receipt_code, created_at, updated_at)
+SELECT ?1, f.id, ?2, CASE WHEN f.waiting_count = 0 THEN 'confirmed' ELSE 'waitlisted' END,
+       (SELECT COALESCE(MAX(position), 0) + 1 FROM registrations WHERE frame_id = f.id), ?5, ?4, ?4
+FROM frames f
+WHERE f.id = COALESCE(?3, (SELECT MIN(id) FROM frames WHERE event_id = ?1 HAVING COUNT(*) = 1)) AND changes() = 1
+RETURNING id, status;
+COMMIT;";
+
+/// The common case in one round trip to the writer connection: a first registration,
+/// without answers, that passes every check. One script runs `BEGIN IMMEDIATE`, the seat
+/// write, the insert and `COMMIT` on the connection's thread, instead of a hop per
+/// statement (each hop is a thread hand-off, and under a rush those hand-offs, not SQLite,
+/// were the cost). The script is one prepared, cached multi-statement query; its numbered
+/// parameters (`?1` event, `?2` user, `?3` frame or NULL, `?4` now, `?5` receipt code) are
+/// shared by its statements.
+///
+/// The seat is still taken by one conditional write: a single `UPDATE` of the frame adds
+/// the registration to `accepted_count` when a seat is free (nobody waiting, not frozen,
+/// no undrawn lottery) and to `waiting_count` otherwise, and its `WHERE` carries every
+/// check (event published and not started, frame of the event and open, no registration
+/// of this user yet). The insert runs only if that update changed the row (`changes()`),
+/// and its status follows from the frame after the update: nobody waiting means the seat
+/// was taken. `None`: some check failed (or the event has several frames and none was
+/// chosen), and the caller runs the full path, which finds and reports the reason.
+pub(super) async fn register_fast(
+    writer: &SqlitePool,
+    req: &RegisterRequest,
+) -> Result<Option<RegistrationChange>, AppError> {
+    if req.guard != SeatGuard::Atomic || !req.answers.is_empty() {
+        return Ok(None);
+    }
+    let (event, now) = (req.event_id, req.now.timestamp());
+    let code = receipt_code();
+    let mut conn = writer.acquire().await?;
+    let rows = match sqlx::query(FAST_REGISTRATION)
+        .bind(event)
+        .bind(req.user_id)
+        .bind(req.frame_id)
+        .bind(now)
+        .bind(&code)
+        .fetch_all(&mut *conn)
+        .await
+    {
+        Ok(rows) => rows,
+        Err(e) => {
+            // A failed statement leaves the script's transaction open: close it, and let
+            // the full path retry (it also handles a receipt-code collision).
+            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+            tracing::debug!(error = %e, "fast registration path fell back");
+            return Ok(None);
+        }
+    };
+    use sqlx::Row;
+    let (Some(seat), Some(inserted)) = (rows.first(), rows.get(1)) else { return Ok(None) };
+    let frame_id: i64 = seat.try_get(0)?;
+    let frame_name: String = seat.try_get(1)?;
+    let method: String = seat.try_get(2)?;
+    let drawn_at: Option<i64> = seat.try_get(3)?;
+    let waiting: i64 = seat.try_get(4)?;
+    let status: String = inserted.try_get(1)?;
+    let status = RegStatus::parse(&status).unwrap_or(RegStatus::Waitlisted);
+    let registration = MyRegistration {
+        event_id: event,
+        frame_id,
+        frame_name,
+        status,
+        waitlist_position: (status == RegStatus::Waitlisted).then_some(waiting),
+        lottery_pending: status == RegStatus::Waitlisted && method == "lottery" && drawn_at.is_none(),
+        receipt_code: code,
+        registered_at: ts(now),
+        checked_in: false,
+    };
+    Ok(Some(RegistrationChange { event_id: event, registration: Some(registration), promoted_user_ids: Vec::new() }))
+}
+
+/// Event status and start, one frame, and the user's registration (if any).
+type GateRow = (
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
+
+/// Registers (or switches frames). Writes go through `writer` (the one writer connection);
+/// the canary's read and the read-back after the commit use `reader`.
+pub(super) async fn register(
+    writer: &SqlitePool,
+    reader: &SqlitePool,
+    req: &RegisterRequest,
+) -> Result<RegistrationChange, AppError> {
     let now = req.now.timestamp();
     // The canary decides "is there a seat?" outside the write lock, like a naive
     // read-then-write would: concurrent requests all see the same free seat.
@@ -159,7 +269,7 @@ pub(super) async fn register(pool: &SqlitePool, req: &RegisterRequest) -> Result
         .bind(req.event_id)
         .bind(req.frame_id)
         .bind(req.frame_id)
-        .fetch_optional(pool)
+        .fetch_optional(reader)
         .await?;
         tokio::task::yield_now().await;
         free.map(|(f,)| f)
@@ -167,29 +277,46 @@ pub(super) async fn register(pool: &SqlitePool, req: &RegisterRequest) -> Result
         None
     };
 
-    let mut tx: Tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let event: Option<(String, i64)> = sqlx::query_as("SELECT status, starts_at FROM events WHERE id = ?")
-        .bind(req.event_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let Some((status, starts_at)) = event else { return Err(AppError::NotFound) };
-    match status.as_str() {
+    let mut tx: Tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+    // The event, its frames and the user's registration in one round trip: the write lock
+    // is held from here to the commit, so every statement saved shortens the queue.
+    let rows: Vec<GateRow> = sqlx::query_as(
+        "SELECT e.status, e.starts_at, f.id, f.method, f.opens_at, f.closes_at, f.drawn_at, r.id, r.frame_id, r.status, \
+                f.name, r.receipt_code, r.created_at \
+         FROM events e \
+         LEFT JOIN frames f ON f.event_id = e.id \
+         LEFT JOIN registrations r ON r.event_id = e.id AND r.user_id = ? \
+         WHERE e.id = ? ORDER BY f.position, f.id",
+    )
+    .bind(req.user_id)
+    .bind(req.event_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let Some(first) = rows.first() else { return Err(AppError::NotFound) };
+    match first.0.as_str() {
         "published" => {}
         "cancelled" => return Err(AppError::Conflict("event_cancelled".into())),
         _ => return Err(AppError::NotFound),
     }
-    if now >= starts_at {
+    if now >= first.1 {
         return Err(AppError::Conflict("registration_closed".into()));
     }
-
-    let frames: Vec<FrameRow> = sqlx::query_as(
-        "SELECT id, method, opens_at, closes_at, drawn_at FROM frames WHERE event_id = ? ORDER BY position, id",
-    )
-    .bind(req.event_id)
-    .fetch_all(&mut *tx)
-    .await?;
+    let frames: Vec<(FrameRow, String)> = rows
+        .iter()
+        .filter_map(|r| {
+            Some((
+                FrameRow { id: r.2?, method: r.3.clone()?, opens_at: r.4, closes_at: r.5, drawn_at: r.6 },
+                r.10.clone().unwrap_or_default(),
+            ))
+        })
+        .collect();
+    let existing: Option<RegRow> = first.7.map(|id| RegRow {
+        id,
+        frame_id: first.8.unwrap_or_default(),
+        status: first.9.clone().unwrap_or_default(),
+    });
     let frame = match req.frame_id {
-        Some(id) => frames.iter().find(|f| f.id == id).ok_or_else(|| {
+        Some(id) => frames.iter().find(|(f, _)| f.id == id).ok_or_else(|| {
             AppError::Invalid(vec![crate::error::FieldError::new(
                 "frame_id",
                 "unknown_frame",
@@ -205,6 +332,7 @@ pub(super) async fn register(pool: &SqlitePool, req: &RegisterRequest) -> Result
             )]));
         }
     };
+    let (frame, frame_name) = (&frame.0, frame.1.clone());
     if frame.opens_at.is_some_and(|o| now < o) {
         return Err(AppError::Conflict("registration_not_open".into()));
     }
@@ -212,12 +340,6 @@ pub(super) async fn register(pool: &SqlitePool, req: &RegisterRequest) -> Result
         return Err(AppError::Conflict("registration_closed".into()));
     }
 
-    let existing: Option<RegRow> =
-        sqlx::query_as("SELECT id, frame_id, status FROM registrations WHERE event_id = ? AND user_id = ?")
-            .bind(req.event_id)
-            .bind(req.user_id)
-            .fetch_optional(&mut *tx)
-            .await?;
     let mut promoted = Vec::new();
     if let Some(reg) = &existing {
         let active = reg.status != RegStatus::Cancelled.as_str();
@@ -259,16 +381,23 @@ pub(super) async fn register(pool: &SqlitePool, req: &RegisterRequest) -> Result
             }
         }
     };
+    // A new or moved registration goes to the end of the frame's queue, so when it waits,
+    // its place is the frame's new waiting count.
+    let mut place = None;
     if !confirmed {
-        sqlx::query("UPDATE frames SET waiting_count = waiting_count + 1 WHERE id = ?")
-            .bind(frame.id)
-            .execute(&mut *tx)
-            .await?;
+        let (waiting,): (i64,) =
+            sqlx::query_as("UPDATE frames SET waiting_count = waiting_count + 1 WHERE id = ? RETURNING waiting_count")
+                .bind(frame.id)
+                .fetch_one(&mut *tx)
+                .await?;
+        place = Some(waiting);
     }
     let status = if confirmed { RegStatus::Confirmed } else { RegStatus::Waitlisted };
     // The queue position is computed inside the write itself: one round trip less while the
     // write lock is held.
 
+    let mut code = first.11.clone().unwrap_or_default();
+    let registered_at = first.12.unwrap_or(now);
     let reg_id = match &existing {
         Some(reg) => {
             sqlx::query(
@@ -289,6 +418,7 @@ pub(super) async fn register(pool: &SqlitePool, req: &RegisterRequest) -> Result
         None => {
             let mut attempt = 0;
             loop {
+                code = receipt_code();
                 let inserted: Result<(i64,), sqlx::Error> = sqlx::query_as(
                     "INSERT INTO registrations (event_id, frame_id, user_id, status, position, receipt_code, created_at, updated_at) \
                      VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM registrations WHERE frame_id = ?), ?, ?, ?) \
@@ -299,7 +429,7 @@ pub(super) async fn register(pool: &SqlitePool, req: &RegisterRequest) -> Result
                 .bind(req.user_id)
                 .bind(status.as_str())
                 .bind(frame.id)
-                .bind(receipt_code())
+                .bind(&code)
                 .bind(now)
                 .bind(now)
                 .fetch_one(&mut *tx)
@@ -327,10 +457,19 @@ pub(super) async fn register(pool: &SqlitePool, req: &RegisterRequest) -> Result
             .await?;
     }
     tx.commit().await?;
-    // Read back after the commit, outside the write lock.
-    let mut conn = pool.acquire().await?;
-    let registration = fetch_my_registration(&mut conn, req.event_id, req.user_id).await?;
-    Ok(RegistrationChange { event_id: req.event_id, registration, promoted_user_ids: promoted })
+    // What the registrant sees, from what this transaction wrote (no read-back).
+    let registration = MyRegistration {
+        event_id: req.event_id,
+        frame_id: frame.id,
+        frame_name,
+        status,
+        waitlist_position: place,
+        lottery_pending: lottery_pending && status == RegStatus::Waitlisted,
+        receipt_code: code,
+        registered_at: ts(registered_at),
+        checked_in: false,
+    };
+    Ok(RegistrationChange { event_id: req.event_id, registration: Some(registration), promoted_user_ids: promoted })
 }
 
 pub(super) async fn cancel(

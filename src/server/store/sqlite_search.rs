@@ -2,11 +2,12 @@
 //! search query with its facets. Terms of three or more characters go through FTS5; shorter
 //! ones (`AI`, `Go`, `機械`) through `instr` on the candidate rows the other filters leave.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc, Weekday};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
+use super::sqlite_search_index::{LongTerms, SearchIndex};
 use crate::error::AppError;
 use crate::search::model::{DatePreset, FacetCount, Facets, Pref, SearchQuery, Sort, Warning};
 use crate::server::text::normalize;
@@ -117,7 +118,7 @@ fn tokyo_midnight(date: NaiveDate) -> i64 {
 
 /// A condition on the event's time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum When {
+pub(super) enum When {
     /// starts_at in [from, to) (either bound optional).
     Starts(Option<i64>, Option<i64>),
     /// Not ended at this instant.
@@ -127,7 +128,7 @@ enum When {
     Any,
 }
 
-fn preset_range(p: DatePreset, now: DateTime<Utc>) -> When {
+pub(super) fn preset_range(p: DatePreset, now: DateTime<Utc>) -> When {
     let today = now.with_timezone(&chrono_tz::Asia::Tokyo).date_naive();
     let day = |d: NaiveDate| tokyo_midnight(d);
     let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
@@ -210,15 +211,15 @@ fn push_pref(qb: &mut QueryBuilder<Sqlite>, p: Pref, now: i64) {
 }
 
 /// Everything a search filters on, resolved.
-struct Filter {
+pub(super) struct Filter {
     /// Normalised terms (text, exclude).
-    terms: Vec<(String, bool)>,
-    tag_ids: Vec<i64>,
-    when: When,
-    prefs: Vec<Pref>,
-    area: Option<String>,
-    lang: Option<String>,
-    now: i64,
+    pub terms: Vec<(String, bool)>,
+    pub tag_ids: Vec<i64>,
+    pub when: When,
+    pub prefs: Vec<Pref>,
+    pub area: Option<String>,
+    pub lang: Option<String>,
+    pub now: i64,
 }
 
 /// What a facet count leaves out of the filter.
@@ -325,8 +326,16 @@ pub(super) struct Searched {
 }
 
 /// Facet size: how many unselected tags / tools are offered.
-const TAG_FACETS: usize = 24;
-const TOOL_FACETS: usize = 12;
+pub(super) const TAG_FACETS: usize = 24;
+pub(super) const TOOL_FACETS: usize = 12;
+
+/// Selected values first, then by count; values with no results are dropped.
+pub(super) fn trim_facets(mut v: Vec<FacetCount<TagRef>>, n: usize) -> Vec<FacetCount<TagRef>> {
+    v.sort_by(|a, b| b.selected.cmp(&a.selected).then(b.count.cmp(&a.count)));
+    v.retain(|x| x.selected || x.count > 0);
+    v.truncate(n.max(v.iter().filter(|x| x.selected).count()));
+    v
+}
 
 /// Resolves a query into its filter (tags and tools by name, slug or alias).
 async fn resolve_filter(
@@ -428,12 +437,6 @@ pub(super) async fn search(
             TagKind::Tool => tool_facets.push(facet),
         }
     }
-    let trim = |mut v: Vec<FacetCount<TagRef>>, n: usize| {
-        v.sort_by(|a, b| b.selected.cmp(&a.selected).then(b.count.cmp(&a.count)));
-        v.retain(|x| x.selected || x.count > 0);
-        v.truncate(n.max(v.iter().filter(|x| x.selected).count()));
-        v
-    };
 
     // Preferences: one pass for the unselected ones, a count each for the selected ones.
     let mut pref_facets = Vec::new();
@@ -494,8 +497,8 @@ pub(super) async fn search(
         total,
         ids: ids.into_iter().map(|(id,)| id).collect(),
         facets: Facets {
-            tags: trim(tag_facets, TAG_FACETS),
-            tools: trim(tool_facets, TOOL_FACETS),
+            tags: trim_facets(tag_facets, TAG_FACETS),
+            tools: trim_facets(tool_facets, TOOL_FACETS),
             prefs: pref_facets,
             dates: date_facets,
         },
@@ -503,4 +506,52 @@ pub(super) async fn search(
         tags,
         tools,
     })
+}
+
+/// Ids in a `group_concat(rowid)` answer.
+fn parse_ids(ids: Option<String>) -> HashSet<i64> {
+    ids.unwrap_or_default().split(',').filter_map(|s| s.parse().ok()).collect()
+}
+
+/// The events matching the 3+ character terms, through the trigram FTS5 index: every
+/// included term (one MATCH), and any excluded one.
+async fn long_terms(pool: &SqlitePool, f: &Filter) -> Result<LongTerms, AppError> {
+    let long: Vec<&(String, bool)> = f.terms.iter().filter(|(t, _)| t.chars().count() >= 3).collect();
+    let include: Vec<String> = long.iter().filter(|(_, ex)| !ex).map(|(t, _)| fts_phrase(t)).collect();
+    let sql = "SELECT group_concat(rowid) FROM event_fts WHERE event_fts MATCH ?";
+    let include = if include.is_empty() {
+        None
+    } else {
+        let (ids,): (Option<String>,) = sqlx::query_as(sql).bind(include.join(" AND ")).fetch_one(pool).await?;
+        Some(parse_ids(ids))
+    };
+    let mut exclude = HashSet::new();
+    for (t, _) in long.iter().filter(|(_, ex)| *ex) {
+        let (ids,): (Option<String>,) = sqlx::query_as(sql).bind(fts_phrase(t)).fetch_one(pool).await?;
+        exclude.extend(parse_ids(ids));
+    }
+    Ok(LongTerms { include, exclude })
+}
+
+/// The search through the in-memory index, or `None` while it is not built yet.
+pub(super) async fn search_indexed(
+    pool: &SqlitePool,
+    index: &SearchIndex,
+    q: &SearchQuery,
+    now: DateTime<Utc>,
+    per_page: u32,
+) -> Result<Option<Searched>, AppError> {
+    if !index.is_ready() {
+        return Ok(None);
+    }
+    index.catch_up(pool).await?;
+    let mut warnings = Vec::new();
+    let (f, tags, tools, all_tags) = resolve_filter(pool, q, now, &mut warnings).await?;
+    let long = long_terms(pool, &f).await?;
+    Ok(index.search(q, &f, &long, &all_tags, per_page, now).map(|mut found| {
+        found.warnings = warnings;
+        found.tags = tags;
+        found.tools = tools;
+        found
+    }))
 }

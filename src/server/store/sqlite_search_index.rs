@@ -1,0 +1,675 @@
+//! The in-memory search index of the SQLite backend.
+//!
+//! SQL answers a search with one query per count (the total, each selected facet, the tag,
+//! preference and date facets), and each re-evaluates the whole filter: fine for a few
+//! thousand events, hundreds of milliseconds at 100,000. This index keeps, per event, the
+//! few facts a search filters and sorts on (a compact row: times, flags, frames, tag ids),
+//! plus Roaring bitmaps of the 1- and 2-character n-grams of the normalised search text.
+//! A search is then one pass over the rows that computes, for each row, the set of filter
+//! parts it fails; the total and every facet count follow from those sets in the same pass
+//! (a facet of a selected value counts rows failing only that value).
+//!
+//! Text: terms of 3+ characters go through SQLite's trigram FTS5 (the ids come back as one
+//! `group_concat` string); terms of 1–2 characters, which FTS5 trigrams cannot answer, are
+//! exact n-gram lookups here (a 2-character substring *is* a bigram).
+//!
+//! Freshness: triggers (migration 0008) bump an event's row in `search_changes` on every
+//! write that can change its search facts; before each search the index applies the rows
+//! above the sequence number it has seen, so writes from any connection or process are
+//! visible to the next search. The SQL implementation stays as the oracle (tests compare
+//! the two) and answers while the index is being built.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::{Arc, RwLock};
+
+use roaring::RoaringBitmap;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+
+use super::sqlite_search::{Filter, Searched, When, preset_range};
+use crate::error::AppError;
+use crate::search::model::{DatePreset, FacetCount, Facets, Pref, SearchQuery, Sort};
+use crate::tags::model::{TagKind, TagRef};
+
+/// Events per refresh query (bound variables stay far below SQLite's limit).
+const CHUNK: usize = 500;
+/// Above this many changed events a full rebuild is cheaper than row-by-row refreshes.
+const REBUILD_AFTER: usize = 20_000;
+/// Selected tags the failure mask holds (1 date bit + tags + 10 preferences ≤ 64).
+const MAX_SELECTED_TAGS: usize = 48;
+
+const ONLINE: u16 = 1;
+const OFFLINE: u16 = 1 << 1;
+const ENGLISH: u16 = 1 << 2;
+const BEGINNER: u16 = 1 << 3;
+const WEEKEND: u16 = 1 << 4;
+const EVENING: u16 = 1 << 5;
+const HANDS_ON: u16 = 1 << 6;
+const FREE: u16 = 1 << 7;
+const AVAILABLE: u16 = 1 << 8;
+
+const LANG_JA: u8 = 0;
+const LANG_EN: u8 = 1;
+const LANG_MULTI: u8 = 2;
+const LANG_OTHER: u8 = 3;
+
+fn lang_code(s: &str) -> u8 {
+    match s {
+        "ja" => LANG_JA,
+        "en" => LANG_EN,
+        "multi" => LANG_MULTI,
+        _ => LANG_OTHER,
+    }
+}
+
+/// One event, as a search sees it.
+#[derive(Debug, Clone)]
+struct Doc {
+    id: i64,
+    /// False for a slot left behind when the event's text changed (or it was deleted).
+    live: bool,
+    published: bool,
+    starts_at: i64,
+    ends_at: i64,
+    created_at: i64,
+    bits: u16,
+    lang: u8,
+    prefecture: Option<u16>,
+    popular: i64,
+    seats: i64,
+    /// Registration windows of the frames: (opens_at or MIN, closes_at or MAX).
+    windows: Box<[(i64, i64)]>,
+    tags: Box<[i64]>,
+    body_hash: u64,
+}
+
+impl Doc {
+    fn pref(&self, p: Pref, now: i64) -> bool {
+        match p {
+            Pref::Free => self.bits & FREE != 0,
+            Pref::Online => self.bits & ONLINE != 0,
+            Pref::Offline => self.bits & OFFLINE != 0,
+            Pref::Available => self.bits & AVAILABLE != 0,
+            Pref::WaitlistOk => self.starts_at > now && self.windows.iter().any(|(o, c)| *c > now && *o <= now),
+            Pref::English => self.bits & ENGLISH != 0,
+            Pref::Beginner => self.bits & BEGINNER != 0,
+            Pref::Weekend => self.bits & WEEKEND != 0,
+            Pref::Evening => self.bits & EVENING != 0,
+            Pref::HandsOn => self.bits & HANDS_ON != 0,
+        }
+    }
+}
+
+fn when_holds(w: When, d: &Doc) -> bool {
+    match w {
+        When::Starts(from, to) => from.is_none_or(|f| d.starts_at >= f) && to.is_none_or(|t| d.starts_at < t),
+        When::EndsAfter(t) => d.ends_at > t,
+        When::EndedBy(t) => d.ends_at <= t,
+        When::Any => true,
+    }
+}
+
+/// Key of a 1- or 2-character n-gram.
+fn gram1(a: char) -> u64 {
+    u64::from(a)
+}
+
+fn gram2(a: char, b: char) -> u64 {
+    (1 << 42) | (u64::from(a) << 21) | u64::from(b)
+}
+
+#[derive(Default)]
+struct Index {
+    docs: Vec<Doc>,
+    slot_of: HashMap<i64, u32>,
+    grams: HashMap<u64, RoaringBitmap>,
+    prefectures: HashMap<String, u16>,
+    dead: usize,
+    seq: i64,
+}
+
+/// What the database says about one event.
+struct Facts {
+    id: i64,
+    status: String,
+    starts_at: i64,
+    ends_at: i64,
+    created_at: i64,
+    venue_kind: String,
+    prefecture: Option<String>,
+    language: String,
+    beginner_ok: bool,
+    hands_on: bool,
+    local_dow: i64,
+    local_start_min: i64,
+    frames: Vec<FrameFacts>,
+    tags: Vec<i64>,
+    body: String,
+}
+
+/// Fee, capacity, accepted, opens_at, closes_at.
+type FrameFacts = (i64, i64, i64, Option<i64>, Option<i64>);
+
+type EventRow = (i64, String, i64, i64, i64, String, Option<String>, String, bool, bool, i64, i64);
+
+async fn load_facts(conn: &mut SqliteConnection, ids: Option<&[i64]>) -> Result<Vec<Facts>, AppError> {
+    fn scope(qb: &mut QueryBuilder<Sqlite>, column: &str, ids: Option<&[i64]>) {
+        if let Some(ids) = ids {
+            qb.push(" WHERE ").push(column).push(" IN (");
+            let mut sep = qb.separated(", ");
+            for id in ids {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+        }
+    }
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "SELECT id, status, starts_at, ends_at, created_at, venue_kind, prefecture, language, beginner_ok, hands_on, \
+         local_dow, local_start_min FROM events",
+    );
+    scope(&mut qb, "id", ids);
+    let rows: Vec<EventRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    let mut facts: Vec<Facts> = rows
+        .into_iter()
+        .map(|r| Facts {
+            id: r.0,
+            status: r.1,
+            starts_at: r.2,
+            ends_at: r.3,
+            created_at: r.4,
+            venue_kind: r.5,
+            prefecture: r.6,
+            language: r.7,
+            beginner_ok: r.8,
+            hands_on: r.9,
+            local_dow: r.10,
+            local_start_min: r.11,
+            frames: Vec::new(),
+            tags: Vec::new(),
+            body: String::new(),
+        })
+        .collect();
+    let pos: HashMap<i64, usize> = facts.iter().enumerate().map(|(i, f)| (f.id, i)).collect();
+
+    let mut qb =
+        QueryBuilder::<Sqlite>::new("SELECT event_id, fee, capacity, accepted_count, opens_at, closes_at FROM frames");
+    scope(&mut qb, "event_id", ids);
+    let frames: Vec<(i64, FrameFacts)> = qb
+        .build_query_as::<(i64, i64, i64, i64, Option<i64>, Option<i64>)>()
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|(event_id, fee, capacity, accepted, opens, closes)| (event_id, (fee, capacity, accepted, opens, closes)))
+        .collect();
+    for (event_id, frame) in frames {
+        if let Some(i) = pos.get(&event_id) {
+            facts[*i].frames.push(frame);
+        }
+    }
+
+    let mut qb = QueryBuilder::<Sqlite>::new("SELECT event_id, tag_id FROM event_tags");
+    scope(&mut qb, "event_id", ids);
+    let tags: Vec<(i64, i64)> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    for (event_id, tag_id) in tags {
+        if let Some(i) = pos.get(&event_id) {
+            facts[*i].tags.push(tag_id);
+        }
+    }
+
+    let mut qb = QueryBuilder::<Sqlite>::new("SELECT event_id, body FROM event_search");
+    scope(&mut qb, "event_id", ids);
+    let bodies: Vec<(i64, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    for (event_id, body) in bodies {
+        if let Some(i) = pos.get(&event_id) {
+            facts[*i].body = body;
+        }
+    }
+    Ok(facts)
+}
+
+impl Index {
+    fn prefecture_code(&mut self, p: &str) -> u16 {
+        let next = u16::try_from(self.prefectures.len()).unwrap_or(u16::MAX);
+        *self.prefectures.entry(p.to_string()).or_insert(next)
+    }
+
+    fn doc_of(&mut self, f: &Facts, body_hash: u64) -> Doc {
+        let mut bits = 0;
+        match f.venue_kind.as_str() {
+            "online" => bits |= ONLINE,
+            "offline" => bits |= OFFLINE,
+            "hybrid" => bits |= ONLINE | OFFLINE,
+            _ => {}
+        }
+        let lang = lang_code(&f.language);
+        if lang == LANG_EN || lang == LANG_MULTI {
+            bits |= ENGLISH;
+        }
+        if f.beginner_ok {
+            bits |= BEGINNER;
+        }
+        if f.hands_on {
+            bits |= HANDS_ON;
+        }
+        if f.local_dow == 0 || f.local_dow == 6 {
+            bits |= WEEKEND;
+        }
+        if f.local_start_min >= 1080 {
+            bits |= EVENING;
+        }
+        if !f.frames.iter().any(|(fee, ..)| *fee > 0) {
+            bits |= FREE;
+        }
+        if f.frames.iter().any(|(_, cap, acc, ..)| acc < cap) {
+            bits |= AVAILABLE;
+        }
+        Doc {
+            id: f.id,
+            live: true,
+            published: f.status == "published",
+            starts_at: f.starts_at,
+            ends_at: f.ends_at,
+            created_at: f.created_at,
+            bits,
+            lang,
+            prefecture: f.prefecture.as_deref().map(|p| self.prefecture_code(p)),
+            popular: f.frames.iter().map(|(_, _, acc, ..)| acc).sum(),
+            seats: f.frames.iter().map(|(_, cap, acc, ..)| cap - acc).sum(),
+            windows: f
+                .frames
+                .iter()
+                .map(|(.., opens, closes)| (opens.unwrap_or(i64::MIN), closes.unwrap_or(i64::MAX)))
+                .collect(),
+            tags: f.tags.clone().into_boxed_slice(),
+            body_hash,
+        }
+    }
+
+    fn add_grams(&mut self, slot: u32, body: &str) {
+        let mut seen: HashSet<u64> = HashSet::new();
+        let mut prev: Option<char> = None;
+        for c in body.chars() {
+            seen.insert(gram1(c));
+            if let Some(p) = prev {
+                seen.insert(gram2(p, c));
+            }
+            prev = Some(c);
+        }
+        for g in seen {
+            self.grams.entry(g).or_default().insert(slot);
+        }
+    }
+
+    /// Adds or replaces the events in `facts`; `gone` were deleted.
+    fn apply(&mut self, facts: &[Facts], gone: &[i64]) {
+        for id in gone {
+            if let Some(slot) = self.slot_of.remove(id) {
+                self.docs[slot as usize].live = false;
+                self.dead += 1;
+            }
+        }
+        for f in facts {
+            let mut h = DefaultHasher::new();
+            f.body.hash(&mut h);
+            let hash = h.finish();
+            let doc = self.doc_of(f, hash);
+            match self.slot_of.get(&f.id).copied() {
+                // Same text: the grams stay, the facts are replaced in place.
+                Some(slot) if self.docs[slot as usize].body_hash == hash => self.docs[slot as usize] = doc,
+                existing => {
+                    // New text: a new slot (the old one's bits stay in the bitmaps, ignored
+                    // because the slot is no longer live).
+                    if let Some(old) = existing {
+                        self.docs[old as usize].live = false;
+                        self.dead += 1;
+                    }
+                    let slot = u32::try_from(self.docs.len()).unwrap_or(u32::MAX);
+                    self.docs.push(doc);
+                    self.slot_of.insert(f.id, slot);
+                    self.add_grams(slot, &f.body);
+                }
+            }
+        }
+    }
+}
+
+/// The index handle kept by the store.
+pub(super) struct SearchIndex {
+    index: RwLock<Option<Arc<RwLock<Index>>>>,
+    /// Serialises catch-up and builds (searches wait for one, not each run one).
+    updating: tokio::sync::Mutex<()>,
+}
+
+/// Terms resolved to sets of event ids (long terms) ready for the in-memory pass.
+pub(super) struct LongTerms {
+    /// Ids matching every included 3+ character term (None: no such term).
+    pub include: Option<HashSet<i64>>,
+    /// Ids matching any excluded 3+ character term.
+    pub exclude: HashSet<i64>,
+}
+
+impl SearchIndex {
+    pub(super) fn new() -> Self {
+        SearchIndex { index: RwLock::new(None), updating: tokio::sync::Mutex::new(()) }
+    }
+
+    fn current(&self) -> Option<Arc<RwLock<Index>>> {
+        self.index.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub(super) fn is_ready(&self) -> bool {
+        self.current().is_some()
+    }
+
+    /// Builds the index from the database (in one read transaction, so it is a consistent
+    /// snapshot; changes after it are in `search_changes` above the recorded sequence).
+    pub(super) async fn build(&self, pool: &SqlitePool) -> Result<(), AppError> {
+        let _updating = self.updating.lock().await;
+        let fresh = Self::load(pool).await?;
+        *self.index.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(RwLock::new(fresh)));
+        Ok(())
+    }
+
+    async fn load(pool: &SqlitePool) -> Result<Index, AppError> {
+        let mut tx = pool.begin().await?;
+        let (seq,): (i64,) =
+            sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM search_changes").fetch_one(&mut *tx).await?;
+        let facts = load_facts(&mut tx, None).await?;
+        tx.commit().await?;
+        let mut index = Index { seq, ..Index::default() };
+        index.apply(&facts, &[]);
+        Ok(index)
+    }
+
+    /// Applies the changes other writers made since the last search.
+    pub(super) async fn catch_up(&self, pool: &SqlitePool) -> Result<(), AppError> {
+        let Some(index) = self.current() else { return Ok(()) };
+        let seen = index.read().unwrap_or_else(|p| p.into_inner()).seq;
+        // The common case, without the lock: nothing changed.
+        let (top,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM search_changes").fetch_one(pool).await?;
+        if top <= seen {
+            return Ok(());
+        }
+        let _updating = self.updating.lock().await;
+        let seen = index.read().unwrap_or_else(|p| p.into_inner()).seq;
+        let mut tx = pool.begin().await?;
+        let changed: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT event_id, seq FROM search_changes WHERE seq > ? ORDER BY seq")
+                .bind(seen)
+                .fetch_all(&mut *tx)
+                .await?;
+        let Some(top) = changed.iter().map(|(_, s)| *s).max() else { return Ok(()) };
+        let dead = index.read().unwrap_or_else(|p| p.into_inner()).dead;
+        let slots = index.read().unwrap_or_else(|p| p.into_inner()).docs.len();
+        if changed.len() > REBUILD_AFTER || dead > 1_000 && dead * 4 > slots {
+            drop(tx);
+            let fresh = Self::load(pool).await?;
+            *index.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+            return Ok(());
+        }
+        let ids: Vec<i64> = changed.iter().map(|(id, _)| *id).collect();
+        let mut facts = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(CHUNK) {
+            facts.extend(load_facts(&mut tx, Some(chunk)).await?);
+        }
+        tx.commit().await?;
+        let found: HashSet<i64> = facts.iter().map(|f| f.id).collect();
+        let gone: Vec<i64> = ids.iter().copied().filter(|id| !found.contains(id)).collect();
+        let mut guard = index.write().unwrap_or_else(|p| p.into_inner());
+        guard.apply(&facts, &gone);
+        guard.seq = guard.seq.max(top);
+        Ok(())
+    }
+
+    /// Runs a resolved search. `None` when the index is not built yet.
+    pub(super) fn search(
+        &self,
+        q: &SearchQuery,
+        f: &Filter,
+        long: &LongTerms,
+        all_tags: &[(i64, String, String, String)],
+        per_page: u32,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<Searched> {
+        // The failure mask has a bit per selected tag and preference: a query selecting
+        // more than it can hold (dozens of tags at once) is left to SQL.
+        let distinct_tags: HashSet<i64> = f.tag_ids.iter().copied().collect();
+        if distinct_tags.len() > MAX_SELECTED_TAGS {
+            return None;
+        }
+        let index = self.current()?;
+        let index = index.read().unwrap_or_else(|p| p.into_inner());
+        Some(index.search(q, f, long, all_tags, per_page, now))
+    }
+}
+
+/// Bits of the per-row failure mask: the date condition, then the selected tags, then the
+/// selected preferences. Text, area and language are never left out of a count, so a row
+/// failing them is skipped outright.
+const DATE_BIT: u64 = 1;
+
+impl Index {
+    /// The slots whose text contains every included short term and no excluded one, or
+    /// `None` when there are no short terms.
+    fn short_terms(&self, f: &Filter) -> (Option<RoaringBitmap>, RoaringBitmap) {
+        let mut include: Option<RoaringBitmap> = None;
+        let mut exclude = RoaringBitmap::new();
+        for (term, ex) in f.terms.iter().filter(|(t, _)| t.chars().count() < 3) {
+            let mut chars = term.chars();
+            let key = match (chars.next(), chars.next()) {
+                (Some(a), None) => gram1(a),
+                (Some(a), Some(b)) => gram2(a, b),
+                _ => continue,
+            };
+            let empty = RoaringBitmap::new();
+            let set = self.grams.get(&key).unwrap_or(&empty);
+            if *ex {
+                exclude |= set;
+            } else {
+                include = Some(match include {
+                    Some(acc) => acc & set,
+                    None => set.clone(),
+                });
+            }
+        }
+        (include, exclude)
+    }
+
+    fn search(
+        &self,
+        q: &SearchQuery,
+        f: &Filter,
+        long: &LongTerms,
+        all_tags: &[(i64, String, String, String)],
+        per_page: u32,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Searched {
+        // One bit per distinct selected value (a value given twice is one condition).
+        let mut tag_ids: Vec<i64> = Vec::new();
+        for id in &f.tag_ids {
+            if !tag_ids.contains(id) {
+                tag_ids.push(*id);
+            }
+        }
+        let mut prefs: Vec<Pref> = Vec::new();
+        for p in &f.prefs {
+            if !prefs.contains(p) {
+                prefs.push(*p);
+            }
+        }
+        let tag_bits: Vec<(i64, u64)> = tag_ids.iter().enumerate().map(|(i, id)| (*id, 1u64 << (1 + i))).collect();
+        let pref_base = 1 + tag_bits.len();
+        let pref_bits: Vec<(Pref, u64)> =
+            prefs.iter().enumerate().map(|(i, p)| (*p, 1u64 << (pref_base + i))).collect();
+        let unselected: Vec<Pref> = Pref::ALL.into_iter().filter(|p| !f.prefs.contains(p)).collect();
+        let presets: Vec<When> = DatePreset::ALL.iter().map(|p| preset_range(*p, now)).collect();
+        let area = f.area.as_deref().map(|a| match a {
+            "online" => None,
+            code => Some(self.prefectures.get(code).copied()),
+        });
+        let lang = f.lang.as_deref().map(lang_code);
+
+        let (short_include, short_exclude) = self.short_terms(f);
+        // Candidate slots: from the most selective text set when there is one.
+        let from_long: Option<RoaringBitmap> =
+            long.include.as_ref().map(|ids| ids.iter().filter_map(|id| self.slot_of.get(id).copied()).collect());
+        let candidates: Option<RoaringBitmap> = match (short_include, from_long) {
+            (Some(a), Some(b)) => Some(a & b),
+            (a, b) => a.or(b),
+        };
+
+        let mut total = 0i64;
+        let mut matches: Vec<u32> = Vec::new();
+        let mut by_tag: HashMap<i64, i64> = HashMap::new();
+        let mut selected_tag_counts = vec![0i64; tag_bits.len()];
+        let mut selected_pref_counts = vec![0i64; pref_bits.len()];
+        let mut unselected_counts = vec![0i64; unselected.len()];
+        let mut date_counts = vec![0i64; presets.len()];
+
+        let mut visit = |slot: u32| {
+            let d = &self.docs[slot as usize];
+            if !d.live || !d.published {
+                return;
+            }
+            if short_exclude.contains(slot) || long.exclude.contains(&d.id) {
+                return;
+            }
+            match area {
+                Some(None) if d.bits & ONLINE == 0 => return,
+                Some(Some(code)) if code.is_none() || d.prefecture != code => return,
+                _ => {}
+            }
+            if let Some(l) = lang
+                && d.lang != l
+                && d.lang != LANG_MULTI
+            {
+                return;
+            }
+            let mut mask = 0u64;
+            if !when_holds(f.when, d) {
+                mask |= DATE_BIT;
+            }
+            for (id, bit) in &tag_bits {
+                if !d.tags.contains(id) {
+                    mask |= bit;
+                }
+            }
+            for (p, bit) in &pref_bits {
+                if !d.pref(*p, f.now) {
+                    mask |= bit;
+                }
+            }
+            if mask == 0 {
+                total += 1;
+                matches.push(slot);
+                for t in d.tags.iter() {
+                    *by_tag.entry(*t).or_insert(0) += 1;
+                }
+                for (i, p) in unselected.iter().enumerate() {
+                    if d.pref(*p, f.now) {
+                        unselected_counts[i] += 1;
+                    }
+                }
+            }
+            if mask & !DATE_BIT == 0 {
+                for (i, w) in presets.iter().enumerate() {
+                    if when_holds(*w, d) {
+                        date_counts[i] += 1;
+                    }
+                }
+            }
+            for (i, (_, bit)) in tag_bits.iter().enumerate() {
+                if mask & !bit == 0 {
+                    selected_tag_counts[i] += 1;
+                }
+            }
+            for (i, (_, bit)) in pref_bits.iter().enumerate() {
+                if mask & !bit == 0 {
+                    selected_pref_counts[i] += 1;
+                }
+            }
+        };
+        match &candidates {
+            Some(set) => set.iter().for_each(&mut visit),
+            None => (0..u32::try_from(self.docs.len()).unwrap_or(u32::MAX)).for_each(&mut visit),
+        }
+
+        // The page: the first `offset + per_page` in the query's order.
+        let offset = usize::try_from(u64::from(q.page.saturating_sub(1)) * u64::from(per_page)).unwrap_or(usize::MAX);
+        let want = offset.saturating_add(per_page as usize);
+        let past = matches!(f.when, When::EndedBy(_));
+        let docs = &self.docs;
+        let cmp = |a: &u32, b: &u32| {
+            let (a, b) = (&docs[*a as usize], &docs[*b as usize]);
+            match q.sort {
+                Sort::Date if past => b.starts_at.cmp(&a.starts_at).then(b.id.cmp(&a.id)),
+                Sort::Date => a.starts_at.cmp(&b.starts_at).then(a.id.cmp(&b.id)),
+                Sort::New => b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)),
+                Sort::Popular => b.popular.cmp(&a.popular).then(a.starts_at.cmp(&b.starts_at)).then(a.id.cmp(&b.id)),
+                Sort::Seats => b.seats.cmp(&a.seats).then(a.starts_at.cmp(&b.starts_at)).then(a.id.cmp(&b.id)),
+            }
+        };
+        if want < matches.len() {
+            matches.select_nth_unstable_by(want, cmp);
+            matches.truncate(want);
+        }
+        matches.sort_unstable_by(cmp);
+        let ids: Vec<i64> = matches.iter().skip(offset).map(|s| self.docs[*s as usize].id).collect();
+
+        let mut tag_facets = Vec::new();
+        let mut tool_facets = Vec::new();
+        for (id, slug, name, kind) in all_tags {
+            let kind = TagKind::parse(kind).unwrap_or(TagKind::Topic);
+            let position = tag_bits.iter().position(|(t, _)| t == id);
+            let n = match position {
+                Some(i) => selected_tag_counts[i],
+                None => by_tag.get(id).copied().unwrap_or(0),
+            };
+            let facet = FacetCount {
+                value: TagRef { slug: slug.clone(), name: name.clone(), kind },
+                selected: position.is_some(),
+                count: n,
+            };
+            match kind {
+                TagKind::Topic => tag_facets.push(facet),
+                TagKind::Tool => tool_facets.push(facet),
+            }
+        }
+        let prefs = Pref::ALL
+            .into_iter()
+            .map(|p| match unselected.iter().position(|u| *u == p) {
+                Some(i) => FacetCount { value: p.as_str().to_string(), selected: false, count: unselected_counts[i] },
+                None => {
+                    let i = pref_bits.iter().position(|(s, _)| *s == p).unwrap_or(0);
+                    FacetCount {
+                        value: p.as_str().to_string(),
+                        selected: true,
+                        count: selected_pref_counts.get(i).copied().unwrap_or(0),
+                    }
+                }
+            })
+            .collect();
+        let dates = DatePreset::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, p)| FacetCount {
+                value: p.as_str().to_string(),
+                selected: !q.has_range() && q.date == *p,
+                count: date_counts[i],
+            })
+            .collect();
+        Searched {
+            total,
+            ids,
+            facets: Facets {
+                tags: super::sqlite_search::trim_facets(tag_facets, super::sqlite_search::TAG_FACETS),
+                tools: super::sqlite_search::trim_facets(tool_facets, super::sqlite_search::TOOL_FACETS),
+                prefs,
+                dates,
+            },
+            warnings: Vec::new(),
+            tags: Vec::new(),
+            tools: Vec::new(),
+        }
+    }
+}

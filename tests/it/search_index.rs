@@ -1,0 +1,151 @@
+//! The SQLite backend's in-memory search index against its SQL search (the oracle): on the
+//! demo data plus generated events, a seeded mix of queries must give identical totals,
+//! pages and facets; and writes made behind the store's back (another connection) reach
+//! the next search.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use rand::{Rng, SeedableRng};
+use tsudoi::search::model::{DatePreset, Pref, SearchQuery, Sort};
+use tsudoi::server::store::Store;
+
+use crate::helpers::fresh_sqlite;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 28, 3, 0, 0).unwrap()
+}
+
+const WORDS: &[&str] = &[
+    "AI",
+    "Go",
+    "機械",
+    "学習",
+    "勉強会",
+    "ハンズオン",
+    "rust",
+    "python",
+    "LT",
+    "もくもく",
+    "Kubernetes",
+    "会",
+    "の",
+    "a",
+    "入門",
+    "東京",
+    "online",
+    "データ",
+    "セキュリティ",
+    "React",
+    "c#",
+    "k8s",
+    "初心者",
+    "生成",
+];
+const TAGS: &[&str] = &["Python", "AI", "JavaScript", "Rust", "Go", "生成AI", "k8s", "機械学習", "NoSuchTag"];
+const TOOLS: &[&str] = &["Docker", "GitHub", "AWS", "Kubernetes"];
+const AREAS: &[&str] = &["tokyo", "osaka", "online", "fukuoka", "nowhere"];
+
+fn random_query(rng: &mut rand_chacha::ChaCha8Rng) -> SearchQuery {
+    let mut q = SearchQuery::default();
+    let terms = rng.random_range(0..3);
+    q.q = (0..terms)
+        .map(|_| {
+            let w = WORDS[rng.random_range(0..WORDS.len())];
+            if rng.random_bool(0.15) { format!("-{w}") } else { w.to_string() }
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    if rng.random_bool(0.4) {
+        q.tags = (0..rng.random_range(1..3)).map(|_| TAGS[rng.random_range(0..TAGS.len())].to_string()).collect();
+    }
+    if rng.random_bool(0.2) {
+        q.tools = vec![TOOLS[rng.random_range(0..TOOLS.len())].to_string()];
+    }
+    q.date = DatePreset::ALL[rng.random_range(0..DatePreset::ALL.len())];
+    if rng.random_bool(0.1) {
+        q.from = Some(now().date_naive() + Duration::days(rng.random_range(-30..30)));
+        q.to = q.from.map(|f| f + Duration::days(rng.random_range(0..40)));
+    }
+    q.prefs = Pref::ALL.into_iter().filter(|_| rng.random_bool(0.12)).collect();
+    if rng.random_bool(0.2) {
+        q.area = Some(AREAS[rng.random_range(0..AREAS.len())].to_string());
+    }
+    if rng.random_bool(0.15) {
+        q.lang = Some(if rng.random_bool(0.5) { "ja" } else { "en" }.to_string());
+    }
+    q.sort = Sort::ALL[rng.random_range(0..Sort::ALL.len())];
+    q.page = rng.random_range(1..4);
+    q
+}
+
+#[tokio::test]
+async fn the_index_answers_exactly_what_sql_answers() {
+    let (store, _db) = fresh_sqlite().await;
+    assert!(store.search_index_ready(), "a small database builds its index before the store is returned");
+    tsudoi::demo::load_demo(&*store, now(), "not-a-hash").await.unwrap();
+    // Inserted after the index was built: they reach it through the change log.
+    tsudoi::demo::add_generated_events(&*store, 3_000, now(), 11).await.unwrap();
+
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(42);
+    let mut with_results = 0;
+    for i in 0..400 {
+        let q = random_query(&mut rng);
+        let indexed = store.search(&q, now()).await.unwrap();
+        let sql = store.search_with_sql(&q, now()).await.unwrap();
+        assert_eq!(indexed.results.total, sql.results.total, "query {i}: total of {q:?}");
+        let ids = |r: &tsudoi::search::model::SearchResults| r.results.items.iter().map(|c| c.id).collect::<Vec<_>>();
+        assert_eq!(ids(&indexed), ids(&sql), "query {i}: page of {q:?}");
+        assert_eq!(indexed.facets, sql.facets, "query {i}: facets of {q:?}");
+        assert_eq!(indexed.warnings, sql.warnings, "query {i}: warnings of {q:?}");
+        assert_eq!(indexed.query, sql.query, "query {i}");
+        if indexed.results.total > 0 {
+            with_results += 1;
+        }
+    }
+    assert!(with_results > 100, "the mix must mostly find something ({with_results}/400)");
+}
+
+#[tokio::test]
+async fn writes_from_another_connection_reach_the_next_search() {
+    let (store, _db) = fresh_sqlite().await;
+    tsudoi::demo::load_demo(&*store, now(), "not-a-hash").await.unwrap();
+    let hands_on = |store: std::sync::Arc<tsudoi::server::store::sqlite::SqliteStore>| async move {
+        let q = SearchQuery { prefs: vec![Pref::HandsOn], date: DatePreset::All, ..SearchQuery::default() };
+        store.search(&q, now()).await.unwrap().results.total
+    };
+    let before = hands_on(store.clone()).await;
+    let (id,): (i64,) = sqlx::query_as("SELECT id FROM events WHERE status = 'published' AND hands_on = 0 LIMIT 1")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE events SET hands_on = 1 WHERE id = ?").bind(id).execute(store.pool()).await.unwrap();
+    assert_eq!(hands_on(store.clone()).await, before + 1);
+
+    // Seats: filling a frame behind the store's back removes the event from `available`.
+    let q = SearchQuery { prefs: vec![Pref::Available], date: DatePreset::All, ..SearchQuery::default() };
+    let available = store.search(&q, now()).await.unwrap().results.total;
+    sqlx::query("UPDATE frames SET accepted_count = capacity WHERE event_id = ?")
+        .bind(id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let after = store.search(&q, now()).await.unwrap().results.total;
+    let sql = store.search_with_sql(&q, now()).await.unwrap().results.total;
+    assert_eq!(after, sql);
+    assert!(after < available, "a full event is no longer available ({available} → {after})");
+
+    // New text (1–2 character terms are answered by the index's own n-grams): the event is
+    // found by its new text.
+    let (title,): (String,) =
+        sqlx::query_as("SELECT title FROM events WHERE id = ?").bind(id).fetch_one(store.pool()).await.unwrap();
+    sqlx::query("UPDATE event_search SET body = 'zzq 改名済み' WHERE event_id = ?")
+        .bind(id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let find = |text: &str| SearchQuery { q: text.into(), date: DatePreset::All, ..SearchQuery::default() };
+    let found = store.search(&find("改名"), now()).await.unwrap();
+    assert_eq!(found.results.items.iter().map(|c| c.id).collect::<Vec<_>>(), [id], "{title}");
+    let short = store.search(&find("zq"), now()).await.unwrap();
+    assert!(short.results.items.iter().any(|c| c.id == id));
+    assert_eq!(short.results.total, store.search_with_sql(&find("zq"), now()).await.unwrap().results.total);
+}
