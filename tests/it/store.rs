@@ -391,12 +391,10 @@ async fn nul_characters_in_lookups_find_nothing_instead_of_failing() {
         let nul = "rust\0".to_string();
         let q = |qs: &str| tsudoi::search::model::SearchQuery::parse([("q", qs), ("date", "all")]).0;
         assert_eq!(store.search(&q("rust"), now()).await.unwrap().results.total, 1, "{name}");
-        // SQLite: FTS5 refuses a NUL in a MATCH phrase of 3+ characters (an internal error
-        // today, in sqlite_search.rs), so this case holds on PostgreSQL only for now.
         assert_eq!(store.search(&q("rust -\0"), now()).await.unwrap().results.total, 1, "{name}");
-        if name == "postgres" {
-            assert_eq!(store.search(&q(&nul), now()).await.unwrap().results.total, 0, "{name}");
-        }
+        assert_eq!(store.search(&q("rust -rust\0"), now()).await.unwrap().results.total, 1, "{name}");
+        assert_eq!(store.search(&q(&nul), now()).await.unwrap().results.total, 0, "{name}");
+        assert_eq!(store.search(&q("ru\0"), now()).await.unwrap().results.total, 0, "{name}");
         let tagged = tsudoi::search::model::SearchQuery::parse([("tags", "rust\0"), ("date", "all")]).0;
         assert_eq!(store.search(&tagged, now()).await.unwrap().warnings.len(), 1, "{name}");
         assert!(store.fetch_group("rust-tokyo\0", now()).await.unwrap().is_none(), "{name}");

@@ -190,14 +190,17 @@ fn push_when(qb: &mut QueryBuilder<Sqlite>, w: When) {
 
 fn push_pref(qb: &mut QueryBuilder<Sqlite>, p: Pref, now: i64) {
     match p {
-        Pref::Free => qb.push("NOT EXISTS (SELECT 1 FROM frames f WHERE f.event_id = e.id AND f.fee > 0)"),
+        // `e.id [NOT] IN (…)` rather than correlated `[NOT] EXISTS (…)`: with the latter,
+        // SQLite 3.51 returned overlapping pages for `ORDER BY … LIMIT … OFFSET` (found by
+        // the test comparing this search with the in-memory index).
+        Pref::Free => qb.push("e.id NOT IN (SELECT f.event_id FROM frames f WHERE f.fee > 0)"),
         Pref::Online => qb.push("e.venue_kind IN ('online', 'hybrid')"),
         Pref::Offline => qb.push("e.venue_kind IN ('offline', 'hybrid')"),
-        Pref::Available => qb.push("EXISTS (SELECT 1 FROM frames f WHERE f.event_id = e.id AND f.accepted_count < f.capacity)"),
+        Pref::Available => qb.push("e.id IN (SELECT f.event_id FROM frames f WHERE f.accepted_count < f.capacity)"),
         Pref::WaitlistOk => qb
             .push("(e.starts_at > ")
             .push_bind(now)
-            .push(" AND EXISTS (SELECT 1 FROM frames f WHERE f.event_id = e.id AND (f.closes_at IS NULL OR f.closes_at > ")
+            .push(" AND e.id IN (SELECT f.event_id FROM frames f WHERE (f.closes_at IS NULL OR f.closes_at > ")
             .push_bind(now)
             .push(") AND (f.opens_at IS NULL OR f.opens_at <= ")
             .push_bind(now)
@@ -220,6 +223,9 @@ pub(super) struct Filter {
     pub area: Option<String>,
     pub lang: Option<String>,
     pub now: i64,
+    /// An included term holds a NUL, which no stored text contains (and FTS5 refuses):
+    /// the search matches nothing, as on PostgreSQL.
+    pub impossible: bool,
 }
 
 /// What a facet count leaves out of the filter.
@@ -238,6 +244,9 @@ fn fts_phrase(term: &str) -> String {
 /// ` WHERE …` over `events e` for `f`, leaving out `skip`.
 fn push_where(qb: &mut QueryBuilder<Sqlite>, f: &Filter, skip: Skip) {
     qb.push(" WHERE e.status = 'published'");
+    if f.impossible {
+        qb.push(" AND 0");
+    }
     if skip != Skip::Date {
         push_when(qb, f.when);
     }
@@ -255,8 +264,8 @@ fn push_where(qb: &mut QueryBuilder<Sqlite>, f: &Filter, skip: Skip) {
             .push(")");
     }
     for (t, ex) in short {
-        qb.push(if *ex { " AND NOT EXISTS" } else { " AND EXISTS" })
-            .push(" (SELECT 1 FROM event_search s WHERE s.event_id = e.id AND instr(s.body, ")
+        qb.push(if *ex { " AND e.id NOT IN" } else { " AND e.id IN" })
+            .push(" (SELECT s.event_id FROM event_search s WHERE instr(s.body, ")
             .push_bind(t.clone())
             .push(") > 0)");
     }
@@ -355,8 +364,13 @@ async fn resolve_filter(
             tag_ids.push(*id);
         }
     }
+    let mut terms: Vec<(String, bool)> =
+        q.terms().into_iter().map(|t| (normalize(&t.text), t.exclude)).filter(|(t, _)| !t.is_empty()).collect();
+    let impossible = terms.iter().any(|(t, ex)| !ex && t.contains('\0'));
+    terms.retain(|(t, _)| !t.contains('\0'));
     let f = Filter {
-        terms: q.terms().into_iter().map(|t| (normalize(&t.text), t.exclude)).filter(|(t, _)| !t.is_empty()).collect(),
+        impossible,
+        terms,
         tag_ids,
         when: when_of(q, now),
         prefs: q.prefs.clone(),

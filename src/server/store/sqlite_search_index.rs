@@ -434,7 +434,7 @@ impl SearchIndex {
         // The failure mask has a bit per selected tag and preference: a query selecting
         // more than it can hold (dozens of tags at once) is left to SQL.
         let distinct_tags: HashSet<i64> = f.tag_ids.iter().copied().collect();
-        if distinct_tags.len() > MAX_SELECTED_TAGS {
+        if distinct_tags.len() > MAX_SELECTED_TAGS || f.impossible {
             return None;
         }
         let index = self.current()?;
