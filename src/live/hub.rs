@@ -31,6 +31,16 @@ impl LiveHub {
     /// Re-reads the event's seats and hands the snapshot to its subscribers (if any).
     /// Called after every committed change to registrations or capacities.
     pub async fn publish(&self, event_id: i64) {
+        // Other instances on the same database (PostgreSQL) hear of it and publish too.
+        if let Err(err) = self.store.announce_seats(event_id).await {
+            tracing::warn!(event_id, error = %err, "seat change not announced to other instances");
+        }
+        self.publish_local(event_id).await;
+    }
+
+    /// [`publish`](Self::publish) for this instance's subscribers only (used for changes
+    /// other instances announce).
+    pub async fn publish_local(&self, event_id: i64) {
         let has_subscribers = {
             let channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
             channels.get(&event_id).is_some_and(|s| s.receiver_count() > 0)

@@ -60,6 +60,16 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Res
         store,
         config: Arc::new(config),
     };
+    // Seat changes made by other instances on the same database (PostgreSQL) reach this
+    // instance's live subscribers too.
+    if let Some(mut announced) = state.store.seat_announcements().await? {
+        let live = state.live.clone();
+        tokio::spawn(async move {
+            while let Some(event_id) = announced.recv().await {
+                live.publish_local(event_id).await;
+            }
+        });
+    }
     tasks::spawn(state.clone());
     Ok((router(state.clone()), state))
 }

@@ -514,3 +514,33 @@ async fn the_demo_site_on_postgres_lists_what_it_lists_on_sqlite() {
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(json["events"].as_array().map(Vec::len), Some(3), "{json}");
 }
+
+/// Two instances on one PostgreSQL database (a multi-instance deployment): a registration
+/// made through one reaches the live seat stream served by the other (LISTEN/NOTIFY).
+#[tokio::test]
+async fn a_registration_on_one_instance_reaches_the_live_stream_of_another_on_postgres() {
+    let db = TempDb::postgres().await;
+    let url = db.url();
+    let a = app_on(db, relaxed(), SeatGuard::Atomic).await;
+    let mut config = Config::for_tests(url);
+    config.rate_limits = relaxed();
+    // The second instance's own guard is an unused SQLite path: the database is A's.
+    let b = spawn_with(config, TempDb::new()).await;
+    let event = event_with_capacity(&a, 2).await;
+
+    let res = client().get(b.url(&format!("/live/events/{event}"))).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let mut sse = SseReader { stream: res.bytes_stream().boxed(), buffer: String::new() };
+    assert_eq!(sse.next_seats().await["accepted"], 0);
+
+    let clients = signed_in_clients(&a, "multi", 1).await;
+    let (status, body) =
+        post(&a, &clients[0], "/api/registrations/register", &[("event_id", &event.to_string())]).await;
+    assert_eq!(status, 200, "{body}");
+    let snap = sse.next_seats().await;
+    assert_eq!(
+        (snap["accepted"].as_i64(), snap["waiting"].as_i64()),
+        (Some(1), Some(0)),
+        "B hears of A's registration"
+    );
+}

@@ -457,6 +457,18 @@ pub trait Store: Send + Sync + 'static {
     /// Current card of an event (any status but draft).
     async fn fetch_card(&self, event_id: i64) -> StoreResult<Option<EventCard>>;
 
+    /// Tells every instance sharing this database that an event's seats changed (after
+    /// the commit). A single-process backend (SQLite) has nobody else to tell.
+    async fn announce_seats(&self, _event_id: i64) -> StoreResult<()> {
+        Ok(())
+    }
+
+    /// Seat changes announced by any instance (this one included), for the live hub; `None`
+    /// for a single-process backend.
+    async fn seat_announcements(&self) -> StoreResult<Option<tokio::sync::mpsc::UnboundedReceiver<i64>>> {
+        Ok(None)
+    }
+
     /// Title and time of an event (any status but draft): what an automatic message about
     /// it says. One light query (a message follows every registration).
     async fn message_context(&self, event_id: i64) -> StoreResult<Option<(String, crate::time::ZonedSpan)>> {

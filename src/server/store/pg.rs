@@ -251,6 +251,38 @@ struct GroupRow {
 
 #[async_trait]
 impl Store for PgStore {
+    async fn announce_seats(&self, event_id: i64) -> StoreResult<()> {
+        sqlx::query("SELECT pg_notify('tsudoi_seats', $1)").bind(event_id.to_string()).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn seat_announcements(&self) -> StoreResult<Option<tokio::sync::mpsc::UnboundedReceiver<i64>>> {
+        // LISTEN on a connection of its own; PgListener reconnects after a lost connection
+        // (changes announced while it was away are missed: the clients' periodic refresh
+        // covers that gap).
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool).await?;
+        listener.listen("tsudoi_seats").await?;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            loop {
+                match listener.recv().await {
+                    Ok(note) => {
+                        if let Ok(id) = note.payload().parse::<i64>()
+                            && tx.send(id).is_err()
+                        {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "seat announcements: listener lost its connection; retrying");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(Some(rx))
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
