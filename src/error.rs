@@ -101,6 +101,11 @@ mod ssr {
                 {
                     AppError::Conflict("slug_taken".into())
                 }
+                // PostgreSQL cannot store a NUL character in text (SQLSTATE 22021): the
+                // input is refused as a bad request, not a server error.
+                sqlx::Error::Database(db) if db.code().as_deref() == Some("22021") => {
+                    AppError::BadRequest("text must not contain NUL characters".into())
+                }
                 other => {
                     tracing::error!(error = %other, "database error");
                     AppError::Internal

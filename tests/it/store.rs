@@ -395,6 +395,13 @@ async fn nul_characters_in_lookups_find_nothing_instead_of_failing() {
         assert_eq!(store.search(&q("rust -rust\0"), now()).await.unwrap().results.total, 1, "{name}");
         assert_eq!(store.search(&q(&nul), now()).await.unwrap().results.total, 0, "{name}");
         assert_eq!(store.search(&q("ru\0"), now()).await.unwrap().results.total, 0, "{name}");
+        // Storing one: SQLite keeps it; PostgreSQL cannot, and says so as a bad request (400),
+        // never an internal error.
+        let stored = store.update_profile(f.users[2], "a\0b", "").await;
+        match name {
+            "postgres" => assert!(matches!(stored, Err(tsudoi::error::AppError::BadRequest(_))), "{stored:?}"),
+            _ => assert!(stored.is_ok(), "{name}: {stored:?}"),
+        }
         let tagged = tsudoi::search::model::SearchQuery::parse([("tags", "rust\0"), ("date", "all")]).0;
         assert_eq!(store.search(&tagged, now()).await.unwrap().warnings.len(), 1, "{name}");
         assert!(store.fetch_group("rust-tokyo\0", now()).await.unwrap().is_none(), "{name}");

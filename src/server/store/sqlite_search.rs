@@ -523,7 +523,7 @@ pub(super) async fn search(
 }
 
 /// Ids in a `group_concat(rowid)` answer.
-fn parse_ids(ids: Option<String>) -> HashSet<i64> {
+fn parse_ids<C: FromIterator<i64>>(ids: Option<String>) -> C {
     ids.unwrap_or_default().split(',').filter_map(|s| s.parse().ok()).collect()
 }
 
@@ -537,12 +537,12 @@ async fn long_terms(pool: &SqlitePool, f: &Filter) -> Result<LongTerms, AppError
         None
     } else {
         let (ids,): (Option<String>,) = sqlx::query_as(sql).bind(include.join(" AND ")).fetch_one(pool).await?;
-        Some(parse_ids(ids))
+        Some(parse_ids::<Vec<i64>>(ids))
     };
     let mut exclude = HashSet::new();
     for (t, _) in long.iter().filter(|(_, ex)| *ex) {
         let (ids,): (Option<String>,) = sqlx::query_as(sql).bind(fts_phrase(t)).fetch_one(pool).await?;
-        exclude.extend(parse_ids(ids));
+        exclude.extend(parse_ids::<Vec<i64>>(ids));
     }
     Ok(LongTerms { include, exclude })
 }

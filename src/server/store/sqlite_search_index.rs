@@ -47,6 +47,8 @@ const EVENING: u16 = 1 << 5;
 const HANDS_ON: u16 = 1 << 6;
 const FREE: u16 = 1 << 7;
 const AVAILABLE: u16 = 1 << 8;
+/// Never stored: computed at search time (it depends on the time).
+const WAITLIST_OK: u16 = 1 << 9;
 
 const LANG_JA: u8 = 0;
 const LANG_EN: u8 = 1;
@@ -83,20 +85,30 @@ struct Doc {
     body_hash: u64,
 }
 
+/// A preference's bit in [`Doc::prefs`].
+fn pref_bit(p: Pref) -> u16 {
+    match p {
+        Pref::Free => FREE,
+        Pref::Online => ONLINE,
+        Pref::Offline => OFFLINE,
+        Pref::Available => AVAILABLE,
+        Pref::WaitlistOk => WAITLIST_OK,
+        Pref::English => ENGLISH,
+        Pref::Beginner => BEGINNER,
+        Pref::Weekend => WEEKEND,
+        Pref::Evening => EVENING,
+        Pref::HandsOn => HANDS_ON,
+    }
+}
+
 impl Doc {
-    fn pref(&self, p: Pref, now: i64) -> bool {
-        match p {
-            Pref::Free => self.bits & FREE != 0,
-            Pref::Online => self.bits & ONLINE != 0,
-            Pref::Offline => self.bits & OFFLINE != 0,
-            Pref::Available => self.bits & AVAILABLE != 0,
-            Pref::WaitlistOk => self.starts_at > now && self.windows.iter().any(|(o, c)| *c > now && *o <= now),
-            Pref::English => self.bits & ENGLISH != 0,
-            Pref::Beginner => self.bits & BEGINNER != 0,
-            Pref::Weekend => self.bits & WEEKEND != 0,
-            Pref::Evening => self.bits & EVENING != 0,
-            Pref::HandsOn => self.bits & HANDS_ON != 0,
+    /// Every preference the event meets at `now`, as bits.
+    fn prefs(&self, now: i64) -> u16 {
+        let mut bits = self.bits;
+        if self.starts_at > now && self.windows.iter().any(|(o, c)| *c > now && *o <= now) {
+            bits |= WAITLIST_OK;
         }
+        bits
     }
 }
 
@@ -343,7 +355,7 @@ pub(super) struct SearchIndex {
 /// Terms resolved to sets of event ids (long terms) ready for the in-memory pass.
 pub(super) struct LongTerms {
     /// Ids matching every included 3+ character term (None: no such term).
-    pub include: Option<HashSet<i64>>,
+    pub include: Option<Vec<i64>>,
     /// Ids matching any excluded 3+ character term.
     pub exclude: HashSet<i64>,
 }
@@ -520,7 +532,11 @@ impl Index {
 
         let mut total = 0i64;
         let mut matches: Vec<u32> = Vec::new();
-        let mut by_tag: HashMap<i64, i64> = HashMap::new();
+        // Tag ids are small integers: counts in a vector indexed by id.
+        let max_tag = all_tags.iter().map(|(id, ..)| *id).max().unwrap_or(0).max(0) as usize;
+        let mut by_tag: Vec<i64> = vec![0; max_tag + 1];
+        // Each preference's bit in `Doc::prefs`, for the unselected ones.
+        let unselected_bits: Vec<u16> = unselected.iter().map(|p| pref_bit(*p)).collect();
         let mut selected_tag_counts = vec![0i64; tag_bits.len()];
         let mut selected_pref_counts = vec![0i64; pref_bits.len()];
         let mut unselected_counts = vec![0i64; unselected.len()];
@@ -554,8 +570,9 @@ impl Index {
                     mask |= bit;
                 }
             }
+            let held = d.prefs(f.now);
             for (p, bit) in &pref_bits {
-                if !d.pref(*p, f.now) {
+                if held & pref_bit(*p) == 0 {
                     mask |= bit;
                 }
             }
@@ -563,10 +580,12 @@ impl Index {
                 total += 1;
                 matches.push(slot);
                 for t in d.tags.iter() {
-                    *by_tag.entry(*t).or_insert(0) += 1;
+                    if let Some(n) = usize::try_from(*t).ok().and_then(|t| by_tag.get_mut(t)) {
+                        *n += 1;
+                    }
                 }
-                for (i, p) in unselected.iter().enumerate() {
-                    if d.pref(*p, f.now) {
+                for (i, bit) in unselected_bits.iter().enumerate() {
+                    if held & bit != 0 {
                         unselected_counts[i] += 1;
                     }
                 }
@@ -623,7 +642,7 @@ impl Index {
             let position = tag_bits.iter().position(|(t, _)| t == id);
             let n = match position {
                 Some(i) => selected_tag_counts[i],
-                None => by_tag.get(id).copied().unwrap_or(0),
+                None => usize::try_from(*id).ok().and_then(|i| by_tag.get(i).copied()).unwrap_or(0),
             };
             let facet = FacetCount {
                 value: TagRef { slug: slug.clone(), name: name.clone(), kind },
