@@ -411,8 +411,10 @@ impl SearchIndex {
                 .fetch_all(&mut *tx)
                 .await?;
         let Some(top) = changed.iter().map(|(_, s)| *s).max() else { return Ok(()) };
-        let dead = index.read().unwrap_or_else(|p| p.into_inner()).dead;
-        let slots = index.read().unwrap_or_else(|p| p.into_inner()).docs.len();
+        let (dead, slots) = {
+            let guard = index.read().unwrap_or_else(|p| p.into_inner());
+            (guard.dead, guard.docs.len())
+        };
         if changed.len() > REBUILD_AFTER || dead > 1_000 && dead * 4 > slots {
             drop(tx);
             let fresh = Self::load(pool).await?;
