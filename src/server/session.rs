@@ -13,6 +13,10 @@ use crate::error::AppError;
 
 /// Session key holding the signed-in user's id.
 pub const USER_ID_KEY: &str = "uid";
+/// Session key holding the signed-in user as loaded with the session (same query, see
+/// [`Store::session_load`](super::store::Store::session_load)). Transient: it is put in
+/// at load and never written back, so it is as fresh as the request.
+const LOADED_USER_KEY: &str = "__user";
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "tsudoi_session";
 
@@ -39,10 +43,15 @@ fn backend(err: AppError) -> session_store::Error {
 }
 
 fn to_row(record: &Record) -> session_store::Result<SessionRow> {
-    Ok(SessionRow {
-        data: serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?,
-        expires_at: record.expiry_date.unix_timestamp(),
-    })
+    let encode = |e: serde_json::Error| session_store::Error::Encode(e.to_string());
+    let data = if record.data.contains_key(LOADED_USER_KEY) {
+        let mut data = record.data.clone();
+        data.remove(LOADED_USER_KEY);
+        serde_json::to_string(&data).map_err(encode)?
+    } else {
+        serde_json::to_string(&record.data).map_err(encode)?
+    };
+    Ok(SessionRow { data, expires_at: record.expiry_date.unix_timestamp() })
 }
 
 #[async_trait]
@@ -64,12 +73,21 @@ impl SessionStore for DbSessionStore {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let Some(row) = self.store.session_load(&id.to_string(), now).await.map_err(backend)? else {
+        let Some((row, user)) = self.store.session_load(&id.to_string(), now).await.map_err(backend)? else {
             return Ok(None);
         };
+        let mut data: std::collections::HashMap<String, serde_json::Value> =
+            serde_json::from_str(&row.data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        data.remove(LOADED_USER_KEY);
+        if let Some(user) = user {
+            data.insert(
+                LOADED_USER_KEY.into(),
+                serde_json::to_value(user).map_err(|e| session_store::Error::Encode(e.to_string()))?,
+            );
+        }
         Ok(Some(Record {
             id: *id,
-            data: serde_json::from_str(&row.data).map_err(|e| session_store::Error::Decode(e.to_string()))?,
+            data,
             expiry_date: time::OffsetDateTime::from_unix_timestamp(row.expires_at)
                 .map_err(|e| session_store::Error::Decode(e.to_string()))?,
         }))
@@ -92,6 +110,13 @@ pub async fn session() -> Result<Session, AppError> {
 pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
     let session = session().await?;
     let Some(uid) = session.get::<i64>(USER_ID_KEY).await? else { return Ok(None) };
+    // Loaded with the session in this request (one query); a login or logout in this
+    // request changes the uid, and then the account is read again.
+    if let Ok(Some(user)) = session.get::<CurrentUser>(LOADED_USER_KEY).await
+        && user.id == uid
+    {
+        return Ok(Some(user));
+    }
     let user = app_state()?.store.fetch_user(uid).await?;
     if user.is_none() {
         // The account is gone: forget the stale session.

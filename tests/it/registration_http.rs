@@ -145,6 +145,32 @@ async fn sign_up_sets_a_safe_session_cookie_and_log_out_ends_it() {
     let (status, _) =
         post(&app, &c, "/api/auth/login", &[("login", "TARO@example.com"), ("password", "tsudoi-pass")]).await;
     assert_eq!(status, 200);
+
+    // The account is read with the session on every request (never a stale copy), and
+    // that copy is never written back into the stored session.
+    let (status, _) = post(&app, &c, "/api/me/profile/update", &[("display_name", "たろう"), ("bio", "")]).await;
+    assert_eq!(status, 200);
+    let me: serde_json::Value = c.get(app.url("/api/auth/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["display_name"], "たろう");
+    let res = c
+        .post(app.url("/api/auth/login"))
+        .header("accept", "application/json")
+        .form(&[("login", "taro_1"), ("password", "tsudoi-pass")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let id = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().unwrap().strip_prefix("tsudoi_session="))
+        .map(|v| v.split(';').next().unwrap().to_string())
+        .next()
+        .expect("a new session id at login");
+    let (row, user) = app.state.store.session_load(&id, chrono::Utc::now().timestamp()).await.unwrap().unwrap();
+    assert!(row.data.contains("\"uid\"") && !row.data.contains("__user"), "{}", row.data);
+    assert_eq!(user.unwrap().display_name, "たろう");
 }
 
 #[tokio::test]

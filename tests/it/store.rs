@@ -427,3 +427,36 @@ async fn nul_characters_in_lookups_find_nothing_instead_of_failing() {
         assert_eq!(users.1, 0, "{name}");
     }
 }
+
+/// A session loads with the account its `uid` names, in one query; a session without a
+/// uid, with a uid of no account, or with a non-numeric uid loads without one.
+#[tokio::test]
+async fn a_session_loads_with_its_signed_in_user() {
+    use tsudoi::server::store::SessionRow;
+    for (name, store, _db) in backends().await {
+        let f = fixture(&store).await;
+        let uid = f.users[1];
+        let at = 2_000_000_000;
+        let cases = [
+            ("signed-in", format!(r#"{{"uid":{uid},"lang":"ja"}}"#), Some(uid)),
+            ("anonymous", r#"{"lang":"en"}"#.to_string(), None),
+            ("gone", r#"{"uid":987654}"#.to_string(), None),
+            ("odd", r#"{"uid":"12"}"#.to_string(), None),
+        ];
+        for (id, data, expected) in &cases {
+            let row = SessionRow { data: data.clone(), expires_at: at };
+            assert!(store.session_create(id, &row).await.unwrap(), "{name} {id}");
+            let (loaded, user) = store.session_load(id, at - 1).await.unwrap().expect("not expired");
+            assert_eq!(loaded, row, "{name} {id}");
+            assert_eq!(user.map(|u| u.id), *expected, "{name} {id}");
+            assert!(store.session_load(id, at).await.unwrap().is_none(), "{name} {id}: expired at its expiry");
+        }
+        let (_, user) = store.session_load("signed-in", at - 1).await.unwrap().unwrap();
+        let user = user.unwrap();
+        assert_eq!(
+            Some(user.clone()),
+            store.fetch_user(uid).await.unwrap(),
+            "{name}: the same account fetch_user gives"
+        );
+    }
+}

@@ -411,8 +411,10 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts a new session; `false` when the id already exists.
     async fn session_create(&self, id: &str, row: &SessionRow) -> StoreResult<bool>;
     async fn session_save(&self, id: &str, row: &SessionRow) -> StoreResult<()>;
-    /// A session that has not expired at `now` (unix seconds).
-    async fn session_load(&self, id: &str, now: i64) -> StoreResult<Option<SessionRow>>;
+    /// A session that has not expired at `now` (unix seconds), with the user its data
+    /// signs in (`"uid"`) when that account exists: one query, so that a request's
+    /// authentication costs one database round trip.
+    async fn session_load(&self, id: &str, now: i64) -> StoreResult<Option<(SessionRow, Option<CurrentUser>)>>;
     async fn session_delete(&self, id: &str) -> StoreResult<()>;
     /// Removes expired sessions, returning how many.
     async fn sessions_purge(&self, now: i64) -> StoreResult<u64>;

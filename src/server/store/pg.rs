@@ -827,7 +827,7 @@ impl Store for PgStore {
         accounts::session_save(&self.pool, id, row).await
     }
 
-    async fn session_load(&self, id: &str, now: i64) -> StoreResult<Option<SessionRow>> {
+    async fn session_load(&self, id: &str, now: i64) -> StoreResult<Option<(SessionRow, Option<CurrentUser>)>> {
         accounts::session_load(&self.pool, id, now).await
     }
 

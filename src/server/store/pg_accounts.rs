@@ -110,17 +110,33 @@ pub(super) async fn session_save(pool: &PgPool, id: &str, row: &SessionRow) -> R
     Ok(())
 }
 
-pub(super) async fn session_load(pool: &PgPool, id: &str, now: i64) -> Result<Option<SessionRow>, AppError> {
+pub(super) async fn session_load(
+    pool: &PgPool,
+    id: &str,
+    now: i64,
+) -> Result<Option<(SessionRow, Option<CurrentUser>)>, AppError> {
     if !super::pg::storable(id) {
         return Ok(None);
     }
-    let row: Option<(String, i64)> =
-        sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
-            .bind(id)
-            .bind(now)
-            .fetch_optional(pool)
-            .await?;
-    Ok(row.map(|(data, expires_at)| SessionRow { data, expires_at }))
+    type Row = (String, i64, Option<i64>, Option<String>, Option<String>);
+    // The uid is only cast when it is a JSON number, so no stored data can make it fail.
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT s.data, s.expires_at, u.id, u.nickname, u.display_name FROM sessions s \
+         LEFT JOIN users u ON u.id = CASE WHEN jsonb_typeof(s.data::jsonb -> 'uid') = 'number' \
+                                          THEN (s.data::jsonb ->> 'uid')::numeric::bigint END \
+         WHERE s.id = $1 AND s.expires_at > $2",
+    )
+    .bind(id)
+    .bind(now)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(data, expires_at, uid, nickname, display_name)| {
+        let user = match (uid, nickname, display_name) {
+            (Some(id), Some(nickname), Some(display_name)) => Some(CurrentUser { id, nickname, display_name }),
+            _ => None,
+        };
+        (SessionRow { data, expires_at }, user)
+    }))
 }
 
 pub(super) async fn session_delete(pool: &PgPool, id: &str) -> Result<(), AppError> {

@@ -106,14 +106,29 @@ pub(super) async fn session_save(pool: &SqlitePool, id: &str, row: &SessionRow) 
     Ok(())
 }
 
-pub(super) async fn session_load(pool: &SqlitePool, id: &str, now: i64) -> Result<Option<SessionRow>, AppError> {
-    let row: Option<(String, i64)> =
-        sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = ? AND expires_at > ?")
-            .bind(id)
-            .bind(now)
-            .fetch_optional(pool)
-            .await?;
-    Ok(row.map(|(data, expires_at)| SessionRow { data, expires_at }))
+pub(super) async fn session_load(
+    pool: &SqlitePool,
+    id: &str,
+    now: i64,
+) -> Result<Option<(SessionRow, Option<CurrentUser>)>, AppError> {
+    type Row = (String, i64, Option<i64>, Option<String>, Option<String>);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT s.data, s.expires_at, u.id, u.nickname, u.display_name FROM sessions s \
+         LEFT JOIN users u ON u.id = CASE WHEN json_type(s.data, '$.uid') = 'integer' \
+                                          THEN json_extract(s.data, '$.uid') END \
+         WHERE s.id = ? AND s.expires_at > ?",
+    )
+    .bind(id)
+    .bind(now)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(data, expires_at, uid, nickname, display_name)| {
+        let user = match (uid, nickname, display_name) {
+            (Some(id), Some(nickname), Some(display_name)) => Some(CurrentUser { id, nickname, display_name }),
+            _ => None,
+        };
+        (SessionRow { data, expires_at }, user)
+    }))
 }
 
 pub(super) async fn session_delete(pool: &SqlitePool, id: &str) -> Result<(), AppError> {
