@@ -5,8 +5,9 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rand::{Rng, SeedableRng};
+use tsudoi::events::model::{SpokenLanguage, VenueKind};
 use tsudoi::search::model::{DatePreset, Pref, SearchQuery, Sort};
-use tsudoi::server::store::Store;
+use tsudoi::server::store::{EventFields, Store};
 
 use crate::helpers::fresh_sqlite;
 
@@ -86,9 +87,62 @@ async fn the_index_answers_exactly_what_sql_answers() {
     tsudoi::demo::add_generated_events(&*store, 3_000, now(), 11).await.unwrap();
 
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(42);
+    let with_results = compare(&store, &mut rng, 400).await;
+    assert!(with_results > 100, "the mix must mostly find something ({with_results}/400)");
+
+    // Changes once the term cache is warm: new events, and texts rewritten through the
+    // store so that cached terms are gained and lost; the cache must follow exactly.
+    let (hits, _) = store.search_term_cache_stats();
+    assert!(hits > 0, "the mix repeats 3+ character terms, so the cache answers some");
+    tsudoi::demo::add_generated_events(&*store, 150, now(), 12).await.unwrap();
+    let events: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, title FROM events WHERE status = 'published' ORDER BY id LIMIT 40")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    for (i, (id, title)) in events.iter().enumerate() {
+        let starts_at = now() + Duration::days(i as i64 % 9 - 2);
+        let fields = EventFields {
+            title: if i % 2 == 0 {
+                format!("{title} 勉強会 ハンズオン Python Kubernetes")
+            } else {
+                "名前だけ".into()
+            },
+            catch: String::new(),
+            description: String::new(),
+            starts_at,
+            ends_at: starts_at + Duration::hours(2),
+            time_zone: "Asia/Tokyo".into(),
+            venue_kind: VenueKind::Online,
+            place: String::new(),
+            address: String::new(),
+            prefecture: None,
+            online_url: None,
+            language: SpokenLanguage::Ja,
+            hashtag: String::new(),
+            tag_ids: Vec::new(),
+            lat: None,
+            lon: None,
+            beginner_ok: i % 3 == 0,
+            hands_on: false,
+        };
+        store.update_event(*id, &fields, now()).await.unwrap();
+    }
+    compare(&store, &mut rng, 250).await;
+    let (after, _) = store.search_term_cache_stats();
+    assert!(after > hits, "the cache kept answering after the changes ({hits} → {after})");
+}
+
+/// Runs `n` random queries through the index and through SQL and requires the same
+/// answers; returns how many found something.
+async fn compare(
+    store: &std::sync::Arc<tsudoi::server::store::sqlite::SqliteStore>,
+    rng: &mut rand_chacha::ChaCha8Rng,
+    n: usize,
+) -> usize {
     let mut with_results = 0;
-    for i in 0..400 {
-        let q = random_query(&mut rng);
+    for i in 0..n {
+        let q = random_query(rng);
         let indexed = store.search(&q, now()).await.unwrap();
         let sql = store.search_with_sql(&q, now()).await.unwrap();
         assert_eq!(indexed.results.total, sql.results.total, "query {i}: total of {q:?}");
@@ -101,7 +155,7 @@ async fn the_index_answers_exactly_what_sql_answers() {
             with_results += 1;
         }
     }
-    assert!(with_results > 100, "the mix must mostly find something ({with_results}/400)");
+    with_results
 }
 
 #[tokio::test]
@@ -148,4 +202,15 @@ async fn writes_from_another_connection_reach_the_next_search() {
     let short = store.search(&find("zq"), now()).await.unwrap();
     assert!(short.results.items.iter().any(|c| c.id == id));
     assert_eq!(short.results.total, store.search_with_sql(&find("zq"), now()).await.unwrap().results.total);
+
+    // The tag vocabulary: an alias added behind the store's back resolves in the next search.
+    let by_alias = SearchQuery { tags: vec!["ぱいそん".into()], date: DatePreset::All, ..SearchQuery::default() };
+    assert_eq!(store.search(&by_alias, now()).await.unwrap().warnings.len(), 1, "not an alias yet");
+    sqlx::query("INSERT INTO tag_aliases (alias, tag_id) SELECT 'ぱいそん', id FROM tags WHERE slug = 'python'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let found = store.search(&by_alias, now()).await.unwrap();
+    assert!(found.warnings.is_empty() && found.results.total > 0, "{:?}", found.warnings);
+    assert_eq!(found.results.total, store.search_with_sql(&by_alias, now()).await.unwrap().results.total);
 }

@@ -231,6 +231,16 @@ impl SqliteStore {
         self.search_index.is_ready()
     }
 
+    /// Hits and misses of the search index's cache of 3+ character terms.
+    pub fn search_term_cache_stats(&self) -> (u64, u64) {
+        self.search_index.term_cache_stats()
+    }
+
+    /// Empties the search index's term cache (benchmarks also measure searches without it).
+    pub fn clear_search_term_cache(&self) {
+        self.search_index.clear_term_cache()
+    }
+
     async fn cards(&self, mut qb: QueryBuilder<Sqlite>) -> StoreResult<Vec<EventCard>> {
         let rows: Vec<CardRow> = qb.build_query_as().fetch_all(&self.pool).await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();

@@ -2,12 +2,12 @@
 //! search query with its facets. Terms of three or more characters go through FTS5; shorter
 //! ones (`AI`, `Go`, `機械`) through `instr` on the candidate rows the other filters leave.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc, Weekday};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
-use super::sqlite_search_index::{LongTerms, SearchIndex};
+use super::sqlite_search_index::SearchIndex;
 use crate::error::AppError;
 use crate::search::model::{DatePreset, FacetCount, Facets, Pref, SearchQuery, Sort, Warning};
 use crate::server::text::normalize;
@@ -237,7 +237,7 @@ enum Skip {
     Date,
 }
 
-fn fts_phrase(term: &str) -> String {
+pub(super) fn fts_phrase(term: &str) -> String {
     format!("\"{}\"", term.replace('"', "\"\""))
 }
 
@@ -297,32 +297,46 @@ async fn count(pool: &SqlitePool, f: &Filter, skip: Skip) -> Result<i64, AppErro
     Ok(n)
 }
 
-/// Resolves tag names, slugs or aliases (NFKC, case-insensitive) of one kind.
-async fn resolve_tags(
-    pool: &SqlitePool,
-    names: &[String],
-    kind: TagKind,
-    param: &str,
-    warnings: &mut Vec<Warning>,
-) -> Result<Vec<TagRef>, AppError> {
-    let mut out = Vec::new();
-    for name in names {
-        let row: Option<(String, String, String)> = sqlx::query_as(
-            "SELECT t.slug, t.name, t.kind FROM tag_aliases a JOIN tags t ON t.id = a.tag_id WHERE a.alias = ?",
-        )
-        .bind(normalize(name))
-        .fetch_optional(pool)
-        .await?;
-        match row {
-            Some((slug, name, k)) if TagKind::parse(&k) == Some(kind) => {
-                if !out.iter().any(|t: &TagRef| t.slug == slug) {
-                    out.push(TagRef { slug, name, kind });
-                }
-            }
-            _ => warnings.push(Warning { param: param.into(), value: name.clone() }),
-        }
+/// A tag as a search sees it: id, slug, name, kind (as stored).
+pub(super) type TagRow = (i64, String, String, String);
+
+/// The tag vocabulary: every tag in facet order (position, id) and every alias (slugs and
+/// names included, normalised) with its tag. Small (hundreds of rows): the index keeps one
+/// in memory, the SQL search reads it per query.
+#[derive(Debug, Default)]
+pub(super) struct Vocabulary {
+    pub tags: Vec<TagRow>,
+    /// Normalised alias → position in `tags`.
+    aliases: HashMap<String, usize>,
+}
+
+impl Vocabulary {
+    pub(super) async fn load(conn: &mut SqliteConnection) -> Result<Vocabulary, AppError> {
+        let tags: Vec<TagRow> =
+            sqlx::query_as("SELECT id, slug, name, kind FROM tags ORDER BY position, id").fetch_all(&mut *conn).await?;
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT alias, tag_id FROM tag_aliases").fetch_all(&mut *conn).await?;
+        let at: HashMap<i64, usize> = tags.iter().enumerate().map(|(i, (id, ..))| (*id, i)).collect();
+        let aliases = rows.into_iter().filter_map(|(alias, id)| Some((alias, *at.get(&id)?))).collect();
+        Ok(Vocabulary { tags, aliases })
     }
-    Ok(out)
+
+    /// Resolves tag names, slugs or aliases (NFKC, case-insensitive) of one kind; unknown
+    /// names and names of the other kind become warnings.
+    fn resolve(&self, names: &[String], kind: TagKind, param: &str, warnings: &mut Vec<Warning>) -> Vec<TagRef> {
+        let mut out: Vec<TagRef> = Vec::new();
+        for name in names {
+            match self.aliases.get(&normalize(name)).map(|i| &self.tags[*i]) {
+                Some((_, slug, tag_name, k)) if TagKind::parse(k) == Some(kind) => {
+                    if !out.iter().any(|t| t.slug == *slug) {
+                        out.push(TagRef { slug: slug.clone(), name: tag_name.clone(), kind });
+                    }
+                }
+                _ => warnings.push(Warning { param: param.into(), value: name.clone() }),
+            }
+        }
+        out
+    }
 }
 
 pub(super) struct Searched {
@@ -347,23 +361,19 @@ pub(super) fn trim_facets(mut v: Vec<FacetCount<TagRef>>, n: usize) -> Vec<Facet
 }
 
 /// Resolves a query into its filter (tags and tools by name, slug or alias).
-async fn resolve_filter(
-    pool: &SqlitePool,
+pub(super) fn resolve_filter(
+    vocabulary: &Vocabulary,
     q: &SearchQuery,
     now: DateTime<Utc>,
     warnings: &mut Vec<Warning>,
-) -> Result<(Filter, Vec<TagRef>, Vec<TagRef>, Vec<(i64, String, String, String)>), AppError> {
-    let tags = resolve_tags(pool, &q.tags, TagKind::Topic, "tags", warnings).await?;
-    let tools = resolve_tags(pool, &q.tools, TagKind::Tool, "tools", warnings).await?;
-    let slugs: Vec<&str> = tags.iter().chain(&tools).map(|t| t.slug.as_str()).collect();
-    let mut tag_ids = Vec::new();
-    let all_tags: Vec<(i64, String, String, String)> =
-        sqlx::query_as("SELECT id, slug, name, kind FROM tags ORDER BY position, id").fetch_all(pool).await?;
-    for s in &slugs {
-        if let Some((id, ..)) = all_tags.iter().find(|(_, slug, ..)| slug == s) {
-            tag_ids.push(*id);
-        }
-    }
+) -> (Filter, Vec<TagRef>, Vec<TagRef>) {
+    let tags = vocabulary.resolve(&q.tags, TagKind::Topic, "tags", warnings);
+    let tools = vocabulary.resolve(&q.tools, TagKind::Tool, "tools", warnings);
+    let tag_ids = tags
+        .iter()
+        .chain(&tools)
+        .filter_map(|t| vocabulary.tags.iter().find(|(_, slug, ..)| *slug == t.slug).map(|(id, ..)| *id))
+        .collect();
     let mut terms: Vec<(String, bool)> =
         q.terms().into_iter().map(|t| (normalize(&t.text), t.exclude)).filter(|(t, _)| !t.is_empty()).collect();
     let impossible = terms.iter().any(|(t, ex)| !ex && t.contains('\0'));
@@ -378,7 +388,7 @@ async fn resolve_filter(
         lang: q.lang.clone(),
         now: now.timestamp(),
     };
-    Ok((f, tags, tools, all_tags))
+    (f, tags, tools)
 }
 
 fn push_order(qb: &mut QueryBuilder<Sqlite>, f: &Filter, sort: Sort) {
@@ -402,7 +412,8 @@ pub(super) async fn search_ids(
     limit: u32,
 ) -> Result<Vec<i64>, AppError> {
     let mut warnings = Vec::new();
-    let (f, ..) = resolve_filter(pool, q, now, &mut warnings).await?;
+    let vocabulary = Vocabulary::load(&mut *pool.acquire().await?).await?;
+    let (f, ..) = resolve_filter(&vocabulary, q, now, &mut warnings);
     let mut qb = QueryBuilder::<Sqlite>::new("SELECT e.id FROM events e");
     push_where(&mut qb, &f, Skip::Nothing);
     push_order(&mut qb, &f, q.sort);
@@ -418,7 +429,9 @@ pub(super) async fn search(
     per_page: u32,
 ) -> Result<Searched, AppError> {
     let mut warnings = Vec::new();
-    let (f, tags, tools, all_tags) = resolve_filter(pool, q, now, &mut warnings).await?;
+    let vocabulary = Vocabulary::load(&mut *pool.acquire().await?).await?;
+    let (f, tags, tools) = resolve_filter(&vocabulary, q, now, &mut warnings);
+    let all_tags = vocabulary.tags;
 
     let total = count(pool, &f, Skip::Nothing).await?;
     let mut page = QueryBuilder::<Sqlite>::new("SELECT e.id FROM events e");
@@ -523,28 +536,8 @@ pub(super) async fn search(
 }
 
 /// Ids in a `group_concat(rowid)` answer.
-fn parse_ids<C: FromIterator<i64>>(ids: Option<String>) -> C {
+pub(super) fn parse_ids<C: FromIterator<i64>>(ids: Option<String>) -> C {
     ids.unwrap_or_default().split(',').filter_map(|s| s.parse().ok()).collect()
-}
-
-/// The events matching the 3+ character terms, through the trigram FTS5 index: every
-/// included term (one MATCH), and any excluded one.
-async fn long_terms(pool: &SqlitePool, f: &Filter) -> Result<LongTerms, AppError> {
-    let long: Vec<&(String, bool)> = f.terms.iter().filter(|(t, _)| t.chars().count() >= 3).collect();
-    let include: Vec<String> = long.iter().filter(|(_, ex)| !ex).map(|(t, _)| fts_phrase(t)).collect();
-    let sql = "SELECT group_concat(rowid) FROM event_fts WHERE event_fts MATCH ?";
-    let include = if include.is_empty() {
-        None
-    } else {
-        let (ids,): (Option<String>,) = sqlx::query_as(sql).bind(include.join(" AND ")).fetch_one(pool).await?;
-        Some(parse_ids::<Vec<i64>>(ids))
-    };
-    let mut exclude = HashSet::new();
-    for (t, _) in long.iter().filter(|(_, ex)| *ex) {
-        let (ids,): (Option<String>,) = sqlx::query_as(sql).bind(fts_phrase(t)).fetch_one(pool).await?;
-        exclude.extend(parse_ids::<Vec<i64>>(ids));
-    }
-    Ok(LongTerms { include, exclude })
 }
 
 /// The search through the in-memory index, or `None` while it is not built yet.
@@ -559,10 +552,11 @@ pub(super) async fn search_indexed(
         return Ok(None);
     }
     index.catch_up(pool).await?;
+    let Some(vocabulary) = index.vocabulary() else { return Ok(None) };
     let mut warnings = Vec::new();
-    let (f, tags, tools, all_tags) = resolve_filter(pool, q, now, &mut warnings).await?;
-    let long = long_terms(pool, &f).await?;
-    Ok(index.search(q, &f, &long, &all_tags, per_page, now).map(|mut found| {
+    let (f, tags, tools) = resolve_filter(&vocabulary, q, now, &mut warnings);
+    let Some(long) = index.long_terms(pool, &f).await? else { return Ok(None) };
+    Ok(index.search(q, &f, &long, &vocabulary.tags, per_page, now).map(|mut found| {
         found.warnings = warnings;
         found.tags = tags;
         found.tools = tools;

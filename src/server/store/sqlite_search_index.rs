@@ -26,7 +26,7 @@ use std::sync::{Arc, RwLock};
 use roaring::RoaringBitmap;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
-use super::sqlite_search::{Filter, Searched, When, preset_range};
+use super::sqlite_search::{Filter, Searched, TagRow, Vocabulary, When, fts_phrase, parse_ids, preset_range};
 use crate::error::AppError;
 use crate::search::model::{DatePreset, FacetCount, Facets, Pref, SearchQuery, Sort};
 use crate::tags::model::{TagKind, TagRef};
@@ -138,6 +138,57 @@ struct Index {
     prefectures: HashMap<String, u16>,
     dead: usize,
     seq: i64,
+    /// Tags and aliases (reloaded when `search_changes` says they changed: its row 0).
+    vocabulary: Arc<Vocabulary>,
+    /// Recently searched 3+ character terms → the slots whose text contains them.
+    terms: std::sync::Mutex<TermCache>,
+}
+
+/// Terms kept by [`TermCache`].
+const TERM_CACHE_SIZE: usize = 256;
+/// More new texts than this in one catch-up empty the term cache instead of updating it.
+const TERM_CACHE_REFRESH_LIMIT: usize = 256;
+
+/// The answers of FTS5 for recently searched 3+ character terms, as slot sets, so that a
+/// common term ("勉強会" matches a third of all events) is not decoded again by every
+/// search. Kept exact: a slot is only ever created with a new text (`Index::apply`), and
+/// each new text is tested against every cached term (substring of the normalised text,
+/// which is what a trigram phrase match is); an answer computed against an index that
+/// moved on meanwhile is not kept. Least recently used terms go first.
+#[derive(Default)]
+struct TermCache {
+    entries: HashMap<String, (RoaringBitmap, u64)>,
+    clock: u64,
+    hits: u64,
+    misses: u64,
+}
+
+impl TermCache {
+    fn get(&mut self, term: &str) -> Option<RoaringBitmap> {
+        self.clock += 1;
+        let clock = self.clock;
+        match self.entries.get_mut(term) {
+            Some((set, used)) => {
+                *used = clock;
+                self.hits += 1;
+                Some(set.clone())
+            }
+            None => {
+                self.misses += 1;
+                None
+            }
+        }
+    }
+
+    fn put(&mut self, term: &str, set: RoaringBitmap) {
+        if self.entries.len() >= TERM_CACHE_SIZE
+            && let Some(oldest) = self.entries.iter().min_by_key(|(_, (_, used))| *used).map(|(t, _)| t.clone())
+        {
+            self.entries.remove(&oldest);
+        }
+        self.clock += 1;
+        self.entries.insert(term.to_string(), (set, self.clock));
+    }
 }
 
 /// What the database says about one event.
@@ -314,6 +365,7 @@ impl Index {
 
     /// Adds or replaces the events in `facts`; `gone` were deleted.
     fn apply(&mut self, facts: &[Facts], gone: &[i64]) {
+        let first_new = self.docs.len();
         for id in gone {
             if let Some(slot) = self.slot_of.remove(id) {
                 self.docs[slot as usize].live = false;
@@ -342,6 +394,25 @@ impl Index {
                 }
             }
         }
+        // The term cache learns the new texts (or, after many, starts over).
+        let terms = self.terms.get_mut().unwrap_or_else(|p| p.into_inner());
+        if terms.entries.is_empty() || self.docs.len() == first_new {
+            return;
+        }
+        if self.docs.len() - first_new > TERM_CACHE_REFRESH_LIMIT {
+            terms.entries.clear();
+            return;
+        }
+        let bodies: HashMap<i64, &str> = facts.iter().map(|f| (f.id, f.body.as_str())).collect();
+        for slot in first_new..self.docs.len() {
+            let Some(body) = bodies.get(&self.docs[slot].id) else { continue };
+            let slot = u32::try_from(slot).unwrap_or(u32::MAX);
+            for (term, (set, _)) in terms.entries.iter_mut() {
+                if body.contains(term.as_str()) {
+                    set.insert(slot);
+                }
+            }
+        }
     }
 }
 
@@ -352,12 +423,12 @@ pub(super) struct SearchIndex {
     updating: tokio::sync::Mutex<()>,
 }
 
-/// Terms resolved to sets of event ids (long terms) ready for the in-memory pass.
+/// The 3+ character terms resolved to slot sets, ready for the in-memory pass.
 pub(super) struct LongTerms {
-    /// Ids matching every included 3+ character term (None: no such term).
-    pub include: Option<Vec<i64>>,
-    /// Ids matching any excluded 3+ character term.
-    pub exclude: HashSet<i64>,
+    /// Slots matching every included 3+ character term (None: no such term).
+    include: Option<RoaringBitmap>,
+    /// Slots matching any excluded 3+ character term.
+    exclude: RoaringBitmap,
 }
 
 impl SearchIndex {
@@ -387,8 +458,9 @@ impl SearchIndex {
         let (seq,): (i64,) =
             sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM search_changes").fetch_one(&mut *tx).await?;
         let facts = load_facts(&mut tx, None).await?;
+        let vocabulary = Arc::new(Vocabulary::load(&mut tx).await?);
         tx.commit().await?;
-        let mut index = Index { seq, ..Index::default() };
+        let mut index = Index { seq, vocabulary, ..Index::default() };
         index.apply(&facts, &[]);
         Ok(index)
     }
@@ -421,7 +493,13 @@ impl SearchIndex {
             *index.write().unwrap_or_else(|p| p.into_inner()) = fresh;
             return Ok(());
         }
-        let ids: Vec<i64> = changed.iter().map(|(id, _)| *id).collect();
+        // Row 0 stands for the tag vocabulary (migration 0009); the others are events.
+        let vocabulary = if changed.iter().any(|(id, _)| *id == 0) {
+            Some(Arc::new(Vocabulary::load(&mut tx).await?))
+        } else {
+            None
+        };
+        let ids: Vec<i64> = changed.iter().map(|(id, _)| *id).filter(|id| *id != 0).collect();
         let mut facts = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(CHUNK) {
             facts.extend(load_facts(&mut tx, Some(chunk)).await?);
@@ -431,8 +509,76 @@ impl SearchIndex {
         let gone: Vec<i64> = ids.iter().copied().filter(|id| !found.contains(id)).collect();
         let mut guard = index.write().unwrap_or_else(|p| p.into_inner());
         guard.apply(&facts, &gone);
+        if let Some(vocabulary) = vocabulary {
+            guard.vocabulary = vocabulary;
+        }
         guard.seq = guard.seq.max(top);
         Ok(())
+    }
+
+    /// The tag vocabulary the index holds (`None` while it is not built).
+    pub(super) fn vocabulary(&self) -> Option<Arc<Vocabulary>> {
+        Some(self.current()?.read().unwrap_or_else(|p| p.into_inner()).vocabulary.clone())
+    }
+
+    /// The slots matching the 3+ character terms of `f`: cached answers, or FTS5 (one
+    /// MATCH per term not cached). `None` when the index is not built.
+    pub(super) async fn long_terms(&self, pool: &SqlitePool, f: &Filter) -> Result<Option<LongTerms>, AppError> {
+        let Some(index) = self.current() else { return Ok(None) };
+        let mut include: Option<RoaringBitmap> = None;
+        let mut exclude = RoaringBitmap::new();
+        for (term, ex) in f.terms.iter().filter(|(t, _)| t.chars().count() >= 3) {
+            let (cached, seq) = {
+                let guard = index.read().unwrap_or_else(|p| p.into_inner());
+                let cached = guard.terms.lock().unwrap_or_else(|p| p.into_inner()).get(term);
+                (cached, guard.seq)
+            };
+            let set = match cached {
+                Some(set) => set,
+                None => {
+                    let (ids,): (Option<String>,) =
+                        sqlx::query_as("SELECT group_concat(rowid) FROM event_fts WHERE event_fts MATCH ?")
+                            .bind(fts_phrase(term))
+                            .fetch_one(pool)
+                            .await?;
+                    let ids: Vec<i64> = parse_ids(ids);
+                    let guard = index.read().unwrap_or_else(|p| p.into_inner());
+                    let set: RoaringBitmap = ids.iter().filter_map(|id| guard.slot_of.get(id).copied()).collect();
+                    // Kept only when no change was applied meanwhile: the answer is then at
+                    // least as new as the index (see `TermCache`).
+                    if guard.seq == seq {
+                        guard.terms.lock().unwrap_or_else(|p| p.into_inner()).put(term, set.clone());
+                    }
+                    set
+                }
+            };
+            if *ex {
+                exclude |= set;
+            } else {
+                include = Some(match include {
+                    Some(acc) => acc & set,
+                    None => set,
+                });
+            }
+        }
+        Ok(Some(LongTerms { include, exclude }))
+    }
+
+    /// Term cache hits and misses since the index was built (for the benchmark).
+    pub(super) fn term_cache_stats(&self) -> (u64, u64) {
+        self.current().map_or((0, 0), |index| {
+            let guard = index.read().unwrap_or_else(|p| p.into_inner());
+            let cache = guard.terms.lock().unwrap_or_else(|p| p.into_inner());
+            (cache.hits, cache.misses)
+        })
+    }
+
+    /// Forgets the cached term answers (the benchmark measures searches without them).
+    pub(super) fn clear_term_cache(&self) {
+        if let Some(index) = self.current() {
+            let guard = index.read().unwrap_or_else(|p| p.into_inner());
+            guard.terms.lock().unwrap_or_else(|p| p.into_inner()).entries.clear();
+        }
     }
 
     /// Runs a resolved search. `None` when the index is not built yet.
@@ -441,7 +587,7 @@ impl SearchIndex {
         q: &SearchQuery,
         f: &Filter,
         long: &LongTerms,
-        all_tags: &[(i64, String, String, String)],
+        all_tags: &[TagRow],
         per_page: u32,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Option<Searched> {
@@ -494,7 +640,7 @@ impl Index {
         q: &SearchQuery,
         f: &Filter,
         long: &LongTerms,
-        all_tags: &[(i64, String, String, String)],
+        all_tags: &[TagRow],
         per_page: u32,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Searched {
@@ -525,9 +671,7 @@ impl Index {
 
         let (short_include, short_exclude) = self.short_terms(f);
         // Candidate slots: from the most selective text set when there is one.
-        let from_long: Option<RoaringBitmap> =
-            long.include.as_ref().map(|ids| ids.iter().filter_map(|id| self.slot_of.get(id).copied()).collect());
-        let candidates: Option<RoaringBitmap> = match (short_include, from_long) {
+        let candidates: Option<RoaringBitmap> = match (short_include, long.include.clone()) {
             (Some(a), Some(b)) => Some(a & b),
             (a, b) => a.or(b),
         };
@@ -549,7 +693,7 @@ impl Index {
             if !d.live || !d.published {
                 return;
             }
-            if short_exclude.contains(slot) || long.exclude.contains(&d.id) {
+            if short_exclude.contains(slot) || long.exclude.contains(slot) {
                 return;
             }
             match area {
