@@ -133,11 +133,14 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 async fn main() {
     let mut database = "sqlite://target/bench-search.db".to_string();
     let mut events = 100_000usize;
+    // Every n-th query of the mix is also answered by SQL alone (0: none, for quick runs).
+    let mut sql_every = 5usize;
     let args: Vec<String> = std::env::args().skip(1).collect();
     for pair in args.chunks(2) {
         match pair[0].as_str() {
             "--database" => database = pair[1].clone(),
             "--events" => events = pair[1].parse().expect("--events N"),
+            "--sql-every" => sql_every = pair[1].parse().expect("--sql-every N"),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -194,6 +197,12 @@ async fn main() {
         }
     }
     let wall = started.elapsed().as_secs_f64();
+    // The slowest queries of the mix, on stderr (what to look at next).
+    let mut slowest: Vec<(f64, usize)> = latencies.iter().copied().zip(0..).collect();
+    slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for (ms, i) in slowest.iter().take(12) {
+        eprintln!("{ms:8.1} ms  {}", queries[*i].to_query_string());
+    }
     let (hits1, misses1) = store.search_term_cache_stats();
     let (hits, misses) = (hits1 - hits0, misses1 - misses0);
     // The same queries with 3+ character terms again, each with the term cache emptied
@@ -213,7 +222,8 @@ async fn main() {
     // against the index on the same queries.
     let mut sql = Vec::new();
     let mut indexed = Vec::new();
-    for (i, q) in queries.iter().enumerate().step_by(5) {
+    for (i, q) in queries.iter().enumerate().step_by(sql_every.max(1)).take(if sql_every == 0 { 0 } else { usize::MAX })
+    {
         let t = Instant::now();
         store.search_with_sql(q, now).await.expect("sql search");
         sql.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -253,8 +263,10 @@ async fn main() {
             "long_uncached_p95_ms": if uncached.is_empty() { f64::NAN } else { pct(&uncached, 0.95) },
             "index_secs": index_secs,
             "index_rss_mib": index_mib,
-            "sql_subset_p50_ms": pct(&sql, 0.5), "sql_subset_p95_ms": pct(&sql, 0.95),
-            "index_subset_p50_ms": pct(&indexed, 0.5), "index_subset_p95_ms": pct(&indexed, 0.95),
+            "sql_subset_p50_ms": if sql.is_empty() { f64::NAN } else { pct(&sql, 0.5) },
+            "sql_subset_p95_ms": if sql.is_empty() { f64::NAN } else { pct(&sql, 0.95) },
+            "index_subset_p50_ms": if indexed.is_empty() { f64::NAN } else { pct(&indexed, 0.5) },
+            "index_subset_p95_ms": if indexed.is_empty() { f64::NAN } else { pct(&indexed, 0.95) },
         })
     );
 }

@@ -19,7 +19,7 @@
 //! visible to the next search. The SQL implementation stays as the oracle (tests compare
 //! the two) and answers while the index is being built.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, RwLock};
 
@@ -112,12 +112,119 @@ impl Doc {
     }
 }
 
-fn when_holds(w: When, d: &Doc) -> bool {
+fn when_holds(w: When, d: &Hot) -> bool {
     match w {
         When::Starts(from, to) => from.is_none_or(|f| d.starts_at >= f) && to.is_none_or(|t| d.starts_at < t),
         When::EndsAfter(t) => d.ends_at > t,
         When::EndedBy(t) => d.ends_at <= t,
         When::Any => true,
+    }
+}
+
+/// A result's place in its query's order: results sort by this key, ascending. Every key
+/// ends with the event id (or its negation), so no two events tie.
+type SortKey = (i64, i64, i64);
+
+/// Descending as ascending (`i64::MIN`, which has no negation, sorts last, as it should).
+fn desc(x: i64) -> i64 {
+    x.checked_neg().unwrap_or(i64::MAX)
+}
+
+fn sort_key(sort: Sort, past: bool, hot: &Hot, d: &Doc) -> SortKey {
+    match sort {
+        // Past events: the most recent first.
+        Sort::Date if past => (desc(hot.starts_at), desc(hot.id), 0),
+        Sort::Date => (hot.starts_at, hot.id, 0),
+        Sort::New => (desc(d.created_at), desc(d.id), 0),
+        Sort::Popular => (desc(d.popular), hot.starts_at, d.id),
+        Sort::Seats => (desc(d.seats), hot.starts_at, d.id),
+    }
+}
+
+/// Tags a [`Hot`] row holds itself (more go to its `Doc`).
+const INLINE_TAGS: usize = 6;
+const HOT_LIVE: u8 = 1;
+const HOT_PUBLISHED: u8 = 1 << 1;
+/// The tags are in the `Doc` (too many, or an id beyond `u16`).
+const HOT_MANY_TAGS: u8 = 1 << 2;
+/// The event has one registration window, so `[opens_min, closes_max)` is exactly it.
+const HOT_ONE_WINDOW: u8 = 1 << 3;
+
+/// The part of a [`Doc`] that every search reads, packed into one 64-byte cache line and
+/// kept in a vector of its own: a pass over a million events streams these rows instead of
+/// every `Doc` and the allocations its slices point to.
+#[derive(Debug, Clone, Copy)]
+struct Hot {
+    id: i64,
+    starts_at: i64,
+    ends_at: i64,
+    /// The hull of the registration windows (`i64::MAX, i64::MIN` without frames).
+    opens_min: i64,
+    closes_max: i64,
+    bits: u16,
+    flags: u8,
+    lang: u8,
+    /// Prefecture code + 1 (0: none).
+    prefecture: u16,
+    tag_count: u8,
+    tags: [u16; INLINE_TAGS],
+}
+
+impl Hot {
+    fn of(d: &Doc) -> Hot {
+        let mut flags = 0;
+        if d.live {
+            flags |= HOT_LIVE;
+        }
+        if d.published {
+            flags |= HOT_PUBLISHED;
+        }
+        let mut tags = [0u16; INLINE_TAGS];
+        let inline: Option<Vec<u16>> = d.tags.iter().map(|t| u16::try_from(*t).ok()).collect();
+        let mut tag_count = 0;
+        match inline {
+            Some(ids) if ids.len() <= INLINE_TAGS => {
+                tags[..ids.len()].copy_from_slice(&ids);
+                tag_count = ids.len() as u8;
+            }
+            _ => flags |= HOT_MANY_TAGS,
+        }
+        if d.windows.len() == 1 {
+            flags |= HOT_ONE_WINDOW;
+        }
+        Hot {
+            id: d.id,
+            starts_at: d.starts_at,
+            ends_at: d.ends_at,
+            opens_min: d.windows.iter().map(|(o, _)| *o).min().unwrap_or(i64::MAX),
+            closes_max: d.windows.iter().map(|(_, c)| *c).max().unwrap_or(i64::MIN),
+            bits: d.bits,
+            flags,
+            lang: d.lang,
+            prefecture: d.prefecture.map_or(0, |p| p.saturating_add(1)),
+            tag_count,
+            tags,
+        }
+    }
+
+    /// Every preference the event meets at `now` (`Doc::prefs`), reading the `Doc` only when
+    /// the window hull cannot answer.
+    fn prefs(&self, now: i64, doc: &Doc) -> u16 {
+        if self.starts_at <= now || now < self.opens_min || now >= self.closes_max {
+            return self.bits;
+        }
+        if self.flags & HOT_ONE_WINDOW != 0 {
+            return self.bits | WAITLIST_OK;
+        }
+        doc.prefs(now)
+    }
+
+    /// Whether the event has tag `id` (`doc` is its `Doc`, read only when the tags are there).
+    fn has_tag(&self, id: i64, doc: &Doc) -> bool {
+        if self.flags & HOT_MANY_TAGS != 0 {
+            return doc.tags.contains(&id);
+        }
+        u16::try_from(id).is_ok_and(|id| self.tags[..usize::from(self.tag_count)].contains(&id))
     }
 }
 
@@ -133,6 +240,8 @@ fn gram2(a: char, b: char) -> u64 {
 #[derive(Default)]
 struct Index {
     docs: Vec<Doc>,
+    /// `Hot::of(docs[slot])` for every slot.
+    hot: Vec<Hot>,
     slot_of: HashMap<i64, u32>,
     grams: HashMap<u64, RoaringBitmap>,
     prefectures: HashMap<String, u16>,
@@ -369,6 +478,7 @@ impl Index {
         for id in gone {
             if let Some(slot) = self.slot_of.remove(id) {
                 self.docs[slot as usize].live = false;
+                self.hot[slot as usize].flags &= !HOT_LIVE;
                 self.dead += 1;
             }
         }
@@ -379,15 +489,20 @@ impl Index {
             let doc = self.doc_of(f, hash);
             match self.slot_of.get(&f.id).copied() {
                 // Same text: the grams stay, the facts are replaced in place.
-                Some(slot) if self.docs[slot as usize].body_hash == hash => self.docs[slot as usize] = doc,
+                Some(slot) if self.docs[slot as usize].body_hash == hash => {
+                    self.hot[slot as usize] = Hot::of(&doc);
+                    self.docs[slot as usize] = doc;
+                }
                 existing => {
                     // New text: a new slot (the old one's bits stay in the bitmaps, ignored
                     // because the slot is no longer live).
                     if let Some(old) = existing {
                         self.docs[old as usize].live = false;
+                        self.hot[old as usize].flags &= !HOT_LIVE;
                         self.dead += 1;
                     }
                     let slot = u32::try_from(self.docs.len()).unwrap_or(u32::MAX);
+                    self.hot.push(Hot::of(&doc));
                     self.docs.push(doc);
                     self.slot_of.insert(f.id, slot);
                     self.add_grams(slot, &f.body);
@@ -543,7 +658,10 @@ impl SearchIndex {
                             .await?;
                     let ids: Vec<i64> = parse_ids(ids);
                     let guard = index.read().unwrap_or_else(|p| p.into_inner());
-                    let set: RoaringBitmap = ids.iter().filter_map(|id| guard.slot_of.get(id).copied()).collect();
+                    let mut slots: Vec<u32> = ids.iter().filter_map(|id| guard.slot_of.get(id).copied()).collect();
+                    slots.sort_unstable();
+                    slots.dedup();
+                    let set = RoaringBitmap::from_sorted_iter(slots).unwrap_or_default();
                     // Kept only when no change was applied meanwhile: the answer is then at
                     // least as new as the index (see `TermCache`).
                     if guard.seq == seq {
@@ -677,7 +795,13 @@ impl Index {
         };
 
         let mut total = 0i64;
-        let mut matches: Vec<u32> = Vec::new();
+        // The page: the first `offset + per_page` results in the query's order, kept in a
+        // bounded heap during the pass (its top is the worst kept), so that a query matching
+        // a million events neither collects nor sorts them.
+        let offset = usize::try_from(u64::from(q.page.saturating_sub(1)) * u64::from(per_page)).unwrap_or(usize::MAX);
+        let want = offset.saturating_add(per_page as usize);
+        let past = matches!(f.when, When::EndedBy(_));
+        let mut page: BinaryHeap<(SortKey, u32)> = BinaryHeap::with_capacity(want.min(4096) + 1);
         // Tag ids are small integers: counts in a vector indexed by id.
         let max_tag = all_tags.iter().map(|(id, ..)| *id).max().unwrap_or(0).max(0) as usize;
         let mut by_tag: Vec<i64> = vec![0; max_tag + 1];
@@ -688,17 +812,27 @@ impl Index {
         let mut unselected_counts = vec![0i64; unselected.len()];
         let mut date_counts = vec![0i64; presets.len()];
 
+        let mut excluded = short_exclude;
+        excluded |= &long.exclude;
+        let excluding = !excluded.is_empty();
+        // The area as a `Hot::prefecture` value (code + 1); an unknown code matches nothing.
+        let area = area.map(|code| code.map(|c| c.map_or(u16::MAX, |c| c.saturating_add(1))));
+        // WAITLIST_OK (it depends on the frames and the time) is only worked out when a
+        // selected preference or the unselected counts need it.
+        let waitlist_selected = prefs.contains(&Pref::WaitlistOk);
+        let waitlist_counted = unselected.contains(&Pref::WaitlistOk);
+
         let mut visit = |slot: u32| {
-            let d = &self.docs[slot as usize];
-            if !d.live || !d.published {
+            let d = &self.hot[slot as usize];
+            if d.flags & (HOT_LIVE | HOT_PUBLISHED) != HOT_LIVE | HOT_PUBLISHED {
                 return;
             }
-            if short_exclude.contains(slot) || long.exclude.contains(slot) {
+            if excluding && excluded.contains(slot) {
                 return;
             }
             match area {
                 Some(None) if d.bits & ONLINE == 0 => return,
-                Some(Some(code)) if code.is_none() || d.prefecture != code => return,
+                Some(Some(code)) if d.prefecture != code => return,
                 _ => {}
             }
             if let Some(l) = lang
@@ -711,12 +845,16 @@ impl Index {
             if !when_holds(f.when, d) {
                 mask |= DATE_BIT;
             }
+            let doc = &self.docs[slot as usize];
             for (id, bit) in &tag_bits {
-                if !d.tags.contains(id) {
+                if !d.has_tag(*id, doc) {
                     mask |= bit;
                 }
             }
-            let held = d.prefs(f.now);
+            let mut held = d.bits;
+            if waitlist_selected || (waitlist_counted && mask == 0) {
+                held = d.prefs(f.now, doc);
+            }
             for (p, bit) in &pref_bits {
                 if held & pref_bit(*p) == 0 {
                     mask |= bit;
@@ -724,11 +862,25 @@ impl Index {
             }
             if mask == 0 {
                 total += 1;
-                matches.push(slot);
-                for t in d.tags.iter() {
-                    if let Some(n) = usize::try_from(*t).ok().and_then(|t| by_tag.get_mut(t)) {
+                if want > 0 {
+                    let key = sort_key(q.sort, past, d, doc);
+                    if page.len() < want {
+                        page.push((key, slot));
+                    } else if let Some(mut worst) = page.peek_mut()
+                        && key < worst.0
+                    {
+                        *worst = (key, slot);
+                    }
+                }
+                let mut count = |t: i64| {
+                    if let Some(n) = usize::try_from(t).ok().and_then(|t| by_tag.get_mut(t)) {
                         *n += 1;
                     }
+                };
+                if d.flags & HOT_MANY_TAGS != 0 {
+                    doc.tags.iter().for_each(|t| count(*t));
+                } else {
+                    d.tags[..usize::from(d.tag_count)].iter().for_each(|t| count(i64::from(*t)));
                 }
                 for (i, bit) in unselected_bits.iter().enumerate() {
                     if held & bit != 0 {
@@ -759,27 +911,8 @@ impl Index {
             None => (0..u32::try_from(self.docs.len()).unwrap_or(u32::MAX)).for_each(&mut visit),
         }
 
-        // The page: the first `offset + per_page` in the query's order.
-        let offset = usize::try_from(u64::from(q.page.saturating_sub(1)) * u64::from(per_page)).unwrap_or(usize::MAX);
-        let want = offset.saturating_add(per_page as usize);
-        let past = matches!(f.when, When::EndedBy(_));
-        let docs = &self.docs;
-        let cmp = |a: &u32, b: &u32| {
-            let (a, b) = (&docs[*a as usize], &docs[*b as usize]);
-            match q.sort {
-                Sort::Date if past => b.starts_at.cmp(&a.starts_at).then(b.id.cmp(&a.id)),
-                Sort::Date => a.starts_at.cmp(&b.starts_at).then(a.id.cmp(&b.id)),
-                Sort::New => b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)),
-                Sort::Popular => b.popular.cmp(&a.popular).then(a.starts_at.cmp(&b.starts_at)).then(a.id.cmp(&b.id)),
-                Sort::Seats => b.seats.cmp(&a.seats).then(a.starts_at.cmp(&b.starts_at)).then(a.id.cmp(&b.id)),
-            }
-        };
-        if want < matches.len() {
-            matches.select_nth_unstable_by(want, cmp);
-            matches.truncate(want);
-        }
-        matches.sort_unstable_by(cmp);
-        let ids: Vec<i64> = matches.iter().skip(offset).map(|s| self.docs[*s as usize].id).collect();
+        let ids: Vec<i64> =
+            page.into_sorted_vec().into_iter().skip(offset).map(|(_, slot)| self.docs[slot as usize].id).collect();
 
         let mut tag_facets = Vec::new();
         let mut tool_facets = Vec::new();
@@ -835,6 +968,62 @@ impl Index {
             warnings: Vec::new(),
             tags: Vec::new(),
             tools: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(tags: &[i64]) -> Doc {
+        Doc {
+            id: 1,
+            live: true,
+            published: true,
+            starts_at: 10,
+            ends_at: 20,
+            created_at: 0,
+            bits: FREE,
+            lang: LANG_JA,
+            prefecture: Some(3),
+            popular: 0,
+            seats: 0,
+            windows: Box::new([]),
+            tags: tags.into(),
+            body_hash: 0,
+        }
+    }
+
+    #[test]
+    fn hot_rows_answer_tags_inline_or_from_the_doc() {
+        for tags in [vec![], vec![1, 2, 3], vec![1, 2, 3, 4, 5, 6], vec![1, 2, 3, 4, 5, 6, 7, 8], vec![5, 70_000]] {
+            let d = doc(&tags);
+            let hot = Hot::of(&d);
+            assert_eq!(hot.flags & HOT_MANY_TAGS != 0, tags.len() > INLINE_TAGS || tags.contains(&70_000), "{tags:?}");
+            for id in [0, 1, 4, 6, 7, 8, 9, 70_000, -1] {
+                assert_eq!(hot.has_tag(id, &d), tags.contains(&id), "{id} in {tags:?}");
+            }
+            assert_eq!(hot.prefecture, 4, "code + 1");
+            assert_eq!(std::mem::size_of::<Hot>(), 64, "one cache line");
+            assert_eq!(hot.flags & (HOT_LIVE | HOT_PUBLISHED), HOT_LIVE | HOT_PUBLISHED);
+        }
+    }
+
+    #[test]
+    fn hot_rows_answer_waitlist_ok_as_the_doc_does() {
+        let windows: [&[(i64, i64)]; 5] =
+            [&[], &[(0, 5)], &[(0, 3), (6, 9)], &[(i64::MIN, i64::MAX)], &[(4, 4), (2, 8), (i64::MIN, 1)]];
+        for w in windows {
+            for starts_at in [5, 10] {
+                let mut d = doc(&[]);
+                d.windows = w.into();
+                d.starts_at = starts_at;
+                let hot = Hot::of(&d);
+                for now in [-1, 0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11] {
+                    assert_eq!(hot.prefs(now, &d), d.prefs(now), "{w:?} starts {starts_at} at {now}");
+                }
+            }
         }
     }
 }
