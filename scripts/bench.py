@@ -231,6 +231,8 @@ def main():
             f"{s_['short_terms_p95_ms']:.1f} | {s_['long_terms_p95_ms']:.1f} | {s_['ping_p50_ms']:.3f} | "
             f"{s_['rps_keyword']:.0f} | {s_['rps_tags']:.0f} |"
         )
+    if any(not s_.get("generated_secs") for s_ in searches):
+        lines += ["", "–: a database kept from an earlier run (`TSUDOI_BENCH_KEEP_DB=1`), not generated in this one."]
     lines += [
         "",
         "Index against SQL alone on the same 200 queries (every fifth of the mix), and what the index costs:",
