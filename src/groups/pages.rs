@@ -9,16 +9,23 @@ use super::model::GroupDetail;
 use crate::i18n::*;
 use crate::ui::{ErrorView, EventCardList, FeedLinks, Loading};
 
+type FollowResource = Resource<Result<super::model::Following, crate::error::AppError>>;
+
 #[component]
 pub fn GroupPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let group = Resource::new(slug, get_group);
+    // Created here, beside the group's resource, not inside the `Suspend` that renders the
+    // group: a resource created while a suspended view renders is not reliably matched by
+    // the hydrating browser (a hydration error on some loads).
+    let follow = ServerAction::<FollowGroup>::new();
+    let state = Resource::new(move || (slug(), follow.version().get()), |(slug, _)| follow_state(slug));
     view! {
         <Suspense fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 match group.await {
-                    Ok(group) => view! { <GroupView group /> }.into_any(),
+                    Ok(group) => view! { <GroupView group follow state /> }.into_any(),
                     Err(err) => view! { <ErrorView err /> }.into_any(),
                 }
             })}
@@ -27,7 +34,7 @@ pub fn GroupPage() -> impl IntoView {
 }
 
 #[component]
-fn GroupView(group: GroupDetail) -> impl IntoView {
+fn GroupView(group: GroupDetail, follow: ServerAction<FollowGroup>, state: FollowResource) -> impl IntoView {
     let i18n = use_i18n();
     let members = group.member_count;
     let no_upcoming = group.upcoming.is_empty();
@@ -44,7 +51,7 @@ fn GroupView(group: GroupDetail) -> impl IntoView {
                         <a href=w.clone() rel="noopener noreferrer nofollow" target="_blank">{t!(i18n, website)}</a>
                     })}
                 </p>
-                <FollowButton slug=group.slug.clone() />
+                <FollowButton slug=group.slug.clone() follow state />
                 <FeedLinks
                     ics_path=format!("/groups/{}/events.ics", group.slug)
                     atom_path=format!("/groups/{}/feed.atom", group.slug)
@@ -74,11 +81,8 @@ fn GroupView(group: GroupDetail) -> impl IntoView {
 
 /// フォローする / フォロー中, with the follower count; signed-out visitors get a login link.
 #[component]
-fn FollowButton(slug: String) -> impl IntoView {
+fn FollowButton(slug: String, follow: ServerAction<FollowGroup>, state: FollowResource) -> impl IntoView {
     let i18n = use_i18n();
-    let follow = ServerAction::<FollowGroup>::new();
-    let key = slug.clone();
-    let state = Resource::new(move || (key.clone(), follow.version().get()), |(slug, _)| follow_state(slug));
     let slug = StoredValue::new(slug);
     view! {
         <Transition fallback=|| ()>
