@@ -10,8 +10,8 @@ use super::model::{EventDetail, EventStatus, FrameMethod, SpokenLanguage, VenueK
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::live::client::{live_event_seats, live_frame_seats, provide_live_seats};
-use crate::materials::pages::MaterialsSection;
-use crate::registrations::pages::RegistrationBox;
+use crate::materials::pages::{MaterialsSection, MaterialsState};
+use crate::registrations::pages::{RegistrationBox, RegistrationState};
 use crate::time::google_calendar_url;
 use crate::ui::{ErrorView, EventCardList, Loading, Pagination, SeatMeter, TagChips, lang_of};
 
@@ -69,11 +69,13 @@ pub fn EventPage() -> impl IntoView {
             None => Err(AppError::NotFound),
         }
     });
+    let registration = RegistrationState::new(id);
+    let materials = MaterialsState::new(id);
     view! {
         <Suspense fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 match event.await {
-                    Ok(detail) => view! { <EventView detail /> }.into_any(),
+                    Ok(detail) => view! { <EventView detail registration materials /> }.into_any(),
                     Err(err) => view! { <ErrorView err /> }.into_any(),
                 }
             })}
@@ -82,7 +84,7 @@ pub fn EventPage() -> impl IntoView {
 }
 
 #[component]
-fn EventView(detail: EventDetail) -> impl IntoView {
+fn EventView(detail: EventDetail, registration: RegistrationState, materials: MaterialsState) -> impl IntoView {
     let i18n = use_i18n();
     provide_live_seats(vec![detail.card.id]);
     let card = detail.card.clone();
@@ -185,7 +187,7 @@ fn EventView(detail: EventDetail) -> impl IntoView {
                 })}
             </section>
 
-            <RegistrationBox detail=detail.clone() />
+            <RegistrationBox detail=detail.clone() state=registration />
 
             <dl class="event__facts">
                 <div>
@@ -233,7 +235,7 @@ fn EventView(detail: EventDetail) -> impl IntoView {
                 <div class="prose" inner_html=detail.description_html.clone()></div>
             </section>
 
-            <MaterialsSection event_id=card.id />
+            <MaterialsSection event_id=card.id state=materials />
 
             {(!detail.speakers.is_empty()).then(|| view! {
                 <section class="event__section">

@@ -9,12 +9,37 @@ use super::model::{MaterialKind, MaterialsPanel};
 use crate::i18n::*;
 use crate::ui::FieldMessage;
 
+/// The section's actions and data, created by the page beside its event resource (a
+/// resource created inside the `Suspend` that renders the event may fail to hydrate).
+#[derive(Clone, Copy)]
+pub struct MaterialsState {
+    add: ServerAction<AddMaterial>,
+    remove: ServerAction<DeleteMaterial>,
+    panel: Resource<Result<MaterialsPanel, crate::error::AppError>>,
+}
+
+impl MaterialsState {
+    /// For the event `event_id()` names (`None`: no event, nothing to list).
+    pub fn new(event_id: impl Fn() -> Option<i64> + Send + Sync + 'static) -> Self {
+        let add = ServerAction::<AddMaterial>::new();
+        let remove = ServerAction::<DeleteMaterial>::new();
+        let panel = Resource::new(
+            move || (event_id(), add.version().get(), remove.version().get()),
+            |(id, ..)| async move {
+                match id {
+                    Some(id) => list_materials(id).await,
+                    None => Err(crate::error::AppError::NotFound),
+                }
+            },
+        );
+        MaterialsState { add, remove, panel }
+    }
+}
+
 #[component]
-pub fn MaterialsSection(event_id: i64) -> impl IntoView {
+pub fn MaterialsSection(event_id: i64, state: MaterialsState) -> impl IntoView {
     let i18n = use_i18n();
-    let add = ServerAction::<AddMaterial>::new();
-    let remove = ServerAction::<DeleteMaterial>::new();
-    let panel = Resource::new(move || (add.version().get(), remove.version().get()), move |_| list_materials(event_id));
+    let MaterialsState { add, remove, panel } = state;
     let add_error = Signal::derive(move || add.value().get().and_then(|r| r.err()));
     view! {
         <Transition fallback=|| ()>

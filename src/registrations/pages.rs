@@ -14,18 +14,41 @@ use crate::events::model::{EventDetail, EventStatus, FrameSummary};
 use crate::i18n::*;
 use crate::ui::{ErrorView, FieldMessage, Loading, lang_of};
 
+/// The registration box's actions and data, created by the event page beside its event
+/// resource (a resource created inside the `Suspend` that renders the event may fail to
+/// hydrate).
+#[derive(Clone, Copy)]
+pub struct RegistrationState {
+    register: ServerAction<Register>,
+    cancel: ServerAction<Cancel>,
+    panel: Resource<Result<super::model::RegistrationPanel, crate::error::AppError>>,
+}
+
+impl RegistrationState {
+    /// For the event `event_id()` names (`None`: no event).
+    pub fn new(event_id: impl Fn() -> Option<i64> + Send + Sync + 'static) -> Self {
+        let register = ServerAction::<Register>::new();
+        let cancel = ServerAction::<Cancel>::new();
+        // Refetch after either action completes.
+        let panel = Resource::new(
+            move || (event_id(), register.version().get(), cancel.version().get()),
+            |(id, ..)| async move {
+                match id {
+                    Some(id) => get_registration_panel(id).await,
+                    None => Err(crate::error::AppError::NotFound),
+                }
+            },
+        );
+        RegistrationState { register, cancel, panel }
+    }
+}
+
 /// Registration state and actions for one event.
 #[component]
-pub fn RegistrationBox(detail: EventDetail) -> impl IntoView {
+pub fn RegistrationBox(detail: EventDetail, state: RegistrationState) -> impl IntoView {
     let i18n = use_i18n();
+    let RegistrationState { register, cancel, panel } = state;
     let event_id = detail.card.id;
-    let register = ServerAction::<Register>::new();
-    let cancel = ServerAction::<Cancel>::new();
-    // Refetch after either action completes.
-    let panel = Resource::new(
-        move || (register.version().get(), cancel.version().get()),
-        move |_| get_registration_panel(event_id),
-    );
     let detail = StoredValue::new(detail);
     view! {
         <section class="register" aria-labelledby="register-h">
