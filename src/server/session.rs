@@ -43,15 +43,13 @@ fn backend(err: AppError) -> session_store::Error {
 }
 
 fn to_row(record: &Record) -> session_store::Result<SessionRow> {
-    let encode = |e: serde_json::Error| session_store::Error::Encode(e.to_string());
-    let data = if record.data.contains_key(LOADED_USER_KEY) {
-        let mut data = record.data.clone();
-        data.remove(LOADED_USER_KEY);
-        serde_json::to_string(&data).map_err(encode)?
-    } else {
-        serde_json::to_string(&record.data).map_err(encode)?
-    };
-    Ok(SessionRow { data, expires_at: record.expiry_date.unix_timestamp() })
+    // Everything but the transient account.
+    let stored: std::collections::HashMap<&String, &serde_json::Value> =
+        record.data.iter().filter(|(k, _)| k.as_str() != LOADED_USER_KEY).collect();
+    Ok(SessionRow {
+        data: serde_json::to_string(&stored).map_err(|e| session_store::Error::Encode(e.to_string()))?,
+        expires_at: record.expiry_date.unix_timestamp(),
+    })
 }
 
 #[async_trait]

@@ -335,6 +335,20 @@ pub struct SessionRow {
     pub expires_at: i64,
 }
 
+/// `sessions LEFT JOIN users` as both backends select it: data, expires_at, and the
+/// account's id, nickname and display name (all NULL when the session signs no one in).
+pub(super) type SessionUserRow = (String, i64, Option<i64>, Option<String>, Option<String>);
+
+pub(super) fn session_with_user(
+    (data, expires_at, uid, nickname, display_name): SessionUserRow,
+) -> (SessionRow, Option<CurrentUser>) {
+    let user = match (uid, nickname, display_name) {
+        (Some(id), Some(nickname), Some(display_name)) => Some(CurrentUser { id, nickname, display_name }),
+        _ => None,
+    };
+    (SessionRow { data, expires_at }, user)
+}
+
 /// Everything Tsudoi persists, behind one interface per backend.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {

@@ -118,9 +118,8 @@ pub(super) async fn session_load(
     if !super::pg::storable(id) {
         return Ok(None);
     }
-    type Row = (String, i64, Option<i64>, Option<String>, Option<String>);
     // The uid is only cast when it is a JSON number, so no stored data can make it fail.
-    let row: Option<Row> = sqlx::query_as(
+    let row: Option<super::SessionUserRow> = sqlx::query_as(
         "SELECT s.data, s.expires_at, u.id, u.nickname, u.display_name FROM sessions s \
          LEFT JOIN users u ON u.id = CASE WHEN jsonb_typeof(s.data::jsonb -> 'uid') = 'number' \
                                           THEN (s.data::jsonb ->> 'uid')::numeric::bigint END \
@@ -130,13 +129,7 @@ pub(super) async fn session_load(
     .bind(now)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(data, expires_at, uid, nickname, display_name)| {
-        let user = match (uid, nickname, display_name) {
-            (Some(id), Some(nickname), Some(display_name)) => Some(CurrentUser { id, nickname, display_name }),
-            _ => None,
-        };
-        (SessionRow { data, expires_at }, user)
-    }))
+    Ok(row.map(super::session_with_user))
 }
 
 pub(super) async fn session_delete(pool: &PgPool, id: &str) -> Result<(), AppError> {

@@ -111,8 +111,7 @@ pub(super) async fn session_load(
     id: &str,
     now: i64,
 ) -> Result<Option<(SessionRow, Option<CurrentUser>)>, AppError> {
-    type Row = (String, i64, Option<i64>, Option<String>, Option<String>);
-    let row: Option<Row> = sqlx::query_as(
+    let row: Option<super::SessionUserRow> = sqlx::query_as(
         "SELECT s.data, s.expires_at, u.id, u.nickname, u.display_name FROM sessions s \
          LEFT JOIN users u ON u.id = CASE WHEN json_type(s.data, '$.uid') = 'integer' \
                                           THEN json_extract(s.data, '$.uid') END \
@@ -122,13 +121,7 @@ pub(super) async fn session_load(
     .bind(now)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(data, expires_at, uid, nickname, display_name)| {
-        let user = match (uid, nickname, display_name) {
-            (Some(id), Some(nickname), Some(display_name)) => Some(CurrentUser { id, nickname, display_name }),
-            _ => None,
-        };
-        (SessionRow { data, expires_at }, user)
-    }))
+    Ok(row.map(super::session_with_user))
 }
 
 pub(super) async fn session_delete(pool: &SqlitePool, id: &str) -> Result<(), AppError> {

@@ -556,7 +556,7 @@ pub(super) async fn search_indexed(
     let mut warnings = Vec::new();
     let (f, tags, tools) = resolve_filter(&vocabulary, q, now, &mut warnings);
     let Some(long) = index.long_terms(pool, &f).await? else { return Ok(None) };
-    Ok(index.search(q, &f, &long, &vocabulary.tags, per_page, now).map(|mut found| {
+    Ok(index.search(q, &f, long, &vocabulary.tags, per_page, now).map(|mut found| {
         found.warnings = warnings;
         found.tags = tags;
         found.tools = tools;

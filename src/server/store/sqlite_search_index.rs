@@ -68,8 +68,6 @@ fn lang_code(s: &str) -> u8 {
 #[derive(Debug, Clone)]
 struct Doc {
     id: i64,
-    /// False for a slot left behind when the event's text changed (or it was deleted).
-    live: bool,
     published: bool,
     starts_at: i64,
     ends_at: i64,
@@ -143,6 +141,7 @@ fn sort_key(sort: Sort, past: bool, hot: &Hot, d: &Doc) -> SortKey {
 
 /// Tags a [`Hot`] row holds itself (more go to its `Doc`).
 const INLINE_TAGS: usize = 6;
+/// False for a slot left behind when the event's text changed (or it was deleted).
 const HOT_LIVE: u8 = 1;
 const HOT_PUBLISHED: u8 = 1 << 1;
 /// The tags are in the `Doc` (too many, or an id beyond `u16`).
@@ -171,11 +170,9 @@ struct Hot {
 }
 
 impl Hot {
+    /// The row of a live `Doc` (a slot stops being live through its `Hot` flags alone).
     fn of(d: &Doc) -> Hot {
-        let mut flags = 0;
-        if d.live {
-            flags |= HOT_LIVE;
-        }
+        let mut flags = HOT_LIVE;
         if d.published {
             flags |= HOT_PUBLISHED;
         }
@@ -437,7 +434,6 @@ impl Index {
         }
         Doc {
             id: f.id,
-            live: true,
             published: f.status == "published",
             starts_at: f.starts_at,
             ends_at: f.ends_at,
@@ -477,7 +473,6 @@ impl Index {
         let first_new = self.docs.len();
         for id in gone {
             if let Some(slot) = self.slot_of.remove(id) {
-                self.docs[slot as usize].live = false;
                 self.hot[slot as usize].flags &= !HOT_LIVE;
                 self.dead += 1;
             }
@@ -497,7 +492,6 @@ impl Index {
                     // New text: a new slot (the old one's bits stay in the bitmaps, ignored
                     // because the slot is no longer live).
                     if let Some(old) = existing {
-                        self.docs[old as usize].live = false;
                         self.hot[old as usize].flags &= !HOT_LIVE;
                         self.dead += 1;
                     }
@@ -538,12 +532,27 @@ pub(super) struct SearchIndex {
     updating: tokio::sync::Mutex<()>,
 }
 
-/// The 3+ character terms resolved to slot sets, ready for the in-memory pass.
-pub(super) struct LongTerms {
-    /// Slots matching every included 3+ character term (None: no such term).
+/// A query's terms resolved to slot sets, ready for the in-memory pass.
+#[derive(Default)]
+pub(super) struct TermSets {
+    /// Slots matching every included term (None: no included term).
     include: Option<RoaringBitmap>,
-    /// Slots matching any excluded 3+ character term.
+    /// Slots matching any excluded term.
     exclude: RoaringBitmap,
+}
+
+impl TermSets {
+    /// Adds one term's slots, included (AND) or excluded (OR).
+    fn add(&mut self, set: &RoaringBitmap, exclude: bool) {
+        if exclude {
+            self.exclude |= set;
+        } else {
+            match &mut self.include {
+                Some(acc) => *acc &= set,
+                None => self.include = Some(set.clone()),
+            }
+        }
+    }
 }
 
 impl SearchIndex {
@@ -638,10 +647,9 @@ impl SearchIndex {
 
     /// The slots matching the 3+ character terms of `f`: cached answers, or FTS5 (one
     /// MATCH per term not cached). `None` when the index is not built.
-    pub(super) async fn long_terms(&self, pool: &SqlitePool, f: &Filter) -> Result<Option<LongTerms>, AppError> {
+    pub(super) async fn long_terms(&self, pool: &SqlitePool, f: &Filter) -> Result<Option<TermSets>, AppError> {
         let Some(index) = self.current() else { return Ok(None) };
-        let mut include: Option<RoaringBitmap> = None;
-        let mut exclude = RoaringBitmap::new();
+        let mut sets = TermSets::default();
         for (term, ex) in f.terms.iter().filter(|(t, _)| t.chars().count() >= 3) {
             let (cached, seq) = {
                 let guard = index.read().unwrap_or_else(|p| p.into_inner());
@@ -670,16 +678,9 @@ impl SearchIndex {
                     set
                 }
             };
-            if *ex {
-                exclude |= set;
-            } else {
-                include = Some(match include {
-                    Some(acc) => acc & set,
-                    None => set,
-                });
-            }
+            sets.add(&set, *ex);
         }
-        Ok(Some(LongTerms { include, exclude }))
+        Ok(Some(sets))
     }
 
     /// Term cache hits and misses since the index was built (for the benchmark).
@@ -704,7 +705,7 @@ impl SearchIndex {
         &self,
         q: &SearchQuery,
         f: &Filter,
-        long: &LongTerms,
+        terms: TermSets,
         all_tags: &[TagRow],
         per_page: u32,
         now: chrono::DateTime<chrono::Utc>,
@@ -717,7 +718,7 @@ impl SearchIndex {
         }
         let index = self.current()?;
         let index = index.read().unwrap_or_else(|p| p.into_inner());
-        Some(index.search(q, f, long, all_tags, per_page, now))
+        Some(index.search(q, f, terms, all_tags, per_page, now))
     }
 }
 
@@ -727,11 +728,8 @@ impl SearchIndex {
 const DATE_BIT: u64 = 1;
 
 impl Index {
-    /// The slots whose text contains every included short term and no excluded one, or
-    /// `None` when there are no short terms.
-    fn short_terms(&self, f: &Filter) -> (Option<RoaringBitmap>, RoaringBitmap) {
-        let mut include: Option<RoaringBitmap> = None;
-        let mut exclude = RoaringBitmap::new();
+    /// Adds the 1–2 character terms of `f` to `sets` (exact n-gram lookups).
+    fn short_terms(&self, f: &Filter, sets: &mut TermSets) {
         for (term, ex) in f.terms.iter().filter(|(t, _)| t.chars().count() < 3) {
             let mut chars = term.chars();
             let key = match (chars.next(), chars.next()) {
@@ -740,24 +738,15 @@ impl Index {
                 _ => continue,
             };
             let empty = RoaringBitmap::new();
-            let set = self.grams.get(&key).unwrap_or(&empty);
-            if *ex {
-                exclude |= set;
-            } else {
-                include = Some(match include {
-                    Some(acc) => acc & set,
-                    None => set.clone(),
-                });
-            }
+            sets.add(self.grams.get(&key).unwrap_or(&empty), *ex);
         }
-        (include, exclude)
     }
 
     fn search(
         &self,
         q: &SearchQuery,
         f: &Filter,
-        long: &LongTerms,
+        terms: TermSets,
         all_tags: &[TagRow],
         per_page: u32,
         now: chrono::DateTime<chrono::Utc>,
@@ -787,12 +776,10 @@ impl Index {
         });
         let lang = f.lang.as_deref().map(lang_code);
 
-        let (short_include, short_exclude) = self.short_terms(f);
-        // Candidate slots: from the most selective text set when there is one.
-        let candidates: Option<RoaringBitmap> = match (short_include, long.include.clone()) {
-            (Some(a), Some(b)) => Some(a & b),
-            (a, b) => a.or(b),
-        };
+        let mut terms = terms;
+        self.short_terms(f, &mut terms);
+        // Candidate slots: the text's when there are included terms.
+        let TermSets { include: candidates, exclude: excluded } = terms;
 
         let mut total = 0i64;
         // The page: the first `offset + per_page` results in the query's order, kept in a
@@ -812,8 +799,6 @@ impl Index {
         let mut unselected_counts = vec![0i64; unselected.len()];
         let mut date_counts = vec![0i64; presets.len()];
 
-        let mut excluded = short_exclude;
-        excluded |= &long.exclude;
         let excluding = !excluded.is_empty();
         // The area as a `Hot::prefecture` value (code + 1); an unknown code matches nothing.
         let area = area.map(|code| code.map(|c| c.map_or(u16::MAX, |c| c.saturating_add(1))));
@@ -979,7 +964,6 @@ mod tests {
     fn doc(tags: &[i64]) -> Doc {
         Doc {
             id: 1,
-            live: true,
             published: true,
             starts_at: 10,
             ends_at: 20,
