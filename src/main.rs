@@ -8,7 +8,7 @@ Usage:
   tsudoi demo --events N [--seed S] add N generated events to DATABASE_URL and exit
 
 Environment: DATABASE_URL (default sqlite://tsudoi.db; or postgres://…), TSUDOI_DEMO=1 (same as --demo),
-LEPTOS_SITE_ADDR, RUST_LOG.";
+LEPTOS_SITE_ADDR, RUST_LOG, TSUDOI_NOW (start the clock at another instant: RFC 3339 or YYYY-MM-DD).";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -42,9 +42,9 @@ async fn main() -> anyhow::Result<()> {
             let store = tsudoi::server::store::connect(&config.database_url).await?;
             if store.is_empty().await? {
                 let hash = tsudoi::server::password::hash(tsudoi::server::startup::DEMO_PASSWORD.into()).await?;
-                tsudoi::demo::load_demo(&*store, chrono::Utc::now(), &hash).await?;
+                tsudoi::demo::load_demo(&*store, tsudoi::time::now(), &hash).await?;
             }
-            let added = tsudoi::demo::add_generated_events(&*store, events, chrono::Utc::now(), seed).await?;
+            let added = tsudoi::demo::add_generated_events(&*store, events, tsudoi::time::now(), seed).await?;
             println!("added {added} events to {} in {:.1?}", config.database_url, started.elapsed());
             Ok(())
         }

@@ -140,8 +140,75 @@ pub fn google_calendar_url(title: &str, span: &ZonedSpan, details: &str, locatio
     )
 }
 
+/// The current instant as Tsudoi sees it: what "upcoming", registration windows, draws and
+/// reminders are measured against.
+///
+/// On the server, `TSUDOI_NOW` (RFC 3339, or a date `YYYY-MM-DD` meaning noon in Tokyo) starts
+/// this clock at that instant when the process starts; it then runs at normal speed. Tests and
+/// demos use it to run on any day; sessions and cookies keep the real time. In the browser
+/// this is the browser's clock (pages that count down correct it by the server's `now`).
+pub fn now() -> DateTime<Utc> {
+    #[cfg(feature = "ssr")]
+    {
+        Utc::now() + clock::offset()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        Utc::now()
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub mod clock {
+    use std::sync::OnceLock;
+
+    use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+
+    static OFFSET: OnceLock<Duration> = OnceLock::new();
+
+    /// Reads `TSUDOI_NOW`: `Ok(None)` when unset or empty, an error naming the variable when
+    /// it is not a date. Startup calls this first, so a bad value stops the server loudly.
+    pub fn start_from_env() -> Result<Option<DateTime<Utc>>, String> {
+        match std::env::var("TSUDOI_NOW") {
+            Ok(v) if !v.trim().is_empty() => parse_start(v.trim())
+                .map(Some)
+                .ok_or_else(|| format!("TSUDOI_NOW={v:?} is neither RFC 3339 nor YYYY-MM-DD")),
+            _ => Ok(None),
+        }
+    }
+
+    /// `2027-03-01T09:00:00+09:00`, or `2027-03-01` for noon of that day in Tokyo.
+    pub fn parse_start(s: &str) -> Option<DateTime<Utc>> {
+        if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+            return Some(t.with_timezone(&Utc));
+        }
+        let day = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+        chrono_tz::Asia::Tokyo.from_local_datetime(&day.and_hms_opt(12, 0, 0)?).single().map(|t| t.with_timezone(&Utc))
+    }
+
+    /// How far the clock is from the real time (zero unless `TSUDOI_NOW` is set).
+    pub(super) fn offset() -> Duration {
+        *OFFSET.get_or_init(|| match start_from_env() {
+            Ok(Some(start)) => start - Utc::now(),
+            Ok(None) => Duration::zero(),
+            Err(err) => {
+                tracing::error!("{err}; using the real time");
+                Duration::zero()
+            }
+        })
+    }
+}
+
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
+    #[test]
+    fn a_clock_start_is_rfc3339_or_a_tokyo_date() {
+        assert_eq!(clock::parse_start("2027-03-01T09:00:00+09:00").unwrap().to_rfc3339(), "2027-03-01T00:00:00+00:00");
+        assert_eq!(clock::parse_start("2027-01-01").unwrap().to_rfc3339(), "2027-01-01T03:00:00+00:00");
+        assert!(clock::parse_start("tomorrow").is_none());
+        assert!(clock::parse_start("2027-02-30").is_none());
+    }
+
     use super::*;
     use chrono::TimeZone;
 

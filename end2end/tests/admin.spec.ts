@@ -1,6 +1,6 @@
 import { test, expect, type Browser, type BrowserContext } from "@playwright/test";
 import { readFileSync } from "node:fs";
-import { hydrated, watchConsole } from "./helpers";
+import { hydrated, serverNow, tokyoLocal, watchConsole } from "./helpers";
 
 const unique = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 
@@ -38,6 +38,10 @@ test("an organizer creates a group and an event, checks an attendee in, exports 
   await hydrated(page);
   const title = `E2E もくもく会 ${id}`;
   await page.locator("#f-title").fill(title);
+  // A week after the server's today (its clock may run on another day than the browser's).
+  const now = await serverNow(org.request);
+  await page.locator("#f-start").fill(tokyoLocal(now, 7, "19:00"));
+  await page.locator("#f-end").fill(tokyoLocal(now, 7, "21:00"));
   await page.locator("#f-description").fill("**太字** の説明");
   await expect(page.locator(".editor__preview strong")).toHaveText("太字");
   await page.locator("#f-capacity").fill("1");

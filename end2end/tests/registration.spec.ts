@@ -1,34 +1,7 @@
-import { test, expect, type APIRequestContext, type Browser, type BrowserContext } from "@playwright/test";
-import { hydrated } from "./helpers";
-
-type Card = { id: number; seats: { accepted: number; limit: number; waiting: number } };
-type Frame = { method: string; opens_at: string | null; closes_at: string | null };
-type Detail = { card: Card & { span: { starts_at: string } }; frames: Frame[]; questions: unknown[] };
+import { test, expect, type Browser, type BrowserContext } from "@playwright/test";
+import { hydrated, ownEvent } from "./helpers";
 
 const unique = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
-
-/** Open, single-frame, first-come events without questions, with their free seats. */
-async function openEvents(request: APIRequestContext): Promise<{ id: number; free: number; accepted: number; limit: number }[]> {
-  const out = [];
-  for (let page = 1; page <= 4; page++) {
-    const res = await request.get(`/api/events/upcoming?page=${page}`);
-    const list = (await res.json()) as { items: Card[] };
-    for (const card of list.items) {
-      const detail = (await (await request.get(`/api/events/get?id=${card.id}`)).json()) as Detail;
-      const f = detail.frames;
-      const now = Date.now();
-      const open =
-        f.length === 1 &&
-        f[0].method === "first_come" &&
-        detail.questions.length === 0 &&
-        (!f[0].opens_at || Date.parse(f[0].opens_at) < now) &&
-        (!f[0].closes_at || Date.parse(f[0].closes_at) > now + 3600_000);
-      const { accepted, limit, waiting } = card.seats;
-      if (open && waiting === 0 && accepted < limit) out.push({ id: card.id, free: limit - accepted, accepted, limit });
-    }
-  }
-  return out;
-}
 
 /** A new account signed in within `context` (its pages share the cookie). */
 async function signUp(context: BrowserContext, nickname: string) {
@@ -43,10 +16,8 @@ async function newContext(browser: Browser) {
   return browser.newContext({ locale: "ja-JP" });
 }
 
-test("A registers; B's seat counter changes live without reload", async ({ browser, request }) => {
-  const events = await openEvents(request);
-  const target = events.sort((a, b) => b.free - a.free)[0];
-  expect(target, "an open event with free seats").toBeTruthy();
+test("A registers; B's seat counter changes live without reload", async ({ browser }) => {
+  const target = await ownEvent(browser, 50);
   const b = await (await newContext(browser)).newPage();
   await b.goto(`/events/${target.id}`);
   await hydrated(b);
@@ -67,11 +38,9 @@ test("A registers; B's seat counter changes live without reload", async ({ brows
   expect(await b.evaluate(() => (window as unknown as { marker?: number }).marker), "no reload").toBe(1);
 });
 
-test("journey: sign up → register → receipt → cancel → the waitlisted user is promoted", async ({ browser, request }) => {
-  const events = await openEvents(request);
-  // The smallest gap, so that a few API users fill it; not the event the live test uses.
-  const candidates = events.sort((x, y) => x.free - y.free);
-  const target = candidates.find((e) => e.free <= 8) ?? candidates[0];
+test("journey: sign up → register → receipt → cancel → the waitlisted user is promoted", async ({ browser }) => {
+  // Three seats: A and two API users fill them, then B waits.
+  const target = { ...(await ownEvent(browser, 3)), free: 3 };
 
   // A signs up through the form.
   const aContext = await newContext(browser);

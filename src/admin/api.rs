@@ -48,7 +48,7 @@ pub mod ssr {
                     user_id: self.user.id,
                     action: action.into(),
                     detail,
-                    at: Utc::now(),
+                    at: crate::time::now(),
                 })
                 .await
         }
@@ -292,7 +292,7 @@ pub async fn admin_dashboard() -> Result<Dashboard, AppError> {
         let user = crate::server::session::require_user().await?;
         let state = crate::server::state::app_state()?;
         let groups = state.store.admin_groups(user.id).await?;
-        let now = chrono::Utc::now();
+        let now = crate::time::now();
         let (mut drafts, mut upcoming, mut past) = (Vec::new(), Vec::new(), Vec::new());
         for e in state.store.admin_events(user.id).await? {
             if e.status == crate::events::model::EventStatus::Draft {
@@ -351,7 +351,7 @@ pub async fn create_group(
                 user_id: user.id,
                 action: "group.create".into(),
                 detail: format!("created /groups/{slug}"),
-                at: chrono::Utc::now(),
+                at: crate::time::now(),
             })
             .await?;
         Ok(AdminGroup { id, slug, title: title.trim().to_string(), role: super::model::Role::Owner })
@@ -388,7 +388,7 @@ pub async fn create_event(
                 return Err(AppError::Invalid(errors));
             }
         };
-        let now = chrono::Utc::now();
+        let now = crate::time::now();
         let event = NewEvent {
             catch: fields.catch,
             description: fields.description,
@@ -441,7 +441,7 @@ pub async fn update_event(id: i64, #[server(flatten)] form: EventForm) -> Result
         let access = ssr::event_access(id).await?.editor()?;
         let before = access.state.store.admin_event(id).await?.ok_or(AppError::NotFound)?;
         let fields = ssr::checked_event_fields(&access.state, &form).await?;
-        access.state.store.update_event(id, &fields, chrono::Utc::now()).await?;
+        access.state.store.update_event(id, &fields, crate::time::now()).await?;
         access.audit(Some(id), "event.update", ssr::changed_fields(&before.form, &form)).await?;
         access.state.live.publish(id).await;
         if before.status != crate::events::model::EventStatus::Draft && ssr::time_or_place_changed(&before.form, &form)
@@ -469,7 +469,7 @@ pub async fn set_event_status(id: i64, action: String) -> Result<AdminEvent, App
             _ => return Err(AppError::BadRequest("action must be publish, unpublish or cancel".into())),
         };
         let was = reload(&access, id).await?.status;
-        access.state.store.set_event_status(id, status, chrono::Utc::now()).await?;
+        access.state.store.set_event_status(id, status, crate::time::now()).await?;
         access.audit(Some(id), "event.status", format!("status set to {}", status.as_str())).await?;
         access.state.live.publish(id).await;
         if status == EventStatus::Cancelled && was != EventStatus::Cancelled {
@@ -494,7 +494,7 @@ pub async fn set_frame_capacity(event_id: i64, frame_id: i64, capacity: i64) -> 
         let access = ssr::event_access(event_id).await?.editor()?;
         let event = access.state.store.admin_event(event_id).await?.ok_or(AppError::NotFound)?;
         let before = event.frames.iter().find(|f| f.id == frame_id).ok_or(AppError::NotFound)?.seats.limit;
-        let change = access.state.store.set_capacity(frame_id, capacity, chrono::Utc::now()).await?;
+        let change = access.state.store.set_capacity(frame_id, capacity, crate::time::now()).await?;
         access
             .audit(
                 Some(event_id),
@@ -531,7 +531,7 @@ pub async fn get_attendees(event_id: i64) -> Result<AttendeeList, AppError> {
 pub(crate) async fn attendee_list(access: &ssr::Access, event_id: i64) -> Result<AttendeeList, AppError> {
     let event = access.state.store.admin_event(event_id).await?.ok_or(AppError::NotFound)?;
     let items = access.state.store.attendees(event_id).await?;
-    let ended = event.span.is_past(chrono::Utc::now());
+    let ended = event.span.is_past(crate::time::now());
     Ok(AttendeeList { event_id, title: event.form.title, ended, items, role: access.role })
 }
 
@@ -541,7 +541,7 @@ pub(crate) async fn attendee_list(access: &ssr::Access, event_id: i64) -> Result
 pub async fn check_in(event_id: i64, code: String) -> Result<Attendee, AppError> {
     let result = async {
         let access = ssr::event_access(event_id).await?;
-        let attendee = access.state.store.check_in(event_id, &code, chrono::Utc::now()).await?.ok_or_else(|| {
+        let attendee = access.state.store.check_in(event_id, &code, crate::time::now()).await?.ok_or_else(|| {
             AppError::Invalid(vec![crate::error::FieldError::new(
                 "code",
                 "unknown_code",
@@ -751,7 +751,7 @@ pub async fn move_registration(event_id: i64, registration_id: i64, to: String) 
             _ => return Err(AppError::BadRequest("to must be confirmed or waitlisted".into())),
         };
         let change =
-            access.state.store.move_registration(event_id, registration_id, to_status, chrono::Utc::now()).await?;
+            access.state.store.move_registration(event_id, registration_id, to_status, crate::time::now()).await?;
         access
             .audit(
                 Some(event_id),
@@ -819,7 +819,7 @@ pub async fn add_member(group_id: i64, login: String, role: String) -> Result<Gr
             return Err(not_found());
         }
         let (user_id, _) = access.state.store.find_login(&login).await?.ok_or_else(not_found)?;
-        access.state.store.add_member(group_id, user_id, role, chrono::Utc::now()).await.map_err(|e| match e {
+        access.state.store.add_member(group_id, user_id, role, crate::time::now()).await.map_err(|e| match e {
             AppError::Conflict(_) => {
                 AppError::Invalid(vec![FieldError::new("login", "already_member", "already a member")])
             }
@@ -903,7 +903,7 @@ pub async fn duplicate_event(id: i64, starts_local: String) -> Result<i64, AppEr
         let access = ssr::event_access(id).await?.editor()?;
         let event = reload(&access, id).await?;
         let starts_at = ssr::local_instant(&starts_local, "starts_local", &event.form.time_zone)?;
-        let new_id = access.state.store.duplicate_event(id, starts_at, chrono::Utc::now()).await?;
+        let new_id = access.state.store.duplicate_event(id, starts_at, crate::time::now()).await?;
         access.audit(Some(new_id), "event.duplicate", format!("copied from event {id} to {starts_local}")).await?;
         Ok(new_id)
     }

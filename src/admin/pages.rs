@@ -333,7 +333,7 @@ pub fn AdminNewEventPage() -> impl IntoView {
             navigate(&format!("/admin/events/{id}"), Default::default());
         }
     });
-    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(14)).format("%Y-%m-%d").to_string();
+    let tomorrow = (crate::time::now() + chrono::Duration::days(14)).format("%Y-%m-%d").to_string();
     let form = EventForm {
         starts_local: format!("{tomorrow}T19:00"),
         ends_local: format!("{tomorrow}T21:00"),

@@ -38,7 +38,7 @@ async fn csv(state: &AppState, session: &Session, event_id: i64, excel: bool) ->
     let items = state.store.attendees(event_id).await?;
     let questions: Vec<String> = state.store.fetch_questions(event_id).await?.into_iter().map(|q| q.label).collect();
     let list =
-        AttendeeList { event_id, title: event.form.title, ended: event.span.is_past(chrono::Utc::now()), items, role };
+        AttendeeList { event_id, title: event.form.title, ended: event.span.is_past(crate::time::now()), items, role };
     let body = attendees_csv(&list, &questions, excel);
     let mut resp = body.into_response();
     let h = resp.headers_mut();

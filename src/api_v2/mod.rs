@@ -16,7 +16,6 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::Utc;
 use tower_http::cors::{Any, CorsLayer};
 
 pub use params::{ApiError, Params};
@@ -114,7 +113,7 @@ fn paged(q: Option<String>) -> Result<(Params, u32, u32), ApiError> {
 /// One page of events in the envelope.
 async fn events_page(state: &AppState, headers: &HeaderMap, filter: EventFilter, start: u32) -> ApiResult {
     let (found, total) = state.store.public_events(&filter).await?;
-    let now = Utc::now();
+    let now = crate::time::now();
     let items = found.iter().map(|e| wire::event(e, &state.config.public_url, now)).collect();
     Ok(json_ok(headers, &envelope("events", items, total, start)))
 }

@@ -506,6 +506,38 @@ pub(super) static TOOLS: [TagDef; 15] = [
     tool("unity", "Unity", &[], "ゲームや XR コンテンツ開発で使われるゲームエンジンです。"),
 ];
 
+/// The tags people search for first on a Japanese tech-event site, with weights: besides its
+/// group's own subjects, a generated event often carries one of these, as on connpass, where
+/// Python, AWS, JavaScript, Go and 生成AI each tag a large share of all events.
+pub(super) static POPULAR_TOPICS: [(&str, u32); 14] = [
+    ("python", 14),
+    ("genai", 12),
+    ("javascript", 11),
+    ("go", 9),
+    ("typescript", 8),
+    ("llm", 7),
+    ("ai", 7),
+    ("machine-learning", 6),
+    ("rust", 5),
+    ("security", 5),
+    ("devops", 4),
+    ("cloud", 4),
+    ("agile", 4),
+    ("data-analysis", 4),
+];
+
+/// Tools that many events use, weighted like [`POPULAR_TOPICS`].
+pub(super) static POPULAR_TOOLS: [(&str, u32); 8] = [
+    ("aws", 14),
+    ("docker", 9),
+    ("github", 8),
+    ("kubernetes", 7),
+    ("google-cloud", 6),
+    ("azure", 5),
+    ("terraform", 4),
+    ("figma", 3),
+];
+
 /// A demo community. `topics` are tag slugs (topics and tools) the group is about; an
 /// empty list means a general-purpose community that hosts any topic.
 pub(super) struct GroupDef {

@@ -14,7 +14,7 @@ pub const PER_PAGE: u32 = 20;
 #[server(endpoint = "events/upcoming", input = GetUrl)]
 pub async fn list_upcoming_events(page: u32) -> Result<Page<EventCard>, AppError> {
     let state = crate::server::state::app_state()?;
-    state.store.list_upcoming(chrono::Utc::now(), page, PER_PAGE).await
+    state.store.list_upcoming(crate::time::now(), page, PER_PAGE).await
 }
 
 /// One public event; `NotFound` (404) for unknown ids and drafts.
@@ -23,7 +23,7 @@ pub async fn get_event(id: i64) -> Result<EventDetail, AppError> {
     let state = crate::server::state::app_state()?;
     let result = state.store.fetch_event(id).await.and_then(|e| e.ok_or(AppError::NotFound)).map(|mut e| {
         e.url = format!("{}{}", state.config.public_url, e.url);
-        e.ended = e.card.span.is_past(chrono::Utc::now());
+        e.ended = e.card.span.is_past(crate::time::now());
         e.json_ld = super::seo::json_ld(&e, &state.config.public_url);
         e
     });

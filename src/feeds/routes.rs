@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 
 use super::atom::AtomFeed;
 use super::ics::{Attendance, Calendar, CalendarEntry};
@@ -100,7 +100,7 @@ fn calendar<'a>(state: &AppState, name: String, entries: Vec<CalendarEntry<'a>>)
 /// Events of a feed: from `FEED_PAST_DAYS` ago on, soonest first.
 fn feed_filter() -> EventFilter {
     EventFilter {
-        ends_after: Some(Utc::now() - Duration::days(FEED_PAST_DAYS)),
+        ends_after: Some(crate::time::now() - Duration::days(FEED_PAST_DAYS)),
         order: EventOrder::Start,
         limit: FEED_EVENTS,
         ..Default::default()
@@ -130,7 +130,7 @@ async fn search_feed(State(state): State<AppState>, RawQuery(query): RawQuery, h
     let raw = query.unwrap_or_default();
     let pairs: Vec<(String, String)> = url_pairs(&raw);
     let (q, _warnings) = SearchQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let ids = match state.store.search_ids(&q, Utc::now(), FEED_EVENTS).await {
+    let ids = match state.store.search_ids(&q, crate::time::now(), FEED_EVENTS).await {
         Ok(ids) => ids,
         Err(e) => return error_response(&e),
     };
@@ -258,7 +258,7 @@ async fn atom_response(
                 page_url: format!("{origin}{page_path}"),
                 origin: origin.clone(),
                 events: &events,
-                now: Utc::now(),
+                now: crate::time::now(),
             };
             conditional(headers, feed.render().into_bytes(), ATOM, PUBLIC_CACHE)
         }

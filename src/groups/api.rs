@@ -10,7 +10,7 @@ use crate::error::AppError;
 #[server(endpoint = "groups/get", input = GetUrl)]
 pub async fn get_group(slug: String) -> Result<GroupDetail, AppError> {
     let state = crate::server::state::app_state()?;
-    let result = state.store.fetch_group(&slug, chrono::Utc::now()).await.and_then(|g| g.ok_or(AppError::NotFound));
+    let result = state.store.fetch_group(&slug, crate::time::now()).await.and_then(|g| g.ok_or(AppError::NotFound));
     crate::error::set_status_for(&result);
     result
 }
@@ -46,7 +46,7 @@ pub async fn follow_group(slug: String, follow: bool) -> Result<Following, AppEr
         let user = crate::server::session::require_user().await?;
         let state = crate::server::state::app_state()?;
         let id = group_id(&slug).await?;
-        state.store.set_follow(id, user.id, follow, chrono::Utc::now()).await?;
+        state.store.set_follow(id, user.id, follow, crate::time::now()).await?;
         let (followers, following) = state.store.follow_state(id, Some(user.id)).await?;
         Ok(Following { followers, following, signed_in: true })
     }
@@ -61,7 +61,7 @@ pub async fn my_feed() -> Result<Vec<crate::events::model::EventCard>, AppError>
     let result = async {
         let user = crate::server::session::require_user().await?;
         let state = crate::server::state::app_state()?;
-        state.store.followed_events(user.id, chrono::Utc::now(), 20).await
+        state.store.followed_events(user.id, crate::time::now(), 20).await
     }
     .await;
     crate::error::set_status_for(&result);

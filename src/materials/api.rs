@@ -62,7 +62,7 @@ pub async fn add_material(event_id: i64, url: String, title: String, kind: Strin
                 url: input.url,
                 title: input.title,
                 kind: input.kind.as_str().to_string(),
-                created_at: chrono::Utc::now(),
+                created_at: crate::time::now(),
             })
             .await?;
         Ok(Material {

@@ -43,7 +43,7 @@ pub async fn send_message(
                 body: body.trim().to_string(),
                 recipients,
                 email: access.state.config.mail_enabled(),
-                at: chrono::Utc::now(),
+                at: crate::time::now(),
             })
             .await?;
         access
@@ -88,7 +88,7 @@ pub async fn mark_message_read(id: i64) -> Result<(), AppError> {
     let result = async {
         let user = crate::server::session::require_user().await?;
         let state = crate::server::state::app_state()?;
-        if state.store.mark_read(user.id, id, chrono::Utc::now()).await? { Ok(()) } else { Err(AppError::NotFound) }
+        if state.store.mark_read(user.id, id, crate::time::now()).await? { Ok(()) } else { Err(AppError::NotFound) }
     }
     .await;
     crate::error::set_status_for(&result);

@@ -2,7 +2,7 @@
 //! background worker sends what is due, retrying with growing pauses, and records each
 //! recipient's state (pending, sent, failed) for organizers to see.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -57,7 +57,7 @@ pub async fn deliver_due(state: &AppState) -> usize {
             return 0;
         }
     };
-    let jobs = match state.store.claim_deliveries(Utc::now(), Duration::minutes(5), 50).await {
+    let jobs = match state.store.claim_deliveries(crate::time::now(), Duration::minutes(5), 50).await {
         Ok(jobs) => jobs,
         Err(e) => {
             tracing::warn!(error = %e, "claiming e-mails failed");
@@ -68,7 +68,7 @@ pub async fn deliver_due(state: &AppState) -> usize {
     for job in jobs {
         let outcome = send_one(&transport, &from, &job).await;
         let attempts = job.attempts + 1;
-        let retry_at = (attempts < MAX_ATTEMPTS).then(|| Utc::now() + backoff(attempts));
+        let retry_at = (attempts < MAX_ATTEMPTS).then(|| crate::time::now() + backoff(attempts));
         if let Err(e) = &outcome {
             tracing::warn!(message_id = job.message_id, user_id = job.user_id, attempts, error = %e, "e-mail not delivered");
         }

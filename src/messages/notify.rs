@@ -1,8 +1,6 @@
 //! Automatic messages. They follow a write that has already committed, so a failure to
 //! store one is logged rather than undoing (or failing) what the user did.
 
-use chrono::Utc;
-
 use super::model::{MessageKind, template};
 use crate::server::state::AppState;
 use crate::server::store::NewMessage;
@@ -42,7 +40,7 @@ pub async fn notify_with(
         body,
         recipients: users,
         email: state.config.mail_enabled(),
-        at: Utc::now(),
+        at: crate::time::now(),
     };
     if let Err(e) = state.store.create_message(&message).await {
         tracing::error!(error = %e, event_id, kind = kind.as_str(), "automatic message not stored");
@@ -59,7 +57,7 @@ pub async fn notify_registrants(state: &AppState, event_id: i64, kind: MessageKi
 
 /// Sends the day-before reminders that are due (each event exactly once).
 pub async fn send_due_reminders(state: &AppState) {
-    let due = match state.store.claim_due_reminders(Utc::now(), chrono::Duration::hours(24)).await {
+    let due = match state.store.claim_due_reminders(crate::time::now(), chrono::Duration::hours(24)).await {
         Ok(due) => due,
         Err(e) => {
             tracing::error!(error = %e, "reminders not claimed");

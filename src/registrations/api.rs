@@ -36,7 +36,7 @@ pub async fn register(
                 user_id: user.id,
                 frame_id,
                 answers,
-                now: chrono::Utc::now(),
+                now: crate::time::now(),
                 guard: state.config.seat_guard,
             })
             .await?;
@@ -66,7 +66,7 @@ pub async fn cancel(event_id: i64) -> Result<MyRegistration, AppError> {
     let result = async {
         let user = crate::server::session::require_user().await?;
         let state = crate::server::state::app_state()?;
-        let change = state.store.cancel_registration(event_id, user.id, chrono::Utc::now()).await?;
+        let change = state.store.cancel_registration(event_id, user.id, crate::time::now()).await?;
         state.live.publish(event_id).await;
         crate::messages::notify::notify(
             &state,
@@ -90,7 +90,7 @@ pub async fn get_registration_panel(event_id: i64) -> Result<RegistrationPanel, 
     use super::model::OnlineUrl;
     let state = crate::server::state::app_state()?;
     let user = crate::server::session::current_user().await?;
-    let server_now = chrono::Utc::now();
+    let server_now = crate::time::now();
     let Some(user) = user else {
         return Ok(RegistrationPanel { signed_in: false, registration: None, online_url: None, server_now });
     };
@@ -108,7 +108,7 @@ pub async fn my_registrations() -> Result<MyRegistrationLists, AppError> {
     let result = async {
         let user = crate::server::session::require_user().await?;
         let all = crate::server::state::app_state()?.store.my_registrations(user.id).await?;
-        let now = chrono::Utc::now();
+        let now = crate::time::now();
         let (past, upcoming): (Vec<_>, Vec<_>) = all.into_iter().partition(|r| r.card.span.is_past(now));
         Ok(MyRegistrationLists { upcoming, past: past.into_iter().rev().collect() })
     }

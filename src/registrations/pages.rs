@@ -242,8 +242,8 @@ fn use_server_clock(server_now: DateTime<Utc>) -> ReadSignal<DateTime<Utc>> {
     let (now, set_now) = signal(server_now);
     #[cfg(feature = "hydrate")]
     {
-        let offset = server_now - Utc::now();
-        let handle = gloo_timers::callback::Interval::new(1_000, move || set_now.set(Utc::now() + offset));
+        let offset = server_now - crate::time::now();
+        let handle = gloo_timers::callback::Interval::new(1_000, move || set_now.set(crate::time::now() + offset));
         let handle = send_wrapper::SendWrapper::new(handle);
         on_cleanup(move || drop(handle));
     }

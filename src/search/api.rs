@@ -13,7 +13,7 @@ use crate::error::AppError;
 pub async fn search_events(#[server(flatten)] params: SearchParams) -> Result<SearchResults, AppError> {
     let (query, mut warnings) = params.parse();
     let state = crate::server::state::app_state()?;
-    let mut results = state.store.search(&query, chrono::Utc::now()).await?;
+    let mut results = state.store.search(&query, crate::time::now()).await?;
     warnings.append(&mut results.warnings);
     results.warnings = warnings;
     Ok(results)

@@ -33,13 +33,16 @@ pub const DEMO_PASSWORD: &str = "tsudoi-demo";
 
 /// Opens the store, loads demo data when asked, and assembles the router.
 pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<(Router, AppState)> {
+    if let Some(start) = crate::time::clock::start_from_env().map_err(anyhow::Error::msg)? {
+        tracing::warn!(%start, now = %crate::time::now(), "TSUDOI_NOW: the clock started at another instant");
+    }
     let store = store::connect(&config.database_url)
         .await
         .with_context(|| format!("opening and migrating {}", config.database_url))?;
     if config.demo {
         if store.is_empty().await? {
             let hash = password::hash(DEMO_PASSWORD.to_string()).await?;
-            let summary = crate::demo::load_demo(&*store, chrono::Utc::now(), &hash).await?;
+            let summary = crate::demo::load_demo(&*store, crate::time::now(), &hash).await?;
             tracing::info!(
                 events = summary.events,
                 groups = summary.groups,

@@ -37,7 +37,7 @@ pub fn spawn(state: AppState) {
 
 /// Draws every due lottery once; returns how many were drawn by this call.
 pub async fn run_due_draws(state: &AppState) -> usize {
-    let now = chrono::Utc::now();
+    let now = crate::time::now();
     let due = match state.store.due_draws(now).await {
         Ok(due) => due,
         Err(err) => {

@@ -10,7 +10,7 @@ use crate::error::AppError;
 #[server(endpoint = "tags/list", input = GetUrl)]
 pub async fn list_tags() -> Result<Vec<TagCount>, AppError> {
     let state = crate::server::state::app_state()?;
-    state.store.list_tags(chrono::Utc::now()).await
+    state.store.list_tags(crate::time::now()).await
 }
 
 /// `GET /api/tags/get?slug=` — one tag or tool; `NotFound` for unknown slugs.

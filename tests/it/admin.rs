@@ -69,7 +69,7 @@ async fn world(app: &TestApp) -> World {
         user_id,
         status,
         receipt_code: code.into(),
-        created_at: Utc::now() - Duration::days(1),
+        created_at: tsudoi::time::now() - Duration::days(1),
     };
     let event = store
         .insert_events(&[NewEvent {
@@ -86,7 +86,7 @@ async fn world(app: &TestApp) -> World {
                 options: vec![],
                 required: false,
             }],
-            ..NewEvent::minimal(g[0], "Admin target", Utc::now() + Duration::days(3))
+            ..NewEvent::minimal(g[0], "Admin target", tsudoi::time::now() + Duration::days(3))
         }])
         .await
         .unwrap()[0];
@@ -133,8 +133,8 @@ async fn call(c: &reqwest::Client, app: &TestApp, method: &str, path: &str, form
 }
 
 fn form_fields(title: &str) -> Vec<(&'static str, String)> {
-    let start = (Utc::now() + Duration::days(10)).format("%Y-%m-%dT19:00").to_string();
-    let end = (Utc::now() + Duration::days(10)).format("%Y-%m-%dT21:00").to_string();
+    let start = (tsudoi::time::now() + Duration::days(10)).format("%Y-%m-%dT19:00").to_string();
+    let end = (tsudoi::time::now() + Duration::days(10)).format("%Y-%m-%dT21:00").to_string();
     vec![
         ("title", title.into()),
         ("catch", "catch".into()),
@@ -917,7 +917,7 @@ async fn a_registration_is_confirmed_by_message_and_the_day_before_brings_one_re
     tsudoi::messages::notify::send_due_reminders(&app.state).await;
     assert!(inbox_of(&app, "attendee").await.iter().all(|m| m.kind != MessageKind::Reminder));
     let form = app.store().admin_event(w.event).await.unwrap().unwrap();
-    let tomorrow = Utc::now() + Duration::hours(20);
+    let tomorrow = tsudoi::time::now() + Duration::hours(20);
     let fields = tsudoi::server::store::EventFields {
         title: form.form.title.clone(),
         catch: String::new(),
@@ -938,7 +938,7 @@ async fn a_registration_is_confirmed_by_message_and_the_day_before_brings_one_re
         beginner_ok: false,
         hands_on: false,
     };
-    app.store().update_event(w.event, &fields, Utc::now()).await.unwrap();
+    app.store().update_event(w.event, &fields, tsudoi::time::now()).await.unwrap();
     for _ in 0..3 {
         tsudoi::messages::notify::send_due_reminders(&app.state).await;
     }
@@ -1148,8 +1148,8 @@ async fn organizers_see_the_lottery_draw_log_with_its_seed(app: TestApp) {
             ("name", "抽選".into()),
             ("capacity", "1".into()),
             ("method", "lottery".into()),
-            ("closes_local", local(Utc::now() + Duration::minutes(1))),
-            ("draw_local", local(Utc::now() + Duration::minutes(2))),
+            ("closes_local", local(tsudoi::time::now() + Duration::minutes(1))),
+            ("draw_local", local(tsudoi::time::now() + Duration::minutes(2))),
         ],
     )
     .await;
@@ -1311,7 +1311,7 @@ async fn deliveries_reminders_owners_and_frames_hold_under_concurrent_calls(app:
     assert_eq!(reach.len(), 2, "confirmed and waitlisted");
 
     // Deliveries: four workers claim at once; each e-mail goes to exactly one of them.
-    let now = Utc::now();
+    let now = tsudoi::time::now();
     let message = store
         .create_message(&NewMessage {
             event_id: Some(w.event),
@@ -1381,7 +1381,7 @@ async fn deliveries_reminders_owners_and_frames_hold_under_concurrent_calls(app:
     let event = store
         .insert_events(&[NewEvent {
             frames: vec![NewFrame::first_come("A", 5), NewFrame::first_come("B", 5)],
-            ..NewEvent::minimal(w.group, "Two frames", Utc::now() + Duration::days(20))
+            ..NewEvent::minimal(w.group, "Two frames", tsudoi::time::now() + Duration::days(20))
         }])
         .await
         .unwrap()[0];

@@ -1,6 +1,9 @@
 //! The whole app over HTTP: pages, statuses, languages, server-function endpoints.
 
-use crate::helpers::spawn_app;
+use chrono::Duration;
+use tsudoi::server::store::{NewEvent, NewFrame, NewRegistration, RegistrationStatus};
+
+use crate::helpers::{TestApp, spawn_app};
 
 const SEED_TITLE: &str = "[Deep Learning Theory Team Seminar] Talk by Prof. Qing Qu (UMich) on the Emergence of Generalizability and Semantic Low-Dim Subspaces in Diffusion Models";
 
@@ -90,6 +93,43 @@ async fn drafts_are_not_public() {
     assert_eq!(status, 404);
 }
 
+/// Adds a published, free event of the test's own beside the demo data, starting `starts_in`
+/// from now and tagged `tags` (slugs), with one frame of `capacity` and `registrants` demo
+/// attendees in it (confirmed up to the capacity, then waitlisted): a test that needs a
+/// particular kind of event makes it, whatever the demo data holds on the day it runs.
+async fn own_event(
+    app: &TestApp,
+    title: &str,
+    tags: &[&str],
+    starts_in: Duration,
+    capacity: i64,
+    registrants: usize,
+) -> i64 {
+    let now = tsudoi::time::now();
+    let dir = app.store().directory().await.unwrap();
+    let tag_ids = tags.iter().map(|slug| dir.tags.iter().find(|t| t.1 == *slug).expect("a demo tag").0).collect();
+    let mut frame = NewFrame::first_come("一般", capacity);
+    frame.registrations = dir.attendee_ids[..registrants]
+        .iter()
+        .enumerate()
+        .map(|(i, user_id)| NewRegistration {
+            user_id: *user_id,
+            status: if (i as i64) < capacity { RegistrationStatus::Confirmed } else { RegistrationStatus::Waitlisted },
+            receipt_code: format!("OWN-{i}"),
+            created_at: now - Duration::minutes(60 - i as i64),
+        })
+        .collect();
+    app.store()
+        .insert_events(&[NewEvent {
+            created_at: now - Duration::days(2),
+            tag_ids,
+            frames: vec![frame],
+            ..NewEvent::minimal(dir.groups[1].0, title, now + starts_in)
+        }])
+        .await
+        .unwrap()[0]
+}
+
 fn sqlite_pool(app: &crate::helpers::TestApp) -> sqlx::SqlitePool {
     // The test app always runs on SQLite; reopen the same file for direct inspection.
     let url = app.state.config.database_url.clone();
@@ -99,9 +139,12 @@ fn sqlite_pool(app: &crate::helpers::TestApp) -> sqlx::SqlitePool {
 #[tokio::test]
 async fn home_lists_upcoming_events_as_cards_with_seats_and_paging() {
     let app = spawn_app(true).await;
+    // The soonest event is full, with a waitlist (the demo data has such events on some days).
+    own_event(&app, "満員の勉強会", &["python"], Duration::minutes(90), 2, 4).await;
     let (status, body) = app.get("/").await;
     assert_eq!(status, 200);
     assert!(body.contains("開催予定のイベント"));
+    assert!(body.contains("満員の勉強会"), "the soonest event is on the first page");
     let cards = body.matches(r#"<article class="card"#).count();
     assert_eq!(cards, 20, "a full first page");
     assert!(body.contains(r#"class="seats__bar""#));
@@ -163,7 +206,7 @@ async fn the_tag_list_has_every_seed_tag_with_counts_and_links() {
         assert!(body.contains(&href), "tag {name} links to {href}");
     }
     // Counts are real: compare one with the store.
-    let tags = app.store().list_tags(chrono::Utc::now()).await.unwrap();
+    let tags = app.store().list_tags(tsudoi::time::now()).await.unwrap();
     let js = tags.iter().find(|t| t.tag.name == "JavaScript").unwrap();
     assert!(body.contains(&format!("{}件", js.upcoming)));
     assert!(tags.iter().any(|t| t.upcoming > 0));
@@ -267,6 +310,7 @@ async fn static_assets_are_served_and_compressed() {
 #[tokio::test]
 async fn the_search_page_renders_results_server_side_and_never_fails_on_bad_input() {
     let app = spawn_app(true).await;
+    own_event(&app, "無料の Python 勉強会", &["python"], Duration::days(3), 30, 5).await;
     let (status, body) = app.get("/events?tags=Python&pref=free").await;
     assert_eq!(status, 200);
     assert!(body.contains(r#"role="search""#), "the panel is a form");
@@ -274,6 +318,7 @@ async fn the_search_page_renders_results_server_side_and_never_fails_on_bad_inpu
     assert!(body.contains("facet__chip--on"), "the selected tag is marked");
     let cards = body.matches(r#"<article class="card"#).count();
     assert!(cards > 0);
+    assert!(body.contains("無料の Python 勉強会"), "the test's own free Python event is found");
     let (status, body) = app.get("/events?date=someday&page=-4&pref=cheap&tags=%22%27%3Cscript%3E").await;
     assert_eq!(status, 200);
     assert!(body.contains("次の条件は読み取れなかったため無視しました"));
@@ -298,7 +343,7 @@ async fn a_tag_page_describes_the_tag_and_lists_its_events() {
     assert_eq!(status, 200);
     assert!(body.contains("<h1>Python</h1>"));
     assert!(body.contains(r#"href="/events?tags=Python""#), "a link to the full search");
-    let tags = app.store().list_tags(chrono::Utc::now()).await.unwrap();
+    let tags = app.store().list_tags(tsudoi::time::now()).await.unwrap();
     let python = tags.iter().find(|t| t.tag.slug == "python").unwrap();
     let cards = body.matches(r#"<article class="card"#).count() as i64;
     assert_eq!(cards, python.upcoming.min(20), "its upcoming events");

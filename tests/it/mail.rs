@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tsudoi::server::config::Config;
@@ -112,7 +112,7 @@ async fn app_mailing(port: u16) -> (TestApp, i64, reqwest::Client) {
         user_id,
         status: RegistrationStatus::Confirmed,
         receipt_code: code.into(),
-        created_at: Utc::now(),
+        created_at: tsudoi::time::now(),
     };
     let event = app
         .store()
@@ -121,7 +121,7 @@ async fn app_mailing(port: u16) -> (TestApp, i64, reqwest::Client) {
                 registrations: vec![reg(users[1], "M-1"), reg(users[2], "M-2")],
                 ..NewFrame::first_come("一般", 10)
             }],
-            ..NewEvent::minimal(group, "メールの会", Utc::now() + Duration::days(5))
+            ..NewEvent::minimal(group, "メールの会", tsudoi::time::now() + Duration::days(5))
         }])
         .await
         .unwrap()[0];

@@ -489,7 +489,7 @@ async fn json_ld_cannot_be_closed_by_event_text() {
     let id = app
         .store()
         .insert_events(&[NewEvent {
-            created_at: Utc::now(),
+            created_at: tsudoi::time::now(),
             ..NewEvent::minimal(g, "</title></script><script>alert(1)</script>", jst(2027, 5, 1, 10, 0))
         }])
         .await

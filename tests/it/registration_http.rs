@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use futures::StreamExt;
 use tsudoi::registrations::model::QuestionKind;
 use tsudoi::server::config::Config;
@@ -62,12 +61,12 @@ async fn event_with(app: &TestApp, capacity: i64, questions: Vec<NewQuestion>) -
         }])
         .await
         .unwrap()[0];
-    let starts_at = Utc::now() + chrono::Duration::days(1);
+    let starts_at = tsudoi::time::now() + chrono::Duration::days(1);
     app.store()
         .insert_events(&[NewEvent {
             description: "**Come early**".into(),
             online_url: Some("https://meet.example/very-secret-room".into()),
-            created_at: Utc::now(),
+            created_at: tsudoi::time::now(),
             frames: vec![NewFrame::first_come("一般", capacity)],
             questions,
             ..NewEvent::minimal(group, "Rush hour", starts_at)

@@ -441,7 +441,7 @@ impl Store for PgStore {
 
     async fn insert_users(&self, users: &[NewUser]) -> StoreResult<Vec<i64>> {
         let mut tx = self.pool.begin().await?;
-        let now = Utc::now().timestamp();
+        let now = crate::time::now().timestamp();
         let mut ids = Vec::with_capacity(users.len());
         for u in users {
             let (id,): (i64,) = sqlx::query_as(
@@ -464,7 +464,7 @@ impl Store for PgStore {
 
     async fn insert_groups(&self, groups: &[NewGroup]) -> StoreResult<Vec<i64>> {
         let mut tx = self.pool.begin().await?;
-        let now = Utc::now().timestamp();
+        let now = crate::time::now().timestamp();
         let mut ids = Vec::with_capacity(groups.len());
         for g in groups {
             let (id,): (i64,) = sqlx::query_as(
@@ -557,7 +557,7 @@ impl Store for PgStore {
                 frames.push(FrameIns { id, event_id, position: position as i64, frame });
             }
         }
-        let now = Utc::now().timestamp();
+        let now = crate::time::now().timestamp();
 
         for chunk in ids.iter().zip(events).collect::<Vec<_>>().chunks(BATCH_ROWS / 2) {
             let mut qb = QueryBuilder::<Postgres>::new(

@@ -567,7 +567,7 @@ impl Store for SqliteStore {
 
     async fn insert_users(&self, users: &[NewUser]) -> StoreResult<Vec<i64>> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let now = Utc::now().timestamp();
+        let now = crate::time::now().timestamp();
         let mut ids = Vec::with_capacity(users.len());
         for u in users {
             let (id,): (i64,) = sqlx::query_as(
@@ -590,7 +590,7 @@ impl Store for SqliteStore {
 
     async fn insert_groups(&self, groups: &[NewGroup]) -> StoreResult<Vec<i64>> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let now = Utc::now().timestamp();
+        let now = crate::time::now().timestamp();
         let mut ids = Vec::with_capacity(groups.len());
         for g in groups {
             let (id,): (i64,) = sqlx::query_as(
@@ -680,7 +680,7 @@ impl Store for SqliteStore {
             }
             next_event += 1;
         }
-        let now = Utc::now().timestamp();
+        let now = crate::time::now().timestamp();
 
         for chunk in ids.iter().zip(events).collect::<Vec<_>>().chunks(BATCH_ROWS / 2) {
             let mut qb = QueryBuilder::<Sqlite>::new(

@@ -1,6 +1,5 @@
 //! Accounts and sessions on SQLite.
 
-use chrono::Utc;
 use sqlx::SqlitePool;
 
 use super::{NewUser, SessionRow};
@@ -17,7 +16,7 @@ pub(super) async fn create_user(pool: &SqlitePool, u: &NewUser) -> Result<Curren
     .bind(&u.email)
     .bind(&u.password_hash)
     .bind(&u.bio)
-    .bind(Utc::now().timestamp())
+    .bind(crate::time::now().timestamp())
     .fetch_one(pool)
     .await;
     match inserted {
