@@ -31,10 +31,10 @@ pub enum AppError {
     /// Input that fails validation, field by field (422).
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
-    /// The request is valid but the state forbids it (closed, already registered…); the
-    /// string is a stable code (409).
+    /// The request is valid but the state forbids it (closed, already registered…): 409,
+    /// with the conflict's stable code as `message`.
     #[error("conflict: {0}")]
-    Conflict(String),
+    Conflict(Conflict),
     /// Too many attempts; retry after this many seconds (429).
     #[error("too many requests, retry after {0} s")]
     RateLimited(u64),
@@ -47,6 +47,120 @@ pub enum AppError {
     /// Transport or encoding failure between browser and server.
     #[error("request failed: {0}")]
     Transport(String),
+}
+
+/// Why a valid request cannot be done in the current state (409). It travels as a stable
+/// snake_case code (`"frame_full"`, `"capacity_below_confirmed:3"`), exactly the strings of
+/// docs/API.md; [`Conflict::code`] and [`str::parse`] are the only translation between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    /// The nickname or e-mail is taken.
+    AccountExists,
+    AlreadyMember,
+    AlreadyRegistered,
+    CancellationClosed,
+    /// Lowering a capacity below the seats already given.
+    CapacityBelowConfirmed {
+        confirmed: i64,
+    },
+    EventCancelled,
+    /// Confirming by hand needs a free seat.
+    FrameFull,
+    FrameHasRegistrations,
+    LastFrame,
+    LastOwner,
+    LotteryAlreadyDrawn,
+    /// A cancelled registration, or a move to the status it has.
+    NotMovable,
+    NotRegistered,
+    RegistrationClosed,
+    RegistrationNotOpen,
+    SlugTaken,
+}
+
+impl Conflict {
+    /// Every conflict without data, for exhaustive tests and documentation.
+    pub const SIMPLE: [Conflict; 15] = [
+        Conflict::AccountExists,
+        Conflict::AlreadyMember,
+        Conflict::AlreadyRegistered,
+        Conflict::CancellationClosed,
+        Conflict::EventCancelled,
+        Conflict::FrameFull,
+        Conflict::FrameHasRegistrations,
+        Conflict::LastFrame,
+        Conflict::LastOwner,
+        Conflict::LotteryAlreadyDrawn,
+        Conflict::NotMovable,
+        Conflict::NotRegistered,
+        Conflict::RegistrationClosed,
+        Conflict::RegistrationNotOpen,
+        Conflict::SlugTaken,
+    ];
+
+    /// The stable code of a conflict without data (`capacity_below_confirmed` for the one
+    /// that carries a number; its wire form adds `:<n>`, see `Display`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Conflict::AccountExists => "account_exists",
+            Conflict::AlreadyMember => "already_member",
+            Conflict::AlreadyRegistered => "already_registered",
+            Conflict::CancellationClosed => "cancellation_closed",
+            Conflict::CapacityBelowConfirmed { .. } => "capacity_below_confirmed",
+            Conflict::EventCancelled => "event_cancelled",
+            Conflict::FrameFull => "frame_full",
+            Conflict::FrameHasRegistrations => "frame_has_registrations",
+            Conflict::LastFrame => "last_frame",
+            Conflict::LastOwner => "last_owner",
+            Conflict::LotteryAlreadyDrawn => "lottery_already_drawn",
+            Conflict::NotMovable => "not_movable",
+            Conflict::NotRegistered => "not_registered",
+            Conflict::RegistrationClosed => "registration_closed",
+            Conflict::RegistrationNotOpen => "registration_not_open",
+            Conflict::SlugTaken => "slug_taken",
+        }
+    }
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Conflict::CapacityBelowConfirmed { confirmed } => write!(f, "capacity_below_confirmed:{confirmed}"),
+            other => f.write_str(other.code()),
+        }
+    }
+}
+
+impl std::str::FromStr for Conflict {
+    type Err = String;
+
+    /// The inverse of `Display`; an unknown code is an error, never a default.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some(n) = s.strip_prefix("capacity_below_confirmed:") {
+            let confirmed = n.parse().map_err(|_| format!("bad count in conflict code {s:?}"))?;
+            return Ok(Conflict::CapacityBelowConfirmed { confirmed });
+        }
+        Conflict::SIMPLE.into_iter().find(|c| c.code() == s).ok_or_else(|| format!("unknown conflict code {s:?}"))
+    }
+}
+
+impl Serialize for Conflict {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Conflict {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl From<Conflict> for AppError {
+    fn from(c: Conflict) -> Self {
+        AppError::Conflict(c)
+    }
 }
 
 impl AppError {
@@ -80,7 +194,7 @@ impl FromServerFnError for AppError {
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use super::AppError;
+    use super::{AppError, Conflict};
 
     impl From<tower_sessions::session::Error> for AppError {
         fn from(err: tower_sessions::session::Error) -> Self {
@@ -99,7 +213,7 @@ mod ssr {
                     if db.is_unique_violation()
                         && (db.constraint() == Some("groups_slug_key") || db.message().contains("groups.slug")) =>
                 {
-                    AppError::Conflict("slug_taken".into())
+                    AppError::Conflict(Conflict::SlugTaken)
                 }
                 // PostgreSQL cannot store a NUL character in text (SQLSTATE 22021): the
                 // input is refused as a bad request, not a server error.
@@ -146,5 +260,33 @@ pub fn set_status_for<T>(result: &Result<T, AppError>) {
         if let AppError::RateLimited(secs) = err {
             opts.insert_header(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(*secs));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_conflict_code_round_trips_and_unknown_codes_are_errors() {
+        for c in Conflict::SIMPLE.into_iter().chain([Conflict::CapacityBelowConfirmed { confirmed: 12 }]) {
+            assert_eq!(c.to_string().parse::<Conflict>(), Ok(c), "{c}");
+        }
+        assert!("conflict_of_interest".parse::<Conflict>().is_err());
+        assert!("capacity_below_confirmed:many".parse::<Conflict>().is_err());
+        let codes: std::collections::HashSet<&str> = Conflict::SIMPLE.iter().map(|c| c.code()).collect();
+        assert_eq!(codes.len(), Conflict::SIMPLE.len(), "codes are distinct");
+    }
+
+    #[test]
+    fn a_conflict_serialises_to_the_documented_json() {
+        let json = serde_json::to_string(&AppError::Conflict(Conflict::FrameFull)).unwrap();
+        assert_eq!(json, r#"{"error":"conflict","message":"frame_full"}"#);
+        let json =
+            serde_json::to_string(&AppError::Conflict(Conflict::CapacityBelowConfirmed { confirmed: 3 })).unwrap();
+        assert_eq!(json, r#"{"error":"conflict","message":"capacity_below_confirmed:3"}"#);
+        let back: AppError = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, AppError::Conflict(Conflict::CapacityBelowConfirmed { confirmed: 3 }));
+        assert!(serde_json::from_str::<AppError>(r#"{"error":"conflict","message":"nope"}"#).is_err());
     }
 }

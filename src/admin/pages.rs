@@ -472,9 +472,8 @@ pub fn AdminEventPage() -> impl IntoView {
                         }).collect_view()}
                         {move || capacity_error.get().map(|err| {
                             let msg = match &err {
-                                AppError::Conflict(code) if code.starts_with("capacity_below_confirmed:") => {
-                                    let n: i64 = code.trim_start_matches("capacity_below_confirmed:").parse().unwrap_or(0);
-                                    view! { {t!(i18n, admin_capacity_below, n = n)} }.into_any()
+                                AppError::Conflict(c @ crate::error::Conflict::CapacityBelowConfirmed { .. }) => {
+                                    crate::ui::conflict_text(i18n, *c)
                                 }
                                 _ => view! { {t!(i18n, admin_capacity_invalid)} }.into_any(),
                             };
@@ -785,15 +784,11 @@ fn FramesEditor(event: AdminEvent, actions: EditorActions) -> impl IntoView {
     }
 }
 
-fn conflict_text(i18n: leptos_i18n::I18nContext<Locale>, e: &AppError) -> String {
+fn conflict_text(i18n: leptos_i18n::I18nContext<Locale>, e: &AppError) -> AnyView {
     match e {
-        AppError::Conflict(code) if code == "frame_has_registrations" => t_string!(i18n, admin_frame_has_registrations),
-        AppError::Conflict(code) if code == "last_frame" => t_string!(i18n, admin_last_frame),
-        AppError::Conflict(code) if code == "frame_full" => t_string!(i18n, admin_frame_full),
-        AppError::Conflict(code) if code == "lottery_already_drawn" => t_string!(i18n, admin_lottery_drawn),
-        _ => t_string!(i18n, error_body),
+        AppError::Conflict(c) => crate::ui::conflict_text(i18n, *c),
+        _ => t_string!(i18n, error_body).to_string().into_any(),
     }
-    .to_string()
 }
 
 /// Registration questions: list, delete, add.
@@ -951,11 +946,11 @@ pub fn AdminGroupPage() -> impl IntoView {
     }
 }
 
-fn member_error_text(i18n: leptos_i18n::I18nContext<Locale>, e: &AppError) -> String {
+fn member_error_text(i18n: leptos_i18n::I18nContext<Locale>, e: &AppError) -> AnyView {
     match e {
-        AppError::Conflict(code) if code == "last_owner" => t_string!(i18n, admin_last_owner).to_string(),
-        AppError::Forbidden => t_string!(i18n, admin_not_allowed).to_string(),
-        _ => t_string!(i18n, error_body).to_string(),
+        AppError::Conflict(c) => crate::ui::conflict_text(i18n, *c),
+        AppError::Forbidden => t_string!(i18n, admin_not_allowed).to_string().into_any(),
+        _ => t_string!(i18n, error_body).to_string().into_any(),
     }
 }
 

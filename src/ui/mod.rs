@@ -128,7 +128,7 @@ pub fn FieldMessage(error: Signal<Option<AppError>>, #[prop(into)] field: String
                 return None;
             }
             (_, false) => return None,
-            (AppError::Conflict(code), true) => code.clone(),
+            (AppError::Conflict(c), true) => return Some(conflict_text(i18n, *c)),
             (AppError::RateLimited(secs), true) => {
                 let secs = *secs;
                 return Some(view! { {t!(i18n, err_rate_limited, secs = secs)} }.into_any());
@@ -141,6 +141,33 @@ pub fn FieldMessage(error: Signal<Option<AppError>>, #[prop(into)] field: String
     view! {
         {move || text().map(|t| view! { <p class="field-error" role="alert">{t}</p> })}
     }
+}
+
+/// The message of every conflict, in the UI's language: one exhaustive match, so a new
+/// conflict cannot reach a user without a text.
+pub fn conflict_text(i18n: leptos_i18n::I18nContext<Locale>, conflict: crate::error::Conflict) -> AnyView {
+    use crate::error::Conflict;
+    let text = match conflict {
+        Conflict::AccountExists => t_string!(i18n, err_account_exists).to_string(),
+        Conflict::AlreadyMember => t_string!(i18n, err_already_member).to_string(),
+        Conflict::AlreadyRegistered => t_string!(i18n, err_already_registered).to_string(),
+        Conflict::CancellationClosed => t_string!(i18n, err_cancellation_closed).to_string(),
+        Conflict::CapacityBelowConfirmed { confirmed } => {
+            return view! { {t!(i18n, admin_capacity_below, n = confirmed)} }.into_any();
+        }
+        Conflict::EventCancelled => t_string!(i18n, cancelled_event).to_string(),
+        Conflict::FrameFull => t_string!(i18n, admin_frame_full).to_string(),
+        Conflict::FrameHasRegistrations => t_string!(i18n, admin_frame_has_registrations).to_string(),
+        Conflict::LastFrame => t_string!(i18n, admin_last_frame).to_string(),
+        Conflict::LastOwner => t_string!(i18n, admin_last_owner).to_string(),
+        Conflict::LotteryAlreadyDrawn => t_string!(i18n, admin_lottery_drawn).to_string(),
+        Conflict::NotMovable => t_string!(i18n, err_not_movable).to_string(),
+        Conflict::NotRegistered => t_string!(i18n, err_not_registered).to_string(),
+        Conflict::RegistrationClosed => t_string!(i18n, registration_closed).to_string(),
+        Conflict::RegistrationNotOpen => t_string!(i18n, err_not_open).to_string(),
+        Conflict::SlugTaken => t_string!(i18n, err_slug_taken).to_string(),
+    };
+    text.into_any()
 }
 
 fn error_text(i18n: leptos_i18n::I18nContext<Locale>, code: &str) -> String {

@@ -1368,7 +1368,7 @@ async fn deliveries_reminders_owners_and_frames_hold_under_concurrent_calls(app:
     let steps =
         join_all(["owner", "admin"].map(|nick| store.set_member(w.group, id_of(nick), Some(Role::Admin)))).await;
     assert_eq!(steps.iter().filter(|r| r.is_ok()).count(), 1, "{steps:?}");
-    assert!(steps.iter().any(|r| *r == Err(tsudoi::error::AppError::Conflict("last_owner".into()))));
+    assert!(steps.contains(&Err(tsudoi::error::AppError::Conflict(tsudoi::error::Conflict::LastOwner))));
     let owners = store.members(w.group).await.unwrap().into_iter().filter(|m| m.role == Role::Owner).count();
     assert_eq!(owners, 1);
     // Ownership moves in one step (the old owner becomes an admin).
@@ -1388,7 +1388,7 @@ async fn deliveries_reminders_owners_and_frames_hold_under_concurrent_calls(app:
     let frames: Vec<i64> = store.admin_event(event).await.unwrap().unwrap().frames.iter().map(|f| f.id).collect();
     let deletions = join_all(frames.iter().map(|f| store.delete_frame(event, *f))).await;
     assert_eq!(deletions.iter().filter(|r| r.is_ok()).count(), 1, "{deletions:?}");
-    assert!(deletions.iter().any(|r| *r == Err(tsudoi::error::AppError::Conflict("last_frame".into()))));
+    assert!(deletions.contains(&Err(tsudoi::error::AppError::Conflict(tsudoi::error::Conflict::LastFrame))));
     assert_eq!(store.admin_event(event).await.unwrap().unwrap().frames.len(), 1);
 }
 

@@ -100,7 +100,7 @@ async fn one_registration_per_user_per_event() {
         let (users, event, _) = setup(&store, 1, vec![frame("一般", 5, FrameMethod::FirstCome)]).await;
         store.register(&req(event, users[0], None)).await.unwrap();
         let again = store.register(&req(event, users[0], None)).await;
-        assert_eq!(again.unwrap_err(), AppError::Conflict("already_registered".into()), "{name}");
+        assert_eq!(again.unwrap_err(), AppError::Conflict(tsudoi::error::Conflict::AlreadyRegistered), "{name}");
         assert_counters_match_rows(&store, event).await;
     }
 }
@@ -144,17 +144,20 @@ async fn registration_respects_the_window_and_the_event_state() {
         let (users, event, _) = setup(&store, 2, vec![f]).await;
         assert_eq!(
             store.register(&req(event, users[0], None)).await.unwrap_err(),
-            AppError::Conflict("registration_not_open".into())
+            AppError::Conflict(tsudoi::error::Conflict::RegistrationNotOpen)
         );
         let mut later = req(event, users[0], None);
         later.now = now() + Duration::hours(2);
         store.register(&later).await.unwrap();
         let mut after_start = req(event, users[1], None);
         after_start.now = now() + Duration::days(2);
-        assert_eq!(store.register(&after_start).await.unwrap_err(), AppError::Conflict("registration_closed".into()));
+        assert_eq!(
+            store.register(&after_start).await.unwrap_err(),
+            AppError::Conflict(tsudoi::error::Conflict::RegistrationClosed)
+        );
         assert_eq!(
             store.cancel_registration(event, users[0], now() + Duration::days(2)).await.unwrap_err(),
-            AppError::Conflict("cancellation_closed".into())
+            AppError::Conflict(tsudoi::error::Conflict::CancellationClosed)
         );
         assert_eq!(store.register(&req(123_456, users[1], None)).await.unwrap_err(), AppError::NotFound);
     }
@@ -169,7 +172,7 @@ async fn raising_capacity_promotes_and_lowering_below_confirmed_is_refused() {
         }
         assert_eq!(
             store.set_capacity(frames[0], 1, now()).await.unwrap_err(),
-            AppError::Conflict("capacity_below_confirmed:2".into()),
+            AppError::Conflict(tsudoi::error::Conflict::CapacityBelowConfirmed { confirmed: 2 }),
             "{name}"
         );
         let change = store.set_capacity(frames[0], 4, now()).await.unwrap();

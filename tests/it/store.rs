@@ -329,9 +329,9 @@ async fn a_taken_group_slug_and_a_taken_nickname_are_conflicts_not_internal_erro
             members: vec![(f.users[2], MemberRole::Owner)],
         };
         let err = store.insert_groups(&[again]).await.unwrap_err();
-        assert_eq!(err, tsudoi::error::AppError::Conflict("slug_taken".into()), "{name}");
+        assert_eq!(err, tsudoi::error::AppError::Conflict(tsudoi::error::Conflict::SlugTaken), "{name}");
         let err = store.create_user(&NewUser::attendee("user0")).await.unwrap_err();
-        assert_eq!(err, tsudoi::error::AppError::Conflict("account_exists".into()), "{name}");
+        assert_eq!(err, tsudoi::error::AppError::Conflict(tsudoi::error::Conflict::AccountExists), "{name}");
     }
 }
 

@@ -23,7 +23,9 @@ pub(super) async fn create_user(pool: &PgPool, u: &NewUser) -> Result<CurrentUse
         Ok((id,)) => Ok(CurrentUser { id, nickname: u.nickname.clone(), display_name: u.display_name.clone() }),
         // Deliberately one code for nickname and email: the answer must not tell whether
         // an email address has an account.
-        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(AppError::Conflict("account_exists".into())),
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+            Err(AppError::Conflict(crate::error::Conflict::AccountExists))
+        }
         Err(e) => Err(e.into()),
     }
 }

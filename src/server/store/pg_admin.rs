@@ -422,7 +422,7 @@ pub(super) async fn update_frame(pool: &PgPool, event_id: i64, frame_id: i64, f:
             .await?;
     let Some((method, drawn_at)) = row else { return Err(AppError::NotFound) };
     if drawn_at.is_some() && (method != f.method.as_str() || f.draw_at.is_none()) {
-        return Err(AppError::Conflict("lottery_already_drawn".into()));
+        return Err(AppError::Conflict(crate::error::Conflict::LotteryAlreadyDrawn));
     }
     sqlx::query(
         "UPDATE frames SET name = $1, method = $2, fee = $3, opens_at = $4, closes_at = $5, \
@@ -458,10 +458,10 @@ pub(super) async fn delete_frame(pool: &PgPool, event_id: i64, frame_id: i64) ->
     .fetch_one(&mut *tx)
     .await?;
     if regs > 0 {
-        return Err(AppError::Conflict("frame_has_registrations".into()));
+        return Err(AppError::Conflict(crate::error::Conflict::FrameHasRegistrations));
     }
     if frames <= 1 {
-        return Err(AppError::Conflict("last_frame".into()));
+        return Err(AppError::Conflict(crate::error::Conflict::LastFrame));
     }
     let done = sqlx::query("DELETE FROM frames WHERE id = $1 AND event_id = $2")
         .bind(frame_id)
@@ -539,7 +539,7 @@ pub(super) async fn add_member(
     .bind(now.timestamp())
     .execute(pool)
     .await?;
-    if done.rows_affected() == 0 { Err(AppError::Conflict("already_member".into())) } else { Ok(()) }
+    if done.rows_affected() == 0 { Err(AppError::Conflict(crate::error::Conflict::AlreadyMember)) } else { Ok(()) }
 }
 
 /// Locks the group's member rows and returns (user_id, role) of each, so that the owner
@@ -560,7 +560,7 @@ pub(super) async fn set_member(pool: &PgPool, group_id: i64, user_id: i64, role:
     if current == "owner" && role != Some(Role::Owner) {
         let owners = locked.iter().filter(|(_, r)| r == "owner").count();
         if owners <= 1 {
-            return Err(AppError::Conflict("last_owner".into()));
+            return Err(AppError::Conflict(crate::error::Conflict::LastOwner));
         }
     }
     match role {

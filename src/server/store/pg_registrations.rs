@@ -10,30 +10,19 @@ use chrono::{DateTime, TimeZone, Utc};
 use rand::Rng;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
-use super::{DrawOutcome, DueDraw, RegisterRequest, RegistrationChange, RegistrationRow, SeatGuard};
+use super::{
+    DrawOutcome, DueDraw, FrameRuleRow, HeldRow, RegisterRequest, RegistrationChange, RegistrationRow, SeatGuard,
+    decode,
+};
 use crate::error::AppError;
+use crate::events::model::EventStatus;
 use crate::registrations::model::{FrameSeats, MyRegistration, RegStatus, SeatSnapshot};
+use crate::registrations::rules::{self, EventGate, FrameGate, Held};
 
 type Tx = Transaction<'static, Postgres>;
 
 fn ts(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
-}
-
-#[derive(sqlx::FromRow)]
-struct FrameRow {
-    id: i64,
-    method: String,
-    opens_at: Option<i64>,
-    closes_at: Option<i64>,
-    drawn_at: Option<i64>,
-}
-
-#[derive(sqlx::FromRow)]
-struct RegRow {
-    id: i64,
-    frame_id: i64,
-    status: String,
 }
 
 /// A receipt code: 10 characters from an alphabet without look-alikes (0/O, 1/I/L).
@@ -102,23 +91,23 @@ async fn promote(conn: &mut PgConnection, frame_id: i64, now: i64) -> Result<Vec
 }
 
 /// Gives up the seat (or waitlist place) a registration holds, promoting if a seat freed.
-async fn release(conn: &mut PgConnection, reg: &RegRow, now: i64) -> Result<Vec<i64>, AppError> {
-    match RegStatus::parse(&reg.status) {
-        Some(RegStatus::Confirmed) => {
+async fn release(conn: &mut PgConnection, reg: &Held, now: i64) -> Result<Vec<i64>, AppError> {
+    match reg.status {
+        RegStatus::Confirmed => {
             sqlx::query("UPDATE frames SET accepted_count = accepted_count - 1 WHERE id = $1")
                 .bind(reg.frame_id)
                 .execute(&mut *conn)
                 .await?;
             promote(conn, reg.frame_id, now).await
         }
-        Some(RegStatus::Waitlisted) => {
+        RegStatus::Waitlisted => {
             sqlx::query("UPDATE frames SET waiting_count = waiting_count - 1 WHERE id = $1")
                 .bind(reg.frame_id)
                 .execute(&mut *conn)
                 .await?;
             Ok(Vec::new())
         }
-        _ => Ok(Vec::new()),
+        RegStatus::Cancelled => Ok(Vec::new()),
     }
 }
 
@@ -193,64 +182,30 @@ pub(super) async fn register(pool: &PgPool, req: &RegisterRequest) -> Result<Reg
     let mut tx: Tx = pool.begin().await?;
     let event = lock_event(&mut tx, req.event_id).await?;
     let Some((status, starts_at)) = event else { return Err(AppError::NotFound) };
-    match status.as_str() {
-        "published" => {}
-        "cancelled" => return Err(AppError::Conflict("event_cancelled".into())),
-        _ => return Err(AppError::NotFound),
-    }
-    if now >= starts_at {
-        return Err(AppError::Conflict("registration_closed".into()));
-    }
-
-    let frames: Vec<FrameRow> = sqlx::query_as(
+    let event = EventGate { status: decode(&status, EventStatus::parse, "event status")?, starts_at };
+    let rows: Vec<FrameRuleRow> = sqlx::query_as(
         "SELECT id, method, opens_at, closes_at, drawn_at FROM frames WHERE event_id = $1 ORDER BY position, id",
     )
     .bind(req.event_id)
     .fetch_all(&mut *tx)
     .await?;
-    let frame = match req.frame_id {
-        Some(id) => frames.iter().find(|f| f.id == id).ok_or_else(|| {
-            AppError::Invalid(vec![crate::error::FieldError::new(
-                "frame_id",
-                "unknown_frame",
-                "This frame does not belong to the event.",
-            )])
-        })?,
-        None if frames.len() == 1 => &frames[0],
-        None => {
-            return Err(AppError::Invalid(vec![crate::error::FieldError::new(
-                "frame_id",
-                "required",
-                "Choose a frame.",
-            )]));
-        }
-    };
-    if frame.opens_at.is_some_and(|o| now < o) {
-        return Err(AppError::Conflict("registration_not_open".into()));
-    }
-    if frame.closes_at.is_some_and(|c| now >= c) {
-        return Err(AppError::Conflict("registration_closed".into()));
-    }
-
-    let existing: Option<RegRow> =
+    let frames = rows.iter().map(FrameRuleRow::gate).collect::<Result<Vec<FrameGate>, _>>()?;
+    let held: Option<HeldRow> =
         sqlx::query_as("SELECT id, frame_id, status FROM registrations WHERE event_id = $1 AND user_id = $2")
             .bind(req.event_id)
             .bind(req.user_id)
             .fetch_optional(&mut *tx)
             .await?;
+    let held = held.as_ref().map(HeldRow::held).transpose()?;
+    let plan = rules::plan_register(event, &frames, held, req.frame_id, now)?;
+    let frame = plan.frame;
     let mut promoted = Vec::new();
-    if let Some(reg) = &existing {
-        let active = reg.status != RegStatus::Cancelled.as_str();
-        if active && reg.frame_id == frame.id {
-            return Err(AppError::Conflict("already_registered".into()));
-        }
-        if active {
-            // Switching frames: the old seat is released first (promoting someone there).
-            promoted = release(&mut tx, reg, now).await?;
-        }
+    if let Some(reg) = &plan.release {
+        // Switching frames: the old seat is released first (promoting someone there).
+        promoted = release(&mut tx, reg, now).await?;
     }
 
-    let lottery_pending = frame.method == "lottery" && frame.drawn_at.is_none();
+    let lottery_pending = plan.lottery_pending;
     let confirmed = if lottery_pending {
         false
     } else {
@@ -289,8 +244,8 @@ pub(super) async fn register(pool: &PgPool, req: &RegisterRequest) -> Result<Reg
     // The queue position is computed inside the write itself: one round trip less while the
     // write lock is held.
 
-    let reg_id = match &existing {
-        Some(reg) => {
+    let reg_id = match plan.reuse {
+        Some(reg_id) => {
             sqlx::query(
                 "UPDATE registrations SET frame_id = $1, status = $2, \
                    position = (SELECT COALESCE(MAX(position), 0) + 1 FROM registrations WHERE frame_id = $3), \
@@ -300,11 +255,11 @@ pub(super) async fn register(pool: &PgPool, req: &RegisterRequest) -> Result<Reg
             .bind(status.as_str())
             .bind(frame.id)
             .bind(now)
-            .bind(reg.id)
+            .bind(reg_id)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("DELETE FROM answers WHERE registration_id = $1").bind(reg.id).execute(&mut *tx).await?;
-            reg.id
+            sqlx::query("DELETE FROM answers WHERE registration_id = $1").bind(reg_id).execute(&mut *tx).await?;
+            reg_id
         }
         None => {
             let mut attempt = 0;
@@ -373,19 +328,22 @@ pub(super) async fn cancel(
     .bind(user_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((id, frame_id, status, starts_at, closes_at)) = reg else {
-        return Err(AppError::Conflict("not_registered".into()));
+    let held = match reg {
+        Some((id, frame_id, status, starts_at, closes_at)) => Some((
+            Held { id, frame_id, status: decode(&status, RegStatus::parse, "registration status")? },
+            starts_at,
+            closes_at,
+        )),
+        None => None,
     };
-    if now >= starts_at || closes_at.is_some_and(|c| now >= c) {
-        return Err(AppError::Conflict("cancellation_closed".into()));
-    }
+    let held = rules::plan_cancel(held, now)?;
     sqlx::query("UPDATE registrations SET status = 'cancelled', cancelled_at = $1, updated_at = $2 WHERE id = $3")
         .bind(now)
         .bind(now)
-        .bind(id)
+        .bind(held.id)
         .execute(&mut *tx)
         .await?;
-    let promoted = release(&mut tx, &RegRow { id, frame_id, status }, now).await?;
+    let promoted = release(&mut tx, &held, now).await?;
     let registration = fetch_my_registration(&mut tx, event_id, user_id).await?;
     tx.commit().await?;
     Ok(RegistrationChange { event_id, registration, promoted_user_ids: promoted })
@@ -397,13 +355,7 @@ pub(super) async fn set_capacity(
     capacity: i64,
     now: DateTime<Utc>,
 ) -> Result<RegistrationChange, AppError> {
-    if capacity < 1 {
-        return Err(AppError::Invalid(vec![crate::error::FieldError::new(
-            "capacity",
-            "too_small",
-            "Capacity must be at least 1.",
-        )]));
-    }
+    rules::check_capacity(capacity, 0)?;
     let mut tx: Tx = pool.begin().await?;
     lock_event_of_frame(&mut tx, frame_id).await?;
     let frame: Option<(i64, i64)> = sqlx::query_as("SELECT event_id, accepted_count FROM frames WHERE id = $1")
@@ -411,9 +363,7 @@ pub(super) async fn set_capacity(
         .fetch_optional(&mut *tx)
         .await?;
     let Some((event_id, accepted)) = frame else { return Err(AppError::NotFound) };
-    if capacity < accepted {
-        return Err(AppError::Conflict(format!("capacity_below_confirmed:{accepted}")));
-    }
+    rules::check_capacity(capacity, accepted)?;
     sqlx::query("UPDATE frames SET capacity = $1 WHERE id = $2")
         .bind(capacity)
         .bind(frame_id)
@@ -614,7 +564,7 @@ pub(super) async fn move_registration(
             .await?
             .rows_affected();
             if taken != 1 {
-                return Err(AppError::Conflict("frame_full".into()));
+                return Err(AppError::Conflict(crate::error::Conflict::FrameFull));
             }
             sqlx::query("UPDATE registrations SET status = 'confirmed', updated_at = $1 WHERE id = $2")
                 .bind(now)
@@ -624,7 +574,7 @@ pub(super) async fn move_registration(
             promoted.push(user_id);
         }
         (a, b) if a == b => {}
-        _ => return Err(AppError::Conflict("not_movable".into())),
+        _ => return Err(AppError::Conflict(crate::error::Conflict::NotMovable)),
     }
     tx.commit().await?;
     Ok(RegistrationChange { event_id, registration: None, promoted_user_ids: promoted })

@@ -404,7 +404,7 @@ pub(super) async fn update_frame(pool: &SqlitePool, event_id: i64, frame_id: i64
             .await?;
     let Some((method, drawn_at)) = row else { return Err(AppError::NotFound) };
     if drawn_at.is_some() && (method != f.method.as_str() || f.draw_at.is_none()) {
-        return Err(AppError::Conflict("lottery_already_drawn".into()));
+        return Err(AppError::Conflict(crate::error::Conflict::LotteryAlreadyDrawn));
     }
     sqlx::query(
         "UPDATE frames SET name = ?, method = ?, fee = ?, opens_at = ?, closes_at = ?, \
@@ -437,10 +437,10 @@ pub(super) async fn delete_frame(pool: &SqlitePool, event_id: i64, frame_id: i64
     .fetch_one(&mut *tx)
     .await?;
     if regs > 0 {
-        return Err(AppError::Conflict("frame_has_registrations".into()));
+        return Err(AppError::Conflict(crate::error::Conflict::FrameHasRegistrations));
     }
     if frames <= 1 {
-        return Err(AppError::Conflict("last_frame".into()));
+        return Err(AppError::Conflict(crate::error::Conflict::LastFrame));
     }
     let done = sqlx::query("DELETE FROM frames WHERE id = ? AND event_id = ?")
         .bind(frame_id)
@@ -514,7 +514,7 @@ pub(super) async fn add_member(
     .bind(now.timestamp())
     .execute(pool)
     .await?;
-    if done.rows_affected() == 0 { Err(AppError::Conflict("already_member".into())) } else { Ok(()) }
+    if done.rows_affected() == 0 { Err(AppError::Conflict(crate::error::Conflict::AlreadyMember)) } else { Ok(()) }
 }
 
 /// Sets a member's role, or removes them (`None`), keeping at least one owner
@@ -535,7 +535,7 @@ pub(super) async fn set_member(pool: &SqlitePool, group_id: i64, user_id: i64, r
                 .fetch_one(&mut *tx)
                 .await?;
         if owners <= 1 {
-            return Err(AppError::Conflict("last_owner".into()));
+            return Err(AppError::Conflict(crate::error::Conflict::LastOwner));
         }
     }
     match role {

@@ -8,30 +8,16 @@ use chrono::{DateTime, TimeZone, Utc};
 use rand::Rng;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 
-use super::{DrawOutcome, DueDraw, RegisterRequest, RegistrationChange, RegistrationRow, SeatGuard};
+use super::{DrawOutcome, DueDraw, RegisterRequest, RegistrationChange, RegistrationRow, SeatGuard, decode};
 use crate::error::AppError;
+use crate::events::model::{EventStatus, FrameMethod};
 use crate::registrations::model::{FrameSeats, MyRegistration, RegStatus, SeatSnapshot};
+use crate::registrations::rules::{self, EventGate, FrameGate, Held};
 
 type Tx = Transaction<'static, Sqlite>;
 
 fn ts(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
-}
-
-#[derive(sqlx::FromRow)]
-struct FrameRow {
-    id: i64,
-    method: String,
-    opens_at: Option<i64>,
-    closes_at: Option<i64>,
-    drawn_at: Option<i64>,
-}
-
-#[derive(sqlx::FromRow)]
-struct RegRow {
-    id: i64,
-    frame_id: i64,
-    status: String,
 }
 
 /// A receipt code: 10 characters from an alphabet without look-alikes (0/O, 1/I/L).
@@ -79,23 +65,23 @@ async fn promote(conn: &mut SqliteConnection, frame_id: i64, now: i64) -> Result
 }
 
 /// Gives up the seat (or waitlist place) a registration holds, promoting if a seat freed.
-async fn release(conn: &mut SqliteConnection, reg: &RegRow, now: i64) -> Result<Vec<i64>, AppError> {
-    match RegStatus::parse(&reg.status) {
-        Some(RegStatus::Confirmed) => {
+async fn release(conn: &mut SqliteConnection, reg: &Held, now: i64) -> Result<Vec<i64>, AppError> {
+    match reg.status {
+        RegStatus::Confirmed => {
             sqlx::query("UPDATE frames SET accepted_count = accepted_count - 1 WHERE id = ?")
                 .bind(reg.frame_id)
                 .execute(&mut *conn)
                 .await?;
             promote(conn, reg.frame_id, now).await
         }
-        Some(RegStatus::Waitlisted) => {
+        RegStatus::Waitlisted => {
             sqlx::query("UPDATE frames SET waiting_count = waiting_count - 1 WHERE id = ?")
                 .bind(reg.frame_id)
                 .execute(&mut *conn)
                 .await?;
             Ok(Vec::new())
         }
-        _ => Ok(Vec::new()),
+        RegStatus::Cancelled => Ok(Vec::new()),
     }
 }
 
@@ -293,66 +279,35 @@ pub(super) async fn register(
     .fetch_all(&mut *tx)
     .await?;
     let Some(first) = rows.first() else { return Err(AppError::NotFound) };
-    match first.0.as_str() {
-        "published" => {}
-        "cancelled" => return Err(AppError::Conflict("event_cancelled".into())),
-        _ => return Err(AppError::NotFound),
-    }
-    if now >= first.1 {
-        return Err(AppError::Conflict("registration_closed".into()));
-    }
-    let frames: Vec<(FrameRow, String)> = rows
-        .iter()
-        .filter_map(|r| {
-            Some((
-                FrameRow { id: r.2?, method: r.3.clone()?, opens_at: r.4, closes_at: r.5, drawn_at: r.6 },
-                r.10.clone().unwrap_or_default(),
-            ))
-        })
-        .collect();
-    let existing: Option<RegRow> = first.7.map(|id| RegRow {
-        id,
-        frame_id: first.8.unwrap_or_default(),
-        status: first.9.clone().unwrap_or_default(),
-    });
-    let frame = match req.frame_id {
-        Some(id) => frames.iter().find(|(f, _)| f.id == id).ok_or_else(|| {
-            AppError::Invalid(vec![crate::error::FieldError::new(
-                "frame_id",
-                "unknown_frame",
-                "This frame does not belong to the event.",
-            )])
-        })?,
-        None if frames.len() == 1 => &frames[0],
-        None => {
-            return Err(AppError::Invalid(vec![crate::error::FieldError::new(
-                "frame_id",
-                "required",
-                "Choose a frame.",
-            )]));
+    let event = EventGate { status: decode(&first.0, EventStatus::parse, "event status")?, starts_at: first.1 };
+    let mut frames: Vec<(FrameGate, String)> = Vec::with_capacity(rows.len());
+    for r in &rows {
+        if let (Some(id), Some(method)) = (r.2, &r.3) {
+            let method = decode(method, FrameMethod::parse, "frame method")?;
+            let gate = FrameGate { id, method, opens_at: r.4, closes_at: r.5, drawn_at: r.6 };
+            frames.push((gate, r.10.clone().unwrap_or_default()));
         }
+    }
+    let held = match (first.7, &first.9) {
+        (Some(id), Some(status)) => Some(Held {
+            id,
+            frame_id: first.8.unwrap_or_default(),
+            status: decode(status, RegStatus::parse, "registration status")?,
+        }),
+        _ => None,
     };
-    let (frame, frame_name) = (&frame.0, frame.1.clone());
-    if frame.opens_at.is_some_and(|o| now < o) {
-        return Err(AppError::Conflict("registration_not_open".into()));
-    }
-    if frame.closes_at.is_some_and(|c| now >= c) {
-        return Err(AppError::Conflict("registration_closed".into()));
-    }
+    let gates: Vec<FrameGate> = frames.iter().map(|(g, _)| *g).collect();
+    let plan = rules::plan_register(event, &gates, held, req.frame_id, now)?;
+    let frame = plan.frame;
+    let frame_name = frames.iter().find(|(g, _)| g.id == frame.id).map(|(_, n)| n.clone()).unwrap_or_default();
 
     let mut promoted = Vec::new();
-    if let Some(reg) = &existing {
-        let active = reg.status != RegStatus::Cancelled.as_str();
-        if active && reg.frame_id == frame.id {
-            return Err(AppError::Conflict("already_registered".into()));
-        }
-        if active {
-            // Switching frames: the old seat is released first (promoting someone there).
-            promoted = release(&mut tx, reg, now).await?;
-        }
+    if let Some(reg) = &plan.release {
+        // Switching frames: the old seat is released first (promoting someone there).
+        promoted = release(&mut tx, reg, now).await?;
     }
 
-    let lottery_pending = frame.method == "lottery" && frame.drawn_at.is_none();
+    let lottery_pending = plan.lottery_pending;
     let confirmed = if lottery_pending {
         false
     } else {
@@ -398,8 +353,8 @@ pub(super) async fn register(
 
     let mut code = first.11.clone().unwrap_or_default();
     let registered_at = first.12.unwrap_or(now);
-    let reg_id = match &existing {
-        Some(reg) => {
+    let reg_id = match plan.reuse {
+        Some(reg_id) => {
             sqlx::query(
                 "UPDATE registrations SET frame_id = ?, status = ?, \
                    position = (SELECT COALESCE(MAX(position), 0) + 1 FROM registrations WHERE frame_id = ?), \
@@ -409,11 +364,11 @@ pub(super) async fn register(
             .bind(status.as_str())
             .bind(frame.id)
             .bind(now)
-            .bind(reg.id)
+            .bind(reg_id)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("DELETE FROM answers WHERE registration_id = ?").bind(reg.id).execute(&mut *tx).await?;
-            reg.id
+            sqlx::query("DELETE FROM answers WHERE registration_id = ?").bind(reg_id).execute(&mut *tx).await?;
+            reg_id
         }
         None => {
             let mut attempt = 0;
@@ -489,19 +444,22 @@ pub(super) async fn cancel(
     .bind(user_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((id, frame_id, status, starts_at, closes_at)) = reg else {
-        return Err(AppError::Conflict("not_registered".into()));
+    let held = match reg {
+        Some((id, frame_id, status, starts_at, closes_at)) => Some((
+            Held { id, frame_id, status: decode(&status, RegStatus::parse, "registration status")? },
+            starts_at,
+            closes_at,
+        )),
+        None => None,
     };
-    if now >= starts_at || closes_at.is_some_and(|c| now >= c) {
-        return Err(AppError::Conflict("cancellation_closed".into()));
-    }
+    let held = rules::plan_cancel(held, now)?;
     sqlx::query("UPDATE registrations SET status = 'cancelled', cancelled_at = ?, updated_at = ? WHERE id = ?")
         .bind(now)
         .bind(now)
-        .bind(id)
+        .bind(held.id)
         .execute(&mut *tx)
         .await?;
-    let promoted = release(&mut tx, &RegRow { id, frame_id, status }, now).await?;
+    let promoted = release(&mut tx, &held, now).await?;
     let registration = fetch_my_registration(&mut tx, event_id, user_id).await?;
     tx.commit().await?;
     Ok(RegistrationChange { event_id, registration, promoted_user_ids: promoted })
@@ -513,22 +471,14 @@ pub(super) async fn set_capacity(
     capacity: i64,
     now: DateTime<Utc>,
 ) -> Result<RegistrationChange, AppError> {
-    if capacity < 1 {
-        return Err(AppError::Invalid(vec![crate::error::FieldError::new(
-            "capacity",
-            "too_small",
-            "Capacity must be at least 1.",
-        )]));
-    }
+    rules::check_capacity(capacity, 0)?;
     let mut tx: Tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let frame: Option<(i64, i64)> = sqlx::query_as("SELECT event_id, accepted_count FROM frames WHERE id = ?")
         .bind(frame_id)
         .fetch_optional(&mut *tx)
         .await?;
     let Some((event_id, accepted)) = frame else { return Err(AppError::NotFound) };
-    if capacity < accepted {
-        return Err(AppError::Conflict(format!("capacity_below_confirmed:{accepted}")));
-    }
+    rules::check_capacity(capacity, accepted)?;
     sqlx::query("UPDATE frames SET capacity = ? WHERE id = ?").bind(capacity).bind(frame_id).execute(&mut *tx).await?;
     let promoted = promote(&mut tx, frame_id, now.timestamp()).await?;
     tx.commit().await?;
@@ -722,7 +672,7 @@ pub(super) async fn move_registration(
             .await?
             .rows_affected();
             if taken != 1 {
-                return Err(AppError::Conflict("frame_full".into()));
+                return Err(AppError::Conflict(crate::error::Conflict::FrameFull));
             }
             sqlx::query("UPDATE registrations SET status = 'confirmed', updated_at = ? WHERE id = ?")
                 .bind(now)
@@ -732,7 +682,7 @@ pub(super) async fn move_registration(
             promoted.push(user_id);
         }
         (a, b) if a == b => {}
-        _ => return Err(AppError::Conflict("not_movable".into())),
+        _ => return Err(AppError::Conflict(crate::error::Conflict::NotMovable)),
     }
     tx.commit().await?;
     Ok(RegistrationChange { event_id, registration: None, promoted_user_ids: promoted })
