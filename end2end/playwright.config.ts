@@ -45,6 +45,8 @@ export default defineConfig({
     env: {
       DATABASE_URL: "sqlite://target/e2e.db",
       TSUDOI_DEMO: "1",
+      // scripts/test-dates.sh starts the server's clock on other days; empty means the real time.
+      TSUDOI_NOW: process.env.TSUDOI_NOW ?? "",
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: "target/site",
       TSUDOI_PUBLIC_URL: baseURL,

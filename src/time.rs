@@ -160,11 +160,14 @@ pub fn now() -> DateTime<Utc> {
 
 #[cfg(feature = "ssr")]
 pub mod clock {
-    use std::sync::OnceLock;
+    use std::sync::Once;
+    use std::sync::atomic::{AtomicI64, Ordering};
 
     use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
-    static OFFSET: OnceLock<Duration> = OnceLock::new();
+    /// How far the clock is from the real time, in milliseconds.
+    static OFFSET_MS: AtomicI64 = AtomicI64::new(0);
+    static FROM_ENV: Once = Once::new();
 
     /// Reads `TSUDOI_NOW`: `Ok(None)` when unset or empty, an error naming the variable when
     /// it is not a date. Startup calls this first, so a bad value stops the server loudly.
@@ -186,16 +189,27 @@ pub mod clock {
         chrono_tz::Asia::Tokyo.from_local_datetime(&day.and_hms_opt(12, 0, 0)?).single().map(|t| t.with_timezone(&Utc))
     }
 
-    /// How far the clock is from the real time (zero unless `TSUDOI_NOW` is set).
+    fn init_from_env() {
+        FROM_ENV.call_once(|| match start_from_env() {
+            Ok(Some(start)) => OFFSET_MS.store((start - Utc::now()).num_milliseconds(), Ordering::Relaxed),
+            Ok(None) => {}
+            Err(err) => tracing::error!("{err}; using the real time"),
+        });
+    }
+
+    /// Restarts the clock at `now` for this process, whatever `TSUDOI_NOW` says. For tests
+    /// whose data sit on fixed calendar dates: they pin the clock to a day before those dates
+    /// (each test runs in its own process under cargo nextest).
+    pub fn pin(now: DateTime<Utc>) {
+        init_from_env();
+        OFFSET_MS.store((now - Utc::now()).num_milliseconds(), Ordering::Relaxed);
+    }
+
+    /// How far the clock is from the real time (zero unless `TSUDOI_NOW` is set or a test
+    /// pinned it).
     pub(super) fn offset() -> Duration {
-        *OFFSET.get_or_init(|| match start_from_env() {
-            Ok(Some(start)) => start - Utc::now(),
-            Ok(None) => Duration::zero(),
-            Err(err) => {
-                tracing::error!("{err}; using the real time");
-                Duration::zero()
-            }
-        })
+        init_from_env();
+        Duration::milliseconds(OFFSET_MS.load(Ordering::Relaxed))
     }
 }
 

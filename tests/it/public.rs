@@ -36,6 +36,9 @@ fn reg(user_id: i64, status: RegistrationStatus, code: &str) -> NewRegistration 
 /// Two groups, three tags, five events (one draft, one cancelled, one past, one in Berlin
 /// across the 2027 switch to summer time), five users with roles, speakers, registrations.
 async fn fixture(app: &TestApp) -> Ids {
+    // The events below sit on fixed dates (a DST switch in March 2027, JST dates the API
+    // prints): the server's clock is pinned to a day before them, whatever day this runs.
+    tsudoi::time::clock::pin(jst(2026, 12, 1, 12, 0));
     let store = app.store();
     let hash = tsudoi::server::password::hash(PASSWORD.into()).await.unwrap();
     let user = |nick: &str| NewUser {
