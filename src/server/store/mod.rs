@@ -2,6 +2,7 @@
 //! (SQLite and PostgreSQL) implements the same semantics, and the store test
 //! suite runs against every backend.
 
+pub mod db;
 pub mod pg;
 mod pg_accounts;
 mod pg_admin;
