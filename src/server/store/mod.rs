@@ -3,6 +3,7 @@
 //! suite runs against every backend.
 
 pub mod db;
+mod events;
 pub mod pg;
 mod pg_accounts;
 mod pg_admin;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 
@@ -18,14 +18,11 @@ use super::{
 };
 use crate::accounts::model::{CurrentUser, MyProfile, UserProfile};
 use crate::error::AppError;
-use crate::events::model::{
-    EventCard, EventDetail, EventStatus, FrameMethod, FrameSummary, Page, Seats, Speaker, SpokenLanguage, VenueKind,
-};
+use crate::events::model::{EventCard, EventDetail, EventStatus, Page};
 use crate::groups::model::GroupDetail;
-use crate::registrations::model::{MyEventRegistration, MyRegistration, Question, QuestionKind, SeatSnapshot};
-use crate::server::markdown;
+use crate::registrations::model::{MyEventRegistration, MyRegistration, Question, SeatSnapshot};
 use crate::server::text::normalize;
-use crate::tags::model::{TagCount, TagKind, TagRef};
+use crate::tags::model::{TagCount, TagRef};
 use crate::time::ZonedSpan;
 
 /// Rows per multi-row INSERT: well under PostgreSQL's 65,535 bind parameters for every table.
@@ -53,27 +50,13 @@ impl PgStore {
         &self.pool
     }
 
-    async fn cards(&self, mut qb: QueryBuilder<Postgres>) -> StoreResult<Vec<EventCard>> {
-        let rows: Vec<CardRow> = qb.build_query_as().fetch_all(&self.pool).await?;
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let mut tags = tags_of(&self.pool, &ids).await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                let t = tags.remove(&r.id).unwrap_or_default();
-                r.into_card(t)
-            })
-            .collect())
+    /// This store's database for the queries written once (see `db.rs`).
+    pub(crate) fn db(&self) -> super::db::Db {
+        super::db::Db::Pg(self.pool.clone())
     }
 }
 
-/// False for text PostgreSQL cannot hold: it refuses NUL characters in TEXT (SQLite takes
-/// them), so such a value would fail the query with an error. Nothing stored contains one,
-/// so a lookup by such a value finds nothing, exactly as on SQLite: callers answer that
-/// without asking the database.
-pub(super) fn storable(s: &str) -> bool {
-    !s.contains('\0')
-}
+pub(super) use super::events::storable;
 
 /// `n` fresh ids from the identity sequence of `table` (`events` or `frames`), ascending.
 async fn next_ids(conn: &mut PgConnection, table: &'static str, n: usize) -> StoreResult<Vec<i64>> {
@@ -90,163 +73,17 @@ async fn next_ids(conn: &mut PgConnection, table: &'static str, n: usize) -> Sto
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
-/// Tags of many events in one query (topics first, in list order).
-pub(super) async fn tags_of(pool: &PgPool, event_ids: &[i64]) -> StoreResult<HashMap<i64, Vec<TagRef>>> {
-    let mut out: HashMap<i64, Vec<TagRef>> = HashMap::new();
-    if event_ids.is_empty() {
-        return Ok(out);
-    }
-    let mut qb = QueryBuilder::<Postgres>::new(
-        "SELECT et.event_id, t.slug, t.name, t.kind FROM event_tags et JOIN tags t ON t.id = et.tag_id WHERE et.event_id IN (",
-    );
-    let mut sep = qb.separated(", ");
-    for id in event_ids {
-        sep.push_bind(*id);
-    }
-    qb.push(") ORDER BY t.kind DESC, t.position, t.id");
-    let rows: Vec<(i64, String, String, String)> = qb.build_query_as().fetch_all(pool).await?;
-    for (event_id, slug, name, kind) in rows {
-        out.entry(event_id).or_default().push(TagRef {
-            slug,
-            name,
-            kind: TagKind::parse(&kind).unwrap_or(TagKind::Topic),
-        });
-    }
-    Ok(out)
-}
+// Other storage modules still reach these through the backend module.
+pub(super) use super::events::{FRAME_COLUMNS, FrameRow};
 
-/// The questions an event asks, in order.
+/// The questions of an event (see `events::questions_of`).
 pub(super) async fn questions_of(pool: &PgPool, event_id: i64) -> StoreResult<Vec<Question>> {
-    let rows: Vec<(i64, String, String, String, bool)> = sqlx::query_as(
-        "SELECT id, kind, label, options, required FROM questions WHERE event_id = $1 ORDER BY position, id",
-    )
-    .bind(event_id)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, kind, label, options, required)| Question {
-            id,
-            kind: QuestionKind::parse(&kind).unwrap_or(QuestionKind::Text),
-            label,
-            options: serde_json::from_str(&options).unwrap_or_default(),
-            required,
-        })
-        .collect())
+    super::events::questions_of(&super::db::Db::Pg(pool.clone()), event_id).await
 }
 
-/// The columns of an event card, in the order of [`card_query`].
-#[derive(sqlx::FromRow)]
-struct CardRow {
-    id: i64,
-    title: String,
-    starts_at: i64,
-    ends_at: i64,
-    time_zone: String,
-    venue_kind: String,
-    prefecture: Option<String>,
-    status: String,
-    group_slug: String,
-    group_title: String,
-    accepted: i64,
-    capacity: i64,
-    waiting: i64,
-}
-
-impl CardRow {
-    fn into_card(self, tags: Vec<TagRef>) -> EventCard {
-        EventCard {
-            id: self.id,
-            title: self.title,
-            span: ZonedSpan::resolve(instant(self.starts_at), instant(self.ends_at), &self.time_zone),
-            group_slug: self.group_slug,
-            group_title: self.group_title,
-            tags,
-            venue_kind: VenueKind::parse(&self.venue_kind).unwrap_or(VenueKind::Online),
-            prefecture: self.prefecture,
-            status: EventStatus::parse(&self.status).unwrap_or(EventStatus::Published),
-            seats: Seats { accepted: self.accepted, limit: self.capacity, waiting: self.waiting },
-        }
-    }
-}
-
-/// SELECT of card columns; the caller appends WHERE / ORDER / LIMIT. Seat sums are
-/// correlated subqueries over the frames index, so only the returned rows pay for them.
-fn card_query() -> QueryBuilder<Postgres> {
-    QueryBuilder::new(
-        "SELECT e.id, e.title, e.starts_at, e.ends_at, e.time_zone, e.venue_kind, e.prefecture, e.status, \
-         g.slug AS group_slug, g.title AS group_title, \
-         (SELECT COALESCE(SUM(f.accepted_count), 0)::BIGINT FROM frames f WHERE f.event_id = e.id) AS accepted, \
-         (SELECT COALESCE(SUM(f.capacity), 0)::BIGINT FROM frames f WHERE f.event_id = e.id) AS capacity, \
-         (SELECT COALESCE(SUM(f.waiting_count), 0)::BIGINT FROM frames f WHERE f.event_id = e.id) AS waiting \
-         FROM events e JOIN groups g ON g.id = e.group_id ",
-    )
-}
-
-fn instant(secs: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
-}
-
-#[derive(sqlx::FromRow)]
-struct EventRow {
-    catch: String,
-    description: String,
-    place: String,
-    address: String,
-    lat: Option<f64>,
-    lon: Option<f64>,
-    language: String,
-    hashtag: String,
-    image_url: Option<String>,
-}
-
-/// A frame as stored; [`FRAME_COLUMNS`] selects it.
-#[derive(sqlx::FromRow)]
-pub(super) struct FrameRow {
-    pub(super) event_id: i64,
-    id: i64,
-    name: String,
-    method: String,
-    fee: i64,
-    capacity: i64,
-    accepted_count: i64,
-    waiting_count: i64,
-    opens_at: Option<i64>,
-    closes_at: Option<i64>,
-    draw_at: Option<i64>,
-    drawn_at: Option<i64>,
-    promotion_frozen: bool,
-}
-
-/// The SELECT list of [`FrameRow`].
-pub(super) const FRAME_COLUMNS: &str = "event_id, id, name, method, fee, capacity, accepted_count, waiting_count, \
-     opens_at, closes_at, draw_at, drawn_at, promotion_frozen";
-
-impl FrameRow {
-    pub(super) fn into_summary(self) -> FrameSummary {
-        FrameSummary {
-            id: self.id,
-            name: self.name,
-            method: FrameMethod::parse(&self.method).unwrap_or(FrameMethod::FirstCome),
-            fee: self.fee,
-            seats: Seats { accepted: self.accepted_count, limit: self.capacity, waiting: self.waiting_count },
-            opens_at: self.opens_at.map(instant),
-            closes_at: self.closes_at.map(instant),
-            draw_at: self.draw_at.map(instant),
-            drawn: self.drawn_at.is_some(),
-            promotion_frozen: self.promotion_frozen,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct GroupRow {
-    id: i64,
-    slug: String,
-    title: String,
-    description: String,
-    website: Option<String>,
-    image_url: Option<String>,
+/// Tags of many events (see `events::tags_of`).
+pub(super) async fn tags_of(pool: &PgPool, event_ids: &[i64]) -> StoreResult<HashMap<i64, Vec<TagRef>>> {
+    super::events::tags_of(&super::db::Db::Pg(pool.clone()), event_ids).await
 }
 
 #[async_trait]
@@ -284,159 +121,35 @@ impl Store for PgStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        super::events::ping(&self.db()).await
     }
 
     async fn is_empty(&self) -> StoreResult<bool> {
-        let (n,): (i64,) = sqlx::query_as("SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM groups)")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(n == 0)
+        super::events::is_empty(&self.db()).await
     }
 
     async fn list_upcoming(&self, now: DateTime<Utc>, page: u32, per_page: u32) -> StoreResult<Page<EventCard>> {
-        let page = page.max(1);
-        let per_page = per_page.clamp(1, 100);
-        let (total,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM events WHERE status = 'published' AND ends_at > $1")
-                .bind(now.timestamp())
-                .fetch_one(&self.pool)
-                .await?;
-        let mut qb = card_query();
-        qb.push("WHERE e.status = 'published' AND e.ends_at > ")
-            .push_bind(now.timestamp())
-            .push(" ORDER BY e.starts_at, e.id LIMIT ")
-            .push_bind(i64::from(per_page))
-            .push(" OFFSET ")
-            .push_bind(i64::from(page - 1) * i64::from(per_page));
-        let items = self.cards(qb).await?;
-        Ok(Page { items, page, per_page, total })
+        super::events::list_upcoming(&self.db(), now, page, per_page).await
     }
 
     async fn fetch_event(&self, id: i64) -> StoreResult<Option<EventDetail>> {
-        let mut qb = card_query();
-        qb.push("WHERE e.status IN ('published', 'cancelled') AND e.id = ").push_bind(id);
-        let Some(card) = self.cards(qb).await?.into_iter().next() else {
-            return Ok(None);
-        };
-        let row: EventRow = sqlx::query_as(
-            "SELECT catch, description, place, address, lat, lon, language, hashtag, image_url FROM events WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_one(&self.pool)
-        .await?;
-        let mut fq = QueryBuilder::<Postgres>::new(format!("SELECT {FRAME_COLUMNS} FROM frames WHERE event_id = "));
-        fq.push_bind(id).push(" ORDER BY position, id");
-        let frames: Vec<FrameRow> = fq.build_query_as().fetch_all(&self.pool).await?;
-        let speakers: Vec<(String, String, String, String)> = sqlx::query_as(
-            "SELECT name, affiliation, bio, talk_title FROM speakers WHERE event_id = $1 ORDER BY position, id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        let questions = self.fetch_questions(id).await?;
-        Ok(Some(EventDetail {
-            card,
-            catch: row.catch,
-            description_html: markdown::to_safe_html(&row.description),
-            description_text: markdown::to_plain_text(&row.description),
-            place: row.place,
-            address: row.address,
-            lat: row.lat,
-            lon: row.lon,
-            language: SpokenLanguage::parse(&row.language).unwrap_or(SpokenLanguage::Ja),
-            hashtag: row.hashtag,
-            image_url: row.image_url,
-            frames: frames.into_iter().map(FrameRow::into_summary).collect(),
-            speakers: speakers
-                .into_iter()
-                .map(|(name, affiliation, bio, talk_title)| Speaker { name, affiliation, bio, talk_title })
-                .collect(),
-            questions,
-            ended: false,
-            url: format!("/events/{id}"),
-            json_ld: String::new(),
-        }))
+        super::events::fetch_event(&self.db(), id).await
     }
 
     async fn fetch_questions(&self, event_id: i64) -> StoreResult<Vec<Question>> {
-        questions_of(&self.pool, event_id).await
+        super::events::questions_of(&self.db(), event_id).await
     }
 
     async fn fetch_group(&self, slug: &str, now: DateTime<Utc>) -> StoreResult<Option<GroupDetail>> {
-        if !storable(slug) {
-            return Ok(None);
-        }
-        let Some(g): Option<GroupRow> =
-            sqlx::query_as("SELECT id, slug, title, description, website, image_url FROM groups WHERE slug = $1")
-                .bind(slug)
-                .fetch_optional(&self.pool)
-                .await?
-        else {
-            return Ok(None);
-        };
-        let (member_count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM group_members WHERE group_id = $1")
-            .bind(g.id)
-            .fetch_one(&self.pool)
-            .await?;
-        let mut upcoming = card_query();
-        upcoming
-            .push("WHERE e.group_id = ")
-            .push_bind(g.id)
-            .push(" AND e.status IN ('published', 'cancelled') AND e.ends_at > ")
-            .push_bind(now.timestamp())
-            .push(" ORDER BY e.starts_at, e.id LIMIT 50");
-        let mut past = card_query();
-        past.push("WHERE e.group_id = ")
-            .push_bind(g.id)
-            .push(" AND e.status IN ('published', 'cancelled') AND e.ends_at <= ")
-            .push_bind(now.timestamp())
-            .push(" ORDER BY e.starts_at DESC, e.id DESC LIMIT 30");
-        Ok(Some(GroupDetail {
-            slug: g.slug,
-            title: g.title,
-            description_html: markdown::to_safe_html(&g.description),
-            website: g.website,
-            image_url: g.image_url,
-            member_count,
-            upcoming: self.cards(upcoming).await?,
-            past: self.cards(past).await?,
-        }))
+        super::events::fetch_group(&self.db(), slug, now).await
     }
 
     async fn fetch_tag(&self, slug: &str) -> StoreResult<Option<crate::tags::model::TagDetail>> {
-        if !storable(slug) {
-            return Ok(None);
-        }
-        let row: Option<(String, String, String, String)> =
-            sqlx::query_as("SELECT slug, name, kind, description FROM tags WHERE slug = $1")
-                .bind(slug)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.map(|(slug, name, kind, description)| crate::tags::model::TagDetail {
-            tag: TagRef { slug, name, kind: TagKind::parse(&kind).unwrap_or(TagKind::Topic) },
-            description,
-        }))
+        super::events::fetch_tag(&self.db(), slug).await
     }
 
     async fn list_tags(&self, now: DateTime<Utc>) -> StoreResult<Vec<TagCount>> {
-        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
-            "SELECT t.slug, t.name, t.kind, \
-               (SELECT COUNT(*) FROM event_tags et JOIN events e ON e.id = et.event_id \
-                 WHERE et.tag_id = t.id AND e.status = 'published' AND e.ends_at > $1) \
-             FROM tags t ORDER BY t.kind DESC, t.position, t.id",
-        )
-        .bind(now.timestamp())
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(slug, name, kind, upcoming)| TagCount {
-                tag: TagRef { slug, name, kind: TagKind::parse(&kind).unwrap_or(TagKind::Topic) },
-                upcoming,
-            })
-            .collect())
+        super::events::list_tags(&self.db(), now).await
     }
 
     async fn insert_users(&self, users: &[NewUser]) -> StoreResult<Vec<i64>> {
@@ -712,51 +425,11 @@ impl Store for PgStore {
     }
 
     async fn directory(&self) -> StoreResult<Directory> {
-        let groups: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, slug FROM groups ORDER BY id").fetch_all(&self.pool).await?;
-        let tags: Vec<(i64, String, String)> =
-            sqlx::query_as("SELECT id, slug, kind FROM tags ORDER BY position, id").fetch_all(&self.pool).await?;
-        let attendees: Vec<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE password_hash IS NULL ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(Directory {
-            groups,
-            tags: tags
-                .into_iter()
-                .map(|(id, slug, kind)| (id, slug, TagKind::parse(&kind).unwrap_or(TagKind::Topic)))
-                .collect(),
-            attendee_ids: attendees.into_iter().map(|(id,)| id).collect(),
-        })
+        super::events::directory(&self.db()).await
     }
 
     async fn counter_check(&self, event_ids: &[i64]) -> StoreResult<Vec<CounterCheck>> {
-        let mut qb = QueryBuilder::<Postgres>::new(
-            "SELECT f.id, f.accepted_count, \
-               (SELECT COUNT(*) FROM registrations r WHERE r.frame_id = f.id AND r.status = 'confirmed'), \
-               f.waiting_count, \
-               (SELECT COUNT(*) FROM registrations r WHERE r.frame_id = f.id AND r.status = 'waitlisted') \
-             FROM frames f",
-        );
-        if !event_ids.is_empty() {
-            qb.push(" WHERE f.event_id IN (");
-            let mut sep = qb.separated(", ");
-            for id in event_ids {
-                sep.push_bind(*id);
-            }
-            qb.push(")");
-        }
-        qb.push(" ORDER BY f.id");
-        let rows: Vec<(i64, i64, i64, i64, i64)> = qb.build_query_as().fetch_all(&self.pool).await?;
-        Ok(rows
-            .into_iter()
-            .map(|(frame_id, accepted_count, accepted_rows, waiting_count, waiting_rows)| CounterCheck {
-                frame_id,
-                accepted_count,
-                accepted_rows,
-                waiting_count,
-                waiting_rows,
-            })
-            .collect())
+        super::events::counter_check(&self.db(), event_ids).await
     }
 
     async fn create_user(&self, user: &NewUser) -> StoreResult<CurrentUser> {
@@ -776,35 +449,7 @@ impl Store for PgStore {
     }
 
     async fn fetch_user_profile(&self, nickname: &str) -> StoreResult<Option<UserProfile>> {
-        if !storable(nickname) {
-            return Ok(None);
-        }
-        let row: Option<(i64, String, String, String)> =
-            sqlx::query_as("SELECT id, nickname, display_name, bio FROM users WHERE nickname = $1")
-                .bind(nickname)
-                .fetch_optional(&self.pool)
-                .await?;
-        let Some((id, nickname, display_name, bio)) = row else { return Ok(None) };
-        let mut attended = card_query();
-        attended
-            .push("WHERE e.status IN ('published', 'cancelled') AND e.id IN (SELECT event_id FROM registrations WHERE user_id = ")
-            .push_bind(id)
-            .push(" AND status = 'confirmed') ORDER BY e.starts_at DESC LIMIT 50");
-        let mut organised = card_query();
-        organised
-            .push(
-                "WHERE e.status IN ('published', 'cancelled') AND e.group_id IN \
-                 (SELECT group_id FROM group_members WHERE role IN ('owner', 'admin') AND user_id = ",
-            )
-            .push_bind(id)
-            .push(") ORDER BY e.starts_at DESC LIMIT 50");
-        Ok(Some(UserProfile {
-            nickname,
-            display_name,
-            bio,
-            attended: self.cards(attended).await?,
-            organised: self.cards(organised).await?,
-        }))
+        super::events::fetch_user_profile(&self.db(), nickname).await
     }
 
     async fn update_profile(&self, id: i64, display_name: &str, bio: &str) -> StoreResult<()> {
@@ -870,19 +515,15 @@ impl Store for PgStore {
     }
 
     async fn online_url(&self, event_id: i64) -> StoreResult<Option<String>> {
-        let row: Option<(Option<String>,)> = sqlx::query_as("SELECT online_url FROM events WHERE id = $1")
-            .bind(event_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.and_then(|(u,)| u))
+        super::events::online_url(&self.db(), event_id).await
     }
 
     async fn my_registrations(&self, user_id: i64) -> StoreResult<Vec<MyEventRegistration>> {
-        let mut qb = card_query();
-        qb.push("WHERE e.status != 'draft' AND e.id IN (SELECT event_id FROM registrations WHERE user_id = ")
+        let mut q = super::events::card_query();
+        q.push("WHERE e.status != 'draft' AND e.id IN (SELECT event_id FROM registrations WHERE user_id = ")
             .push_bind(user_id)
             .push(") ORDER BY e.starts_at, e.id");
-        let cards = self.cards(qb).await?;
+        let cards = super::events::cards(&self.db(), q).await?;
         let mut conn = self.pool.acquire().await?;
         let mut out = Vec::with_capacity(cards.len());
         for card in cards {
@@ -906,14 +547,8 @@ impl Store for PgStore {
         let found = super::pg_search::search(&self.pool, query, now, per_page).await?;
         let mut cards = Vec::with_capacity(found.ids.len());
         if !found.ids.is_empty() {
-            let mut qb = card_query();
-            qb.push("WHERE e.id IN (");
-            let mut sep = qb.separated(", ");
-            for id in &found.ids {
-                sep.push_bind(*id);
-            }
-            qb.push(")");
-            let mut by_id: HashMap<i64, EventCard> = self.cards(qb).await?.into_iter().map(|c| (c.id, c)).collect();
+            let mut by_id: HashMap<i64, EventCard> =
+                super::events::cards_by_ids(&self.db(), &found.ids, "").await?.into_iter().map(|c| (c.id, c)).collect();
             cards.extend(found.ids.iter().filter_map(|id| by_id.remove(id)));
         }
         let mut query = query.clone();
@@ -1118,17 +753,7 @@ impl Store for PgStore {
 
     async fn followed_events(&self, user_id: i64, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<EventCard>> {
         let ids = msg_sql::followed_event_ids(&self.pool, user_id, now, limit).await?;
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut qb = card_query();
-        qb.push("WHERE e.id IN (");
-        let mut sep = qb.separated(", ");
-        for id in &ids {
-            sep.push_bind(*id);
-        }
-        qb.push(") ORDER BY e.starts_at, e.id");
-        self.cards(qb).await
+        super::events::cards_by_ids(&self.db(), &ids, " ORDER BY e.starts_at, e.id").await
     }
 
     async fn resolve_tag_names(&self, names: &[String]) -> StoreResult<(Vec<i64>, Vec<String>)> {
@@ -1202,9 +827,15 @@ impl Store for PgStore {
         public_sql::sitemap(&self.pool, limit).await
     }
 
+    async fn message_context(&self, event_id: i64) -> StoreResult<Option<(String, ZonedSpan)>> {
+        super::events::message_context(&self.db(), event_id).await
+    }
+
+    async fn registration_form(&self, event_id: i64) -> StoreResult<(Vec<Question>, Option<(String, ZonedSpan)>)> {
+        super::events::registration_form(&self.db(), event_id).await
+    }
+
     async fn fetch_card(&self, event_id: i64) -> StoreResult<Option<EventCard>> {
-        let mut qb = card_query();
-        qb.push("WHERE e.status != 'draft' AND e.id = ").push_bind(event_id);
-        Ok(self.cards(qb).await?.into_iter().next())
+        super::events::fetch_card(&self.db(), event_id).await
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
@@ -16,14 +16,11 @@ use super::{
     sqlite_admin as admin_sql, sqlite_messages as msg_sql, sqlite_public as public_sql, sqlite_registrations as regs,
 };
 use crate::accounts::model::{CurrentUser, MyProfile, UserProfile};
-use crate::events::model::{
-    EventCard, EventDetail, EventStatus, FrameMethod, FrameSummary, Page, Seats, Speaker, SpokenLanguage, VenueKind,
-};
+use crate::events::model::{EventCard, EventDetail, EventStatus, Page};
 use crate::groups::model::GroupDetail;
-use crate::registrations::model::{MyEventRegistration, MyRegistration, Question, QuestionKind, SeatSnapshot};
-use crate::server::markdown;
+use crate::registrations::model::{MyEventRegistration, MyRegistration, Question, SeatSnapshot};
 use crate::server::text::normalize;
-use crate::tags::model::{TagCount, TagKind, TagRef};
+use crate::tags::model::{TagCount, TagRef};
 use crate::time::ZonedSpan;
 
 /// Rows per multi-row INSERT: well under SQLite's 32,766 bound variables for every table.
@@ -192,14 +189,8 @@ impl SqliteStore {
         let per_page = crate::events::api::PER_PAGE;
         let mut cards = Vec::with_capacity(found.ids.len());
         if !found.ids.is_empty() {
-            let mut qb = card_query();
-            qb.push("WHERE e.id IN (");
-            let mut sep = qb.separated(", ");
-            for id in &found.ids {
-                sep.push_bind(*id);
-            }
-            qb.push(")");
-            let mut by_id: HashMap<i64, EventCard> = self.cards(qb).await?.into_iter().map(|c| (c.id, c)).collect();
+            let mut by_id: HashMap<i64, EventCard> =
+                super::events::cards_by_ids(&self.db(), &found.ids, "").await?.into_iter().map(|c| (c.id, c)).collect();
             cards.extend(found.ids.iter().filter_map(|id| by_id.remove(id)));
         }
         let mut query = query.clone();
@@ -241,328 +232,57 @@ impl SqliteStore {
         self.search_index.clear_term_cache()
     }
 
-    async fn cards(&self, mut qb: QueryBuilder<Sqlite>) -> StoreResult<Vec<EventCard>> {
-        let rows: Vec<CardRow> = qb.build_query_as().fetch_all(&self.pool).await?;
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let mut tags = tags_of(&self.pool, &ids).await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                let t = tags.remove(&r.id).unwrap_or_default();
-                r.into_card(t)
-            })
-            .collect())
+    /// This store's database for the queries written once (see `db.rs`).
+    pub(crate) fn db(&self) -> super::db::Db {
+        super::db::Db::Sqlite { reader: self.pool.clone(), writer: self.writer.clone() }
     }
 }
 
-/// Tags of many events in one query (topics first, in list order).
-pub(super) async fn tags_of(pool: &SqlitePool, event_ids: &[i64]) -> StoreResult<HashMap<i64, Vec<TagRef>>> {
-    let mut out: HashMap<i64, Vec<TagRef>> = HashMap::new();
-    if event_ids.is_empty() {
-        return Ok(out);
-    }
-    let mut qb = QueryBuilder::<Sqlite>::new(
-        "SELECT et.event_id, t.slug, t.name, t.kind FROM event_tags et JOIN tags t ON t.id = et.tag_id WHERE et.event_id IN (",
-    );
-    let mut sep = qb.separated(", ");
-    for id in event_ids {
-        sep.push_bind(*id);
-    }
-    qb.push(") ORDER BY t.kind DESC, t.position, t.id");
-    let rows: Vec<(i64, String, String, String)> = qb.build_query_as().fetch_all(pool).await?;
-    for (event_id, slug, name, kind) in rows {
-        out.entry(event_id).or_default().push(TagRef {
-            slug,
-            name,
-            kind: TagKind::parse(&kind).unwrap_or(TagKind::Topic),
-        });
-    }
-    Ok(out)
-}
+// Other storage modules still reach these through the backend module.
+pub(super) use super::events::{FRAME_COLUMNS, FrameRow};
 
-/// The questions an event asks, in order.
+/// The questions of an event (see `events::questions_of`).
 pub(super) async fn questions_of(pool: &SqlitePool, event_id: i64) -> StoreResult<Vec<Question>> {
-    let rows: Vec<(i64, String, String, String, bool)> = sqlx::query_as(
-        "SELECT id, kind, label, options, required FROM questions WHERE event_id = ? ORDER BY position, id",
-    )
-    .bind(event_id)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, kind, label, options, required)| Question {
-            id,
-            kind: QuestionKind::parse(&kind).unwrap_or(QuestionKind::Text),
-            label,
-            options: serde_json::from_str(&options).unwrap_or_default(),
-            required,
-        })
-        .collect())
+    super::events::questions_of(&super::db::Db::Sqlite { reader: pool.clone(), writer: pool.clone() }, event_id).await
 }
 
-/// The columns of an event card, in the order of [`card_query`].
-#[derive(sqlx::FromRow)]
-struct CardRow {
-    id: i64,
-    title: String,
-    starts_at: i64,
-    ends_at: i64,
-    time_zone: String,
-    venue_kind: String,
-    prefecture: Option<String>,
-    status: String,
-    group_slug: String,
-    group_title: String,
-    accepted: i64,
-    capacity: i64,
-    waiting: i64,
-}
-
-impl CardRow {
-    fn into_card(self, tags: Vec<TagRef>) -> EventCard {
-        EventCard {
-            id: self.id,
-            title: self.title,
-            span: ZonedSpan::resolve(instant(self.starts_at), instant(self.ends_at), &self.time_zone),
-            group_slug: self.group_slug,
-            group_title: self.group_title,
-            tags,
-            venue_kind: VenueKind::parse(&self.venue_kind).unwrap_or(VenueKind::Online),
-            prefecture: self.prefecture,
-            status: EventStatus::parse(&self.status).unwrap_or(EventStatus::Published),
-            seats: Seats { accepted: self.accepted, limit: self.capacity, waiting: self.waiting },
-        }
-    }
-}
-
-/// SELECT of card columns; the caller appends WHERE / ORDER / LIMIT. Seat sums are
-/// correlated subqueries over the frames index, so only the returned rows pay for them.
-fn card_query() -> QueryBuilder<Sqlite> {
-    QueryBuilder::new(
-        "SELECT e.id, e.title, e.starts_at, e.ends_at, e.time_zone, e.venue_kind, e.prefecture, e.status, \
-         g.slug AS group_slug, g.title AS group_title, \
-         (SELECT COALESCE(SUM(f.accepted_count), 0) FROM frames f WHERE f.event_id = e.id) AS accepted, \
-         (SELECT COALESCE(SUM(f.capacity), 0) FROM frames f WHERE f.event_id = e.id) AS capacity, \
-         (SELECT COALESCE(SUM(f.waiting_count), 0) FROM frames f WHERE f.event_id = e.id) AS waiting \
-         FROM events e JOIN groups g ON g.id = e.group_id ",
-    )
-}
-
-fn instant(secs: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
-}
-
-#[derive(sqlx::FromRow)]
-struct EventRow {
-    catch: String,
-    description: String,
-    place: String,
-    address: String,
-    lat: Option<f64>,
-    lon: Option<f64>,
-    language: String,
-    hashtag: String,
-    image_url: Option<String>,
-}
-
-/// A frame as stored; [`FRAME_COLUMNS`] selects it.
-#[derive(sqlx::FromRow)]
-pub(super) struct FrameRow {
-    pub(super) event_id: i64,
-    id: i64,
-    name: String,
-    method: String,
-    fee: i64,
-    capacity: i64,
-    accepted_count: i64,
-    waiting_count: i64,
-    opens_at: Option<i64>,
-    closes_at: Option<i64>,
-    draw_at: Option<i64>,
-    drawn_at: Option<i64>,
-    promotion_frozen: bool,
-}
-
-/// The SELECT list of [`FrameRow`].
-pub(super) const FRAME_COLUMNS: &str = "event_id, id, name, method, fee, capacity, accepted_count, waiting_count, \
-     opens_at, closes_at, draw_at, drawn_at, promotion_frozen";
-
-impl FrameRow {
-    pub(super) fn into_summary(self) -> FrameSummary {
-        FrameSummary {
-            id: self.id,
-            name: self.name,
-            method: FrameMethod::parse(&self.method).unwrap_or(FrameMethod::FirstCome),
-            fee: self.fee,
-            seats: Seats { accepted: self.accepted_count, limit: self.capacity, waiting: self.waiting_count },
-            opens_at: self.opens_at.map(instant),
-            closes_at: self.closes_at.map(instant),
-            draw_at: self.draw_at.map(instant),
-            drawn: self.drawn_at.is_some(),
-            promotion_frozen: self.promotion_frozen,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct GroupRow {
-    id: i64,
-    slug: String,
-    title: String,
-    description: String,
-    website: Option<String>,
-    image_url: Option<String>,
+/// Tags of many events (see `events::tags_of`).
+pub(super) async fn tags_of(pool: &SqlitePool, event_ids: &[i64]) -> StoreResult<HashMap<i64, Vec<TagRef>>> {
+    super::events::tags_of(&super::db::Db::Sqlite { reader: pool.clone(), writer: pool.clone() }, event_ids).await
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        super::events::ping(&self.db()).await
     }
 
     async fn is_empty(&self) -> StoreResult<bool> {
-        let (n,): (i64,) = sqlx::query_as("SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM groups)")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(n == 0)
+        super::events::is_empty(&self.db()).await
     }
 
     async fn list_upcoming(&self, now: DateTime<Utc>, page: u32, per_page: u32) -> StoreResult<Page<EventCard>> {
-        let page = page.max(1);
-        let per_page = per_page.clamp(1, 100);
-        let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM events WHERE status = 'published' AND ends_at > ?")
-            .bind(now.timestamp())
-            .fetch_one(&self.pool)
-            .await?;
-        let mut qb = card_query();
-        qb.push("WHERE e.status = 'published' AND e.ends_at > ")
-            .push_bind(now.timestamp())
-            .push(" ORDER BY e.starts_at, e.id LIMIT ")
-            .push_bind(i64::from(per_page))
-            .push(" OFFSET ")
-            .push_bind(i64::from(page - 1) * i64::from(per_page));
-        let items = self.cards(qb).await?;
-        Ok(Page { items, page, per_page, total })
+        super::events::list_upcoming(&self.db(), now, page, per_page).await
     }
 
     async fn fetch_event(&self, id: i64) -> StoreResult<Option<EventDetail>> {
-        let mut qb = card_query();
-        qb.push("WHERE e.status IN ('published', 'cancelled') AND e.id = ").push_bind(id);
-        let Some(card) = self.cards(qb).await?.into_iter().next() else {
-            return Ok(None);
-        };
-        let row: EventRow = sqlx::query_as(
-            "SELECT catch, description, place, address, lat, lon, language, hashtag, image_url FROM events WHERE id = ?",
-        )
-        .bind(id)
-        .fetch_one(&self.pool)
-        .await?;
-        let mut fq = QueryBuilder::<Sqlite>::new(format!("SELECT {FRAME_COLUMNS} FROM frames WHERE event_id = "));
-        fq.push_bind(id).push(" ORDER BY position, id");
-        let frames: Vec<FrameRow> = fq.build_query_as().fetch_all(&self.pool).await?;
-        let speakers: Vec<(String, String, String, String)> = sqlx::query_as(
-            "SELECT name, affiliation, bio, talk_title FROM speakers WHERE event_id = ? ORDER BY position, id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        let questions = self.fetch_questions(id).await?;
-        Ok(Some(EventDetail {
-            card,
-            catch: row.catch,
-            description_html: markdown::to_safe_html(&row.description),
-            description_text: markdown::to_plain_text(&row.description),
-            place: row.place,
-            address: row.address,
-            lat: row.lat,
-            lon: row.lon,
-            language: SpokenLanguage::parse(&row.language).unwrap_or(SpokenLanguage::Ja),
-            hashtag: row.hashtag,
-            image_url: row.image_url,
-            frames: frames.into_iter().map(FrameRow::into_summary).collect(),
-            speakers: speakers
-                .into_iter()
-                .map(|(name, affiliation, bio, talk_title)| Speaker { name, affiliation, bio, talk_title })
-                .collect(),
-            questions,
-            ended: false,
-            url: format!("/events/{id}"),
-            json_ld: String::new(),
-        }))
+        super::events::fetch_event(&self.db(), id).await
     }
 
     async fn fetch_questions(&self, event_id: i64) -> StoreResult<Vec<Question>> {
-        questions_of(&self.pool, event_id).await
+        super::events::questions_of(&self.db(), event_id).await
     }
 
     async fn fetch_group(&self, slug: &str, now: DateTime<Utc>) -> StoreResult<Option<GroupDetail>> {
-        let Some(g): Option<GroupRow> =
-            sqlx::query_as("SELECT id, slug, title, description, website, image_url FROM groups WHERE slug = ?")
-                .bind(slug)
-                .fetch_optional(&self.pool)
-                .await?
-        else {
-            return Ok(None);
-        };
-        let (member_count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM group_members WHERE group_id = ?")
-            .bind(g.id)
-            .fetch_one(&self.pool)
-            .await?;
-        let mut upcoming = card_query();
-        upcoming
-            .push("WHERE e.group_id = ")
-            .push_bind(g.id)
-            .push(" AND e.status IN ('published', 'cancelled') AND e.ends_at > ")
-            .push_bind(now.timestamp())
-            .push(" ORDER BY e.starts_at, e.id LIMIT 50");
-        let mut past = card_query();
-        past.push("WHERE e.group_id = ")
-            .push_bind(g.id)
-            .push(" AND e.status IN ('published', 'cancelled') AND e.ends_at <= ")
-            .push_bind(now.timestamp())
-            .push(" ORDER BY e.starts_at DESC, e.id DESC LIMIT 30");
-        Ok(Some(GroupDetail {
-            slug: g.slug,
-            title: g.title,
-            description_html: markdown::to_safe_html(&g.description),
-            website: g.website,
-            image_url: g.image_url,
-            member_count,
-            upcoming: self.cards(upcoming).await?,
-            past: self.cards(past).await?,
-        }))
+        super::events::fetch_group(&self.db(), slug, now).await
     }
 
     async fn fetch_tag(&self, slug: &str) -> StoreResult<Option<crate::tags::model::TagDetail>> {
-        let row: Option<(String, String, String, String)> =
-            sqlx::query_as("SELECT slug, name, kind, description FROM tags WHERE slug = ?")
-                .bind(slug)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.map(|(slug, name, kind, description)| crate::tags::model::TagDetail {
-            tag: TagRef { slug, name, kind: TagKind::parse(&kind).unwrap_or(TagKind::Topic) },
-            description,
-        }))
+        super::events::fetch_tag(&self.db(), slug).await
     }
 
     async fn list_tags(&self, now: DateTime<Utc>) -> StoreResult<Vec<TagCount>> {
-        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
-            "SELECT t.slug, t.name, t.kind, \
-               (SELECT COUNT(*) FROM event_tags et JOIN events e ON e.id = et.event_id \
-                 WHERE et.tag_id = t.id AND e.status = 'published' AND e.ends_at > ?) \
-             FROM tags t ORDER BY t.kind DESC, t.position, t.id",
-        )
-        .bind(now.timestamp())
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(slug, name, kind, upcoming)| TagCount {
-                tag: TagRef { slug, name, kind: TagKind::parse(&kind).unwrap_or(TagKind::Topic) },
-                upcoming,
-            })
-            .collect())
+        super::events::list_tags(&self.db(), now).await
     }
 
     async fn insert_users(&self, users: &[NewUser]) -> StoreResult<Vec<i64>> {
@@ -833,51 +553,11 @@ impl Store for SqliteStore {
     }
 
     async fn directory(&self) -> StoreResult<Directory> {
-        let groups: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, slug FROM groups ORDER BY id").fetch_all(&self.pool).await?;
-        let tags: Vec<(i64, String, String)> =
-            sqlx::query_as("SELECT id, slug, kind FROM tags ORDER BY position, id").fetch_all(&self.pool).await?;
-        let attendees: Vec<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE password_hash IS NULL ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(Directory {
-            groups,
-            tags: tags
-                .into_iter()
-                .map(|(id, slug, kind)| (id, slug, TagKind::parse(&kind).unwrap_or(TagKind::Topic)))
-                .collect(),
-            attendee_ids: attendees.into_iter().map(|(id,)| id).collect(),
-        })
+        super::events::directory(&self.db()).await
     }
 
     async fn counter_check(&self, event_ids: &[i64]) -> StoreResult<Vec<CounterCheck>> {
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "SELECT f.id, f.accepted_count, \
-               (SELECT COUNT(*) FROM registrations r WHERE r.frame_id = f.id AND r.status = 'confirmed'), \
-               f.waiting_count, \
-               (SELECT COUNT(*) FROM registrations r WHERE r.frame_id = f.id AND r.status = 'waitlisted') \
-             FROM frames f",
-        );
-        if !event_ids.is_empty() {
-            qb.push(" WHERE f.event_id IN (");
-            let mut sep = qb.separated(", ");
-            for id in event_ids {
-                sep.push_bind(*id);
-            }
-            qb.push(")");
-        }
-        qb.push(" ORDER BY f.id");
-        let rows: Vec<(i64, i64, i64, i64, i64)> = qb.build_query_as().fetch_all(&self.pool).await?;
-        Ok(rows
-            .into_iter()
-            .map(|(frame_id, accepted_count, accepted_rows, waiting_count, waiting_rows)| CounterCheck {
-                frame_id,
-                accepted_count,
-                accepted_rows,
-                waiting_count,
-                waiting_rows,
-            })
-            .collect())
+        super::events::counter_check(&self.db(), event_ids).await
     }
 
     async fn create_user(&self, user: &NewUser) -> StoreResult<CurrentUser> {
@@ -897,32 +577,7 @@ impl Store for SqliteStore {
     }
 
     async fn fetch_user_profile(&self, nickname: &str) -> StoreResult<Option<UserProfile>> {
-        let row: Option<(i64, String, String, String)> =
-            sqlx::query_as("SELECT id, nickname, display_name, bio FROM users WHERE nickname = ?")
-                .bind(nickname)
-                .fetch_optional(&self.pool)
-                .await?;
-        let Some((id, nickname, display_name, bio)) = row else { return Ok(None) };
-        let mut attended = card_query();
-        attended
-            .push("WHERE e.status IN ('published', 'cancelled') AND e.id IN (SELECT event_id FROM registrations WHERE user_id = ")
-            .push_bind(id)
-            .push(" AND status = 'confirmed') ORDER BY e.starts_at DESC LIMIT 50");
-        let mut organised = card_query();
-        organised
-            .push(
-                "WHERE e.status IN ('published', 'cancelled') AND e.group_id IN \
-                 (SELECT group_id FROM group_members WHERE role IN ('owner', 'admin') AND user_id = ",
-            )
-            .push_bind(id)
-            .push(") ORDER BY e.starts_at DESC LIMIT 50");
-        Ok(Some(UserProfile {
-            nickname,
-            display_name,
-            bio,
-            attended: self.cards(attended).await?,
-            organised: self.cards(organised).await?,
-        }))
+        super::events::fetch_user_profile(&self.db(), nickname).await
     }
 
     async fn update_profile(&self, id: i64, display_name: &str, bio: &str) -> StoreResult<()> {
@@ -995,19 +650,15 @@ impl Store for SqliteStore {
     }
 
     async fn online_url(&self, event_id: i64) -> StoreResult<Option<String>> {
-        let row: Option<(Option<String>,)> = sqlx::query_as("SELECT online_url FROM events WHERE id = ?")
-            .bind(event_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.and_then(|(u,)| u))
+        super::events::online_url(&self.db(), event_id).await
     }
 
     async fn my_registrations(&self, user_id: i64) -> StoreResult<Vec<MyEventRegistration>> {
-        let mut qb = card_query();
-        qb.push("WHERE e.status != 'draft' AND e.id IN (SELECT event_id FROM registrations WHERE user_id = ")
+        let mut q = super::events::card_query();
+        q.push("WHERE e.status != 'draft' AND e.id IN (SELECT event_id FROM registrations WHERE user_id = ")
             .push_bind(user_id)
             .push(") ORDER BY e.starts_at, e.id");
-        let cards = self.cards(qb).await?;
+        let cards = super::events::cards(&self.db(), q).await?;
         let mut conn = self.pool.acquire().await?;
         let mut out = Vec::with_capacity(cards.len());
         for card in cards {
@@ -1234,17 +885,7 @@ impl Store for SqliteStore {
 
     async fn followed_events(&self, user_id: i64, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<EventCard>> {
         let ids = msg_sql::followed_event_ids(&self.pool, user_id, now, limit).await?;
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut qb = card_query();
-        qb.push("WHERE e.id IN (");
-        let mut sep = qb.separated(", ");
-        for id in &ids {
-            sep.push_bind(*id);
-        }
-        qb.push(") ORDER BY e.starts_at, e.id");
-        self.cards(qb).await
+        super::events::cards_by_ids(&self.db(), &ids, " ORDER BY e.starts_at, e.id").await
     }
 
     async fn resolve_tag_names(&self, names: &[String]) -> StoreResult<(Vec<i64>, Vec<String>)> {
@@ -1319,57 +960,14 @@ impl Store for SqliteStore {
     }
 
     async fn message_context(&self, event_id: i64) -> StoreResult<Option<(String, ZonedSpan)>> {
-        let row: Option<(String, i64, i64, String)> = sqlx::query_as(
-            "SELECT title, starts_at, ends_at, time_zone FROM events WHERE id = ? AND status != 'draft'",
-        )
-        .bind(event_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(title, starts, ends, tz)| (title, ZonedSpan::resolve(instant(starts), instant(ends), &tz))))
+        super::events::message_context(&self.db(), event_id).await
     }
 
     async fn registration_form(&self, event_id: i64) -> StoreResult<(Vec<Question>, Option<(String, ZonedSpan)>)> {
-        type Row = (
-            String,
-            i64,
-            i64,
-            String,
-            Option<i64>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<bool>,
-            String,
-        );
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT e.title, e.starts_at, e.ends_at, e.time_zone, q.id, q.kind, q.label, q.options, q.required, e.status \
-             FROM events e LEFT JOIN questions q ON q.event_id = e.id \
-             WHERE e.id = ? ORDER BY q.position, q.id",
-        )
-        .bind(event_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let Some(first) = rows.first() else { return Ok((Vec::new(), None)) };
-        let context = (first.9 != "draft")
-            .then(|| (first.0.clone(), ZonedSpan::resolve(instant(first.1), instant(first.2), &first.3)));
-        let questions = rows
-            .iter()
-            .filter_map(|r| {
-                Some(Question {
-                    id: r.4?,
-                    kind: QuestionKind::parse(r.5.as_deref()?).unwrap_or(QuestionKind::Text),
-                    label: r.6.clone()?,
-                    options: serde_json::from_str(r.7.as_deref()?).unwrap_or_default(),
-                    required: r.8?,
-                })
-            })
-            .collect();
-        Ok((questions, context))
+        super::events::registration_form(&self.db(), event_id).await
     }
 
     async fn fetch_card(&self, event_id: i64) -> StoreResult<Option<EventCard>> {
-        let mut qb = card_query();
-        qb.push("WHERE e.status != 'draft' AND e.id = ").push_bind(event_id);
-        Ok(self.cards(qb).await?.into_iter().next())
+        super::events::fetch_card(&self.db(), event_id).await
     }
 }
