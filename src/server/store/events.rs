@@ -495,3 +495,110 @@ pub(super) async fn fetch_card(db: &Db, event_id: i64) -> StoreResult<Option<Eve
     q.push("WHERE e.status != 'draft' AND e.id = ").push_bind(event_id);
     Ok(cards(db, q).await?.into_iter().next())
 }
+
+/// Adds accounts (fixtures, demo data); their ids in order.
+pub(super) async fn insert_users(db: &Db, users: &[super::NewUser]) -> StoreResult<Vec<i64>> {
+    let mut tx = db.begin().await?;
+    let now = crate::time::now().timestamp();
+    let mut ids = Vec::with_capacity(users.len());
+    for u in users {
+        let (id,): (i64,) = tx
+            .one(
+                Sql::new(
+                    "INSERT INTO users (nickname, display_name, email, password_hash, bio, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .bind(&u.nickname)
+                .bind(&u.display_name)
+                .bind(u.email.as_ref())
+                .bind(u.password_hash.as_ref())
+                .bind(&u.bio)
+                .bind(now),
+            )
+            .await?;
+        ids.push(id);
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// Adds groups with their members; their ids in order.
+pub(super) async fn insert_groups(db: &Db, groups: &[super::NewGroup]) -> StoreResult<Vec<i64>> {
+    let mut tx = db.begin().await?;
+    let now = crate::time::now().timestamp();
+    let mut ids = Vec::with_capacity(groups.len());
+    for g in groups {
+        let (id,): (i64,) = tx
+            .one(
+                Sql::new(
+                    "INSERT INTO groups (slug, title, description, website, image_url, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                )
+                .bind(&g.slug)
+                .bind(&g.title)
+                .bind(&g.description)
+                .bind(g.website.as_ref())
+                .bind(g.image_url.as_ref())
+                .bind(now)
+                .bind(now),
+            )
+            .await?;
+        for (user_id, role) in &g.members {
+            tx.execute(
+                Sql::new("INSERT INTO group_members (group_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(id)
+                    .bind(*user_id)
+                    .bind(role.as_str())
+                    .bind(now),
+            )
+            .await?;
+        }
+        ids.push(id);
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// Adds tags after the last one's position, each resolvable by its aliases, name and slug.
+pub(super) async fn insert_tags(db: &Db, tags: &[super::NewTag]) -> StoreResult<Vec<i64>> {
+    use crate::server::text::normalize;
+    let mut tx = db.begin().await?;
+    if tx.is_pg() {
+        // Positions continue after the last one: concurrent tag writers wait for each other
+        // here (a mode that conflicts with itself, not with readers), as BEGIN IMMEDIATE
+        // makes them on SQLite.
+        tx.execute(Sql::new("LOCK TABLE tags IN SHARE ROW EXCLUSIVE MODE")).await?;
+    }
+    let (base,): (i64,) = tx.one(Sql::new("SELECT COALESCE(MAX(position), 0) FROM tags")).await?;
+    let mut ids = Vec::with_capacity(tags.len());
+    for (i, t) in tags.iter().enumerate() {
+        let (id,): (i64,) = tx
+            .one(
+                Sql::new(
+                    "INSERT INTO tags (slug, name, kind, position, description) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                )
+                .bind(&t.slug)
+                .bind(&t.name)
+                .bind(t.kind.as_str())
+                .bind(base + 1 + i as i64)
+                .bind(&t.description),
+            )
+            .await?;
+        let mut aliases: Vec<String> = t.aliases.iter().map(|a| normalize(a)).collect();
+        aliases.push(normalize(&t.name));
+        aliases.push(normalize(&t.slug));
+        aliases.sort();
+        aliases.dedup();
+        for alias in aliases {
+            tx.execute(
+                Sql::new("INSERT INTO tag_aliases (alias, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(alias)
+                    .bind(id),
+            )
+            .await?;
+        }
+        ids.push(id);
+    }
+    tx.commit().await?;
+    Ok(ids)
+}

@@ -21,7 +21,6 @@ use crate::error::AppError;
 use crate::events::model::{EventCard, EventDetail, EventStatus, Page};
 use crate::groups::model::GroupDetail;
 use crate::registrations::model::{MyEventRegistration, MyRegistration, Question, SeatSnapshot};
-use crate::server::text::normalize;
 use crate::tags::model::{TagCount, TagRef};
 use crate::time::ZonedSpan;
 
@@ -153,97 +152,15 @@ impl Store for PgStore {
     }
 
     async fn insert_users(&self, users: &[NewUser]) -> StoreResult<Vec<i64>> {
-        let mut tx = self.pool.begin().await?;
-        let now = crate::time::now().timestamp();
-        let mut ids = Vec::with_capacity(users.len());
-        for u in users {
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO users (nickname, display_name, email, password_hash, bio, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            )
-            .bind(&u.nickname)
-            .bind(&u.display_name)
-            .bind(&u.email)
-            .bind(&u.password_hash)
-            .bind(&u.bio)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            ids.push(id);
-        }
-        tx.commit().await?;
-        Ok(ids)
+        super::events::insert_users(&self.db(), users).await
     }
 
     async fn insert_groups(&self, groups: &[NewGroup]) -> StoreResult<Vec<i64>> {
-        let mut tx = self.pool.begin().await?;
-        let now = crate::time::now().timestamp();
-        let mut ids = Vec::with_capacity(groups.len());
-        for g in groups {
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO groups (slug, title, description, website, image_url, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            )
-            .bind(&g.slug)
-            .bind(&g.title)
-            .bind(&g.description)
-            .bind(&g.website)
-            .bind(&g.image_url)
-            .bind(now)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            for (user_id, role) in &g.members {
-                sqlx::query("INSERT INTO group_members (group_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
-                    .bind(id)
-                    .bind(user_id)
-                    .bind(role.as_str())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            ids.push(id);
-        }
-        tx.commit().await?;
-        Ok(ids)
+        super::events::insert_groups(&self.db(), groups).await
     }
 
     async fn insert_tags(&self, tags: &[NewTag]) -> StoreResult<Vec<i64>> {
-        let mut tx = self.pool.begin().await?;
-        // Positions continue after the last one: concurrent tag writers wait for each other
-        // here (a mode that conflicts with itself, not with readers), as BEGIN IMMEDIATE
-        // makes them on SQLite.
-        sqlx::query("LOCK TABLE tags IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
-        let (base,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(position), 0) FROM tags").fetch_one(&mut *tx).await?;
-        let mut ids = Vec::with_capacity(tags.len());
-        for (i, t) in tags.iter().enumerate() {
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO tags (slug, name, kind, position, description) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            )
-            .bind(&t.slug)
-            .bind(&t.name)
-            .bind(t.kind.as_str())
-            .bind(base + 1 + i as i64)
-            .bind(&t.description)
-            .fetch_one(&mut *tx)
-            .await?;
-            // The tag's own name and slug resolve too, so lookups need one table.
-            let mut aliases: Vec<String> = t.aliases.iter().map(|a| normalize(a)).collect();
-            aliases.push(normalize(&t.name));
-            aliases.push(normalize(&t.slug));
-            aliases.sort();
-            aliases.dedup();
-            for alias in aliases {
-                sqlx::query("INSERT INTO tag_aliases (alias, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                    .bind(alias)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            ids.push(id);
-        }
-        tx.commit().await?;
-        Ok(ids)
+        super::events::insert_tags(&self.db(), tags).await
     }
 
     async fn insert_events(&self, events: &[NewEvent]) -> StoreResult<Vec<i64>> {

@@ -19,7 +19,6 @@ use crate::accounts::model::{CurrentUser, MyProfile, UserProfile};
 use crate::events::model::{EventCard, EventDetail, EventStatus, Page};
 use crate::groups::model::GroupDetail;
 use crate::registrations::model::{MyEventRegistration, MyRegistration, Question, SeatSnapshot};
-use crate::server::text::normalize;
 use crate::tags::model::{TagCount, TagRef};
 use crate::time::ZonedSpan;
 
@@ -286,93 +285,15 @@ impl Store for SqliteStore {
     }
 
     async fn insert_users(&self, users: &[NewUser]) -> StoreResult<Vec<i64>> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let now = crate::time::now().timestamp();
-        let mut ids = Vec::with_capacity(users.len());
-        for u in users {
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO users (nickname, display_name, email, password_hash, bio, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-            )
-            .bind(&u.nickname)
-            .bind(&u.display_name)
-            .bind(&u.email)
-            .bind(&u.password_hash)
-            .bind(&u.bio)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            ids.push(id);
-        }
-        tx.commit().await?;
-        Ok(ids)
+        super::events::insert_users(&self.db(), users).await
     }
 
     async fn insert_groups(&self, groups: &[NewGroup]) -> StoreResult<Vec<i64>> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let now = crate::time::now().timestamp();
-        let mut ids = Vec::with_capacity(groups.len());
-        for g in groups {
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO groups (slug, title, description, website, image_url, created_at, updated_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            )
-            .bind(&g.slug)
-            .bind(&g.title)
-            .bind(&g.description)
-            .bind(&g.website)
-            .bind(&g.image_url)
-            .bind(now)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            for (user_id, role) in &g.members {
-                sqlx::query("INSERT INTO group_members (group_id, user_id, role, created_at) VALUES (?, ?, ?, ?)")
-                    .bind(id)
-                    .bind(user_id)
-                    .bind(role.as_str())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            ids.push(id);
-        }
-        tx.commit().await?;
-        Ok(ids)
+        super::events::insert_groups(&self.db(), groups).await
     }
 
     async fn insert_tags(&self, tags: &[NewTag]) -> StoreResult<Vec<i64>> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let (base,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(position), 0) FROM tags").fetch_one(&mut *tx).await?;
-        let mut ids = Vec::with_capacity(tags.len());
-        for (i, t) in tags.iter().enumerate() {
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO tags (slug, name, kind, position, description) VALUES (?, ?, ?, ?, ?) RETURNING id",
-            )
-            .bind(&t.slug)
-            .bind(&t.name)
-            .bind(t.kind.as_str())
-            .bind(base + 1 + i as i64)
-            .bind(&t.description)
-            .fetch_one(&mut *tx)
-            .await?;
-            // The tag's own name and slug resolve too, so lookups need one table.
-            let mut aliases: Vec<String> = t.aliases.iter().map(|a| normalize(a)).collect();
-            aliases.push(normalize(&t.name));
-            aliases.push(normalize(&t.slug));
-            aliases.sort();
-            aliases.dedup();
-            for alias in aliases {
-                sqlx::query("INSERT OR IGNORE INTO tag_aliases (alias, tag_id) VALUES (?, ?)")
-                    .bind(alias)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            ids.push(id);
-        }
-        tx.commit().await?;
-        Ok(ids)
+        super::events::insert_tags(&self.db(), tags).await
     }
 
     async fn insert_events(&self, events: &[NewEvent]) -> StoreResult<Vec<i64>> {
