@@ -2,11 +2,12 @@
 //! (SQLite and PostgreSQL) implements the same semantics, and the store test
 //! suite runs against every backend.
 
+mod admin;
+mod admin_edit;
 pub mod db;
 mod events;
 pub mod pg;
 mod pg_accounts;
-mod pg_admin;
 mod pg_messages;
 mod pg_public;
 mod pg_registrations;
@@ -14,7 +15,6 @@ mod pg_search;
 pub mod public;
 pub mod sqlite;
 mod sqlite_accounts;
-mod sqlite_admin;
 mod sqlite_messages;
 mod sqlite_public;
 mod sqlite_registrations;

@@ -13,7 +13,7 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use super::{
     CounterCheck, Directory, DrawOutcome, DueDraw, NewEvent, NewGroup, NewTag, NewUser, RegisterRequest,
     RegistrationChange, SessionRow, Store, StoreResult, public as pub_, sqlite_accounts as accounts,
-    sqlite_admin as admin_sql, sqlite_messages as msg_sql, sqlite_public as public_sql, sqlite_registrations as regs,
+    sqlite_messages as msg_sql, sqlite_public as public_sql, sqlite_registrations as regs,
 };
 use crate::accounts::model::{CurrentUser, MyProfile, UserProfile};
 use crate::events::model::{EventCard, EventDetail, EventStatus, Page};
@@ -666,35 +666,35 @@ impl Store for SqliteStore {
     }
 
     async fn member_role(&self, group_id: i64, user_id: i64) -> StoreResult<Option<crate::admin::model::Role>> {
-        admin_sql::member_role(&self.pool, group_id, user_id).await
+        super::admin::member_role(&self.db(), group_id, user_id).await
     }
 
     async fn event_group_id(&self, event_id: i64) -> StoreResult<Option<i64>> {
-        admin_sql::event_group_id(&self.pool, event_id).await
+        super::admin::event_group_id(&self.db(), event_id).await
     }
 
     async fn admin_groups(&self, user_id: i64) -> StoreResult<Vec<crate::admin::model::AdminGroup>> {
-        admin_sql::admin_groups(&self.pool, user_id).await
+        super::admin::admin_groups(&self.db(), user_id).await
     }
 
     async fn admin_events(&self, user_id: i64) -> StoreResult<Vec<crate::admin::model::AdminEventRow>> {
-        admin_sql::admin_events(&self.pool, user_id).await
+        super::admin::admin_events(&self.db(), user_id).await
     }
 
     async fn admin_event(&self, event_id: i64) -> StoreResult<Option<crate::admin::model::AdminEvent>> {
-        admin_sql::admin_event(&self.pool, event_id).await
+        super::admin::admin_event(&self.db(), event_id).await
     }
 
     async fn update_event(&self, event_id: i64, fields: &super::EventFields, now: DateTime<Utc>) -> StoreResult<()> {
-        admin_sql::update_event(&self.writer, event_id, fields, now).await
+        super::admin_edit::update_event(&self.db(), event_id, fields, now).await
     }
 
     async fn set_event_status(&self, event_id: i64, status: EventStatus, now: DateTime<Utc>) -> StoreResult<()> {
-        admin_sql::set_event_status(&self.writer, event_id, status, now).await
+        super::admin_edit::set_event_status(&self.db(), event_id, status, now).await
     }
 
     async fn attendees(&self, event_id: i64) -> StoreResult<Vec<crate::admin::model::Attendee>> {
-        admin_sql::attendees(&self.pool, event_id).await
+        super::admin::attendees(&self.db(), event_id).await
     }
 
     async fn check_in(
@@ -703,7 +703,7 @@ impl Store for SqliteStore {
         receipt_code: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<crate::admin::model::Attendee>> {
-        admin_sql::check_in(&self.writer, event_id, receipt_code, now).await
+        super::admin::check_in(&self.db(), event_id, receipt_code, now).await
     }
 
     async fn move_registration(
@@ -717,27 +717,27 @@ impl Store for SqliteStore {
     }
 
     async fn add_frame(&self, event_id: i64, frame: &super::FrameFields) -> StoreResult<i64> {
-        admin_sql::add_frame(&self.writer, event_id, frame).await
+        super::admin_edit::add_frame(&self.db(), event_id, frame).await
     }
 
     async fn update_frame(&self, event_id: i64, frame_id: i64, frame: &super::FrameFields) -> StoreResult<()> {
-        admin_sql::update_frame(&self.writer, event_id, frame_id, frame).await
+        super::admin_edit::update_frame(&self.db(), event_id, frame_id, frame).await
     }
 
     async fn delete_frame(&self, event_id: i64, frame_id: i64) -> StoreResult<()> {
-        admin_sql::delete_frame(&self.writer, event_id, frame_id).await
+        super::admin_edit::delete_frame(&self.db(), event_id, frame_id).await
     }
 
     async fn add_question(&self, event_id: i64, question: &super::NewQuestion) -> StoreResult<i64> {
-        admin_sql::add_question(&self.writer, event_id, question).await
+        super::admin_edit::add_question(&self.db(), event_id, question).await
     }
 
     async fn delete_question(&self, event_id: i64, question_id: i64) -> StoreResult<()> {
-        admin_sql::delete_question(&self.writer, event_id, question_id).await
+        super::admin_edit::delete_question(&self.db(), event_id, question_id).await
     }
 
     async fn duplicate_event(&self, event_id: i64, starts_at: DateTime<Utc>, now: DateTime<Utc>) -> StoreResult<i64> {
-        admin_sql::duplicate_event(&self.writer, event_id, starts_at, now).await
+        super::admin_edit::duplicate_event(&self.db(), event_id, starts_at, now).await
     }
 
     async fn create_message(&self, message: &super::NewMessage) -> StoreResult<i64> {
@@ -810,19 +810,19 @@ impl Store for SqliteStore {
     }
 
     async fn resolve_tag_names(&self, names: &[String]) -> StoreResult<(Vec<i64>, Vec<String>)> {
-        admin_sql::resolve_tag_names(&self.pool, names).await
+        super::admin_edit::resolve_tag_names(&self.db(), names).await
     }
 
     async fn add_speaker(&self, event_id: i64, speaker: &super::NewSpeaker) -> StoreResult<i64> {
-        admin_sql::add_speaker(&self.writer, event_id, speaker).await
+        super::admin_edit::add_speaker(&self.db(), event_id, speaker).await
     }
 
     async fn delete_speaker(&self, event_id: i64, speaker_id: i64) -> StoreResult<()> {
-        admin_sql::delete_speaker(&self.writer, event_id, speaker_id).await
+        super::admin_edit::delete_speaker(&self.db(), event_id, speaker_id).await
     }
 
     async fn members(&self, group_id: i64) -> StoreResult<Vec<crate::admin::model::Member>> {
-        admin_sql::members(&self.pool, group_id).await
+        super::admin::members(&self.db(), group_id).await
     }
 
     async fn add_member(
@@ -832,7 +832,7 @@ impl Store for SqliteStore {
         role: crate::admin::model::Role,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        admin_sql::add_member(&self.writer, group_id, user_id, role, now).await
+        super::admin_edit::add_member(&self.db(), group_id, user_id, role, now).await
     }
 
     async fn set_member(
@@ -841,15 +841,15 @@ impl Store for SqliteStore {
         user_id: i64,
         role: Option<crate::admin::model::Role>,
     ) -> StoreResult<()> {
-        admin_sql::set_member(&self.writer, group_id, user_id, role).await
+        super::admin_edit::set_member(&self.db(), group_id, user_id, role).await
     }
 
     async fn transfer_ownership(&self, group_id: i64, from: i64, to: i64) -> StoreResult<()> {
-        admin_sql::transfer_ownership(&self.writer, group_id, from, to).await
+        super::admin_edit::transfer_ownership(&self.db(), group_id, from, to).await
     }
 
     async fn record_audit(&self, entry: &super::NewAudit) -> StoreResult<()> {
-        admin_sql::record_audit(&self.writer, entry).await
+        super::admin::record_audit(&self.db(), entry).await
     }
 
     async fn audit_log(
@@ -857,7 +857,7 @@ impl Store for SqliteStore {
         group_id: i64,
         event_id: Option<i64>,
     ) -> StoreResult<Vec<crate::admin::model::AuditEntry>> {
-        admin_sql::audit_log(&self.pool, group_id, event_id).await
+        super::admin::audit_log(&self.db(), group_id, event_id).await
     }
 
     async fn organizes_event(&self, event_id: i64, user_id: i64) -> StoreResult<bool> {
