@@ -301,6 +301,14 @@ impl Tx {
         self.optional(Sql::new(format!("SELECT status, starts_at FROM events WHERE id = $1{lock}")).bind(event_id))
             .await
     }
+
+    /// [`Tx::lock_event`] for the event of a frame; returns the event's id, `None` when
+    /// there is no such frame.
+    pub async fn lock_event_of_frame(&mut self, frame_id: i64) -> Result<Option<i64>, sqlx::Error> {
+        let lock = if self.is_pg() { " FOR NO KEY UPDATE OF e" } else { "" };
+        let q = format!("SELECT e.id FROM events e JOIN frames f ON f.event_id = e.id WHERE f.id = $1{lock}");
+        Ok(self.optional::<(i64,)>(Sql::new(q).bind(frame_id)).await?.map(|(id,)| id))
+    }
 }
 
 #[cfg(test)]

@@ -10,14 +10,14 @@ pub mod pg;
 mod pg_accounts;
 mod pg_messages;
 mod pg_public;
-mod pg_registrations;
 mod pg_search;
 pub mod public;
+mod registrations;
 pub mod sqlite;
 mod sqlite_accounts;
+mod sqlite_fast;
 mod sqlite_messages;
 mod sqlite_public;
-mod sqlite_registrations;
 mod sqlite_search;
 mod sqlite_search_index;
 
@@ -60,46 +60,6 @@ pub(crate) fn decode<T>(value: &str, parse: impl Fn(&str) -> Option<T>, what: &'
         tracing::error!(value, what, "unknown value in the database");
         AppError::Internal
     })
-}
-
-/// A frame's registration rules as both backends read them.
-#[derive(sqlx::FromRow)]
-pub(super) struct FrameRuleRow {
-    pub id: i64,
-    pub method: String,
-    pub opens_at: Option<i64>,
-    pub closes_at: Option<i64>,
-    pub drawn_at: Option<i64>,
-}
-
-impl FrameRuleRow {
-    pub fn gate(&self) -> StoreResult<crate::registrations::rules::FrameGate> {
-        Ok(crate::registrations::rules::FrameGate {
-            id: self.id,
-            method: decode(&self.method, FrameMethod::parse, "frame method")?,
-            opens_at: self.opens_at,
-            closes_at: self.closes_at,
-            drawn_at: self.drawn_at,
-        })
-    }
-}
-
-/// A user's registration for an event as both backends read it.
-#[derive(sqlx::FromRow)]
-pub(super) struct HeldRow {
-    pub id: i64,
-    pub frame_id: i64,
-    pub status: String,
-}
-
-impl HeldRow {
-    pub fn held(&self) -> StoreResult<crate::registrations::rules::Held> {
-        Ok(crate::registrations::rules::Held {
-            id: self.id,
-            frame_id: self.frame_id,
-            status: decode(&self.status, crate::registrations::model::RegStatus::parse, "registration status")?,
-        })
-    }
 }
 
 /// Role of a member in a group.

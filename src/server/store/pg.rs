@@ -14,7 +14,7 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use super::{
     CounterCheck, Directory, DrawOutcome, DueDraw, NewEvent, NewGroup, NewTag, NewUser, RegisterRequest,
     RegistrationChange, SessionRow, Store, StoreResult, pg_accounts as accounts, pg_messages as msg_sql,
-    pg_public as public_sql, pg_registrations as regs, public as pub_,
+    pg_public as public_sql, public as pub_, registrations as regs,
 };
 use crate::accounts::model::{CurrentUser, MyProfile, UserProfile};
 use crate::error::AppError;
@@ -32,6 +32,11 @@ pub struct PgStore {
 }
 
 impl PgStore {
+    /// This store's database for the queries written once (see `db.rs`).
+    pub(crate) fn db(&self) -> super::db::Db {
+        super::db::Db::Pg(self.pool.clone())
+    }
+
     /// Connects to the (existing) database at `url` and migrates it.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         let pool =
@@ -49,10 +54,6 @@ impl PgStore {
         &self.pool
     }
 
-    /// This store's database for the queries written once (see `db.rs`).
-    pub(crate) fn db(&self) -> super::db::Db {
-        super::db::Db::Pg(self.pool.clone())
-    }
 }
 
 pub(super) use super::events::storable;
@@ -402,7 +403,7 @@ impl Store for PgStore {
     }
 
     async fn register(&self, req: &RegisterRequest) -> StoreResult<RegistrationChange> {
-        regs::register(&self.pool, req).await
+        regs::register(&self.db(), req).await
     }
 
     async fn cancel_registration(
@@ -411,24 +412,23 @@ impl Store for PgStore {
         user_id: i64,
         now: DateTime<Utc>,
     ) -> StoreResult<RegistrationChange> {
-        regs::cancel(&self.pool, event_id, user_id, now).await
+        regs::cancel(&self.db(), event_id, user_id, now).await
     }
 
     async fn set_capacity(&self, frame_id: i64, capacity: i64, now: DateTime<Utc>) -> StoreResult<RegistrationChange> {
-        regs::set_capacity(&self.pool, frame_id, capacity, now).await
+        regs::set_capacity(&self.db(), frame_id, capacity, now).await
     }
 
     async fn due_draws(&self, now: DateTime<Utc>) -> StoreResult<Vec<DueDraw>> {
-        regs::due_draws(&self.pool, now).await
+        regs::due_draws(&self.db(), now).await
     }
 
     async fn draw_lottery(&self, frame_id: i64, seed: u64, now: DateTime<Utc>) -> StoreResult<Option<DrawOutcome>> {
-        regs::draw(&self.pool, frame_id, seed, now).await
+        regs::draw(&self.db(), frame_id, seed, now).await
     }
 
     async fn my_registration(&self, event_id: i64, user_id: i64) -> StoreResult<Option<MyRegistration>> {
-        let mut conn = self.pool.acquire().await?;
-        regs::fetch_my_registration(&mut conn, event_id, user_id).await
+        regs::fetch_my_registration(&self.db(), event_id, user_id).await
     }
 
     async fn online_url(&self, event_id: i64) -> StoreResult<Option<String>> {
@@ -441,10 +441,10 @@ impl Store for PgStore {
             .push_bind(user_id)
             .push(") ORDER BY e.starts_at, e.id");
         let cards = super::events::cards(&self.db(), q).await?;
-        let mut conn = self.pool.acquire().await?;
+        let db = self.db();
         let mut out = Vec::with_capacity(cards.len());
         for card in cards {
-            if let Some(registration) = regs::fetch_my_registration(&mut conn, card.id, user_id).await? {
+            if let Some(registration) = regs::fetch_my_registration(&db, card.id, user_id).await? {
                 out.push(MyEventRegistration { card, registration });
             }
         }
@@ -452,7 +452,7 @@ impl Store for PgStore {
     }
 
     async fn seat_snapshot(&self, event_id: i64) -> StoreResult<Option<SeatSnapshot>> {
-        regs::seat_snapshot(&self.pool, event_id).await
+        regs::seat_snapshot(&self.db(), event_id).await
     }
 
     async fn search(
@@ -482,7 +482,7 @@ impl Store for PgStore {
     }
 
     async fn list_registrations(&self, event_id: i64) -> StoreResult<Vec<super::RegistrationRow>> {
-        regs::list_registrations(&self.pool, event_id).await
+        regs::list_registrations(&self.db(), event_id).await
     }
 
     async fn search_ids(
@@ -582,7 +582,7 @@ impl Store for PgStore {
         to: crate::registrations::model::RegStatus,
         now: DateTime<Utc>,
     ) -> StoreResult<RegistrationChange> {
-        regs::move_registration(&self.pool, event_id, registration_id, to, now).await
+        regs::move_registration(&self.db(), event_id, registration_id, to, now).await
     }
 
     async fn add_frame(&self, event_id: i64, frame: &super::FrameFields) -> StoreResult<i64> {

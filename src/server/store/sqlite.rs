@@ -12,8 +12,8 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use super::{
     CounterCheck, Directory, DrawOutcome, DueDraw, NewEvent, NewGroup, NewTag, NewUser, RegisterRequest,
-    RegistrationChange, SessionRow, Store, StoreResult, public as pub_, sqlite_accounts as accounts,
-    sqlite_messages as msg_sql, sqlite_public as public_sql, sqlite_registrations as regs,
+    RegistrationChange, SessionRow, Store, StoreResult, public as pub_, registrations as regs,
+    sqlite_accounts as accounts, sqlite_messages as msg_sql, sqlite_public as public_sql,
 };
 use crate::accounts::model::{CurrentUser, MyProfile, UserProfile};
 use crate::events::model::{EventCard, EventDetail, EventStatus, Page};
@@ -132,6 +132,11 @@ fn message_queue(
 const INLINE_INDEX_BUILD: i64 = 20_000;
 
 impl SqliteStore {
+    /// This store's database for the queries written once (see `db.rs`).
+    pub(crate) fn db(&self) -> super::db::Db {
+        super::db::Db::Sqlite { reader: self.pool.clone(), writer: self.writer.clone() }
+    }
+
     /// Opens (creating if missing) and migrates the database at `url`.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         let options = SqliteConnectOptions::from_str(url)?
@@ -231,10 +236,6 @@ impl SqliteStore {
         self.search_index.clear_term_cache()
     }
 
-    /// This store's database for the queries written once (see `db.rs`).
-    pub(crate) fn db(&self) -> super::db::Db {
-        super::db::Db::Sqlite { reader: self.pool.clone(), writer: self.writer.clone() }
-    }
 }
 
 // Other storage modules still reach these through the backend module.
@@ -536,11 +537,11 @@ impl Store for SqliteStore {
     async fn register(&self, req: &RegisterRequest) -> StoreResult<RegistrationChange> {
         // The common case is one round trip (see `register_fast`) and runs here; the full
         // path, a chain of statements under the write lock, runs on the writer thread.
-        if let Some(change) = regs::register_fast(&self.writer, req).await? {
+        if let Some(change) = super::sqlite_fast::register_fast(&self.writer, req).await? {
             return Ok(change);
         }
-        let (writer, reader, req) = (self.writer.clone(), self.pool.clone(), req.clone());
-        self.writer_rt.run(async move { regs::register(&writer, &reader, &req).await }).await
+        let (db, req) = (self.db(), req.clone());
+        self.writer_rt.run(async move { regs::register(&db, &req).await }).await
     }
 
     async fn cancel_registration(
@@ -549,25 +550,24 @@ impl Store for SqliteStore {
         user_id: i64,
         now: DateTime<Utc>,
     ) -> StoreResult<RegistrationChange> {
-        let writer = self.writer.clone();
-        self.writer_rt.run(async move { regs::cancel(&writer, event_id, user_id, now).await }).await
+        let db = self.db();
+        self.writer_rt.run(async move { regs::cancel(&db, event_id, user_id, now).await }).await
     }
 
     async fn set_capacity(&self, frame_id: i64, capacity: i64, now: DateTime<Utc>) -> StoreResult<RegistrationChange> {
-        regs::set_capacity(&self.writer, frame_id, capacity, now).await
+        regs::set_capacity(&self.db(), frame_id, capacity, now).await
     }
 
     async fn due_draws(&self, now: DateTime<Utc>) -> StoreResult<Vec<DueDraw>> {
-        regs::due_draws(&self.pool, now).await
+        regs::due_draws(&self.db(), now).await
     }
 
     async fn draw_lottery(&self, frame_id: i64, seed: u64, now: DateTime<Utc>) -> StoreResult<Option<DrawOutcome>> {
-        regs::draw(&self.writer, frame_id, seed, now).await
+        regs::draw(&self.db(), frame_id, seed, now).await
     }
 
     async fn my_registration(&self, event_id: i64, user_id: i64) -> StoreResult<Option<MyRegistration>> {
-        let mut conn = self.pool.acquire().await?;
-        regs::fetch_my_registration(&mut conn, event_id, user_id).await
+        regs::fetch_my_registration(&self.db(), event_id, user_id).await
     }
 
     async fn online_url(&self, event_id: i64) -> StoreResult<Option<String>> {
@@ -580,10 +580,10 @@ impl Store for SqliteStore {
             .push_bind(user_id)
             .push(") ORDER BY e.starts_at, e.id");
         let cards = super::events::cards(&self.db(), q).await?;
-        let mut conn = self.pool.acquire().await?;
+        let db = self.db();
         let mut out = Vec::with_capacity(cards.len());
         for card in cards {
-            if let Some(registration) = regs::fetch_my_registration(&mut conn, card.id, user_id).await? {
+            if let Some(registration) = regs::fetch_my_registration(&db, card.id, user_id).await? {
                 out.push(MyEventRegistration { card, registration });
             }
         }
@@ -591,7 +591,7 @@ impl Store for SqliteStore {
     }
 
     async fn seat_snapshot(&self, event_id: i64) -> StoreResult<Option<SeatSnapshot>> {
-        regs::seat_snapshot(&self.pool, event_id).await
+        regs::seat_snapshot(&self.db(), event_id).await
     }
 
     async fn search(
@@ -609,7 +609,7 @@ impl Store for SqliteStore {
     }
 
     async fn list_registrations(&self, event_id: i64) -> StoreResult<Vec<super::RegistrationRow>> {
-        regs::list_registrations(&self.pool, event_id).await
+        regs::list_registrations(&self.db(), event_id).await
     }
 
     async fn search_ids(
@@ -713,7 +713,7 @@ impl Store for SqliteStore {
         to: crate::registrations::model::RegStatus,
         now: DateTime<Utc>,
     ) -> StoreResult<RegistrationChange> {
-        regs::move_registration(&self.writer, event_id, registration_id, to, now).await
+        regs::move_registration(&self.db(), event_id, registration_id, to, now).await
     }
 
     async fn add_frame(&self, event_id: i64, frame: &super::FrameFields) -> StoreResult<i64> {
