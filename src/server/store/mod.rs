@@ -9,15 +9,15 @@ mod pg_admin;
 mod pg_messages;
 mod pg_public;
 mod pg_registrations;
-mod pg_search;
 pub mod public;
+mod search_sql;
+mod search_text;
 pub mod sqlite;
 mod sqlite_accounts;
 mod sqlite_admin;
 mod sqlite_messages;
 mod sqlite_public;
 mod sqlite_registrations;
-mod sqlite_search;
 mod sqlite_search_index;
 
 use std::sync::Arc;

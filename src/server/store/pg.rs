@@ -41,7 +41,7 @@ impl PgStore {
         let pool =
             PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        let indexed = super::pg_search::index_missing(&pool).await?;
+        let indexed = super::search_sql::index_missing(&super::db::Db::Pg(pool.clone())).await?;
         if indexed > 0 {
             tracing::info!(events = indexed, "search index built for existing events");
         }
@@ -51,6 +51,11 @@ impl PgStore {
     /// The underlying pool (tests inspect rows directly).
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// The store's database as a [`super::db::Db`].
+    pub(crate) fn db(&self) -> super::db::Db {
+        super::db::Db::Pg(self.pool.clone())
     }
 
     async fn cards(&self, mut qb: QueryBuilder<Postgres>) -> StoreResult<Vec<EventCard>> {
@@ -566,7 +571,7 @@ impl Store for PgStore {
                  status, event_type, beginner_ok, hands_on, created_at, updated_at, local_dow, local_start_min) ",
             );
             qb.push_values(chunk, |mut b, (id, e)| {
-                let (dow, minute) = super::pg_search::local_parts(e.starts_at, &e.time_zone);
+                let (dow, minute) = super::search_sql::local_parts(e.starts_at, &e.time_zone);
                 b.push_bind(**id)
                     .push_bind(e.group_id)
                     .push_bind(e.title.as_str())
@@ -691,7 +696,7 @@ impl Store for PgStore {
             qb.build().execute(&mut *tx).await?;
         }
 
-        super::pg_search::index_events(&mut tx, &ids).await?;
+        super::search_sql::index_events(&mut tx, &ids).await?;
 
         // Counters from the rows just written, in the same transaction (frame ids from a
         // sequence need not be contiguous, hence the array rather than a range).
@@ -903,7 +908,7 @@ impl Store for PgStore {
         now: DateTime<Utc>,
     ) -> StoreResult<crate::search::model::SearchResults> {
         let per_page = crate::events::api::PER_PAGE;
-        let found = super::pg_search::search(&self.pool, query, now, per_page).await?;
+        let found = super::search_sql::search(&self.db(), query, now, per_page).await?;
         let mut cards = Vec::with_capacity(found.ids.len());
         if !found.ids.is_empty() {
             let mut qb = card_query();
@@ -939,7 +944,7 @@ impl Store for PgStore {
         now: DateTime<Utc>,
         limit: u32,
     ) -> StoreResult<Vec<i64>> {
-        super::pg_search::search_ids(&self.pool, query, now, limit).await
+        super::search_sql::search_ids(&self.db(), query, now, limit).await
     }
 
     async fn public_events(&self, filter: &pub_::EventFilter) -> StoreResult<(Vec<pub_::PublicEvent>, i64)> {

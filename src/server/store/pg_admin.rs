@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 
 use super::pg::{FRAME_COLUMNS, FrameRow, questions_of};
-use super::pg_search::{index_events, local_parts};
+use super::search_sql::{index_events, local_parts};
 use super::{EventFields, FrameFields, NewAudit};
 use crate::admin::model::{
     AdminEvent, AdminEventRow, AdminGroup, AdminSpeaker, Attendee, AuditEntry, DrawLog, EventForm, FrameTimes, Member,

@@ -201,7 +201,7 @@ pub(super) async fn admin_event(pool: &SqlitePool, event_id: i64) -> Result<Opti
 /// Saves the editor's fields, the local weekday/minute and the search text in one
 /// transaction (the calendar SEQUENCE follows by trigger).
 pub(super) async fn update_event(pool: &SqlitePool, event_id: i64, f: &EventFields, now: DateTime<Utc>) -> Result<()> {
-    let (dow, minute) = super::sqlite_search::local_parts(f.starts_at, &f.time_zone);
+    let (dow, minute) = super::search_sql::local_parts(f.starts_at, &f.time_zone);
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let done = sqlx::query(
         "UPDATE events SET title = ?, catch = ?, description = ?, starts_at = ?, ends_at = ?, time_zone = ?, \
@@ -243,7 +243,7 @@ pub(super) async fn update_event(pool: &SqlitePool, event_id: i64, f: &EventFiel
             .execute(&mut *tx)
             .await?;
     }
-    super::sqlite_search::index_events(&mut tx, &[event_id]).await?;
+    super::search_sql::index_events(&mut tx, &[event_id]).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -597,7 +597,7 @@ pub(super) async fn duplicate_event(
         .await?;
     let Some((old_start, tz)) = row else { return Err(AppError::NotFound) };
     let shift = starts_at.timestamp() - old_start;
-    let (dow, minute) = super::sqlite_search::local_parts(starts_at, &tz);
+    let (dow, minute) = super::search_sql::local_parts(starts_at, &tz);
     let (new_id,): (i64,) = sqlx::query_as(
         "INSERT INTO events (group_id, title, catch, description, starts_at, ends_at, time_zone, venue_kind, place, \
            address, prefecture, lat, lon, online_url, language, hashtag, image_url, status, event_type, beginner_ok, \
@@ -632,7 +632,7 @@ pub(super) async fn duplicate_event(
     ] {
         sqlx::query(sql).bind(new_id).bind(event_id).execute(&mut *tx).await?;
     }
-    super::sqlite_search::index_events(&mut tx, &[new_id]).await?;
+    super::search_sql::index_events(&mut tx, &[new_id]).await?;
     tx.commit().await?;
     Ok(new_id)
 }
@@ -681,7 +681,7 @@ pub(super) async fn add_speaker(pool: &SqlitePool, event_id: i64, s: &super::New
     .bind(s.user_id)
     .fetch_one(&mut *tx)
     .await?;
-    super::sqlite_search::index_events(&mut tx, &[event_id]).await?;
+    super::search_sql::index_events(&mut tx, &[event_id]).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -696,7 +696,7 @@ pub(super) async fn delete_speaker(pool: &SqlitePool, event_id: i64, speaker_id:
     if done.rows_affected() == 0 {
         return Err(AppError::NotFound);
     }
-    super::sqlite_search::index_events(&mut tx, &[event_id]).await?;
+    super::search_sql::index_events(&mut tx, &[event_id]).await?;
     tx.commit().await?;
     Ok(())
 }
