@@ -26,16 +26,13 @@ fn greatest(db: &Db) -> &'static str {
 /// Rebuilds the search text of `event_ids` inside the transaction (each backend's search
 /// index keeps its own).
 async fn index_events(tx: &mut Tx, event_ids: &[i64]) -> Result<()> {
-    match tx {
-        Tx::Sqlite(t) => super::sqlite_search::index_events(t, event_ids).await,
-        Tx::Pg(t) => super::pg_search::index_events(t, event_ids).await,
-    }
+    super::search_sql::index_events(tx, event_ids).await
 }
 
 /// Saves the editor's fields, the local weekday/minute and the search text in one
 /// transaction (the calendar SEQUENCE follows by trigger).
 pub(super) async fn update_event(db: &Db, event_id: i64, f: &EventFields, now: DateTime<Utc>) -> Result<()> {
-    let (dow, minute) = super::sqlite_search::local_parts(f.starts_at, &f.time_zone);
+    let (dow, minute) = super::search_sql::local_parts(f.starts_at, &f.time_zone);
     let mut tx = db.begin().await?;
     let done = tx
         .execute(
@@ -273,7 +270,7 @@ pub(super) async fn duplicate_event(
         .await?;
     let Some((old_start, tz)) = row else { return Err(AppError::NotFound) };
     let shift = starts_at.timestamp() - old_start;
-    let (dow, minute) = super::sqlite_search::local_parts(starts_at, &tz);
+    let (dow, minute) = super::search_sql::local_parts(starts_at, &tz);
     let (new_id,): (i64,) = tx
         .one(
             Sql::new(

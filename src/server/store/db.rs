@@ -311,6 +311,63 @@ impl Tx {
     }
 }
 
+/// A connection of either kind that the caller already holds inside its transaction (a
+/// [`Tx`], or a raw sqlx transaction of a one-backend path such as a bulk import), so that
+/// shared queries can run on it.
+pub enum Conn<'c> {
+    Sqlite(&'c mut sqlx::SqliteConnection),
+    Pg(&'c mut sqlx::PgConnection),
+}
+
+impl<'c> From<&'c mut Tx> for Conn<'c> {
+    fn from(tx: &'c mut Tx) -> Self {
+        match tx {
+            Tx::Sqlite(tx) => Conn::Sqlite(tx),
+            Tx::Pg(tx) => Conn::Pg(tx),
+        }
+    }
+}
+impl<'c> From<&'c mut sqlx::SqliteConnection> for Conn<'c> {
+    fn from(c: &'c mut sqlx::SqliteConnection) -> Self {
+        Conn::Sqlite(c)
+    }
+}
+impl<'c> From<&'c mut sqlx::PgConnection> for Conn<'c> {
+    fn from(c: &'c mut sqlx::PgConnection) -> Self {
+        Conn::Pg(c)
+    }
+}
+impl<'c, 't> From<&'c mut Transaction<'t, Sqlite>> for Conn<'c> {
+    fn from(tx: &'c mut Transaction<'t, Sqlite>) -> Self {
+        Conn::Sqlite(tx)
+    }
+}
+impl<'c, 't> From<&'c mut Transaction<'t, Postgres>> for Conn<'c> {
+    fn from(tx: &'c mut Transaction<'t, Postgres>) -> Self {
+        Conn::Pg(tx)
+    }
+}
+
+impl Conn<'_> {
+    pub fn is_pg(&self) -> bool {
+        matches!(self, Conn::Pg(_))
+    }
+
+    pub async fn all<T: Row>(&mut self, q: Sql) -> Result<Vec<T>, sqlx::Error> {
+        match self {
+            Conn::Sqlite(c) => on_sqlite::all(&mut **c, q).await,
+            Conn::Pg(c) => on_pg::all(&mut **c, q).await,
+        }
+    }
+
+    pub async fn execute(&mut self, q: Sql) -> Result<u64, sqlx::Error> {
+        match self {
+            Conn::Sqlite(c) => on_sqlite::execute(&mut **c, q).await,
+            Conn::Pg(c) => on_pg::execute(&mut **c, q).await,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,15 +10,15 @@ pub mod pg;
 mod pg_accounts;
 mod pg_messages;
 mod pg_public;
-mod pg_search;
 pub mod public;
 mod registrations;
+mod search_sql;
+mod search_text;
 pub mod sqlite;
 mod sqlite_accounts;
 mod sqlite_fast;
 mod sqlite_messages;
 mod sqlite_public;
-mod sqlite_search;
 mod sqlite_search_index;
 
 use std::sync::Arc;

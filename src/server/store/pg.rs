@@ -42,7 +42,7 @@ impl PgStore {
         let pool =
             PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        let indexed = super::pg_search::index_missing(&pool).await?;
+        let indexed = super::search_sql::index_missing(&super::db::Db::Pg(pool.clone())).await?;
         if indexed > 0 {
             tracing::info!(events = indexed, "search index built for existing events");
         }
@@ -197,7 +197,7 @@ impl Store for PgStore {
                  status, event_type, beginner_ok, hands_on, created_at, updated_at, local_dow, local_start_min) ",
             );
             qb.push_values(chunk, |mut b, (id, e)| {
-                let (dow, minute) = super::pg_search::local_parts(e.starts_at, &e.time_zone);
+                let (dow, minute) = super::search_sql::local_parts(e.starts_at, &e.time_zone);
                 b.push_bind(**id)
                     .push_bind(e.group_id)
                     .push_bind(e.title.as_str())
@@ -322,7 +322,7 @@ impl Store for PgStore {
             qb.build().execute(&mut *tx).await?;
         }
 
-        super::pg_search::index_events(&mut tx, &ids).await?;
+        super::search_sql::index_events(&mut tx, &ids).await?;
 
         // Counters from the rows just written, in the same transaction (frame ids from a
         // sequence need not be contiguous, hence the array rather than a range).
@@ -461,7 +461,7 @@ impl Store for PgStore {
         now: DateTime<Utc>,
     ) -> StoreResult<crate::search::model::SearchResults> {
         let per_page = crate::events::api::PER_PAGE;
-        let found = super::pg_search::search(&self.pool, query, now, per_page).await?;
+        let found = super::search_sql::search(&self.db(), query, now, per_page).await?;
         let mut cards = Vec::with_capacity(found.ids.len());
         if !found.ids.is_empty() {
             let mut by_id: HashMap<i64, EventCard> =
@@ -491,7 +491,7 @@ impl Store for PgStore {
         now: DateTime<Utc>,
         limit: u32,
     ) -> StoreResult<Vec<i64>> {
-        super::pg_search::search_ids(&self.pool, query, now, limit).await
+        super::search_sql::search_ids(&self.db(), query, now, limit).await
     }
 
     async fn public_events(&self, filter: &pub_::EventFilter) -> StoreResult<(Vec<pub_::PublicEvent>, i64)> {

@@ -151,7 +151,8 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&writer).await?;
-        let indexed = super::sqlite_search::index_missing(&writer).await?;
+        let db = super::db::Db::Sqlite { reader: writer.clone(), writer: writer.clone() };
+        let indexed = super::search_sql::index_missing(&db).await?;
         if indexed > 0 {
             tracing::info!(events = indexed, "search index built for existing events");
         }
@@ -184,10 +185,11 @@ impl SqliteStore {
         &self.pool
     }
 
+
     /// The page of cards and the echo of the query, around what a search found.
     async fn results(
         &self,
-        found: super::sqlite_search::Searched,
+        found: super::search_sql::Searched,
         query: &crate::search::model::SearchQuery,
     ) -> StoreResult<crate::search::model::SearchResults> {
         let per_page = crate::events::api::PER_PAGE;
@@ -217,7 +219,7 @@ impl SqliteStore {
         query: &crate::search::model::SearchQuery,
         now: DateTime<Utc>,
     ) -> StoreResult<crate::search::model::SearchResults> {
-        let found = super::sqlite_search::search(&self.pool, query, now, crate::events::api::PER_PAGE).await?;
+        let found = super::search_sql::search(&self.db(), query, now, crate::events::api::PER_PAGE).await?;
         self.results(found, query).await
     }
 
@@ -331,7 +333,7 @@ impl Store for SqliteStore {
                  status, event_type, beginner_ok, hands_on, created_at, updated_at, local_dow, local_start_min) ",
             );
             qb.push_values(chunk, |mut b, (id, e)| {
-                let (dow, minute) = super::sqlite_search::local_parts(e.starts_at, &e.time_zone);
+                let (dow, minute) = super::search_sql::local_parts(e.starts_at, &e.time_zone);
                 b.push_bind(**id)
                     .push_bind(e.group_id)
                     .push_bind(e.title.as_str())
@@ -455,7 +457,7 @@ impl Store for SqliteStore {
             qb.build().execute(&mut *tx).await?;
         }
 
-        super::sqlite_search::index_events(&mut tx, &ids).await?;
+        super::search_sql::index_events(&mut tx, &ids).await?;
 
         // Counters from the rows just written, in the same transaction.
         if let (Some(first), Some(last)) = (frames.first(), frames.last()) {
@@ -601,9 +603,9 @@ impl Store for SqliteStore {
     ) -> StoreResult<crate::search::model::SearchResults> {
         let per_page = crate::events::api::PER_PAGE;
         let found =
-            match super::sqlite_search::search_indexed(&self.pool, &self.search_index, query, now, per_page).await? {
+            match super::search_sql::search_indexed(&self.pool, &self.search_index, query, now, per_page).await? {
                 Some(found) => found,
-                None => super::sqlite_search::search(&self.pool, query, now, per_page).await?,
+                None => super::search_sql::search(&self.db(), query, now, per_page).await?,
             };
         self.results(found, query).await
     }
@@ -619,9 +621,9 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<i64>> {
         let first = crate::search::model::SearchQuery { page: 1, ..query.clone() };
-        match super::sqlite_search::search_indexed(&self.pool, &self.search_index, &first, now, limit).await? {
+        match super::search_sql::search_indexed(&self.pool, &self.search_index, &first, now, limit).await? {
             Some(found) => Ok(found.ids),
-            None => super::sqlite_search::search_ids(&self.pool, query, now, limit).await,
+            None => super::search_sql::search_ids(&self.db(), query, now, limit).await,
         }
     }
 
