@@ -2,22 +2,20 @@
 //! (SQLite and PostgreSQL) implements the same semantics, and the store test
 //! suite runs against every backend.
 
+mod accounts;
 mod admin;
 mod admin_edit;
 pub mod db;
 mod events;
+mod messages;
 pub mod pg;
-mod pg_accounts;
-mod pg_messages;
 mod pg_public;
 pub mod public;
 mod registrations;
 mod search_sql;
 mod search_text;
 pub mod sqlite;
-mod sqlite_accounts;
 mod sqlite_fast;
-mod sqlite_messages;
 mod sqlite_public;
 mod sqlite_search_index;
 
@@ -344,20 +342,6 @@ pub struct DrawOutcome {
 pub struct SessionRow {
     pub data: String,
     pub expires_at: i64,
-}
-
-/// `sessions LEFT JOIN users` as both backends select it: data, expires_at, and the
-/// account's id, nickname and display name (all NULL when the session signs no one in).
-pub(super) type SessionUserRow = (String, i64, Option<i64>, Option<String>, Option<String>);
-
-pub(super) fn session_with_user(
-    (data, expires_at, uid, nickname, display_name): SessionUserRow,
-) -> (SessionRow, Option<CurrentUser>) {
-    let user = match (uid, nickname, display_name) {
-        (Some(id), Some(nickname), Some(display_name)) => Some(CurrentUser { id, nickname, display_name }),
-        _ => None,
-    };
-    (SessionRow { data, expires_at }, user)
 }
 
 /// Everything Tsudoi persists, behind one interface per backend.

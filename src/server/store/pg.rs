@@ -13,8 +13,8 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 
 use super::{
     CounterCheck, Directory, DrawOutcome, DueDraw, NewEvent, NewGroup, NewTag, NewUser, RegisterRequest,
-    RegistrationChange, SessionRow, Store, StoreResult, pg_accounts as accounts, pg_messages as msg_sql,
-    pg_public as public_sql, public as pub_, registrations as regs,
+    RegistrationChange, SessionRow, Store, StoreResult, accounts, messages as msg_sql, pg_public as public_sql,
+    public as pub_, registrations as regs,
 };
 use crate::accounts::model::{CurrentUser, MyProfile, UserProfile};
 use crate::error::AppError;
@@ -351,19 +351,19 @@ impl Store for PgStore {
     }
 
     async fn create_user(&self, user: &NewUser) -> StoreResult<CurrentUser> {
-        accounts::create_user(&self.pool, user).await
+        accounts::create_user(&self.db(), user).await
     }
 
     async fn find_login(&self, login: &str) -> StoreResult<Option<(i64, String)>> {
-        accounts::find_login(&self.pool, login).await
+        accounts::find_login(&self.db(), login).await
     }
 
     async fn fetch_user(&self, id: i64) -> StoreResult<Option<CurrentUser>> {
-        accounts::fetch_user(&self.pool, id).await
+        accounts::fetch_user(&self.db(), id).await
     }
 
     async fn fetch_my_profile(&self, id: i64) -> StoreResult<Option<MyProfile>> {
-        accounts::fetch_my_profile(&self.pool, id).await
+        accounts::fetch_my_profile(&self.db(), id).await
     }
 
     async fn fetch_user_profile(&self, nickname: &str) -> StoreResult<Option<UserProfile>> {
@@ -371,35 +371,35 @@ impl Store for PgStore {
     }
 
     async fn update_profile(&self, id: i64, display_name: &str, bio: &str) -> StoreResult<()> {
-        accounts::update_profile(&self.pool, id, display_name, bio).await
+        accounts::update_profile(&self.db(), id, display_name, bio).await
     }
 
     async fn fetch_password_hash(&self, id: i64) -> StoreResult<Option<String>> {
-        accounts::fetch_password_hash(&self.pool, id).await
+        accounts::fetch_password_hash(&self.db(), id).await
     }
 
     async fn update_password_hash(&self, id: i64, hash: &str) -> StoreResult<()> {
-        accounts::update_password_hash(&self.pool, id, hash).await
+        accounts::update_password_hash(&self.db(), id, hash).await
     }
 
     async fn session_create(&self, id: &str, row: &SessionRow) -> StoreResult<bool> {
-        accounts::session_create(&self.pool, id, row).await
+        accounts::session_create(&self.db(), id, row).await
     }
 
     async fn session_save(&self, id: &str, row: &SessionRow) -> StoreResult<()> {
-        accounts::session_save(&self.pool, id, row).await
+        accounts::session_save(&self.db(), id, row).await
     }
 
     async fn session_load(&self, id: &str, now: i64) -> StoreResult<Option<(SessionRow, Option<CurrentUser>)>> {
-        accounts::session_load(&self.pool, id, now).await
+        accounts::session_load(&self.db(), id, now).await
     }
 
     async fn session_delete(&self, id: &str) -> StoreResult<()> {
-        accounts::session_delete(&self.pool, id).await
+        accounts::session_delete(&self.db(), id).await
     }
 
     async fn sessions_purge(&self, now: i64) -> StoreResult<u64> {
-        accounts::sessions_purge(&self.pool, now).await
+        accounts::sessions_purge(&self.db(), now).await
     }
 
     async fn register(&self, req: &RegisterRequest) -> StoreResult<RegistrationChange> {
@@ -610,7 +610,7 @@ impl Store for PgStore {
     }
 
     async fn create_message(&self, message: &super::NewMessage) -> StoreResult<i64> {
-        msg_sql::create_message(&self.pool, message).await
+        msg_sql::create_message(&self.db(), message).await
     }
 
     async fn audience_user_ids(
@@ -618,23 +618,23 @@ impl Store for PgStore {
         event_id: i64,
         audience: crate::messages::model::Audience,
     ) -> StoreResult<Vec<i64>> {
-        msg_sql::audience_user_ids(&self.pool, event_id, audience).await
+        msg_sql::audience_user_ids(&self.db(), event_id, audience).await
     }
 
     async fn inbox(&self, user_id: i64, limit: u32) -> StoreResult<Vec<crate::messages::model::InboxMessage>> {
-        msg_sql::inbox(&self.pool, user_id, limit).await
+        msg_sql::inbox(&self.db(), user_id, limit).await
     }
 
     async fn mark_read(&self, user_id: i64, message_id: i64, now: DateTime<Utc>) -> StoreResult<bool> {
-        msg_sql::mark_read(&self.pool, user_id, message_id, now).await
+        msg_sql::mark_read(&self.db(), user_id, message_id, now).await
     }
 
     async fn sent_messages(&self, event_id: i64) -> StoreResult<Vec<crate::messages::model::SentMessage>> {
-        msg_sql::sent_messages(&self.pool, event_id).await
+        msg_sql::sent_messages(&self.db(), event_id).await
     }
 
     async fn claim_due_reminders(&self, now: DateTime<Utc>, window: chrono::Duration) -> StoreResult<Vec<i64>> {
-        msg_sql::claim_due_reminders(&self.pool, now, window).await
+        msg_sql::claim_due_reminders(&self.db(), now, window).await
     }
 
     async fn claim_deliveries(
@@ -643,7 +643,7 @@ impl Store for PgStore {
         lease: chrono::Duration,
         limit: u32,
     ) -> StoreResult<Vec<super::MailJob>> {
-        msg_sql::claim_deliveries(&self.pool, now, lease, limit).await
+        msg_sql::claim_deliveries(&self.db(), now, lease, limit).await
     }
 
     async fn record_delivery(
@@ -653,23 +653,23 @@ impl Store for PgStore {
         outcome: &Result<(), String>,
         retry_at: Option<DateTime<Utc>>,
     ) -> StoreResult<()> {
-        msg_sql::record_delivery(&self.pool, message_id, user_id, outcome, retry_at).await
+        msg_sql::record_delivery(&self.db(), message_id, user_id, outcome, retry_at).await
     }
 
     async fn set_follow(&self, group_id: i64, user_id: i64, follow: bool, now: DateTime<Utc>) -> StoreResult<()> {
-        msg_sql::set_follow(&self.pool, group_id, user_id, follow, now).await
+        msg_sql::set_follow(&self.db(), group_id, user_id, follow, now).await
     }
 
     async fn follow_state(&self, group_id: i64, user_id: Option<i64>) -> StoreResult<(i64, bool)> {
-        msg_sql::follow_state(&self.pool, group_id, user_id).await
+        msg_sql::follow_state(&self.db(), group_id, user_id).await
     }
 
     async fn follower_ids(&self, group_id: i64) -> StoreResult<Vec<i64>> {
-        msg_sql::follower_ids(&self.pool, group_id).await
+        msg_sql::follower_ids(&self.db(), group_id).await
     }
 
     async fn followed_events(&self, user_id: i64, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<EventCard>> {
-        let ids = msg_sql::followed_event_ids(&self.pool, user_id, now, limit).await?;
+        let ids = msg_sql::followed_event_ids(&self.db(), user_id, now, limit).await?;
         super::events::cards_by_ids(&self.db(), &ids, " ORDER BY e.starts_at, e.id").await
     }
 

@@ -12,8 +12,8 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use super::{
     CounterCheck, Directory, DrawOutcome, DueDraw, NewEvent, NewGroup, NewTag, NewUser, RegisterRequest,
-    RegistrationChange, SessionRow, Store, StoreResult, public as pub_, registrations as regs,
-    sqlite_accounts as accounts, sqlite_messages as msg_sql, sqlite_public as public_sql,
+    RegistrationChange, SessionRow, Store, StoreResult, accounts, messages as msg_sql, public as pub_,
+    registrations as regs, sqlite_public as public_sql,
 };
 use crate::accounts::model::{CurrentUser, MyProfile, UserProfile};
 use crate::events::model::{EventCard, EventDetail, EventStatus, Page};
@@ -87,14 +87,14 @@ const MESSAGE_BATCH: usize = 256;
 /// it. A batch that fails is retried message by message, so one bad message fails alone.
 fn message_queue(
     runtime: &tokio::runtime::Handle,
-    writer: SqlitePool,
+    db: super::db::Db,
 ) -> tokio::sync::mpsc::UnboundedSender<QueuedMessage> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<QueuedMessage>();
     runtime.spawn(async move {
         while let Some(first) = rx.recv().await {
-            // Wait for the writer first: whatever arrives meanwhile joins this batch.
-            let mut conn = match writer.acquire().await {
-                Ok(conn) => conn,
+            // Wait for the writer first (BEGIN IMMEDIATE): whatever arrives meanwhile joins this batch.
+            let mut write = match db.begin().await {
+                Ok(write) => write,
                 Err(e) => {
                     let _ = first.1.send(Err(e.into()));
                     continue;
@@ -108,8 +108,13 @@ fn message_queue(
                 }
             }
             let messages: Vec<super::NewMessage> = batch.iter().map(|(m, _)| m.clone()).collect();
-            let stored = msg_sql::create_messages(&mut conn, &messages).await;
-            drop(conn);
+            // The transaction ends (committed, or rolled back when dropped) before any retry.
+            let stored: StoreResult<Vec<i64>> = async move {
+                let ids = msg_sql::insert_messages(&mut write, &messages).await?;
+                write.commit().await?;
+                Ok(ids)
+            }
+            .await;
             match stored {
                 Ok(ids) => {
                     for ((_, reply), id) in batch.into_iter().zip(ids) {
@@ -118,7 +123,7 @@ fn message_queue(
                 }
                 Err(_) => {
                     for (m, reply) in batch {
-                        let _ = reply.send(msg_sql::create_message(&writer, &m).await);
+                        let _ = reply.send(msg_sql::create_message(&db, &m).await);
                     }
                 }
             }
@@ -176,7 +181,8 @@ impl SqliteStore {
             });
         }
         let writer_rt = WriterRuntime::start()?;
-        let messages = message_queue(&writer_rt.handle, writer.clone());
+        let db = super::db::Db::Sqlite { reader: pool.clone(), writer: writer.clone() };
+        let messages = message_queue(&writer_rt.handle, db);
         Ok(SqliteStore { pool, writer, search_index, messages, writer_rt })
     }
 
@@ -485,19 +491,19 @@ impl Store for SqliteStore {
     }
 
     async fn create_user(&self, user: &NewUser) -> StoreResult<CurrentUser> {
-        accounts::create_user(&self.writer, user).await
+        accounts::create_user(&self.db(), user).await
     }
 
     async fn find_login(&self, login: &str) -> StoreResult<Option<(i64, String)>> {
-        accounts::find_login(&self.pool, login).await
+        accounts::find_login(&self.db(), login).await
     }
 
     async fn fetch_user(&self, id: i64) -> StoreResult<Option<CurrentUser>> {
-        accounts::fetch_user(&self.pool, id).await
+        accounts::fetch_user(&self.db(), id).await
     }
 
     async fn fetch_my_profile(&self, id: i64) -> StoreResult<Option<MyProfile>> {
-        accounts::fetch_my_profile(&self.pool, id).await
+        accounts::fetch_my_profile(&self.db(), id).await
     }
 
     async fn fetch_user_profile(&self, nickname: &str) -> StoreResult<Option<UserProfile>> {
@@ -505,35 +511,35 @@ impl Store for SqliteStore {
     }
 
     async fn update_profile(&self, id: i64, display_name: &str, bio: &str) -> StoreResult<()> {
-        accounts::update_profile(&self.writer, id, display_name, bio).await
+        accounts::update_profile(&self.db(), id, display_name, bio).await
     }
 
     async fn fetch_password_hash(&self, id: i64) -> StoreResult<Option<String>> {
-        accounts::fetch_password_hash(&self.pool, id).await
+        accounts::fetch_password_hash(&self.db(), id).await
     }
 
     async fn update_password_hash(&self, id: i64, hash: &str) -> StoreResult<()> {
-        accounts::update_password_hash(&self.writer, id, hash).await
+        accounts::update_password_hash(&self.db(), id, hash).await
     }
 
     async fn session_create(&self, id: &str, row: &SessionRow) -> StoreResult<bool> {
-        accounts::session_create(&self.writer, id, row).await
+        accounts::session_create(&self.db(), id, row).await
     }
 
     async fn session_save(&self, id: &str, row: &SessionRow) -> StoreResult<()> {
-        accounts::session_save(&self.writer, id, row).await
+        accounts::session_save(&self.db(), id, row).await
     }
 
     async fn session_load(&self, id: &str, now: i64) -> StoreResult<Option<(SessionRow, Option<CurrentUser>)>> {
-        accounts::session_load(&self.pool, id, now).await
+        accounts::session_load(&self.db(), id, now).await
     }
 
     async fn session_delete(&self, id: &str) -> StoreResult<()> {
-        accounts::session_delete(&self.writer, id).await
+        accounts::session_delete(&self.db(), id).await
     }
 
     async fn sessions_purge(&self, now: i64) -> StoreResult<u64> {
-        accounts::sessions_purge(&self.writer, now).await
+        accounts::sessions_purge(&self.db(), now).await
     }
 
     async fn register(&self, req: &RegisterRequest) -> StoreResult<RegistrationChange> {
@@ -746,7 +752,7 @@ impl Store for SqliteStore {
         let (reply, answer) = tokio::sync::oneshot::channel();
         if self.messages.send((message.clone(), reply)).is_err() {
             // The queue's task is gone (runtime shutting down): write directly.
-            return msg_sql::create_message(&self.writer, message).await;
+            return msg_sql::create_message(&self.db(), message).await;
         }
         answer.await.map_err(|_| crate::error::AppError::Internal)?
     }
@@ -756,23 +762,23 @@ impl Store for SqliteStore {
         event_id: i64,
         audience: crate::messages::model::Audience,
     ) -> StoreResult<Vec<i64>> {
-        msg_sql::audience_user_ids(&self.pool, event_id, audience).await
+        msg_sql::audience_user_ids(&self.db(), event_id, audience).await
     }
 
     async fn inbox(&self, user_id: i64, limit: u32) -> StoreResult<Vec<crate::messages::model::InboxMessage>> {
-        msg_sql::inbox(&self.pool, user_id, limit).await
+        msg_sql::inbox(&self.db(), user_id, limit).await
     }
 
     async fn mark_read(&self, user_id: i64, message_id: i64, now: DateTime<Utc>) -> StoreResult<bool> {
-        msg_sql::mark_read(&self.writer, user_id, message_id, now).await
+        msg_sql::mark_read(&self.db(), user_id, message_id, now).await
     }
 
     async fn sent_messages(&self, event_id: i64) -> StoreResult<Vec<crate::messages::model::SentMessage>> {
-        msg_sql::sent_messages(&self.pool, event_id).await
+        msg_sql::sent_messages(&self.db(), event_id).await
     }
 
     async fn claim_due_reminders(&self, now: DateTime<Utc>, window: chrono::Duration) -> StoreResult<Vec<i64>> {
-        msg_sql::claim_due_reminders(&self.writer, now, window).await
+        msg_sql::claim_due_reminders(&self.db(), now, window).await
     }
 
     async fn claim_deliveries(
@@ -781,7 +787,7 @@ impl Store for SqliteStore {
         lease: chrono::Duration,
         limit: u32,
     ) -> StoreResult<Vec<super::MailJob>> {
-        msg_sql::claim_deliveries(&self.writer, now, lease, limit).await
+        msg_sql::claim_deliveries(&self.db(), now, lease, limit).await
     }
 
     async fn record_delivery(
@@ -791,23 +797,23 @@ impl Store for SqliteStore {
         outcome: &Result<(), String>,
         retry_at: Option<DateTime<Utc>>,
     ) -> StoreResult<()> {
-        msg_sql::record_delivery(&self.writer, message_id, user_id, outcome, retry_at).await
+        msg_sql::record_delivery(&self.db(), message_id, user_id, outcome, retry_at).await
     }
 
     async fn set_follow(&self, group_id: i64, user_id: i64, follow: bool, now: DateTime<Utc>) -> StoreResult<()> {
-        msg_sql::set_follow(&self.writer, group_id, user_id, follow, now).await
+        msg_sql::set_follow(&self.db(), group_id, user_id, follow, now).await
     }
 
     async fn follow_state(&self, group_id: i64, user_id: Option<i64>) -> StoreResult<(i64, bool)> {
-        msg_sql::follow_state(&self.pool, group_id, user_id).await
+        msg_sql::follow_state(&self.db(), group_id, user_id).await
     }
 
     async fn follower_ids(&self, group_id: i64) -> StoreResult<Vec<i64>> {
-        msg_sql::follower_ids(&self.pool, group_id).await
+        msg_sql::follower_ids(&self.db(), group_id).await
     }
 
     async fn followed_events(&self, user_id: i64, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<EventCard>> {
-        let ids = msg_sql::followed_event_ids(&self.pool, user_id, now, limit).await?;
+        let ids = msg_sql::followed_event_ids(&self.db(), user_id, now, limit).await?;
         super::events::cards_by_ids(&self.db(), &ids, " ORDER BY e.starts_at, e.id").await
     }
 
