@@ -14,13 +14,11 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use super::{
     CounterCheck, Directory, DrawOutcome, DueDraw, NewEvent, NewGroup, NewTag, NewUser, RegisterRequest,
     RegistrationChange, SessionRow, Store, StoreResult, pg_accounts as accounts, pg_admin as admin_sql,
-    pg_messages as msg_sql, pg_public as public_sql, pg_registrations as regs, public as pub_,
+    pg_messages as msg_sql, pg_registrations as regs, public as pub_,
 };
 use crate::accounts::model::{CurrentUser, MyProfile, UserProfile};
 use crate::error::AppError;
-use crate::events::model::{
-    EventCard, EventDetail, EventStatus, FrameMethod, FrameSummary, Page, Seats, Speaker, SpokenLanguage, VenueKind,
-};
+use crate::events::model::{EventCard, EventDetail, EventStatus, Page, Seats, Speaker, SpokenLanguage, VenueKind};
 use crate::groups::model::GroupDetail;
 use crate::registrations::model::{MyEventRegistration, MyRegistration, Question, QuestionKind, SeatSnapshot};
 use crate::server::markdown;
@@ -51,6 +49,11 @@ impl PgStore {
     /// The underlying pool (tests inspect rows directly).
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// The database for the queries written once for both backends.
+    pub(crate) fn db(&self) -> super::db::Db {
+        super::db::Db::Pg(self.pool.clone())
     }
 
     async fn cards(&self, mut qb: QueryBuilder<Postgres>) -> StoreResult<Vec<EventCard>> {
@@ -200,44 +203,8 @@ struct EventRow {
     image_url: Option<String>,
 }
 
-/// A frame as stored; [`FRAME_COLUMNS`] selects it.
-#[derive(sqlx::FromRow)]
-pub(super) struct FrameRow {
-    pub(super) event_id: i64,
-    id: i64,
-    name: String,
-    method: String,
-    fee: i64,
-    capacity: i64,
-    accepted_count: i64,
-    waiting_count: i64,
-    opens_at: Option<i64>,
-    closes_at: Option<i64>,
-    draw_at: Option<i64>,
-    drawn_at: Option<i64>,
-    promotion_frozen: bool,
-}
-
-/// The SELECT list of [`FrameRow`].
-pub(super) const FRAME_COLUMNS: &str = "event_id, id, name, method, fee, capacity, accepted_count, waiting_count, \
-     opens_at, closes_at, draw_at, drawn_at, promotion_frozen";
-
-impl FrameRow {
-    pub(super) fn into_summary(self) -> FrameSummary {
-        FrameSummary {
-            id: self.id,
-            name: self.name,
-            method: FrameMethod::parse(&self.method).unwrap_or(FrameMethod::FirstCome),
-            fee: self.fee,
-            seats: Seats { accepted: self.accepted_count, limit: self.capacity, waiting: self.waiting_count },
-            opens_at: self.opens_at.map(instant),
-            closes_at: self.closes_at.map(instant),
-            draw_at: self.draw_at.map(instant),
-            drawn: self.drawn_at.is_some(),
-            promotion_frozen: self.promotion_frozen,
-        }
-    }
-}
+/// A frame as stored: the one row type both backends read frames into.
+pub(super) use super::sqlite::{FRAME_COLUMNS, FrameRow};
 
 #[derive(sqlx::FromRow)]
 struct GroupRow {
@@ -943,43 +910,43 @@ impl Store for PgStore {
     }
 
     async fn public_events(&self, filter: &pub_::EventFilter) -> StoreResult<(Vec<pub_::PublicEvent>, i64)> {
-        public_sql::events(&self.pool, filter).await
+        super::public_sql::events(&self.db(), filter).await
     }
 
     async fn public_events_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<pub_::PublicEvent>> {
-        public_sql::events_by_ids(&self.pool, ids).await
+        super::public_sql::events_by_ids(&self.db(), ids).await
     }
 
     async fn public_groups(&self, filter: &pub_::GroupFilter) -> StoreResult<(Vec<pub_::PublicGroup>, i64)> {
-        public_sql::groups(&self.pool, filter).await
+        super::public_sql::groups(&self.db(), filter).await
     }
 
     async fn public_users(&self, filter: &pub_::UserFilter) -> StoreResult<(Vec<pub_::PublicUser>, i64)> {
-        public_sql::users(&self.pool, filter).await
+        super::public_sql::users(&self.db(), filter).await
     }
 
     async fn presenter_event_ids(&self, nickname: &str) -> StoreResult<Vec<i64>> {
-        public_sql::presenter_event_ids(&self.pool, nickname).await
+        super::public_sql::presenter_event_ids(&self.db(), nickname).await
     }
 
     async fn materials(&self, event_ids: &[i64]) -> StoreResult<Vec<pub_::MaterialRow>> {
-        public_sql::materials(&self.pool, event_ids).await
+        super::public_sql::materials(&self.db(), event_ids).await
     }
 
     async fn material(&self, id: i64) -> StoreResult<Option<pub_::MaterialRow>> {
-        public_sql::material_by_id(&self.pool, id).await
+        super::public_sql::material_by_id(&self.db(), id).await
     }
 
     async fn add_material(&self, material: &pub_::NewMaterial) -> StoreResult<pub_::MaterialRow> {
-        public_sql::add_material(&self.pool, material).await
+        super::public_sql::add_material(&self.db(), material).await
     }
 
     async fn delete_material(&self, id: i64) -> StoreResult<bool> {
-        public_sql::delete_material(&self.pool, id).await
+        super::public_sql::delete_material(&self.db(), id).await
     }
 
     async fn may_attach_material(&self, event_id: i64, user_id: i64) -> StoreResult<bool> {
-        public_sql::may_attach_material(&self.pool, event_id, user_id).await
+        super::public_sql::may_attach_material(&self.db(), event_id, user_id).await
     }
 
     async fn member_role(&self, group_id: i64, user_id: i64) -> StoreResult<Option<crate::admin::model::Role>> {
@@ -1183,23 +1150,23 @@ impl Store for PgStore {
     }
 
     async fn organizes_event(&self, event_id: i64, user_id: i64) -> StoreResult<bool> {
-        public_sql::organizes_event(&self.pool, event_id, user_id).await
+        super::public_sql::organizes_event(&self.db(), event_id, user_id).await
     }
 
     async fn calendar_token(&self, user_id: i64) -> StoreResult<Option<String>> {
-        public_sql::calendar_token(&self.pool, user_id).await
+        super::public_sql::calendar_token(&self.db(), user_id).await
     }
 
     async fn set_calendar_token(&self, user_id: i64, token: &str) -> StoreResult<()> {
-        public_sql::set_calendar_token(&self.pool, user_id, token).await
+        super::public_sql::set_calendar_token(&self.db(), user_id, token).await
     }
 
     async fn user_by_calendar_token(&self, token: &str) -> StoreResult<Option<(i64, String)>> {
-        public_sql::user_by_calendar_token(&self.pool, token).await
+        super::public_sql::user_by_calendar_token(&self.db(), token).await
     }
 
     async fn sitemap(&self, limit: u32) -> StoreResult<Vec<pub_::SitemapEntry>> {
-        public_sql::sitemap(&self.pool, limit).await
+        super::public_sql::sitemap(&self.db(), limit).await
     }
 
     async fn fetch_card(&self, event_id: i64) -> StoreResult<Option<EventCard>> {

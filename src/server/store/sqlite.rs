@@ -13,7 +13,7 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use super::{
     CounterCheck, Directory, DrawOutcome, DueDraw, NewEvent, NewGroup, NewTag, NewUser, RegisterRequest,
     RegistrationChange, SessionRow, Store, StoreResult, public as pub_, sqlite_accounts as accounts,
-    sqlite_admin as admin_sql, sqlite_messages as msg_sql, sqlite_public as public_sql, sqlite_registrations as regs,
+    sqlite_admin as admin_sql, sqlite_messages as msg_sql, sqlite_registrations as regs,
 };
 use crate::accounts::model::{CurrentUser, MyProfile, UserProfile};
 use crate::events::model::{
@@ -181,6 +181,11 @@ impl SqliteStore {
     /// The underlying pool (tests inspect rows directly).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// The database for the queries written once for both backends.
+    pub(crate) fn db(&self) -> super::db::Db {
+        super::db::Db::Sqlite { reader: self.pool.clone(), writer: self.writer.clone() }
     }
 
     /// The page of cards and the echo of the query, around what a search found.
@@ -1054,43 +1059,43 @@ impl Store for SqliteStore {
     }
 
     async fn public_events(&self, filter: &pub_::EventFilter) -> StoreResult<(Vec<pub_::PublicEvent>, i64)> {
-        public_sql::events(&self.pool, filter).await
+        super::public_sql::events(&self.db(), filter).await
     }
 
     async fn public_events_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<pub_::PublicEvent>> {
-        public_sql::events_by_ids(&self.pool, ids).await
+        super::public_sql::events_by_ids(&self.db(), ids).await
     }
 
     async fn public_groups(&self, filter: &pub_::GroupFilter) -> StoreResult<(Vec<pub_::PublicGroup>, i64)> {
-        public_sql::groups(&self.pool, filter).await
+        super::public_sql::groups(&self.db(), filter).await
     }
 
     async fn public_users(&self, filter: &pub_::UserFilter) -> StoreResult<(Vec<pub_::PublicUser>, i64)> {
-        public_sql::users(&self.pool, filter).await
+        super::public_sql::users(&self.db(), filter).await
     }
 
     async fn presenter_event_ids(&self, nickname: &str) -> StoreResult<Vec<i64>> {
-        public_sql::presenter_event_ids(&self.pool, nickname).await
+        super::public_sql::presenter_event_ids(&self.db(), nickname).await
     }
 
     async fn materials(&self, event_ids: &[i64]) -> StoreResult<Vec<pub_::MaterialRow>> {
-        public_sql::materials(&self.pool, event_ids).await
+        super::public_sql::materials(&self.db(), event_ids).await
     }
 
     async fn material(&self, id: i64) -> StoreResult<Option<pub_::MaterialRow>> {
-        public_sql::material_by_id(&self.pool, id).await
+        super::public_sql::material_by_id(&self.db(), id).await
     }
 
     async fn add_material(&self, material: &pub_::NewMaterial) -> StoreResult<pub_::MaterialRow> {
-        public_sql::add_material(&self.writer, material).await
+        super::public_sql::add_material(&self.db(), material).await
     }
 
     async fn delete_material(&self, id: i64) -> StoreResult<bool> {
-        public_sql::delete_material(&self.writer, id).await
+        super::public_sql::delete_material(&self.db(), id).await
     }
 
     async fn may_attach_material(&self, event_id: i64, user_id: i64) -> StoreResult<bool> {
-        public_sql::may_attach_material(&self.pool, event_id, user_id).await
+        super::public_sql::may_attach_material(&self.db(), event_id, user_id).await
     }
 
     async fn member_role(&self, group_id: i64, user_id: i64) -> StoreResult<Option<crate::admin::model::Role>> {
@@ -1299,23 +1304,23 @@ impl Store for SqliteStore {
     }
 
     async fn organizes_event(&self, event_id: i64, user_id: i64) -> StoreResult<bool> {
-        public_sql::organizes_event(&self.pool, event_id, user_id).await
+        super::public_sql::organizes_event(&self.db(), event_id, user_id).await
     }
 
     async fn calendar_token(&self, user_id: i64) -> StoreResult<Option<String>> {
-        public_sql::calendar_token(&self.pool, user_id).await
+        super::public_sql::calendar_token(&self.db(), user_id).await
     }
 
     async fn set_calendar_token(&self, user_id: i64, token: &str) -> StoreResult<()> {
-        public_sql::set_calendar_token(&self.writer, user_id, token).await
+        super::public_sql::set_calendar_token(&self.db(), user_id, token).await
     }
 
     async fn user_by_calendar_token(&self, token: &str) -> StoreResult<Option<(i64, String)>> {
-        public_sql::user_by_calendar_token(&self.pool, token).await
+        super::public_sql::user_by_calendar_token(&self.db(), token).await
     }
 
     async fn sitemap(&self, limit: u32) -> StoreResult<Vec<pub_::SitemapEntry>> {
-        public_sql::sitemap(&self.pool, limit).await
+        super::public_sql::sitemap(&self.db(), limit).await
     }
 
     async fn message_context(&self, event_id: i64) -> StoreResult<Option<(String, ZonedSpan)>> {
