@@ -6,9 +6,9 @@ use crate::accounts::model::{CurrentUser, MyProfile};
 use crate::error::{AppError, Conflict};
 
 /// True when `s` cannot be looked up on this backend: PostgreSQL refuses NUL characters in
-/// TEXT (see `pg::storable`), and nothing stored holds one, so the lookup finds nothing.
+/// TEXT (see `events::storable`), and nothing stored holds one, so the lookup finds nothing.
 fn unmatchable(db: &Db, s: &str) -> bool {
-    db.is_pg() && !super::pg::storable(s)
+    db.is_pg() && !super::events::storable(s)
 }
 
 pub(super) async fn create_user(db: &Db, u: &NewUser) -> StoreResult<CurrentUser> {

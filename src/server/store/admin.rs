@@ -9,14 +9,14 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use super::NewAudit;
 use super::db::{Db, Sql};
-use super::sqlite::{FRAME_COLUMNS, FrameRow};
+use super::events::{FRAME_COLUMNS, FrameRow};
 use crate::admin::model::{
     AdminEvent, AdminEventRow, AdminGroup, AdminSpeaker, Attendee, AuditEntry, DrawLog, EventForm, FrameTimes, Member,
     Role,
 };
 use crate::error::AppError;
 use crate::events::model::{EventStatus, FrameSummary, Seats};
-use crate::registrations::model::{Question, RegStatus};
+use crate::registrations::model::RegStatus;
 use crate::time::ZonedSpan;
 
 type Result<T> = std::result::Result<T, AppError>;
@@ -140,14 +140,6 @@ fn local_input(t: DateTime<Utc>, zone: &str) -> String {
     t.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string()
 }
 
-/// The questions an event asks, in order (each backend's reader keeps its own for now).
-async fn questions_of(db: &Db, event_id: i64) -> Result<Vec<Question>> {
-    match db {
-        Db::Sqlite { reader, .. } => super::sqlite::questions_of(reader, event_id).await,
-        Db::Pg(pool) => super::pg::questions_of(pool, event_id).await,
-    }
-}
-
 /// The event as the editor shows it (`role` is filled in by the caller).
 pub(super) async fn admin_event(db: &Db, event_id: i64) -> Result<Option<AdminEvent>> {
     let row: Option<EditRow> = db
@@ -181,7 +173,7 @@ pub(super) async fn admin_event(db: &Db, event_id: i64) -> Result<Option<AdminEv
             draw_local: local(f.draw_at),
         })
         .collect();
-    let questions = questions_of(db, event_id).await?;
+    let questions = super::events::questions_of(db, event_id).await?;
     let draws = draw_logs(db, event_id).await?;
     let tags: Vec<(String,)> = db
         .all(

@@ -9,14 +9,13 @@ pub mod db;
 mod events;
 mod messages;
 pub mod pg;
-mod pg_public;
 pub mod public;
+mod public_sql;
 mod registrations;
 mod search_sql;
 mod search_text;
 pub mod sqlite;
 mod sqlite_fast;
-mod sqlite_public;
 mod sqlite_search_index;
 
 use std::sync::Arc;

@@ -13,13 +13,13 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use super::{
     CounterCheck, Directory, DrawOutcome, DueDraw, NewEvent, NewGroup, NewTag, NewUser, RegisterRequest,
     RegistrationChange, SessionRow, Store, StoreResult, accounts, messages as msg_sql, public as pub_,
-    registrations as regs, sqlite_public as public_sql,
+    registrations as regs,
 };
 use crate::accounts::model::{CurrentUser, MyProfile, UserProfile};
 use crate::events::model::{EventCard, EventDetail, EventStatus, Page};
 use crate::groups::model::GroupDetail;
 use crate::registrations::model::{MyEventRegistration, MyRegistration, Question, SeatSnapshot};
-use crate::tags::model::{TagCount, TagRef};
+use crate::tags::model::TagCount;
 use crate::time::ZonedSpan;
 
 /// Rows per multi-row INSERT: well under SQLite's 32,766 bound variables for every table.
@@ -191,7 +191,6 @@ impl SqliteStore {
         &self.pool
     }
 
-
     /// The page of cards and the echo of the query, around what a search found.
     async fn results(
         &self,
@@ -243,20 +242,6 @@ impl SqliteStore {
     pub fn clear_search_term_cache(&self) {
         self.search_index.clear_term_cache()
     }
-
-}
-
-// Other storage modules still reach these through the backend module.
-pub(super) use super::events::{FRAME_COLUMNS, FrameRow};
-
-/// The questions of an event (see `events::questions_of`).
-pub(super) async fn questions_of(pool: &SqlitePool, event_id: i64) -> StoreResult<Vec<Question>> {
-    super::events::questions_of(&super::db::Db::Sqlite { reader: pool.clone(), writer: pool.clone() }, event_id).await
-}
-
-/// Tags of many events (see `events::tags_of`).
-pub(super) async fn tags_of(pool: &SqlitePool, event_ids: &[i64]) -> StoreResult<HashMap<i64, Vec<TagRef>>> {
-    super::events::tags_of(&super::db::Db::Sqlite { reader: pool.clone(), writer: pool.clone() }, event_ids).await
 }
 
 #[async_trait]
@@ -634,43 +619,43 @@ impl Store for SqliteStore {
     }
 
     async fn public_events(&self, filter: &pub_::EventFilter) -> StoreResult<(Vec<pub_::PublicEvent>, i64)> {
-        public_sql::events(&self.pool, filter).await
+        super::public_sql::events(&self.db(), filter).await
     }
 
     async fn public_events_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<pub_::PublicEvent>> {
-        public_sql::events_by_ids(&self.pool, ids).await
+        super::public_sql::events_by_ids(&self.db(), ids).await
     }
 
     async fn public_groups(&self, filter: &pub_::GroupFilter) -> StoreResult<(Vec<pub_::PublicGroup>, i64)> {
-        public_sql::groups(&self.pool, filter).await
+        super::public_sql::groups(&self.db(), filter).await
     }
 
     async fn public_users(&self, filter: &pub_::UserFilter) -> StoreResult<(Vec<pub_::PublicUser>, i64)> {
-        public_sql::users(&self.pool, filter).await
+        super::public_sql::users(&self.db(), filter).await
     }
 
     async fn presenter_event_ids(&self, nickname: &str) -> StoreResult<Vec<i64>> {
-        public_sql::presenter_event_ids(&self.pool, nickname).await
+        super::public_sql::presenter_event_ids(&self.db(), nickname).await
     }
 
     async fn materials(&self, event_ids: &[i64]) -> StoreResult<Vec<pub_::MaterialRow>> {
-        public_sql::materials(&self.pool, event_ids).await
+        super::public_sql::materials(&self.db(), event_ids).await
     }
 
     async fn material(&self, id: i64) -> StoreResult<Option<pub_::MaterialRow>> {
-        public_sql::material_by_id(&self.pool, id).await
+        super::public_sql::material_by_id(&self.db(), id).await
     }
 
     async fn add_material(&self, material: &pub_::NewMaterial) -> StoreResult<pub_::MaterialRow> {
-        public_sql::add_material(&self.writer, material).await
+        super::public_sql::add_material(&self.db(), material).await
     }
 
     async fn delete_material(&self, id: i64) -> StoreResult<bool> {
-        public_sql::delete_material(&self.writer, id).await
+        super::public_sql::delete_material(&self.db(), id).await
     }
 
     async fn may_attach_material(&self, event_id: i64, user_id: i64) -> StoreResult<bool> {
-        public_sql::may_attach_material(&self.pool, event_id, user_id).await
+        super::public_sql::may_attach_material(&self.db(), event_id, user_id).await
     }
 
     async fn member_role(&self, group_id: i64, user_id: i64) -> StoreResult<Option<crate::admin::model::Role>> {
@@ -869,23 +854,23 @@ impl Store for SqliteStore {
     }
 
     async fn organizes_event(&self, event_id: i64, user_id: i64) -> StoreResult<bool> {
-        public_sql::organizes_event(&self.pool, event_id, user_id).await
+        super::public_sql::organizes_event(&self.db(), event_id, user_id).await
     }
 
     async fn calendar_token(&self, user_id: i64) -> StoreResult<Option<String>> {
-        public_sql::calendar_token(&self.pool, user_id).await
+        super::public_sql::calendar_token(&self.db(), user_id).await
     }
 
     async fn set_calendar_token(&self, user_id: i64, token: &str) -> StoreResult<()> {
-        public_sql::set_calendar_token(&self.writer, user_id, token).await
+        super::public_sql::set_calendar_token(&self.db(), user_id, token).await
     }
 
     async fn user_by_calendar_token(&self, token: &str) -> StoreResult<Option<(i64, String)>> {
-        public_sql::user_by_calendar_token(&self.pool, token).await
+        super::public_sql::user_by_calendar_token(&self.db(), token).await
     }
 
     async fn sitemap(&self, limit: u32) -> StoreResult<Vec<pub_::SitemapEntry>> {
-        public_sql::sitemap(&self.pool, limit).await
+        super::public_sql::sitemap(&self.db(), limit).await
     }
 
     async fn message_context(&self, event_id: i64) -> StoreResult<Option<(String, ZonedSpan)>> {
