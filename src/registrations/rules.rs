@@ -3,7 +3,7 @@
 //! already held, whether it may be cancelled, and whether a capacity may be set. A backend
 //! loads a snapshot of what a decision needs under its write lock, asks these functions,
 //! and applies the answer with conditional writes; it decides nothing itself. The SQLite
-//! fast path (`sqlite_registrations::FAST_REGISTRATION`) repeats these checks in one SQL
+//! fast path (`sqlite_fast::FAST_REGISTRATION`) repeats these checks in one SQL
 //! statement as an optimisation; the both-backend tests and the proptest hold it to the
 //! same answers.
 

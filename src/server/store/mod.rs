@@ -2,21 +2,20 @@
 //! (SQLite and PostgreSQL) implements the same semantics, and the store test
 //! suite runs against every backend.
 
+mod accounts;
+mod admin;
+mod admin_edit;
+pub mod db;
+mod events;
+mod messages;
 pub mod pg;
-mod pg_accounts;
-mod pg_admin;
-mod pg_messages;
-mod pg_public;
-mod pg_registrations;
-mod pg_search;
 pub mod public;
+mod public_sql;
+mod registrations;
+mod search_sql;
+mod search_text;
 pub mod sqlite;
-mod sqlite_accounts;
-mod sqlite_admin;
-mod sqlite_messages;
-mod sqlite_public;
-mod sqlite_registrations;
-mod sqlite_search;
+mod sqlite_fast;
 mod sqlite_search_index;
 
 use std::sync::Arc;
@@ -58,46 +57,6 @@ pub(crate) fn decode<T>(value: &str, parse: impl Fn(&str) -> Option<T>, what: &'
         tracing::error!(value, what, "unknown value in the database");
         AppError::Internal
     })
-}
-
-/// A frame's registration rules as both backends read them.
-#[derive(sqlx::FromRow)]
-pub(super) struct FrameRuleRow {
-    pub id: i64,
-    pub method: String,
-    pub opens_at: Option<i64>,
-    pub closes_at: Option<i64>,
-    pub drawn_at: Option<i64>,
-}
-
-impl FrameRuleRow {
-    pub fn gate(&self) -> StoreResult<crate::registrations::rules::FrameGate> {
-        Ok(crate::registrations::rules::FrameGate {
-            id: self.id,
-            method: decode(&self.method, FrameMethod::parse, "frame method")?,
-            opens_at: self.opens_at,
-            closes_at: self.closes_at,
-            drawn_at: self.drawn_at,
-        })
-    }
-}
-
-/// A user's registration for an event as both backends read it.
-#[derive(sqlx::FromRow)]
-pub(super) struct HeldRow {
-    pub id: i64,
-    pub frame_id: i64,
-    pub status: String,
-}
-
-impl HeldRow {
-    pub fn held(&self) -> StoreResult<crate::registrations::rules::Held> {
-        Ok(crate::registrations::rules::Held {
-            id: self.id,
-            frame_id: self.frame_id,
-            status: decode(&self.status, crate::registrations::model::RegStatus::parse, "registration status")?,
-        })
-    }
 }
 
 /// Role of a member in a group.
@@ -382,20 +341,6 @@ pub struct DrawOutcome {
 pub struct SessionRow {
     pub data: String,
     pub expires_at: i64,
-}
-
-/// `sessions LEFT JOIN users` as both backends select it: data, expires_at, and the
-/// account's id, nickname and display name (all NULL when the session signs no one in).
-pub(super) type SessionUserRow = (String, i64, Option<i64>, Option<String>, Option<String>);
-
-pub(super) fn session_with_user(
-    (data, expires_at, uid, nickname, display_name): SessionUserRow,
-) -> (SessionRow, Option<CurrentUser>) {
-    let user = match (uid, nickname, display_name) {
-        (Some(id), Some(nickname), Some(display_name)) => Some(CurrentUser { id, nickname, display_name }),
-        _ => None,
-    };
-    (SessionRow { data, expires_at }, user)
 }
 
 /// Everything Tsudoi persists, behind one interface per backend.

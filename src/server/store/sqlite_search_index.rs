@@ -26,7 +26,8 @@ use std::sync::{Arc, RwLock};
 use roaring::RoaringBitmap;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
-use super::sqlite_search::{Filter, Searched, TagRow, Vocabulary, When, fts_phrase, parse_ids, preset_range};
+use super::search_sql::{Filter, Searched, TagRow, Vocabulary, When, preset_range};
+use super::search_text::{fts_phrase, parse_ids};
 use crate::error::AppError;
 use crate::search::model::{DatePreset, FacetCount, Facets, Pref, SearchQuery, Sort};
 use crate::tags::model::{TagKind, TagRef};
@@ -945,8 +946,8 @@ impl Index {
             total,
             ids,
             facets: Facets {
-                tags: super::sqlite_search::trim_facets(tag_facets, super::sqlite_search::TAG_FACETS),
-                tools: super::sqlite_search::trim_facets(tool_facets, super::sqlite_search::TOOL_FACETS),
+                tags: super::search_sql::trim_facets(tag_facets, super::search_sql::TAG_FACETS),
+                tools: super::search_sql::trim_facets(tool_facets, super::search_sql::TOOL_FACETS),
                 prefs,
                 dates,
             },

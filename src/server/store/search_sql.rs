@@ -1,12 +1,15 @@
-//! Search on SQLite: the normalised text index (event_search + trigram FTS5), and the
-//! search query with its facets. Terms of three or more characters go through FTS5; shorter
-//! ones (`AI`, `Go`, `機械`) through `instr` on the candidate rows the other filters leave.
+//! Search in SQL, one text for SQLite and PostgreSQL: the search text of events
+//! (`event_search`, kept from Rust), the search query with its facets, and the way into the
+//! in-memory index (SQLite). What differs between the backends is the text search, side by
+//! side in `search_text`, and one SQLite workaround in [`push_frames`].
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc, Weekday};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::SqlitePool;
 
+use super::db::{Conn, Db, Sql};
+use super::search_text::{joined, push_terms, write_bodies};
 use super::sqlite_search_index::SearchIndex;
 use crate::error::AppError;
 use crate::search::model::{DatePreset, FacetCount, Facets, Pref, SearchQuery, Sort, Warning};
@@ -20,86 +23,82 @@ pub(super) fn local_parts(starts_at: DateTime<Utc>, time_zone: &str) -> (i64, i6
     (i64::from(local.weekday().num_days_from_sunday()), i64::from(local.hour() * 60 + local.minute()))
 }
 
-type IndexRow = (i64, String, String, String, String, String, String, Option<String>, Option<String>);
+/// What the search text of an event is made of.
+#[derive(sqlx::FromRow)]
+struct IndexRow {
+    id: i64,
+    title: String,
+    catch: String,
+    description: String,
+    place: String,
+    address: String,
+    group_title: String,
+    speakers: Option<String>,
+    tags: Option<String>,
+}
 
-/// (Re)builds the search text of `event_ids` from what is stored.
-pub(super) async fn index_events(conn: &mut SqliteConnection, event_ids: &[i64]) -> Result<(), AppError> {
+/// (Re)builds the search text of `event_ids` from what is stored, inside the caller's
+/// transaction (a [`super::db::Tx`] or a raw one).
+pub(super) async fn index_events<'c>(conn: impl Into<Conn<'c>>, event_ids: &[i64]) -> Result<(), AppError> {
+    let mut conn = conn.into();
+    let pg = conn.is_pg();
     for chunk in event_ids.chunks(500) {
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "SELECT e.id, e.title, e.catch, e.description, e.place, e.address, g.title, \
-               (SELECT group_concat(s.name, ' ') FROM speakers s WHERE s.event_id = e.id), \
-               (SELECT group_concat(t.name, ' ') FROM event_tags et JOIN tags t ON t.id = et.tag_id WHERE et.event_id = e.id) \
-             FROM events e JOIN groups g ON g.id = e.group_id WHERE e.id IN (",
-        );
-        let mut sep = qb.separated(", ");
-        for id in chunk {
-            sep.push_bind(*id);
-        }
-        qb.push(")");
-        let rows: Vec<IndexRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+        let mut q = Sql::new(format!(
+            "SELECT e.id, e.title, e.catch, e.description, e.place, e.address, g.title AS group_title, \
+               (SELECT {} FROM speakers s WHERE s.event_id = e.id) AS speakers, \
+               (SELECT {} FROM event_tags et JOIN tags t ON t.id = et.tag_id WHERE et.event_id = e.id) AS tags \
+             FROM events e JOIN groups g ON g.id = e.group_id WHERE e.id IN ",
+            joined(pg, "s.name", "s.position, s.id"),
+            joined(pg, "t.name", "t.position, t.id"),
+        ));
+        q.push_list(chunk.iter().copied());
+        let rows: Vec<IndexRow> = conn.all(q).await?;
         if rows.is_empty() {
             continue;
         }
         let bodies: Vec<(i64, String)> = rows
             .into_iter()
-            .map(|(id, title, catch, description, place, address, group, speakers, tags)| {
+            .map(|r| {
                 let text = [
-                    title,
-                    catch,
-                    description,
-                    place,
-                    address,
-                    group,
-                    speakers.unwrap_or_default(),
-                    tags.unwrap_or_default(),
+                    r.title,
+                    r.catch,
+                    r.description,
+                    r.place,
+                    r.address,
+                    r.group_title,
+                    r.speakers.unwrap_or_default(),
+                    r.tags.unwrap_or_default(),
                 ]
                 .join("\n");
-                (id, normalize(&text))
+                (r.id, normalize(&text))
             })
             .collect();
-        let mut del = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO event_fts (event_fts, rowid, body) SELECT 'delete', event_id, body FROM event_search WHERE event_id IN (",
-        );
-        let mut sep = del.separated(", ");
-        for (id, _) in &bodies {
-            sep.push_bind(*id);
-        }
-        del.push(")");
-        del.build().execute(&mut *conn).await?;
-        let mut ins = QueryBuilder::<Sqlite>::new("INSERT OR REPLACE INTO event_search (event_id, body) ");
-        ins.push_values(&bodies, |mut b, (id, body)| {
-            b.push_bind(*id).push_bind(body.as_str());
-        });
-        ins.build().execute(&mut *conn).await?;
-        let mut fts = QueryBuilder::<Sqlite>::new("INSERT INTO event_fts (rowid, body) ");
-        fts.push_values(&bodies, |mut b, (id, body)| {
-            b.push_bind(*id).push_bind(body.as_str());
-        });
-        fts.build().execute(&mut *conn).await?;
+        write_bodies(&mut conn, &bodies).await?;
     }
     Ok(())
 }
 
 /// Indexes events that have no search text yet (rows from before the search migration),
 /// and fills in their local weekday and start minute.
-pub(super) async fn index_missing(pool: &SqlitePool) -> Result<usize, AppError> {
-    let missing: Vec<(i64, i64, String)> = sqlx::query_as(
-        "SELECT id, starts_at, time_zone FROM events WHERE id NOT IN (SELECT event_id FROM event_search)",
-    )
-    .fetch_all(pool)
-    .await?;
+pub(super) async fn index_missing(db: &Db) -> Result<usize, AppError> {
+    let missing: Vec<(i64, i64, String)> = db
+        .all(Sql::new(
+            "SELECT id, starts_at, time_zone FROM events WHERE id NOT IN (SELECT event_id FROM event_search)",
+        ))
+        .await?;
     if missing.is_empty() {
         return Ok(0);
     }
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = db.begin().await?;
     for (id, starts_at, tz) in &missing {
         let (dow, minute) = local_parts(Utc.timestamp_opt(*starts_at, 0).single().unwrap_or_default(), tz);
-        sqlx::query("UPDATE events SET local_dow = ?, local_start_min = ? WHERE id = ?")
-            .bind(dow)
-            .bind(minute)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        tx.execute(
+            Sql::new("UPDATE events SET local_dow = $1, local_start_min = $2 WHERE id = $3")
+                .bind(dow)
+                .bind(minute)
+                .bind(*id),
+        )
+        .await?;
     }
     let ids: Vec<i64> = missing.iter().map(|(id, _, _)| *id).collect();
     index_events(&mut tx, &ids).await?;
@@ -168,49 +167,82 @@ fn when_of(q: &SearchQuery, now: DateTime<Utc>) -> When {
     }
 }
 
-fn push_when(qb: &mut QueryBuilder<Sqlite>, w: When) {
+fn push_when(q: &mut Sql, w: When) {
     match w {
         When::Starts(from, to) => {
             if let Some(f) = from {
-                qb.push(" AND e.starts_at >= ").push_bind(f);
+                q.push(" AND e.starts_at >= ").push_bind(f);
             }
             if let Some(t) = to {
-                qb.push(" AND e.starts_at < ").push_bind(t);
+                q.push(" AND e.starts_at < ").push_bind(t);
             }
         }
         When::EndsAfter(t) => {
-            qb.push(" AND e.ends_at > ").push_bind(t);
+            q.push(" AND e.ends_at > ").push_bind(t);
         }
         When::EndedBy(t) => {
-            qb.push(" AND e.ends_at <= ").push_bind(t);
+            q.push(" AND e.ends_at <= ").push_bind(t);
         }
         When::Any => {}
     }
 }
 
-fn push_pref(qb: &mut QueryBuilder<Sqlite>, p: Pref, now: i64) {
+/// Events with [no] frame meeting `cond` (on `frames f`). SQLite: `e.id [NOT] IN (…)`
+/// rather than correlated `[NOT] EXISTS (…)`: with the latter, SQLite 3.51 returned
+/// overlapping pages for `ORDER BY … LIMIT … OFFSET` (found by the test comparing this search
+/// with the in-memory index). PostgreSQL: `[NOT] EXISTS`, which it plans as a (anti) join.
+fn push_frames(q: &mut Sql, pg: bool, not: bool, cond: impl FnOnce(&mut Sql)) {
+    let not = if not { "NOT " } else { "" };
+    if pg {
+        q.push(not).push("EXISTS (SELECT 1 FROM frames f WHERE f.event_id = e.id AND ");
+    } else {
+        q.push("e.id ").push(not).push("IN (SELECT f.event_id FROM frames f WHERE ");
+    }
+    cond(q);
+    q.push(")");
+}
+
+fn push_pref(q: &mut Sql, p: Pref, now: i64, pg: bool) {
     match p {
-        // `e.id [NOT] IN (…)` rather than correlated `[NOT] EXISTS (…)`: with the latter,
-        // SQLite 3.51 returned overlapping pages for `ORDER BY … LIMIT … OFFSET` (found by
-        // the test comparing this search with the in-memory index).
-        Pref::Free => qb.push("e.id NOT IN (SELECT f.event_id FROM frames f WHERE f.fee > 0)"),
-        Pref::Online => qb.push("e.venue_kind IN ('online', 'hybrid')"),
-        Pref::Offline => qb.push("e.venue_kind IN ('offline', 'hybrid')"),
-        Pref::Available => qb.push("e.id IN (SELECT f.event_id FROM frames f WHERE f.accepted_count < f.capacity)"),
-        Pref::WaitlistOk => qb
-            .push("(e.starts_at > ")
-            .push_bind(now)
-            .push(" AND e.id IN (SELECT f.event_id FROM frames f WHERE (f.closes_at IS NULL OR f.closes_at > ")
-            .push_bind(now)
-            .push(") AND (f.opens_at IS NULL OR f.opens_at <= ")
-            .push_bind(now)
-            .push(")))"),
-        Pref::English => qb.push("e.language IN ('en', 'multi')"),
-        Pref::Beginner => qb.push("e.beginner_ok = 1"),
-        Pref::Weekend => qb.push("e.local_dow IN (0, 6)"),
-        Pref::Evening => qb.push("e.local_start_min >= 1080"),
-        Pref::HandsOn => qb.push("e.hands_on = 1"),
-    };
+        Pref::Free => push_frames(q, pg, true, |q| {
+            q.push("f.fee > 0");
+        }),
+        Pref::Online => {
+            q.push("e.venue_kind IN ('online', 'hybrid')");
+        }
+        Pref::Offline => {
+            q.push("e.venue_kind IN ('offline', 'hybrid')");
+        }
+        Pref::Available => push_frames(q, pg, false, |q| {
+            q.push("f.accepted_count < f.capacity");
+        }),
+        Pref::WaitlistOk => {
+            q.push("(e.starts_at > ").push_bind(now).push(" AND ");
+            push_frames(q, pg, false, |q| {
+                q.push("(f.closes_at IS NULL OR f.closes_at > ")
+                    .push_bind(now)
+                    .push(") AND (f.opens_at IS NULL OR f.opens_at <= ")
+                    .push_bind(now)
+                    .push(")");
+            });
+            q.push(")");
+        }
+        Pref::English => {
+            q.push("e.language IN ('en', 'multi')");
+        }
+        Pref::Beginner => {
+            q.push("e.beginner_ok = TRUE");
+        }
+        Pref::Weekend => {
+            q.push("e.local_dow IN (0, 6)");
+        }
+        Pref::Evening => {
+            q.push("e.local_start_min >= 1080");
+        }
+        Pref::HandsOn => {
+            q.push("e.hands_on = TRUE");
+        }
+    }
 }
 
 /// Everything a search filters on, resolved.
@@ -223,8 +255,8 @@ pub(super) struct Filter {
     pub area: Option<String>,
     pub lang: Option<String>,
     pub now: i64,
-    /// An included term holds a NUL, which no stored text contains (and FTS5 refuses):
-    /// the search matches nothing, as on PostgreSQL.
+    /// An included term holds a NUL, which no stored text contains (PostgreSQL refuses it in
+    /// text, FTS5 in a query): the search matches nothing.
     pub impossible: bool,
 }
 
@@ -237,64 +269,61 @@ enum Skip {
     Date,
 }
 
-pub(super) fn fts_phrase(term: &str) -> String {
-    format!("\"{}\"", term.replace('"', "\"\""))
-}
-
 /// ` WHERE …` over `events e` for `f`, leaving out `skip`.
-fn push_where(qb: &mut QueryBuilder<Sqlite>, f: &Filter, skip: Skip) {
-    qb.push(" WHERE e.status = 'published'");
+fn push_where(q: &mut Sql, f: &Filter, skip: Skip, pg: bool) {
+    q.push(" WHERE e.status = 'published'");
     if f.impossible {
-        qb.push(" AND 0");
+        q.push(" AND FALSE");
     }
     if skip != Skip::Date {
-        push_when(qb, f.when);
+        push_when(q, f.when);
     }
-    let long: Vec<&(String, bool)> = f.terms.iter().filter(|(t, _)| t.chars().count() >= 3).collect();
-    let short: Vec<&(String, bool)> = f.terms.iter().filter(|(t, _)| t.chars().count() < 3).collect();
-    let include: Vec<String> = long.iter().filter(|(_, ex)| !ex).map(|(t, _)| fts_phrase(t)).collect();
-    if !include.is_empty() {
-        qb.push(" AND e.id IN (SELECT rowid FROM event_fts WHERE event_fts MATCH ")
-            .push_bind(include.join(" AND "))
-            .push(")");
-    }
-    for (t, _) in long.iter().filter(|(_, ex)| *ex) {
-        qb.push(" AND e.id NOT IN (SELECT rowid FROM event_fts WHERE event_fts MATCH ")
-            .push_bind(fts_phrase(t))
-            .push(")");
-    }
-    for (t, ex) in short {
-        qb.push(if *ex { " AND e.id NOT IN" } else { " AND e.id IN" })
-            .push(" (SELECT s.event_id FROM event_search s WHERE instr(s.body, ")
-            .push_bind(t.clone())
-            .push(") > 0)");
-    }
+    push_terms(q, &f.terms, pg);
     for id in f.tag_ids.iter().filter(|id| skip != Skip::Tag(**id)) {
-        qb.push(" AND e.id IN (SELECT event_id FROM event_tags WHERE tag_id = ").push_bind(*id).push(")");
+        q.push(" AND e.id IN (SELECT event_id FROM event_tags WHERE tag_id = ").push_bind(*id).push(")");
     }
     for p in f.prefs.iter().filter(|p| skip != Skip::Pref(**p)) {
-        qb.push(" AND ");
-        push_pref(qb, *p, f.now);
+        q.push(" AND ");
+        push_pref(q, *p, f.now, pg);
     }
     match f.area.as_deref() {
         Some("online") => {
-            qb.push(" AND e.venue_kind IN ('online', 'hybrid')");
+            q.push(" AND e.venue_kind IN ('online', 'hybrid')");
         }
         Some(code) => {
-            qb.push(" AND e.prefecture = ").push_bind(code.to_string());
+            q.push(" AND e.prefecture = ").push_bind(code);
         }
         None => {}
     }
     if let Some(lang) = &f.lang {
-        qb.push(" AND e.language IN (").push_bind(lang.clone()).push(", 'multi')");
+        q.push(" AND e.language IN (").push_bind(lang).push(", 'multi')");
     }
 }
 
-async fn count(pool: &SqlitePool, f: &Filter, skip: Skip) -> Result<i64, AppError> {
-    let mut qb = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM events e");
-    push_where(&mut qb, f, skip);
-    let (n,): (i64,) = qb.build_query_as().fetch_one(pool).await?;
+/// `SELECT <select> FROM events e WHERE …` for `f`, leaving out `skip`.
+fn over_events(db: &Db, select: Sql, f: &Filter, skip: Skip) -> Sql {
+    let mut q = select;
+    q.push(" FROM events e");
+    push_where(&mut q, f, skip, db.is_pg());
+    q
+}
+
+async fn count(db: &Db, f: &Filter, skip: Skip) -> Result<i64, AppError> {
+    let (n,): (i64,) = db.one(over_events(db, Sql::new("SELECT COUNT(*)"), f, skip)).await?;
     Ok(n)
+}
+
+/// The columns of a one-row answer, as integers in order (0 for what does not decode).
+struct Sums(Vec<i64>);
+
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for Sums
+where
+    usize: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        Ok(Sums((0..row.len()).map(|i| row.try_get::<i64, _>(i).unwrap_or(0)).collect()))
+    }
 }
 
 /// A tag as a search sees it: id, slug, name, kind (as stored).
@@ -311,14 +340,24 @@ pub(super) struct Vocabulary {
 }
 
 impl Vocabulary {
-    pub(super) async fn load(conn: &mut SqliteConnection) -> Result<Vocabulary, AppError> {
-        let tags: Vec<TagRow> =
-            sqlx::query_as("SELECT id, slug, name, kind FROM tags ORDER BY position, id").fetch_all(&mut *conn).await?;
-        let rows: Vec<(String, i64)> =
-            sqlx::query_as("SELECT alias, tag_id FROM tag_aliases").fetch_all(&mut *conn).await?;
+    const TAGS: &str = "SELECT id, slug, name, kind FROM tags ORDER BY position, id";
+    const ALIASES: &str = "SELECT alias, tag_id FROM tag_aliases";
+
+    /// The vocabulary as seen in the caller's transaction (the index).
+    pub(super) async fn load<'c>(conn: impl Into<Conn<'c>>) -> Result<Vocabulary, AppError> {
+        let mut conn = conn.into();
+        let tags = conn.all(Sql::new(Self::TAGS)).await?;
+        Ok(Self::new(tags, conn.all(Sql::new(Self::ALIASES)).await?))
+    }
+
+    async fn read(db: &Db) -> Result<Vocabulary, AppError> {
+        Ok(Self::new(db.all(Sql::new(Self::TAGS)).await?, db.all(Sql::new(Self::ALIASES)).await?))
+    }
+
+    fn new(tags: Vec<TagRow>, aliases: Vec<(String, i64)>) -> Vocabulary {
         let at: HashMap<i64, usize> = tags.iter().enumerate().map(|(i, (id, ..))| (*id, i)).collect();
-        let aliases = rows.into_iter().filter_map(|(alias, id)| Some((alias, *at.get(&id)?))).collect();
-        Ok(Vocabulary { tags, aliases })
+        let aliases = aliases.into_iter().filter_map(|(alias, id)| Some((alias, *at.get(&id)?))).collect();
+        Vocabulary { tags, aliases }
     }
 
     /// Resolves tag names, slugs or aliases (NFKC, case-insensitive) of one kind; unknown
@@ -391,9 +430,9 @@ pub(super) fn resolve_filter(
     (f, tags, tools)
 }
 
-fn push_order(qb: &mut QueryBuilder<Sqlite>, f: &Filter, sort: Sort) {
+fn push_order(q: &mut Sql, f: &Filter, sort: Sort) {
     let past = matches!(f.when, When::EndedBy(_));
-    qb.push(match sort {
+    q.push(match sort {
         Sort::Date if past => " ORDER BY e.starts_at DESC, e.id DESC",
         Sort::Date => " ORDER BY e.starts_at, e.id",
         Sort::New => " ORDER BY e.created_at DESC, e.id DESC",
@@ -404,60 +443,49 @@ fn push_order(qb: &mut QueryBuilder<Sqlite>, f: &Filter, sort: Sort) {
     });
 }
 
-/// The ids of the first `limit` results of `q` in its order, ignoring its page (feeds).
-pub(super) async fn search_ids(
-    pool: &SqlitePool,
-    q: &SearchQuery,
-    now: DateTime<Utc>,
-    limit: u32,
-) -> Result<Vec<i64>, AppError> {
-    let mut warnings = Vec::new();
-    let vocabulary = Vocabulary::load(&mut *pool.acquire().await?).await?;
-    let (f, ..) = resolve_filter(&vocabulary, q, now, &mut warnings);
-    let mut qb = QueryBuilder::<Sqlite>::new("SELECT e.id FROM events e");
-    push_where(&mut qb, &f, Skip::Nothing);
-    push_order(&mut qb, &f, q.sort);
-    qb.push(" LIMIT ").push_bind(i64::from(limit));
-    let ids: Vec<(i64,)> = qb.build_query_as().fetch_all(pool).await?;
+/// The ids of results of `f` in the order of `sort`, `limit` of them from `offset` on.
+async fn page_ids(db: &Db, f: &Filter, sort: Sort, limit: u32, offset: Option<i64>) -> Result<Vec<i64>, AppError> {
+    let mut q = over_events(db, Sql::new("SELECT e.id"), f, Skip::Nothing);
+    push_order(&mut q, f, sort);
+    q.push(" LIMIT ").push_bind(i64::from(limit));
+    if let Some(offset) = offset {
+        q.push(" OFFSET ").push_bind(offset);
+    }
+    let ids: Vec<(i64,)> = db.all(q).await?;
     Ok(ids.into_iter().map(|(id,)| id).collect())
 }
 
-pub(super) async fn search(
-    pool: &SqlitePool,
-    q: &SearchQuery,
-    now: DateTime<Utc>,
-    per_page: u32,
-) -> Result<Searched, AppError> {
+/// The ids of the first `limit` results of `q` in its order, ignoring its page (feeds).
+pub(super) async fn search_ids(db: &Db, q: &SearchQuery, now: DateTime<Utc>, limit: u32) -> Result<Vec<i64>, AppError> {
     let mut warnings = Vec::new();
-    let vocabulary = Vocabulary::load(&mut *pool.acquire().await?).await?;
+    let vocabulary = Vocabulary::read(db).await?;
+    let (f, ..) = resolve_filter(&vocabulary, q, now, &mut warnings);
+    page_ids(db, &f, q.sort, limit, None).await
+}
+
+pub(super) async fn search(db: &Db, q: &SearchQuery, now: DateTime<Utc>, per_page: u32) -> Result<Searched, AppError> {
+    let mut warnings = Vec::new();
+    let vocabulary = Vocabulary::read(db).await?;
     let (f, tags, tools) = resolve_filter(&vocabulary, q, now, &mut warnings);
     let all_tags = vocabulary.tags;
 
-    let total = count(pool, &f, Skip::Nothing).await?;
-    let mut page = QueryBuilder::<Sqlite>::new("SELECT e.id FROM events e");
-    push_where(&mut page, &f, Skip::Nothing);
-    push_order(&mut page, &f, q.sort);
-    page.push(" LIMIT ")
-        .push_bind(i64::from(per_page))
-        .push(" OFFSET ")
-        .push_bind(i64::from(q.page.saturating_sub(1)) * i64::from(per_page));
-    let ids: Vec<(i64,)> = page.build_query_as().fetch_all(pool).await?;
+    let total = count(db, &f, Skip::Nothing).await?;
+    let offset = i64::from(q.page.saturating_sub(1)) * i64::from(per_page);
+    let ids = page_ids(db, &f, q.sort, per_page, Some(offset)).await?;
 
     // Tags and tools: how many results each would leave if added (AND) or removed.
     let mut by_tag: HashMap<i64, i64> = HashMap::new();
-    let mut qb = QueryBuilder::<Sqlite>::new(
-        "SELECT et.tag_id, COUNT(*) FROM event_tags et WHERE et.event_id IN (SELECT e.id FROM events e",
-    );
-    push_where(&mut qb, &f, Skip::Nothing);
-    qb.push(") GROUP BY et.tag_id");
-    let rows: Vec<(i64, i64)> = qb.build_query_as().fetch_all(pool).await?;
-    by_tag.extend(rows);
+    let mut tagged =
+        Sql::new("SELECT et.tag_id, COUNT(*) FROM event_tags et WHERE et.event_id IN (SELECT e.id FROM events e");
+    push_where(&mut tagged, &f, Skip::Nothing, db.is_pg());
+    tagged.push(") GROUP BY et.tag_id");
+    by_tag.extend(db.all::<(i64, i64)>(tagged).await?);
     let mut tag_facets = Vec::new();
     let mut tool_facets = Vec::new();
     for (id, slug, name, kind) in &all_tags {
         let kind = TagKind::parse(kind).unwrap_or(TagKind::Topic);
         let selected = f.tag_ids.contains(id);
-        let n = if selected { count(pool, &f, Skip::Tag(*id)).await? } else { by_tag.get(id).copied().unwrap_or(0) };
+        let n = if selected { count(db, &f, Skip::Tag(*id)).await? } else { by_tag.get(id).copied().unwrap_or(0) };
         let facet = FacetCount { value: TagRef { slug: slug.clone(), name: name.clone(), kind }, selected, count: n };
         match kind {
             TagKind::Topic => tag_facets.push(facet),
@@ -470,59 +498,50 @@ pub(super) async fn search(
     let unselected: Vec<Pref> = Pref::ALL.into_iter().filter(|p| !f.prefs.contains(p)).collect();
     let mut sums: Vec<i64> = Vec::new();
     if !unselected.is_empty() {
-        let mut qb = QueryBuilder::<Sqlite>::new("SELECT ");
+        let mut select = Sql::new("SELECT ");
         for (i, p) in unselected.iter().enumerate() {
             if i > 0 {
-                qb.push(", ");
+                select.push(", ");
             }
-            qb.push("COALESCE(SUM(CASE WHEN ");
-            push_pref(&mut qb, *p, f.now);
-            qb.push(" THEN 1 ELSE 0 END), 0)");
+            select.push("COALESCE(SUM(CASE WHEN ");
+            push_pref(&mut select, *p, f.now, db.is_pg());
+            select.push(" THEN 1 ELSE 0 END), 0)");
         }
-        qb.push(" FROM events e");
-        push_where(&mut qb, &f, Skip::Nothing);
-        let row = qb.build().fetch_one(pool).await?;
-        use sqlx::Row;
-        for i in 0..unselected.len() {
-            sums.push(row.try_get::<i64, _>(i).unwrap_or(0));
-        }
+        let Sums(row) = db.one(over_events(db, select, &f, Skip::Nothing)).await?;
+        sums = row;
     }
     for p in Pref::ALL {
         let (selected, n) = match unselected.iter().position(|u| *u == p) {
             Some(i) => (false, sums[i]),
-            None => (true, count(pool, &f, Skip::Pref(p)).await?),
+            None => (true, count(db, &f, Skip::Pref(p)).await?),
         };
         pref_facets.push(FacetCount { value: p.as_str().to_string(), selected, count: n });
     }
 
     // Dates: each preset instead of the current date condition, in one pass.
-    let mut qb = QueryBuilder::<Sqlite>::new("SELECT ");
+    let mut select = Sql::new("SELECT ");
     for (i, p) in DatePreset::ALL.iter().enumerate() {
         if i > 0 {
-            qb.push(", ");
+            select.push(", ");
         }
-        qb.push("COALESCE(SUM(CASE WHEN 1 = 1");
-        push_when(&mut qb, preset_range(*p, now));
-        qb.push(" THEN 1 ELSE 0 END), 0)");
+        select.push("COALESCE(SUM(CASE WHEN 1 = 1");
+        push_when(&mut select, preset_range(*p, now));
+        select.push(" THEN 1 ELSE 0 END), 0)");
     }
-    qb.push(" FROM events e");
-    push_where(&mut qb, &f, Skip::Date);
-    let row = qb.build().fetch_one(pool).await?;
-    let mut date_facets = Vec::new();
-    {
-        use sqlx::Row;
-        for (i, p) in DatePreset::ALL.iter().enumerate() {
-            date_facets.push(FacetCount {
-                value: p.as_str().to_string(),
-                selected: !q.has_range() && q.date == *p,
-                count: row.try_get::<i64, _>(i).unwrap_or(0),
-            });
-        }
-    }
+    let Sums(row) = db.one(over_events(db, select, &f, Skip::Date)).await?;
+    let date_facets = DatePreset::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, p)| FacetCount {
+            value: p.as_str().to_string(),
+            selected: !q.has_range() && q.date == *p,
+            count: row.get(i).copied().unwrap_or(0),
+        })
+        .collect();
 
     Ok(Searched {
         total,
-        ids: ids.into_iter().map(|(id,)| id).collect(),
+        ids,
         facets: Facets {
             tags: trim_facets(tag_facets, TAG_FACETS),
             tools: trim_facets(tool_facets, TOOL_FACETS),
@@ -535,12 +554,7 @@ pub(super) async fn search(
     })
 }
 
-/// Ids in a `group_concat(rowid)` answer.
-pub(super) fn parse_ids<C: FromIterator<i64>>(ids: Option<String>) -> C {
-    ids.unwrap_or_default().split(',').filter_map(|s| s.parse().ok()).collect()
-}
-
-/// The search through the in-memory index, or `None` while it is not built yet.
+/// The search through SQLite's in-memory index, or `None` while it is not built yet.
 pub(super) async fn search_indexed(
     pool: &SqlitePool,
     index: &SearchIndex,

@@ -1,0 +1,552 @@
+//! The public read surfaces, on either backend: event, group and user listings for the API
+//! and the feeds, materials, calendar tokens and the sitemap.
+//!
+//! One dialect difference lives here: PostgreSQL cannot store text with NUL characters, so a
+//! user-given string containing one equals nothing stored and is left out of the query there
+//! ([`storable`]); SQLite compares it like any other string.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use super::db::{Db, Sql};
+use super::events::{FRAME_COLUMNS, FrameRow, tags_of};
+use super::public::{
+    EventFilter, EventOrder, GroupFilter, MaterialRow, NewMaterial, PublicEvent, PublicGroup, PublicGroupRef,
+    PublicUser, PublicUserRef, SitemapEntry, UserFilter,
+};
+use crate::error::AppError;
+use crate::events::model::{EventStatus, FrameSummary, Speaker, SpokenLanguage, VenueKind};
+use crate::server::text::normalize;
+
+type Result<T> = std::result::Result<T, AppError>;
+
+fn instant(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
+}
+
+/// Upper bound of one listing page.
+const MAX_LIMIT: u32 = 1_000;
+
+/// False for a user-given string PostgreSQL could not have stored (see `events::storable`): it
+/// equals nothing there. Always true on SQLite.
+fn storable(db: &Db, s: &str) -> bool {
+    !db.is_pg() || super::events::storable(s)
+}
+
+/// `(…)` of user-given strings for `IN`, the ones that cannot be stored left out; none left
+/// is `(NULL)`, which matches no row.
+fn push_in_text(db: &Db, q: &mut Sql, values: &[String]) {
+    q.push_list(values.iter().filter(|v| storable(db, v)));
+}
+
+/// ` WHERE …` over `events e` (joined with `groups g`) for `f`.
+fn push_event_where(db: &Db, q: &mut Sql, f: &EventFilter) {
+    let strpos = db.strpos();
+    q.push(" WHERE e.status IN ('published', 'cancelled')");
+    if !f.ids.is_empty() {
+        q.push(" AND e.id IN ").push_list(f.ids.iter().copied());
+    }
+    for k in f.keywords.iter().map(|k| normalize(k)).filter(|k| !k.is_empty()) {
+        if !storable(db, &k) {
+            q.push(" AND FALSE");
+            continue;
+        }
+        q.push(&format!(" AND EXISTS (SELECT 1 FROM event_search s WHERE s.event_id = e.id AND {strpos}(s.body, "))
+            .push_bind(k)
+            .push(") > 0)");
+    }
+    let any: Vec<String> = f.keywords_or.iter().map(|k| normalize(k)).filter(|k| !k.is_empty()).collect();
+    let any_storable: Vec<String> = any.iter().filter(|k| storable(db, k)).cloned().collect();
+    if !any.is_empty() && any_storable.is_empty() {
+        q.push(" AND FALSE");
+    }
+    if !any_storable.is_empty() {
+        q.push(" AND EXISTS (SELECT 1 FROM event_search s WHERE s.event_id = e.id AND (");
+        for (i, k) in any_storable.into_iter().enumerate() {
+            if i > 0 {
+                q.push(" OR ");
+            }
+            q.push(&format!("{strpos}(s.body, ")).push_bind(k).push(") > 0");
+        }
+        q.push("))");
+    }
+    if !f.starts_in.is_empty() {
+        q.push(" AND (");
+        for (i, (from, to)) in f.starts_in.iter().enumerate() {
+            if i > 0 {
+                q.push(" OR ");
+            }
+            q.push("(e.starts_at >= ")
+                .push_bind(from.timestamp())
+                .push(" AND e.starts_at < ")
+                .push_bind(to.timestamp())
+                .push(")");
+        }
+        q.push(")");
+    }
+    if !f.participants.is_empty() {
+        q.push(if f.include_waitlisted {
+            " AND e.id IN (SELECT r.event_id FROM registrations r JOIN users u ON u.id = r.user_id \
+             WHERE r.status IN ('confirmed', 'waitlisted') AND u.nickname IN "
+        } else {
+            " AND e.id IN (SELECT r.event_id FROM registrations r JOIN users u ON u.id = r.user_id \
+             WHERE r.status = 'confirmed' AND u.nickname IN "
+        });
+        push_in_text(db, q, &f.participants);
+        q.push(")");
+    }
+    if !f.owners.is_empty() {
+        q.push(
+            " AND e.group_id IN (SELECT m.group_id FROM group_members m JOIN users u ON u.id = m.user_id \
+             WHERE m.role IN ('owner', 'admin') AND u.nickname IN ",
+        );
+        push_in_text(db, q, &f.owners);
+        q.push(")");
+    }
+    if !f.group_ids.is_empty() {
+        q.push(" AND e.group_id IN ").push_list(f.group_ids.iter().copied());
+    }
+    if !f.group_slugs.is_empty() {
+        q.push(" AND g.slug IN ");
+        push_in_text(db, q, &f.group_slugs);
+    }
+    if !f.prefectures.is_empty() {
+        let online = f.prefectures.iter().any(|p| p == "online");
+        let codes: Vec<String> = f.prefectures.iter().filter(|p| *p != "online").cloned().collect();
+        q.push(" AND (FALSE");
+        if online {
+            q.push(" OR e.venue_kind IN ('online', 'hybrid')");
+        }
+        if !codes.is_empty() {
+            q.push(" OR e.prefecture IN ");
+            push_in_text(db, q, &codes);
+        }
+        q.push(")");
+    }
+    if !f.tag_slugs.is_empty() {
+        q.push(" AND e.id IN (SELECT et.event_id FROM event_tags et JOIN tags t ON t.id = et.tag_id WHERE t.slug IN ");
+        push_in_text(db, q, &f.tag_slugs);
+        q.push(")");
+    }
+    if let Some(t) = f.ends_after {
+        q.push(" AND e.ends_at > ").push_bind(t.timestamp());
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct PublicEventRow {
+    id: i64,
+    title: String,
+    catch: String,
+    description: String,
+    image_url: Option<String>,
+    hashtag: String,
+    starts_at: i64,
+    ends_at: i64,
+    time_zone: String,
+    venue_kind: String,
+    place: String,
+    address: String,
+    prefecture: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    language: String,
+    status: String,
+    event_type: String,
+    created_at: i64,
+    updated_at: i64,
+    sequence: i64,
+    group_id: i64,
+    group_slug: String,
+    group_title: String,
+}
+
+/// Public events matching `f`, with the total number that match.
+pub(super) async fn events(db: &Db, f: &EventFilter) -> Result<(Vec<PublicEvent>, i64)> {
+    let mut count = Sql::new("SELECT COUNT(*) FROM events e JOIN groups g ON g.id = e.group_id");
+    push_event_where(db, &mut count, f);
+    let (total,): (i64,) = db.one(count).await?;
+    let limit = f.limit.clamp(1, MAX_LIMIT);
+    let mut q = Sql::new(
+        "SELECT e.id, e.title, e.catch, e.description, e.image_url, e.hashtag, e.starts_at, e.ends_at, e.time_zone, \
+         e.venue_kind, e.place, e.address, e.prefecture, e.lat, e.lon, e.language, e.status, e.event_type, \
+         e.created_at, e.updated_at, e.sequence, g.id AS group_id, g.slug AS group_slug, g.title AS group_title \
+         FROM events e JOIN groups g ON g.id = e.group_id",
+    );
+    push_event_where(db, &mut q, f);
+    q.push(match f.order {
+        EventOrder::Updated => " ORDER BY e.updated_at DESC, e.id DESC",
+        EventOrder::Start => " ORDER BY e.starts_at, e.id",
+        EventOrder::Created => " ORDER BY e.created_at DESC, e.id DESC",
+    });
+    q.push(" LIMIT ").push_bind(i64::from(limit)).push(" OFFSET ").push_bind(i64::from(f.offset));
+    let rows: Vec<PublicEventRow> = db.all(q).await?;
+    let events = complete(db, rows).await?;
+    Ok((events, total))
+}
+
+/// Public events by id, in the order of `ids` (ids that are not public are left out).
+pub(super) async fn events_by_ids(db: &Db, ids: &[i64]) -> Result<Vec<PublicEvent>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let filter =
+        EventFilter { ids: ids.to_vec(), limit: ids.len().min(MAX_LIMIT as usize) as u32, ..Default::default() };
+    let (found, _) = events(db, &filter).await?;
+    let mut by_id: HashMap<i64, PublicEvent> = found.into_iter().map(|e| (e.id, e)).collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+/// Adds tags, frames, speakers and owners to event rows: one query each, not one per event.
+async fn complete(db: &Db, rows: Vec<PublicEventRow>) -> Result<Vec<PublicEvent>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let group_ids: Vec<i64> = rows.iter().map(|r| r.group_id).collect();
+
+    let mut tags = tags_of(db, &ids).await?;
+
+    let mut q = Sql::new(format!("SELECT {FRAME_COLUMNS} FROM frames WHERE event_id IN "));
+    q.push_list(ids.iter().copied()).push(" ORDER BY position, id");
+    let mut frames: HashMap<i64, Vec<FrameSummary>> = HashMap::new();
+    for f in db.all::<FrameRow>(q).await? {
+        frames.entry(f.event_id).or_default().push(f.into_summary());
+    }
+
+    let mut q = Sql::new("SELECT event_id, name, affiliation, bio, talk_title FROM speakers WHERE event_id IN ");
+    q.push_list(ids.iter().copied()).push(" ORDER BY position, id");
+    let mut speakers: HashMap<i64, Vec<Speaker>> = HashMap::new();
+    for (event_id, name, affiliation, bio, talk_title) in db.all::<(i64, String, String, String, String)>(q).await? {
+        speakers.entry(event_id).or_default().push(Speaker { name, affiliation, bio, talk_title });
+    }
+
+    let owners = owners_of(db, &group_ids).await?;
+
+    Ok(rows
+        .into_iter()
+        .map(|r| PublicEvent {
+            tags: tags.remove(&r.id).unwrap_or_default(),
+            frames: frames.remove(&r.id).unwrap_or_default(),
+            speakers: speakers.remove(&r.id).unwrap_or_default(),
+            owner: owners.get(&r.group_id).cloned(),
+            id: r.id,
+            title: r.title,
+            catch: r.catch,
+            description: r.description,
+            image_url: r.image_url,
+            hashtag: r.hashtag,
+            starts_at: instant(r.starts_at),
+            ends_at: instant(r.ends_at),
+            time_zone: r.time_zone,
+            venue_kind: VenueKind::parse(&r.venue_kind).unwrap_or(VenueKind::Online),
+            place: r.place,
+            address: r.address,
+            prefecture: r.prefecture,
+            lat: r.lat,
+            lon: r.lon,
+            language: SpokenLanguage::parse(&r.language).unwrap_or(SpokenLanguage::Ja),
+            status: EventStatus::parse(&r.status).unwrap_or(EventStatus::Published),
+            event_type: r.event_type,
+            created_at: instant(r.created_at),
+            updated_at: instant(r.updated_at),
+            sequence: r.sequence,
+            group: PublicGroupRef { id: r.group_id, slug: r.group_slug, title: r.group_title },
+        })
+        .collect())
+}
+
+/// The first owner of each group.
+async fn owners_of(db: &Db, group_ids: &[i64]) -> Result<HashMap<i64, PublicUserRef>> {
+    let mut out = HashMap::new();
+    if group_ids.is_empty() {
+        return Ok(out);
+    }
+    let mut q = Sql::new(
+        "SELECT m.group_id, u.id, u.nickname, u.display_name FROM group_members m JOIN users u ON u.id = m.user_id \
+         WHERE m.role = 'owner' AND m.group_id IN ",
+    );
+    q.push_list(group_ids.iter().copied()).push(" ORDER BY m.created_at, u.id");
+    for (group_id, id, nickname, display_name) in db.all::<(i64, i64, String, String)>(q).await? {
+        out.entry(group_id).or_insert(PublicUserRef { id, nickname, display_name });
+    }
+    Ok(out)
+}
+
+#[derive(sqlx::FromRow)]
+struct PublicGroupRow {
+    id: i64,
+    slug: String,
+    title: String,
+    description: String,
+    website: Option<String>,
+    image_url: Option<String>,
+    updated_at: i64,
+    member_count: i64,
+}
+
+/// Groups matching `f` (by id), with the total.
+pub(super) async fn groups(db: &Db, f: &GroupFilter) -> Result<(Vec<PublicGroup>, i64)> {
+    fn push_where(db: &Db, q: &mut Sql, f: &GroupFilter) {
+        q.push(" WHERE 1 = 1");
+        if !f.ids.is_empty() {
+            q.push(" AND g.id IN ").push_list(f.ids.iter().copied());
+        }
+        if !f.slugs.is_empty() {
+            q.push(" AND g.slug IN ");
+            push_in_text(db, q, &f.slugs);
+        }
+        if !f.members.is_empty() {
+            q.push(
+                " AND g.id IN (SELECT m.group_id FROM group_members m JOIN users u ON u.id = m.user_id WHERE u.nickname IN ",
+            );
+            push_in_text(db, q, &f.members);
+            q.push(")");
+        }
+    }
+    let mut count = Sql::new("SELECT COUNT(*) FROM groups g");
+    push_where(db, &mut count, f);
+    let (total,): (i64,) = db.one(count).await?;
+    let mut q = Sql::new(
+        "SELECT g.id, g.slug, g.title, g.description, g.website, g.image_url, g.updated_at, \
+         (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) AS member_count FROM groups g",
+    );
+    push_where(db, &mut q, f);
+    q.push(" ORDER BY g.id LIMIT ")
+        .push_bind(i64::from(f.limit.clamp(1, MAX_LIMIT)))
+        .push(" OFFSET ")
+        .push_bind(i64::from(f.offset));
+    let rows: Vec<PublicGroupRow> = db.all(q).await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let owners = owners_of(db, &ids).await?;
+    let groups = rows
+        .into_iter()
+        .map(|r| PublicGroup {
+            owner: owners.get(&r.id).cloned(),
+            id: r.id,
+            slug: r.slug,
+            title: r.title,
+            description: r.description,
+            website: r.website,
+            image_url: r.image_url,
+            member_count: r.member_count,
+            updated_at: instant(r.updated_at),
+        })
+        .collect();
+    Ok((groups, total))
+}
+
+#[derive(sqlx::FromRow)]
+struct PublicUserRow {
+    id: i64,
+    nickname: String,
+    display_name: String,
+    bio: String,
+    created_at: i64,
+    attended: i64,
+    organized: i64,
+    presented: i64,
+}
+
+/// Users matching `f` (generated attendees without accounts included), with the total.
+pub(super) async fn users(db: &Db, f: &UserFilter) -> Result<(Vec<PublicUser>, i64)> {
+    fn push_where(db: &Db, q: &mut Sql, f: &UserFilter) {
+        q.push(" WHERE 1 = 1");
+        if !f.nicknames.is_empty() {
+            q.push(" AND u.nickname IN ");
+            push_in_text(db, q, &f.nicknames);
+        }
+    }
+    let mut count = Sql::new("SELECT COUNT(*) FROM users u");
+    push_where(db, &mut count, f);
+    let (total,): (i64,) = db.one(count).await?;
+    let mut q = Sql::new(
+        "SELECT u.id, u.nickname, u.display_name, u.bio, u.created_at, \
+         (SELECT COUNT(*) FROM registrations r JOIN events e ON e.id = r.event_id \
+            WHERE r.user_id = u.id AND r.status = 'confirmed' AND e.status = 'published') AS attended, \
+         (SELECT COUNT(*) FROM events e JOIN group_members m ON m.group_id = e.group_id \
+            WHERE m.user_id = u.id AND m.role IN ('owner', 'admin') AND e.status IN ('published', 'cancelled')) \
+            AS organized, \
+         (SELECT COUNT(DISTINCT s.event_id) FROM speakers s JOIN events e ON e.id = s.event_id \
+            WHERE s.user_id = u.id AND e.status IN ('published', 'cancelled')) AS presented \
+         FROM users u",
+    );
+    push_where(db, &mut q, f);
+    q.push(" ORDER BY u.id LIMIT ")
+        .push_bind(i64::from(f.limit.clamp(1, MAX_LIMIT)))
+        .push(" OFFSET ")
+        .push_bind(i64::from(f.offset));
+    let rows: Vec<PublicUserRow> = db.all(q).await?;
+    let users = rows
+        .into_iter()
+        .map(|r| PublicUser {
+            id: r.id,
+            nickname: r.nickname,
+            display_name: r.display_name,
+            bio: r.bio,
+            created_at: instant(r.created_at),
+            attended_event_count: r.attended,
+            organize_event_count: r.organized,
+            presenter_event_count: r.presented,
+        })
+        .collect();
+    Ok((users, total))
+}
+
+/// Ids of public events a user presented at (linked speaker), soonest first.
+pub(super) async fn presenter_event_ids(db: &Db, nickname: &str) -> Result<Vec<i64>> {
+    if !storable(db, nickname) {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(i64,)> = db
+        .all(
+            Sql::new(
+                "SELECT DISTINCT e.id FROM speakers s JOIN users u ON u.id = s.user_id \
+                 JOIN events e ON e.id = s.event_id \
+                 WHERE u.nickname = $1 AND e.status IN ('published', 'cancelled') ORDER BY e.id",
+            )
+            .bind(nickname),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// A material with its author, as [`MATERIAL_SELECT`] reads it.
+#[derive(sqlx::FromRow)]
+struct MaterialSqlRow {
+    id: i64,
+    event_id: i64,
+    user_id: i64,
+    nickname: String,
+    display_name: String,
+    url: String,
+    title: String,
+    kind: String,
+    created_at: i64,
+}
+
+const MATERIAL_SELECT: &str = "SELECT m.id, m.event_id, u.id AS user_id, u.nickname, u.display_name, m.url, \
+     m.title, m.kind, m.created_at FROM materials m JOIN users u ON u.id = m.user_id";
+
+fn material(r: MaterialSqlRow) -> MaterialRow {
+    MaterialRow {
+        id: r.id,
+        event_id: r.event_id,
+        user: PublicUserRef { id: r.user_id, nickname: r.nickname, display_name: r.display_name },
+        url: r.url,
+        title: r.title,
+        kind: r.kind,
+        created_at: instant(r.created_at),
+    }
+}
+
+/// Materials of these events, oldest first.
+pub(super) async fn materials(db: &Db, event_ids: &[i64]) -> Result<Vec<MaterialRow>> {
+    if event_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::new(MATERIAL_SELECT);
+    q.push(" WHERE m.event_id IN ").push_list(event_ids.iter().copied()).push(" ORDER BY m.event_id, m.id");
+    let rows: Vec<MaterialSqlRow> = db.all(q).await?;
+    Ok(rows.into_iter().map(material).collect())
+}
+
+pub(super) async fn material_by_id(db: &Db, id: i64) -> Result<Option<MaterialRow>> {
+    let mut q = Sql::new(MATERIAL_SELECT);
+    q.push(" WHERE m.id = ").push_bind(id);
+    Ok(db.optional::<MaterialSqlRow>(q).await?.map(material))
+}
+
+pub(super) async fn add_material(db: &Db, m: &NewMaterial) -> Result<MaterialRow> {
+    let (id,): (i64,) = db
+        .write_optional(
+            Sql::new(
+                "INSERT INTO materials (event_id, user_id, url, title, kind, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(m.event_id)
+            .bind(m.user_id)
+            .bind(&m.url)
+            .bind(&m.title)
+            .bind(&m.kind)
+            .bind(m.created_at.timestamp()),
+        )
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
+    material_by_id(db, id).await?.ok_or(AppError::NotFound)
+}
+
+pub(super) async fn delete_material(db: &Db, id: i64) -> Result<bool> {
+    Ok(db.execute(Sql::new("DELETE FROM materials WHERE id = $1").bind(id)).await? > 0)
+}
+
+/// True when the user organises the event's group (owner or admin) or is a linked speaker.
+pub(super) async fn may_attach_material(db: &Db, event_id: i64, user_id: i64) -> Result<bool> {
+    let (n,): (i64,) = db
+        .one(
+            Sql::new(
+                "SELECT (SELECT COUNT(*) FROM events e JOIN group_members m ON m.group_id = e.group_id \
+                         WHERE e.id = $1 AND m.user_id = $2 AND m.role IN ('owner', 'admin')) \
+                      + (SELECT COUNT(*) FROM speakers s WHERE s.event_id = $1 AND s.user_id = $2)",
+            )
+            .bind(event_id)
+            .bind(user_id),
+        )
+        .await?;
+    Ok(n > 0)
+}
+
+pub(super) async fn organizes_event(db: &Db, event_id: i64, user_id: i64) -> Result<bool> {
+    let (n,): (i64,) = db
+        .one(
+            Sql::new(
+                "SELECT COUNT(*) FROM events e JOIN group_members m ON m.group_id = e.group_id \
+                 WHERE e.id = $1 AND m.user_id = $2 AND m.role IN ('owner', 'admin')",
+            )
+            .bind(event_id)
+            .bind(user_id),
+        )
+        .await?;
+    Ok(n > 0)
+}
+
+pub(super) async fn calendar_token(db: &Db, user_id: i64) -> Result<Option<String>> {
+    let row: Option<(Option<String>,)> =
+        db.optional(Sql::new("SELECT calendar_token FROM users WHERE id = $1").bind(user_id)).await?;
+    Ok(row.and_then(|(t,)| t))
+}
+
+pub(super) async fn set_calendar_token(db: &Db, user_id: i64, token: &str) -> Result<()> {
+    db.execute(Sql::new("UPDATE users SET calendar_token = $1 WHERE id = $2").bind(token).bind(user_id)).await?;
+    Ok(())
+}
+
+/// (id, nickname) of the user whose calendar token this is.
+pub(super) async fn user_by_calendar_token(db: &Db, token: &str) -> Result<Option<(i64, String)>> {
+    if !storable(db, token) {
+        return Ok(None);
+    }
+    Ok(db.optional(Sql::new("SELECT id, nickname FROM users WHERE calendar_token = $1").bind(token)).await?)
+}
+
+/// Public events (newest change first) and groups, up to `limit` URLs.
+pub(super) async fn sitemap(db: &Db, limit: u32) -> Result<Vec<SitemapEntry>> {
+    let groups: Vec<(String, i64)> =
+        db.all(Sql::new("SELECT slug, updated_at FROM groups ORDER BY id LIMIT $1").bind(i64::from(limit))).await?;
+    let rest = i64::from(limit).saturating_sub(groups.len() as i64);
+    let events: Vec<(i64, i64)> = db
+        .all(
+            Sql::new(
+                "SELECT id, updated_at FROM events WHERE status IN ('published', 'cancelled') \
+                 ORDER BY updated_at DESC, id DESC LIMIT $1",
+            )
+            .bind(rest),
+        )
+        .await?;
+    Ok(groups
+        .into_iter()
+        .map(|(slug, t)| SitemapEntry::Group { slug, updated_at: instant(t) })
+        .chain(events.into_iter().map(|(id, t)| SitemapEntry::Event { id, updated_at: instant(t) }))
+        .collect())
+}
