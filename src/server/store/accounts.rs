@@ -11,20 +11,23 @@ fn unmatchable(db: &Db, s: &str) -> bool {
     db.is_pg() && !super::events::storable(s)
 }
 
+/// The insert of one account, `RETURNING id` (sign-up and the bulk loaders share it).
+pub(super) fn insert_user(u: &NewUser, now: i64) -> Sql {
+    Sql::new(
+        "INSERT INTO users (nickname, display_name, email, password_hash, bio, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(&u.nickname)
+    .bind(&u.display_name)
+    .bind(u.email.as_ref())
+    .bind(u.password_hash.as_ref())
+    .bind(&u.bio)
+    .bind(now)
+}
+
 pub(super) async fn create_user(db: &Db, u: &NewUser) -> StoreResult<CurrentUser> {
     let inserted = db
-        .write_optional::<(i64,)>(
-            Sql::new(
-                "INSERT INTO users (nickname, display_name, email, password_hash, bio, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            )
-            .bind(&u.nickname)
-            .bind(&u.display_name)
-            .bind(u.email.as_ref())
-            .bind(u.password_hash.as_ref())
-            .bind(&u.bio)
-            .bind(crate::time::now().timestamp()),
-        )
+        .write_optional::<(i64,)>(insert_user(u, crate::time::now().timestamp()))
         .await
         .and_then(|row| row.ok_or(sqlx::Error::RowNotFound));
     match inserted {

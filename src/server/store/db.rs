@@ -49,6 +49,25 @@ arg_from! {
     Option<&str> => |v| Arg::Text(v.map(str::to_owned)),
 }
 
+/// The text and one backend's arguments of a [`Sql`] (the backends' argument types share no
+/// trait that says every `Arg` encodes, so the one body is spelled out per type).
+macro_rules! encode {
+    ($sql:expr, $args:ty) => {{
+        let sql = $sql;
+        let mut a = <$args>::default();
+        for arg in sql.args {
+            match arg {
+                Arg::Int(v) => a.add(v),
+                Arg::Float(v) => a.add(v),
+                Arg::Text(v) => a.add(v),
+                Arg::Bool(v) => a.add(v),
+            }
+            .map_err(sqlx::Error::Encode)?;
+        }
+        Ok((AssertSqlSafe(sql.text), a))
+    }};
+}
+
 /// A row type both backends can decode.
 pub trait Row: Send + Unpin + for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> {}
 impl<T> Row for T where T: Send + Unpin + for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> {}
@@ -110,31 +129,11 @@ impl Sql {
     }
 
     fn sqlite(self) -> Result<(AssertSqlSafe<String>, SqliteArguments), sqlx::Error> {
-        let mut a = SqliteArguments::default();
-        for arg in self.args {
-            match arg {
-                Arg::Int(v) => a.add(v),
-                Arg::Float(v) => a.add(v),
-                Arg::Text(v) => a.add(v),
-                Arg::Bool(v) => a.add(v),
-            }
-            .map_err(sqlx::Error::Encode)?;
-        }
-        Ok((AssertSqlSafe(self.text), a))
+        encode!(self, SqliteArguments)
     }
 
     fn pg(self) -> Result<(AssertSqlSafe<String>, PgArguments), sqlx::Error> {
-        let mut a = PgArguments::default();
-        for arg in self.args {
-            match arg {
-                Arg::Int(v) => a.add(v),
-                Arg::Float(v) => a.add(v),
-                Arg::Text(v) => a.add(v),
-                Arg::Bool(v) => a.add(v),
-            }
-            .map_err(sqlx::Error::Encode)?;
-        }
-        Ok((AssertSqlSafe(self.text), a))
+        encode!(self, PgArguments)
     }
 }
 

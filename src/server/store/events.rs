@@ -502,20 +502,7 @@ pub(super) async fn insert_users(db: &Db, users: &[super::NewUser]) -> StoreResu
     let now = crate::time::now().timestamp();
     let mut ids = Vec::with_capacity(users.len());
     for u in users {
-        let (id,): (i64,) = tx
-            .one(
-                Sql::new(
-                    "INSERT INTO users (nickname, display_name, email, password_hash, bio, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                )
-                .bind(&u.nickname)
-                .bind(&u.display_name)
-                .bind(u.email.as_ref())
-                .bind(u.password_hash.as_ref())
-                .bind(&u.bio)
-                .bind(now),
-            )
-            .await?;
+        let (id,): (i64,) = tx.one(super::accounts::insert_user(u, now)).await?;
         ids.push(id);
     }
     tx.commit().await?;
