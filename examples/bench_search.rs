@@ -12,8 +12,6 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 use tsudoi::search::model::{SearchParams, SearchQuery};
-use tsudoi::server::store::Store;
-use tsudoi::server::store::sqlite::SqliteStore;
 
 const KEYWORDS: &[&str] = &[
     "AI",
@@ -144,13 +142,13 @@ async fn main() {
             other => panic!("unknown argument {other}"),
         }
     }
-    let store = std::sync::Arc::new(SqliteStore::connect(&database).await.expect("database"));
+    let store = std::sync::Arc::new(tsudoi::server::store::sqlite::connect(&database).await.expect("database"));
     let mut generated_secs = None;
     if store.is_empty().await.expect("store") {
         let started = Instant::now();
         let hash = tsudoi::server::password::hash("bench".into()).await.expect("hash");
-        tsudoi::demo::load_demo(&*store, chrono::Utc::now(), &hash).await.expect("demo");
-        tsudoi::demo::add_generated_events(&*store, events, chrono::Utc::now(), 7).await.expect("events");
+        tsudoi::demo::load_demo(&store, chrono::Utc::now(), &hash).await.expect("demo");
+        tsudoi::demo::add_generated_events(&store, events, chrono::Utc::now(), 7).await.expect("events");
         generated_secs = Some(started.elapsed().as_secs_f64());
     }
     let now = chrono::Utc::now();

@@ -42,9 +42,9 @@ async fn main() -> anyhow::Result<()> {
             let store = tsudoi::server::store::connect(&config.database_url).await?;
             if store.is_empty().await? {
                 let hash = tsudoi::server::password::hash(tsudoi::server::startup::DEMO_PASSWORD.into()).await?;
-                tsudoi::demo::load_demo(&*store, tsudoi::time::now(), &hash).await?;
+                tsudoi::demo::load_demo(&store, tsudoi::time::now(), &hash).await?;
             }
-            let added = tsudoi::demo::add_generated_events(&*store, events, tsudoi::time::now(), seed).await?;
+            let added = tsudoi::demo::add_generated_events(&store, events, tsudoi::time::now(), seed).await?;
             println!("added {added} events to {} in {:.1?}", config.database_url, started.elapsed());
             Ok(())
         }

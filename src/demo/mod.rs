@@ -212,7 +212,7 @@ enum Profile {
 /// dates are relative to the start of today's date in Asia/Tokyo so that runs on the same
 /// day are identical. `demo_password_hash` (an argon2 PHC string) becomes the password of
 /// the `organizer` and `attendee` accounts.
-pub async fn load_demo(store: &dyn Store, now: DateTime<Utc>, demo_password_hash: &str) -> anyhow::Result<DemoSummary> {
+pub async fn load_demo(store: &Store, now: DateTime<Utc>, demo_password_hash: &str) -> anyhow::Result<DemoSummary> {
     let tags = demo_tags();
     let tag_ids = store.insert_tags(&tags).await?;
     anyhow::ensure!(
@@ -266,7 +266,7 @@ pub async fn load_demo(store: &dyn Store, now: DateTime<Utc>, demo_password_hash
 /// small frames (10–30 seats). Deterministic in `seed` and today's date; receipt codes
 /// carry the seed (`ABCD-<seed>-<n>`), so a second run on the same database needs another
 /// seed or it fails on their uniqueness. Returns the number of events inserted.
-pub async fn add_generated_events(store: &dyn Store, n: usize, now: DateTime<Utc>, seed: u64) -> anyhow::Result<usize> {
+pub async fn add_generated_events(store: &Store, n: usize, now: DateTime<Utc>, seed: u64) -> anyhow::Result<usize> {
     let dir = store.directory().await?;
     anyhow::ensure!(!dir.groups.is_empty(), "the database has no groups: load the demo data first");
     let mut generator = EventGenerator::new(seed, &dir, demo_window(now), tokyo_day_start(now), Profile::Bench);

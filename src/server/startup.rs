@@ -42,7 +42,7 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Res
     if config.demo {
         if store.is_empty().await? {
             let hash = password::hash(DEMO_PASSWORD.to_string()).await?;
-            let summary = crate::demo::load_demo(&*store, crate::time::now(), &hash).await?;
+            let summary = crate::demo::load_demo(&store, crate::time::now(), &hash).await?;
             tracing::info!(
                 events = summary.events,
                 groups = summary.groups,

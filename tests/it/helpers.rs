@@ -10,8 +10,6 @@ use sqlx::{Connection, PgConnection};
 use tsudoi::server::config::Config;
 use tsudoi::server::state::AppState;
 use tsudoi::server::store::DynStore;
-use tsudoi::server::store::pg::PgStore;
-use tsudoi::server::store::sqlite::SqliteStore;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
@@ -172,16 +170,16 @@ async fn drop_leftovers(admin: &mut PgConnection) {
 }
 
 /// A fresh, migrated, empty SQLite store.
-pub async fn fresh_sqlite() -> (Arc<SqliteStore>, TempDb) {
+pub async fn fresh_sqlite() -> (DynStore, TempDb) {
     let db = TempDb::new();
-    let store = SqliteStore::connect(&db.url()).await.expect("fresh sqlite store");
+    let store = tsudoi::server::store::sqlite::connect(&db.url()).await.expect("fresh sqlite store");
     (Arc::new(store), db)
 }
 
 /// A fresh, migrated, empty PostgreSQL store on its own database (see [`TempDb::postgres`]).
-pub async fn fresh_pg() -> (Arc<PgStore>, TempDb) {
+pub async fn fresh_pg() -> (DynStore, TempDb) {
     let db = TempDb::postgres().await;
-    let store = PgStore::connect(&db.url()).await.expect("fresh postgres store (migrations)");
+    let store = tsudoi::server::store::pg::connect(&db.url()).await.expect("fresh postgres store (migrations)");
     (Arc::new(store), db)
 }
 

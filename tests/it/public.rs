@@ -8,7 +8,7 @@ use tsudoi::events::model::{EventStatus, VenueKind};
 use tsudoi::server::config::Config;
 use tsudoi::server::ratelimit::RateLimitConfig;
 use tsudoi::server::store::{
-    MemberRole, NewEvent, NewFrame, NewGroup, NewRegistration, NewSpeaker, NewTag, NewUser, RegistrationStatus, Store,
+    MemberRole, NewEvent, NewFrame, NewGroup, NewRegistration, NewSpeaker, NewTag, NewUser, RegistrationStatus,
 };
 use tsudoi::tags::model::TagKind;
 
@@ -290,26 +290,38 @@ async fn the_sequence_grows_when_calendar_fields_change_and_only_then() {
     let seq = || async {
         let (s, u): (i64, i64) = sqlx::query_as("SELECT sequence, updated_at FROM events WHERE id = ?")
             .bind(id)
-            .fetch_one(store.pool())
+            .fetch_one(store.sqlite_pool().expect("sqlite store"))
             .await
             .unwrap();
         (s, u)
     };
     let (s0, u0) = seq().await;
     assert_eq!(s0, 0);
-    sqlx::query("UPDATE events SET hands_on = 1 WHERE id = ?").bind(id).execute(store.pool()).await.unwrap();
+    sqlx::query("UPDATE events SET hands_on = 1 WHERE id = ?")
+        .bind(id)
+        .execute(store.sqlite_pool().expect("sqlite store"))
+        .await
+        .unwrap();
     assert_eq!(seq().await.0, 0, "a field calendars do not show");
-    sqlx::query("UPDATE events SET title = title WHERE id = ?").bind(id).execute(store.pool()).await.unwrap();
+    sqlx::query("UPDATE events SET title = title WHERE id = ?")
+        .bind(id)
+        .execute(store.sqlite_pool().expect("sqlite store"))
+        .await
+        .unwrap();
     assert_eq!(seq().await.0, 0, "an update that changes nothing");
     sqlx::query("UPDATE events SET starts_at = starts_at + 3600, ends_at = ends_at + 3600 WHERE id = ?")
         .bind(id)
-        .execute(store.pool())
+        .execute(store.sqlite_pool().expect("sqlite store"))
         .await
         .unwrap();
     let (s1, u1) = seq().await;
     assert_eq!(s1, 1, "one statement, one revision");
     assert!(u1 > u0);
-    sqlx::query("UPDATE events SET status = 'cancelled' WHERE id = ?").bind(id).execute(store.pool()).await.unwrap();
+    sqlx::query("UPDATE events SET status = 'cancelled' WHERE id = ?")
+        .bind(id)
+        .execute(store.sqlite_pool().expect("sqlite store"))
+        .await
+        .unwrap();
     assert_eq!(seq().await.0, 2);
 }
 

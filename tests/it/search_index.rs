@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use rand::{Rng, SeedableRng};
 use tsudoi::events::model::{SpokenLanguage, VenueKind};
 use tsudoi::search::model::{DatePreset, Pref, SearchQuery, Sort};
-use tsudoi::server::store::{EventFields, Store};
+use tsudoi::server::store::EventFields;
 
 use crate::helpers::fresh_sqlite;
 
@@ -82,9 +82,9 @@ fn random_query(rng: &mut rand_chacha::ChaCha8Rng) -> SearchQuery {
 async fn the_index_answers_exactly_what_sql_answers() {
     let (store, _db) = fresh_sqlite().await;
     assert!(store.search_index_ready(), "a small database builds its index before the store is returned");
-    tsudoi::demo::load_demo(&*store, now(), "not-a-hash").await.unwrap();
+    tsudoi::demo::load_demo(&store, now(), "not-a-hash").await.unwrap();
     // Inserted after the index was built: they reach it through the change log.
-    tsudoi::demo::add_generated_events(&*store, 3_000, now(), 11).await.unwrap();
+    tsudoi::demo::add_generated_events(&store, 3_000, now(), 11).await.unwrap();
 
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(42);
     let with_results = compare(&store, &mut rng, 400).await;
@@ -94,10 +94,10 @@ async fn the_index_answers_exactly_what_sql_answers() {
     // store so that cached terms are gained and lost; the cache must follow exactly.
     let (hits, _) = store.search_term_cache_stats();
     assert!(hits > 0, "the mix repeats 3+ character terms, so the cache answers some");
-    tsudoi::demo::add_generated_events(&*store, 150, now(), 12).await.unwrap();
+    tsudoi::demo::add_generated_events(&store, 150, now(), 12).await.unwrap();
     let events: Vec<(i64, String)> =
         sqlx::query_as("SELECT id, title FROM events WHERE status = 'published' ORDER BY id LIMIT 40")
-            .fetch_all(store.pool())
+            .fetch_all(store.sqlite_pool().expect("sqlite store"))
             .await
             .unwrap();
     for (i, (id, title)) in events.iter().enumerate() {
@@ -135,11 +135,7 @@ async fn the_index_answers_exactly_what_sql_answers() {
 
 /// Runs `n` random queries through the index and through SQL and requires the same
 /// answers; returns how many found something.
-async fn compare(
-    store: &std::sync::Arc<tsudoi::server::store::sqlite::SqliteStore>,
-    rng: &mut rand_chacha::ChaCha8Rng,
-    n: usize,
-) -> usize {
+async fn compare(store: &tsudoi::server::store::DynStore, rng: &mut rand_chacha::ChaCha8Rng, n: usize) -> usize {
     let mut with_results = 0;
     for i in 0..n {
         let q = random_query(rng);
@@ -161,17 +157,21 @@ async fn compare(
 #[tokio::test]
 async fn writes_from_another_connection_reach_the_next_search() {
     let (store, _db) = fresh_sqlite().await;
-    tsudoi::demo::load_demo(&*store, now(), "not-a-hash").await.unwrap();
-    let hands_on = |store: std::sync::Arc<tsudoi::server::store::sqlite::SqliteStore>| async move {
+    tsudoi::demo::load_demo(&store, now(), "not-a-hash").await.unwrap();
+    let hands_on = |store: tsudoi::server::store::DynStore| async move {
         let q = SearchQuery { prefs: vec![Pref::HandsOn], date: DatePreset::All, ..SearchQuery::default() };
         store.search(&q, now()).await.unwrap().results.total
     };
     let before = hands_on(store.clone()).await;
     let (id,): (i64,) = sqlx::query_as("SELECT id FROM events WHERE status = 'published' AND hands_on = 0 LIMIT 1")
-        .fetch_one(store.pool())
+        .fetch_one(store.sqlite_pool().expect("sqlite store"))
         .await
         .unwrap();
-    sqlx::query("UPDATE events SET hands_on = 1 WHERE id = ?").bind(id).execute(store.pool()).await.unwrap();
+    sqlx::query("UPDATE events SET hands_on = 1 WHERE id = ?")
+        .bind(id)
+        .execute(store.sqlite_pool().expect("sqlite store"))
+        .await
+        .unwrap();
     assert_eq!(hands_on(store.clone()).await, before + 1);
 
     // Seats: filling a frame behind the store's back removes the event from `available`.
@@ -179,7 +179,7 @@ async fn writes_from_another_connection_reach_the_next_search() {
     let available = store.search(&q, now()).await.unwrap().results.total;
     sqlx::query("UPDATE frames SET accepted_count = capacity WHERE event_id = ?")
         .bind(id)
-        .execute(store.pool())
+        .execute(store.sqlite_pool().expect("sqlite store"))
         .await
         .unwrap();
     let after = store.search(&q, now()).await.unwrap().results.total;
@@ -189,11 +189,14 @@ async fn writes_from_another_connection_reach_the_next_search() {
 
     // New text (1–2 character terms are answered by the index's own n-grams): the event is
     // found by its new text.
-    let (title,): (String,) =
-        sqlx::query_as("SELECT title FROM events WHERE id = ?").bind(id).fetch_one(store.pool()).await.unwrap();
+    let (title,): (String,) = sqlx::query_as("SELECT title FROM events WHERE id = ?")
+        .bind(id)
+        .fetch_one(store.sqlite_pool().expect("sqlite store"))
+        .await
+        .unwrap();
     sqlx::query("UPDATE event_search SET body = 'zzq 改名済み' WHERE event_id = ?")
         .bind(id)
-        .execute(store.pool())
+        .execute(store.sqlite_pool().expect("sqlite store"))
         .await
         .unwrap();
     let find = |text: &str| SearchQuery { q: text.into(), date: DatePreset::All, ..SearchQuery::default() };
@@ -207,7 +210,7 @@ async fn writes_from_another_connection_reach_the_next_search() {
     let by_alias = SearchQuery { tags: vec!["ぱいそん".into()], date: DatePreset::All, ..SearchQuery::default() };
     assert_eq!(store.search(&by_alias, now()).await.unwrap().warnings.len(), 1, "not an alias yet");
     sqlx::query("INSERT INTO tag_aliases (alias, tag_id) SELECT 'ぱいそん', id FROM tags WHERE slug = 'python'")
-        .execute(store.pool())
+        .execute(store.sqlite_pool().expect("sqlite store"))
         .await
         .unwrap();
     let found = store.search(&by_alias, now()).await.unwrap();

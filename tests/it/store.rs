@@ -339,7 +339,6 @@ async fn a_taken_group_slug_and_a_taken_nickname_are_conflicts_not_internal_erro
 /// (the trigger is plpgsql there, SQL in SQLite).
 #[tokio::test]
 async fn the_calendar_sequence_trigger_fires_on_postgres_when_calendar_fields_change_and_only_then() {
-    use tsudoi::server::store::Store;
     let (store, _db) = crate::helpers::fresh_pg().await;
     let g = store
         .insert_groups(&[NewGroup {
@@ -356,26 +355,38 @@ async fn the_calendar_sequence_trigger_fires_on_postgres_when_calendar_fields_ch
     let seq = || async {
         let (s, u): (i64, i64) = sqlx::query_as("SELECT sequence, updated_at FROM events WHERE id = $1")
             .bind(id)
-            .fetch_one(store.pool())
+            .fetch_one(store.pg_pool().expect("pg store"))
             .await
             .unwrap();
         (s, u)
     };
     let (s0, u0) = seq().await;
     assert_eq!(s0, 0);
-    sqlx::query("UPDATE events SET hands_on = TRUE WHERE id = $1").bind(id).execute(store.pool()).await.unwrap();
+    sqlx::query("UPDATE events SET hands_on = TRUE WHERE id = $1")
+        .bind(id)
+        .execute(store.pg_pool().expect("pg store"))
+        .await
+        .unwrap();
     assert_eq!(seq().await.0, 0, "a field calendars do not show");
-    sqlx::query("UPDATE events SET title = title WHERE id = $1").bind(id).execute(store.pool()).await.unwrap();
+    sqlx::query("UPDATE events SET title = title WHERE id = $1")
+        .bind(id)
+        .execute(store.pg_pool().expect("pg store"))
+        .await
+        .unwrap();
     assert_eq!(seq().await.0, 0, "an update that changes nothing");
     sqlx::query("UPDATE events SET starts_at = starts_at + 3600, ends_at = ends_at + 3600 WHERE id = $1")
         .bind(id)
-        .execute(store.pool())
+        .execute(store.pg_pool().expect("pg store"))
         .await
         .unwrap();
     let (s1, u1) = seq().await;
     assert_eq!(s1, 1, "one statement, one revision");
     assert!(u1 > u0);
-    sqlx::query("UPDATE events SET status = 'cancelled' WHERE id = $1").bind(id).execute(store.pool()).await.unwrap();
+    sqlx::query("UPDATE events SET status = 'cancelled' WHERE id = $1")
+        .bind(id)
+        .execute(store.pg_pool().expect("pg store"))
+        .await
+        .unwrap();
     assert_eq!(seq().await.0, 2);
 }
 

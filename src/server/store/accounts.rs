@@ -1,5 +1,6 @@
 //! Accounts and sessions on either backend.
 
+use super::Store;
 use super::db::{Db, Sql};
 use super::{NewUser, SessionRow, StoreResult};
 use crate::accounts::model::{CurrentUser, MyProfile};
@@ -25,92 +26,161 @@ pub(super) fn insert_user(u: &NewUser, now: i64) -> Sql {
     .bind(now)
 }
 
-pub(super) async fn create_user(db: &Db, u: &NewUser) -> StoreResult<CurrentUser> {
-    let inserted = db
-        .write_optional::<(i64,)>(insert_user(u, crate::time::now().timestamp()))
-        .await
-        .and_then(|row| row.ok_or(sqlx::Error::RowNotFound));
-    match inserted {
-        Ok((id,)) => Ok(CurrentUser { id, nickname: u.nickname.clone(), display_name: u.display_name.clone() }),
-        // Deliberately one code for nickname and email: the answer must not tell whether
-        // an email address has an account.
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(AppError::Conflict(Conflict::AccountExists)),
-        Err(e) => Err(e.into()),
+impl Store {
+    /// Creates one account; `Conflict("account_exists")` when the nickname or email is taken.
+    pub async fn create_user(&self, u: &NewUser) -> StoreResult<CurrentUser> {
+        let db = &self.db;
+        let inserted = db
+            .write_optional::<(i64,)>(insert_user(u, crate::time::now().timestamp()))
+            .await
+            .and_then(|row| row.ok_or(sqlx::Error::RowNotFound));
+        match inserted {
+            Ok((id,)) => Ok(CurrentUser { id, nickname: u.nickname.clone(), display_name: u.display_name.clone() }),
+            // Deliberately one code for nickname and email: the answer must not tell whether
+            // an email address has an account.
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(AppError::Conflict(Conflict::AccountExists))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
-}
 
-pub(super) async fn find_login(db: &Db, login: &str) -> StoreResult<Option<(i64, String)>> {
-    if unmatchable(db, login) {
-        return Ok(None);
-    }
-    let row: Option<(i64, Option<String>)> = db
-        .optional(
-            Sql::new(
-                "SELECT id, password_hash FROM users WHERE nickname = $1 OR lower(email) = $1 \
+    /// Id and password hash of the account whose nickname or email is `login` (lower-cased).
+    pub async fn find_login(&self, login: &str) -> StoreResult<Option<(i64, String)>> {
+        let db = &self.db;
+        if unmatchable(db, login) {
+            return Ok(None);
+        }
+        let row: Option<(i64, Option<String>)> = db
+            .optional(
+                Sql::new(
+                    "SELECT id, password_hash FROM users WHERE nickname = $1 OR lower(email) = $1 \
                  ORDER BY (nickname = $1) DESC LIMIT 1",
+                )
+                .bind(login),
             )
-            .bind(login),
+            .await?;
+        Ok(row.and_then(|(id, hash)| hash.map(|h| (id, h))))
+    }
+
+    /// The account with this id.
+    pub async fn fetch_user(&self, id: i64) -> StoreResult<Option<CurrentUser>> {
+        let db = &self.db;
+        let row: Option<(i64, String, String)> =
+            db.optional(Sql::new("SELECT id, nickname, display_name FROM users WHERE id = $1").bind(id)).await?;
+        Ok(row.map(|(id, nickname, display_name)| CurrentUser { id, nickname, display_name }))
+    }
+
+    /// My profile (with email), for `/me`.
+    pub async fn fetch_my_profile(&self, id: i64) -> StoreResult<Option<MyProfile>> {
+        let db = &self.db;
+        let row: Option<(String, String, Option<String>, String)> = db
+            .optional(Sql::new("SELECT nickname, display_name, email, bio FROM users WHERE id = $1").bind(id))
+            .await?;
+        Ok(row.map(|(nickname, display_name, email, bio)| MyProfile {
+            nickname,
+            display_name,
+            email: email.unwrap_or_default(),
+            bio,
+        }))
+    }
+
+    pub async fn update_profile(&self, id: i64, display_name: &str, bio: &str) -> StoreResult<()> {
+        let db = &self.db;
+        db.execute(
+            Sql::new("UPDATE users SET display_name = $1, bio = $2 WHERE id = $3")
+                .bind(display_name)
+                .bind(bio)
+                .bind(id),
         )
         .await?;
-    Ok(row.and_then(|(id, hash)| hash.map(|h| (id, h))))
-}
+        Ok(())
+    }
 
-pub(super) async fn fetch_user(db: &Db, id: i64) -> StoreResult<Option<CurrentUser>> {
-    let row: Option<(i64, String, String)> =
-        db.optional(Sql::new("SELECT id, nickname, display_name FROM users WHERE id = $1").bind(id)).await?;
-    Ok(row.map(|(id, nickname, display_name)| CurrentUser { id, nickname, display_name }))
-}
+    /// The stored password hash of an account.
+    pub async fn fetch_password_hash(&self, id: i64) -> StoreResult<Option<String>> {
+        let db = &self.db;
+        let row: Option<(Option<String>,)> =
+            db.optional(Sql::new("SELECT password_hash FROM users WHERE id = $1").bind(id)).await?;
+        Ok(row.and_then(|(h,)| h))
+    }
 
-pub(super) async fn fetch_my_profile(db: &Db, id: i64) -> StoreResult<Option<MyProfile>> {
-    let row: Option<(String, String, Option<String>, String)> =
-        db.optional(Sql::new("SELECT nickname, display_name, email, bio FROM users WHERE id = $1").bind(id)).await?;
-    Ok(row.map(|(nickname, display_name, email, bio)| MyProfile {
-        nickname,
-        display_name,
-        email: email.unwrap_or_default(),
-        bio,
-    }))
-}
+    pub async fn update_password_hash(&self, id: i64, hash: &str) -> StoreResult<()> {
+        let db = &self.db;
+        db.execute(Sql::new("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash).bind(id)).await?;
+        Ok(())
+    }
 
-pub(super) async fn update_profile(db: &Db, id: i64, display_name: &str, bio: &str) -> StoreResult<()> {
-    db.execute(
-        Sql::new("UPDATE users SET display_name = $1, bio = $2 WHERE id = $3").bind(display_name).bind(bio).bind(id),
-    )
-    .await?;
-    Ok(())
-}
+    /// Inserts a new session; `false` when the id already exists.
+    pub async fn session_create(&self, id: &str, row: &SessionRow) -> StoreResult<bool> {
+        let db = &self.db;
+        let q = Sql::new("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+            .bind(id)
+            .bind(&row.data)
+            .bind(row.expires_at);
+        Ok(db.execute(q).await? == 1)
+    }
 
-pub(super) async fn fetch_password_hash(db: &Db, id: i64) -> StoreResult<Option<String>> {
-    let row: Option<(Option<String>,)> =
-        db.optional(Sql::new("SELECT password_hash FROM users WHERE id = $1").bind(id)).await?;
-    Ok(row.and_then(|(h,)| h))
-}
-
-pub(super) async fn update_password_hash(db: &Db, id: i64, hash: &str) -> StoreResult<()> {
-    db.execute(Sql::new("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash).bind(id)).await?;
-    Ok(())
-}
-
-pub(super) async fn session_create(db: &Db, id: &str, row: &SessionRow) -> StoreResult<bool> {
-    let q = Sql::new("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
-        .bind(id)
-        .bind(&row.data)
-        .bind(row.expires_at);
-    Ok(db.execute(q).await? == 1)
-}
-
-pub(super) async fn session_save(db: &Db, id: &str, row: &SessionRow) -> StoreResult<()> {
-    db.execute(
-        Sql::new(
-            "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
+    pub async fn session_save(&self, id: &str, row: &SessionRow) -> StoreResult<()> {
+        let db = &self.db;
+        db.execute(
+            Sql::new(
+                "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
              ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+            )
+            .bind(id)
+            .bind(&row.data)
+            .bind(row.expires_at),
         )
-        .bind(id)
-        .bind(&row.data)
-        .bind(row.expires_at),
-    )
-    .await?;
-    Ok(())
+        .await?;
+        Ok(())
+    }
+
+    /// A session that has not expired at `now` (unix seconds), with the user its data
+    /// signs in (`"uid"`) when that account exists: one query, so that a request's
+    /// authentication costs one database round trip.
+    pub async fn session_load(&self, id: &str, now: i64) -> StoreResult<Option<(SessionRow, Option<CurrentUser>)>> {
+        let db = &self.db;
+        if unmatchable(db, id) {
+            return Ok(None);
+        }
+        // The account's id from the session's JSON, only when it is an integer (so no stored
+        // data can make the query fail).
+        let uid = if db.is_pg() {
+            "CASE WHEN jsonb_typeof(s.data::jsonb -> 'uid') = 'number' THEN (s.data::jsonb ->> 'uid')::numeric::bigint END"
+        } else {
+            "CASE WHEN json_type(s.data, '$.uid') = 'integer' THEN json_extract(s.data, '$.uid') END"
+        };
+        let row: Option<SessionUserRow> = db
+            .optional(
+                Sql::new(format!(
+                    "SELECT s.data, s.expires_at, u.id, u.nickname, u.display_name FROM sessions s \
+                 LEFT JOIN users u ON u.id = {uid} WHERE s.id = $1 AND s.expires_at > $2"
+                ))
+                .bind(id)
+                .bind(now),
+            )
+            .await?;
+        Ok(row.map(|r| {
+            let user = match (r.id, r.nickname, r.display_name) {
+                (Some(id), Some(nickname), Some(display_name)) => Some(CurrentUser { id, nickname, display_name }),
+                _ => None,
+            };
+            (SessionRow { data: r.data, expires_at: r.expires_at }, user)
+        }))
+    }
+
+    pub async fn session_delete(&self, id: &str) -> StoreResult<()> {
+        let db = &self.db;
+        db.execute(Sql::new("DELETE FROM sessions WHERE id = $1").bind(id)).await?;
+        Ok(())
+    }
+
+    /// Removes expired sessions, returning how many.
+    pub async fn sessions_purge(&self, now: i64) -> StoreResult<u64> {
+        let db = &self.db;
+        Ok(db.execute(Sql::new("DELETE FROM sessions WHERE expires_at <= $1").bind(now)).await?)
+    }
 }
 
 /// `sessions LEFT JOIN users`: the session, and the account it signs in (all NULL when none).
@@ -121,47 +191,4 @@ struct SessionUserRow {
     id: Option<i64>,
     nickname: Option<String>,
     display_name: Option<String>,
-}
-
-pub(super) async fn session_load(
-    db: &Db,
-    id: &str,
-    now: i64,
-) -> StoreResult<Option<(SessionRow, Option<CurrentUser>)>> {
-    if unmatchable(db, id) {
-        return Ok(None);
-    }
-    // The account's id from the session's JSON, only when it is an integer (so no stored
-    // data can make the query fail).
-    let uid = if db.is_pg() {
-        "CASE WHEN jsonb_typeof(s.data::jsonb -> 'uid') = 'number' THEN (s.data::jsonb ->> 'uid')::numeric::bigint END"
-    } else {
-        "CASE WHEN json_type(s.data, '$.uid') = 'integer' THEN json_extract(s.data, '$.uid') END"
-    };
-    let row: Option<SessionUserRow> = db
-        .optional(
-            Sql::new(format!(
-                "SELECT s.data, s.expires_at, u.id, u.nickname, u.display_name FROM sessions s \
-                 LEFT JOIN users u ON u.id = {uid} WHERE s.id = $1 AND s.expires_at > $2"
-            ))
-            .bind(id)
-            .bind(now),
-        )
-        .await?;
-    Ok(row.map(|r| {
-        let user = match (r.id, r.nickname, r.display_name) {
-            (Some(id), Some(nickname), Some(display_name)) => Some(CurrentUser { id, nickname, display_name }),
-            _ => None,
-        };
-        (SessionRow { data: r.data, expires_at: r.expires_at }, user)
-    }))
-}
-
-pub(super) async fn session_delete(db: &Db, id: &str) -> StoreResult<()> {
-    db.execute(Sql::new("DELETE FROM sessions WHERE id = $1").bind(id)).await?;
-    Ok(())
-}
-
-pub(super) async fn sessions_purge(db: &Db, now: i64) -> StoreResult<u64> {
-    Ok(db.execute(Sql::new("DELETE FROM sessions WHERE expires_at <= $1").bind(now)).await?)
 }

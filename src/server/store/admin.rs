@@ -3,6 +3,7 @@
 //! The writes are in `admin_edit`. Text is ordered `COLLATE "C"` on PostgreSQL (code
 //! points, as SQLite's BINARY), whatever the database's default collation.
 
+use super::Store;
 use std::collections::HashMap;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -30,38 +31,290 @@ fn collate_c(db: &Db) -> &'static str {
     if db.is_pg() { " COLLATE \"C\"" } else { "" }
 }
 
-pub(super) async fn member_role(db: &Db, group_id: i64, user_id: i64) -> Result<Option<Role>> {
-    let row: Option<(String,)> = db
-        .optional(
-            Sql::new("SELECT role FROM group_members WHERE group_id = $1 AND user_id = $2")
-                .bind(group_id)
-                .bind(user_id),
-        )
-        .await?;
-    Ok(row.and_then(|(r,)| Role::parse(&r)))
-}
+impl Store {
+    /// The user's role in the group, if a member.
+    pub async fn member_role(&self, group_id: i64, user_id: i64) -> Result<Option<Role>> {
+        let db = &self.db;
+        let row: Option<(String,)> = db
+            .optional(
+                Sql::new("SELECT role FROM group_members WHERE group_id = $1 AND user_id = $2")
+                    .bind(group_id)
+                    .bind(user_id),
+            )
+            .await?;
+        Ok(row.and_then(|(r,)| Role::parse(&r)))
+    }
 
-/// The group of an event of any status (drafts included).
-pub(super) async fn event_group_id(db: &Db, event_id: i64) -> Result<Option<i64>> {
-    let row: Option<(i64,)> = db.optional(Sql::new("SELECT group_id FROM events WHERE id = $1").bind(event_id)).await?;
-    Ok(row.map(|(g,)| g))
-}
+    /// The group of an event of any status (drafts included).
+    pub async fn event_group_id(&self, event_id: i64) -> Result<Option<i64>> {
+        let db = &self.db;
+        let row: Option<(i64,)> =
+            db.optional(Sql::new("SELECT group_id FROM events WHERE id = $1").bind(event_id)).await?;
+        Ok(row.map(|(g,)| g))
+    }
 
-pub(super) async fn admin_groups(db: &Db, user_id: i64) -> Result<Vec<AdminGroup>> {
-    let rows: Vec<(i64, String, String, String)> = db
-        .all(
-            Sql::new(format!(
-                "SELECT g.id, g.slug, g.title, m.role FROM group_members m JOIN groups g ON g.id = m.group_id \
+    /// The groups the user belongs to, with the role.
+    pub async fn admin_groups(&self, user_id: i64) -> Result<Vec<AdminGroup>> {
+        let db = &self.db;
+        let rows: Vec<(i64, String, String, String)> = db
+            .all(
+                Sql::new(format!(
+                    "SELECT g.id, g.slug, g.title, m.role FROM group_members m JOIN groups g ON g.id = m.group_id \
                  WHERE m.user_id = $1 ORDER BY g.title{}, g.id",
-                collate_c(db)
-            ))
+                    collate_c(db)
+                ))
+                .bind(user_id),
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, slug, title, role)| Some(AdminGroup { id, slug, title, role: Role::parse(&role)? }))
+            .collect())
+    }
+
+    /// Events of every group the user belongs to, any status, soonest first.
+    pub async fn admin_events(&self, user_id: i64) -> Result<Vec<AdminEventRow>> {
+        let db = &self.db;
+        // SUM of BIGINT is NUMERIC in PostgreSQL: cast back.
+        let rows: Vec<AdminEventSqlRow> = db
+        .all(
+            Sql::new(
+                "SELECT e.id, e.title, e.status, e.starts_at, e.ends_at, e.time_zone, g.title AS group_title, m.role, \
+                   (SELECT CAST(COALESCE(SUM(f.accepted_count), 0) AS BIGINT) FROM frames f WHERE f.event_id = e.id) AS accepted, \
+                   (SELECT CAST(COALESCE(SUM(f.capacity), 0) AS BIGINT) FROM frames f WHERE f.event_id = e.id) AS capacity, \
+                   (SELECT CAST(COALESCE(SUM(f.waiting_count), 0) AS BIGINT) FROM frames f WHERE f.event_id = e.id) AS waiting \
+                 FROM events e JOIN groups g ON g.id = e.group_id JOIN group_members m ON m.group_id = g.id \
+                 WHERE m.user_id = $1 ORDER BY e.starts_at, e.id",
+            )
             .bind(user_id),
         )
         .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(id, slug, title, role)| Some(AdminGroup { id, slug, title, role: Role::parse(&role)? }))
-        .collect())
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(AdminEventRow {
+                    id: r.id,
+                    title: r.title,
+                    status: EventStatus::parse(&r.status)?,
+                    span: ZonedSpan::resolve(instant(r.starts_at), instant(r.ends_at), &r.time_zone),
+                    group_title: r.group_title,
+                    role: Role::parse(&r.role)?,
+                    seats: Seats { accepted: r.accepted, limit: r.capacity, waiting: r.waiting },
+                })
+            })
+            .collect())
+    }
+
+    /// The event as the editor shows it (`role` is filled in by the caller).
+    pub async fn admin_event(&self, event_id: i64) -> Result<Option<AdminEvent>> {
+        let db = &self.db;
+        let row: Option<EditRow> = db
+        .optional(
+            Sql::new(
+                "SELECT e.group_id, g.title AS group_title, e.status, e.title, e.catch, e.description, e.starts_at, \
+                 e.ends_at, e.time_zone, e.venue_kind, e.place, e.address, e.prefecture, e.online_url, e.language, \
+                 e.hashtag, e.lat, e.lon, e.beginner_ok, e.hands_on \
+                 FROM events e JOIN groups g ON g.id = e.group_id WHERE e.id = $1",
+            )
+            .bind(event_id),
+        )
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let frames: Vec<FrameSummary> = db
+            .all::<FrameRow>(
+                Sql::new(format!("SELECT {FRAME_COLUMNS} FROM frames WHERE event_id = $1 ORDER BY position, id"))
+                    .bind(event_id),
+            )
+            .await?
+            .into_iter()
+            .map(FrameRow::into_summary)
+            .collect();
+        let local = |t: Option<DateTime<Utc>>| t.map(|t| local_input(t, &r.time_zone)).unwrap_or_default();
+        let frame_times = frames
+            .iter()
+            .map(|f| FrameTimes {
+                id: f.id,
+                opens_local: local(f.opens_at),
+                closes_local: local(f.closes_at),
+                draw_local: local(f.draw_at),
+            })
+            .collect();
+        let questions = self.fetch_questions(event_id).await?;
+        let draws = draw_logs(db, event_id).await?;
+        let tags: Vec<(String,)> = db
+            .all(
+                Sql::new(
+                    "SELECT t.name FROM event_tags et JOIN tags t ON t.id = et.tag_id WHERE et.event_id = $1 \
+                 ORDER BY t.kind DESC, t.position, t.id",
+                )
+                .bind(event_id),
+            )
+            .await?;
+        let speakers: Vec<(i64, String, String, String, Option<String>)> = db
+            .all(
+                Sql::new(
+                    "SELECT s.id, s.name, s.affiliation, s.talk_title, u.nickname FROM speakers s \
+                 LEFT JOIN users u ON u.id = s.user_id WHERE s.event_id = $1 ORDER BY s.position, s.id",
+                )
+                .bind(event_id),
+            )
+            .await?;
+        Ok(Some(AdminEvent {
+            id: event_id,
+            group_id: r.group_id,
+            group_title: r.group_title,
+            status: EventStatus::parse(&r.status).unwrap_or(EventStatus::Draft),
+            span: ZonedSpan::resolve(instant(r.starts_at), instant(r.ends_at), &r.time_zone),
+            form: EventForm {
+                starts_local: local_input(instant(r.starts_at), &r.time_zone),
+                ends_local: local_input(instant(r.ends_at), &r.time_zone),
+                title: r.title,
+                catch: r.catch,
+                description: r.description,
+                time_zone: r.time_zone,
+                venue_kind: r.venue_kind,
+                place: r.place,
+                address: r.address,
+                prefecture: r.prefecture.unwrap_or_default(),
+                online_url: r.online_url.unwrap_or_default(),
+                language: r.language,
+                hashtag: r.hashtag,
+                tags: tags.into_iter().map(|(n,)| n).collect::<Vec<_>>().join(", "),
+                lat: r.lat.map(|v| v.to_string()).unwrap_or_default(),
+                lon: r.lon.map(|v| v.to_string()).unwrap_or_default(),
+                beginner_ok: r.beginner_ok.then(|| "on".to_string()),
+                hands_on: r.hands_on.then(|| "on".to_string()),
+            },
+            frames,
+            frame_times,
+            questions,
+            draws,
+            speakers: speakers
+                .into_iter()
+                .map(|(id, name, affiliation, talk_title, nickname)| AdminSpeaker {
+                    id,
+                    name,
+                    affiliation,
+                    talk_title,
+                    nickname,
+                })
+                .collect(),
+            role: Role::Staff,
+        }))
+    }
+
+    /// Every registration of the event (cancelled ones last) with answers: two queries.
+    pub async fn attendees(&self, event_id: i64) -> Result<Vec<Attendee>> {
+        let db = &self.db;
+        let mut q = Sql::new(ATTENDEE_SELECT);
+        q.push(" WHERE r.event_id = ").push_bind(event_id).push(
+        " ORDER BY CASE r.status WHEN 'confirmed' THEN 0 WHEN 'waitlisted' THEN 1 ELSE 2 END, f.position, r.position, r.id",
+    );
+        let rows: Vec<AttendeeSqlRow> = db.all(q).await?;
+        let answer_rows: Vec<(i64, String, String)> = db
+        .all(
+            Sql::new(
+                "SELECT a.registration_id, q.label, a.value FROM answers a JOIN questions q ON q.id = a.question_id \
+                 JOIN registrations r ON r.id = a.registration_id WHERE r.event_id = $1 ORDER BY q.position, q.id",
+            )
+            .bind(event_id),
+        )
+        .await?;
+        let mut answers: HashMap<i64, Vec<(String, String)>> = HashMap::new();
+        for (rid, label, value) in answer_rows {
+            // Multiple-choice answers are stored as JSON arrays; show them as a list.
+            let value = serde_json::from_str::<Vec<String>>(&value).map(|v| v.join(", ")).unwrap_or(value);
+            answers.entry(rid).or_default().push((label, value));
+        }
+        Ok(rows.into_iter().map(|r| attendee(r, &mut answers)).collect())
+    }
+
+    /// Checks in the confirmed registration with this receipt code (case-insensitive),
+    /// keeping the first check-in time when repeated. `None`: no such confirmed registrant.
+    pub async fn check_in(&self, event_id: i64, code: &str, now: DateTime<Utc>) -> Result<Option<Attendee>> {
+        let db = &self.db;
+        let done = db
+            .execute(
+                Sql::new(
+                    "UPDATE registrations SET checked_in_at = COALESCE(checked_in_at, $1) \
+                 WHERE event_id = $2 AND status = 'confirmed' AND upper(receipt_code) = upper($3)",
+                )
+                .bind(now.timestamp())
+                .bind(event_id)
+                .bind(code.trim()),
+            )
+            .await?;
+        if done == 0 {
+            return Ok(None);
+        }
+        let mut q = Sql::new(ATTENDEE_SELECT);
+        q.push(" WHERE r.event_id = ")
+            .push_bind(event_id)
+            .push(" AND upper(r.receipt_code) = upper(")
+            .push_bind(code.trim())
+            .push(")");
+        let row: Option<AttendeeSqlRow> = db.optional(q).await?;
+        Ok(row.map(|r| attendee(r, &mut HashMap::new())))
+    }
+
+    /// The members of a group, owners first.
+    pub async fn members(&self, group_id: i64) -> Result<Vec<Member>> {
+        let db = &self.db;
+        let rows: Vec<(i64, String, String, String)> = db
+        .all(
+            Sql::new(format!(
+                "SELECT u.id, u.nickname, u.display_name, m.role FROM group_members m JOIN users u ON u.id = m.user_id \
+                 WHERE m.group_id = $1 \
+                 ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, u.nickname{}",
+                collate_c(db)
+            ))
+            .bind(group_id),
+        )
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(user_id, nickname, display_name, role)| {
+                Some(Member { user_id, nickname, display_name, role: Role::parse(&role)? })
+            })
+            .collect())
+    }
+
+    pub async fn record_audit(&self, a: &NewAudit) -> Result<()> {
+        let db = &self.db;
+        db.execute(
+            Sql::new(
+                "INSERT INTO audit_log (group_id, event_id, user_id, action, detail, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(a.group_id)
+            .bind(a.event_id)
+            .bind(a.user_id)
+            .bind(&a.action)
+            .bind(&a.detail)
+            .bind(a.at.timestamp()),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The audit log of an event (`event_id`) or of a whole group, newest first.
+    pub async fn audit_log(&self, group_id: i64, event_id: Option<i64>) -> Result<Vec<AuditEntry>> {
+        let db = &self.db;
+        let mut q = Sql::new(
+            "SELECT a.created_at, u.nickname, a.action, a.detail FROM audit_log a JOIN users u ON u.id = a.user_id \
+         WHERE a.group_id = ",
+        );
+        q.push_bind(group_id);
+        if let Some(e) = event_id {
+            q.push(" AND a.event_id = ").push_bind(e);
+        }
+        q.push(" ORDER BY a.id DESC LIMIT 500");
+        let rows: Vec<(i64, String, String, String)> = db.all(q).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(at, nickname, action, detail)| AuditEntry { at: instant(at), nickname, action, detail })
+            .collect())
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -77,38 +330,6 @@ struct AdminEventSqlRow {
     accepted: i64,
     capacity: i64,
     waiting: i64,
-}
-
-/// Events of every group the user belongs to, any status, soonest first.
-pub(super) async fn admin_events(db: &Db, user_id: i64) -> Result<Vec<AdminEventRow>> {
-    // SUM of BIGINT is NUMERIC in PostgreSQL: cast back.
-    let rows: Vec<AdminEventSqlRow> = db
-        .all(
-            Sql::new(
-                "SELECT e.id, e.title, e.status, e.starts_at, e.ends_at, e.time_zone, g.title AS group_title, m.role, \
-                   (SELECT CAST(COALESCE(SUM(f.accepted_count), 0) AS BIGINT) FROM frames f WHERE f.event_id = e.id) AS accepted, \
-                   (SELECT CAST(COALESCE(SUM(f.capacity), 0) AS BIGINT) FROM frames f WHERE f.event_id = e.id) AS capacity, \
-                   (SELECT CAST(COALESCE(SUM(f.waiting_count), 0) AS BIGINT) FROM frames f WHERE f.event_id = e.id) AS waiting \
-                 FROM events e JOIN groups g ON g.id = e.group_id JOIN group_members m ON m.group_id = g.id \
-                 WHERE m.user_id = $1 ORDER BY e.starts_at, e.id",
-            )
-            .bind(user_id),
-        )
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| {
-            Some(AdminEventRow {
-                id: r.id,
-                title: r.title,
-                status: EventStatus::parse(&r.status)?,
-                span: ZonedSpan::resolve(instant(r.starts_at), instant(r.ends_at), &r.time_zone),
-                group_title: r.group_title,
-                role: Role::parse(&r.role)?,
-                seats: Seats { accepted: r.accepted, limit: r.capacity, waiting: r.waiting },
-            })
-        })
-        .collect())
 }
 
 #[derive(sqlx::FromRow)]
@@ -138,103 +359,6 @@ struct EditRow {
 fn local_input(t: DateTime<Utc>, zone: &str) -> String {
     let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::Asia::Tokyo);
     t.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string()
-}
-
-/// The event as the editor shows it (`role` is filled in by the caller).
-pub(super) async fn admin_event(db: &Db, event_id: i64) -> Result<Option<AdminEvent>> {
-    let row: Option<EditRow> = db
-        .optional(
-            Sql::new(
-                "SELECT e.group_id, g.title AS group_title, e.status, e.title, e.catch, e.description, e.starts_at, \
-                 e.ends_at, e.time_zone, e.venue_kind, e.place, e.address, e.prefecture, e.online_url, e.language, \
-                 e.hashtag, e.lat, e.lon, e.beginner_ok, e.hands_on \
-                 FROM events e JOIN groups g ON g.id = e.group_id WHERE e.id = $1",
-            )
-            .bind(event_id),
-        )
-        .await?;
-    let Some(r) = row else { return Ok(None) };
-    let frames: Vec<FrameSummary> = db
-        .all::<FrameRow>(
-            Sql::new(format!("SELECT {FRAME_COLUMNS} FROM frames WHERE event_id = $1 ORDER BY position, id"))
-                .bind(event_id),
-        )
-        .await?
-        .into_iter()
-        .map(FrameRow::into_summary)
-        .collect();
-    let local = |t: Option<DateTime<Utc>>| t.map(|t| local_input(t, &r.time_zone)).unwrap_or_default();
-    let frame_times = frames
-        .iter()
-        .map(|f| FrameTimes {
-            id: f.id,
-            opens_local: local(f.opens_at),
-            closes_local: local(f.closes_at),
-            draw_local: local(f.draw_at),
-        })
-        .collect();
-    let questions = super::events::questions_of(db, event_id).await?;
-    let draws = draw_logs(db, event_id).await?;
-    let tags: Vec<(String,)> = db
-        .all(
-            Sql::new(
-                "SELECT t.name FROM event_tags et JOIN tags t ON t.id = et.tag_id WHERE et.event_id = $1 \
-                 ORDER BY t.kind DESC, t.position, t.id",
-            )
-            .bind(event_id),
-        )
-        .await?;
-    let speakers: Vec<(i64, String, String, String, Option<String>)> = db
-        .all(
-            Sql::new(
-                "SELECT s.id, s.name, s.affiliation, s.talk_title, u.nickname FROM speakers s \
-                 LEFT JOIN users u ON u.id = s.user_id WHERE s.event_id = $1 ORDER BY s.position, s.id",
-            )
-            .bind(event_id),
-        )
-        .await?;
-    Ok(Some(AdminEvent {
-        id: event_id,
-        group_id: r.group_id,
-        group_title: r.group_title,
-        status: EventStatus::parse(&r.status).unwrap_or(EventStatus::Draft),
-        span: ZonedSpan::resolve(instant(r.starts_at), instant(r.ends_at), &r.time_zone),
-        form: EventForm {
-            starts_local: local_input(instant(r.starts_at), &r.time_zone),
-            ends_local: local_input(instant(r.ends_at), &r.time_zone),
-            title: r.title,
-            catch: r.catch,
-            description: r.description,
-            time_zone: r.time_zone,
-            venue_kind: r.venue_kind,
-            place: r.place,
-            address: r.address,
-            prefecture: r.prefecture.unwrap_or_default(),
-            online_url: r.online_url.unwrap_or_default(),
-            language: r.language,
-            hashtag: r.hashtag,
-            tags: tags.into_iter().map(|(n,)| n).collect::<Vec<_>>().join(", "),
-            lat: r.lat.map(|v| v.to_string()).unwrap_or_default(),
-            lon: r.lon.map(|v| v.to_string()).unwrap_or_default(),
-            beginner_ok: r.beginner_ok.then(|| "on".to_string()),
-            hands_on: r.hands_on.then(|| "on".to_string()),
-        },
-        frames,
-        frame_times,
-        questions,
-        draws,
-        speakers: speakers
-            .into_iter()
-            .map(|(id, name, affiliation, talk_title, nickname)| AdminSpeaker {
-                id,
-                name,
-                affiliation,
-                talk_title,
-                nickname,
-            })
-            .collect(),
-        role: Role::Staff,
-    }))
 }
 
 /// The recorded lottery draws of an event's frames, with nicknames for the drawn order.
@@ -316,112 +440,4 @@ fn attendee(r: AttendeeSqlRow, answers: &mut HashMap<i64, Vec<(String, String)>>
         checked_in_at: r.checked_in_at.map(instant),
         answers: answers.remove(&r.id).unwrap_or_default(),
     }
-}
-
-/// Every registration of the event (cancelled ones last) with answers: two queries.
-pub(super) async fn attendees(db: &Db, event_id: i64) -> Result<Vec<Attendee>> {
-    let mut q = Sql::new(ATTENDEE_SELECT);
-    q.push(" WHERE r.event_id = ").push_bind(event_id).push(
-        " ORDER BY CASE r.status WHEN 'confirmed' THEN 0 WHEN 'waitlisted' THEN 1 ELSE 2 END, f.position, r.position, r.id",
-    );
-    let rows: Vec<AttendeeSqlRow> = db.all(q).await?;
-    let answer_rows: Vec<(i64, String, String)> = db
-        .all(
-            Sql::new(
-                "SELECT a.registration_id, q.label, a.value FROM answers a JOIN questions q ON q.id = a.question_id \
-                 JOIN registrations r ON r.id = a.registration_id WHERE r.event_id = $1 ORDER BY q.position, q.id",
-            )
-            .bind(event_id),
-        )
-        .await?;
-    let mut answers: HashMap<i64, Vec<(String, String)>> = HashMap::new();
-    for (rid, label, value) in answer_rows {
-        // Multiple-choice answers are stored as JSON arrays; show them as a list.
-        let value = serde_json::from_str::<Vec<String>>(&value).map(|v| v.join(", ")).unwrap_or(value);
-        answers.entry(rid).or_default().push((label, value));
-    }
-    Ok(rows.into_iter().map(|r| attendee(r, &mut answers)).collect())
-}
-
-/// Checks in the confirmed registration with this receipt code (case-insensitive),
-/// keeping the first check-in time when repeated. `None`: no such confirmed registrant.
-pub(super) async fn check_in(db: &Db, event_id: i64, code: &str, now: DateTime<Utc>) -> Result<Option<Attendee>> {
-    let done = db
-        .execute(
-            Sql::new(
-                "UPDATE registrations SET checked_in_at = COALESCE(checked_in_at, $1) \
-                 WHERE event_id = $2 AND status = 'confirmed' AND upper(receipt_code) = upper($3)",
-            )
-            .bind(now.timestamp())
-            .bind(event_id)
-            .bind(code.trim()),
-        )
-        .await?;
-    if done == 0 {
-        return Ok(None);
-    }
-    let mut q = Sql::new(ATTENDEE_SELECT);
-    q.push(" WHERE r.event_id = ")
-        .push_bind(event_id)
-        .push(" AND upper(r.receipt_code) = upper(")
-        .push_bind(code.trim())
-        .push(")");
-    let row: Option<AttendeeSqlRow> = db.optional(q).await?;
-    Ok(row.map(|r| attendee(r, &mut HashMap::new())))
-}
-
-/// The members of a group, owners first.
-pub(super) async fn members(db: &Db, group_id: i64) -> Result<Vec<Member>> {
-    let rows: Vec<(i64, String, String, String)> = db
-        .all(
-            Sql::new(format!(
-                "SELECT u.id, u.nickname, u.display_name, m.role FROM group_members m JOIN users u ON u.id = m.user_id \
-                 WHERE m.group_id = $1 \
-                 ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, u.nickname{}",
-                collate_c(db)
-            ))
-            .bind(group_id),
-        )
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(user_id, nickname, display_name, role)| {
-            Some(Member { user_id, nickname, display_name, role: Role::parse(&role)? })
-        })
-        .collect())
-}
-
-pub(super) async fn record_audit(db: &Db, a: &NewAudit) -> Result<()> {
-    db.execute(
-        Sql::new(
-            "INSERT INTO audit_log (group_id, event_id, user_id, action, detail, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(a.group_id)
-        .bind(a.event_id)
-        .bind(a.user_id)
-        .bind(&a.action)
-        .bind(&a.detail)
-        .bind(a.at.timestamp()),
-    )
-    .await?;
-    Ok(())
-}
-
-/// The audit log of an event (`event_id`) or of a whole group, newest first.
-pub(super) async fn audit_log(db: &Db, group_id: i64, event_id: Option<i64>) -> Result<Vec<AuditEntry>> {
-    let mut q = Sql::new(
-        "SELECT a.created_at, u.nickname, a.action, a.detail FROM audit_log a JOIN users u ON u.id = a.user_id \
-         WHERE a.group_id = ",
-    );
-    q.push_bind(group_id);
-    if let Some(e) = event_id {
-        q.push(" AND a.event_id = ").push_bind(e);
-    }
-    q.push(" ORDER BY a.id DESC LIMIT 500");
-    let rows: Vec<(i64, String, String, String)> = db.all(q).await?;
-    Ok(rows
-        .into_iter()
-        .map(|(at, nickname, action, detail)| AuditEntry { at: instant(at), nickname, action, detail })
-        .collect())
 }

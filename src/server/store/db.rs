@@ -301,6 +301,23 @@ impl Tx {
             .await
     }
 
+    /// `n` fresh ids for new rows of `table` (`events` or `frames`), ascending, so that rows
+    /// written in one batch can refer to each other. SQLite: after the largest id (the
+    /// transaction holds the write lock, nobody else can take them). PostgreSQL: from the
+    /// table's identity sequence, which never hands an id out twice.
+    pub async fn next_ids(&mut self, table: &'static str, n: usize) -> Result<Vec<i64>, sqlx::Error> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        if self.is_pg() {
+            let q = "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2::BIGINT) ORDER BY 1";
+            let rows: Vec<(i64,)> = self.all(Sql::new(q).bind(table).bind(n)).await?;
+            return Ok(rows.into_iter().map(|(id,)| id).collect());
+        }
+        let (first,): (i64,) = self.one(Sql::new(format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"))).await?;
+        Ok((first..first + n as i64).collect())
+    }
+
     /// [`Tx::lock_event`] for the event of a frame; returns the event's id, `None` when
     /// there is no such frame.
     pub async fn lock_event_of_frame(&mut self, frame_id: i64) -> Result<Option<i64>, sqlx::Error> {

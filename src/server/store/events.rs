@@ -1,5 +1,6 @@
 //! Reading events, groups, tags and profiles: one SQL text for SQLite and PostgreSQL.
 
+use super::Store;
 use std::collections::HashMap;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -48,9 +49,103 @@ pub(super) async fn tags_of(db: &Db, event_ids: &[i64]) -> StoreResult<HashMap<i
     Ok(out)
 }
 
-/// The questions an event asks, in order.
-pub(super) async fn questions_of(db: &Db, event_id: i64) -> StoreResult<Vec<Question>> {
-    let rows: Vec<(i64, String, String, String, bool)> = db
+impl Store {
+    /// Answers when the database does (for `/healthz`).
+    pub async fn ping(&self) -> StoreResult<()> {
+        let db = &self.db;
+        db.one::<(i32,)>(Sql::new("SELECT 1")).await?;
+        Ok(())
+    }
+
+    /// True when no event and no group exist yet (demo data is loaded only then).
+    pub async fn is_empty(&self) -> StoreResult<bool> {
+        let db = &self.db;
+        let (n,): (i64,) =
+            db.one(Sql::new("SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM groups)")).await?;
+        Ok(n == 0)
+    }
+
+    /// Published events that have not ended at `now`, soonest first; `page` is 1-based.
+    pub async fn list_upcoming(&self, now: DateTime<Utc>, page: u32, per_page: u32) -> StoreResult<Page<EventCard>> {
+        let db = &self.db;
+        let page = page.max(1);
+        let per_page = per_page.clamp(1, 100);
+        let (total,): (i64,) = db
+            .one(
+                Sql::new("SELECT COUNT(*) FROM events WHERE status = 'published' AND ends_at > $1")
+                    .bind(now.timestamp()),
+            )
+            .await?;
+        let mut q = card_query();
+        q.push("WHERE e.status = 'published' AND e.ends_at > ")
+            .push_bind(now.timestamp())
+            .push(" ORDER BY e.starts_at, e.id LIMIT ")
+            .push_bind(i64::from(per_page))
+            .push(" OFFSET ")
+            .push_bind(i64::from(page - 1) * i64::from(per_page));
+        let items = cards(db, q).await?;
+        Ok(Page { items, page, per_page, total })
+    }
+
+    /// A published or cancelled event by id (drafts are not public).
+    pub async fn fetch_event(&self, id: i64) -> StoreResult<Option<EventDetail>> {
+        let db = &self.db;
+        let mut q = card_query();
+        q.push("WHERE e.status IN ('published', 'cancelled') AND e.id = ").push_bind(id);
+        let Some(card) = cards(db, q).await?.into_iter().next() else {
+            return Ok(None);
+        };
+        let row: EventRow = db
+        .one(
+            Sql::new(
+                "SELECT catch, description, place, address, lat, lon, language, hashtag, image_url FROM events WHERE id = $1",
+            )
+            .bind(id),
+        )
+        .await?;
+        let frames: Vec<FrameRow> = db
+            .all(
+                Sql::new(format!("SELECT {FRAME_COLUMNS} FROM frames WHERE event_id = $1 ORDER BY position, id"))
+                    .bind(id),
+            )
+            .await?;
+        let speakers: Vec<(String, String, String, String)> = db
+            .all(
+                Sql::new(
+                    "SELECT name, affiliation, bio, talk_title FROM speakers WHERE event_id = $1 ORDER BY position, id",
+                )
+                .bind(id),
+            )
+            .await?;
+        let questions = self.fetch_questions(id).await?;
+        Ok(Some(EventDetail {
+            card,
+            catch: row.catch,
+            description_html: markdown::to_safe_html(&row.description),
+            description_text: markdown::to_plain_text(&row.description),
+            place: row.place,
+            address: row.address,
+            lat: row.lat,
+            lon: row.lon,
+            language: SpokenLanguage::parse(&row.language).unwrap_or(SpokenLanguage::Ja),
+            hashtag: row.hashtag,
+            image_url: row.image_url,
+            frames: frames.into_iter().map(FrameRow::into_summary).collect(),
+            speakers: speakers
+                .into_iter()
+                .map(|(name, affiliation, bio, talk_title)| Speaker { name, affiliation, bio, talk_title })
+                .collect(),
+            questions,
+            ended: false,
+            url: format!("/events/{id}"),
+            json_ld: String::new(),
+        }))
+    }
+
+    /// The questions an event asks, in order.
+    pub async fn fetch_questions(&self, event_id: i64) -> StoreResult<Vec<Question>> {
+        let db = &self.db;
+        let rows: Vec<(i64, String, String, String, bool)> = db
         .all(
             Sql::new(
                 "SELECT id, kind, label, options, required FROM questions WHERE event_id = $1 ORDER BY position, id",
@@ -58,16 +153,236 @@ pub(super) async fn questions_of(db: &Db, event_id: i64) -> StoreResult<Vec<Ques
             .bind(event_id),
         )
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, kind, label, options, required)| Question {
-            id,
-            kind: QuestionKind::parse(&kind).unwrap_or(QuestionKind::Text),
-            label,
-            options: serde_json::from_str(&options).unwrap_or_default(),
-            required,
+        Ok(rows
+            .into_iter()
+            .map(|(id, kind, label, options, required)| Question {
+                id,
+                kind: QuestionKind::parse(&kind).unwrap_or(QuestionKind::Text),
+                label,
+                options: serde_json::from_str(&options).unwrap_or_default(),
+                required,
+            })
+            .collect())
+    }
+
+    /// A group with its upcoming and past public events.
+    pub async fn fetch_group(&self, slug: &str, now: DateTime<Utc>) -> StoreResult<Option<GroupDetail>> {
+        let db = &self.db;
+        if !storable(slug) {
+            return Ok(None);
+        }
+        let q =
+            Sql::new("SELECT id, slug, title, description, website, image_url FROM groups WHERE slug = $1").bind(slug);
+        let Some(g): Option<GroupRow> = db.optional(q).await? else {
+            return Ok(None);
+        };
+        let (member_count,): (i64,) =
+            db.one(Sql::new("SELECT COUNT(*) FROM group_members WHERE group_id = $1").bind(g.id)).await?;
+        let mut upcoming = card_query();
+        upcoming
+            .push("WHERE e.group_id = ")
+            .push_bind(g.id)
+            .push(" AND e.status IN ('published', 'cancelled') AND e.ends_at > ")
+            .push_bind(now.timestamp())
+            .push(" ORDER BY e.starts_at, e.id LIMIT 50");
+        let mut past = card_query();
+        past.push("WHERE e.group_id = ")
+            .push_bind(g.id)
+            .push(" AND e.status IN ('published', 'cancelled') AND e.ends_at <= ")
+            .push_bind(now.timestamp())
+            .push(" ORDER BY e.starts_at DESC, e.id DESC LIMIT 30");
+        Ok(Some(GroupDetail {
+            slug: g.slug,
+            title: g.title,
+            description_html: markdown::to_safe_html(&g.description),
+            website: g.website,
+            image_url: g.image_url,
+            member_count,
+            upcoming: cards(db, upcoming).await?,
+            past: cards(db, past).await?,
+        }))
+    }
+
+    /// One tag by slug.
+    pub async fn fetch_tag(&self, slug: &str) -> StoreResult<Option<TagDetail>> {
+        let db = &self.db;
+        if !storable(slug) {
+            return Ok(None);
+        }
+        let row: Option<(String, String, String, String)> =
+            db.optional(Sql::new("SELECT slug, name, kind, description FROM tags WHERE slug = $1").bind(slug)).await?;
+        Ok(row.map(|(slug, name, kind, description)| TagDetail {
+            tag: TagRef { slug, name, kind: TagKind::parse(&kind).unwrap_or(TagKind::Topic) },
+            description,
+        }))
+    }
+
+    /// Every tag with its count of upcoming published events, topics first, in list order.
+    pub async fn list_tags(&self, now: DateTime<Utc>) -> StoreResult<Vec<TagCount>> {
+        let db = &self.db;
+        let rows: Vec<(String, String, String, i64)> = db
+            .all(
+                Sql::new(
+                    "SELECT t.slug, t.name, t.kind, \
+                   (SELECT COUNT(*) FROM event_tags et JOIN events e ON e.id = et.event_id \
+                     WHERE et.tag_id = t.id AND e.status = 'published' AND e.ends_at > $1) \
+                 FROM tags t ORDER BY t.kind DESC, t.position, t.id",
+                )
+                .bind(now.timestamp()),
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(slug, name, kind, upcoming)| TagCount {
+                tag: TagRef { slug, name, kind: TagKind::parse(&kind).unwrap_or(TagKind::Topic) },
+                upcoming,
+            })
+            .collect())
+    }
+
+    /// What exists, for generators.
+    pub async fn directory(&self) -> StoreResult<Directory> {
+        let db = &self.db;
+        let groups: Vec<(i64, String)> = db.all(Sql::new("SELECT id, slug FROM groups ORDER BY id")).await?;
+        let tags: Vec<(i64, String, String)> =
+            db.all(Sql::new("SELECT id, slug, kind FROM tags ORDER BY position, id")).await?;
+        let attendees: Vec<(i64,)> =
+            db.all(Sql::new("SELECT id FROM users WHERE password_hash IS NULL ORDER BY id")).await?;
+        Ok(Directory {
+            groups,
+            tags: tags
+                .into_iter()
+                .map(|(id, slug, kind)| (id, slug, TagKind::parse(&kind).unwrap_or(TagKind::Topic)))
+                .collect(),
+            attendee_ids: attendees.into_iter().map(|(id,)| id).collect(),
         })
-        .collect())
+    }
+
+    /// Cached frame counters beside the real row counts, for every frame of `event_ids`
+    /// (all frames when empty).
+    pub async fn counter_check(&self, event_ids: &[i64]) -> StoreResult<Vec<CounterCheck>> {
+        let db = &self.db;
+        let mut q = Sql::new(
+            "SELECT f.id, f.accepted_count, \
+           (SELECT COUNT(*) FROM registrations r WHERE r.frame_id = f.id AND r.status = 'confirmed'), \
+           f.waiting_count, \
+           (SELECT COUNT(*) FROM registrations r WHERE r.frame_id = f.id AND r.status = 'waitlisted') \
+         FROM frames f",
+        );
+        if !event_ids.is_empty() {
+            q.push(" WHERE f.event_id IN ").push_list(event_ids.iter().copied());
+        }
+        q.push(" ORDER BY f.id");
+        let rows: Vec<(i64, i64, i64, i64, i64)> = db.all(q).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(frame_id, accepted_count, accepted_rows, waiting_count, waiting_rows)| CounterCheck {
+                frame_id,
+                accepted_count,
+                accepted_rows,
+                waiting_count,
+                waiting_rows,
+            })
+            .collect())
+    }
+
+    /// Public profile with attended (confirmed) and organised events.
+    pub async fn fetch_user_profile(&self, nickname: &str) -> StoreResult<Option<UserProfile>> {
+        let db = &self.db;
+        if !storable(nickname) {
+            return Ok(None);
+        }
+        let row: Option<(i64, String, String, String)> = db
+            .optional(Sql::new("SELECT id, nickname, display_name, bio FROM users WHERE nickname = $1").bind(nickname))
+            .await?;
+        let Some((id, nickname, display_name, bio)) = row else { return Ok(None) };
+        let mut attended = card_query();
+        attended
+        .push("WHERE e.status IN ('published', 'cancelled') AND e.id IN (SELECT event_id FROM registrations WHERE user_id = ")
+        .push_bind(id)
+        .push(" AND status = 'confirmed') ORDER BY e.starts_at DESC LIMIT 50");
+        let mut organised = card_query();
+        organised
+            .push(
+                "WHERE e.status IN ('published', 'cancelled') AND e.group_id IN \
+             (SELECT group_id FROM group_members WHERE role IN ('owner', 'admin') AND user_id = ",
+            )
+            .push_bind(id)
+            .push(") ORDER BY e.starts_at DESC LIMIT 50");
+        Ok(Some(UserProfile {
+            nickname,
+            display_name,
+            bio,
+            attended: cards(db, attended).await?,
+            organised: cards(db, organised).await?,
+        }))
+    }
+
+    /// The event's online URL (server side only; see `OnlineUrl`).
+    pub async fn online_url(&self, event_id: i64) -> StoreResult<Option<String>> {
+        let db = &self.db;
+        let row: Option<(Option<String>,)> =
+            db.optional(Sql::new("SELECT online_url FROM events WHERE id = $1").bind(event_id)).await?;
+        Ok(row.and_then(|(u,)| u))
+    }
+
+    /// Title and time of an event (any status but draft): what an automatic message about
+    /// it says. One light query (a message follows every registration).
+    pub async fn message_context(&self, event_id: i64) -> StoreResult<Option<(String, ZonedSpan)>> {
+        let db = &self.db;
+        let row: Option<(String, i64, i64, String)> = db
+            .optional(
+                Sql::new("SELECT title, starts_at, ends_at, time_zone FROM events WHERE id = $1 AND status != 'draft'")
+                    .bind(event_id),
+            )
+            .await?;
+        Ok(row.map(|(title, starts, ends, tz)| (title, ZonedSpan::resolve(instant(starts), instant(ends), &tz))))
+    }
+
+    /// What registering needs before the write: the event's questions (to validate the
+    /// answers) and its message context (for the confirmation). Backends may answer both
+    /// with one query.
+    pub async fn registration_form(&self, event_id: i64) -> StoreResult<(Vec<Question>, Option<(String, ZonedSpan)>)> {
+        let db = &self.db;
+        let rows: Vec<FormRow> = db
+        .all(
+            Sql::new(
+                "SELECT e.title, e.starts_at, e.ends_at, e.time_zone, e.status, q.id, q.kind, q.label, q.options, q.required \
+                 FROM events e LEFT JOIN questions q ON q.event_id = e.id \
+                 WHERE e.id = $1 ORDER BY q.position, q.id",
+            )
+            .bind(event_id),
+        )
+        .await?;
+        let Some(first) = rows.first() else { return Ok((Vec::new(), None)) };
+        let context = (first.status != "draft").then(|| {
+            (
+                first.title.clone(),
+                ZonedSpan::resolve(instant(first.starts_at), instant(first.ends_at), &first.time_zone),
+            )
+        });
+        let questions = rows
+            .iter()
+            .filter_map(|r| {
+                Some(Question {
+                    id: r.id?,
+                    kind: QuestionKind::parse(r.kind.as_deref()?).unwrap_or(QuestionKind::Text),
+                    label: r.label.clone()?,
+                    options: serde_json::from_str(r.options.as_deref()?).unwrap_or_default(),
+                    required: r.required?,
+                })
+            })
+            .collect();
+        Ok((questions, context))
+    }
+
+    /// Current card of an event (any status but draft).
+    pub async fn fetch_card(&self, event_id: i64) -> StoreResult<Option<EventCard>> {
+        let db = &self.db;
+        let mut q = card_query();
+        q.push("WHERE e.status != 'draft' AND e.id = ").push_bind(event_id);
+        Ok(cards(db, q).await?.into_iter().next())
+    }
 }
 
 /// The columns of an event card, in the order of [`card_query`].
@@ -205,243 +520,6 @@ struct GroupRow {
     image_url: Option<String>,
 }
 
-pub(super) async fn ping(db: &Db) -> StoreResult<()> {
-    db.one::<(i32,)>(Sql::new("SELECT 1")).await?;
-    Ok(())
-}
-
-pub(super) async fn is_empty(db: &Db) -> StoreResult<bool> {
-    let (n,): (i64,) = db.one(Sql::new("SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM groups)")).await?;
-    Ok(n == 0)
-}
-
-pub(super) async fn list_upcoming(
-    db: &Db,
-    now: DateTime<Utc>,
-    page: u32,
-    per_page: u32,
-) -> StoreResult<Page<EventCard>> {
-    let page = page.max(1);
-    let per_page = per_page.clamp(1, 100);
-    let (total,): (i64,) = db
-        .one(Sql::new("SELECT COUNT(*) FROM events WHERE status = 'published' AND ends_at > $1").bind(now.timestamp()))
-        .await?;
-    let mut q = card_query();
-    q.push("WHERE e.status = 'published' AND e.ends_at > ")
-        .push_bind(now.timestamp())
-        .push(" ORDER BY e.starts_at, e.id LIMIT ")
-        .push_bind(i64::from(per_page))
-        .push(" OFFSET ")
-        .push_bind(i64::from(page - 1) * i64::from(per_page));
-    let items = cards(db, q).await?;
-    Ok(Page { items, page, per_page, total })
-}
-
-pub(super) async fn fetch_event(db: &Db, id: i64) -> StoreResult<Option<EventDetail>> {
-    let mut q = card_query();
-    q.push("WHERE e.status IN ('published', 'cancelled') AND e.id = ").push_bind(id);
-    let Some(card) = cards(db, q).await?.into_iter().next() else {
-        return Ok(None);
-    };
-    let row: EventRow = db
-        .one(
-            Sql::new(
-                "SELECT catch, description, place, address, lat, lon, language, hashtag, image_url FROM events WHERE id = $1",
-            )
-            .bind(id),
-        )
-        .await?;
-    let frames: Vec<FrameRow> = db
-        .all(Sql::new(format!("SELECT {FRAME_COLUMNS} FROM frames WHERE event_id = $1 ORDER BY position, id")).bind(id))
-        .await?;
-    let speakers: Vec<(String, String, String, String)> = db
-        .all(
-            Sql::new(
-                "SELECT name, affiliation, bio, talk_title FROM speakers WHERE event_id = $1 ORDER BY position, id",
-            )
-            .bind(id),
-        )
-        .await?;
-    let questions = questions_of(db, id).await?;
-    Ok(Some(EventDetail {
-        card,
-        catch: row.catch,
-        description_html: markdown::to_safe_html(&row.description),
-        description_text: markdown::to_plain_text(&row.description),
-        place: row.place,
-        address: row.address,
-        lat: row.lat,
-        lon: row.lon,
-        language: SpokenLanguage::parse(&row.language).unwrap_or(SpokenLanguage::Ja),
-        hashtag: row.hashtag,
-        image_url: row.image_url,
-        frames: frames.into_iter().map(FrameRow::into_summary).collect(),
-        speakers: speakers
-            .into_iter()
-            .map(|(name, affiliation, bio, talk_title)| Speaker { name, affiliation, bio, talk_title })
-            .collect(),
-        questions,
-        ended: false,
-        url: format!("/events/{id}"),
-        json_ld: String::new(),
-    }))
-}
-
-pub(super) async fn fetch_group(db: &Db, slug: &str, now: DateTime<Utc>) -> StoreResult<Option<GroupDetail>> {
-    if !storable(slug) {
-        return Ok(None);
-    }
-    let q = Sql::new("SELECT id, slug, title, description, website, image_url FROM groups WHERE slug = $1").bind(slug);
-    let Some(g): Option<GroupRow> = db.optional(q).await? else {
-        return Ok(None);
-    };
-    let (member_count,): (i64,) =
-        db.one(Sql::new("SELECT COUNT(*) FROM group_members WHERE group_id = $1").bind(g.id)).await?;
-    let mut upcoming = card_query();
-    upcoming
-        .push("WHERE e.group_id = ")
-        .push_bind(g.id)
-        .push(" AND e.status IN ('published', 'cancelled') AND e.ends_at > ")
-        .push_bind(now.timestamp())
-        .push(" ORDER BY e.starts_at, e.id LIMIT 50");
-    let mut past = card_query();
-    past.push("WHERE e.group_id = ")
-        .push_bind(g.id)
-        .push(" AND e.status IN ('published', 'cancelled') AND e.ends_at <= ")
-        .push_bind(now.timestamp())
-        .push(" ORDER BY e.starts_at DESC, e.id DESC LIMIT 30");
-    Ok(Some(GroupDetail {
-        slug: g.slug,
-        title: g.title,
-        description_html: markdown::to_safe_html(&g.description),
-        website: g.website,
-        image_url: g.image_url,
-        member_count,
-        upcoming: cards(db, upcoming).await?,
-        past: cards(db, past).await?,
-    }))
-}
-
-pub(super) async fn fetch_tag(db: &Db, slug: &str) -> StoreResult<Option<TagDetail>> {
-    if !storable(slug) {
-        return Ok(None);
-    }
-    let row: Option<(String, String, String, String)> =
-        db.optional(Sql::new("SELECT slug, name, kind, description FROM tags WHERE slug = $1").bind(slug)).await?;
-    Ok(row.map(|(slug, name, kind, description)| TagDetail {
-        tag: TagRef { slug, name, kind: TagKind::parse(&kind).unwrap_or(TagKind::Topic) },
-        description,
-    }))
-}
-
-pub(super) async fn list_tags(db: &Db, now: DateTime<Utc>) -> StoreResult<Vec<TagCount>> {
-    let rows: Vec<(String, String, String, i64)> = db
-        .all(
-            Sql::new(
-                "SELECT t.slug, t.name, t.kind, \
-                   (SELECT COUNT(*) FROM event_tags et JOIN events e ON e.id = et.event_id \
-                     WHERE et.tag_id = t.id AND e.status = 'published' AND e.ends_at > $1) \
-                 FROM tags t ORDER BY t.kind DESC, t.position, t.id",
-            )
-            .bind(now.timestamp()),
-        )
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(slug, name, kind, upcoming)| TagCount {
-            tag: TagRef { slug, name, kind: TagKind::parse(&kind).unwrap_or(TagKind::Topic) },
-            upcoming,
-        })
-        .collect())
-}
-
-pub(super) async fn directory(db: &Db) -> StoreResult<Directory> {
-    let groups: Vec<(i64, String)> = db.all(Sql::new("SELECT id, slug FROM groups ORDER BY id")).await?;
-    let tags: Vec<(i64, String, String)> =
-        db.all(Sql::new("SELECT id, slug, kind FROM tags ORDER BY position, id")).await?;
-    let attendees: Vec<(i64,)> =
-        db.all(Sql::new("SELECT id FROM users WHERE password_hash IS NULL ORDER BY id")).await?;
-    Ok(Directory {
-        groups,
-        tags: tags
-            .into_iter()
-            .map(|(id, slug, kind)| (id, slug, TagKind::parse(&kind).unwrap_or(TagKind::Topic)))
-            .collect(),
-        attendee_ids: attendees.into_iter().map(|(id,)| id).collect(),
-    })
-}
-
-pub(super) async fn counter_check(db: &Db, event_ids: &[i64]) -> StoreResult<Vec<CounterCheck>> {
-    let mut q = Sql::new(
-        "SELECT f.id, f.accepted_count, \
-           (SELECT COUNT(*) FROM registrations r WHERE r.frame_id = f.id AND r.status = 'confirmed'), \
-           f.waiting_count, \
-           (SELECT COUNT(*) FROM registrations r WHERE r.frame_id = f.id AND r.status = 'waitlisted') \
-         FROM frames f",
-    );
-    if !event_ids.is_empty() {
-        q.push(" WHERE f.event_id IN ").push_list(event_ids.iter().copied());
-    }
-    q.push(" ORDER BY f.id");
-    let rows: Vec<(i64, i64, i64, i64, i64)> = db.all(q).await?;
-    Ok(rows
-        .into_iter()
-        .map(|(frame_id, accepted_count, accepted_rows, waiting_count, waiting_rows)| CounterCheck {
-            frame_id,
-            accepted_count,
-            accepted_rows,
-            waiting_count,
-            waiting_rows,
-        })
-        .collect())
-}
-
-pub(super) async fn fetch_user_profile(db: &Db, nickname: &str) -> StoreResult<Option<UserProfile>> {
-    if !storable(nickname) {
-        return Ok(None);
-    }
-    let row: Option<(i64, String, String, String)> = db
-        .optional(Sql::new("SELECT id, nickname, display_name, bio FROM users WHERE nickname = $1").bind(nickname))
-        .await?;
-    let Some((id, nickname, display_name, bio)) = row else { return Ok(None) };
-    let mut attended = card_query();
-    attended
-        .push("WHERE e.status IN ('published', 'cancelled') AND e.id IN (SELECT event_id FROM registrations WHERE user_id = ")
-        .push_bind(id)
-        .push(" AND status = 'confirmed') ORDER BY e.starts_at DESC LIMIT 50");
-    let mut organised = card_query();
-    organised
-        .push(
-            "WHERE e.status IN ('published', 'cancelled') AND e.group_id IN \
-             (SELECT group_id FROM group_members WHERE role IN ('owner', 'admin') AND user_id = ",
-        )
-        .push_bind(id)
-        .push(") ORDER BY e.starts_at DESC LIMIT 50");
-    Ok(Some(UserProfile {
-        nickname,
-        display_name,
-        bio,
-        attended: cards(db, attended).await?,
-        organised: cards(db, organised).await?,
-    }))
-}
-
-pub(super) async fn online_url(db: &Db, event_id: i64) -> StoreResult<Option<String>> {
-    let row: Option<(Option<String>,)> =
-        db.optional(Sql::new("SELECT online_url FROM events WHERE id = $1").bind(event_id)).await?;
-    Ok(row.and_then(|(u,)| u))
-}
-
-pub(super) async fn message_context(db: &Db, event_id: i64) -> StoreResult<Option<(String, ZonedSpan)>> {
-    let row: Option<(String, i64, i64, String)> = db
-        .optional(
-            Sql::new("SELECT title, starts_at, ends_at, time_zone FROM events WHERE id = $1 AND status != 'draft'")
-                .bind(event_id),
-        )
-        .await?;
-    Ok(row.map(|(title, starts, ends, tz)| (title, ZonedSpan::resolve(instant(starts), instant(ends), &tz))))
-}
-
 /// An event and its questions, as the registration form reads them.
 #[derive(sqlx::FromRow)]
 struct FormRow {
@@ -455,137 +533,4 @@ struct FormRow {
     label: Option<String>,
     options: Option<String>,
     required: Option<bool>,
-}
-
-pub(super) async fn registration_form(
-    db: &Db,
-    event_id: i64,
-) -> StoreResult<(Vec<Question>, Option<(String, ZonedSpan)>)> {
-    let rows: Vec<FormRow> = db
-        .all(
-            Sql::new(
-                "SELECT e.title, e.starts_at, e.ends_at, e.time_zone, e.status, q.id, q.kind, q.label, q.options, q.required \
-                 FROM events e LEFT JOIN questions q ON q.event_id = e.id \
-                 WHERE e.id = $1 ORDER BY q.position, q.id",
-            )
-            .bind(event_id),
-        )
-        .await?;
-    let Some(first) = rows.first() else { return Ok((Vec::new(), None)) };
-    let context = (first.status != "draft").then(|| {
-        (first.title.clone(), ZonedSpan::resolve(instant(first.starts_at), instant(first.ends_at), &first.time_zone))
-    });
-    let questions = rows
-        .iter()
-        .filter_map(|r| {
-            Some(Question {
-                id: r.id?,
-                kind: QuestionKind::parse(r.kind.as_deref()?).unwrap_or(QuestionKind::Text),
-                label: r.label.clone()?,
-                options: serde_json::from_str(r.options.as_deref()?).unwrap_or_default(),
-                required: r.required?,
-            })
-        })
-        .collect();
-    Ok((questions, context))
-}
-
-pub(super) async fn fetch_card(db: &Db, event_id: i64) -> StoreResult<Option<EventCard>> {
-    let mut q = card_query();
-    q.push("WHERE e.status != 'draft' AND e.id = ").push_bind(event_id);
-    Ok(cards(db, q).await?.into_iter().next())
-}
-
-/// Adds accounts (fixtures, demo data); their ids in order.
-pub(super) async fn insert_users(db: &Db, users: &[super::NewUser]) -> StoreResult<Vec<i64>> {
-    let mut tx = db.begin().await?;
-    let now = crate::time::now().timestamp();
-    let mut ids = Vec::with_capacity(users.len());
-    for u in users {
-        let (id,): (i64,) = tx.one(super::accounts::insert_user(u, now)).await?;
-        ids.push(id);
-    }
-    tx.commit().await?;
-    Ok(ids)
-}
-
-/// Adds groups with their members; their ids in order.
-pub(super) async fn insert_groups(db: &Db, groups: &[super::NewGroup]) -> StoreResult<Vec<i64>> {
-    let mut tx = db.begin().await?;
-    let now = crate::time::now().timestamp();
-    let mut ids = Vec::with_capacity(groups.len());
-    for g in groups {
-        let (id,): (i64,) = tx
-            .one(
-                Sql::new(
-                    "INSERT INTO groups (slug, title, description, website, image_url, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                )
-                .bind(&g.slug)
-                .bind(&g.title)
-                .bind(&g.description)
-                .bind(g.website.as_ref())
-                .bind(g.image_url.as_ref())
-                .bind(now)
-                .bind(now),
-            )
-            .await?;
-        for (user_id, role) in &g.members {
-            tx.execute(
-                Sql::new("INSERT INTO group_members (group_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
-                    .bind(id)
-                    .bind(*user_id)
-                    .bind(role.as_str())
-                    .bind(now),
-            )
-            .await?;
-        }
-        ids.push(id);
-    }
-    tx.commit().await?;
-    Ok(ids)
-}
-
-/// Adds tags after the last one's position, each resolvable by its aliases, name and slug.
-pub(super) async fn insert_tags(db: &Db, tags: &[super::NewTag]) -> StoreResult<Vec<i64>> {
-    use crate::server::text::normalize;
-    let mut tx = db.begin().await?;
-    if tx.is_pg() {
-        // Positions continue after the last one: concurrent tag writers wait for each other
-        // here (a mode that conflicts with itself, not with readers), as BEGIN IMMEDIATE
-        // makes them on SQLite.
-        tx.execute(Sql::new("LOCK TABLE tags IN SHARE ROW EXCLUSIVE MODE")).await?;
-    }
-    let (base,): (i64,) = tx.one(Sql::new("SELECT COALESCE(MAX(position), 0) FROM tags")).await?;
-    let mut ids = Vec::with_capacity(tags.len());
-    for (i, t) in tags.iter().enumerate() {
-        let (id,): (i64,) = tx
-            .one(
-                Sql::new(
-                    "INSERT INTO tags (slug, name, kind, position, description) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                )
-                .bind(&t.slug)
-                .bind(&t.name)
-                .bind(t.kind.as_str())
-                .bind(base + 1 + i as i64)
-                .bind(&t.description),
-            )
-            .await?;
-        let mut aliases: Vec<String> = t.aliases.iter().map(|a| normalize(a)).collect();
-        aliases.push(normalize(&t.name));
-        aliases.push(normalize(&t.slug));
-        aliases.sort();
-        aliases.dedup();
-        for alias in aliases {
-            tx.execute(
-                Sql::new("INSERT INTO tag_aliases (alias, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                    .bind(alias)
-                    .bind(id),
-            )
-            .await?;
-        }
-        ids.push(id);
-    }
-    tx.commit().await?;
-    Ok(ids)
 }

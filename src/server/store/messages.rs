@@ -5,6 +5,7 @@
 //! the condition, and deliveries are picked `FOR UPDATE SKIP LOCKED` (rows another worker
 //! is claiming at that moment are skipped, not waited for).
 
+use super::{Backend, Store};
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::db::{Arg, Db, Sql, Tx};
@@ -76,18 +77,256 @@ pub(super) async fn insert_messages(tx: &mut Tx, ms: &[NewMessage]) -> StoreResu
     Ok(ids)
 }
 
-/// The users a message to `audience` of the event reaches (cancelled registrations never).
-pub(super) async fn audience_user_ids(db: &Db, event_id: i64, audience: Audience) -> StoreResult<Vec<i64>> {
-    let mut q = Sql::new("SELECT user_id FROM registrations WHERE event_id = ");
-    q.push_bind(event_id);
-    match audience {
-        Audience::All => q.push(" AND status IN ('confirmed', 'waitlisted')"),
-        Audience::Confirmed => q.push(" AND status = 'confirmed'"),
-        Audience::Waitlisted => q.push(" AND status = 'waitlisted'"),
-        Audience::Frame(f) => q.push(" AND status IN ('confirmed', 'waitlisted') AND frame_id = ").push_bind(f),
-    };
-    q.push(" ORDER BY id");
-    Ok(db.all::<(i64,)>(q).await?.into_iter().map(|(u,)| u).collect())
+impl Store {
+    /// Stores a message with one recipient row each; returns its id.
+    pub async fn create_message(&self, message: &NewMessage) -> StoreResult<i64> {
+        match &self.backend {
+            Backend::Sqlite(sqlite) => sqlite.create_message(&self.db, message).await,
+            Backend::Pg => create_message(&self.db, message).await,
+        }
+    }
+
+    /// Upcoming published events of the groups I follow, soonest first.
+    pub async fn followed_events(
+        &self,
+        user_id: i64,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::events::model::EventCard>> {
+        let ids = followed_event_ids(&self.db, user_id, now, limit).await?;
+        super::events::cards_by_ids(&self.db, &ids, " ORDER BY e.starts_at, e.id").await
+    }
+
+    /// The users a message to `audience` of the event reaches (cancelled registrations never).
+    pub async fn audience_user_ids(&self, event_id: i64, audience: Audience) -> StoreResult<Vec<i64>> {
+        let db = &self.db;
+        let mut q = Sql::new("SELECT user_id FROM registrations WHERE event_id = ");
+        q.push_bind(event_id);
+        match audience {
+            Audience::All => q.push(" AND status IN ('confirmed', 'waitlisted')"),
+            Audience::Confirmed => q.push(" AND status = 'confirmed'"),
+            Audience::Waitlisted => q.push(" AND status = 'waitlisted'"),
+            Audience::Frame(f) => q.push(" AND status IN ('confirmed', 'waitlisted') AND frame_id = ").push_bind(f),
+        };
+        q.push(" ORDER BY id");
+        Ok(db.all::<(i64,)>(q).await?.into_iter().map(|(u,)| u).collect())
+    }
+
+    /// My latest messages, newest first.
+    pub async fn inbox(&self, user_id: i64, limit: u32) -> StoreResult<Vec<InboxMessage>> {
+        let db = &self.db;
+        let rows: Vec<InboxRow> = db
+            .all(
+                Sql::new(
+                    "SELECT m.id, m.event_id, e.title AS event_title, m.kind, m.subject, m.body, s.nickname AS sender, \
+                   m.created_at, r.read_at \
+                 FROM message_recipients r JOIN messages m ON m.id = r.message_id \
+                 LEFT JOIN events e ON e.id = m.event_id LEFT JOIN users s ON s.id = m.sender_id \
+                 WHERE r.user_id = $1 ORDER BY m.id DESC LIMIT $2",
+                )
+                .bind(user_id)
+                .bind(limit),
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| InboxMessage {
+                id: r.id,
+                event_id: r.event_id,
+                event_title: r.event_title,
+                kind: MessageKind::parse(&r.kind).unwrap_or(MessageKind::Organizer),
+                subject: r.subject,
+                body: r.body,
+                sender: r.sender,
+                created_at: instant(r.created_at),
+                read: r.read_at.is_some(),
+            })
+            .collect())
+    }
+
+    /// Marks one of my messages read; `false` when it is not mine.
+    pub async fn mark_read(&self, user_id: i64, message_id: i64, now: DateTime<Utc>) -> StoreResult<bool> {
+        let db = &self.db;
+        let changed = db
+        .execute(
+            Sql::new(
+                "UPDATE message_recipients SET read_at = COALESCE(read_at, $1) WHERE user_id = $2 AND message_id = $3",
+            )
+            .bind(now.timestamp())
+            .bind(user_id)
+            .bind(message_id),
+        )
+        .await?;
+        Ok(changed > 0)
+    }
+
+    /// The event's messages with their reach and delivery, newest first.
+    pub async fn sent_messages(&self, event_id: i64) -> StoreResult<Vec<SentMessage>> {
+        let db = &self.db;
+        // COUNT is an integer on both backends, and FILTER counts 0 for a message without
+        // recipients (the LEFT JOIN's all-NULL row matches no filter).
+        let rows: Vec<SentRow> = db
+            .all(
+                Sql::new(
+                    "SELECT m.id, m.kind, m.audience, m.subject, s.nickname AS sender, m.created_at, \
+                   COUNT(r.user_id) AS recipients, \
+                   COUNT(*) FILTER (WHERE r.read_at IS NOT NULL) AS read, \
+                   COUNT(*) FILTER (WHERE r.email_status = 'none') AS none, \
+                   COUNT(*) FILTER (WHERE r.email_status = 'pending') AS pending, \
+                   COUNT(*) FILTER (WHERE r.email_status = 'pending' AND r.attempts > 0) AS retrying, \
+                   COUNT(*) FILTER (WHERE r.email_status = 'sent') AS sent, \
+                   COUNT(*) FILTER (WHERE r.email_status = 'failed') AS failed \
+                 FROM messages m LEFT JOIN message_recipients r ON r.message_id = m.id \
+                 LEFT JOIN users s ON s.id = m.sender_id \
+                 WHERE m.event_id = $1 GROUP BY m.id, s.nickname ORDER BY m.id DESC LIMIT 200",
+                )
+                .bind(event_id),
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| SentMessage {
+                id: r.id,
+                kind: MessageKind::parse(&r.kind).unwrap_or(MessageKind::Organizer),
+                audience: r.audience,
+                subject: r.subject,
+                sender: r.sender,
+                created_at: instant(r.created_at),
+                recipients: r.recipients,
+                read: r.read,
+                delivery: Delivery {
+                    none: r.none,
+                    pending: r.pending,
+                    retrying: r.retrying,
+                    sent: r.sent,
+                    failed: r.failed,
+                },
+            })
+            .collect())
+    }
+
+    /// Published events starting within `window` after `now` whose reminder has not gone out;
+    /// each is claimed (marked reminded) so that it is sent exactly once: a concurrent claimer
+    /// finds `reminded_at` set (on PostgreSQL after waiting for the row lock) and skips the row.
+    pub async fn claim_due_reminders(&self, now: DateTime<Utc>, window: chrono::Duration) -> StoreResult<Vec<i64>> {
+        let db = &self.db;
+        let rows: Vec<(i64,)> = db
+            .write_all(
+                Sql::new(
+                    "UPDATE events SET reminded_at = $1 WHERE status = 'published' AND reminded_at IS NULL \
+                 AND starts_at > $1 AND starts_at <= $2 RETURNING id",
+                )
+                .bind(now.timestamp())
+                .bind((now + window).timestamp()),
+            )
+            .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// E-mails due now, claimed for `lease` so that no other worker sends them meanwhile.
+    pub async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<MailJob>> {
+        let db = &self.db;
+        // SQLite's single writer runs one claim at a time; PostgreSQL skips the rows another
+        // worker is claiming at the same moment instead of waiting for them.
+        let skip_locked = if db.is_pg() { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let rows: Vec<ClaimedRow> = db
+            .write_all(
+                Sql::new(format!(
+                    "UPDATE message_recipients SET next_attempt_at = $1 \
+                 FROM (SELECT message_id AS due_message, user_id AS due_user FROM message_recipients \
+                       WHERE email_status = 'pending' AND next_attempt_at <= $2 \
+                       ORDER BY next_attempt_at LIMIT $3{skip_locked}) due \
+                 WHERE message_id = due.due_message AND user_id = due.due_user \
+                 RETURNING message_id, user_id, attempts, \
+                   (SELECT u.email FROM users u WHERE u.id = user_id) AS email, \
+                   (SELECT m.subject FROM messages m WHERE m.id = message_id) AS subject, \
+                   (SELECT m.body FROM messages m WHERE m.id = message_id) AS body"
+                ))
+                .bind((now + lease).timestamp())
+                .bind(now.timestamp())
+                .bind(limit),
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                let (to, subject, body) = (r.email?, r.subject?, r.body?);
+                Some(MailJob { message_id: r.message_id, user_id: r.user_id, to, subject, body, attempts: r.attempts })
+            })
+            .collect())
+    }
+
+    /// Records one delivery attempt: sent, or failed with a retry at `retry_at` (`None`: give up).
+    pub async fn record_delivery(
+        &self,
+        message_id: i64,
+        user_id: i64,
+        outcome: &Result<(), String>,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
+        let db = &self.db;
+        let (status, next, error) = match (outcome, retry_at) {
+            (Ok(()), _) => ("sent", None, None),
+            (Err(e), Some(at)) => ("pending", Some(at.timestamp()), Some(e.clone())),
+            (Err(e), None) => ("failed", None, Some(e.clone())),
+        };
+        db.execute(
+            Sql::new(
+                "UPDATE message_recipients SET email_status = $1, attempts = attempts + 1, next_attempt_at = $2, \
+             last_error = $3 WHERE message_id = $4 AND user_id = $5",
+            )
+            .bind(status)
+            .bind(next)
+            .bind(error)
+            .bind(message_id)
+            .bind(user_id),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Follows or unfollows a group (idempotent).
+    pub async fn set_follow(&self, group_id: i64, user_id: i64, follow: bool, now: DateTime<Utc>) -> StoreResult<()> {
+        let db = &self.db;
+        let q = if follow {
+            Sql::new(
+                "INSERT INTO group_follows (group_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(group_id)
+            .bind(user_id)
+            .bind(now.timestamp())
+        } else {
+            Sql::new("DELETE FROM group_follows WHERE group_id = $1 AND user_id = $2").bind(group_id).bind(user_id)
+        };
+        db.execute(q).await?;
+        Ok(())
+    }
+
+    /// (followers, whether `user_id` is one of them).
+    pub async fn follow_state(&self, group_id: i64, user_id: Option<i64>) -> StoreResult<(i64, bool)> {
+        let db = &self.db;
+        let (count, mine): (i64, i64) = db
+            .one(
+                Sql::new(
+                    "SELECT COUNT(*), COUNT(*) FILTER (WHERE user_id = $1) FROM group_follows WHERE group_id = $2",
+                )
+                .bind(user_id.unwrap_or(-1))
+                .bind(group_id),
+            )
+            .await?;
+        Ok((count, mine > 0))
+    }
+
+    pub async fn follower_ids(&self, group_id: i64) -> StoreResult<Vec<i64>> {
+        let db = &self.db;
+        let q = Sql::new("SELECT user_id FROM group_follows WHERE group_id = $1 ORDER BY user_id").bind(group_id);
+        Ok(db.all::<(i64,)>(q).await?.into_iter().map(|(u,)| u).collect())
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -101,51 +340,6 @@ struct InboxRow {
     sender: Option<String>,
     created_at: i64,
     read_at: Option<i64>,
-}
-
-/// My latest messages, newest first.
-pub(super) async fn inbox(db: &Db, user_id: i64, limit: u32) -> StoreResult<Vec<InboxMessage>> {
-    let rows: Vec<InboxRow> = db
-        .all(
-            Sql::new(
-                "SELECT m.id, m.event_id, e.title AS event_title, m.kind, m.subject, m.body, s.nickname AS sender, \
-                   m.created_at, r.read_at \
-                 FROM message_recipients r JOIN messages m ON m.id = r.message_id \
-                 LEFT JOIN events e ON e.id = m.event_id LEFT JOIN users s ON s.id = m.sender_id \
-                 WHERE r.user_id = $1 ORDER BY m.id DESC LIMIT $2",
-            )
-            .bind(user_id)
-            .bind(limit),
-        )
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| InboxMessage {
-            id: r.id,
-            event_id: r.event_id,
-            event_title: r.event_title,
-            kind: MessageKind::parse(&r.kind).unwrap_or(MessageKind::Organizer),
-            subject: r.subject,
-            body: r.body,
-            sender: r.sender,
-            created_at: instant(r.created_at),
-            read: r.read_at.is_some(),
-        })
-        .collect())
-}
-
-pub(super) async fn mark_read(db: &Db, user_id: i64, message_id: i64, now: DateTime<Utc>) -> StoreResult<bool> {
-    let changed = db
-        .execute(
-            Sql::new(
-                "UPDATE message_recipients SET read_at = COALESCE(read_at, $1) WHERE user_id = $2 AND message_id = $3",
-            )
-            .bind(now.timestamp())
-            .bind(user_id)
-            .bind(message_id),
-        )
-        .await?;
-    Ok(changed > 0)
 }
 
 #[derive(sqlx::FromRow)]
@@ -165,71 +359,6 @@ struct SentRow {
     failed: i64,
 }
 
-/// The event's messages with their reach and delivery, newest first.
-pub(super) async fn sent_messages(db: &Db, event_id: i64) -> StoreResult<Vec<SentMessage>> {
-    // COUNT is an integer on both backends, and FILTER counts 0 for a message without
-    // recipients (the LEFT JOIN's all-NULL row matches no filter).
-    let rows: Vec<SentRow> = db
-        .all(
-            Sql::new(
-                "SELECT m.id, m.kind, m.audience, m.subject, s.nickname AS sender, m.created_at, \
-                   COUNT(r.user_id) AS recipients, \
-                   COUNT(*) FILTER (WHERE r.read_at IS NOT NULL) AS read, \
-                   COUNT(*) FILTER (WHERE r.email_status = 'none') AS none, \
-                   COUNT(*) FILTER (WHERE r.email_status = 'pending') AS pending, \
-                   COUNT(*) FILTER (WHERE r.email_status = 'pending' AND r.attempts > 0) AS retrying, \
-                   COUNT(*) FILTER (WHERE r.email_status = 'sent') AS sent, \
-                   COUNT(*) FILTER (WHERE r.email_status = 'failed') AS failed \
-                 FROM messages m LEFT JOIN message_recipients r ON r.message_id = m.id \
-                 LEFT JOIN users s ON s.id = m.sender_id \
-                 WHERE m.event_id = $1 GROUP BY m.id, s.nickname ORDER BY m.id DESC LIMIT 200",
-            )
-            .bind(event_id),
-        )
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| SentMessage {
-            id: r.id,
-            kind: MessageKind::parse(&r.kind).unwrap_or(MessageKind::Organizer),
-            audience: r.audience,
-            subject: r.subject,
-            sender: r.sender,
-            created_at: instant(r.created_at),
-            recipients: r.recipients,
-            read: r.read,
-            delivery: Delivery {
-                none: r.none,
-                pending: r.pending,
-                retrying: r.retrying,
-                sent: r.sent,
-                failed: r.failed,
-            },
-        })
-        .collect())
-}
-
-/// Published events starting within `window` after `now` whose reminder has not gone out;
-/// each is claimed (marked reminded) so that it is sent exactly once: a concurrent claimer
-/// finds `reminded_at` set (on PostgreSQL after waiting for the row lock) and skips the row.
-pub(super) async fn claim_due_reminders(
-    db: &Db,
-    now: DateTime<Utc>,
-    window: chrono::Duration,
-) -> StoreResult<Vec<i64>> {
-    let rows: Vec<(i64,)> = db
-        .write_all(
-            Sql::new(
-                "UPDATE events SET reminded_at = $1 WHERE status = 'published' AND reminded_at IS NULL \
-                 AND starts_at > $1 AND starts_at <= $2 RETURNING id",
-            )
-            .bind(now.timestamp())
-            .bind((now + window).timestamp()),
-        )
-        .await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
-}
-
 #[derive(sqlx::FromRow)]
 struct ClaimedRow {
     message_id: i64,
@@ -238,108 +367,6 @@ struct ClaimedRow {
     email: Option<String>,
     subject: Option<String>,
     body: Option<String>,
-}
-
-/// E-mails due now, claimed for `lease` so that no other worker sends them meanwhile.
-pub(super) async fn claim_deliveries(
-    db: &Db,
-    now: DateTime<Utc>,
-    lease: chrono::Duration,
-    limit: u32,
-) -> StoreResult<Vec<MailJob>> {
-    // SQLite's single writer runs one claim at a time; PostgreSQL skips the rows another
-    // worker is claiming at the same moment instead of waiting for them.
-    let skip_locked = if db.is_pg() { " FOR UPDATE SKIP LOCKED" } else { "" };
-    let rows: Vec<ClaimedRow> = db
-        .write_all(
-            Sql::new(format!(
-                "UPDATE message_recipients SET next_attempt_at = $1 \
-                 FROM (SELECT message_id AS due_message, user_id AS due_user FROM message_recipients \
-                       WHERE email_status = 'pending' AND next_attempt_at <= $2 \
-                       ORDER BY next_attempt_at LIMIT $3{skip_locked}) due \
-                 WHERE message_id = due.due_message AND user_id = due.due_user \
-                 RETURNING message_id, user_id, attempts, \
-                   (SELECT u.email FROM users u WHERE u.id = user_id) AS email, \
-                   (SELECT m.subject FROM messages m WHERE m.id = message_id) AS subject, \
-                   (SELECT m.body FROM messages m WHERE m.id = message_id) AS body"
-            ))
-            .bind((now + lease).timestamp())
-            .bind(now.timestamp())
-            .bind(limit),
-        )
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| {
-            let (to, subject, body) = (r.email?, r.subject?, r.body?);
-            Some(MailJob { message_id: r.message_id, user_id: r.user_id, to, subject, body, attempts: r.attempts })
-        })
-        .collect())
-}
-
-/// Records one delivery attempt: sent, or failed with a retry at `retry_at` (`None`: give up).
-pub(super) async fn record_delivery(
-    db: &Db,
-    message_id: i64,
-    user_id: i64,
-    outcome: &Result<(), String>,
-    retry_at: Option<DateTime<Utc>>,
-) -> StoreResult<()> {
-    let (status, next, error) = match (outcome, retry_at) {
-        (Ok(()), _) => ("sent", None, None),
-        (Err(e), Some(at)) => ("pending", Some(at.timestamp()), Some(e.clone())),
-        (Err(e), None) => ("failed", None, Some(e.clone())),
-    };
-    db.execute(
-        Sql::new(
-            "UPDATE message_recipients SET email_status = $1, attempts = attempts + 1, next_attempt_at = $2, \
-             last_error = $3 WHERE message_id = $4 AND user_id = $5",
-        )
-        .bind(status)
-        .bind(next)
-        .bind(error)
-        .bind(message_id)
-        .bind(user_id),
-    )
-    .await?;
-    Ok(())
-}
-
-/// Follows or unfollows a group (idempotent).
-pub(super) async fn set_follow(
-    db: &Db,
-    group_id: i64,
-    user_id: i64,
-    follow: bool,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
-    let q = if follow {
-        Sql::new("INSERT INTO group_follows (group_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .bind(group_id)
-            .bind(user_id)
-            .bind(now.timestamp())
-    } else {
-        Sql::new("DELETE FROM group_follows WHERE group_id = $1 AND user_id = $2").bind(group_id).bind(user_id)
-    };
-    db.execute(q).await?;
-    Ok(())
-}
-
-/// (followers, whether `user_id` is one of them).
-pub(super) async fn follow_state(db: &Db, group_id: i64, user_id: Option<i64>) -> StoreResult<(i64, bool)> {
-    let (count, mine): (i64, i64) = db
-        .one(
-            Sql::new("SELECT COUNT(*), COUNT(*) FILTER (WHERE user_id = $1) FROM group_follows WHERE group_id = $2")
-                .bind(user_id.unwrap_or(-1))
-                .bind(group_id),
-        )
-        .await?;
-    Ok((count, mine > 0))
-}
-
-pub(super) async fn follower_ids(db: &Db, group_id: i64) -> StoreResult<Vec<i64>> {
-    let q = Sql::new("SELECT user_id FROM group_follows WHERE group_id = $1 ORDER BY user_id").bind(group_id);
-    Ok(db.all::<(i64,)>(q).await?.into_iter().map(|(u,)| u).collect())
 }
 
 /// Ids of upcoming published events of the groups a user follows, soonest first.

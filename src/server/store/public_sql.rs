@@ -5,6 +5,7 @@
 //! user-given string containing one equals nothing stored and is left out of the query there
 //! ([`storable`]); SQLite compares it like any other string.
 
+use super::Store;
 use std::collections::HashMap;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -162,40 +163,284 @@ struct PublicEventRow {
     group_title: String,
 }
 
-/// Public events matching `f`, with the total number that match.
-pub(super) async fn events(db: &Db, f: &EventFilter) -> Result<(Vec<PublicEvent>, i64)> {
-    let mut count = Sql::new("SELECT COUNT(*) FROM events e JOIN groups g ON g.id = e.group_id");
-    push_event_where(db, &mut count, f);
-    let (total,): (i64,) = db.one(count).await?;
-    let limit = f.limit.clamp(1, MAX_LIMIT);
-    let mut q = Sql::new(
-        "SELECT e.id, e.title, e.catch, e.description, e.image_url, e.hashtag, e.starts_at, e.ends_at, e.time_zone, \
+impl Store {
+    /// Public events matching `f`, with the total number that match.
+    pub async fn public_events(&self, f: &EventFilter) -> Result<(Vec<PublicEvent>, i64)> {
+        let db = &self.db;
+        let mut count = Sql::new("SELECT COUNT(*) FROM events e JOIN groups g ON g.id = e.group_id");
+        push_event_where(db, &mut count, f);
+        let (total,): (i64,) = db.one(count).await?;
+        let limit = f.limit.clamp(1, MAX_LIMIT);
+        let mut q = Sql::new(
+            "SELECT e.id, e.title, e.catch, e.description, e.image_url, e.hashtag, e.starts_at, e.ends_at, e.time_zone, \
          e.venue_kind, e.place, e.address, e.prefecture, e.lat, e.lon, e.language, e.status, e.event_type, \
          e.created_at, e.updated_at, e.sequence, g.id AS group_id, g.slug AS group_slug, g.title AS group_title \
          FROM events e JOIN groups g ON g.id = e.group_id",
-    );
-    push_event_where(db, &mut q, f);
-    q.push(match f.order {
-        EventOrder::Updated => " ORDER BY e.updated_at DESC, e.id DESC",
-        EventOrder::Start => " ORDER BY e.starts_at, e.id",
-        EventOrder::Created => " ORDER BY e.created_at DESC, e.id DESC",
-    });
-    q.push(" LIMIT ").push_bind(i64::from(limit)).push(" OFFSET ").push_bind(i64::from(f.offset));
-    let rows: Vec<PublicEventRow> = db.all(q).await?;
-    let events = complete(db, rows).await?;
-    Ok((events, total))
-}
-
-/// Public events by id, in the order of `ids` (ids that are not public are left out).
-pub(super) async fn events_by_ids(db: &Db, ids: &[i64]) -> Result<Vec<PublicEvent>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
+        );
+        push_event_where(db, &mut q, f);
+        q.push(match f.order {
+            EventOrder::Updated => " ORDER BY e.updated_at DESC, e.id DESC",
+            EventOrder::Start => " ORDER BY e.starts_at, e.id",
+            EventOrder::Created => " ORDER BY e.created_at DESC, e.id DESC",
+        });
+        q.push(" LIMIT ").push_bind(i64::from(limit)).push(" OFFSET ").push_bind(i64::from(f.offset));
+        let rows: Vec<PublicEventRow> = db.all(q).await?;
+        let events = complete(db, rows).await?;
+        Ok((events, total))
     }
-    let filter =
-        EventFilter { ids: ids.to_vec(), limit: ids.len().min(MAX_LIMIT as usize) as u32, ..Default::default() };
-    let (found, _) = events(db, &filter).await?;
-    let mut by_id: HashMap<i64, PublicEvent> = found.into_iter().map(|e| (e.id, e)).collect();
-    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+
+    /// Public events by id, in the order of `ids` (ids that are not public are left out).
+    pub async fn public_events_by_ids(&self, ids: &[i64]) -> Result<Vec<PublicEvent>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let filter =
+            EventFilter { ids: ids.to_vec(), limit: ids.len().min(MAX_LIMIT as usize) as u32, ..Default::default() };
+        let (found, _) = self.public_events(&filter).await?;
+        let mut by_id: HashMap<i64, PublicEvent> = found.into_iter().map(|e| (e.id, e)).collect();
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
+    /// Groups matching `f` (by id), with the total.
+    pub async fn public_groups(&self, f: &GroupFilter) -> Result<(Vec<PublicGroup>, i64)> {
+        let db = &self.db;
+        fn push_where(db: &Db, q: &mut Sql, f: &GroupFilter) {
+            q.push(" WHERE 1 = 1");
+            if !f.ids.is_empty() {
+                q.push(" AND g.id IN ").push_list(f.ids.iter().copied());
+            }
+            if !f.slugs.is_empty() {
+                q.push(" AND g.slug IN ");
+                push_in_text(db, q, &f.slugs);
+            }
+            if !f.members.is_empty() {
+                q.push(
+                " AND g.id IN (SELECT m.group_id FROM group_members m JOIN users u ON u.id = m.user_id WHERE u.nickname IN ",
+            );
+                push_in_text(db, q, &f.members);
+                q.push(")");
+            }
+        }
+        let mut count = Sql::new("SELECT COUNT(*) FROM groups g");
+        push_where(db, &mut count, f);
+        let (total,): (i64,) = db.one(count).await?;
+        let mut q = Sql::new(
+            "SELECT g.id, g.slug, g.title, g.description, g.website, g.image_url, g.updated_at, \
+         (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) AS member_count FROM groups g",
+        );
+        push_where(db, &mut q, f);
+        q.push(" ORDER BY g.id LIMIT ")
+            .push_bind(i64::from(f.limit.clamp(1, MAX_LIMIT)))
+            .push(" OFFSET ")
+            .push_bind(i64::from(f.offset));
+        let rows: Vec<PublicGroupRow> = db.all(q).await?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let owners = owners_of(db, &ids).await?;
+        let groups = rows
+            .into_iter()
+            .map(|r| PublicGroup {
+                owner: owners.get(&r.id).cloned(),
+                id: r.id,
+                slug: r.slug,
+                title: r.title,
+                description: r.description,
+                website: r.website,
+                image_url: r.image_url,
+                member_count: r.member_count,
+                updated_at: instant(r.updated_at),
+            })
+            .collect();
+        Ok((groups, total))
+    }
+
+    /// Users matching `f` (generated attendees without accounts included), with the total.
+    pub async fn public_users(&self, f: &UserFilter) -> Result<(Vec<PublicUser>, i64)> {
+        let db = &self.db;
+        fn push_where(db: &Db, q: &mut Sql, f: &UserFilter) {
+            q.push(" WHERE 1 = 1");
+            if !f.nicknames.is_empty() {
+                q.push(" AND u.nickname IN ");
+                push_in_text(db, q, &f.nicknames);
+            }
+        }
+        let mut count = Sql::new("SELECT COUNT(*) FROM users u");
+        push_where(db, &mut count, f);
+        let (total,): (i64,) = db.one(count).await?;
+        let mut q = Sql::new(
+            "SELECT u.id, u.nickname, u.display_name, u.bio, u.created_at, \
+         (SELECT COUNT(*) FROM registrations r JOIN events e ON e.id = r.event_id \
+            WHERE r.user_id = u.id AND r.status = 'confirmed' AND e.status = 'published') AS attended, \
+         (SELECT COUNT(*) FROM events e JOIN group_members m ON m.group_id = e.group_id \
+            WHERE m.user_id = u.id AND m.role IN ('owner', 'admin') AND e.status IN ('published', 'cancelled')) \
+            AS organized, \
+         (SELECT COUNT(DISTINCT s.event_id) FROM speakers s JOIN events e ON e.id = s.event_id \
+            WHERE s.user_id = u.id AND e.status IN ('published', 'cancelled')) AS presented \
+         FROM users u",
+        );
+        push_where(db, &mut q, f);
+        q.push(" ORDER BY u.id LIMIT ")
+            .push_bind(i64::from(f.limit.clamp(1, MAX_LIMIT)))
+            .push(" OFFSET ")
+            .push_bind(i64::from(f.offset));
+        let rows: Vec<PublicUserRow> = db.all(q).await?;
+        let users = rows
+            .into_iter()
+            .map(|r| PublicUser {
+                id: r.id,
+                nickname: r.nickname,
+                display_name: r.display_name,
+                bio: r.bio,
+                created_at: instant(r.created_at),
+                attended_event_count: r.attended,
+                organize_event_count: r.organized,
+                presenter_event_count: r.presented,
+            })
+            .collect();
+        Ok((users, total))
+    }
+
+    /// Ids of public events a user presented at (linked speaker), soonest first.
+    pub async fn presenter_event_ids(&self, nickname: &str) -> Result<Vec<i64>> {
+        let db = &self.db;
+        if !storable(db, nickname) {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<(i64,)> = db
+            .all(
+                Sql::new(
+                    "SELECT DISTINCT e.id FROM speakers s JOIN users u ON u.id = s.user_id \
+                 JOIN events e ON e.id = s.event_id \
+                 WHERE u.nickname = $1 AND e.status IN ('published', 'cancelled') ORDER BY e.id",
+                )
+                .bind(nickname),
+            )
+            .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// Materials of these events, oldest first.
+    pub async fn materials(&self, event_ids: &[i64]) -> Result<Vec<MaterialRow>> {
+        let db = &self.db;
+        if event_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Sql::new(MATERIAL_SELECT);
+        q.push(" WHERE m.event_id IN ").push_list(event_ids.iter().copied()).push(" ORDER BY m.event_id, m.id");
+        let rows: Vec<MaterialSqlRow> = db.all(q).await?;
+        Ok(rows.into_iter().map(material).collect())
+    }
+
+    pub async fn material(&self, id: i64) -> Result<Option<MaterialRow>> {
+        let db = &self.db;
+        let mut q = Sql::new(MATERIAL_SELECT);
+        q.push(" WHERE m.id = ").push_bind(id);
+        Ok(db.optional::<MaterialSqlRow>(q).await?.map(material))
+    }
+
+    pub async fn add_material(&self, m: &NewMaterial) -> Result<MaterialRow> {
+        let db = &self.db;
+        let (id,): (i64,) = db
+            .write_optional(
+                Sql::new(
+                    "INSERT INTO materials (event_id, user_id, url, title, kind, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .bind(m.event_id)
+                .bind(m.user_id)
+                .bind(&m.url)
+                .bind(&m.title)
+                .bind(&m.kind)
+                .bind(m.created_at.timestamp()),
+            )
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)?;
+        self.material(id).await?.ok_or(AppError::NotFound)
+    }
+
+    /// `false` when there was no such material.
+    pub async fn delete_material(&self, id: i64) -> Result<bool> {
+        let db = &self.db;
+        Ok(db.execute(Sql::new("DELETE FROM materials WHERE id = $1").bind(id)).await? > 0)
+    }
+
+    /// True when the user organises the event's group (owner or admin) or is a linked speaker.
+    pub async fn may_attach_material(&self, event_id: i64, user_id: i64) -> Result<bool> {
+        let db = &self.db;
+        let (n,): (i64,) = db
+            .one(
+                Sql::new(
+                    "SELECT (SELECT COUNT(*) FROM events e JOIN group_members m ON m.group_id = e.group_id \
+                         WHERE e.id = $1 AND m.user_id = $2 AND m.role IN ('owner', 'admin')) \
+                      + (SELECT COUNT(*) FROM speakers s WHERE s.event_id = $1 AND s.user_id = $2)",
+                )
+                .bind(event_id)
+                .bind(user_id),
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    /// True when the user is an owner or admin of the event's group.
+    pub async fn organizes_event(&self, event_id: i64, user_id: i64) -> Result<bool> {
+        let db = &self.db;
+        let (n,): (i64,) = db
+            .one(
+                Sql::new(
+                    "SELECT COUNT(*) FROM events e JOIN group_members m ON m.group_id = e.group_id \
+                 WHERE e.id = $1 AND m.user_id = $2 AND m.role IN ('owner', 'admin')",
+                )
+                .bind(event_id)
+                .bind(user_id),
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    /// The secret of my private calendar feed, if I have asked for one.
+    pub async fn calendar_token(&self, user_id: i64) -> Result<Option<String>> {
+        let db = &self.db;
+        let row: Option<(Option<String>,)> =
+            db.optional(Sql::new("SELECT calendar_token FROM users WHERE id = $1").bind(user_id)).await?;
+        Ok(row.and_then(|(t,)| t))
+    }
+
+    /// Replaces the secret (the old feed URL stops working).
+    pub async fn set_calendar_token(&self, user_id: i64, token: &str) -> Result<()> {
+        let db = &self.db;
+        db.execute(Sql::new("UPDATE users SET calendar_token = $1 WHERE id = $2").bind(token).bind(user_id)).await?;
+        Ok(())
+    }
+
+    /// (id, nickname) of the user whose calendar token this is.
+    pub async fn user_by_calendar_token(&self, token: &str) -> Result<Option<(i64, String)>> {
+        let db = &self.db;
+        if !storable(db, token) {
+            return Ok(None);
+        }
+        Ok(db.optional(Sql::new("SELECT id, nickname FROM users WHERE calendar_token = $1").bind(token)).await?)
+    }
+
+    /// Public events (newest change first) and groups, up to `limit` URLs.
+    pub async fn sitemap(&self, limit: u32) -> Result<Vec<SitemapEntry>> {
+        let db = &self.db;
+        let groups: Vec<(String, i64)> =
+            db.all(Sql::new("SELECT slug, updated_at FROM groups ORDER BY id LIMIT $1").bind(i64::from(limit))).await?;
+        let rest = i64::from(limit).saturating_sub(groups.len() as i64);
+        let events: Vec<(i64, i64)> = db
+            .all(
+                Sql::new(
+                    "SELECT id, updated_at FROM events WHERE status IN ('published', 'cancelled') \
+                 ORDER BY updated_at DESC, id DESC LIMIT $1",
+                )
+                .bind(rest),
+            )
+            .await?;
+        Ok(groups
+            .into_iter()
+            .map(|(slug, t)| SitemapEntry::Group { slug, updated_at: instant(t) })
+            .chain(events.into_iter().map(|(id, t)| SitemapEntry::Event { id, updated_at: instant(t) }))
+            .collect())
+    }
 }
 
 /// Adds tags, frames, speakers and owners to event rows: one query each, not one per event.
@@ -286,57 +531,6 @@ struct PublicGroupRow {
     member_count: i64,
 }
 
-/// Groups matching `f` (by id), with the total.
-pub(super) async fn groups(db: &Db, f: &GroupFilter) -> Result<(Vec<PublicGroup>, i64)> {
-    fn push_where(db: &Db, q: &mut Sql, f: &GroupFilter) {
-        q.push(" WHERE 1 = 1");
-        if !f.ids.is_empty() {
-            q.push(" AND g.id IN ").push_list(f.ids.iter().copied());
-        }
-        if !f.slugs.is_empty() {
-            q.push(" AND g.slug IN ");
-            push_in_text(db, q, &f.slugs);
-        }
-        if !f.members.is_empty() {
-            q.push(
-                " AND g.id IN (SELECT m.group_id FROM group_members m JOIN users u ON u.id = m.user_id WHERE u.nickname IN ",
-            );
-            push_in_text(db, q, &f.members);
-            q.push(")");
-        }
-    }
-    let mut count = Sql::new("SELECT COUNT(*) FROM groups g");
-    push_where(db, &mut count, f);
-    let (total,): (i64,) = db.one(count).await?;
-    let mut q = Sql::new(
-        "SELECT g.id, g.slug, g.title, g.description, g.website, g.image_url, g.updated_at, \
-         (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) AS member_count FROM groups g",
-    );
-    push_where(db, &mut q, f);
-    q.push(" ORDER BY g.id LIMIT ")
-        .push_bind(i64::from(f.limit.clamp(1, MAX_LIMIT)))
-        .push(" OFFSET ")
-        .push_bind(i64::from(f.offset));
-    let rows: Vec<PublicGroupRow> = db.all(q).await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let owners = owners_of(db, &ids).await?;
-    let groups = rows
-        .into_iter()
-        .map(|r| PublicGroup {
-            owner: owners.get(&r.id).cloned(),
-            id: r.id,
-            slug: r.slug,
-            title: r.title,
-            description: r.description,
-            website: r.website,
-            image_url: r.image_url,
-            member_count: r.member_count,
-            updated_at: instant(r.updated_at),
-        })
-        .collect();
-    Ok((groups, total))
-}
-
 #[derive(sqlx::FromRow)]
 struct PublicUserRow {
     id: i64,
@@ -347,69 +541,6 @@ struct PublicUserRow {
     attended: i64,
     organized: i64,
     presented: i64,
-}
-
-/// Users matching `f` (generated attendees without accounts included), with the total.
-pub(super) async fn users(db: &Db, f: &UserFilter) -> Result<(Vec<PublicUser>, i64)> {
-    fn push_where(db: &Db, q: &mut Sql, f: &UserFilter) {
-        q.push(" WHERE 1 = 1");
-        if !f.nicknames.is_empty() {
-            q.push(" AND u.nickname IN ");
-            push_in_text(db, q, &f.nicknames);
-        }
-    }
-    let mut count = Sql::new("SELECT COUNT(*) FROM users u");
-    push_where(db, &mut count, f);
-    let (total,): (i64,) = db.one(count).await?;
-    let mut q = Sql::new(
-        "SELECT u.id, u.nickname, u.display_name, u.bio, u.created_at, \
-         (SELECT COUNT(*) FROM registrations r JOIN events e ON e.id = r.event_id \
-            WHERE r.user_id = u.id AND r.status = 'confirmed' AND e.status = 'published') AS attended, \
-         (SELECT COUNT(*) FROM events e JOIN group_members m ON m.group_id = e.group_id \
-            WHERE m.user_id = u.id AND m.role IN ('owner', 'admin') AND e.status IN ('published', 'cancelled')) \
-            AS organized, \
-         (SELECT COUNT(DISTINCT s.event_id) FROM speakers s JOIN events e ON e.id = s.event_id \
-            WHERE s.user_id = u.id AND e.status IN ('published', 'cancelled')) AS presented \
-         FROM users u",
-    );
-    push_where(db, &mut q, f);
-    q.push(" ORDER BY u.id LIMIT ")
-        .push_bind(i64::from(f.limit.clamp(1, MAX_LIMIT)))
-        .push(" OFFSET ")
-        .push_bind(i64::from(f.offset));
-    let rows: Vec<PublicUserRow> = db.all(q).await?;
-    let users = rows
-        .into_iter()
-        .map(|r| PublicUser {
-            id: r.id,
-            nickname: r.nickname,
-            display_name: r.display_name,
-            bio: r.bio,
-            created_at: instant(r.created_at),
-            attended_event_count: r.attended,
-            organize_event_count: r.organized,
-            presenter_event_count: r.presented,
-        })
-        .collect();
-    Ok((users, total))
-}
-
-/// Ids of public events a user presented at (linked speaker), soonest first.
-pub(super) async fn presenter_event_ids(db: &Db, nickname: &str) -> Result<Vec<i64>> {
-    if !storable(db, nickname) {
-        return Ok(Vec::new());
-    }
-    let rows: Vec<(i64,)> = db
-        .all(
-            Sql::new(
-                "SELECT DISTINCT e.id FROM speakers s JOIN users u ON u.id = s.user_id \
-                 JOIN events e ON e.id = s.event_id \
-                 WHERE u.nickname = $1 AND e.status IN ('published', 'cancelled') ORDER BY e.id",
-            )
-            .bind(nickname),
-        )
-        .await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
 /// A material with its author, as [`MATERIAL_SELECT`] reads it.
@@ -439,114 +570,4 @@ fn material(r: MaterialSqlRow) -> MaterialRow {
         kind: r.kind,
         created_at: instant(r.created_at),
     }
-}
-
-/// Materials of these events, oldest first.
-pub(super) async fn materials(db: &Db, event_ids: &[i64]) -> Result<Vec<MaterialRow>> {
-    if event_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut q = Sql::new(MATERIAL_SELECT);
-    q.push(" WHERE m.event_id IN ").push_list(event_ids.iter().copied()).push(" ORDER BY m.event_id, m.id");
-    let rows: Vec<MaterialSqlRow> = db.all(q).await?;
-    Ok(rows.into_iter().map(material).collect())
-}
-
-pub(super) async fn material_by_id(db: &Db, id: i64) -> Result<Option<MaterialRow>> {
-    let mut q = Sql::new(MATERIAL_SELECT);
-    q.push(" WHERE m.id = ").push_bind(id);
-    Ok(db.optional::<MaterialSqlRow>(q).await?.map(material))
-}
-
-pub(super) async fn add_material(db: &Db, m: &NewMaterial) -> Result<MaterialRow> {
-    let (id,): (i64,) = db
-        .write_optional(
-            Sql::new(
-                "INSERT INTO materials (event_id, user_id, url, title, kind, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            )
-            .bind(m.event_id)
-            .bind(m.user_id)
-            .bind(&m.url)
-            .bind(&m.title)
-            .bind(&m.kind)
-            .bind(m.created_at.timestamp()),
-        )
-        .await?
-        .ok_or(sqlx::Error::RowNotFound)?;
-    material_by_id(db, id).await?.ok_or(AppError::NotFound)
-}
-
-pub(super) async fn delete_material(db: &Db, id: i64) -> Result<bool> {
-    Ok(db.execute(Sql::new("DELETE FROM materials WHERE id = $1").bind(id)).await? > 0)
-}
-
-/// True when the user organises the event's group (owner or admin) or is a linked speaker.
-pub(super) async fn may_attach_material(db: &Db, event_id: i64, user_id: i64) -> Result<bool> {
-    let (n,): (i64,) = db
-        .one(
-            Sql::new(
-                "SELECT (SELECT COUNT(*) FROM events e JOIN group_members m ON m.group_id = e.group_id \
-                         WHERE e.id = $1 AND m.user_id = $2 AND m.role IN ('owner', 'admin')) \
-                      + (SELECT COUNT(*) FROM speakers s WHERE s.event_id = $1 AND s.user_id = $2)",
-            )
-            .bind(event_id)
-            .bind(user_id),
-        )
-        .await?;
-    Ok(n > 0)
-}
-
-pub(super) async fn organizes_event(db: &Db, event_id: i64, user_id: i64) -> Result<bool> {
-    let (n,): (i64,) = db
-        .one(
-            Sql::new(
-                "SELECT COUNT(*) FROM events e JOIN group_members m ON m.group_id = e.group_id \
-                 WHERE e.id = $1 AND m.user_id = $2 AND m.role IN ('owner', 'admin')",
-            )
-            .bind(event_id)
-            .bind(user_id),
-        )
-        .await?;
-    Ok(n > 0)
-}
-
-pub(super) async fn calendar_token(db: &Db, user_id: i64) -> Result<Option<String>> {
-    let row: Option<(Option<String>,)> =
-        db.optional(Sql::new("SELECT calendar_token FROM users WHERE id = $1").bind(user_id)).await?;
-    Ok(row.and_then(|(t,)| t))
-}
-
-pub(super) async fn set_calendar_token(db: &Db, user_id: i64, token: &str) -> Result<()> {
-    db.execute(Sql::new("UPDATE users SET calendar_token = $1 WHERE id = $2").bind(token).bind(user_id)).await?;
-    Ok(())
-}
-
-/// (id, nickname) of the user whose calendar token this is.
-pub(super) async fn user_by_calendar_token(db: &Db, token: &str) -> Result<Option<(i64, String)>> {
-    if !storable(db, token) {
-        return Ok(None);
-    }
-    Ok(db.optional(Sql::new("SELECT id, nickname FROM users WHERE calendar_token = $1").bind(token)).await?)
-}
-
-/// Public events (newest change first) and groups, up to `limit` URLs.
-pub(super) async fn sitemap(db: &Db, limit: u32) -> Result<Vec<SitemapEntry>> {
-    let groups: Vec<(String, i64)> =
-        db.all(Sql::new("SELECT slug, updated_at FROM groups ORDER BY id LIMIT $1").bind(i64::from(limit))).await?;
-    let rest = i64::from(limit).saturating_sub(groups.len() as i64);
-    let events: Vec<(i64, i64)> = db
-        .all(
-            Sql::new(
-                "SELECT id, updated_at FROM events WHERE status IN ('published', 'cancelled') \
-                 ORDER BY updated_at DESC, id DESC LIMIT $1",
-            )
-            .bind(rest),
-        )
-        .await?;
-    Ok(groups
-        .into_iter()
-        .map(|(slug, t)| SitemapEntry::Group { slug, updated_at: instant(t) })
-        .chain(events.into_iter().map(|(id, t)| SitemapEntry::Event { id, updated_at: instant(t) }))
-        .collect())
 }

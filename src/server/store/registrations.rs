@@ -11,6 +11,7 @@
 //! conditional `UPDATE … WHERE accepted_count < capacity`. The SQLite fast path is in
 //! `sqlite_fast.rs`.
 
+use super::{Backend, Store};
 use chrono::{DateTime, TimeZone, Utc};
 use rand::Rng;
 
@@ -125,9 +126,223 @@ fn my_registration(event_id: i64, row: Option<MyRegRow>) -> StoreResult<Option<M
     }))
 }
 
-/// The user's registration for the event (any status), as the registrant sees it.
-pub(super) async fn fetch_my_registration(db: &Db, event_id: i64, user_id: i64) -> StoreResult<Option<MyRegistration>> {
-    my_registration(event_id, db.optional(my_registration_query(event_id, user_id)).await?)
+impl Store {
+    /// Registers (or re-registers, or switches frame) in one write transaction: a seat is
+    /// taken only by a conditional update, otherwise the user is waitlisted in order.
+    pub async fn register(&self, req: &RegisterRequest) -> StoreResult<RegistrationChange> {
+        match &self.backend {
+            Backend::Sqlite(sqlite) => sqlite.register(&self.db, req).await,
+            Backend::Pg => register(&self.db, req).await,
+        }
+    }
+
+    /// Cancels my registration; a freed seat goes to the first waitlisted person of the
+    /// frame in the same transaction.
+    pub async fn cancel_registration(
+        &self,
+        event_id: i64,
+        user_id: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RegistrationChange> {
+        match &self.backend {
+            Backend::Sqlite(sqlite) => sqlite.cancel(&self.db, event_id, user_id, now).await,
+            Backend::Pg => cancel(&self.db, event_id, user_id, now).await,
+        }
+    }
+
+    /// All my registrations with their events, soonest first.
+    pub async fn my_registrations(
+        &self,
+        user_id: i64,
+    ) -> StoreResult<Vec<crate::registrations::model::MyEventRegistration>> {
+        let mut q = super::events::card_query();
+        q.push("WHERE e.status != 'draft' AND e.id IN (SELECT event_id FROM registrations WHERE user_id = ")
+            .push_bind(user_id)
+            .push(") ORDER BY e.starts_at, e.id");
+        let cards = super::events::cards(&self.db, q).await?;
+        let mut out = Vec::with_capacity(cards.len());
+        for card in cards {
+            if let Some(registration) = self.my_registration(card.id, user_id).await? {
+                out.push(crate::registrations::model::MyEventRegistration { card, registration });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sets a frame's capacity: raising promotes the waitlist; lowering below the
+    /// confirmed count is `Conflict("capacity_below_confirmed:<n>")`.
+    pub async fn set_capacity(
+        &self,
+        frame_id: i64,
+        capacity: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RegistrationChange> {
+        let db = &self.db;
+        rules::check_capacity(capacity, 0)?;
+        let mut tx = db.begin().await?;
+        tx.lock_event_of_frame(frame_id).await?;
+        let q = Sql::new("SELECT event_id, accepted_count FROM frames WHERE id = $1");
+        let Some((event_id, accepted)) = tx.optional::<(i64, i64)>(q.bind(frame_id)).await? else {
+            return Err(AppError::NotFound);
+        };
+        rules::check_capacity(capacity, accepted)?;
+        tx.execute(Sql::new("UPDATE frames SET capacity = $1 WHERE id = $2").bind(capacity).bind(frame_id)).await?;
+        let promoted = promote(&mut tx, frame_id, now.timestamp()).await?;
+        tx.commit().await?;
+        Ok(RegistrationChange { event_id, registration: None, promoted_user_ids: promoted })
+    }
+
+    /// Lottery frames whose draw time has come and that are not drawn yet.
+    pub async fn due_draws(&self, now: DateTime<Utc>) -> StoreResult<Vec<DueDraw>> {
+        let db = &self.db;
+        const DUE: &str = "SELECT id, event_id FROM frames \
+         WHERE method = 'lottery' AND drawn_at IS NULL AND draw_at <= $1 ORDER BY draw_at, id";
+        let rows: Vec<(i64, i64)> = db.all(Sql::new(DUE).bind(now.timestamp())).await?;
+        Ok(rows.into_iter().map(|(frame_id, event_id)| DueDraw { frame_id, event_id }).collect())
+    }
+
+    /// Draws a lottery frame with `seed`, exactly once: `None` when it was already drawn.
+    pub async fn draw_lottery(&self, frame_id: i64, seed: u64, now: DateTime<Utc>) -> StoreResult<Option<DrawOutcome>> {
+        let db = &self.db;
+        const CLAIM: &str =
+            "UPDATE frames SET drawn_at = $1, draw_seed = $2 WHERE id = $3 AND method = 'lottery' AND drawn_at IS NULL";
+        const FRAME: &str = "SELECT event_id, capacity, accepted_count, \
+           (SELECT COALESCE(MAX(position), 0) FROM registrations WHERE frame_id = frames.id) \
+         FROM frames WHERE id = $1";
+        const APPLICANTS: &str =
+            "SELECT id, user_id FROM registrations WHERE frame_id = $1 AND status = 'waitlisted' ORDER BY position";
+        let now = now.timestamp();
+        let mut tx = db.begin().await?;
+        tx.lock_event_of_frame(frame_id).await?;
+        // Claiming the draw and applying it are one transaction: a crash in between rolls both
+        // back, and a second runner (waiting on the lock, then re-reading the row) finds
+        // drawn_at set and does nothing.
+        if tx.execute(Sql::new(CLAIM).bind(now).bind(seed as i64).bind(frame_id)).await? != 1 {
+            return Ok(None);
+        }
+        let (event_id, capacity, accepted, max_pos): (i64, i64, i64, i64) =
+            tx.one(Sql::new(FRAME).bind(frame_id)).await?;
+        let applicants: Vec<(i64, i64)> = tx.all(Sql::new(APPLICANTS).bind(frame_id)).await?;
+        let ids: Vec<i64> = applicants.iter().map(|(id, _)| *id).collect();
+        let order = super::drawn_order(&ids, seed);
+        let seats = (capacity - accepted).max(0) as usize;
+        let winners = order.len().min(seats);
+        let mut log = Vec::with_capacity(order.len());
+        for (rank, reg_id) in order.iter().enumerate() {
+            let won = rank < winners;
+            let status = if won { RegStatus::Confirmed } else { RegStatus::Waitlisted };
+            let q = Sql::new("UPDATE registrations SET status = $1, position = $2, updated_at = $3 WHERE id = $4");
+            tx.execute(q.bind(status.as_str()).bind(max_pos + 1 + rank as i64).bind(now).bind(*reg_id)).await?;
+            let user_id = applicants.iter().find(|(id, _)| id == reg_id).map(|(_, u)| *u).unwrap_or_default();
+            log.push(serde_json::json!({
+                "registration_id": reg_id,
+                "user_id": user_id,
+                "rank": rank + 1,
+                "result": if won { "won" } else { "waitlisted" },
+            }));
+        }
+        let q =
+            "UPDATE frames SET accepted_count = accepted_count + $1, waiting_count = waiting_count - $1 WHERE id = $2";
+        tx.execute(Sql::new(q).bind(winners).bind(frame_id)).await?;
+        let q =
+            Sql::new("INSERT INTO lottery_draws (frame_id, seed, drawn_at, winners, log) VALUES ($1, $2, $3, $4, $5)");
+        let log = serde_json::Value::Array(log).to_string();
+        tx.execute(q.bind(frame_id).bind(seed as i64).bind(now).bind(winners).bind(log)).await?;
+        tx.commit().await?;
+        Ok(Some(DrawOutcome { frame_id, event_id, seed, order, winners }))
+    }
+
+    /// The user's registration for the event (any status), as the registrant sees it.
+    pub async fn my_registration(&self, event_id: i64, user_id: i64) -> StoreResult<Option<MyRegistration>> {
+        let db = &self.db;
+        my_registration(event_id, db.optional(my_registration_query(event_id, user_id)).await?)
+    }
+
+    /// Seat numbers of an event and its frames.
+    pub async fn seat_snapshot(&self, event_id: i64) -> StoreResult<Option<SeatSnapshot>> {
+        let db = &self.db;
+        let q = Sql::new(
+            "SELECT id, accepted_count, capacity, waiting_count FROM frames WHERE event_id = $1 ORDER BY position, id",
+        );
+        let frames: Vec<(i64, i64, i64, i64)> = db.all(q.bind(event_id)).await?;
+        if frames.is_empty() {
+            let q = Sql::new("SELECT EXISTS (SELECT 1 FROM events WHERE id = $1 AND status != 'draft')");
+            let (exists,): (bool,) = db.one(q.bind(event_id)).await?;
+            if !exists {
+                return Ok(None);
+            }
+        }
+        let frames: Vec<FrameSeats> = frames
+            .into_iter()
+            .map(|(id, accepted, limit, waiting)| FrameSeats { id, accepted, limit, waiting })
+            .collect();
+        Ok(Some(SeatSnapshot {
+            event_id,
+            accepted: frames.iter().map(|f| f.accepted).sum(),
+            limit: frames.iter().map(|f| f.limit).sum(),
+            waiting: frames.iter().map(|f| f.waiting).sum(),
+            frames,
+        }))
+    }
+
+    /// Every registration of an event, by frame and queue position (organizers, tests).
+    pub async fn list_registrations(&self, event_id: i64) -> StoreResult<Vec<RegistrationRow>> {
+        let db = &self.db;
+        const ALL: &str = "SELECT r.id, r.user_id, r.frame_id, r.status, r.position FROM registrations r \
+         JOIN frames f ON f.id = r.frame_id WHERE r.event_id = $1 ORDER BY f.position, f.id, r.position";
+        let rows: Vec<(i64, i64, i64, String, i64)> = db.all(Sql::new(ALL).bind(event_id)).await?;
+        rows.into_iter()
+            .map(|(id, user_id, frame_id, status, position)| {
+                let status = decode(&status, RegStatus::parse, "registration status")?;
+                Ok(RegistrationRow { id, user_id, frame_id, status, position })
+            })
+            .collect()
+    }
+
+    /// Moves a registration by hand between confirmed and waitlisted (organizers). Moving to
+    /// the waitlist puts it at the end of the queue and the freed seat follows the usual rule
+    /// (the head of the waitlist is promoted unless frozen); confirming needs a free seat
+    /// (`Conflict("frame_full")`: raise the capacity instead).
+    pub async fn move_registration(
+        &self,
+        event_id: i64,
+        registration_id: i64,
+        to: RegStatus,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RegistrationChange> {
+        let db = &self.db;
+        let now = now.timestamp();
+        let mut tx = db.begin().await?;
+        tx.lock_event(event_id).await?;
+        let q = Sql::new("SELECT frame_id, status, user_id FROM registrations WHERE id = $1 AND event_id = $2");
+        let row: Option<(i64, String, i64)> = tx.optional(q.bind(registration_id).bind(event_id)).await?;
+        let Some((frame_id, status, user_id)) = row else { return Err(AppError::NotFound) };
+        let from = decode(&status, RegStatus::parse, "registration status")?;
+        let mut promoted = Vec::new();
+        match (from, to) {
+            (RegStatus::Confirmed, RegStatus::Waitlisted) => {
+                let q = format!(
+                    "UPDATE registrations SET status = 'waitlisted', updated_at = $2, position = {NEXT_POSITION} \
+                 WHERE id = $3"
+                );
+                tx.execute(Sql::new(q).bind(frame_id).bind(now).bind(registration_id)).await?;
+                let q = "UPDATE frames SET accepted_count = accepted_count - 1, waiting_count = waiting_count + 1 WHERE id = $1";
+                tx.execute(Sql::new(q).bind(frame_id)).await?;
+                promoted = promote(&mut tx, frame_id, now).await?;
+            }
+            (RegStatus::Waitlisted, RegStatus::Confirmed) => {
+                if tx.execute(Sql::new(TAKE_SEAT_FROM_WAITLIST).bind(frame_id)).await? != 1 {
+                    return Err(Conflict::FrameFull.into());
+                }
+                tx.execute(Sql::new(CONFIRM).bind(now).bind(registration_id)).await?;
+                promoted.push(user_id);
+            }
+            (a, b) if a == b => {}
+            _ => return Err(Conflict::NotMovable.into()),
+        }
+        tx.commit().await?;
+        Ok(RegistrationChange { event_id, registration: None, promoted_user_ids: promoted })
+    }
 }
 
 /// The event, one of its frames (all `None` when it has none) and the user's registration
@@ -349,158 +564,6 @@ pub(super) async fn cancel(
     let registration = my_registration(event_id, tx.optional(my_registration_query(event_id, user_id)).await?)?;
     tx.commit().await?;
     Ok(RegistrationChange { event_id, registration, promoted_user_ids: promoted })
-}
-
-pub(super) async fn set_capacity(
-    db: &Db,
-    frame_id: i64,
-    capacity: i64,
-    now: DateTime<Utc>,
-) -> StoreResult<RegistrationChange> {
-    rules::check_capacity(capacity, 0)?;
-    let mut tx = db.begin().await?;
-    tx.lock_event_of_frame(frame_id).await?;
-    let q = Sql::new("SELECT event_id, accepted_count FROM frames WHERE id = $1");
-    let Some((event_id, accepted)) = tx.optional::<(i64, i64)>(q.bind(frame_id)).await? else {
-        return Err(AppError::NotFound);
-    };
-    rules::check_capacity(capacity, accepted)?;
-    tx.execute(Sql::new("UPDATE frames SET capacity = $1 WHERE id = $2").bind(capacity).bind(frame_id)).await?;
-    let promoted = promote(&mut tx, frame_id, now.timestamp()).await?;
-    tx.commit().await?;
-    Ok(RegistrationChange { event_id, registration: None, promoted_user_ids: promoted })
-}
-
-pub(super) async fn due_draws(db: &Db, now: DateTime<Utc>) -> StoreResult<Vec<DueDraw>> {
-    const DUE: &str = "SELECT id, event_id FROM frames \
-         WHERE method = 'lottery' AND drawn_at IS NULL AND draw_at <= $1 ORDER BY draw_at, id";
-    let rows: Vec<(i64, i64)> = db.all(Sql::new(DUE).bind(now.timestamp())).await?;
-    Ok(rows.into_iter().map(|(frame_id, event_id)| DueDraw { frame_id, event_id }).collect())
-}
-
-pub(super) async fn draw(db: &Db, frame_id: i64, seed: u64, now: DateTime<Utc>) -> StoreResult<Option<DrawOutcome>> {
-    const CLAIM: &str =
-        "UPDATE frames SET drawn_at = $1, draw_seed = $2 WHERE id = $3 AND method = 'lottery' AND drawn_at IS NULL";
-    const FRAME: &str = "SELECT event_id, capacity, accepted_count, \
-           (SELECT COALESCE(MAX(position), 0) FROM registrations WHERE frame_id = frames.id) \
-         FROM frames WHERE id = $1";
-    const APPLICANTS: &str =
-        "SELECT id, user_id FROM registrations WHERE frame_id = $1 AND status = 'waitlisted' ORDER BY position";
-    let now = now.timestamp();
-    let mut tx = db.begin().await?;
-    tx.lock_event_of_frame(frame_id).await?;
-    // Claiming the draw and applying it are one transaction: a crash in between rolls both
-    // back, and a second runner (waiting on the lock, then re-reading the row) finds
-    // drawn_at set and does nothing.
-    if tx.execute(Sql::new(CLAIM).bind(now).bind(seed as i64).bind(frame_id)).await? != 1 {
-        return Ok(None);
-    }
-    let (event_id, capacity, accepted, max_pos): (i64, i64, i64, i64) = tx.one(Sql::new(FRAME).bind(frame_id)).await?;
-    let applicants: Vec<(i64, i64)> = tx.all(Sql::new(APPLICANTS).bind(frame_id)).await?;
-    let ids: Vec<i64> = applicants.iter().map(|(id, _)| *id).collect();
-    let order = super::drawn_order(&ids, seed);
-    let seats = (capacity - accepted).max(0) as usize;
-    let winners = order.len().min(seats);
-    let mut log = Vec::with_capacity(order.len());
-    for (rank, reg_id) in order.iter().enumerate() {
-        let won = rank < winners;
-        let status = if won { RegStatus::Confirmed } else { RegStatus::Waitlisted };
-        let q = Sql::new("UPDATE registrations SET status = $1, position = $2, updated_at = $3 WHERE id = $4");
-        tx.execute(q.bind(status.as_str()).bind(max_pos + 1 + rank as i64).bind(now).bind(*reg_id)).await?;
-        let user_id = applicants.iter().find(|(id, _)| id == reg_id).map(|(_, u)| *u).unwrap_or_default();
-        log.push(serde_json::json!({
-            "registration_id": reg_id,
-            "user_id": user_id,
-            "rank": rank + 1,
-            "result": if won { "won" } else { "waitlisted" },
-        }));
-    }
-    let q = "UPDATE frames SET accepted_count = accepted_count + $1, waiting_count = waiting_count - $1 WHERE id = $2";
-    tx.execute(Sql::new(q).bind(winners).bind(frame_id)).await?;
-    let q = Sql::new("INSERT INTO lottery_draws (frame_id, seed, drawn_at, winners, log) VALUES ($1, $2, $3, $4, $5)");
-    let log = serde_json::Value::Array(log).to_string();
-    tx.execute(q.bind(frame_id).bind(seed as i64).bind(now).bind(winners).bind(log)).await?;
-    tx.commit().await?;
-    Ok(Some(DrawOutcome { frame_id, event_id, seed, order, winners }))
-}
-
-pub(super) async fn seat_snapshot(db: &Db, event_id: i64) -> StoreResult<Option<SeatSnapshot>> {
-    let q = Sql::new(
-        "SELECT id, accepted_count, capacity, waiting_count FROM frames WHERE event_id = $1 ORDER BY position, id",
-    );
-    let frames: Vec<(i64, i64, i64, i64)> = db.all(q.bind(event_id)).await?;
-    if frames.is_empty() {
-        let q = Sql::new("SELECT EXISTS (SELECT 1 FROM events WHERE id = $1 AND status != 'draft')");
-        let (exists,): (bool,) = db.one(q.bind(event_id)).await?;
-        if !exists {
-            return Ok(None);
-        }
-    }
-    let frames: Vec<FrameSeats> =
-        frames.into_iter().map(|(id, accepted, limit, waiting)| FrameSeats { id, accepted, limit, waiting }).collect();
-    Ok(Some(SeatSnapshot {
-        event_id,
-        accepted: frames.iter().map(|f| f.accepted).sum(),
-        limit: frames.iter().map(|f| f.limit).sum(),
-        waiting: frames.iter().map(|f| f.waiting).sum(),
-        frames,
-    }))
-}
-
-pub(super) async fn list_registrations(db: &Db, event_id: i64) -> StoreResult<Vec<RegistrationRow>> {
-    const ALL: &str = "SELECT r.id, r.user_id, r.frame_id, r.status, r.position FROM registrations r \
-         JOIN frames f ON f.id = r.frame_id WHERE r.event_id = $1 ORDER BY f.position, f.id, r.position";
-    let rows: Vec<(i64, i64, i64, String, i64)> = db.all(Sql::new(ALL).bind(event_id)).await?;
-    rows.into_iter()
-        .map(|(id, user_id, frame_id, status, position)| {
-            let status = decode(&status, RegStatus::parse, "registration status")?;
-            Ok(RegistrationRow { id, user_id, frame_id, status, position })
-        })
-        .collect()
-}
-
-/// Moves a registration by hand between confirmed and waitlisted (organizers). Moving to
-/// the waitlist puts it at the end of the queue and the freed seat follows the usual rule
-/// (the head of the waitlist is promoted unless frozen); confirming needs a free seat
-/// (`Conflict("frame_full")`: raise the capacity instead).
-pub(super) async fn move_registration(
-    db: &Db,
-    event_id: i64,
-    registration_id: i64,
-    to: RegStatus,
-    now: DateTime<Utc>,
-) -> StoreResult<RegistrationChange> {
-    let now = now.timestamp();
-    let mut tx = db.begin().await?;
-    tx.lock_event(event_id).await?;
-    let q = Sql::new("SELECT frame_id, status, user_id FROM registrations WHERE id = $1 AND event_id = $2");
-    let row: Option<(i64, String, i64)> = tx.optional(q.bind(registration_id).bind(event_id)).await?;
-    let Some((frame_id, status, user_id)) = row else { return Err(AppError::NotFound) };
-    let from = decode(&status, RegStatus::parse, "registration status")?;
-    let mut promoted = Vec::new();
-    match (from, to) {
-        (RegStatus::Confirmed, RegStatus::Waitlisted) => {
-            let q = format!(
-                "UPDATE registrations SET status = 'waitlisted', updated_at = $2, position = {NEXT_POSITION} \
-                 WHERE id = $3"
-            );
-            tx.execute(Sql::new(q).bind(frame_id).bind(now).bind(registration_id)).await?;
-            let q = "UPDATE frames SET accepted_count = accepted_count - 1, waiting_count = waiting_count + 1 WHERE id = $1";
-            tx.execute(Sql::new(q).bind(frame_id)).await?;
-            promoted = promote(&mut tx, frame_id, now).await?;
-        }
-        (RegStatus::Waitlisted, RegStatus::Confirmed) => {
-            if tx.execute(Sql::new(TAKE_SEAT_FROM_WAITLIST).bind(frame_id)).await? != 1 {
-                return Err(Conflict::FrameFull.into());
-            }
-            tx.execute(Sql::new(CONFIRM).bind(now).bind(registration_id)).await?;
-            promoted.push(user_id);
-        }
-        (a, b) if a == b => {}
-        _ => return Err(Conflict::NotMovable.into()),
-    }
-    tx.commit().await?;
-    Ok(RegistrationChange { event_id, registration: None, promoted_user_ids: promoted })
 }
 
 #[cfg(test)]

@@ -1,0 +1,102 @@
+//! The search page and search feeds. The semantics are one (`search_sql.rs`, the oracle);
+//! on SQLite the in-memory index (`sqlite_search_index.rs`) answers when it is built.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::db::Db;
+use super::search_sql::{self, Searched};
+use super::{Backend, Store, StoreResult};
+use crate::events::model::{EventCard, Page};
+use crate::search::model::{SearchQuery, SearchResults};
+
+impl Store {
+    /// The search page: results of `query` at `now` with facet counts (see `crate::search`).
+    pub async fn search(&self, query: &SearchQuery, now: DateTime<Utc>) -> StoreResult<SearchResults> {
+        let per_page = crate::events::api::PER_PAGE;
+        let found = match self.search_indexed(query, now, per_page).await? {
+            Some(found) => found,
+            None => search_sql::search(&self.db, query, now, per_page).await?,
+        };
+        self.results(found, query).await
+    }
+
+    /// The ids of the first `limit` results of a search, in its order (search feeds).
+    pub async fn search_ids(&self, query: &SearchQuery, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<i64>> {
+        let first = SearchQuery { page: 1, ..query.clone() };
+        match self.search_indexed(&first, now, limit).await? {
+            Some(found) => Ok(found.ids),
+            None => search_sql::search_ids(&self.db, query, now, limit).await,
+        }
+    }
+
+    /// The search answered by SQL alone, bypassing the in-memory index: the oracle the
+    /// index is tested against, and the fallback while it builds.
+    pub async fn search_with_sql(&self, query: &SearchQuery, now: DateTime<Utc>) -> StoreResult<SearchResults> {
+        let found = search_sql::search(&self.db, query, now, crate::events::api::PER_PAGE).await?;
+        self.results(found, query).await
+    }
+
+    /// Whether the in-memory search index is built (benchmarks wait for it); always true
+    /// on PostgreSQL, which has none to build.
+    pub fn search_index_ready(&self) -> bool {
+        match &self.backend {
+            Backend::Sqlite(sqlite) => sqlite.search_index.is_ready(),
+            Backend::Pg => true,
+        }
+    }
+
+    /// Hits and misses of the search index's cache of 3+ character terms.
+    pub fn search_term_cache_stats(&self) -> (u64, u64) {
+        match &self.backend {
+            Backend::Sqlite(sqlite) => sqlite.search_index.term_cache_stats(),
+            Backend::Pg => (0, 0),
+        }
+    }
+
+    /// Empties the search index's term cache (benchmarks also measure searches without it).
+    pub fn clear_search_term_cache(&self) {
+        if let Backend::Sqlite(sqlite) = &self.backend {
+            sqlite.search_index.clear_term_cache()
+        }
+    }
+
+    /// The in-memory index's answer, `None` when there is no index (PostgreSQL) or it
+    /// cannot answer yet.
+    async fn search_indexed(
+        &self,
+        query: &SearchQuery,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Option<Searched>> {
+        match (&self.backend, &self.db) {
+            (Backend::Sqlite(sqlite), Db::Sqlite { reader, .. }) => {
+                search_sql::search_indexed(reader, &sqlite.search_index, query, now, limit).await
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The page of cards and the echo of the query, around what a search found.
+    async fn results(&self, found: Searched, query: &SearchQuery) -> StoreResult<SearchResults> {
+        let per_page = crate::events::api::PER_PAGE;
+        let mut cards = Vec::with_capacity(found.ids.len());
+        if !found.ids.is_empty() {
+            let mut by_id: HashMap<i64, EventCard> =
+                super::events::cards_by_ids(&self.db, &found.ids, "").await?.into_iter().map(|c| (c.id, c)).collect();
+            cards.extend(found.ids.iter().filter_map(|id| by_id.remove(id)));
+        }
+        let mut query = query.clone();
+        // The canonical spelling of resolved tags and tools (aliases become names).
+        query.tags = found.tags.iter().map(|t| t.name.clone()).collect();
+        query.tools = found.tools.iter().map(|t| t.name.clone()).collect();
+        let page = query.page;
+        Ok(SearchResults {
+            query,
+            warnings: found.warnings,
+            results: Page { items: cards, page, per_page, total: found.total },
+            facets: found.facets,
+        })
+    }
+}
