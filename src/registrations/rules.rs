@@ -137,6 +137,13 @@ pub fn check_capacity(capacity: i64, confirmed: i64) -> Result<(), AppError> {
     Ok(())
 }
 
+/// How many applicants of a lottery win a seat: as many as the frame has free seats
+/// (`capacity - accepted`, never negative). The first that many of the drawn order are
+/// confirmed; the rest wait in that order.
+pub fn lottery_winners(applicants: usize, capacity: i64, accepted: i64) -> usize {
+    applicants.min(usize::try_from(capacity - accepted).unwrap_or(0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,5 +254,18 @@ mod tests {
         assert!(check_capacity(5, 5).is_ok());
         assert_eq!(conflict(check_capacity(4, 5)), Conflict::CapacityBelowConfirmed { confirmed: 5 });
         assert!(matches!(check_capacity(0, 0), Err(AppError::Invalid(_))));
+    }
+
+    #[test]
+    fn a_draw_confirms_as_many_as_there_are_free_seats() {
+        assert_eq!(lottery_winners(10, 4, 0), 4);
+        assert_eq!(lottery_winners(3, 4, 0), 3, "fewer applicants than seats: all win");
+        assert_eq!(lottery_winners(10, 4, 1), 3, "seats already given count");
+    }
+
+    #[test]
+    fn a_draw_over_a_full_or_shrunk_frame_confirms_nobody() {
+        assert_eq!(lottery_winners(5, 2, 2), 0);
+        assert_eq!(lottery_winners(5, 2, 3), 0);
     }
 }

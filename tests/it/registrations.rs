@@ -389,3 +389,132 @@ async fn concurrent_registrations_and_draws_never_oversell_and_draw_once() {
         assert_counters_match_rows(&store, event).await;
     }
 }
+
+// --- the SQLite fast path answers as the full path does ------------------------------
+
+#[derive(Debug, Clone)]
+enum FastOp {
+    /// `frame`: an index into the event's frames, or none named.
+    Register {
+        user: usize,
+        event: usize,
+        frame: Option<usize>,
+    },
+    Cancel {
+        user: usize,
+        event: usize,
+    },
+    Capacity {
+        frame: usize,
+        capacity: i64,
+    },
+    Draw,
+}
+
+fn fast_op() -> impl Strategy<Value = FastOp> {
+    prop_oneof![
+        6 => (0..10usize, 0..2usize, proptest::option::of(0..4usize))
+            .prop_map(|(user, event, frame)| FastOp::Register { user, event, frame }),
+        2 => (0..10usize, 0..2usize).prop_map(|(user, event)| FastOp::Cancel { user, event }),
+        1 => (0..5usize, 0..4i64).prop_map(|(frame, capacity)| FastOp::Capacity { frame, capacity }),
+        1 => Just(FastOp::Draw),
+    ]
+}
+
+/// Two events: one with a first-come frame, a frame not open yet, a lottery and a frame
+/// of another event's id range; one with a single frame (found without being named).
+async fn fast_setup(store: &DynStore) -> (Vec<i64>, [i64; 2], Vec<Vec<i64>>) {
+    let (users, first, frames) = setup(
+        store,
+        10,
+        vec![
+            frame("A", 2, FrameMethod::FirstCome),
+            NewFrame { opens_at: Some(now() + Duration::hours(1)), ..frame("Later", 3, FrameMethod::FirstCome) },
+            frame("L", 2, FrameMethod::Lottery),
+        ],
+    )
+    .await;
+    let group = store
+        .insert_groups(&[NewGroup {
+            slug: "g2".into(),
+            title: "G2".into(),
+            description: String::new(),
+            website: None,
+            image_url: None,
+            members: vec![],
+        }])
+        .await
+        .unwrap()[0];
+    let second = store
+        .insert_events(&[NewEvent {
+            frames: vec![frame("Only", 1, FrameMethod::FirstCome)],
+            ..NewEvent::minimal(group, "Single", now() + Duration::days(2))
+        }])
+        .await
+        .unwrap()[0];
+    let single = store.seat_snapshot(second).await.unwrap().unwrap().frames.iter().map(|f| f.id).collect();
+    (users, [first, second], vec![frames, single])
+}
+
+/// What an answer says, without the random receipt code.
+fn outcome(r: Result<tsudoi::server::store::RegistrationChange, AppError>) -> String {
+    match r {
+        Ok(mut change) => {
+            if let Some(reg) = change.registration.as_mut() {
+                reg.receipt_code.clear();
+            }
+            format!("{change:?}")
+        }
+        Err(e) => format!("error {e:?}"),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// The SQLite fast path (one round trip for the common case) is an optimisation of the
+    /// rules in `registrations::rules`, not a second copy of them: the same operations with
+    /// and without it give the same answers, errors included, and the same rows.
+    #[test]
+    fn the_sqlite_fast_path_answers_exactly_as_the_full_path(ops in proptest::collection::vec(fast_op(), 1..40)) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let (fast, _fast_db) = crate::helpers::fresh_sqlite().await;
+            let (full, _full_db) = crate::helpers::fresh_sqlite().await;
+            full.set_sqlite_fast_path(false);
+            let (users, events, frames) = fast_setup(&fast).await;
+            prop_assert_eq!((users.clone(), events, frames.clone()), fast_setup(&full).await);
+            let all_frames: Vec<i64> = frames.concat();
+            for op in &ops {
+                let mut answers = Vec::new();
+                for store in [&fast, &full] {
+                    let answer = match op {
+                        FastOp::Register { user, event, frame } => {
+                            let frame_id = frame.map(|f| all_frames[f % all_frames.len()]);
+                            store.register(&req(events[*event], users[*user], frame_id)).await
+                        }
+                        FastOp::Cancel { user, event } => store.cancel_registration(events[*event], users[*user], now()).await,
+                        FastOp::Capacity { frame, capacity } => store.set_capacity(all_frames[*frame % all_frames.len()], *capacity, now()).await,
+                        FastOp::Draw => store.draw_lottery(frames[0][2], 7, now()).await.map(|_| {
+                            tsudoi::server::store::RegistrationChange { event_id: events[0], registration: None, promoted_user_ids: vec![] }
+                        }),
+                    };
+                    answers.push(outcome(answer));
+                }
+                prop_assert_eq!(&answers[0], &answers[1], "{:?}", op);
+            }
+            for event in events {
+                let rows = |store: &DynStore| {
+                    let store = store.clone();
+                    async move {
+                        store.list_registrations(event).await.unwrap().into_iter()
+                            .map(|r| (r.user_id, r.frame_id, r.status, r.position)).collect::<Vec<_>>()
+                    }
+                };
+                prop_assert_eq!(rows(&fast).await, rows(&full).await);
+                assert_counters_match_rows(&fast, event).await;
+            }
+            Ok(())
+        })?;
+    }
+}

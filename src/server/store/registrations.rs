@@ -225,8 +225,7 @@ impl Store {
         let applicants: Vec<(i64, i64)> = tx.all(Sql::new(APPLICANTS).bind(frame_id)).await?;
         let ids: Vec<i64> = applicants.iter().map(|(id, _)| *id).collect();
         let order = super::drawn_order(&ids, seed);
-        let seats = (capacity - accepted).max(0) as usize;
-        let winners = order.len().min(seats);
+        let winners = crate::registrations::rules::lottery_winners(order.len(), capacity, accepted);
         let mut log = Vec::with_capacity(order.len());
         for (rank, reg_id) in order.iter().enumerate() {
             let won = rank < winners;

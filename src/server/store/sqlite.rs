@@ -2,6 +2,7 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -23,6 +24,9 @@ pub(super) struct Sqlite {
     messages: tokio::sync::mpsc::UnboundedSender<QueuedMessage>,
     /// The runtime the hot write transactions run on (see `WriterRuntime`).
     writer_rt: WriterRuntime,
+    /// Whether registrations try the one-round-trip path first (see `sqlite_fast.rs`); off
+    /// only in the test that proves it answers exactly as the full path does.
+    fast_path: AtomicBool,
 }
 
 /// A single-threaded runtime on its own OS thread for the hot write transactions
@@ -161,7 +165,10 @@ pub async fn connect(url: &str) -> anyhow::Result<Store> {
     let writer_rt = WriterRuntime::start()?;
     let db = Db::Sqlite { reader: pool, writer };
     let messages = message_queue(&writer_rt.handle, db.clone());
-    Ok(Store { db, backend: Backend::Sqlite(Sqlite { search_index, messages, writer_rt }) })
+    Ok(Store {
+        db,
+        backend: Backend::Sqlite(Sqlite { search_index, messages, writer_rt, fast_path: AtomicBool::new(true) }),
+    })
 }
 
 impl Sqlite {
@@ -170,7 +177,9 @@ impl Sqlite {
     /// thread.
     pub(super) async fn register(&self, db: &Db, req: &RegisterRequest) -> StoreResult<RegistrationChange> {
         let Db::Sqlite { writer, .. } = db else { return Err(AppError::Internal) };
-        if let Some(change) = super::sqlite_fast::register_fast(writer, req).await? {
+        if self.fast_path.load(Ordering::Relaxed)
+            && let Some(change) = super::sqlite_fast::register_fast(writer, req).await?
+        {
             return Ok(change);
         }
         let (db, req) = (db.clone(), req.clone());
@@ -197,5 +206,16 @@ impl Sqlite {
             return msg_sql::create_message(db, message).await;
         }
         answer.await.map_err(|_| AppError::Internal)?
+    }
+}
+
+impl Store {
+    /// Turns the SQLite fast registration path off or on (no effect on PostgreSQL). Only
+    /// for the test that runs the same operations both ways and compares the answers.
+    #[doc(hidden)]
+    pub fn set_sqlite_fast_path(&self, on: bool) {
+        if let Backend::Sqlite(sqlite) = &self.backend {
+            sqlite.fast_path.store(on, Ordering::Relaxed);
+        }
     }
 }
