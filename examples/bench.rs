@@ -8,11 +8,12 @@
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
+use tsudoi::admin::model::Role;
 
 use chrono::Utc;
 use futures::StreamExt;
 use serde_json::json;
-use tsudoi::server::store::{self, DynStore, MemberRole, NewEvent, NewFrame, NewGroup, NewUser, SessionRow};
+use tsudoi::server::store::{self, DynStore, NewEvent, NewFrame, NewGroup, NewUser, SessionRow};
 
 struct Args {
     base: String,
@@ -107,7 +108,7 @@ async fn event(store: &DynStore, slug: &str, capacity: i64) -> i64 {
             description: String::new(),
             website: None,
             image_url: None,
-            members: vec![(owner, MemberRole::Owner)],
+            members: vec![(owner, Role::Owner)],
         }])
         .await
         .expect("group")[0];

@@ -320,7 +320,7 @@ pub async fn create_group(
     website: Option<String>,
 ) -> Result<AdminGroup, AppError> {
     let result = async {
-        use crate::server::store::{MemberRole, NewAudit, NewGroup};
+        use crate::server::store::{NewAudit, NewGroup};
         let user = crate::server::session::require_user().await?;
         let state = crate::server::state::app_state()?;
         let slug = slug.trim().to_lowercase();
@@ -335,7 +335,7 @@ pub async fn create_group(
             description: description.unwrap_or_default(),
             website: Some(website.trim().to_string()).filter(|w| !w.is_empty()),
             image_url: None,
-            members: vec![(user.id, MemberRole::Owner)],
+            members: vec![(user.id, crate::admin::model::Role::Owner)],
         };
         let id = state.store.insert_groups(&[group]).await.map_err(|e| match e {
             AppError::Conflict(_) => {

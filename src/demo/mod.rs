@@ -5,6 +5,8 @@
 
 mod content;
 
+use crate::admin::model::Role;
+use crate::registrations::model::RegStatus;
 use std::fmt::Write as _;
 
 use anyhow::Context as _;
@@ -15,8 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::events::model::{EventStatus, FrameMethod, SpokenLanguage, VenueKind};
 use crate::registrations::model::QuestionKind;
 use crate::server::store::{
-    Directory, MemberRole, NewEvent, NewFrame, NewGroup, NewQuestion, NewRegistration, NewSpeaker, NewTag, NewUser,
-    RegistrationStatus, Store,
+    Directory, NewEvent, NewFrame, NewGroup, NewQuestion, NewRegistration, NewSpeaker, NewTag, NewUser, Store,
 };
 use crate::tags::model::TagKind;
 
@@ -512,17 +513,17 @@ fn demo_groups(organizer: i64, attendees: &[i64]) -> Vec<NewGroup> {
             let helper = |k: usize| attendees.get(i * 7 + k).copied();
             let mut members = Vec::with_capacity(3);
             if g.organizer {
-                members.push((organizer, MemberRole::Owner));
+                members.push((organizer, Role::Owner));
             } else if let Some(user) = helper(0) {
-                members.push((user, MemberRole::Owner));
+                members.push((user, Role::Owner));
             }
             if let Some(user) = helper(1) {
-                members.push((user, MemberRole::Admin));
+                members.push((user, Role::Admin));
             }
             if i % 2 == 0
                 && let Some(user) = helper(2)
             {
-                members.push((user, MemberRole::Staff));
+                members.push((user, Role::Staff));
             }
             NewGroup {
                 slug: g.slug.to_owned(),
@@ -569,7 +570,7 @@ fn seed_event(dir: &Directory) -> anyhow::Result<NewEvent> {
             push_base36(&mut receipt_code, k as u64 + 1);
             NewRegistration {
                 user_id: *user_id,
-                status: RegistrationStatus::Confirmed,
+                status: RegStatus::Confirmed,
                 receipt_code,
                 created_at: at(SEED_CREATED + step * k as i64 + rng.random_range(0..step)),
             }
@@ -1112,7 +1113,7 @@ impl EventGenerator {
         // (the server draws at draw_at; past draws run at startup).
         for f in frames.iter_mut().filter(|f| f.draw_at.is_some_and(|d| d.timestamp() > now)) {
             for r in &mut f.registrations {
-                r.status = RegistrationStatus::Waitlisted;
+                r.status = RegStatus::Waitlisted;
             }
         }
 
@@ -1562,7 +1563,7 @@ fn fill_frames(
         frame.registrations.reserve_exact(n);
         for k in 0..n {
             let created = (from + span * k as i64 / n as i64 + rng.random_range(0..step)).min(to - 1);
-            let status = if k < confirmed { RegistrationStatus::Confirmed } else { RegistrationStatus::Waitlisted };
+            let status = if k < confirmed { RegStatus::Confirmed } else { RegStatus::Waitlisted };
             frame.registrations.push(NewRegistration {
                 user_id: attendees[cursor],
                 status,
@@ -1716,8 +1717,8 @@ mod tests {
             assert!(f.fee == 0 || (500..=3_000).contains(&f.fee), "{ctx}");
             assert_eq!(f.opens_at, Some(e.starts_at - chrono::Duration::days(30)));
             assert_eq!(f.closes_at, Some(e.starts_at));
-            let confirmed = f.registrations.iter().filter(|r| r.status == RegistrationStatus::Confirmed).count();
-            let waiting = f.registrations.iter().filter(|r| r.status == RegistrationStatus::Waitlisted).count();
+            let confirmed = f.registrations.iter().filter(|r| r.status == RegStatus::Confirmed).count();
+            let waiting = f.registrations.iter().filter(|r| r.status == RegStatus::Waitlisted).count();
             assert_eq!(confirmed + waiting, f.registrations.len(), "{ctx}");
             assert!(confirmed as i64 <= f.capacity, "{ctx}");
             if f.draw_at.is_some_and(|d| d > now()) {
@@ -1727,7 +1728,7 @@ mod tests {
             assert!(waiting == 0 || confirmed as i64 == f.capacity, "waitlist behind a free seat in {ctx}");
             assert!(waiting <= 30, "{ctx}");
             // Confirmed first, then the waitlist, in arrival order.
-            assert!(f.registrations.iter().skip(confirmed).all(|r| r.status == RegistrationStatus::Waitlisted));
+            assert!(f.registrations.iter().skip(confirmed).all(|r| r.status == RegStatus::Waitlisted));
             assert!(f.registrations.windows(2).all(|w| w[0].created_at <= w[1].created_at), "{ctx}");
             for r in &f.registrations {
                 assert!(users.insert(r.user_id), "{ctx}: user {} registered twice", r.user_id);
@@ -1854,14 +1855,14 @@ mod tests {
         let riken = groups.iter().find(|g| g.slug == "riken-aip-public").expect("riken group");
         assert_eq!(riken.title, "RIKEN AIP Public");
         assert_eq!(riken.website.as_deref(), Some("https://aip.riken.jp/"));
-        assert!(riken.members.contains(&(1, MemberRole::Owner)));
-        let owned = groups.iter().filter(|g| g.members.contains(&(1, MemberRole::Owner))).count();
+        assert!(riken.members.contains(&(1, Role::Owner)));
+        let owned = groups.iter().filter(|g| g.members.contains(&(1, Role::Owner))).count();
         assert!(owned >= 4);
         assert!(groups.iter().all(|g| g.members.iter().all(|(u, _)| *u != 2)), "attendee organizes nothing");
-        assert!(groups.iter().all(|g| { g.members.iter().filter(|m| m.1 == MemberRole::Owner).count() == 1 }));
+        assert!(groups.iter().all(|g| { g.members.iter().filter(|m| m.1 == Role::Owner).count() == 1 }));
         let members: Vec<i64> = groups.iter().flat_map(|g| g.members.iter().map(|m| m.0)).filter(|u| *u != 1).collect();
         assert_eq!(members.iter().collect::<HashSet<_>>().len(), members.len());
-        assert!(groups.iter().any(|g| g.members.iter().any(|m| m.1 == MemberRole::Staff)));
+        assert!(groups.iter().any(|g| g.members.iter().any(|m| m.1 == Role::Staff)));
     }
 
     #[test]
@@ -1886,9 +1887,11 @@ mod tests {
         let [frame] = e.frames.as_slice() else { panic!("one frame") };
         assert_eq!((frame.name.as_str(), frame.capacity, frame.fee), ("一般参加枠", 200, 0));
         assert_eq!(frame.registrations.len(), SEED_REGISTRATIONS);
-        assert!(frame.registrations.iter().all(|r| r.status == RegistrationStatus::Confirmed
-            && r.created_at < e.starts_at
-            && r.created_at >= e.created_at));
+        assert!(
+            frame.registrations.iter().all(|r| r.status == RegStatus::Confirmed
+                && r.created_at < e.starts_at
+                && r.created_at >= e.created_at)
+        );
         let users: HashSet<i64> = frame.registrations.iter().map(|r| r.user_id).collect();
         assert_eq!(users.len(), SEED_REGISTRATIONS);
     }
@@ -1957,7 +1960,7 @@ mod tests {
                 );
             }
             let waitlisted = |e: &&&NewEvent| {
-                e.frames.iter().any(|f| f.registrations.iter().any(|r| r.status == RegistrationStatus::Waitlisted))
+                e.frames.iter().any(|f| f.registrations.iter().any(|r| r.status == RegStatus::Waitlisted))
             };
             assert!(upcoming.iter().filter(waitlisted).count() >= 2, "{now}: full upcoming events");
             assert!(upcoming.iter().filter(|e| e.title.contains("ハンズオン")).count() >= 2, "{now}: hands-ons");
@@ -1995,7 +1998,7 @@ mod tests {
         let tokyo = prefectures["tokyo"];
         assert!(prefectures.values().all(|n| *n <= tokyo), "{prefectures:?}");
 
-        let full = |f: &NewFrame| f.registrations.iter().any(|r| r.status == RegistrationStatus::Waitlisted);
+        let full = |f: &NewFrame| f.registrations.iter().any(|r| r.status == RegStatus::Waitlisted);
         let full_events = events.iter().filter(|e| e.frames.iter().any(full)).count();
         assert!(full_events * 100 / events.len() >= 6, "{full_events} full events");
         assert!(events.iter().flat_map(|e| &e.frames).any(|f| f.method == FrameMethod::Lottery));

@@ -5,11 +5,11 @@
 
 use chrono::{Duration, Utc};
 use serde_json::Value;
+use tsudoi::admin::model::Role;
 use tsudoi::registrations::model::QuestionKind;
+use tsudoi::registrations::model::RegStatus;
 use tsudoi::server::config::Config;
-use tsudoi::server::store::{
-    MemberRole, NewEvent, NewFrame, NewGroup, NewQuestion, NewRegistration, NewUser, RegistrationStatus,
-};
+use tsudoi::server::store::{NewEvent, NewFrame, NewGroup, NewQuestion, NewRegistration, NewUser};
 
 use crate::helpers::{TempDb, TestApp, spawn_with};
 
@@ -52,7 +52,7 @@ async fn world(app: &TestApp) -> World {
                 description: String::new(),
                 website: None,
                 image_url: None,
-                members: vec![(u[1], MemberRole::Staff), (u[2], MemberRole::Admin), (u[3], MemberRole::Owner)],
+                members: vec![(u[1], Role::Staff), (u[2], Role::Admin), (u[3], Role::Owner)],
             },
             NewGroup {
                 slug: "other".into(),
@@ -60,12 +60,12 @@ async fn world(app: &TestApp) -> World {
                 description: String::new(),
                 website: None,
                 image_url: None,
-                members: vec![(u[4], MemberRole::Admin)],
+                members: vec![(u[4], Role::Admin)],
             },
         ])
         .await
         .unwrap();
-    let reg = |user_id: i64, status: RegistrationStatus, code: &str| NewRegistration {
+    let reg = |user_id: i64, status: RegStatus, code: &str| NewRegistration {
         user_id,
         status,
         receipt_code: code.into(),
@@ -75,8 +75,8 @@ async fn world(app: &TestApp) -> World {
         .insert_events(&[NewEvent {
             frames: vec![NewFrame {
                 registrations: vec![
-                    reg(u[0], RegistrationStatus::Confirmed, "ATT-0001"),
-                    reg(u[5], RegistrationStatus::Waitlisted, "WAI-0001"),
+                    reg(u[0], RegStatus::Confirmed, "ATT-0001"),
+                    reg(u[5], RegStatus::Waitlisted, "WAI-0001"),
                 ],
                 ..NewFrame::first_come("一般", 1)
             }],
@@ -1290,7 +1290,6 @@ async fn destructive_and_membership_calls_are_allowed_exactly_for_their_roles(ap
 /// event.
 async fn deliveries_reminders_owners_and_frames_hold_under_concurrent_calls(app: TestApp) {
     use futures::future::join_all;
-    use tsudoi::admin::model::Role;
     use tsudoi::messages::model::MessageKind;
     use tsudoi::server::store::NewMessage;
     let w = world(&app).await;

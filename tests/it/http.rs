@@ -1,7 +1,8 @@
 //! The whole app over HTTP: pages, statuses, languages, server-function endpoints.
 
 use chrono::Duration;
-use tsudoi::server::store::{NewEvent, NewFrame, NewRegistration, RegistrationStatus};
+use tsudoi::registrations::model::RegStatus;
+use tsudoi::server::store::{NewEvent, NewFrame, NewRegistration};
 
 use crate::helpers::{TestApp, spawn_app};
 
@@ -114,7 +115,7 @@ async fn own_event(
         .enumerate()
         .map(|(i, user_id)| NewRegistration {
             user_id: *user_id,
-            status: if (i as i64) < capacity { RegistrationStatus::Confirmed } else { RegistrationStatus::Waitlisted },
+            status: if (i as i64) < capacity { RegStatus::Confirmed } else { RegStatus::Waitlisted },
             receipt_code: format!("OWN-{i}"),
             created_at: now - Duration::minutes(60 - i as i64),
         })

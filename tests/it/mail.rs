@@ -3,12 +3,14 @@
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
+use tsudoi::admin::model::Role;
+use tsudoi::registrations::model::RegStatus;
 
 use chrono::Duration;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tsudoi::server::config::Config;
-use tsudoi::server::store::{MemberRole, NewEvent, NewFrame, NewGroup, NewRegistration, NewUser, RegistrationStatus};
+use tsudoi::server::store::{NewEvent, NewFrame, NewGroup, NewRegistration, NewUser};
 
 use crate::helpers::{TempDb, TestApp, spawn_with};
 
@@ -104,13 +106,13 @@ async fn app_mailing(port: u16) -> (TestApp, i64, reqwest::Client) {
             description: String::new(),
             website: None,
             image_url: None,
-            members: vec![(users[0], MemberRole::Owner)],
+            members: vec![(users[0], Role::Owner)],
         }])
         .await
         .unwrap()[0];
     let reg = |user_id: i64, code: &str| NewRegistration {
         user_id,
-        status: RegistrationStatus::Confirmed,
+        status: RegStatus::Confirmed,
         receipt_code: code.into(),
         created_at: tsudoi::time::now(),
     };

@@ -4,12 +4,12 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::Value;
+use tsudoi::admin::model::Role;
 use tsudoi::events::model::{EventStatus, VenueKind};
+use tsudoi::registrations::model::RegStatus;
 use tsudoi::server::config::Config;
 use tsudoi::server::ratelimit::RateLimitConfig;
-use tsudoi::server::store::{
-    MemberRole, NewEvent, NewFrame, NewGroup, NewRegistration, NewSpeaker, NewTag, NewUser, RegistrationStatus,
-};
+use tsudoi::server::store::{NewEvent, NewFrame, NewGroup, NewRegistration, NewSpeaker, NewTag, NewUser};
 use tsudoi::tags::model::TagKind;
 
 use crate::helpers::{TempDb, TestApp, fresh_sqlite, spawn_app, spawn_with};
@@ -29,7 +29,7 @@ fn jst(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     chrono_tz::Asia::Tokyo.with_ymd_and_hms(y, m, d, h, min, 0).unwrap().with_timezone(&Utc)
 }
 
-fn reg(user_id: i64, status: RegistrationStatus, code: &str) -> NewRegistration {
+fn reg(user_id: i64, status: RegStatus, code: &str) -> NewRegistration {
     NewRegistration { user_id, status, receipt_code: code.into(), created_at: jst(2026, 11, 1, 12, 0) }
 }
 
@@ -58,7 +58,7 @@ async fn fixture(app: &TestApp) -> Ids {
                 description: "Rust の勉強会".into(),
                 website: Some("https://rust.tokyo/".into()),
                 image_url: None,
-                members: vec![(akiko, MemberRole::Owner), (ben, MemberRole::Admin)],
+                members: vec![(akiko, Role::Owner), (ben, Role::Admin)],
             },
             NewGroup {
                 slug: "berlin-go".into(),
@@ -66,7 +66,7 @@ async fn fixture(app: &TestApp) -> Ids {
                 description: String::new(),
                 website: None,
                 image_url: None,
-                members: vec![(eri, MemberRole::Owner)],
+                members: vec![(eri, Role::Owner)],
             },
         ])
         .await
@@ -102,7 +102,7 @@ async fn fixture(app: &TestApp) -> Ids {
             created_at: created,
             tag_ids: vec![t[0], t[2]],
             frames: vec![NewFrame {
-                registrations: vec![reg(dai, RegistrationStatus::Confirmed, "R-DAI-1")],
+                registrations: vec![reg(dai, RegStatus::Confirmed, "R-DAI-1")],
                 ..NewFrame::first_come("一般", 2)
             }],
             speakers: vec![NewSpeaker {
@@ -125,8 +125,8 @@ async fn fixture(app: &TestApp) -> Ids {
             language: tsudoi::events::model::SpokenLanguage::En,
             frames: vec![NewFrame {
                 registrations: vec![
-                    reg(eri, RegistrationStatus::Confirmed, "R-ERI-2"),
-                    reg(dai, RegistrationStatus::Waitlisted, "R-DAI-2"),
+                    reg(eri, RegStatus::Confirmed, "R-ERI-2"),
+                    reg(dai, RegStatus::Waitlisted, "R-DAI-2"),
                 ],
                 ..NewFrame::first_come("General", 1)
             }],
@@ -150,7 +150,7 @@ async fn fixture(app: &TestApp) -> Ids {
             created_at: jst(2026, 5, 1, 9, 0),
             tag_ids: vec![t[0]],
             frames: vec![NewFrame {
-                registrations: vec![reg(dai, RegistrationStatus::Confirmed, "R-DAI-5")],
+                registrations: vec![reg(dai, RegStatus::Confirmed, "R-DAI-5")],
                 ..NewFrame::first_come("一般", 50)
             }],
             ..NewEvent::minimal(g[0], "Past Rust night", jst(2026, 6, 1, 19, 0))

@@ -2,12 +2,13 @@
 //! limits, cross-origin refusal, the 500-client rush (and its canary), live SSE snapshots.
 
 use std::time::Duration;
+use tsudoi::admin::model::Role;
 
 use futures::StreamExt;
 use tsudoi::registrations::model::QuestionKind;
 use tsudoi::server::config::Config;
 use tsudoi::server::ratelimit::RateLimitConfig;
-use tsudoi::server::store::{MemberRole, NewEvent, NewFrame, NewGroup, NewQuestion, NewUser, SeatGuard};
+use tsudoi::server::store::{NewEvent, NewFrame, NewGroup, NewQuestion, NewUser, SeatGuard};
 
 use crate::helpers::{TempDb, TestApp, spawn_with};
 
@@ -57,7 +58,7 @@ async fn event_with(app: &TestApp, capacity: i64, questions: Vec<NewQuestion>) -
             description: String::new(),
             website: None,
             image_url: None,
-            members: vec![(owner, MemberRole::Owner)],
+            members: vec![(owner, Role::Owner)],
         }])
         .await
         .unwrap()[0];

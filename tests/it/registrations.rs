@@ -3,10 +3,11 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
+use tsudoi::admin::model::Role;
 use tsudoi::error::AppError;
 use tsudoi::events::model::FrameMethod;
 use tsudoi::registrations::model::RegStatus;
-use tsudoi::server::store::{DynStore, MemberRole, NewEvent, NewFrame, NewGroup, NewUser, RegisterRequest, SeatGuard};
+use tsudoi::server::store::{DynStore, NewEvent, NewFrame, NewGroup, NewUser, RegisterRequest, SeatGuard};
 
 use crate::helpers::backends;
 
@@ -29,7 +30,7 @@ async fn setup(store: &DynStore, users: usize, frames: Vec<NewFrame>) -> (Vec<i6
             description: String::new(),
             website: None,
             image_url: None,
-            members: vec![(user_ids[0], MemberRole::Owner)],
+            members: vec![(user_ids[0], Role::Owner)],
         }])
         .await
         .unwrap()[0];

@@ -3,12 +3,11 @@
 //! property (a facet's count equals the total after toggling it).
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use tsudoi::admin::model::Role;
 use tsudoi::events::model::{EventStatus, SpokenLanguage, VenueKind};
+use tsudoi::registrations::model::RegStatus;
 use tsudoi::search::model::SearchQuery;
-use tsudoi::server::store::{
-    DynStore, MemberRole, NewEvent, NewFrame, NewGroup, NewRegistration, NewSpeaker, NewTag, NewUser,
-    RegistrationStatus,
-};
+use tsudoi::server::store::{DynStore, NewEvent, NewFrame, NewGroup, NewRegistration, NewSpeaker, NewTag, NewUser};
 use tsudoi::tags::model::TagKind;
 
 use crate::helpers::backends;
@@ -114,7 +113,7 @@ async fn load(store: &DynStore) -> Vec<i64> {
                 description: String::new(),
                 website: None,
                 image_url: None,
-                members: vec![(users[0], MemberRole::Owner)],
+                members: vec![(users[0], Role::Owner)],
             },
             NewGroup {
                 slug: "gopher".into(),
@@ -169,7 +168,7 @@ async fn load(store: &DynStore) -> Vec<i64> {
                     .enumerate()
                     .map(|(i, u)| NewRegistration {
                         user_id: *u,
-                        status: RegistrationStatus::Confirmed,
+                        status: RegStatus::Confirmed,
                         receipt_code: format!("{}-{i}", e.title),
                         created_at: e.starts - Duration::days(5),
                     })
@@ -453,7 +452,7 @@ async fn like_wildcards_in_keywords_match_only_themselves() {
                 description: String::new(),
                 website: None,
                 image_url: None,
-                members: vec![(owner, MemberRole::Owner)],
+                members: vec![(owner, Role::Owner)],
             }])
             .await
             .unwrap()[0];

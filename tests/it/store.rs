@@ -1,11 +1,10 @@
 //! Store semantics, written against `dyn Store` so every backend runs the same cases.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use tsudoi::admin::model::Role;
 use tsudoi::events::model::{EventStatus, FrameMethod, VenueKind};
-use tsudoi::server::store::{
-    DynStore, MemberRole, NewEvent, NewFrame, NewGroup, NewRegistration, NewSpeaker, NewTag, NewUser,
-    RegistrationStatus,
-};
+use tsudoi::registrations::model::RegStatus;
+use tsudoi::server::store::{DynStore, NewEvent, NewFrame, NewGroup, NewRegistration, NewSpeaker, NewTag, NewUser};
 use tsudoi::tags::model::TagKind;
 
 use crate::helpers::{TempDb, backends};
@@ -31,7 +30,7 @@ async fn fixture(store: &DynStore) -> Fixture {
             description: "# Rust\n<script>alert(1)</script>**welcome**".into(),
             website: Some("https://rust.tokyo/".into()),
             image_url: None,
-            members: vec![(users[0], MemberRole::Owner), (users[1], MemberRole::Staff)],
+            members: vec![(users[0], Role::Owner), (users[1], Role::Staff)],
         }])
         .await
         .unwrap()[0];
@@ -80,7 +79,7 @@ fn registrations(users: &[i64], confirmed: usize, waiting: usize) -> Vec<NewRegi
         .enumerate()
         .map(|(i, u)| NewRegistration {
             user_id: *u,
-            status: if i < confirmed { RegistrationStatus::Confirmed } else { RegistrationStatus::Waitlisted },
+            status: if i < confirmed { RegStatus::Confirmed } else { RegStatus::Waitlisted },
             receipt_code: format!("R{u}-{i}-{confirmed}-{waiting}"),
             created_at: now() - Duration::days(1),
         })
@@ -326,7 +325,7 @@ async fn a_taken_group_slug_and_a_taken_nickname_are_conflicts_not_internal_erro
             description: String::new(),
             website: None,
             image_url: None,
-            members: vec![(f.users[2], MemberRole::Owner)],
+            members: vec![(f.users[2], Role::Owner)],
         };
         let err = store.insert_groups(&[again]).await.unwrap_err();
         assert_eq!(err, tsudoi::error::AppError::Conflict(tsudoi::error::Conflict::SlugTaken), "{name}");

@@ -57,42 +57,6 @@ pub(crate) fn decode<T>(value: &str, parse: impl Fn(&str) -> Option<T>, what: &'
     })
 }
 
-/// Role of a member in a group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MemberRole {
-    Owner,
-    Admin,
-    Staff,
-}
-
-impl MemberRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MemberRole::Owner => "owner",
-            MemberRole::Admin => "admin",
-            MemberRole::Staff => "staff",
-        }
-    }
-}
-
-/// Status of a registration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RegistrationStatus {
-    Confirmed,
-    Waitlisted,
-    Cancelled,
-}
-
-impl RegistrationStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RegistrationStatus::Confirmed => "confirmed",
-            RegistrationStatus::Waitlisted => "waitlisted",
-            RegistrationStatus::Cancelled => "cancelled",
-        }
-    }
-}
-
 /// A user to create. `password_hash` is an argon2 PHC string, or `None` for accounts that
 /// cannot sign in (generated demo attendees).
 #[derive(Debug, Clone)]
@@ -112,7 +76,7 @@ pub struct NewGroup {
     pub description: String,
     pub website: Option<String>,
     pub image_url: Option<String>,
-    pub members: Vec<(i64, MemberRole)>,
+    pub members: Vec<(i64, crate::admin::model::Role)>,
 }
 
 /// A tag to create. Aliases are matched NFKC-lowercased.
@@ -130,7 +94,7 @@ pub struct NewTag {
 #[derive(Debug, Clone)]
 pub struct NewRegistration {
     pub user_id: i64,
-    pub status: RegistrationStatus,
+    pub status: crate::registrations::model::RegStatus,
     pub receipt_code: String,
     pub created_at: DateTime<Utc>,
 }
