@@ -12,11 +12,11 @@ pub mod pg;
 pub mod public;
 mod public_sql;
 mod registrations;
+mod search_index;
 mod search_sql;
 mod search_text;
 pub mod sqlite;
 mod sqlite_fast;
-mod sqlite_search_index;
 
 use std::sync::Arc;
 

@@ -33,8 +33,8 @@ pub struct SqliteStore {
     /// for the file lock avoids SQLite's busy handler, which sleeps 1, 2, 5, 10… ms between
     /// retries and so leaves the lock idle under a rush.
     writer: SqlitePool,
-    /// In-memory search index (see sqlite_search_index.rs).
-    search_index: Arc<super::sqlite_search_index::SearchIndex>,
+    /// In-memory search index (see search_index/).
+    search_index: Arc<super::search_index::SearchIndex>,
     /// Messages wait here for the writer and commit in batches (see `message_queue`).
     messages: tokio::sync::mpsc::UnboundedSender<QueuedMessage>,
     /// The runtime the hot write transactions run on (see `WriterRuntime`).
@@ -165,7 +165,7 @@ impl SqliteStore {
         // to it; more connections than cores mostly add context switches.
         let readers = std::env::var("TSUDOI_SQLITE_READERS").ok().and_then(|v| v.parse().ok()).unwrap_or(8);
         let pool = SqlitePoolOptions::new().max_connections(readers).connect_with(options).await?;
-        let search_index = Arc::new(super::sqlite_search_index::SearchIndex::new());
+        let search_index = Arc::new(super::search_index::SearchIndex::new());
         let (events,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM events").fetch_one(&pool).await?;
         let inline = std::env::var("TSUDOI_SEARCH_INDEX").is_ok_and(|v| v == "inline");
         if inline || events <= INLINE_INDEX_BUILD {
