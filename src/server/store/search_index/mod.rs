@@ -18,6 +18,10 @@
 //! above the sequence number it has seen, so writes from any connection or process are
 //! visible to the next search. The SQL implementation stays as the oracle (tests compare
 //! the two) and answers while the index is being built.
+//!
+//! Here: the handle the store keeps ([`SearchIndex`]: build, catch-up, term lookups). Beside
+//! it: `row` (the per-event rows), `grams` (n-gram postings), `term_cache` (FTS5 answers
+//! kept), `load` (facts from the database, applied to the index) and `search` (the pass).
 
 mod grams;
 mod load;
@@ -46,6 +50,8 @@ const REBUILD_AFTER: usize = 20_000;
 /// Selected tags the failure mask holds (1 date bit + tags + 10 preferences ≤ 64).
 const MAX_SELECTED_TAGS: usize = 48;
 
+/// The index proper: a row per slot (an event's text gets a new slot when it changes), the
+/// n-gram postings of the slots' texts, and what a catch-up needs.
 #[derive(Default)]
 struct Index {
     docs: Vec<Doc>,
