@@ -13,11 +13,11 @@ pub mod public;
 mod public_sql;
 mod registrations;
 mod search;
+mod search_index;
 mod search_sql;
 mod search_text;
 pub mod sqlite;
 mod sqlite_fast;
-mod sqlite_search_index;
 
 use std::sync::Arc;
 

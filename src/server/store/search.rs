@@ -1,5 +1,5 @@
 //! The search page and search feeds. The semantics are one (`search_sql.rs`, the oracle);
-//! on SQLite the in-memory index (`sqlite_search_index.rs`) answers when it is built.
+//! on SQLite the in-memory index (`search_index/`) answers when it is built.
 
 use std::collections::HashMap;
 

@@ -9,8 +9,8 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc, W
 use sqlx::SqlitePool;
 
 use super::db::{Conn, Db, Sql};
+use super::search_index::SearchIndex;
 use super::search_text::{joined, push_terms, write_bodies};
-use super::sqlite_search_index::SearchIndex;
 use crate::error::AppError;
 use crate::search::model::{DatePreset, FacetCount, Facets, Pref, SearchQuery, Sort, Warning};
 use crate::server::text::normalize;

@@ -18,8 +18,8 @@ use crate::error::AppError;
 /// What only the SQLite backend has: the writer thread, the message batcher and the
 /// in-memory search index. The pools themselves are in the store's [`Db`].
 pub(super) struct Sqlite {
-    /// In-memory search index (see sqlite_search_index.rs).
-    pub(super) search_index: Arc<super::sqlite_search_index::SearchIndex>,
+    /// In-memory search index (see search_index/).
+    pub(super) search_index: Arc<super::search_index::SearchIndex>,
     /// Messages wait here for the writer and commit in batches (see `message_queue`).
     messages: tokio::sync::mpsc::UnboundedSender<QueuedMessage>,
     /// The runtime the hot write transactions run on (see `WriterRuntime`).
@@ -147,7 +147,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Store> {
     // to it; more connections than cores mostly add context switches.
     let readers = std::env::var("TSUDOI_SQLITE_READERS").ok().and_then(|v| v.parse().ok()).unwrap_or(8);
     let pool = SqlitePoolOptions::new().max_connections(readers).connect_with(options).await?;
-    let search_index = Arc::new(super::sqlite_search_index::SearchIndex::new());
+    let search_index = Arc::new(super::search_index::SearchIndex::new());
     let (events,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM events").fetch_one(&pool).await?;
     let inline = std::env::var("TSUDOI_SEARCH_INDEX").is_ok_and(|v| v == "inline");
     if inline || events <= INLINE_INDEX_BUILD {

@@ -1,0 +1,51 @@
+//! Postings of the 1- and 2-character n-grams of the normalised search text: the terms
+//! FTS5's trigrams cannot answer are exact lookups here (a 2-character substring *is* a
+//! bigram).
+
+use std::collections::HashSet;
+
+use roaring::RoaringBitmap;
+
+use super::{Index, TermSets};
+use crate::server::store::search_sql::Filter;
+
+/// Key of a 1- or 2-character n-gram.
+fn gram1(a: char) -> u64 {
+    u64::from(a)
+}
+
+fn gram2(a: char, b: char) -> u64 {
+    (1 << 42) | (u64::from(a) << 21) | u64::from(b)
+}
+
+impl Index {
+    /// Adds `slot` to the postings of every n-gram of `body`.
+    pub(super) fn add_grams(&mut self, slot: u32, body: &str) {
+        let mut seen: HashSet<u64> = HashSet::new();
+        let mut prev: Option<char> = None;
+        for c in body.chars() {
+            seen.insert(gram1(c));
+            if let Some(p) = prev {
+                seen.insert(gram2(p, c));
+            }
+            prev = Some(c);
+        }
+        for g in seen {
+            self.grams.entry(g).or_default().insert(slot);
+        }
+    }
+
+    /// Adds the 1–2 character terms of `f` to `sets` (exact n-gram lookups).
+    pub(super) fn short_terms(&self, f: &Filter, sets: &mut TermSets) {
+        for (term, ex) in f.terms.iter().filter(|(t, _)| t.chars().count() < 3) {
+            let mut chars = term.chars();
+            let key = match (chars.next(), chars.next()) {
+                (Some(a), None) => gram1(a),
+                (Some(a), Some(b)) => gram2(a, b),
+                _ => continue,
+            };
+            let empty = RoaringBitmap::new();
+            sets.add(self.grams.get(&key).unwrap_or(&empty), *ex);
+        }
+    }
+}
