@@ -529,15 +529,7 @@ pub(super) async fn search(db: &Db, q: &SearchQuery, now: DateTime<Utc>, per_pag
         select.push(" THEN 1 ELSE 0 END), 0)");
     }
     let Sums(row) = db.one(over_events(db, select, &f, Skip::Date)).await?;
-    let date_facets = DatePreset::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, p)| FacetCount {
-            value: p.as_str().to_string(),
-            selected: !q.has_range() && q.date == *p,
-            count: row.get(i).copied().unwrap_or(0),
-        })
-        .collect();
+    let date_facets = super::search_index::date_facets(q, &row);
 
     Ok(Searched {
         total,
