@@ -529,7 +529,7 @@ pub(super) async fn search(db: &Db, q: &SearchQuery, now: DateTime<Utc>, per_pag
         select.push(" THEN 1 ELSE 0 END), 0)");
     }
     let Sums(row) = db.one(over_events(db, select, &f, Skip::Date)).await?;
-    let date_facets = super::search_index::date_facets(q, &row);
+    let date_facets = super::search_index::search::date_facets(q, &row);
 
     Ok(Searched {
         total,

@@ -26,7 +26,7 @@
 mod grams;
 mod load;
 mod row;
-mod search;
+pub(super) mod search;
 mod term_cache;
 
 use std::collections::{HashMap, HashSet};
