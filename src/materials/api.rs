@@ -11,7 +11,7 @@ use crate::error::AppError;
 /// `GET /api/materials/list?event_id=` — the event's materials and whether I may add one.
 #[server(endpoint = "materials/list", input = GetUrl)]
 pub async fn list_materials(event_id: i64) -> Result<MaterialsPanel, AppError> {
-    let result = async {
+    crate::error::respond(async {
         let state = crate::server::state::app_state()?;
         state.store.fetch_card(event_id).await?.ok_or(AppError::NotFound)?;
         let me = crate::server::session::current_user().await?;
@@ -36,17 +36,15 @@ pub async fn list_materials(event_id: i64) -> Result<MaterialsPanel, AppError> {
             })
             .collect();
         Ok(MaterialsPanel { items, can_add })
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/materials/add` — attaches a material (`event_id`, `url`, `title`, `kind`:
 /// `slide`, `blog`, `movie` or `other`).
 #[server(endpoint = "materials/add")]
 pub async fn add_material(event_id: i64, url: String, title: String, kind: String) -> Result<Material, AppError> {
-    let result = async {
+    crate::error::respond(async {
         let user = crate::server::session::require_user().await?;
         let state = crate::server::state::app_state()?;
         state.store.fetch_card(event_id).await?.ok_or(AppError::NotFound)?;
@@ -74,16 +72,14 @@ pub async fn add_material(event_id: i64, url: String, title: String, kind: Strin
             display_name: row.user.display_name,
             removable: true,
         })
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/materials/delete` — removes a material (`id`).
 #[server(endpoint = "materials/delete")]
 pub async fn delete_material(id: i64) -> Result<(), AppError> {
-    let result = async {
+    crate::error::respond(async {
         let user = crate::server::session::require_user().await?;
         let state = crate::server::state::app_state()?;
         let m = state.store.material(id).await?.ok_or(AppError::NotFound)?;
@@ -92,8 +88,6 @@ pub async fn delete_material(id: i64) -> Result<(), AppError> {
         }
         state.store.delete_material(id).await?;
         Ok(())
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
