@@ -13,6 +13,7 @@ mod ssr {
 
     use axum::extract::ConnectInfo;
 
+    use crate::accounts::model::CurrentUser;
     use crate::error::AppError;
 
     /// The client's IP (the TCP peer).
@@ -24,12 +25,14 @@ mod ssr {
         Ok(addr.ip())
     }
 
-    /// Signs `user_id` in on this request's session, with a fresh session id.
-    pub async fn start_session(user_id: i64) -> Result<(), AppError> {
+    /// Signs `user` in on this request's session (with a fresh session id) and redirects to
+    /// `next` when it is a local path (else `/me`): how sign-up and login end.
+    pub async fn sign_in(user: CurrentUser, next: Option<String>) -> Result<CurrentUser, AppError> {
         let session = crate::server::session::session().await?;
         session.cycle_id().await?;
-        session.insert(crate::server::session::USER_ID_KEY, user_id).await?;
-        Ok(())
+        session.insert(crate::server::session::USER_ID_KEY, user.id).await?;
+        leptos_axum::redirect(&crate::accounts::pages::safe_next(next));
+        Ok(user)
     }
 }
 
@@ -81,9 +84,7 @@ pub async fn signup(
                 bio: String::new(),
             })
             .await?;
-        ssr::start_session(user.id).await?;
-        leptos_axum::redirect(&super::pages::safe_next(next));
-        Ok(user)
+        ssr::sign_in(user, next).await
     })
     .await
 }
@@ -117,9 +118,7 @@ pub async fn login(login: String, password: String, next: Option<String>) -> Res
             return Err(wrong());
         }
         let user = state.store.fetch_user(id).await?.ok_or(AppError::Internal)?;
-        ssr::start_session(user.id).await?;
-        leptos_axum::redirect(&super::pages::safe_next(next));
-        Ok(user)
+        ssr::sign_in(user, next).await
     })
     .await
 }
