@@ -12,6 +12,21 @@ use crate::live::client::live_event_seats;
 use crate::tags::model::{TagKind, TagRef};
 use crate::time::Lang;
 
+/// The error of `action`'s last submission, if it failed: forms show it beside their fields.
+pub fn action_error<S>(action: ServerAction<S>) -> Signal<Option<AppError>>
+where
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(Result::err))
+}
+
+/// The route's `:id` as a number; 0 when it is not one, which the server answers with 404.
+pub fn id_param() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
+    let params = leptos_router::hooks::use_params_map();
+    move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0)
+}
+
 /// The formatting language of the current UI locale.
 pub fn lang_of(locale: Locale) -> Lang {
     match locale {
