@@ -12,7 +12,7 @@ use crate::accounts::pages::LoginRequired;
 use crate::error::AppError;
 use crate::events::model::{EventDetail, EventStatus, FrameSummary};
 use crate::i18n::*;
-use crate::ui::{ErrorView, FieldMessage, Loading, action_error, lang_of};
+use crate::ui::{ErrorView, FieldMessage, Loading, action_error, event_resource, lang_of};
 
 /// The registration box's actions and data, created by the event page beside its event
 /// resource (a resource created inside the `Suspend` that renders the event may fail to
@@ -30,14 +30,10 @@ impl RegistrationState {
         let register = ServerAction::<Register>::new();
         let cancel = ServerAction::<Cancel>::new();
         // Refetch after either action completes.
-        let panel = Resource::new(
-            move || (event_id(), register.version().get(), cancel.version().get()),
-            |(id, ..)| async move {
-                match id {
-                    Some(id) => get_registration_panel(id).await,
-                    None => Err(crate::error::AppError::NotFound),
-                }
-            },
+        let panel = event_resource(
+            event_id,
+            move || (register.version().get(), cancel.version().get()),
+            get_registration_panel,
         );
         RegistrationState { register, cancel, panel }
     }

@@ -21,6 +21,29 @@ where
     Signal::derive(move || action.value().get().and_then(Result::err))
 }
 
+/// The data of the event `event_id()` names, fetched again when `version()` changes (after
+/// the page's actions complete); `NotFound` when no event is named.
+pub fn event_resource<T, V, Fut>(
+    event_id: impl Fn() -> Option<i64> + Send + Sync + 'static,
+    version: impl Fn() -> V + Send + Sync + 'static,
+    fetch: impl Fn(i64) -> Fut + Copy + Send + Sync + 'static,
+) -> Resource<Result<T, AppError>>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+    V: PartialEq + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, AppError>> + Send + 'static,
+{
+    Resource::new(
+        move || (event_id(), version()),
+        move |(id, _)| async move {
+            match id {
+                Some(id) => fetch(id).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    )
+}
+
 /// The route's `:id` as a number; 0 when it is not one, which the server answers with 404.
 pub fn id_param() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
     let params = leptos_router::hooks::use_params_map();
