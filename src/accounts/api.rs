@@ -209,8 +209,7 @@ pub async fn get_user(nickname: String) -> Result<UserProfile, AppError> {
 #[server(endpoint = "me/calendar", input = GetUrl)]
 pub async fn my_calendar_url() -> Result<Option<String>, AppError> {
     crate::error::respond(async {
-        let user = crate::server::session::require_user().await?;
-        let state = crate::server::state::app_state()?;
+        let (user, state) = crate::server::session::require_user_state().await?;
         let token = state.store.calendar_token(user.id).await?;
         Ok(token.map(|t| calendar_feed_url(&state.config.public_url, &t)))
     })
@@ -223,8 +222,7 @@ pub async fn my_calendar_url() -> Result<Option<String>, AppError> {
 pub async fn regenerate_calendar_url() -> Result<String, AppError> {
     crate::error::respond(async {
         use rand_core::RngCore;
-        let user = crate::server::session::require_user().await?;
-        let state = crate::server::state::app_state()?;
+        let (user, state) = crate::server::session::require_user_state().await?;
         let mut bytes = [0u8; 24];
         rand_core::OsRng.fill_bytes(&mut bytes);
         let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();

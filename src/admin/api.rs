@@ -18,10 +18,10 @@ pub mod ssr {
     use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 
     use crate::accounts::model::CurrentUser;
-    use crate::admin::model::{EventForm, Role, validate_event_form};
+    use crate::admin::model::{EventForm, Role, required_text, validate_event_form};
     use crate::error::{AppError, FieldError};
     use crate::events::model::{SpokenLanguage, VenueKind};
-    use crate::server::state::{AppState, app_state};
+    use crate::server::state::AppState;
     use crate::server::store::{EventFields, NewAudit};
 
     /// Who is asking, and their role in the group of `event_id`.
@@ -56,16 +56,14 @@ pub mod ssr {
 
     /// The caller's access to a group: 401 anonymous, 403 not a member.
     pub async fn group_access(group_id: i64) -> Result<Access, AppError> {
-        let user = crate::server::session::require_user().await?;
-        let state = app_state()?;
+        let (user, state) = crate::server::session::require_user_state().await?;
         let role = state.store.member_role(group_id, user.id).await?.ok_or(AppError::Forbidden)?;
         Ok(Access { user, state, group_id, role })
     }
 
     /// The caller's access to the group of an event: 401, 404 unknown event, 403.
     pub async fn event_access(event_id: i64) -> Result<Access, AppError> {
-        let user = crate::server::session::require_user().await?;
-        let state = app_state()?;
+        let (user, state) = crate::server::session::require_user_state().await?;
         let group_id = state.store.event_group_id(event_id).await?.ok_or(AppError::NotFound)?;
         let role = state.store.member_role(group_id, user.id).await?.ok_or(AppError::Forbidden)?;
         Ok(Access { user, state, group_id, role })
@@ -173,12 +171,7 @@ pub mod ssr {
         use crate::events::model::FrameMethod;
         let mut errors = Vec::new();
         let tz: chrono_tz::Tz = event.form.time_zone.parse().unwrap_or(chrono_tz::Asia::Tokyo);
-        let name = f.name.trim();
-        if name.is_empty() {
-            errors.push(FieldError::new("name", "required", "enter the frame's name"));
-        } else if name.chars().count() > 100 {
-            errors.push(FieldError::new("name", "too_long", "the name is longer than 100 characters"));
-        }
+        let name = required_text(&mut errors, "name", &f.name, 100, "enter the frame's name", "name");
         let capacity = f.capacity.trim().parse::<i64>().ok().filter(|c| *c >= 1);
         if need_capacity && capacity.is_none() {
             errors.push(FieldError::new("capacity", "too_small", "capacity must be at least 1"));
@@ -289,8 +282,7 @@ pub mod ssr {
 #[server(endpoint = "admin/dashboard", input = GetUrl)]
 pub async fn admin_dashboard() -> Result<Dashboard, AppError> {
     crate::error::respond(async {
-        let user = crate::server::session::require_user().await?;
-        let state = crate::server::state::app_state()?;
+        let (user, state) = crate::server::session::require_user_state().await?;
         let groups = state.store.admin_groups(user.id).await?;
         let now = crate::time::now();
         let (mut drafts, mut upcoming, mut past) = (Vec::new(), Vec::new(), Vec::new());
@@ -319,8 +311,7 @@ pub async fn create_group(
 ) -> Result<AdminGroup, AppError> {
     crate::error::respond(async {
         use crate::server::store::{MemberRole, NewAudit, NewGroup};
-        let user = crate::server::session::require_user().await?;
-        let state = crate::server::state::app_state()?;
+        let (user, state) = crate::server::session::require_user_state().await?;
         let slug = slug.trim().to_lowercase();
         let website = website.unwrap_or_default();
         let errors = super::model::validate_group(&slug, &title, &website);
@@ -652,6 +643,7 @@ pub async fn add_question(
     required: Option<String>,
 ) -> Result<AdminEvent, AppError> {
     crate::error::respond(async {
+        use super::model::required_text;
         use crate::error::FieldError;
         use crate::registrations::model::QuestionKind;
         let access = ssr::event_access(event_id).await?.editor()?;
@@ -660,12 +652,7 @@ pub async fn add_question(
         if kind_parsed.is_none() {
             errors.push(FieldError::new("kind", "invalid_choice", "choose text, single or multiple"));
         }
-        let label = label.trim().to_string();
-        if label.is_empty() {
-            errors.push(FieldError::new("label", "required", "enter the question"));
-        } else if label.chars().count() > 300 {
-            errors.push(FieldError::new("label", "too_long", "the question is longer than 300 characters"));
-        }
+        let label = required_text(&mut errors, "label", &label, 300, "enter the question", "question").to_string();
         let mut choices: Vec<String> = Vec::new();
         for line in options.unwrap_or_default().lines().map(str::trim).filter(|l| !l.is_empty()) {
             if !choices.iter().any(|c| c == line) {
@@ -878,15 +865,12 @@ pub async fn add_speaker(
     nickname: Option<String>,
 ) -> Result<AdminEvent, AppError> {
     crate::error::respond(async {
+        use super::model::required_text;
         use crate::error::FieldError;
         let access = ssr::event_access(event_id).await?.editor()?;
         let mut errors = Vec::new();
-        let name = name.trim().to_string();
-        if name.is_empty() {
-            errors.push(FieldError::new("speaker_name", "required", "enter the speaker's name"));
-        } else if name.chars().count() > 100 {
-            errors.push(FieldError::new("speaker_name", "too_long", "the name is longer than 100 characters"));
-        }
+        let name =
+            required_text(&mut errors, "speaker_name", &name, 100, "enter the speaker's name", "name").to_string();
         let nickname = nickname.map(|n| n.trim().to_lowercase()).filter(|n| !n.is_empty());
         let user_id = match &nickname {
             Some(n) => match access.state.store.find_login(n).await? {

@@ -40,8 +40,7 @@ pub async fn follow_state(slug: String) -> Result<Following, AppError> {
 #[server(endpoint = "groups/follow")]
 pub async fn follow_group(slug: String, follow: bool) -> Result<Following, AppError> {
     crate::error::respond(async {
-        let user = crate::server::session::require_user().await?;
-        let state = crate::server::state::app_state()?;
+        let (user, state) = crate::server::session::require_user_state().await?;
         let id = group_id(&slug).await?;
         state.store.set_follow(id, user.id, follow, crate::time::now()).await?;
         let (followers, following) = state.store.follow_state(id, Some(user.id)).await?;
@@ -54,8 +53,7 @@ pub async fn follow_group(slug: String, follow: bool) -> Result<Following, AppEr
 #[server(endpoint = "me/feed", input = GetUrl)]
 pub async fn my_feed() -> Result<Vec<crate::events::model::EventCard>, AppError> {
     crate::error::respond(async {
-        let user = crate::server::session::require_user().await?;
-        let state = crate::server::state::app_state()?;
+        let (user, state) = crate::server::session::require_user_state().await?;
         state.store.followed_events(user.id, crate::time::now(), 20).await
     })
     .await

@@ -45,8 +45,7 @@ pub async fn list_materials(event_id: i64) -> Result<MaterialsPanel, AppError> {
 #[server(endpoint = "materials/add")]
 pub async fn add_material(event_id: i64, url: String, title: String, kind: String) -> Result<Material, AppError> {
     crate::error::respond(async {
-        let user = crate::server::session::require_user().await?;
-        let state = crate::server::state::app_state()?;
+        let (user, state) = crate::server::session::require_user_state().await?;
         state.store.fetch_card(event_id).await?.ok_or(AppError::NotFound)?;
         if !state.store.may_attach_material(event_id, user.id).await? {
             return Err(AppError::Forbidden);
@@ -80,8 +79,7 @@ pub async fn add_material(event_id: i64, url: String, title: String, kind: Strin
 #[server(endpoint = "materials/delete")]
 pub async fn delete_material(id: i64) -> Result<(), AppError> {
     crate::error::respond(async {
-        let user = crate::server::session::require_user().await?;
-        let state = crate::server::state::app_state()?;
+        let (user, state) = crate::server::session::require_user_state().await?;
         let m = state.store.material(id).await?.ok_or(AppError::NotFound)?;
         if m.user.id != user.id && !state.store.organizes_event(m.event_id, user.id).await? {
             return Err(AppError::Forbidden);

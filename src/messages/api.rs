@@ -69,8 +69,7 @@ pub async fn event_messages(event_id: i64) -> Result<Vec<SentMessage>, AppError>
 #[server(endpoint = "me/messages", input = GetUrl)]
 pub async fn my_messages() -> Result<Vec<InboxMessage>, AppError> {
     crate::error::respond(async {
-        let user = crate::server::session::require_user().await?;
-        let state = crate::server::state::app_state()?;
+        let (user, state) = crate::server::session::require_user_state().await?;
         state.store.inbox(user.id, 100).await
     })
     .await
@@ -80,8 +79,7 @@ pub async fn my_messages() -> Result<Vec<InboxMessage>, AppError> {
 #[server(endpoint = "me/messages/read")]
 pub async fn mark_message_read(id: i64) -> Result<(), AppError> {
     crate::error::respond(async {
-        let user = crate::server::session::require_user().await?;
-        let state = crate::server::state::app_state()?;
+        let (user, state) = crate::server::session::require_user_state().await?;
         if state.store.mark_read(user.id, id, crate::time::now()).await? { Ok(()) } else { Err(AppError::NotFound) }
     })
     .await

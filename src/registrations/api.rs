@@ -18,12 +18,10 @@ pub async fn register(
     frame_id: Option<i64>,
     answers: Option<HashMap<String, Vec<String>>>,
 ) -> Result<MyRegistration, AppError> {
-    use crate::server::state::app_state;
     use crate::server::store::RegisterRequest;
 
     crate::error::respond(async {
-        let user = crate::server::session::require_user().await?;
-        let state = app_state()?;
+        let (user, state) = crate::server::session::require_user_state().await?;
         // Only the questions: the registration itself checks the event (and its state) in
         // its write transaction.
         let (questions, context) = state.store.registration_form(event_id).await?;
@@ -62,8 +60,7 @@ pub async fn register(
 #[server(endpoint = "registrations/cancel")]
 pub async fn cancel(event_id: i64) -> Result<MyRegistration, AppError> {
     crate::error::respond(async {
-        let user = crate::server::session::require_user().await?;
-        let state = crate::server::state::app_state()?;
+        let (user, state) = crate::server::session::require_user_state().await?;
         let change = state.store.cancel_registration(event_id, user.id, crate::time::now()).await?;
         state.live.publish(event_id).await;
         crate::messages::notify::notify(
