@@ -1,10 +1,11 @@
 //! The HTML shell, the top-level providers and the route table.
 
 use leptos::prelude::*;
+use leptos::tachys::prelude::IntoMaybeErased;
 use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::components::{A, Router, Routes};
 use leptos_router::hooks::use_location;
-use leptos_router::{SsrMode, path};
+use leptos_router::{ChooseView, NestedRoute, PossibleRouteMatch, SsrMode, path};
 
 use crate::accounts::pages::{AccountNav, LoginPage, MePage, SignupPage, UserPage, provide_session};
 use crate::admin::pages::{AdminAttendeesPage, AdminEventPage, AdminGroupPage, AdminNewEventPage, AdminPage};
@@ -55,29 +56,41 @@ pub fn App() -> impl IntoView {
                 <SiteHeader />
                 <main id="main" class="page">
                     <Routes fallback=|| view! { <NotFound /> }>
-                        <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
-                        <Route path=path!("/events") view=SearchPage ssr=SsrMode::Async />
-                        <Route path=path!("/events/:id") view=EventPage ssr=SsrMode::Async />
-                        <Route path=path!("/groups/:slug") view=GroupPage ssr=SsrMode::Async />
-                        <Route path=path!("/tags") view=TagsPage ssr=SsrMode::Async />
-                        <Route path=path!("/tags/:slug") view=TagPage ssr=SsrMode::Async />
-                        <Route path=path!("/events/:id/receipt") view=ReceiptPage ssr=SsrMode::Async />
-                        <Route path=path!("/events/:id/cant-go") view=crate::messages::pages::CantGoPage ssr=SsrMode::Async />
-                        <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
-                        <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
-                        <Route path=path!("/me") view=MePage ssr=SsrMode::Async />
-                        <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
-                        <Route path=path!("/admin/events/new") view=AdminNewEventPage ssr=SsrMode::Async />
-                        <Route path=path!("/admin/groups/:id") view=AdminGroupPage ssr=SsrMode::Async />
-                        <Route path=path!("/admin/events/:id") view=AdminEventPage ssr=SsrMode::Async />
-                        <Route path=path!("/admin/events/:id/attendees") view=AdminAttendeesPage ssr=SsrMode::Async />
-                        <Route path=path!("/users/:nickname") view=UserPage ssr=SsrMode::Async />
+                        <Page path=path!("/") view=HomePage />
+                        <Page path=path!("/events") view=SearchPage />
+                        <Page path=path!("/events/:id") view=EventPage />
+                        <Page path=path!("/groups/:slug") view=GroupPage />
+                        <Page path=path!("/tags") view=TagsPage />
+                        <Page path=path!("/tags/:slug") view=TagPage />
+                        <Page path=path!("/events/:id/receipt") view=ReceiptPage />
+                        <Page path=path!("/events/:id/cant-go") view=crate::messages::pages::CantGoPage />
+                        <Page path=path!("/login") view=LoginPage />
+                        <Page path=path!("/signup") view=SignupPage />
+                        <Page path=path!("/me") view=MePage />
+                        <Page path=path!("/admin") view=AdminPage />
+                        <Page path=path!("/admin/events/new") view=AdminNewEventPage />
+                        <Page path=path!("/admin/groups/:id") view=AdminGroupPage />
+                        <Page path=path!("/admin/events/:id") view=AdminEventPage />
+                        <Page path=path!("/admin/events/:id/attendees") view=AdminAttendeesPage />
+                        <Page path=path!("/users/:nickname") view=UserPage />
                     </Routes>
                 </main>
                 <SiteFooter />
             </Router>
         </I18nContextProvider>
     }
+}
+
+/// A route of the site. Every page waits for its data on the server (`SsrMode::Async`),
+/// so it works without JavaScript and answers with its real status (a missing event is a
+/// 404).
+#[component(transparent)]
+fn Page<Segments, View>(path: Segments, view: View) -> <NestedRoute<Segments, (), (), View> as IntoMaybeErased>::Output
+where
+    View: ChooseView + Clone + 'static,
+    Segments: PossibleRouteMatch + Clone + Send + 'static,
+{
+    NestedRoute::new(path, view).ssr_mode(SsrMode::Async).into_maybe_erased()
 }
 
 #[component]

@@ -246,10 +246,18 @@ impl AppError {
     }
 }
 
-/// Sets the response status (and `Retry-After` when rate limited) from a server-function
-/// result while rendering or answering.
+/// Awaits a server function's body and answers with its result, setting the response
+/// status from it (and `Retry-After` when rate limited): the one way our server functions
+/// end, so an error is a real 4xx/5xx both while rendering and over the API.
 #[cfg(feature = "ssr")]
-pub fn set_status_for<T>(result: &Result<T, AppError>) {
+pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
+    let result = body.await;
+    set_status_for(&result);
+    result
+}
+
+#[cfg(feature = "ssr")]
+fn set_status_for<T>(result: &Result<T, AppError>) {
     if let Err(err) = result
         && let Some(opts) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
     {

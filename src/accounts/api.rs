@@ -13,6 +13,7 @@ mod ssr {
 
     use axum::extract::ConnectInfo;
 
+    use crate::accounts::model::CurrentUser;
     use crate::error::AppError;
 
     /// The client's IP (the TCP peer).
@@ -24,12 +25,14 @@ mod ssr {
         Ok(addr.ip())
     }
 
-    /// Signs `user_id` in on this request's session, with a fresh session id.
-    pub async fn start_session(user_id: i64) -> Result<(), AppError> {
+    /// Signs `user` in on this request's session (with a fresh session id) and redirects to
+    /// `next` when it is a local path (else `/me`): how sign-up and login end.
+    pub async fn sign_in(user: CurrentUser, next: Option<String>) -> Result<CurrentUser, AppError> {
         let session = crate::server::session::session().await?;
         session.cycle_id().await?;
-        session.insert(crate::server::session::USER_ID_KEY, user_id).await?;
-        Ok(())
+        session.insert(crate::server::session::USER_ID_KEY, user.id).await?;
+        leptos_axum::redirect(&crate::accounts::pages::safe_next(next));
+        Ok(user)
     }
 }
 
@@ -47,7 +50,7 @@ pub async fn signup(
     use crate::server::state::app_state;
     use crate::server::store::NewUser;
 
-    let result = async {
+    crate::error::respond(async {
         let state = app_state()?;
         state.limits.signup(ssr::client_ip().await?)?;
         let mut errors = Vec::new();
@@ -81,13 +84,9 @@ pub async fn signup(
                 bio: String::new(),
             })
             .await?;
-        ssr::start_session(user.id).await?;
-        leptos_axum::redirect(&super::pages::safe_next(next));
-        Ok(user)
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+        ssr::sign_in(user, next).await
+    })
+    .await
 }
 
 /// `POST /api/auth/login` — signs in with nickname or email. Anyone may call it (rate
@@ -96,7 +95,7 @@ pub async fn signup(
 pub async fn login(login: String, password: String, next: Option<String>) -> Result<CurrentUser, AppError> {
     use crate::server::state::app_state;
 
-    let result = async {
+    crate::error::respond(async {
         let state = app_state()?;
         let login = login.trim().to_lowercase();
         state.limits.login(ssr::client_ip().await?, &login)?;
@@ -119,13 +118,9 @@ pub async fn login(login: String, password: String, next: Option<String>) -> Res
             return Err(wrong());
         }
         let user = state.store.fetch_user(id).await?.ok_or(AppError::Internal)?;
-        ssr::start_session(user.id).await?;
-        leptos_axum::redirect(&super::pages::safe_next(next));
-        Ok(user)
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+        ssr::sign_in(user, next).await
+    })
+    .await
 }
 
 /// `POST /api/auth/logout` — ends the session (a no-op when signed out).
@@ -145,20 +140,18 @@ pub async fn me() -> Result<Option<CurrentUser>, AppError> {
 /// `GET /api/me/profile` — my profile (signed-in users only).
 #[server(endpoint = "me/profile", input = GetUrl)]
 pub async fn get_my_profile() -> Result<MyProfile, AppError> {
-    let result = async {
+    crate::error::respond(async {
         let user = crate::server::session::require_user().await?;
         crate::server::state::app_state()?.store.fetch_my_profile(user.id).await?.ok_or(AppError::Unauthorized)
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/me/profile/update` — changes my display name and bio.
 #[server(endpoint = "me/profile/update")]
 pub async fn update_profile(display_name: String, bio: String) -> Result<MyProfile, AppError> {
     use super::model::{normalize_display_name, validate_bio};
-    let result = async {
+    crate::error::respond(async {
         let user = crate::server::session::require_user().await?;
         let mut errors = Vec::new();
         let display = normalize_display_name(&display_name, &user.nickname).map_err(|e| errors.push(e)).ok();
@@ -169,17 +162,15 @@ pub async fn update_profile(display_name: String, bio: String) -> Result<MyProfi
         let store = &crate::server::state::app_state()?.store;
         store.update_profile(user.id, &display, bio.trim()).await?;
         store.fetch_my_profile(user.id).await?.ok_or(AppError::Unauthorized)
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/me/password` — changes my password after checking the current one.
 #[server(endpoint = "me/password")]
 pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
     use super::model::validate_password;
-    let result = async {
+    crate::error::respond(async {
         let user = crate::server::session::require_user().await?;
         validate_password("new_password", &new_password).map_err(|e| AppError::Invalid(vec![e]))?;
         let store = &crate::server::state::app_state()?.store;
@@ -196,59 +187,49 @@ pub async fn change_password(current_password: String, new_password: String) -> 
         // Other sessions keep working; this one gets a fresh id.
         crate::server::session::session().await?.cycle_id().await?;
         Ok(())
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `GET /api/users/get` — a public profile.
 #[server(endpoint = "users/get", input = GetUrl)]
 pub async fn get_user(nickname: String) -> Result<UserProfile, AppError> {
-    let result = async {
+    crate::error::respond(async {
         crate::server::state::app_state()?
             .store
             .fetch_user_profile(&nickname.to_lowercase())
             .await?
             .ok_or(AppError::NotFound)
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `GET /api/me/calendar` — the secret URL of my registrations' calendar feed, if I have
 /// created one (only ever sent to its owner).
 #[server(endpoint = "me/calendar", input = GetUrl)]
 pub async fn my_calendar_url() -> Result<Option<String>, AppError> {
-    let result = async {
-        let user = crate::server::session::require_user().await?;
-        let state = crate::server::state::app_state()?;
+    crate::error::respond(async {
+        let (user, state) = crate::server::session::require_user_state().await?;
         let token = state.store.calendar_token(user.id).await?;
         Ok(token.map(|t| calendar_feed_url(&state.config.public_url, &t)))
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/me/calendar/regenerate` — creates (or replaces) the secret of my calendar
 /// feed; the previous URL stops working at once.
 #[server(endpoint = "me/calendar/regenerate")]
 pub async fn regenerate_calendar_url() -> Result<String, AppError> {
-    let result = async {
+    crate::error::respond(async {
         use rand_core::RngCore;
-        let user = crate::server::session::require_user().await?;
-        let state = crate::server::state::app_state()?;
+        let (user, state) = crate::server::session::require_user_state().await?;
         let mut bytes = [0u8; 24];
         rand_core::OsRng.fill_bytes(&mut bytes);
         let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         state.store.set_calendar_token(user.id, &token).await?;
         Ok(calendar_feed_url(&state.config.public_url, &token))
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 #[cfg(feature = "ssr")]

@@ -13,7 +13,7 @@ use super::model::CurrentUser;
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::registrations::pages::MyRegistrations;
-use crate::ui::{ErrorView, EventCardList, FieldMessage, Loading};
+use crate::ui::{ErrorView, EventCardList, FieldMessage, Loading, action_error};
 
 /// The signed-in user for the whole app; `refresh()` after login or logout.
 #[derive(Clone, Copy)]
@@ -82,37 +82,21 @@ pub fn AccountNav() -> impl IntoView {
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let i18n = use_i18n();
-    let session = use_session();
-    let query = use_query_map();
-    let next = move || safe_next(query.read().get("next"));
     let action = ServerAction::<Login>::new();
-    let error = move || action.value().get().and_then(|r| r.err());
-    // The server function redirects to `next`; the header only needs to learn who we are.
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            session.refresh();
-        }
-    });
+    let error = action_error(action);
     view! {
-        <Title text=untrack(|| t_string!(i18n, login).to_string()) />
-        <section class="form-page">
-            <h1>{t!(i18n, login)}</h1>
-            <ActionForm action attr:class="form" attr:novalidate=true>
-                <input type="hidden" name="next" value=next />
-                <label for="login">{t!(i18n, login_name)}</label>
-                <input id="login" name="login" type="text" autocomplete="username" required />
-                <label for="password">{t!(i18n, password)}</label>
-                <input id="password" name="password" type="password" autocomplete="current-password" required />
-                <FieldMessage error=Signal::derive(error) field="login" />
-                <FieldMessage error=Signal::derive(error) field="" />
-                <button type="submit" class="button button--primary" disabled=move || action.pending().get()>
-                    {t!(i18n, login)}
-                </button>
-            </ActionForm>
-            <p>
-                {t!(i18n, no_account)} " " <A href="/signup">{t!(i18n, signup)}</A>
-            </p>
-        </section>
+        <AuthForm
+            action
+            error
+            label=|i18n| t_string!(i18n, login).to_string()
+            other=view! { {t!(i18n, no_account)} " " <A href="/signup">{t!(i18n, signup)}</A> }.into_any()
+        >
+            <label for="login">{t!(i18n, login_name)}</label>
+            <input id="login" name="login" type="text" autocomplete="username" required />
+            <label for="password">{t!(i18n, password)}</label>
+            <input id="password" name="password" type="password" autocomplete="current-password" required />
+            <FieldMessage error field="login" />
+        </AuthForm>
     }
 }
 
@@ -120,45 +104,83 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let i18n = use_i18n();
+    let action = ServerAction::<Signup>::new();
+    let error = action_error(action);
+    view! {
+        <AuthForm
+            action
+            error
+            label=|i18n| t_string!(i18n, signup).to_string()
+            other=view! { {t!(i18n, have_account)} " " <A href="/login">{t!(i18n, login)}</A> }.into_any()
+        >
+            <label for="nickname">{t!(i18n, nickname)}</label>
+            <input id="nickname" name="nickname" type="text" autocomplete="username" required minlength="3" maxlength="30" />
+            <p class="hint">{t!(i18n, nickname_hint)}</p>
+            <FieldMessage error field="nickname" />
+            <label for="display_name">{t!(i18n, display_name)}</label>
+            <input id="display_name" name="display_name" type="text" autocomplete="name" maxlength="50" />
+            <FieldMessage error field="display_name" />
+            <label for="email">{t!(i18n, email)}</label>
+            <input id="email" name="email" type="email" autocomplete="email" required />
+            <FieldMessage error field="email" />
+            <label for="password">{t!(i18n, password)}</label>
+            <input id="password" name="password" type="password" autocomplete="new-password" required minlength="8" />
+            <p class="hint">{t!(i18n, password_hint)}</p>
+            <FieldMessage error field="password" />
+        </AuthForm>
+    }
+}
+
+/// The frame of `/login` and `/signup`: title and heading (`label`), a form posting to
+/// `action` with the `next` path, the page's fields (children), the form-wide error, the
+/// submit button, and the link to the other page (`other`). The server function redirects
+/// to `next`; on success the header only needs to learn who we are.
+#[component]
+fn AuthForm<S>(
+    action: ServerAction<S>,
+    /// The action's error, also shown beside the page's fields.
+    error: Signal<Option<AppError>>,
+    label: fn(leptos_i18n::I18nContext<Locale>) -> String,
+    other: AnyView,
+    children: Children,
+) -> impl IntoView
+where
+    S: serde::de::DeserializeOwned
+        + leptos::server_fn::ServerFn<
+            Protocol = leptos::server_fn::Http<leptos::server_fn::codec::PostUrl, leptos::server_fn::codec::Json>,
+            Error = AppError,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+    <<S::Client as leptos::server_fn::client::Client<AppError>>::Request as leptos::server_fn::request::ClientReq<
+        AppError,
+    >>::FormData: From<leptos::web_sys::FormData>,
+    S::Client: leptos::server_fn::client::Client<AppError>,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    let i18n = use_i18n();
     let session = use_session();
     let query = use_query_map();
     let next = move || safe_next(query.read().get("next"));
-    let action = ServerAction::<Signup>::new();
-    let error = move || action.value().get().and_then(|r| r.err());
-    // The server function redirects to `next`; the header only needs to learn who we are.
     Effect::new(move |_| {
         if let Some(Ok(_)) = action.value().get() {
             session.refresh();
         }
     });
     view! {
-        <Title text=untrack(|| t_string!(i18n, signup).to_string()) />
+        <Title text=untrack(|| label(i18n)) />
         <section class="form-page">
-            <h1>{t!(i18n, signup)}</h1>
+            <h1>{move || label(i18n)}</h1>
             <ActionForm action attr:class="form" attr:novalidate=true>
                 <input type="hidden" name="next" value=next />
-                <label for="nickname">{t!(i18n, nickname)}</label>
-                <input id="nickname" name="nickname" type="text" autocomplete="username" required minlength="3" maxlength="30" />
-                <p class="hint">{t!(i18n, nickname_hint)}</p>
-                <FieldMessage error=Signal::derive(error) field="nickname" />
-                <label for="display_name">{t!(i18n, display_name)}</label>
-                <input id="display_name" name="display_name" type="text" autocomplete="name" maxlength="50" />
-                <FieldMessage error=Signal::derive(error) field="display_name" />
-                <label for="email">{t!(i18n, email)}</label>
-                <input id="email" name="email" type="email" autocomplete="email" required />
-                <FieldMessage error=Signal::derive(error) field="email" />
-                <label for="password">{t!(i18n, password)}</label>
-                <input id="password" name="password" type="password" autocomplete="new-password" required minlength="8" />
-                <p class="hint">{t!(i18n, password_hint)}</p>
-                <FieldMessage error=Signal::derive(error) field="password" />
-                <FieldMessage error=Signal::derive(error) field="" />
+                {children()}
+                <FieldMessage error field="" />
                 <button type="submit" class="button button--primary" disabled=move || action.pending().get()>
-                    {t!(i18n, signup)}
+                    {move || label(i18n)}
                 </button>
             </ActionForm>
-            <p>
-                {t!(i18n, have_account)} " " <A href="/login">{t!(i18n, login)}</A>
-            </p>
+            <p>{other}</p>
         </section>
     }
 }
@@ -259,18 +281,18 @@ fn ProfileForms(display_name: String, bio: String) -> impl IntoView {
     let i18n = use_i18n();
     let update = ServerAction::<UpdateProfile>::new();
     let password = ServerAction::<ChangePassword>::new();
-    let update_error = move || update.value().get().and_then(|r| r.err());
-    let password_error = move || password.value().get().and_then(|r| r.err());
+    let update_error = action_error(update);
+    let password_error = action_error(password);
     view! {
         <section class="panel" aria-labelledby="profile-h">
             <h2 id="profile-h">{t!(i18n, edit_profile)}</h2>
             <ActionForm action=update attr:class="form">
                 <label for="display_name">{t!(i18n, display_name)}</label>
                 <input id="display_name" name="display_name" type="text" maxlength="50" value=display_name />
-                <FieldMessage error=Signal::derive(update_error) field="display_name" />
+                <FieldMessage error=update_error field="display_name" />
                 <label for="bio">{t!(i18n, bio)}</label>
                 <textarea id="bio" name="bio" rows="4" maxlength="1000">{bio}</textarea>
-                <FieldMessage error=Signal::derive(update_error) field="bio" />
+                <FieldMessage error=update_error field="bio" />
                 <button type="submit" class="button">{t!(i18n, save)}</button>
                 {move || matches!(update.value().get(), Some(Ok(_))).then(|| view! { <p class="ok" role="status">{t!(i18n, saved)}</p> })}
             </ActionForm>
@@ -280,10 +302,10 @@ fn ProfileForms(display_name: String, bio: String) -> impl IntoView {
             <ActionForm action=password attr:class="form">
                 <label for="current_password">{t!(i18n, current_password)}</label>
                 <input id="current_password" name="current_password" type="password" autocomplete="current-password" />
-                <FieldMessage error=Signal::derive(password_error) field="current_password" />
+                <FieldMessage error=password_error field="current_password" />
                 <label for="new_password">{t!(i18n, new_password)}</label>
                 <input id="new_password" name="new_password" type="password" autocomplete="new-password" minlength="8" />
-                <FieldMessage error=Signal::derive(password_error) field="new_password" />
+                <FieldMessage error=password_error field="new_password" />
                 <button type="submit" class="button">{t!(i18n, change_password)}</button>
                 {move || matches!(password.value().get(), Some(Ok(_))).then(|| view! { <p class="ok" role="status">{t!(i18n, password_changed)}</p> })}
             </ActionForm>

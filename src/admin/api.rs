@@ -18,10 +18,10 @@ pub mod ssr {
     use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 
     use crate::accounts::model::CurrentUser;
-    use crate::admin::model::{EventForm, Role, validate_event_form};
+    use crate::admin::model::{EventForm, Role, required_text, validate_event_form};
     use crate::error::{AppError, FieldError};
     use crate::events::model::{SpokenLanguage, VenueKind};
-    use crate::server::state::{AppState, app_state};
+    use crate::server::state::AppState;
     use crate::server::store::{EventFields, NewAudit};
 
     /// Who is asking, and their role in the group of `event_id`.
@@ -56,16 +56,14 @@ pub mod ssr {
 
     /// The caller's access to a group: 401 anonymous, 403 not a member.
     pub async fn group_access(group_id: i64) -> Result<Access, AppError> {
-        let user = crate::server::session::require_user().await?;
-        let state = app_state()?;
+        let (user, state) = crate::server::session::require_user_state().await?;
         let role = state.store.member_role(group_id, user.id).await?.ok_or(AppError::Forbidden)?;
         Ok(Access { user, state, group_id, role })
     }
 
     /// The caller's access to the group of an event: 401, 404 unknown event, 403.
     pub async fn event_access(event_id: i64) -> Result<Access, AppError> {
-        let user = crate::server::session::require_user().await?;
-        let state = app_state()?;
+        let (user, state) = crate::server::session::require_user_state().await?;
         let group_id = state.store.event_group_id(event_id).await?.ok_or(AppError::NotFound)?;
         let role = state.store.member_role(group_id, user.id).await?.ok_or(AppError::Forbidden)?;
         Ok(Access { user, state, group_id, role })
@@ -173,12 +171,7 @@ pub mod ssr {
         use crate::events::model::FrameMethod;
         let mut errors = Vec::new();
         let tz: chrono_tz::Tz = event.form.time_zone.parse().unwrap_or(chrono_tz::Asia::Tokyo);
-        let name = f.name.trim();
-        if name.is_empty() {
-            errors.push(FieldError::new("name", "required", "enter the frame's name"));
-        } else if name.chars().count() > 100 {
-            errors.push(FieldError::new("name", "too_long", "the name is longer than 100 characters"));
-        }
+        let name = required_text(&mut errors, "name", &f.name, 100, "enter the frame's name", "name");
         let capacity = f.capacity.trim().parse::<i64>().ok().filter(|c| *c >= 1);
         if need_capacity && capacity.is_none() {
             errors.push(FieldError::new("capacity", "too_small", "capacity must be at least 1"));
@@ -288,9 +281,8 @@ pub mod ssr {
 /// `GET /api/admin/dashboard` — my groups and their events (drafts, upcoming, past).
 #[server(endpoint = "admin/dashboard", input = GetUrl)]
 pub async fn admin_dashboard() -> Result<Dashboard, AppError> {
-    let result = async {
-        let user = crate::server::session::require_user().await?;
-        let state = crate::server::state::app_state()?;
+    crate::error::respond(async {
+        let (user, state) = crate::server::session::require_user_state().await?;
         let groups = state.store.admin_groups(user.id).await?;
         let now = crate::time::now();
         let (mut drafts, mut upcoming, mut past) = (Vec::new(), Vec::new(), Vec::new());
@@ -305,10 +297,8 @@ pub async fn admin_dashboard() -> Result<Dashboard, AppError> {
         }
         past.reverse();
         Ok(Dashboard { groups, drafts, upcoming, past })
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/admin/groups/create` — any signed-in user creates a group and owns it.
@@ -319,10 +309,9 @@ pub async fn create_group(
     description: Option<String>,
     website: Option<String>,
 ) -> Result<AdminGroup, AppError> {
-    let result = async {
+    crate::error::respond(async {
         use crate::server::store::{NewAudit, NewGroup};
-        let user = crate::server::session::require_user().await?;
-        let state = crate::server::state::app_state()?;
+        let (user, state) = crate::server::session::require_user_state().await?;
         let slug = slug.trim().to_lowercase();
         let website = website.unwrap_or_default();
         let errors = super::model::validate_group(&slug, &title, &website);
@@ -355,10 +344,8 @@ pub async fn create_group(
             })
             .await?;
         Ok(AdminGroup { id, slug, title: title.trim().to_string(), role: super::model::Role::Owner })
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/admin/events/create` — a draft event in my group (`group_id`, `capacity` of
@@ -369,7 +356,7 @@ pub async fn create_event(
     capacity: Option<String>,
     #[server(flatten)] form: EventForm,
 ) -> Result<i64, AppError> {
-    let result = async {
+    crate::error::respond(async {
         use crate::server::store::{NewEvent, NewFrame};
         let access = ssr::group_access(group_id).await?.editor()?;
         let capacity = capacity.as_deref().map(str::trim).unwrap_or("").parse::<i64>().ok().filter(|c| *c >= 1);
@@ -416,28 +403,24 @@ pub async fn create_event(
             .audit(Some(id), "event.create", format!("created draft \"{}\" (capacity {capacity})", fields.title))
             .await?;
         Ok(id)
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `GET /api/admin/events/get?id=` — the event in the editor (owners and admins).
 #[server(endpoint = "admin/events/get", input = GetUrl)]
 pub async fn get_admin_event(id: i64) -> Result<AdminEvent, AppError> {
-    let result = async {
+    crate::error::respond(async {
         let access = ssr::event_access(id).await?.editor()?;
         reload(&access, id).await
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/admin/events/update` — saves the editor's fields (`id` and the fields).
 #[server(endpoint = "admin/events/update")]
 pub async fn update_event(id: i64, #[server(flatten)] form: EventForm) -> Result<AdminEvent, AppError> {
-    let result = async {
+    crate::error::respond(async {
         let access = ssr::event_access(id).await?.editor()?;
         let before = access.state.store.admin_event(id).await?.ok_or(AppError::NotFound)?;
         let fields = ssr::checked_event_fields(&access.state, &form).await?;
@@ -449,17 +432,15 @@ pub async fn update_event(id: i64, #[server(flatten)] form: EventForm) -> Result
             crate::messages::notify::notify_registrants(&access.state, id, MessageKind::EventChanged).await;
         }
         reload(&access, id).await
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/admin/events/status` — `action`: `publish`, `unpublish` (back to draft) or
 /// `cancel`.
 #[server(endpoint = "admin/events/status")]
 pub async fn set_event_status(id: i64, action: String) -> Result<AdminEvent, AppError> {
-    let result = async {
+    crate::error::respond(async {
         use crate::events::model::EventStatus;
         let access = ssr::event_access(id).await?.editor()?;
         let status = match action.as_str() {
@@ -479,10 +460,8 @@ pub async fn set_event_status(id: i64, action: String) -> Result<AdminEvent, App
             crate::messages::notify::notify_followers(&access.state, access.group_id, id).await;
         }
         reload(&access, id).await
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/admin/frames/capacity` — sets a frame's capacity (`event_id`, `frame_id`,
@@ -490,7 +469,7 @@ pub async fn set_event_status(id: i64, action: String) -> Result<AdminEvent, App
 /// is refused with `capacity_below_confirmed:<n>`.
 #[server(endpoint = "admin/frames/capacity")]
 pub async fn set_frame_capacity(event_id: i64, frame_id: i64, capacity: i64) -> Result<Vec<FrameSummary>, AppError> {
-    let result = async {
+    crate::error::respond(async {
         let access = ssr::event_access(event_id).await?.editor()?;
         let event = access.state.store.admin_event(event_id).await?.ok_or(AppError::NotFound)?;
         let before = event.frames.iter().find(|f| f.id == frame_id).ok_or(AppError::NotFound)?.seats.limit;
@@ -508,23 +487,19 @@ pub async fn set_frame_capacity(event_id: i64, frame_id: i64, capacity: i64) -> 
         access.state.live.publish(event_id).await;
         notify(&access.state, event_id, MessageKind::Promotion, change.promoted_user_ids, "promoted").await;
         Ok(access.state.store.admin_event(event_id).await?.map(|e| e.frames).unwrap_or_default())
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `GET /api/admin/events/attendees?event_id=` — registrants with status, frame, answers,
 /// times (owners, admins and staff).
 #[server(endpoint = "admin/events/attendees", input = GetUrl)]
 pub async fn get_attendees(event_id: i64) -> Result<AttendeeList, AppError> {
-    let result = async {
+    crate::error::respond(async {
         let access = ssr::event_access(event_id).await?;
         attendee_list(&access, event_id).await
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 #[cfg(feature = "ssr")]
@@ -539,7 +514,7 @@ pub(crate) async fn attendee_list(access: &ssr::Access, event_id: i64) -> Result
 /// repeating it keeps the first time (owners, admins and staff).
 #[server(endpoint = "admin/events/checkin")]
 pub async fn check_in(event_id: i64, code: String) -> Result<Attendee, AppError> {
-    let result = async {
+    crate::error::respond(async {
         let access = ssr::event_access(event_id).await?;
         let attendee = access.state.store.check_in(event_id, &code, crate::time::now()).await?.ok_or_else(|| {
             AppError::Invalid(vec![crate::error::FieldError::new(
@@ -550,39 +525,33 @@ pub async fn check_in(event_id: i64, code: String) -> Result<Attendee, AppError>
         })?;
         access.audit(Some(event_id), "attendee.check_in", format!("checked in @{}", attendee.nickname)).await?;
         Ok(attendee)
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `GET /api/admin/events/audit?event_id=` — the event's audit log, newest first (owners
 /// and admins).
 #[server(endpoint = "admin/events/audit", input = GetUrl)]
 pub async fn get_audit_log(event_id: i64) -> Result<Vec<AuditEntry>, AppError> {
-    let result = async {
+    crate::error::respond(async {
         let access = ssr::event_access(event_id).await?.editor()?;
         access.state.store.audit_log(access.group_id, Some(event_id)).await
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/admin/preview` — Markdown rendered and sanitised exactly as the public page
 /// does (signed-in users).
 #[server(endpoint = "admin/preview")]
 pub async fn preview_markdown(markdown: String) -> Result<String, AppError> {
-    let result = async {
+    crate::error::respond(async {
         crate::server::session::require_user().await?;
         if markdown.chars().count() > 50_000 {
             return Err(AppError::BadRequest("the description is longer than 50,000 characters".into()));
         }
         Ok(crate::server::markdown::to_safe_html(&markdown))
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// The editor's event, with my role, after a change.
@@ -598,7 +567,7 @@ async fn reload(access: &ssr::Access, id: i64) -> Result<AdminEvent, AppError> {
 /// `YYYY-MM-DDTHH:MM` in the event's zone, optional `frozen`).
 #[server(endpoint = "admin/frames/add")]
 pub async fn add_frame(event_id: i64, #[server(flatten)] frame: FrameForm) -> Result<AdminEvent, AppError> {
-    let result = async {
+    crate::error::respond(async {
         let access = ssr::event_access(event_id).await?.editor()?;
         let event = reload(&access, event_id).await?;
         let fields = ssr::frame_fields(&frame, &event, true)?;
@@ -612,10 +581,8 @@ pub async fn add_frame(event_id: i64, #[server(flatten)] frame: FrameForm) -> Re
             .await?;
         access.state.live.publish(event_id).await;
         reload(&access, event_id).await
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/admin/frames/update` — a frame's rules (`event_id`, `frame_id`, and the
@@ -626,7 +593,7 @@ pub async fn update_frame(
     frame_id: i64,
     #[server(flatten)] frame: FrameForm,
 ) -> Result<AdminEvent, AppError> {
-    let result = async {
+    crate::error::respond(async {
         let access = ssr::event_access(event_id).await?.editor()?;
         let event = reload(&access, event_id).await?;
         let fields = ssr::frame_fields(&frame, &event, false)?;
@@ -646,26 +613,22 @@ pub async fn update_frame(
             .await?;
         access.state.live.publish(event_id).await;
         reload(&access, event_id).await
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/admin/frames/delete` — removes a frame nobody registered to (`event_id`,
 /// `frame_id`); `409 frame_has_registrations` / `last_frame` otherwise.
 #[server(endpoint = "admin/frames/delete")]
 pub async fn delete_frame(event_id: i64, frame_id: i64) -> Result<AdminEvent, AppError> {
-    let result = async {
+    crate::error::respond(async {
         let access = ssr::event_access(event_id).await?.editor()?;
         access.state.store.delete_frame(event_id, frame_id).await?;
         access.audit(Some(event_id), "frame.delete", format!("frame {frame_id} deleted")).await?;
         access.state.live.publish(event_id).await;
         reload(&access, event_id).await
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/admin/questions/add` — a registration question (`event_id`, `kind`:
@@ -679,7 +642,8 @@ pub async fn add_question(
     options: Option<String>,
     required: Option<String>,
 ) -> Result<AdminEvent, AppError> {
-    let result = async {
+    crate::error::respond(async {
+        use super::model::required_text;
         use crate::error::FieldError;
         use crate::registrations::model::QuestionKind;
         let access = ssr::event_access(event_id).await?.editor()?;
@@ -688,12 +652,7 @@ pub async fn add_question(
         if kind_parsed.is_none() {
             errors.push(FieldError::new("kind", "invalid_choice", "choose text, single or multiple"));
         }
-        let label = label.trim().to_string();
-        if label.is_empty() {
-            errors.push(FieldError::new("label", "required", "enter the question"));
-        } else if label.chars().count() > 300 {
-            errors.push(FieldError::new("label", "too_long", "the question is longer than 300 characters"));
-        }
+        let label = required_text(&mut errors, "label", &label, 300, "enter the question", "question").to_string();
         let mut choices: Vec<String> = Vec::new();
         for line in options.unwrap_or_default().lines().map(str::trim).filter(|l| !l.is_empty()) {
             if !choices.iter().any(|c| c == line) {
@@ -716,25 +675,21 @@ pub async fn add_question(
         let id = access.state.store.add_question(event_id, &question).await?;
         access.audit(Some(event_id), "question.add", format!("question {id} \"{label}\"")).await?;
         reload(&access, event_id).await
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/admin/questions/delete` — removes a question and its answers (`event_id`,
 /// `question_id`).
 #[server(endpoint = "admin/questions/delete")]
 pub async fn delete_question(event_id: i64, question_id: i64) -> Result<AdminEvent, AppError> {
-    let result = async {
+    crate::error::respond(async {
         let access = ssr::event_access(event_id).await?.editor()?;
         access.state.store.delete_question(event_id, question_id).await?;
         access.audit(Some(event_id), "question.delete", format!("question {question_id} deleted")).await?;
         reload(&access, event_id).await
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/admin/registrations/move` — moves a registrant by hand (`event_id`,
@@ -742,7 +697,7 @@ pub async fn delete_question(event_id: i64, question_id: i64) -> Result<AdminEve
 /// (`409 frame_full`). Owners and admins.
 #[server(endpoint = "admin/registrations/move")]
 pub async fn move_registration(event_id: i64, registration_id: i64, to: String) -> Result<AttendeeList, AppError> {
-    let result = async {
+    crate::error::respond(async {
         use crate::registrations::model::RegStatus;
         let access = ssr::event_access(event_id).await?.editor()?;
         let to_status = match to.as_str() {
@@ -762,23 +717,19 @@ pub async fn move_registration(event_id: i64, registration_id: i64, to: String) 
         access.state.live.publish(event_id).await;
         notify(&access.state, event_id, MessageKind::Promotion, change.promoted_user_ids, "promoted").await;
         attendee_list(&access, event_id).await
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `GET /api/admin/groups/get?group_id=` — members and the group's change log (owners and
 /// admins).
 #[server(endpoint = "admin/groups/get", input = GetUrl)]
 pub async fn get_group_admin(group_id: i64) -> Result<GroupAdmin, AppError> {
-    let result = async {
+    crate::error::respond(async {
         let access = ssr::group_access(group_id).await?.editor()?;
         group_admin(&access).await
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 #[cfg(feature = "ssr")]
@@ -802,7 +753,7 @@ async fn group_admin(access: &ssr::Access) -> Result<GroupAdmin, AppError> {
 /// `login`, `role`): admins add admins and staff; owners also owners.
 #[server(endpoint = "admin/groups/members/add")]
 pub async fn add_member(group_id: i64, login: String, role: String) -> Result<GroupAdmin, AppError> {
-    let result = async {
+    crate::error::respond(async {
         use crate::error::FieldError;
         let access = ssr::group_access(group_id).await?.editor()?;
         let role = super::model::Role::parse(&role).ok_or_else(|| {
@@ -827,10 +778,8 @@ pub async fn add_member(group_id: i64, login: String, role: String) -> Result<Gr
         })?;
         access.audit(None, "member.add", format!("added {login} as {}", role.as_str())).await?;
         group_admin(&access).await
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/admin/groups/members/role` — changes a member's role (`group_id`, `user_id`,
@@ -838,7 +787,7 @@ pub async fn add_member(group_id: i64, login: String, role: String) -> Result<Gr
 /// everyone; the last owner stays (`409 last_owner`).
 #[server(endpoint = "admin/groups/members/role")]
 pub async fn set_member_role(group_id: i64, user_id: i64, role: String) -> Result<GroupAdmin, AppError> {
-    let result = async {
+    crate::error::respond(async {
         let access = ssr::group_access(group_id).await?.editor()?;
         let target = access.state.store.member_role(group_id, user_id).await?.ok_or(AppError::NotFound)?;
         let new = match role.as_str() {
@@ -855,31 +804,27 @@ pub async fn set_member_role(group_id: i64, user_id: i64, role: String) -> Resul
         };
         access.audit(None, "member.role", detail).await?;
         group_admin(&access).await
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/admin/groups/leave` — leaves a group (`group_id`); the last owner cannot
 /// (`409 last_owner`: transfer ownership first).
 #[server(endpoint = "admin/groups/leave")]
 pub async fn leave_group(group_id: i64) -> Result<(), AppError> {
-    let result = async {
+    crate::error::respond(async {
         let access = ssr::group_access(group_id).await?;
         access.state.store.set_member(group_id, access.user.id, None).await?;
         access.audit(None, "member.leave", format!("@{} left", access.user.nickname)).await
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/admin/groups/transfer` — the owner hands ownership to a member (`group_id`,
 /// `user_id`) and becomes an admin.
 #[server(endpoint = "admin/groups/transfer")]
 pub async fn transfer_ownership(group_id: i64, user_id: i64) -> Result<GroupAdmin, AppError> {
-    let result = async {
+    crate::error::respond(async {
         let access = ssr::group_access(group_id).await?;
         if access.role != super::model::Role::Owner {
             return Err(AppError::Forbidden);
@@ -889,27 +834,23 @@ pub async fn transfer_ownership(group_id: i64, user_id: i64) -> Result<GroupAdmi
         // The caller is an admin now, so still allowed to see the page.
         let access = ssr::group_access(group_id).await?;
         group_admin(&access).await
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/admin/events/duplicate` — copies the event as a new draft on another date
 /// (`id`, `starts_local` in the event's zone); returns the new id.
 #[server(endpoint = "admin/events/duplicate")]
 pub async fn duplicate_event(id: i64, starts_local: String) -> Result<i64, AppError> {
-    let result = async {
+    crate::error::respond(async {
         let access = ssr::event_access(id).await?.editor()?;
         let event = reload(&access, id).await?;
         let starts_at = ssr::local_instant(&starts_local, "starts_local", &event.form.time_zone)?;
         let new_id = access.state.store.duplicate_event(id, starts_at, crate::time::now()).await?;
         access.audit(Some(new_id), "event.duplicate", format!("copied from event {id} to {starts_local}")).await?;
         Ok(new_id)
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/admin/speakers/add` — a speaker (`event_id`, `name`, optional `affiliation`,
@@ -923,16 +864,13 @@ pub async fn add_speaker(
     talk_title: Option<String>,
     nickname: Option<String>,
 ) -> Result<AdminEvent, AppError> {
-    let result = async {
+    crate::error::respond(async {
+        use super::model::required_text;
         use crate::error::FieldError;
         let access = ssr::event_access(event_id).await?.editor()?;
         let mut errors = Vec::new();
-        let name = name.trim().to_string();
-        if name.is_empty() {
-            errors.push(FieldError::new("speaker_name", "required", "enter the speaker's name"));
-        } else if name.chars().count() > 100 {
-            errors.push(FieldError::new("speaker_name", "too_long", "the name is longer than 100 characters"));
-        }
+        let name =
+            required_text(&mut errors, "speaker_name", &name, 100, "enter the speaker's name", "name").to_string();
         let nickname = nickname.map(|n| n.trim().to_lowercase()).filter(|n| !n.is_empty());
         let user_id = match &nickname {
             Some(n) => match access.state.store.find_login(n).await? {
@@ -965,22 +903,18 @@ pub async fn add_speaker(
         let id = access.state.store.add_speaker(event_id, &speaker).await?;
         access.audit(Some(event_id), "speaker.add", format!("speaker {id} \"{name}\"")).await?;
         reload(&access, event_id).await
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/admin/speakers/delete` — removes a speaker (`event_id`, `speaker_id`).
 #[server(endpoint = "admin/speakers/delete")]
 pub async fn delete_speaker(event_id: i64, speaker_id: i64) -> Result<AdminEvent, AppError> {
-    let result = async {
+    crate::error::respond(async {
         let access = ssr::event_access(event_id).await?.editor()?;
         access.state.store.delete_speaker(event_id, speaker_id).await?;
         access.audit(Some(event_id), "speaker.delete", format!("speaker {speaker_id} deleted")).await?;
         reload(&access, event_id).await
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }

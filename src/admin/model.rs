@@ -265,12 +265,7 @@ pub fn validate_group(slug: &str, title: &str, website: &str) -> Vec<FieldError>
     } else if !slug_ok {
         errors.push(FieldError::new("slug", "slug_format", "3–40 lower-case letters, digits and hyphens"));
     }
-    let n = title.trim().chars().count();
-    if n == 0 {
-        errors.push(FieldError::new("title", "required", "enter a title"));
-    } else if n > 100 {
-        errors.push(FieldError::new("title", "too_long", "the title is longer than 100 characters"));
-    }
+    required_text(&mut errors, "title", title, 100, "enter a title", "title");
     let w = website.trim();
     if !empty_or_http(w) {
         errors.push(FieldError::new("website", "invalid_url", "the URL must start with https:// or http://"));
@@ -278,15 +273,29 @@ pub fn validate_group(slug: &str, title: &str, website: &str) -> Vec<FieldError>
     errors
 }
 
+/// `value` trimmed, after checking it: a `required` error (message `enter`) when it is
+/// empty, a `too_long` one ("the {noun} is longer than {max} characters") past `max`.
+pub fn required_text<'a>(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    value: &'a str,
+    max: usize,
+    enter: &str,
+    noun: &str,
+) -> &'a str {
+    let value = value.trim();
+    if value.is_empty() {
+        errors.push(FieldError::new(field, "required", enter));
+    } else if value.chars().count() > max {
+        errors.push(FieldError::new(field, "too_long", &format!("the {noun} is longer than {max} characters")));
+    }
+    value
+}
+
 /// Checks of an event form that need no zone database (the server adds the time checks).
 pub fn validate_event_form(f: &EventForm) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    let n = f.title.trim().chars().count();
-    if n == 0 {
-        errors.push(FieldError::new("title", "required", "enter a title"));
-    } else if n > 200 {
-        errors.push(FieldError::new("title", "too_long", "the title is longer than 200 characters"));
-    }
+    required_text(&mut errors, "title", &f.title, 200, "enter a title", "title");
     if f.catch.chars().count() > 300 {
         errors.push(FieldError::new("catch", "too_long", "the catch is longer than 300 characters"));
     }

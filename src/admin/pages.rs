@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::api::{
     AddFrame, AddMember, AddQuestion, AddSpeaker, CheckIn, CreateEvent, CreateGroup, DeleteFrame, DeleteQuestion,
@@ -14,14 +14,14 @@ use super::api::{
     TransferOwnership, UpdateEvent, UpdateFrame, admin_dashboard, get_admin_event, get_attendees, get_audit_log,
     get_group_admin, preview_markdown,
 };
-use super::model::{AdminEvent, AdminEventRow, AttendeeList, EventForm, Role};
+use super::model::{AdminEvent, AdminEventRow, AttendeeList, AuditEntry, EventForm, Role};
 use crate::accounts::pages::LoginRequired;
 use crate::error::AppError;
 use crate::events::model::EventStatus;
 use crate::i18n::*;
 use crate::live::client::{live_event_seats, provide_live_seats};
 use crate::registrations::model::RegStatus;
-use crate::ui::{ErrorView, FieldMessage, Loading, SeatMeter, lang_of};
+use crate::ui::{ErrorView, FieldMessage, Loading, SeatMeter, action_error, id_param, lang_of};
 
 /// Zones offered by the picker (any IANA name is accepted).
 const ZONES: [&str; 14] = [
@@ -54,7 +54,7 @@ pub fn AdminPage() -> impl IntoView {
     let i18n = use_i18n();
     let create_group = ServerAction::<CreateGroup>::new();
     let dash = Resource::new(move || create_group.version().get(), |_| admin_dashboard());
-    let group_error = Signal::derive(move || create_group.value().get().and_then(|r| r.err()));
+    let group_error = action_error(create_group);
     view! {
         <Title text=untrack(|| t_string!(i18n, admin_title).to_string()) />
         <h1>{t!(i18n, admin_title)}</h1>
@@ -324,7 +324,7 @@ pub fn AdminNewEventPage() -> impl IntoView {
     let query = use_query_map();
     let group_id = move || query.read().get("group").and_then(|g| g.parse::<i64>().ok()).unwrap_or(0);
     let create = ServerAction::<CreateEvent>::new();
-    let error = Signal::derive(move || create.value().get().and_then(|r| r.err()));
+    let error = action_error(create);
     let dirty = RwSignal::new(false);
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -364,8 +364,7 @@ pub fn AdminNewEventPage() -> impl IntoView {
 #[component]
 pub fn AdminEventPage() -> impl IntoView {
     let i18n = use_i18n();
-    let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let id = id_param();
     let update = ServerAction::<UpdateEvent>::new();
     let status = ServerAction::<SetEventStatus>::new();
     let capacity = ServerAction::<SetFrameCapacity>::new();
@@ -394,8 +393,8 @@ pub fn AdminEventPage() -> impl IntoView {
     };
     let event = Resource::new(move || (id(), changes()), |(id, _)| get_admin_event(id));
     let log = Resource::new(move || (id(), update.version().get(), changes()), |(id, ..)| get_audit_log(id));
-    let error = Signal::derive(move || update.value().get().and_then(|r| r.err()));
-    let capacity_error = Signal::derive(move || capacity.value().get().and_then(|r| r.err()));
+    let error = action_error(update);
+    let capacity_error = action_error(capacity);
     let dirty = RwSignal::new(false);
     Effect::new(move |_| {
         if let Some(Ok(_)) = update.value().get() {
@@ -403,7 +402,7 @@ pub fn AdminEventPage() -> impl IntoView {
         }
     });
     let duplicate = ServerAction::<DuplicateEvent>::new();
-    let duplicate_error = Signal::derive(move || duplicate.value().get().and_then(|r| r.err()));
+    let duplicate_error = action_error(duplicate);
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(new_id)) = duplicate.value().get() {
@@ -509,14 +508,7 @@ pub fn AdminEventPage() -> impl IntoView {
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     let entries = log.await.unwrap_or_default();
-                    view! {
-                        <ul class="audit">
-                            {entries.into_iter().map(|a| view! {
-                                <li><time datetime=a.at.to_rfc3339()>{a.at.format("%Y-%m-%d %H:%M UTC").to_string()}</time>
-                                    " @" {a.nickname} " " <code>{a.action}</code> " " {a.detail}</li>
-                            }).collect_view()}
-                        </ul>
-                    }
+                    view! { <AuditList entries /> }
                 })}
             </Transition>
         </section>
@@ -527,14 +519,13 @@ pub fn AdminEventPage() -> impl IntoView {
 #[component]
 pub fn AdminAttendeesPage() -> impl IntoView {
     let i18n = use_i18n();
-    let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let id = id_param();
     let check_in = ServerAction::<CheckIn>::new();
     let mover = ServerAction::<MoveRegistration>::new();
     let list =
         Resource::new(move || (id(), check_in.version().get(), mover.version().get()), |(id, _, _)| get_attendees(id));
-    let move_error = Signal::derive(move || mover.value().get().and_then(|r| r.err()));
-    let check_error = Signal::derive(move || check_in.value().get().and_then(|r| r.err()));
+    let move_error = action_error(mover);
+    let check_error = action_error(check_in);
     let filter = RwSignal::new(String::new());
     // Check-ins made at other desks appear within seconds: the list refreshes itself (the
     // forms stay outside the refreshed part, so nothing being typed is lost).
@@ -721,9 +712,9 @@ fn FrameRuleFields(
 fn FramesEditor(event: AdminEvent, actions: EditorActions) -> impl IntoView {
     let i18n = use_i18n();
     let event_id = event.id;
-    let update_error = Signal::derive(move || actions.update_frame.value().get().and_then(|r| r.err()));
-    let add_error = Signal::derive(move || actions.add_frame.value().get().and_then(|r| r.err()));
-    let delete_error = Signal::derive(move || actions.delete_frame.value().get().and_then(|r| r.err()));
+    let update_error = action_error(actions.update_frame);
+    let add_error = action_error(actions.add_frame);
+    let delete_error = action_error(actions.delete_frame);
     let times = event.frame_times;
     let draws = event.draws;
     let frame_names: Vec<(i64, String)> = event.frames.iter().map(|f| (f.id, f.name.clone())).collect();
@@ -797,45 +788,72 @@ fn QuestionsEditor(event: AdminEvent, actions: EditorActions) -> impl IntoView {
     use crate::registrations::model::QuestionKind;
     let i18n = use_i18n();
     let event_id = event.id;
-    let add_error = Signal::derive(move || actions.add_question.value().get().and_then(|r| r.err()));
+    let add_error = action_error(actions.add_question);
+    let items = event.questions.into_iter().map(|q| view! {
+        <strong>{q.label.clone()}</strong>
+        {q.required.then(|| view! { " " <span class="chip">{t!(i18n, admin_required)}</span> })}
+        {(!q.options.is_empty()).then(|| view! { <span class="muted">{format!(" ({})", q.options.join(" / "))}</span> })}
+        <ActionForm action=actions.delete_question attr:class="inline-form">
+            <RemoveFields event_id id_name="question_id" id=q.id />
+        </ActionForm>
+    }.into_any()).collect();
     view! {
-        <section class="panel" aria-labelledby="questions-h">
-            <h2 id="questions-h">{t!(i18n, admin_questions)}</h2>
+        <ItemsPanel heading_id="questions-h" heading=t!(i18n, admin_questions).into_any() items
+            add=t!(i18n, admin_question_add).into_any()>
+            <ActionForm action=actions.add_question attr:class="form" attr:novalidate=true>
+                <input type="hidden" name="event_id" value=event_id />
+                <label for="q-label">{t!(i18n, admin_question_label)}</label>
+                <input id="q-label" name="label" type="text" required maxlength="300" />
+                <FieldMessage error=add_error field="label" />
+                <label for="q-kind">{t!(i18n, admin_question_kind)}</label>
+                <select id="q-kind" name="kind">
+                    <option value=QuestionKind::Text.as_str()>{t!(i18n, admin_question_text)}</option>
+                    <option value=QuestionKind::Single.as_str()>{t!(i18n, admin_question_single)}</option>
+                    <option value=QuestionKind::Multiple.as_str()>{t!(i18n, admin_question_multiple)}</option>
+                </select>
+                <label for="q-options">{t!(i18n, admin_question_options)}</label>
+                <textarea id="q-options" name="options" rows="4"></textarea>
+                <FieldMessage error=add_error field="options" />
+                <label class="checkbox"><input type="checkbox" name="required" value="on" /> " " {t!(i18n, admin_required)}</label>
+                <button type="submit" class="button button--primary">{t!(i18n, admin_question_add)}</button>
+            </ActionForm>
+        </ItemsPanel>
+    }
+}
+
+/// An editor panel of the event's items (questions, speakers): the list, each item with
+/// its own remove form, and the add form (children) folded under `<details>`.
+#[component]
+fn ItemsPanel(
+    heading_id: &'static str,
+    heading: AnyView,
+    items: Vec<AnyView>,
+    /// The label that unfolds the add form.
+    add: AnyView,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <section class="panel" aria-labelledby=heading_id>
+            <h2 id=heading_id>{heading}</h2>
             <ul class="questions-list">
-                {event.questions.into_iter().map(|q| view! {
-                    <li>
-                        <strong>{q.label.clone()}</strong>
-                        {q.required.then(|| view! { " " <span class="chip">{t!(i18n, admin_required)}</span> })}
-                        {(!q.options.is_empty()).then(|| view! { <span class="muted">{format!(" ({})", q.options.join(" / "))}</span> })}
-                        <ActionForm action=actions.delete_question attr:class="inline-form">
-                            <input type="hidden" name="event_id" value=event_id />
-                            <input type="hidden" name="question_id" value=q.id />
-                            <button type="submit" class="button button--ghost button--small">{t!(i18n, material_remove)}</button>
-                        </ActionForm>
-                    </li>
-                }).collect_view()}
+                {items.into_iter().map(|item| view! { <li>{item}</li> }).collect_view()}
             </ul>
             <details>
-                <summary>{t!(i18n, admin_question_add)}</summary>
-                <ActionForm action=actions.add_question attr:class="form" attr:novalidate=true>
-                    <input type="hidden" name="event_id" value=event_id />
-                    <label for="q-label">{t!(i18n, admin_question_label)}</label>
-                    <input id="q-label" name="label" type="text" required maxlength="300" />
-                    <FieldMessage error=add_error field="label" />
-                    <label for="q-kind">{t!(i18n, admin_question_kind)}</label>
-                    <select id="q-kind" name="kind">
-                        <option value=QuestionKind::Text.as_str()>{t!(i18n, admin_question_text)}</option>
-                        <option value=QuestionKind::Single.as_str()>{t!(i18n, admin_question_single)}</option>
-                        <option value=QuestionKind::Multiple.as_str()>{t!(i18n, admin_question_multiple)}</option>
-                    </select>
-                    <label for="q-options">{t!(i18n, admin_question_options)}</label>
-                    <textarea id="q-options" name="options" rows="4"></textarea>
-                    <FieldMessage error=add_error field="options" />
-                    <label class="checkbox"><input type="checkbox" name="required" value="on" /> " " {t!(i18n, admin_required)}</label>
-                    <button type="submit" class="button button--primary">{t!(i18n, admin_question_add)}</button>
-                </ActionForm>
+                <summary>{add}</summary>
+                {children()}
             </details>
         </section>
+    }
+}
+
+/// The inside of a form that removes one item of the event (`id_name` = `id`).
+#[component]
+fn RemoveFields(event_id: i64, id_name: &'static str, id: i64) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <input type="hidden" name="event_id" value=event_id />
+        <input type="hidden" name=id_name value=id />
+        <button type="submit" class="button button--ghost button--small">{t!(i18n, material_remove)}</button>
     }
 }
 
@@ -843,8 +861,7 @@ fn QuestionsEditor(event: AdminEvent, actions: EditorActions) -> impl IntoView {
 #[component]
 pub fn AdminGroupPage() -> impl IntoView {
     let i18n = use_i18n();
-    let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let id = id_param();
     let add = ServerAction::<AddMember>::new();
     let set_role = ServerAction::<SetMemberRole>::new();
     let transfer = ServerAction::<TransferOwnership>::new();
@@ -853,10 +870,9 @@ pub fn AdminGroupPage() -> impl IntoView {
         move || (id(), add.version().get(), set_role.version().get(), transfer.version().get()),
         |(id, ..)| get_group_admin(id),
     );
-    let add_error = Signal::derive(move || add.value().get().and_then(|r| r.err()));
-    let role_error = Signal::derive(move || {
-        set_role.value().get().and_then(|r| r.err()).or_else(|| leave.value().get().and_then(|r| r.err()))
-    });
+    let add_error = action_error(add);
+    let (set_role_error, leave_error) = (action_error(set_role), action_error(leave));
+    let role_error = Signal::derive(move || set_role_error.get().or_else(|| leave_error.get()));
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(())) = leave.value().get() {
@@ -933,12 +949,7 @@ pub fn AdminGroupPage() -> impl IntoView {
                     </section>
                     <section class="panel" aria-labelledby="group-audit-h">
                         <h2 id="group-audit-h">{t!(i18n, admin_audit)}</h2>
-                        <ul class="audit">
-                            {g.log.into_iter().map(|a| view! {
-                                <li><time datetime=a.at.to_rfc3339()>{a.at.format("%Y-%m-%d %H:%M UTC").to_string()}</time>
-                                    " @" {a.nickname} " " <code>{a.action}</code> " " {a.detail}</li>
-                            }).collect_view()}
-                        </ul>
+                        <AuditList entries=g.log />
                     </section>
                 }.into_any()
             })}
@@ -946,11 +957,23 @@ pub fn AdminGroupPage() -> impl IntoView {
     }
 }
 
+/// A change log, newest first: when (UTC), who, the action and its detail.
+#[component]
+fn AuditList(entries: Vec<AuditEntry>) -> impl IntoView {
+    view! {
+        <ul class="audit">
+            {entries.into_iter().map(|a| view! {
+                <li><time datetime=a.at.to_rfc3339()>{a.at.format("%Y-%m-%d %H:%M UTC").to_string()}</time>
+                    " @" {a.nickname} " " <code>{a.action}</code> " " {a.detail}</li>
+            }).collect_view()}
+        </ul>
+    }
+}
+
 fn member_error_text(i18n: leptos_i18n::I18nContext<Locale>, e: &AppError) -> AnyView {
     match e {
-        AppError::Conflict(c) => crate::ui::conflict_text(i18n, *c),
         AppError::Forbidden => t_string!(i18n, admin_not_allowed).to_string().into_any(),
-        _ => t_string!(i18n, error_body).to_string().into_any(),
+        other => conflict_text(i18n, other),
     }
 }
 
@@ -959,44 +982,42 @@ fn member_error_text(i18n: leptos_i18n::I18nContext<Locale>, e: &AppError) -> An
 fn SpeakersEditor(event: AdminEvent, actions: EditorActions) -> impl IntoView {
     let i18n = use_i18n();
     let event_id = event.id;
-    let add_error = Signal::derive(move || actions.add_speaker.value().get().and_then(|r| r.err()));
-    view! {
-        <section class="panel" aria-labelledby="speakers-h">
-            <h2 id="speakers-h">{t!(i18n, speaker_bio)}</h2>
-            <ul class="questions-list">
-                {event.speakers.into_iter().map(|s| view! {
-                    <li>
-                        <strong>{s.name.clone()}</strong>
-                        {(!s.affiliation.is_empty()).then(|| format!(" ({})", s.affiliation))}
-                        {s.nickname.clone().map(|n| view! { " " <span class="chip">{format!("@{n}")}</span> })}
-                        {(!s.talk_title.is_empty()).then(|| view! { <br /><span class="muted">{s.talk_title.clone()}</span> })}
-                        <ActionForm action=actions.delete_speaker attr:class="inline-form">
-                            <input type="hidden" name="event_id" value=event_id />
-                            <input type="hidden" name="speaker_id" value=s.id />
-                            <button type="submit" class="button button--ghost button--small">{t!(i18n, material_remove)}</button>
-                        </ActionForm>
-                    </li>
-                }).collect_view()}
-            </ul>
-            <details>
-                <summary>{t!(i18n, admin_speaker_add)}</summary>
-                <ActionForm action=actions.add_speaker attr:class="form" attr:novalidate=true>
-                    <input type="hidden" name="event_id" value=event_id />
-                    <label for="sp-name">{t!(i18n, admin_speaker_name)}</label>
-                    <input id="sp-name" name="name" type="text" required maxlength="100" />
-                    <FieldMessage error=add_error field="speaker_name" />
-                    <label for="sp-aff">{t!(i18n, admin_speaker_affiliation)}</label>
-                    <input id="sp-aff" name="affiliation" type="text" maxlength="200" />
-                    <label for="sp-talk">{t!(i18n, talk_title)}</label>
-                    <input id="sp-talk" name="talk_title" type="text" maxlength="300" />
-                    <label for="sp-bio">{t!(i18n, admin_speaker_bio)}</label>
-                    <textarea id="sp-bio" name="bio" rows="3"></textarea>
-                    <label for="sp-nick">{t!(i18n, admin_speaker_account)}</label>
-                    <input id="sp-nick" name="nickname" type="text" placeholder="nickname" />
-                    <FieldMessage error=add_error field="speaker_nickname" />
-                    <button type="submit" class="button button--primary">{t!(i18n, admin_speaker_add)}</button>
+    let add_error = action_error(actions.add_speaker);
+    let items = event
+        .speakers
+        .into_iter()
+        .map(|s| {
+            view! {
+                <strong>{s.name.clone()}</strong>
+                {(!s.affiliation.is_empty()).then(|| format!(" ({})", s.affiliation))}
+                {s.nickname.clone().map(|n| view! { " " <span class="chip">{format!("@{n}")}</span> })}
+                {(!s.talk_title.is_empty()).then(|| view! { <br /><span class="muted">{s.talk_title.clone()}</span> })}
+                <ActionForm action=actions.delete_speaker attr:class="inline-form">
+                    <RemoveFields event_id id_name="speaker_id" id=s.id />
                 </ActionForm>
-            </details>
-        </section>
+            }
+            .into_any()
+        })
+        .collect();
+    view! {
+        <ItemsPanel heading_id="speakers-h" heading=t!(i18n, speaker_bio).into_any() items
+            add=t!(i18n, admin_speaker_add).into_any()>
+            <ActionForm action=actions.add_speaker attr:class="form" attr:novalidate=true>
+                <input type="hidden" name="event_id" value=event_id />
+                <label for="sp-name">{t!(i18n, admin_speaker_name)}</label>
+                <input id="sp-name" name="name" type="text" required maxlength="100" />
+                <FieldMessage error=add_error field="speaker_name" />
+                <label for="sp-aff">{t!(i18n, admin_speaker_affiliation)}</label>
+                <input id="sp-aff" name="affiliation" type="text" maxlength="200" />
+                <label for="sp-talk">{t!(i18n, talk_title)}</label>
+                <input id="sp-talk" name="talk_title" type="text" maxlength="300" />
+                <label for="sp-bio">{t!(i18n, admin_speaker_bio)}</label>
+                <textarea id="sp-bio" name="bio" rows="3"></textarea>
+                <label for="sp-nick">{t!(i18n, admin_speaker_account)}</label>
+                <input id="sp-nick" name="nickname" type="text" placeholder="nickname" />
+                <FieldMessage error=add_error field="speaker_nickname" />
+                <button type="submit" class="button button--primary">{t!(i18n, admin_speaker_add)}</button>
+            </ActionForm>
+        </ItemsPanel>
     }
 }

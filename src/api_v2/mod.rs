@@ -11,7 +11,8 @@ mod wire;
 use std::net::SocketAddr;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Path, RawQuery, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, RawQuery, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -99,8 +100,9 @@ fn envelope(key: &str, items: Vec<serde_json::Value>, total: i64, start: u32) ->
 
 type ApiResult = Result<Response, ApiError>;
 
-fn respond(r: ApiResult) -> Response {
-    r.unwrap_or_else(IntoResponse::into_response)
+/// Awaits a handler's body and answers with its response, or its error as JSON.
+async fn respond(body: impl Future<Output = ApiResult>) -> Response {
+    body.await.unwrap_or_else(IntoResponse::into_response)
 }
 
 /// The query's parameters with its `start` and `count`.
@@ -126,30 +128,28 @@ async fn groups_page(state: &AppState, headers: &HeaderMap, filter: GroupFilter,
 }
 
 async fn events(State(state): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap) -> Response {
-    respond(
-        async {
-            let (p, start, count) = paged(q)?;
-            let filter = EventFilter {
-                ids: p.ints("event_id")?,
-                keywords: p.list("keyword"),
-                keywords_or: p.list("keyword_or"),
-                starts_in: p.months_and_days()?,
-                participants: p.list("nickname"),
-                include_waitlisted: false,
-                owners: p.list("owner_nickname"),
-                group_ids: p.ints("group_id")?,
-                group_slugs: p.list("subdomain"),
-                prefectures: p.prefectures()?,
-                tag_slugs: p.list("tag"),
-                ends_after: None,
-                order: p.order()?,
-                offset: start - 1,
-                limit: count,
-            };
-            events_page(&state, &headers, filter, start).await
-        }
-        .await,
-    )
+    respond(async {
+        let (p, start, count) = paged(q)?;
+        let filter = EventFilter {
+            ids: p.ints("event_id")?,
+            keywords: p.list("keyword"),
+            keywords_or: p.list("keyword_or"),
+            starts_in: p.months_and_days()?,
+            participants: p.list("nickname"),
+            include_waitlisted: false,
+            owners: p.list("owner_nickname"),
+            group_ids: p.ints("group_id")?,
+            group_slugs: p.list("subdomain"),
+            prefectures: p.prefectures()?,
+            tag_slugs: p.list("tag"),
+            ends_after: None,
+            order: p.order()?,
+            offset: start - 1,
+            limit: count,
+        };
+        events_page(&state, &headers, filter, start).await
+    })
+    .await
 }
 
 async fn presentations(
@@ -158,124 +158,106 @@ async fn presentations(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    respond(
-        async {
-            let id: i64 = id.parse().map_err(|_| ApiError::invalid("event_id", "the event id must be an integer"))?;
-            let (_, start, count) = paged(q)?;
-            if state.store.fetch_card(id).await?.is_none() {
-                return Err(ApiError::not_found("no such event"));
-            }
-            let all = state.store.materials(&[id]).await?;
-            let total = all.len() as i64;
-            let items = all
-                .iter()
-                .skip((start - 1) as usize)
-                .take(count as usize)
-                .map(|m| wire::presentation(m, &state.config.public_url))
-                .collect();
-            Ok(json_ok(&headers, &envelope("presentations", items, total, start)))
+    respond(async {
+        let id: i64 = id.parse().map_err(|_| ApiError::invalid("event_id", "the event id must be an integer"))?;
+        let (_, start, count) = paged(q)?;
+        if state.store.fetch_card(id).await?.is_none() {
+            return Err(ApiError::not_found("no such event"));
         }
-        .await,
-    )
+        let all = state.store.materials(&[id]).await?;
+        let total = all.len() as i64;
+        let items = all
+            .iter()
+            .skip((start - 1) as usize)
+            .take(count as usize)
+            .map(|m| wire::presentation(m, &state.config.public_url))
+            .collect();
+        Ok(json_ok(&headers, &envelope("presentations", items, total, start)))
+    })
+    .await
 }
 
 async fn groups(State(state): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap) -> Response {
-    respond(
-        async {
-            let (p, start, count) = paged(q)?;
-            let filter = GroupFilter {
-                ids: p.ints("group_id")?,
-                slugs: p.list("subdomain"),
-                members: Vec::new(),
-                offset: start - 1,
-                limit: count,
-            };
-            groups_page(&state, &headers, filter, start).await
-        }
-        .await,
-    )
+    respond(async {
+        let (p, start, count) = paged(q)?;
+        let filter = GroupFilter {
+            ids: p.ints("group_id")?,
+            slugs: p.list("subdomain"),
+            members: Vec::new(),
+            offset: start - 1,
+            limit: count,
+        };
+        groups_page(&state, &headers, filter, start).await
+    })
+    .await
 }
 
 async fn users(State(state): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap) -> Response {
-    respond(
-        async {
-            let (p, start, count) = paged(q)?;
-            let filter = UserFilter { nicknames: p.list("nickname"), offset: start - 1, limit: count };
-            let (found, total) = state.store.public_users(&filter).await?;
-            let items = found.iter().map(|u| wire::user(u, &state.config.public_url)).collect();
-            Ok(json_ok(&headers, &envelope("users", items, total, start)))
-        }
-        .await,
-    )
+    respond(async {
+        let (p, start, count) = paged(q)?;
+        let filter = UserFilter { nicknames: p.list("nickname"), offset: start - 1, limit: count };
+        let (found, total) = state.store.public_users(&filter).await?;
+        let items = found.iter().map(|u| wire::user(u, &state.config.public_url)).collect();
+        Ok(json_ok(&headers, &envelope("users", items, total, start)))
+    })
+    .await
 }
 
-/// 404 unless the user exists.
-async fn require_user(state: &AppState, nickname: &str) -> Result<(), ApiError> {
-    let (found, _) =
-        state.store.public_users(&UserFilter { nicknames: vec![nickname.to_string()], offset: 0, limit: 1 }).await?;
-    if found.is_empty() { Err(ApiError::not_found("no such user")) } else { Ok(()) }
+/// A `/users/{nickname}/…` request: its `start` and `count` (400 when they are bad), for a
+/// user who exists (404 otherwise).
+struct UserPage {
+    nickname: String,
+    start: u32,
+    count: u32,
 }
 
-async fn attended_events(
-    State(state): State<AppState>,
-    Path(nickname): Path<String>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    respond(
-        async {
-            let (_, start, count) = paged(q)?;
-            require_user(&state, &nickname).await?;
-            let filter = EventFilter {
-                participants: vec![nickname],
-                order: EventOrder::Start,
-                offset: start - 1,
-                limit: count,
-                ..Default::default()
-            };
-            events_page(&state, &headers, filter, start).await
-        }
-        .await,
-    )
+impl FromRequestParts<AppState> for UserPage {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Path(nickname) =
+            Path::<String>::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let found = async {
+            let (_, start, count) = paged(parts.uri.query().map(str::to_owned))?;
+            let filter = UserFilter { nicknames: vec![nickname.clone()], offset: 0, limit: 1 };
+            let (found, _) = state.store.public_users(&filter).await?;
+            if found.is_empty() { Err(ApiError::not_found("no such user")) } else { Ok((start, count)) }
+        };
+        let (start, count) = found.await.map_err(IntoResponse::into_response)?;
+        Ok(UserPage { nickname, start, count })
+    }
 }
 
-async fn presenter_events(
-    State(state): State<AppState>,
-    Path(nickname): Path<String>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    respond(
-        async {
-            let (_, start, count) = paged(q)?;
-            require_user(&state, &nickname).await?;
-            let ids = state.store.presenter_event_ids(&nickname).await?;
-            if ids.is_empty() {
-                return Ok(json_ok(&headers, &envelope("events", Vec::new(), 0, start)));
-            }
-            let filter =
-                EventFilter { ids, order: EventOrder::Start, offset: start - 1, limit: count, ..Default::default() };
-            events_page(&state, &headers, filter, start).await
-        }
-        .await,
-    )
+async fn attended_events(State(state): State<AppState>, headers: HeaderMap, user: UserPage) -> Response {
+    let UserPage { nickname, start, count } = user;
+    let filter = EventFilter {
+        participants: vec![nickname],
+        order: EventOrder::Start,
+        offset: start - 1,
+        limit: count,
+        ..Default::default()
+    };
+    respond(events_page(&state, &headers, filter, start)).await
 }
 
-async fn user_groups(
-    State(state): State<AppState>,
-    Path(nickname): Path<String>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    respond(
-        async {
-            let (_, start, count) = paged(q)?;
-            require_user(&state, &nickname).await?;
-            let filter = GroupFilter { members: vec![nickname], offset: start - 1, limit: count, ..Default::default() };
-            groups_page(&state, &headers, filter, start).await
+async fn presenter_events(State(state): State<AppState>, headers: HeaderMap, user: UserPage) -> Response {
+    let UserPage { nickname, start, count } = user;
+    respond(async {
+        let ids = state.store.presenter_event_ids(&nickname).await?;
+        if ids.is_empty() {
+            return Ok(json_ok(&headers, &envelope("events", Vec::new(), 0, start)));
         }
-        .await,
-    )
+        let filter =
+            EventFilter { ids, order: EventOrder::Start, offset: start - 1, limit: count, ..Default::default() };
+        events_page(&state, &headers, filter, start).await
+    })
+    .await
+}
+
+async fn user_groups(State(state): State<AppState>, headers: HeaderMap, user: UserPage) -> Response {
+    let UserPage { nickname, start, count } = user;
+    let filter = GroupFilter { members: vec![nickname], offset: start - 1, limit: count, ..Default::default() };
+    respond(groups_page(&state, &headers, filter, start)).await
 }
 
 async fn openapi(headers: HeaderMap) -> Response {

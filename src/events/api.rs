@@ -21,12 +21,12 @@ pub async fn list_upcoming_events(page: u32) -> Result<Page<EventCard>, AppError
 #[server(endpoint = "events/get", input = GetUrl)]
 pub async fn get_event(id: i64) -> Result<EventDetail, AppError> {
     let state = crate::server::state::app_state()?;
-    let result = state.store.fetch_event(id).await.and_then(|e| e.ok_or(AppError::NotFound)).map(|mut e| {
+    crate::error::respond(async {
+        let mut e = state.store.fetch_event(id).await?.ok_or(AppError::NotFound)?;
         e.url = format!("{}{}", state.config.public_url, e.url);
         e.ended = e.card.span.is_past(crate::time::now());
         e.json_ld = super::seo::json_ld(&e, &state.config.public_url);
-        e
-    });
-    crate::error::set_status_for(&result);
-    result
+        Ok(e)
+    })
+    .await
 }

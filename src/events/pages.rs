@@ -7,13 +7,12 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::{get_event, list_upcoming_events};
 use super::model::{EventDetail, EventStatus, FrameMethod, SpokenLanguage, VenueKind};
-use crate::error::AppError;
 use crate::i18n::*;
 use crate::live::client::{live_event_seats, live_frame_seats, provide_live_seats};
 use crate::materials::pages::{MaterialsSection, MaterialsState};
 use crate::registrations::pages::{RegistrationBox, RegistrationState};
 use crate::time::google_calendar_url;
-use crate::ui::{ErrorView, EventCardList, Loading, Pagination, SeatMeter, TagChips, lang_of};
+use crate::ui::{ErrorView, EventCardList, Loading, Pagination, SeatMeter, TagChips, event_resource, lang_of};
 
 /// `/`: upcoming events as cards.
 #[component]
@@ -63,12 +62,7 @@ fn UpcomingList(base: &'static str) -> impl IntoView {
 pub fn EventPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).filter(|id| *id > 0);
-    let event = Resource::new(id, |id| async move {
-        match id {
-            Some(id) => get_event(id).await,
-            None => Err(AppError::NotFound),
-        }
-    });
+    let event = event_resource(id, || (), get_event);
     let registration = RegistrationState::new(id);
     let materials = MaterialsState::new(id);
     view! {

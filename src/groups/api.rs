@@ -10,9 +10,8 @@ use crate::error::AppError;
 #[server(endpoint = "groups/get", input = GetUrl)]
 pub async fn get_group(slug: String) -> Result<GroupDetail, AppError> {
     let state = crate::server::state::app_state()?;
-    let result = state.store.fetch_group(&slug, crate::time::now()).await.and_then(|g| g.ok_or(AppError::NotFound));
-    crate::error::set_status_for(&result);
-    result
+    crate::error::respond(async { state.store.fetch_group(&slug, crate::time::now()).await?.ok_or(AppError::NotFound) })
+        .await
 }
 
 #[cfg(feature = "ssr")]
@@ -27,43 +26,35 @@ async fn group_id(slug: &str) -> Result<i64, AppError> {
 /// `GET /api/groups/follow-state?slug=` — follower count and whether I follow.
 #[server(endpoint = "groups/follow-state", input = GetUrl)]
 pub async fn follow_state(slug: String) -> Result<Following, AppError> {
-    let result = async {
+    crate::error::respond(async {
         let state = crate::server::state::app_state()?;
         let id = group_id(&slug).await?;
         let me = crate::server::session::current_user().await?;
         let (followers, following) = state.store.follow_state(id, me.as_ref().map(|u| u.id)).await?;
         Ok(Following { followers, following, signed_in: me.is_some() })
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/groups/follow` — follows (`follow=true`) or unfollows a group (`slug`).
 #[server(endpoint = "groups/follow")]
 pub async fn follow_group(slug: String, follow: bool) -> Result<Following, AppError> {
-    let result = async {
-        let user = crate::server::session::require_user().await?;
-        let state = crate::server::state::app_state()?;
+    crate::error::respond(async {
+        let (user, state) = crate::server::session::require_user_state().await?;
         let id = group_id(&slug).await?;
         state.store.set_follow(id, user.id, follow, crate::time::now()).await?;
         let (followers, following) = state.store.follow_state(id, Some(user.id)).await?;
         Ok(Following { followers, following, signed_in: true })
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `GET /api/me/feed` — upcoming events of the groups I follow.
 #[server(endpoint = "me/feed", input = GetUrl)]
 pub async fn my_feed() -> Result<Vec<crate::events::model::EventCard>, AppError> {
-    let result = async {
-        let user = crate::server::session::require_user().await?;
-        let state = crate::server::state::app_state()?;
+    crate::error::respond(async {
+        let (user, state) = crate::server::session::require_user_state().await?;
         state.store.followed_events(user.id, crate::time::now(), 20).await
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }

@@ -11,7 +11,7 @@ use crate::error::AppError;
 /// `GET /api/materials/list?event_id=` — the event's materials and whether I may add one.
 #[server(endpoint = "materials/list", input = GetUrl)]
 pub async fn list_materials(event_id: i64) -> Result<MaterialsPanel, AppError> {
-    let result = async {
+    crate::error::respond(async {
         let state = crate::server::state::app_state()?;
         state.store.fetch_card(event_id).await?.ok_or(AppError::NotFound)?;
         let me = crate::server::session::current_user().await?;
@@ -36,19 +36,16 @@ pub async fn list_materials(event_id: i64) -> Result<MaterialsPanel, AppError> {
             })
             .collect();
         Ok(MaterialsPanel { items, can_add })
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/materials/add` — attaches a material (`event_id`, `url`, `title`, `kind`:
 /// `slide`, `blog`, `movie` or `other`).
 #[server(endpoint = "materials/add")]
 pub async fn add_material(event_id: i64, url: String, title: String, kind: String) -> Result<Material, AppError> {
-    let result = async {
-        let user = crate::server::session::require_user().await?;
-        let state = crate::server::state::app_state()?;
+    crate::error::respond(async {
+        let (user, state) = crate::server::session::require_user_state().await?;
         state.store.fetch_card(event_id).await?.ok_or(AppError::NotFound)?;
         if !state.store.may_attach_material(event_id, user.id).await? {
             return Err(AppError::Forbidden);
@@ -74,26 +71,21 @@ pub async fn add_material(event_id: i64, url: String, title: String, kind: Strin
             display_name: row.user.display_name,
             removable: true,
         })
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/materials/delete` — removes a material (`id`).
 #[server(endpoint = "materials/delete")]
 pub async fn delete_material(id: i64) -> Result<(), AppError> {
-    let result = async {
-        let user = crate::server::session::require_user().await?;
-        let state = crate::server::state::app_state()?;
+    crate::error::respond(async {
+        let (user, state) = crate::server::session::require_user_state().await?;
         let m = state.store.material(id).await?.ok_or(AppError::NotFound)?;
         if m.user.id != user.id && !state.store.organizes_event(m.event_id, user.id).await? {
             return Err(AppError::Forbidden);
         }
         state.store.delete_material(id).await?;
         Ok(())
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }

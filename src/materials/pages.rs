@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use super::api::{AddMaterial, DeleteMaterial, list_materials};
 use super::model::{MaterialKind, MaterialsPanel};
 use crate::i18n::*;
-use crate::ui::FieldMessage;
+use crate::ui::{FieldMessage, action_error, event_resource};
 
 /// The section's actions and data, created by the page beside its event resource (a
 /// resource created inside the `Suspend` that renders the event may fail to hydrate).
@@ -23,15 +23,7 @@ impl MaterialsState {
     pub fn new(event_id: impl Fn() -> Option<i64> + Send + Sync + 'static) -> Self {
         let add = ServerAction::<AddMaterial>::new();
         let remove = ServerAction::<DeleteMaterial>::new();
-        let panel = Resource::new(
-            move || (event_id(), add.version().get(), remove.version().get()),
-            |(id, ..)| async move {
-                match id {
-                    Some(id) => list_materials(id).await,
-                    None => Err(crate::error::AppError::NotFound),
-                }
-            },
-        );
+        let panel = event_resource(event_id, move || (add.version().get(), remove.version().get()), list_materials);
         MaterialsState { add, remove, panel }
     }
 }
@@ -40,7 +32,7 @@ impl MaterialsState {
 pub fn MaterialsSection(event_id: i64, state: MaterialsState) -> impl IntoView {
     let i18n = use_i18n();
     let MaterialsState { add, remove, panel } = state;
-    let add_error = Signal::derive(move || add.value().get().and_then(|r| r.err()));
+    let add_error = action_error(add);
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

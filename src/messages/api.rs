@@ -17,7 +17,7 @@ pub async fn send_message(
     subject: String,
     body: String,
 ) -> Result<Vec<SentMessage>, AppError> {
-    let result = async {
+    crate::error::respond(async {
         use crate::error::FieldError;
         use crate::messages::model::{Audience, MessageKind, validate_message};
         let access = crate::admin::api::ssr::event_access(event_id).await?.editor()?;
@@ -50,47 +50,37 @@ pub async fn send_message(
             .audit(Some(event_id), "message.send", format!("\"{}\" to {} ({count})", subject.trim(), audience.code()))
             .await?;
         access.state.store.sent_messages(event_id).await
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `GET /api/admin/messages/list?event_id=` — the event's messages, automatic ones too,
 /// with how many read them and e-mail delivery counts (owners and admins).
 #[server(endpoint = "admin/messages/list", input = GetUrl)]
 pub async fn event_messages(event_id: i64) -> Result<Vec<SentMessage>, AppError> {
-    let result = async {
+    crate::error::respond(async {
         let access = crate::admin::api::ssr::event_access(event_id).await?.editor()?;
         access.state.store.sent_messages(event_id).await
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `GET /api/me/messages` — my latest messages, newest first.
 #[server(endpoint = "me/messages", input = GetUrl)]
 pub async fn my_messages() -> Result<Vec<InboxMessage>, AppError> {
-    let result = async {
-        let user = crate::server::session::require_user().await?;
-        let state = crate::server::state::app_state()?;
+    crate::error::respond(async {
+        let (user, state) = crate::server::session::require_user_state().await?;
         state.store.inbox(user.id, 100).await
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/me/messages/read` — marks one of my messages read (`id`).
 #[server(endpoint = "me/messages/read")]
 pub async fn mark_message_read(id: i64) -> Result<(), AppError> {
-    let result = async {
-        let user = crate::server::session::require_user().await?;
-        let state = crate::server::state::app_state()?;
+    crate::error::respond(async {
+        let (user, state) = crate::server::session::require_user_state().await?;
         if state.store.mark_read(user.id, id, crate::time::now()).await? { Ok(()) } else { Err(AppError::NotFound) }
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }

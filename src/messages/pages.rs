@@ -4,14 +4,14 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_navigate;
 
 use super::api::{MarkMessageRead, SendMessage, event_messages, my_messages};
 use super::model::MessageKind;
 use crate::events::model::FrameSummary;
 use crate::i18n::*;
 use crate::registrations::api::Cancel;
-use crate::ui::FieldMessage;
+use crate::ui::{FieldMessage, action_error, id_param};
 
 /// My messages, newest first; unread ones marked; reminders offer to release the seat.
 #[component]
@@ -77,7 +77,7 @@ pub fn EventMessages(event_id: i64, frames: Vec<FrameSummary>) -> impl IntoView 
     });
     let mounted = RwSignal::new(false);
     Effect::new(move |_| mounted.set(true));
-    let error = Signal::derive(move || send.value().get().and_then(|r| r.err()));
+    let error = action_error(send);
     view! {
         <section class="panel" aria-labelledby="event-messages-h">
             <h2 id="event-messages-h">{t!(i18n, messages_title)}</h2>
@@ -129,8 +129,7 @@ pub fn EventMessages(event_id: i64, frames: Vec<FrameSummary>) -> impl IntoView 
 #[component]
 pub fn CantGoPage() -> impl IntoView {
     let i18n = use_i18n();
-    let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let id = id_param();
     let cancel = ServerAction::<Cancel>::new();
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -138,7 +137,7 @@ pub fn CantGoPage() -> impl IntoView {
             navigate(&format!("/events/{}", id()), Default::default());
         }
     });
-    let error = Signal::derive(move || cancel.value().get().and_then(|r| r.err()));
+    let error = action_error(cancel);
     view! {
         <Title text=untrack(|| t_string!(i18n, cant_go).to_string()) />
         <section class="message-page">

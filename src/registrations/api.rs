@@ -18,12 +18,10 @@ pub async fn register(
     frame_id: Option<i64>,
     answers: Option<HashMap<String, Vec<String>>>,
 ) -> Result<MyRegistration, AppError> {
-    use crate::server::state::app_state;
     use crate::server::store::RegisterRequest;
 
-    let result = async {
-        let user = crate::server::session::require_user().await?;
-        let state = app_state()?;
+    crate::error::respond(async {
+        let (user, state) = crate::server::session::require_user_state().await?;
         // Only the questions: the registration itself checks the event (and its state) in
         // its write transaction.
         let (questions, context) = state.store.registration_form(event_id).await?;
@@ -53,19 +51,16 @@ pub async fn register(
             .await;
         }
         change.registration.ok_or(AppError::Internal)
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `POST /api/registrations/cancel` — cancels the signed-in user's registration; the seat
 /// goes to the first waitlisted person of the frame at once.
 #[server(endpoint = "registrations/cancel")]
 pub async fn cancel(event_id: i64) -> Result<MyRegistration, AppError> {
-    let result = async {
-        let user = crate::server::session::require_user().await?;
-        let state = crate::server::state::app_state()?;
+    crate::error::respond(async {
+        let (user, state) = crate::server::session::require_user_state().await?;
         let change = state.store.cancel_registration(event_id, user.id, crate::time::now()).await?;
         state.live.publish(event_id).await;
         crate::messages::notify::notify(
@@ -77,10 +72,8 @@ pub async fn cancel(event_id: i64) -> Result<MyRegistration, AppError> {
         )
         .await;
         change.registration.ok_or(AppError::Internal)
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `GET /api/registrations/panel` — the viewer's registration state for an event page
@@ -105,16 +98,14 @@ pub async fn get_registration_panel(event_id: i64) -> Result<RegistrationPanel, 
 /// `GET /api/registrations/mine` — all my registrations with their events, upcoming and past.
 #[server(endpoint = "registrations/mine", input = GetUrl)]
 pub async fn my_registrations() -> Result<MyRegistrationLists, AppError> {
-    let result = async {
+    crate::error::respond(async {
         let user = crate::server::session::require_user().await?;
         let all = crate::server::state::app_state()?.store.my_registrations(user.id).await?;
         let now = crate::time::now();
         let (past, upcoming): (Vec<_>, Vec<_>) = all.into_iter().partition(|r| r.card.span.is_past(now));
         Ok(MyRegistrationLists { upcoming, past: past.into_iter().rev().collect() })
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `GET /api/registrations/receipt` — my receipt (受付票) for an event, with its QR code.
@@ -122,7 +113,7 @@ pub async fn my_registrations() -> Result<MyRegistrationLists, AppError> {
 #[server(endpoint = "registrations/receipt", input = GetUrl)]
 pub async fn get_receipt(event_id: i64) -> Result<Receipt, AppError> {
     use super::model::RegStatus;
-    let result = async {
+    crate::error::respond(async {
         let user = crate::server::session::require_user().await?;
         let store = &crate::server::state::app_state()?.store;
         let registration = store
@@ -134,17 +125,15 @@ pub async fn get_receipt(event_id: i64) -> Result<Receipt, AppError> {
         let qr = qrcode::QrCode::new(registration.receipt_code.as_bytes()).map_err(|_| AppError::Internal)?;
         let qr_svg = qr.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).quiet_zone(true).build();
         Ok(Receipt { card, registration, display_name: user.display_name, qr_svg })
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }
 
 /// `GET /api/live/snapshots?ids=1,2` — seat snapshots, for clients whose event stream
 /// keeps failing (the polling fallback).
 #[server(endpoint = "live/snapshots", input = GetUrl)]
 pub async fn seat_snapshots(ids: String) -> Result<Vec<SeatSnapshot>, AppError> {
-    let result = async {
+    crate::error::respond(async {
         let ids = crate::live::routes::parse_ids(&ids).map_err(AppError::BadRequest)?;
         let store = &crate::server::state::app_state()?.store;
         let mut out = Vec::with_capacity(ids.len());
@@ -154,8 +143,6 @@ pub async fn seat_snapshots(ids: String) -> Result<Vec<SeatSnapshot>, AppError> 
             }
         }
         Ok(out)
-    }
-    .await;
-    crate::error::set_status_for(&result);
-    result
+    })
+    .await
 }

@@ -12,7 +12,7 @@ use crate::accounts::pages::LoginRequired;
 use crate::error::AppError;
 use crate::events::model::{EventDetail, EventStatus, FrameSummary};
 use crate::i18n::*;
-use crate::ui::{ErrorView, FieldMessage, Loading, lang_of};
+use crate::ui::{ErrorView, FieldMessage, Loading, action_error, event_resource, lang_of};
 
 /// The registration box's actions and data, created by the event page beside its event
 /// resource (a resource created inside the `Suspend` that renders the event may fail to
@@ -30,14 +30,10 @@ impl RegistrationState {
         let register = ServerAction::<Register>::new();
         let cancel = ServerAction::<Cancel>::new();
         // Refetch after either action completes.
-        let panel = Resource::new(
-            move || (event_id(), register.version().get(), cancel.version().get()),
-            |(id, ..)| async move {
-                match id {
-                    Some(id) => get_registration_panel(id).await,
-                    None => Err(crate::error::AppError::NotFound),
-                }
-            },
+        let panel = event_resource(
+            event_id,
+            move || (register.version().get(), cancel.version().get()),
+            get_registration_panel,
         );
         RegistrationState { register, cancel, panel }
     }
@@ -80,7 +76,7 @@ pub fn RegistrationBox(detail: EventDetail, state: RegistrationState) -> impl In
                                     <button type="submit" class="button button--danger">{t!(i18n, cancel_registration)}</button>
                                 </ActionForm>
                             })}
-                            <ActionError action_error=Signal::derive(move || cancel.value().get().and_then(|r| r.err())) />
+                            <ActionError action_error=action_error(cancel) />
                         }.into_any(),
                         (signed_in, _) => {
                             if d.ended {
@@ -136,7 +132,7 @@ fn RegisterForm(detail: EventDetail, action: ServerAction<Register>, server_now:
     let now = use_server_clock(server_now);
     let frames = detail.frames.clone();
     let several = frames.len() > 1;
-    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
+    let error = action_error(action);
     // The earliest opening among frames not yet open, for the countdown.
     let frames_for_window = frames.clone();
     let window = Memo::new(move |_| {

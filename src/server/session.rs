@@ -127,3 +127,10 @@ pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
 pub async fn require_user() -> Result<CurrentUser, AppError> {
     current_user().await?.ok_or(AppError::Unauthorized)
 }
+
+/// The signed-in user (401 otherwise) and the app state: how most "my …" server functions
+/// start.
+pub async fn require_user_state() -> Result<(CurrentUser, super::state::AppState), AppError> {
+    let user = require_user().await?;
+    Ok((user, app_state()?))
+}

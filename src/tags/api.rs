@@ -17,7 +17,5 @@ pub async fn list_tags() -> Result<Vec<TagCount>, AppError> {
 #[server(endpoint = "tags/get", input = GetUrl)]
 pub async fn get_tag(slug: String) -> Result<TagDetail, AppError> {
     let state = crate::server::state::app_state()?;
-    let result = state.store.fetch_tag(&slug).await.and_then(|t| t.ok_or(AppError::NotFound));
-    crate::error::set_status_for(&result);
-    result
+    crate::error::respond(async { state.store.fetch_tag(&slug).await?.ok_or(AppError::NotFound) }).await
 }

@@ -12,6 +12,44 @@ use crate::live::client::live_event_seats;
 use crate::tags::model::{TagKind, TagRef};
 use crate::time::Lang;
 
+/// The error of `action`'s last submission, if it failed: forms show it beside their fields.
+pub fn action_error<S>(action: ServerAction<S>) -> Signal<Option<AppError>>
+where
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(Result::err))
+}
+
+/// The data of the event `event_id()` names, fetched again when `version()` changes (after
+/// the page's actions complete); `NotFound` when no event is named.
+pub fn event_resource<T, V, Fut>(
+    event_id: impl Fn() -> Option<i64> + Send + Sync + 'static,
+    version: impl Fn() -> V + Send + Sync + 'static,
+    fetch: impl Fn(i64) -> Fut + Copy + Send + Sync + 'static,
+) -> Resource<Result<T, AppError>>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+    V: PartialEq + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, AppError>> + Send + 'static,
+{
+    Resource::new(
+        move || (event_id(), version()),
+        move |(id, _)| async move {
+            match id {
+                Some(id) => fetch(id).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    )
+}
+
+/// The route's `:id` as a number; 0 when it is not one, which the server answers with 404.
+pub fn id_param() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
+    let params = leptos_router::hooks::use_params_map();
+    move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0)
+}
+
 /// The formatting language of the current UI locale.
 pub fn lang_of(locale: Locale) -> Lang {
     match locale {
