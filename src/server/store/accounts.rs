@@ -55,7 +55,7 @@ impl Store {
             .optional(
                 Sql::new(
                     "SELECT id, password_hash FROM users WHERE nickname = $1 OR lower(email) = $1 \
-                 ORDER BY (nickname = $1) DESC LIMIT 1",
+                     ORDER BY (nickname = $1) DESC LIMIT 1",
                 )
                 .bind(login),
             )
@@ -126,7 +126,7 @@ impl Store {
         db.execute(
             Sql::new(
                 "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
             )
             .bind(id)
             .bind(&row.data)
@@ -155,7 +155,7 @@ impl Store {
             .optional(
                 Sql::new(format!(
                     "SELECT s.data, s.expires_at, u.id, u.nickname, u.display_name FROM sessions s \
-                 LEFT JOIN users u ON u.id = {uid} WHERE s.id = $1 AND s.expires_at > $2"
+                     LEFT JOIN users u ON u.id = {uid} WHERE s.id = $1 AND s.expires_at > $2"
                 ))
                 .bind(id)
                 .bind(now),

@@ -60,7 +60,7 @@ impl Store {
             .all(
                 Sql::new(format!(
                     "SELECT g.id, g.slug, g.title, m.role FROM group_members m JOIN groups g ON g.id = m.group_id \
-                 WHERE m.user_id = $1 ORDER BY g.title{}, g.id",
+                     WHERE m.user_id = $1 ORDER BY g.title{}, g.id",
                     collate_c(db)
                 ))
                 .bind(user_id),
@@ -77,18 +77,18 @@ impl Store {
         let db = &self.db;
         // SUM of BIGINT is NUMERIC in PostgreSQL: cast back.
         let rows: Vec<AdminEventSqlRow> = db
-        .all(
-            Sql::new(
-                "SELECT e.id, e.title, e.status, e.starts_at, e.ends_at, e.time_zone, g.title AS group_title, m.role, \
-                   (SELECT CAST(COALESCE(SUM(f.accepted_count), 0) AS BIGINT) FROM frames f WHERE f.event_id = e.id) AS accepted, \
-                   (SELECT CAST(COALESCE(SUM(f.capacity), 0) AS BIGINT) FROM frames f WHERE f.event_id = e.id) AS capacity, \
-                   (SELECT CAST(COALESCE(SUM(f.waiting_count), 0) AS BIGINT) FROM frames f WHERE f.event_id = e.id) AS waiting \
-                 FROM events e JOIN groups g ON g.id = e.group_id JOIN group_members m ON m.group_id = g.id \
-                 WHERE m.user_id = $1 ORDER BY e.starts_at, e.id",
+            .all(
+                Sql::new(
+                    "SELECT e.id, e.title, e.status, e.starts_at, e.ends_at, e.time_zone, g.title AS group_title, m.role, \
+                       (SELECT CAST(COALESCE(SUM(f.accepted_count), 0) AS BIGINT) FROM frames f WHERE f.event_id = e.id) AS accepted, \
+                       (SELECT CAST(COALESCE(SUM(f.capacity), 0) AS BIGINT) FROM frames f WHERE f.event_id = e.id) AS capacity, \
+                       (SELECT CAST(COALESCE(SUM(f.waiting_count), 0) AS BIGINT) FROM frames f WHERE f.event_id = e.id) AS waiting \
+                     FROM events e JOIN groups g ON g.id = e.group_id JOIN group_members m ON m.group_id = g.id \
+                     WHERE m.user_id = $1 ORDER BY e.starts_at, e.id",
+                )
+                .bind(user_id),
             )
-            .bind(user_id),
-        )
-        .await?;
+            .await?;
         Ok(rows
             .into_iter()
             .filter_map(|r| {
@@ -109,16 +109,16 @@ impl Store {
     pub async fn admin_event(&self, event_id: i64) -> Result<Option<AdminEvent>> {
         let db = &self.db;
         let row: Option<EditRow> = db
-        .optional(
-            Sql::new(
-                "SELECT e.group_id, g.title AS group_title, e.status, e.title, e.catch, e.description, e.starts_at, \
-                 e.ends_at, e.time_zone, e.venue_kind, e.place, e.address, e.prefecture, e.online_url, e.language, \
-                 e.hashtag, e.lat, e.lon, e.beginner_ok, e.hands_on \
-                 FROM events e JOIN groups g ON g.id = e.group_id WHERE e.id = $1",
+            .optional(
+                Sql::new(
+                    "SELECT e.group_id, g.title AS group_title, e.status, e.title, e.catch, e.description, e.starts_at, \
+                     e.ends_at, e.time_zone, e.venue_kind, e.place, e.address, e.prefecture, e.online_url, e.language, \
+                     e.hashtag, e.lat, e.lon, e.beginner_ok, e.hands_on \
+                     FROM events e JOIN groups g ON g.id = e.group_id WHERE e.id = $1",
+                )
+                .bind(event_id),
             )
-            .bind(event_id),
-        )
-        .await?;
+            .await?;
         let Some(r) = row else { return Ok(None) };
         let frames: Vec<FrameSummary> = db
             .all::<FrameRow>(
@@ -145,7 +145,7 @@ impl Store {
             .all(
                 Sql::new(
                     "SELECT t.name FROM event_tags et JOIN tags t ON t.id = et.tag_id WHERE et.event_id = $1 \
-                 ORDER BY t.kind DESC, t.position, t.id",
+                     ORDER BY t.kind DESC, t.position, t.id",
                 )
                 .bind(event_id),
             )
@@ -154,7 +154,7 @@ impl Store {
             .all(
                 Sql::new(
                     "SELECT s.id, s.name, s.affiliation, s.talk_title, u.nickname FROM speakers s \
-                 LEFT JOIN users u ON u.id = s.user_id WHERE s.event_id = $1 ORDER BY s.position, s.id",
+                     LEFT JOIN users u ON u.id = s.user_id WHERE s.event_id = $1 ORDER BY s.position, s.id",
                 )
                 .bind(event_id),
             )

@@ -41,9 +41,9 @@ impl Store {
             .execute(
                 Sql::new(format!(
                     "UPDATE events SET title = $1, catch = $2, description = $3, starts_at = $4, ends_at = $5, \
-                 time_zone = $6, venue_kind = $7, place = $8, address = $9, prefecture = $10, online_url = $11, \
-                 language = $12, hashtag = $13, lat = $14, lon = $15, beginner_ok = $16, hands_on = $17, \
-                 local_dow = $18, local_start_min = $19, updated_at = {}(updated_at, $20) WHERE id = $21",
+                     time_zone = $6, venue_kind = $7, place = $8, address = $9, prefecture = $10, online_url = $11, \
+                     language = $12, hashtag = $13, lat = $14, lon = $15, beginner_ok = $16, hands_on = $17, \
+                     local_dow = $18, local_start_min = $19, updated_at = {}(updated_at, $20) WHERE id = $21",
                     greatest(db)
                 ))
                 .bind(&f.title)
@@ -108,24 +108,24 @@ impl Store {
         let mut tx = db.begin().await?;
         tx.lock_event(event_id).await?;
         let (id,): (i64,) = tx
-        .one(
-            Sql::new(
-                "INSERT INTO frames (event_id, position, name, capacity, method, fee, opens_at, closes_at, draw_at, \
-                 promotion_frozen) \
-                 VALUES ($1, (SELECT COALESCE(MAX(position), -1) + 1 FROM frames WHERE event_id = $1), \
-                 $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            .one(
+                Sql::new(
+                    "INSERT INTO frames (event_id, position, name, capacity, method, fee, opens_at, closes_at, draw_at, \
+                     promotion_frozen) \
+                     VALUES ($1, (SELECT COALESCE(MAX(position), -1) + 1 FROM frames WHERE event_id = $1), \
+                     $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                )
+                .bind(event_id)
+                .bind(&f.name)
+                .bind(f.capacity)
+                .bind(f.method.as_str())
+                .bind(f.fee)
+                .bind(f.opens_at.map(|t| t.timestamp()))
+                .bind(f.closes_at.map(|t| t.timestamp()))
+                .bind(f.draw_at.map(|t| t.timestamp()))
+                .bind(f.promotion_frozen),
             )
-            .bind(event_id)
-            .bind(&f.name)
-            .bind(f.capacity)
-            .bind(f.method.as_str())
-            .bind(f.fee)
-            .bind(f.opens_at.map(|t| t.timestamp()))
-            .bind(f.closes_at.map(|t| t.timestamp()))
-            .bind(f.draw_at.map(|t| t.timestamp()))
-            .bind(f.promotion_frozen),
-        )
-        .await?;
+            .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -150,7 +150,7 @@ impl Store {
         tx.execute(
             Sql::new(
                 "UPDATE frames SET name = $1, method = $2, fee = $3, opens_at = $4, closes_at = $5, \
-             draw_at = CASE WHEN drawn_at IS NULL THEN $6 ELSE draw_at END, promotion_frozen = $7 WHERE id = $8",
+                 draw_at = CASE WHEN drawn_at IS NULL THEN $6 ELSE draw_at END, promotion_frozen = $7 WHERE id = $8",
             )
             .bind(&f.name)
             .bind(f.method.as_str())
@@ -178,7 +178,7 @@ impl Store {
             .one(
                 Sql::new(
                     "SELECT (SELECT COUNT(*) FROM frames WHERE event_id = $1), \
-                        (SELECT COUNT(*) FROM registrations WHERE frame_id = $2)",
+                            (SELECT COUNT(*) FROM registrations WHERE frame_id = $2)",
                 )
                 .bind(event_id)
                 .bind(frame_id),
@@ -203,8 +203,8 @@ impl Store {
             .one(
                 Sql::new(
                     "INSERT INTO questions (event_id, position, kind, label, options, required) \
-                 VALUES ($1, (SELECT COALESCE(MAX(position), -1) + 1 FROM questions WHERE event_id = $1), \
-                 $2, $3, $4, $5) RETURNING id",
+                     VALUES ($1, (SELECT COALESCE(MAX(position), -1) + 1 FROM questions WHERE event_id = $1), \
+                     $2, $3, $4, $5) RETURNING id",
                 )
                 .bind(event_id)
                 .bind(q.kind.as_str())
@@ -241,28 +241,28 @@ impl Store {
         let shift = starts_at.timestamp() - old_start;
         let (dow, minute) = super::search_sql::local_parts(starts_at, &tz);
         let (new_id,): (i64,) = tx
-        .one(
-            Sql::new(
-                "INSERT INTO events (group_id, title, catch, description, starts_at, ends_at, time_zone, venue_kind, \
-                   place, address, prefecture, lat, lon, online_url, language, hashtag, image_url, status, event_type, \
-                   beginner_ok, hands_on, created_at, updated_at, local_dow, local_start_min) \
-                 SELECT group_id, title, catch, description, starts_at + $1, ends_at + $1, time_zone, venue_kind, \
-                   place, address, prefecture, lat, lon, online_url, language, hashtag, image_url, 'draft', event_type, \
-                   beginner_ok, hands_on, $2, $2, $3, $4 FROM events WHERE id = $5 RETURNING id",
+            .one(
+                Sql::new(
+                    "INSERT INTO events (group_id, title, catch, description, starts_at, ends_at, time_zone, venue_kind, \
+                       place, address, prefecture, lat, lon, online_url, language, hashtag, image_url, status, event_type, \
+                       beginner_ok, hands_on, created_at, updated_at, local_dow, local_start_min) \
+                     SELECT group_id, title, catch, description, starts_at + $1, ends_at + $1, time_zone, venue_kind, \
+                       place, address, prefecture, lat, lon, online_url, language, hashtag, image_url, 'draft', event_type, \
+                       beginner_ok, hands_on, $2, $2, $3, $4 FROM events WHERE id = $5 RETURNING id",
+                )
+                .bind(shift)
+                .bind(now.timestamp())
+                .bind(dow)
+                .bind(minute)
+                .bind(event_id),
             )
-            .bind(shift)
-            .bind(now.timestamp())
-            .bind(dow)
-            .bind(minute)
-            .bind(event_id),
-        )
-        .await?;
+            .await?;
         tx.execute(
             Sql::new(
                 "INSERT INTO frames (event_id, position, name, capacity, method, fee, opens_at, closes_at, draw_at, \
-             promotion_frozen) \
-             SELECT $1, position, name, capacity, method, fee, opens_at + $2, closes_at + $2, draw_at + $2, \
-             promotion_frozen FROM frames WHERE event_id = $3 ORDER BY position, id",
+                 promotion_frozen) \
+                 SELECT $1, position, name, capacity, method, fee, opens_at + $2, closes_at + $2, draw_at + $2, \
+                 promotion_frozen FROM frames WHERE event_id = $3 ORDER BY position, id",
             )
             .bind(new_id)
             .bind(shift)
@@ -271,11 +271,11 @@ impl Store {
         .await?;
         for sql in [
             "INSERT INTO questions (event_id, position, kind, label, options, required) \
-         SELECT $1, position, kind, label, options, required FROM questions WHERE event_id = $2 ORDER BY position, id",
+             SELECT $1, position, kind, label, options, required FROM questions WHERE event_id = $2 ORDER BY position, id",
             "INSERT INTO event_tags (event_id, tag_id) SELECT $1, tag_id FROM event_tags WHERE event_id = $2",
             "INSERT INTO speakers (event_id, position, name, affiliation, bio, talk_title, user_id) \
-         SELECT $1, position, name, affiliation, bio, talk_title, user_id FROM speakers WHERE event_id = $2 \
-         ORDER BY position, id",
+             SELECT $1, position, name, affiliation, bio, talk_title, user_id FROM speakers WHERE event_id = $2 \
+             ORDER BY position, id",
         ] {
             tx.execute(Sql::new(sql).bind(new_id).bind(event_id)).await?;
         }
@@ -359,7 +359,7 @@ impl Store {
             .execute(
                 Sql::new(
                     "INSERT INTO group_members (group_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (group_id, user_id) DO NOTHING",
+                     ON CONFLICT (group_id, user_id) DO NOTHING",
                 )
                 .bind(group_id)
                 .bind(user_id)

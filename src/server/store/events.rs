@@ -146,13 +146,13 @@ impl Store {
     pub async fn fetch_questions(&self, event_id: i64) -> StoreResult<Vec<Question>> {
         let db = &self.db;
         let rows: Vec<(i64, String, String, String, bool)> = db
-        .all(
-            Sql::new(
-                "SELECT id, kind, label, options, required FROM questions WHERE event_id = $1 ORDER BY position, id",
+            .all(
+                Sql::new(
+                    "SELECT id, kind, label, options, required FROM questions WHERE event_id = $1 ORDER BY position, id",
+                )
+                .bind(event_id),
             )
-            .bind(event_id),
-        )
-        .await?;
+            .await?;
         Ok(rows
             .into_iter()
             .map(|(id, kind, label, options, required)| Question {

@@ -119,10 +119,10 @@ impl Store {
             .all(
                 Sql::new(
                     "SELECT m.id, m.event_id, e.title AS event_title, m.kind, m.subject, m.body, s.nickname AS sender, \
-                   m.created_at, r.read_at \
-                 FROM message_recipients r JOIN messages m ON m.id = r.message_id \
-                 LEFT JOIN events e ON e.id = m.event_id LEFT JOIN users s ON s.id = m.sender_id \
-                 WHERE r.user_id = $1 ORDER BY m.id DESC LIMIT $2",
+                       m.created_at, r.read_at \
+                     FROM message_recipients r JOIN messages m ON m.id = r.message_id \
+                     LEFT JOIN events e ON e.id = m.event_id LEFT JOIN users s ON s.id = m.sender_id \
+                     WHERE r.user_id = $1 ORDER BY m.id DESC LIMIT $2",
                 )
                 .bind(user_id)
                 .bind(limit),
@@ -148,15 +148,15 @@ impl Store {
     pub async fn mark_read(&self, user_id: i64, message_id: i64, now: DateTime<Utc>) -> StoreResult<bool> {
         let db = &self.db;
         let changed = db
-        .execute(
-            Sql::new(
-                "UPDATE message_recipients SET read_at = COALESCE(read_at, $1) WHERE user_id = $2 AND message_id = $3",
+            .execute(
+                Sql::new(
+                    "UPDATE message_recipients SET read_at = COALESCE(read_at, $1) WHERE user_id = $2 AND message_id = $3",
+                )
+                .bind(now.timestamp())
+                .bind(user_id)
+                .bind(message_id),
             )
-            .bind(now.timestamp())
-            .bind(user_id)
-            .bind(message_id),
-        )
-        .await?;
+            .await?;
         Ok(changed > 0)
     }
 
@@ -169,16 +169,16 @@ impl Store {
             .all(
                 Sql::new(
                     "SELECT m.id, m.kind, m.audience, m.subject, s.nickname AS sender, m.created_at, \
-                   COUNT(r.user_id) AS recipients, \
-                   COUNT(*) FILTER (WHERE r.read_at IS NOT NULL) AS read, \
-                   COUNT(*) FILTER (WHERE r.email_status = 'none') AS none, \
-                   COUNT(*) FILTER (WHERE r.email_status = 'pending') AS pending, \
-                   COUNT(*) FILTER (WHERE r.email_status = 'pending' AND r.attempts > 0) AS retrying, \
-                   COUNT(*) FILTER (WHERE r.email_status = 'sent') AS sent, \
-                   COUNT(*) FILTER (WHERE r.email_status = 'failed') AS failed \
-                 FROM messages m LEFT JOIN message_recipients r ON r.message_id = m.id \
-                 LEFT JOIN users s ON s.id = m.sender_id \
-                 WHERE m.event_id = $1 GROUP BY m.id, s.nickname ORDER BY m.id DESC LIMIT 200",
+                       COUNT(r.user_id) AS recipients, \
+                       COUNT(*) FILTER (WHERE r.read_at IS NOT NULL) AS read, \
+                       COUNT(*) FILTER (WHERE r.email_status = 'none') AS none, \
+                       COUNT(*) FILTER (WHERE r.email_status = 'pending') AS pending, \
+                       COUNT(*) FILTER (WHERE r.email_status = 'pending' AND r.attempts > 0) AS retrying, \
+                       COUNT(*) FILTER (WHERE r.email_status = 'sent') AS sent, \
+                       COUNT(*) FILTER (WHERE r.email_status = 'failed') AS failed \
+                     FROM messages m LEFT JOIN message_recipients r ON r.message_id = m.id \
+                     LEFT JOIN users s ON s.id = m.sender_id \
+                     WHERE m.event_id = $1 GROUP BY m.id, s.nickname ORDER BY m.id DESC LIMIT 200",
                 )
                 .bind(event_id),
             )
@@ -214,7 +214,7 @@ impl Store {
             .write_all(
                 Sql::new(
                     "UPDATE events SET reminded_at = $1 WHERE status = 'published' AND reminded_at IS NULL \
-                 AND starts_at > $1 AND starts_at <= $2 RETURNING id",
+                     AND starts_at > $1 AND starts_at <= $2 RETURNING id",
                 )
                 .bind(now.timestamp())
                 .bind((now + window).timestamp()),
@@ -238,14 +238,14 @@ impl Store {
             .write_all(
                 Sql::new(format!(
                     "UPDATE message_recipients SET next_attempt_at = $1 \
-                 FROM (SELECT message_id AS due_message, user_id AS due_user FROM message_recipients \
-                       WHERE email_status = 'pending' AND next_attempt_at <= $2 \
-                       ORDER BY next_attempt_at LIMIT $3{skip_locked}) due \
-                 WHERE message_id = due.due_message AND user_id = due.due_user \
-                 RETURNING message_id, user_id, attempts, \
-                   (SELECT u.email FROM users u WHERE u.id = user_id) AS email, \
-                   (SELECT m.subject FROM messages m WHERE m.id = message_id) AS subject, \
-                   (SELECT m.body FROM messages m WHERE m.id = message_id) AS body"
+                     FROM (SELECT message_id AS due_message, user_id AS due_user FROM message_recipients \
+                           WHERE email_status = 'pending' AND next_attempt_at <= $2 \
+                           ORDER BY next_attempt_at LIMIT $3{skip_locked}) due \
+                     WHERE message_id = due.due_message AND user_id = due.due_user \
+                     RETURNING message_id, user_id, attempts, \
+                       (SELECT u.email FROM users u WHERE u.id = user_id) AS email, \
+                       (SELECT m.subject FROM messages m WHERE m.id = message_id) AS subject, \
+                       (SELECT m.body FROM messages m WHERE m.id = message_id) AS body"
                 ))
                 .bind((now + lease).timestamp())
                 .bind(now.timestamp())
@@ -278,7 +278,7 @@ impl Store {
         db.execute(
             Sql::new(
                 "UPDATE message_recipients SET email_status = $1, attempts = attempts + 1, next_attempt_at = $2, \
-             last_error = $3 WHERE message_id = $4 AND user_id = $5",
+                 last_error = $3 WHERE message_id = $4 AND user_id = $5",
             )
             .bind(status)
             .bind(next)

@@ -173,9 +173,9 @@ impl Store {
         let limit = f.limit.clamp(1, MAX_LIMIT);
         let mut q = Sql::new(
             "SELECT e.id, e.title, e.catch, e.description, e.image_url, e.hashtag, e.starts_at, e.ends_at, e.time_zone, \
-         e.venue_kind, e.place, e.address, e.prefecture, e.lat, e.lon, e.language, e.status, e.event_type, \
-         e.created_at, e.updated_at, e.sequence, g.id AS group_id, g.slug AS group_slug, g.title AS group_title \
-         FROM events e JOIN groups g ON g.id = e.group_id",
+             e.venue_kind, e.place, e.address, e.prefecture, e.lat, e.lon, e.language, e.status, e.event_type, \
+             e.created_at, e.updated_at, e.sequence, g.id AS group_id, g.slug AS group_slug, g.title AS group_title \
+             FROM events e JOIN groups g ON g.id = e.group_id",
         );
         push_event_where(db, &mut q, f);
         q.push(match f.order {
