@@ -511,13 +511,13 @@ impl FrameRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct GroupRow {
-    id: i64,
-    slug: String,
-    title: String,
-    description: String,
-    website: Option<String>,
-    image_url: Option<String>,
+pub(super) struct GroupRow {
+    pub(super) id: i64,
+    pub(super) slug: String,
+    pub(super) title: String,
+    pub(super) description: String,
+    pub(super) website: Option<String>,
+    pub(super) image_url: Option<String>,
 }
 
 /// An event and its questions, as the registration form reads them.

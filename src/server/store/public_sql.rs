@@ -234,18 +234,18 @@ impl Store {
             .push(" OFFSET ")
             .push_bind(i64::from(f.offset));
         let rows: Vec<PublicGroupRow> = db.all(q).await?;
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let ids: Vec<i64> = rows.iter().map(|r| r.group.id).collect();
         let owners = owners_of(db, &ids).await?;
         let groups = rows
             .into_iter()
             .map(|r| PublicGroup {
-                owner: owners.get(&r.id).cloned(),
-                id: r.id,
-                slug: r.slug,
-                title: r.title,
-                description: r.description,
-                website: r.website,
-                image_url: r.image_url,
+                owner: owners.get(&r.group.id).cloned(),
+                id: r.group.id,
+                slug: r.group.slug,
+                title: r.group.title,
+                description: r.group.description,
+                website: r.group.website,
+                image_url: r.group.image_url,
                 member_count: r.member_count,
                 updated_at: instant(r.updated_at),
             })
@@ -521,12 +521,8 @@ async fn owners_of(db: &Db, group_ids: &[i64]) -> Result<HashMap<i64, PublicUser
 
 #[derive(sqlx::FromRow)]
 struct PublicGroupRow {
-    id: i64,
-    slug: String,
-    title: String,
-    description: String,
-    website: Option<String>,
-    image_url: Option<String>,
+    #[sqlx(flatten)]
+    group: super::events::GroupRow,
     updated_at: i64,
     member_count: i64,
 }
