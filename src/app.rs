@@ -19,6 +19,8 @@ use crate::ui::NotFound;
 
 /// The document around the app; `<html lang>` is set by the i18n provider.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::csp::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html>

@@ -70,6 +70,28 @@ test("no console errors or hydration warnings on any page", async ({ page }) => 
   }
 });
 
+test("pages hydrate under the Content-Security-Policy and none is violated", async ({ page }) => {
+  const problems = watchConsole(page);
+  for (const path of ["/", "/events?q=勉強会", "/groups/riken-aip-public", "/tags", "/events/1", "/login"]) {
+    const res = await page.goto(path);
+    const policy = res?.headers()["content-security-policy"] ?? "";
+    expect(policy, path).toContain("'wasm-unsafe-eval'");
+    expect(policy, path).not.toContain("script-src 'self' 'unsafe-inline'");
+    await page.evaluate(() => {
+      (window as unknown as { cspViolations: string[] }).cspViolations = [];
+      document.addEventListener("securitypolicyviolation", (e) =>
+        (window as unknown as { cspViolations: string[] }).cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`),
+      );
+    });
+    // Violations while loading are console errors (watchConsole); this listener catches the
+    // ones after, while the wasm hydrates and fetches.
+    await hydrated(page);
+    const violations = await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations);
+    expect(violations, path).toEqual([]);
+    expect(problems, path).toEqual([]);
+  }
+});
+
 test("client-side navigation after hydration keeps working", async ({ page }) => {
   await page.goto("/tags");
   await hydrated(page);

@@ -1,16 +1,37 @@
 //! Markdown for descriptions: rendered by pulldown-cmark, then cleaned by ammonia's
 //! allow-list, so no script, style or event handler reaches a page.
 
-use pulldown_cmark::{Event, Options, Parser, TagEnd};
+use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
 
 fn options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
 }
 
-/// Markdown → sanitised HTML. Links get `rel="noopener noreferrer nofollow"`.
+/// True for an image this site serves itself (a path on this origin). Other images would let
+/// whoever hosts them see every reader of the page (a tracking pixel); the page policy
+/// (`csp.rs`) would block them anyway.
+fn own_image(url: &str) -> bool {
+    url.starts_with('/') && !url.starts_with("//") && !url.starts_with("/\\")
+}
+
+/// Markdown → sanitised HTML. Links get `rel="noopener noreferrer nofollow"`; a remote image
+/// becomes a link to it, labelled with its alt text.
 pub fn to_safe_html(markdown: &str) -> String {
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, options()));
+    // Images do not nest: at most one is open at a time.
+    let mut remote_image_open = false;
+    let events = Parser::new_ext(markdown, options()).map(|event| match event {
+        Event::Start(Tag::Image { dest_url, title, id, .. }) if !own_image(&dest_url) => {
+            remote_image_open = true;
+            Event::Start(Tag::Link { link_type: LinkType::Inline, dest_url, title, id })
+        }
+        Event::End(TagEnd::Image) if remote_image_open => {
+            remote_image_open = false;
+            Event::End(TagEnd::Link)
+        }
+        other => other,
+    });
+    pulldown_cmark::html::push_html(&mut html, events);
     ammonia::Builder::default().link_rel(Some("noopener noreferrer nofollow")).clean(&html).to_string()
 }
 
@@ -32,6 +53,17 @@ pub fn to_plain_text(markdown: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_remote_image_becomes_a_link_and_an_own_image_stays() {
+        let html = to_safe_html("![pixel](https://tracker.example/p.gif) and ![logo](/favicon.svg)");
+        assert!(!html.contains("<img src=\"https://tracker.example"), "{html}");
+        assert!(html.contains("<a href=\"https://tracker.example/p.gif\""), "{html}");
+        assert!(html.contains(">pixel</a>"), "{html}");
+        assert!(html.contains("<img src=\"/favicon.svg\" alt=\"logo\""), "{html}");
+        let html = to_safe_html("![x](//evil.example/p.gif)");
+        assert!(!html.contains("<img"), "{html}");
+    }
 
     #[test]
     fn script_tags_are_removed() {

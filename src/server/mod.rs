@@ -2,6 +2,7 @@
 
 pub mod api_status;
 pub mod config;
+pub mod csp;
 pub mod http;
 pub mod lang;
 pub mod markdown;

@@ -88,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .with_secure(state.config.behind_tls())
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::days(30)));
+    let hsts = state.config.behind_tls();
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/live/events", get(live_routes::many_events))
@@ -110,6 +111,16 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(crate::server::csp::OTHER_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            // Only behind TLS: a browser that saw it over plain HTTP would ignore it anyway,
+            // and a test instance on http://127.0.0.1 must not pin anything.
+            hsts.then(|| HeaderValue::from_static("max-age=31536000")),
+        ))
         .layer(CompressionLayer::new())
         .layer(
             TraceLayer::new_for_http()

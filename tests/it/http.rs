@@ -352,3 +352,44 @@ async fn a_tag_page_describes_the_tag_and_lists_its_events() {
     assert_eq!(status, 404);
     assert!(body.contains("ページが見つかりません"));
 }
+
+#[tokio::test]
+async fn pages_carry_a_content_security_policy_whose_nonce_is_the_hydration_scripts() {
+    let app = spawn_app(true).await;
+    let res = app.client.get(app.url("/events/1")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let policy = res.headers().get("content-security-policy").expect("a CSP on pages").to_str().unwrap().to_string();
+    let body = res.text().await.unwrap();
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in script-src")
+        .to_string();
+    assert!(nonce.len() >= 16, "a fresh random nonce: {nonce}");
+    assert!(body.contains(&format!(r#"nonce="{nonce}""#)), "the hydration script carries the header's nonce");
+    for script in body.split("<script").skip(1) {
+        let (tag, rest) = script.split_once('>').unwrap_or_default();
+        // An empty element runs nothing (browsers skip it before asking the policy).
+        let empty = rest.starts_with("</script>");
+        assert!(
+            empty || tag.contains(&format!(r#"nonce="{nonce}""#)) || tag.contains("application/ld+json"),
+            "an inline script without the nonce: <script{tag}>"
+        );
+    }
+    assert!(!policy.contains("script-src 'self' 'unsafe-inline'"), "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'") && policy.contains("img-src 'self' data:"), "{policy}");
+    let again = res_header(&app, "/events/1").await;
+    let again = again.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).unwrap_or_default();
+    assert!(!again.is_empty() && again != nonce, "every response gets its own nonce");
+    // Responses that are not pages run nothing at all; no HSTS on plain HTTP.
+    let api = app.client.get(app.url("/api/v2/events/?count=1")).send().await.unwrap();
+    assert_eq!(api.headers().get("content-security-policy").unwrap(), "default-src 'none'; frame-ancestors 'none'");
+    assert!(api.headers().get("strict-transport-security").is_none());
+}
+
+/// The CSP header of a fresh GET of `path`.
+async fn res_header(app: &crate::helpers::TestApp, path: &str) -> String {
+    let res = app.client.get(app.url(path)).send().await.unwrap();
+    res.headers().get("content-security-policy").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+}
