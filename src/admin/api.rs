@@ -149,10 +149,16 @@ pub mod ssr {
     /// [`event_fields`] plus the tags and tools resolved by name, slug or alias; every
     /// problem is reported at once.
     pub async fn checked_event_fields(state: &AppState, f: &EventForm) -> Result<EventFields, AppError> {
-        let names = crate::admin::model::tag_names(&f.tags);
-        let (tag_ids, unknown) = state.store.resolve_tag_names(&names).await?;
-        let tag_error = (!unknown.is_empty())
-            .then(|| FieldError::new("tags", "unknown_tag", &format!("unknown tags: {}", unknown.join(", "))));
+        // A list over its bounds is refused before any lookup.
+        let (tag_ids, tag_error) = match crate::admin::model::checked_tag_names(&f.tags) {
+            Ok(names) => {
+                let (tag_ids, unknown) = state.store.resolve_tag_names(&names).await?;
+                let tag_error = (!unknown.is_empty())
+                    .then(|| FieldError::new("tags", "unknown_tag", &format!("unknown tags: {}", unknown.join(", "))));
+                (tag_ids, tag_error)
+            }
+            Err(e) => (Vec::new(), Some(e)),
+        };
         match (event_fields(f), tag_error) {
             (Ok(fields), None) => Ok(EventFields { tag_ids, ..fields }),
             (Ok(_), Some(e)) => Err(AppError::Invalid(vec![e])),
@@ -694,14 +700,12 @@ pub async fn add_question(
         } else if label.chars().count() > 300 {
             errors.push(FieldError::new("label", "too_long", "the question is longer than 300 characters"));
         }
-        let mut choices: Vec<String> = Vec::new();
-        for line in options.unwrap_or_default().lines().map(str::trim).filter(|l| !l.is_empty()) {
-            if !choices.iter().any(|c| c == line) {
-                choices.push(line.to_string());
-            }
-        }
+        let choices = crate::admin::model::checked_choices(&options.unwrap_or_default()).unwrap_or_else(|e| {
+            errors.push(e);
+            Vec::new()
+        });
         let needs_choices = matches!(kind_parsed, Some(QuestionKind::Single | QuestionKind::Multiple));
-        if needs_choices && choices.len() < 2 {
+        if needs_choices && choices.len() < 2 && errors.iter().all(|e| e.field != "options") {
             errors.push(FieldError::new("options", "too_few_choices", "give at least two choices, one per line"));
         }
         let Some(kind) = kind_parsed.filter(|_| errors.is_empty()) else {

@@ -333,13 +333,72 @@ pub fn parse_position(lat: &str, lon: &str) -> Option<Option<(f64, f64)>> {
 
 /// The comma-separated tag names of the form (full-width commas too), trimmed, unique.
 pub fn tag_names(raw: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for name in raw.split([',', '、', '，']).map(str::trim).filter(|n| !n.is_empty()) {
-        if !out.iter().any(|o| o == name) {
-            out.push(name.to_string());
-        }
+    unique_items(raw.split([',', '、', '，']))
+}
+
+/// The trimmed, non-empty items in their first-seen order without repeats (linear: a set
+/// remembers what was seen).
+fn unique_items<'a>(items: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    items.map(str::trim).filter(|n| !n.is_empty() && seen.insert(*n)).map(str::to_string).collect()
+}
+
+/// At most this many tags on an event.
+pub const MAX_TAGS: usize = 20;
+/// At most this many characters in one tag name.
+pub const MAX_TAG_CHARS: usize = 50;
+/// At most this many choices in a question.
+pub const MAX_CHOICES: usize = 50;
+/// At most this many characters in one choice.
+pub const MAX_CHOICE_CHARS: usize = 200;
+
+/// A list field checked before it is split: the raw text may hold `max_items` items of
+/// `max_chars` characters with their separators and some spacing, no more. Counting stops
+/// at the limit, so a 2 MB field costs no more than a short one.
+fn raw_list_too_long(raw: &str, max_items: usize, max_chars: usize) -> bool {
+    raw.chars().nth(max_items * (max_chars + 3)).is_some()
+}
+
+/// The form's tag names, bounded: at most [`MAX_TAGS`] distinct names of at most
+/// [`MAX_TAG_CHARS`] characters, or a field error on `tags`.
+pub fn checked_tag_names(raw: &str) -> Result<Vec<String>, FieldError> {
+    let too_many = || FieldError::new("tags", "too_many", &format!("give at most {MAX_TAGS} tags"));
+    if raw_list_too_long(raw, MAX_TAGS, MAX_TAG_CHARS) {
+        return Err(too_many());
     }
-    out
+    let names = tag_names(raw);
+    if names.len() > MAX_TAGS {
+        return Err(too_many());
+    }
+    if names.iter().any(|n| n.chars().count() > MAX_TAG_CHARS) {
+        return Err(FieldError::new(
+            "tags",
+            "too_long",
+            &format!("a tag name is longer than {MAX_TAG_CHARS} characters"),
+        ));
+    }
+    Ok(names)
+}
+
+/// A choice question's options, one per line, trimmed and unique, bounded: at most
+/// [`MAX_CHOICES`] of at most [`MAX_CHOICE_CHARS`] characters, or a field error on `options`.
+pub fn checked_choices(raw: &str) -> Result<Vec<String>, FieldError> {
+    let too_many = || FieldError::new("options", "too_many", &format!("give at most {MAX_CHOICES} choices"));
+    if raw_list_too_long(raw, MAX_CHOICES, MAX_CHOICE_CHARS) {
+        return Err(too_many());
+    }
+    let choices = unique_items(raw.lines());
+    if choices.len() > MAX_CHOICES {
+        return Err(too_many());
+    }
+    if choices.iter().any(|c| c.chars().count() > MAX_CHOICE_CHARS) {
+        return Err(FieldError::new(
+            "options",
+            "too_long",
+            &format!("a choice is longer than {MAX_CHOICE_CHARS} characters"),
+        ));
+    }
+    Ok(choices)
 }
 
 /// The CSV of an event's attendees: a header, then one row per registrant (cancelled ones
@@ -413,6 +472,26 @@ mod tests {
         assert!(parse_position("35.68", "").is_none());
         assert!(parse_position("95", "10").is_none());
         assert_eq!(tag_names("Rust, Docker、rust ,, k8s"), ["Rust", "Docker", "rust", "k8s"]);
+    }
+
+    #[test]
+    fn tag_lists_are_bounded_in_count_and_length() {
+        let twenty: Vec<String> = (0..MAX_TAGS).map(|i| format!("t{i}")).collect();
+        assert_eq!(checked_tag_names(&twenty.join(",")), Ok(twenty.clone()));
+        let code = |r: Result<Vec<String>, FieldError>| r.unwrap_err().code;
+        assert_eq!(code(checked_tag_names(&format!("{},extra", twenty.join(",")))), "too_many");
+        assert_eq!(code(checked_tag_names(&"a".repeat(MAX_TAG_CHARS + 1))), "too_long");
+        assert_eq!(code(checked_tag_names(&"x,".repeat(1_000_000))), "too_many");
+        assert_eq!(checked_tag_names(&"rust, ".repeat(30)), Ok(vec!["rust".to_string()]));
+    }
+
+    #[test]
+    fn choice_lists_are_unique_and_bounded() {
+        assert_eq!(checked_choices("a\n b \n\na\nc"), Ok(vec!["a".into(), "b".into(), "c".into()]));
+        let many: String = (0..=MAX_CHOICES).map(|i| format!("c{i}\n")).collect();
+        assert_eq!(checked_choices(&many).unwrap_err().code, "too_many");
+        assert_eq!(checked_choices(&"b".repeat(MAX_CHOICE_CHARS + 1)).unwrap_err().code, "too_long");
+        assert_eq!(checked_choices(&"y\n".repeat(1_000_000)).unwrap_err().code, "too_many");
     }
 
     #[test]
