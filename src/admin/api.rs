@@ -85,6 +85,10 @@ pub mod ssr {
             ));
             return None;
         };
+        if let Some(e) = crate::admin::model::year_error(chrono::Datelike::year(&local), field) {
+            errors.push(e);
+            return None;
+        }
         match tz.from_local_datetime(&local).earliest() {
             Some(t) => Some(t.with_timezone(&Utc)),
             None => {
@@ -116,10 +120,8 @@ pub mod ssr {
         let position = crate::admin::model::parse_position(&f.lat, &f.lon).flatten();
         let starts = local_to_utc(&f.starts_local, "starts_local", tz, &mut errors);
         let ends = local_to_utc(&f.ends_local, "ends_local", tz, &mut errors);
-        if let (Some(s), Some(e)) = (starts, ends)
-            && e <= s
-        {
-            errors.push(FieldError::new("ends_local", "end_before_start", "the end must be after the start"));
+        if let (Some(s), Some(e)) = (starts, ends) {
+            errors.extend(crate::admin::model::span_error(s, e));
         }
         match (starts, ends) {
             (Some(starts_at), Some(ends_at)) if errors.is_empty() => Ok(EventFields {

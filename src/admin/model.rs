@@ -319,6 +319,35 @@ pub fn validate_event_form(f: &EventForm) -> Vec<FieldError> {
     errors
 }
 
+/// Years an organizer may enter: wide enough for any real meetup, narrow enough that every
+/// date sum (calendar zones, search days) stays far from chrono's limits.
+pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+/// The longest an event may last.
+pub const MAX_EVENT_DAYS: i64 = 31;
+
+/// A typed year outside [`YEARS`] as a field error on `field`, else `None`.
+pub fn year_error(year: i32, field: &str) -> Option<FieldError> {
+    (!YEARS.contains(&year)).then(|| {
+        FieldError::new(
+            field,
+            "year_out_of_range",
+            &format!("the year must be between {} and {}", YEARS.start(), YEARS.end()),
+        )
+    })
+}
+
+/// An event's start and end in order and at most [`MAX_EVENT_DAYS`] apart, or the error
+/// on `ends_local`.
+pub fn span_error(starts: DateTime<Utc>, ends: DateTime<Utc>) -> Option<FieldError> {
+    if ends <= starts {
+        Some(FieldError::new("ends_local", "end_before_start", "the end must be after the start"))
+    } else if ends - starts > chrono::Duration::days(MAX_EVENT_DAYS) {
+        Some(FieldError::new("ends_local", "span_too_long", &format!("an event lasts at most {MAX_EVENT_DAYS} days")))
+    } else {
+        None
+    }
+}
+
 /// The map position of the form: `Some(None)` when both are empty, `Some(Some(..))` for
 /// valid decimal degrees, `None` when invalid (one missing, not a number, out of range).
 pub fn parse_position(lat: &str, lon: &str) -> Option<Option<(f64, f64)>> {
@@ -472,6 +501,23 @@ mod tests {
         assert!(parse_position("35.68", "").is_none());
         assert!(parse_position("95", "10").is_none());
         assert_eq!(tag_names("Rust, Docker、rust ,, k8s"), ["Rust", "Docker", "rust", "k8s"]);
+    }
+
+    #[test]
+    fn years_outside_2000_to_2100_are_refused() {
+        assert!(year_error(2000, "starts_local").is_none());
+        assert!(year_error(2100, "starts_local").is_none());
+        assert_eq!(year_error(1999, "starts_local").unwrap().code, "year_out_of_range");
+        assert_eq!(year_error(200_000, "ends_local").unwrap().field, "ends_local");
+    }
+
+    #[test]
+    fn an_event_ends_after_it_starts_and_within_31_days() {
+        let t = chrono::DateTime::parse_from_rfc3339("2027-01-01T10:00:00Z").unwrap().with_timezone(&Utc);
+        let days = chrono::Duration::days;
+        assert!(span_error(t, t + days(31)).is_none());
+        assert_eq!(span_error(t, t).unwrap().code, "end_before_start");
+        assert_eq!(span_error(t, t + days(31) + chrono::Duration::minutes(1)).unwrap().code, "span_too_long");
     }
 
     #[test]

@@ -4,9 +4,10 @@
 
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, TimeZone, Utc};
 use serde_json::Value;
 use tsudoi::server::config::Config;
-use tsudoi::server::store::{NewTag, NewUser};
+use tsudoi::server::store::{NewEvent, NewGroup, NewTag, NewUser};
 use tsudoi::tags::model::TagKind;
 
 use crate::helpers::{TempDb, TestApp, spawn_with};
@@ -194,6 +195,113 @@ async fn tag_names_resolve_by_slug_name_and_alias_without_repeats(app: TestApp) 
     assert_eq!(unknown, ["Cobol", "Fortran"]);
 }
 
+async fn event_dates_are_bounded_in_year_and_span(app: TestApp) {
+    let c = stranger(&app, "mallory").await;
+    let group = own_group(&app, &c).await;
+    let cases = [
+        (
+            "+200000-05-01T10:00",
+            "+200000-05-01T12:00",
+            vec![("starts_local", "year_out_of_range"), ("ends_local", "year_out_of_range")],
+        ),
+        ("1999-12-31T10:00", "2000-01-01T12:00", vec![("starts_local", "year_out_of_range")]),
+        ("2027-05-01T10:00", "2101-01-01T12:00", vec![("ends_local", "year_out_of_range")]),
+        ("2027-05-01T10:00", "2027-06-01T10:01", vec![("ends_local", "span_too_long")]),
+    ];
+    for (starts, ends, expected) in cases {
+        let (status, body, _) = post(&c, &app, "/api/admin/events/create", &event_form(group, starts, ends)).await;
+        assert_eq!(status, 422, "{starts} {ends}: {body}");
+        let expected: Vec<(String, String)> = expected.iter().map(|(f, c)| (f.to_string(), c.to_string())).collect();
+        assert_eq!(field_errors(&body), expected, "{starts} {ends}");
+    }
+    let (status, body, _) =
+        post(&c, &app, "/api/admin/events/create", &event_form(group, "2027-05-01T10:00", "2027-06-01T10:00")).await;
+    assert_eq!(status, 200, "31 days are fine: {body}");
+}
+
+/// Events saved before the bounds (or written by hand) at chrono's limits and years apart:
+/// their calendars come back at once, nothing panics or walks the years between.
+async fn calendars_of_events_at_the_edge_of_time_are_quick(app: TestApp) {
+    let store = app.store();
+    let g = store
+        .insert_groups(&[NewGroup {
+            slug: "edge".into(),
+            title: "Edge".into(),
+            description: String::new(),
+            website: None,
+            image_url: None,
+            members: vec![],
+        }])
+        .await
+        .unwrap()[0];
+    let berlin = |e: NewEvent| NewEvent { time_zone: "Europe/Berlin".into(), ..e };
+    let soon = Utc.with_ymd_and_hms(2027, 3, 27, 22, 0, 0).unwrap();
+    let last = DateTime::<Utc>::MAX_UTC - chrono::Duration::hours(3);
+    let ids = store
+        .insert_events(&[
+            // Ends a quarter of a million years after it starts: the old walk took a step a week.
+            berlin(NewEvent { ends_at: last, ..NewEvent::minimal(g, "Forever", soon) }),
+            // Ends an hour before chrono's last instant: the old window added a day to it.
+            berlin(NewEvent::minimal(g, "Last", last - chrono::Duration::hours(1))),
+            berlin(NewEvent::minimal(g, "Spring", soon)),
+        ])
+        .await
+        .unwrap();
+    for path in [
+        format!("/events/{}.ics", ids[0]),
+        format!("/events/{}.ics", ids[1]),
+        format!("/events/{}.ics", ids[2]),
+        "/groups/edge/events.ics".to_string(),
+    ] {
+        let t = Instant::now();
+        let (status, body) = app.get(&path).await;
+        let took = t.elapsed();
+        assert_eq!(status, 200, "{path}: {body}");
+        assert!(took < Duration::from_secs(5), "{path} took {took:?}");
+        assert!(body.starts_with("BEGIN:VCALENDAR") && body.contains("END:VTIMEZONE"), "{path}: {body}");
+    }
+    // The spring event still gets the real change to summer time.
+    let (_, spring) = app.get(&format!("/events/{}.ics", ids[2])).await;
+    assert!(spring.contains("BEGIN:DAYLIGHT\r\nDTSTART:20270328T020000\r\nTZOFFSETFROM:+0100"), "{spring}");
+}
+
+/// Search and feed days at chrono's limits, and list parameters far too long.
+async fn search_parameters_at_the_limits_are_ignored_with_a_warning(app: TestApp) {
+    let long_tags: String = (0..5_000).map(|i| format!("t{i},")).collect();
+    for path in [
+        "/events?to=%2B262142-12-31".to_string(),
+        "/events?from=-262143-01-01&to=%2B262142-12-31".to_string(),
+        "/events.ics?to=%2B262142-12-31".to_string(),
+        format!("/events?tags={long_tags}"),
+        format!("/events.ics?tools={long_tags}"),
+    ] {
+        let t = Instant::now();
+        let (status, body) = app.get(&path).await;
+        let took = t.elapsed();
+        assert_eq!(status, 200, "{}: {}", &path[..path.len().min(80)], &body[..body.len().min(500)]);
+        assert!(took < Duration::from_secs(5), "took {took:?}");
+        harmless(&body);
+    }
+    let (_, page) = app.get("/events?to=%2B262142-12-31").await;
+    assert!(page.contains("+262142-12-31"), "the ignored day is named on the page");
+}
+
+/// Bounds on public lists: the upcoming list's `page` and the live stream's `ids`.
+async fn pages_and_live_ids_beyond_their_caps_are_400(app: TestApp) {
+    for page in ["0", "501", "4294967295"] {
+        let (status, body) = app.get(&format!("/api/events/upcoming?page={page}")).await;
+        assert_eq!(status, 400, "page={page}: {body}");
+        assert!(body.contains("page must be between 1 and 500"), "{body}");
+    }
+    let (status, body) = app.get("/api/events/upcoming?page=500").await;
+    assert_eq!(status, 200, "{body}");
+    let t = Instant::now();
+    let (status, body) = app.get(&format!("/live/events?ids={}", "7,".repeat(20_000))).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("at most 100 ids per stream"), "{body}");
+    assert!(t.elapsed() < Duration::from_secs(5));
+}
+
 /// The whole application on a fresh PostgreSQL database.
 async fn spawn_pg_app() -> TestApp {
     let db = TempDb::postgres().await;
@@ -227,4 +335,8 @@ on_both_backends!(
     a_two_megabyte_tag_list_gets_a_field_error_quickly,
     a_two_megabyte_choice_list_gets_a_field_error_quickly,
     tag_names_resolve_by_slug_name_and_alias_without_repeats,
+    event_dates_are_bounded_in_year_and_span,
+    calendars_of_events_at_the_edge_of_time_are_quick,
+    search_parameters_at_the_limits_are_ignored_with_a_warning,
+    pages_and_live_ids_beyond_their_caps_are_400,
 );
