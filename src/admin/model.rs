@@ -430,11 +430,20 @@ pub fn checked_choices(raw: &str) -> Result<Vec<String>, FieldError> {
     Ok(choices)
 }
 
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or CR first) gets a
+/// leading apostrophe, which Excel and LibreOffice show as text and do not evaluate.
+pub fn neutralise_formula(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}").into() } else { s.into() }
+}
+
 /// The CSV of an event's attendees: a header, then one row per registrant (cancelled ones
 /// too, marked), answers as one column per question. RFC 4180 quoting; `excel` prefixes a
-/// UTF-8 BOM so Excel in Japan reads the Japanese correctly.
+/// UTF-8 BOM so Excel in Japan reads the Japanese correctly, and neutralises cells that
+/// would run as formulas (names and answers are typed by attendees).
 pub fn attendees_csv(list: &AttendeeList, questions: &[String], excel: bool) -> String {
-    fn field(out: &mut String, s: &str) {
+    let field = |out: &mut String, s: &str| {
+        let s = if excel { neutralise_formula(s) } else { s.into() };
+        let s = s.as_ref();
         if s.contains([',', '"', '\n', '\r']) {
             out.push('"');
             out.push_str(&s.replace('"', "\"\""));
@@ -442,7 +451,7 @@ pub fn attendees_csv(list: &AttendeeList, questions: &[String], excel: bool) -> 
         } else {
             out.push_str(s);
         }
-    }
+    };
     let mut out = String::new();
     if excel {
         out.push('\u{feff}');
@@ -501,6 +510,41 @@ mod tests {
         assert!(parse_position("35.68", "").is_none());
         assert!(parse_position("95", "10").is_none());
         assert_eq!(tag_names("Rust, Docker、rust ,, k8s"), ["Rust", "Docker", "rust", "k8s"]);
+    }
+
+    #[test]
+    fn cells_that_would_run_as_formulas_get_an_apostrophe_in_the_excel_csv() {
+        for bad in ["=HYPERLINK(\"http://evil.example\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(neutralise_formula(bad), format!("'{bad}"));
+        }
+        for fine in ["taro", "1-2", "a=b", "", "'quoted"] {
+            assert_eq!(neutralise_formula(fine), fine);
+        }
+        let list = AttendeeList {
+            event_id: 1,
+            title: "x".into(),
+            ended: false,
+            role: Role::Owner,
+            items: vec![Attendee {
+                registration_id: 1,
+                nickname: "mallory".into(),
+                display_name: "=cmd|' /C calc'!A0".into(),
+                frame_name: "一般".into(),
+                status: RegStatus::Confirmed,
+                position: 1,
+                receipt_code: "ABC".into(),
+                registered_at: Utc::now(),
+                checked_in_at: None,
+                answers: vec![("懇親会".into(), "@SUM(1+1)".into())],
+            }],
+        };
+        let excel = attendees_csv(&list, &["懇親会".into()], true);
+        assert!(excel.contains(",'=cmd|' /C calc'!A0,") && excel.contains(",'@SUM(1+1)\r\n"), "{excel}");
+        let plain = attendees_csv(&list, &["懇親会".into()], false);
+        assert!(
+            plain.contains(",=cmd|' /C calc'!A0,") && plain.contains(",@SUM(1+1)\r\n"),
+            "plain CSV is data as typed: {plain}"
+        );
     }
 
     #[test]

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::Value;
 use tsudoi::server::config::Config;
-use tsudoi::server::store::{NewEvent, NewGroup, NewTag, NewUser};
+use tsudoi::server::store::{
+    MemberRole, NewEvent, NewFrame, NewGroup, NewRegistration, NewTag, NewUser, RegistrationStatus,
+};
 use tsudoi::tags::model::TagKind;
 
 use crate::helpers::{TempDb, TestApp, spawn_with};
@@ -16,17 +18,27 @@ const PASSWORD: &str = "correct horse battery";
 
 /// A fresh account, signed in: what anyone on the internet can get.
 async fn stranger(app: &TestApp, nickname: &str) -> reqwest::Client {
+    account(app, nickname, nickname).await;
+    sign_in(app, nickname).await
+}
+
+/// A new account with a password; its id.
+async fn account(app: &TestApp, nickname: &str, display_name: &str) -> i64 {
     let hash = tsudoi::server::password::hash(PASSWORD.into()).await.unwrap();
     app.store()
         .insert_users(&[NewUser {
             nickname: nickname.into(),
-            display_name: nickname.into(),
+            display_name: display_name.into(),
             email: Some(format!("{nickname}@example.com")),
             password_hash: Some(hash),
             bio: String::new(),
         }])
         .await
-        .unwrap();
+        .unwrap()[0]
+}
+
+/// A client with the session of `nickname`.
+async fn sign_in(app: &TestApp, nickname: &str) -> reqwest::Client {
     let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let res = c
         .post(app.url("/api/auth/login"))
@@ -302,6 +314,54 @@ async fn pages_and_live_ids_beyond_their_caps_are_400(app: TestApp) {
     assert!(t.elapsed() < Duration::from_secs(5));
 }
 
+/// An attendee's display name that a spreadsheet would run as a formula reaches the
+/// organizer's Excel CSV as text; the plain CSV keeps it as typed.
+async fn the_excel_csv_does_not_carry_formulas(app: TestApp) {
+    let store = app.store();
+    let owner = account(&app, "owner", "Owner").await;
+    let mallory = account(&app, "mallory", "=HYPERLINK(\"http://evil.example\",\"x\")").await;
+    let g = store
+        .insert_groups(&[NewGroup {
+            slug: "csv".into(),
+            title: "CSV".into(),
+            description: String::new(),
+            website: None,
+            image_url: None,
+            members: vec![(owner, MemberRole::Owner)],
+        }])
+        .await
+        .unwrap()[0];
+    let event = store
+        .insert_events(&[NewEvent {
+            frames: vec![NewFrame {
+                registrations: vec![NewRegistration {
+                    user_id: mallory,
+                    status: RegistrationStatus::Confirmed,
+                    receipt_code: "MAL-0001".into(),
+                    created_at: tsudoi::time::now(),
+                }],
+                ..NewFrame::first_come("一般", 10)
+            }],
+            ..NewEvent::minimal(g, "CSV", tsudoi::time::now() + chrono::Duration::days(3))
+        }])
+        .await
+        .unwrap()[0];
+    let c = sign_in(&app, "owner").await;
+    let get = |q: &'static str| {
+        let c = c.clone();
+        let url = app.url(&format!("/admin/events/{event}/attendees.csv{q}"));
+        async move {
+            let res = c.get(url).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.text().await.unwrap()
+        }
+    };
+    let excel = get("").await;
+    assert!(excel.contains("mallory,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\","), "{excel}");
+    let plain = get("?bom=0").await;
+    assert!(plain.contains("mallory,\"=HYPERLINK("), "{plain}");
+}
+
 /// The whole application on a fresh PostgreSQL database.
 async fn spawn_pg_app() -> TestApp {
     let db = TempDb::postgres().await;
@@ -339,4 +399,5 @@ on_both_backends!(
     calendars_of_events_at_the_edge_of_time_are_quick,
     search_parameters_at_the_limits_are_ignored_with_a_warning,
     pages_and_live_ids_beyond_their_caps_are_400,
+    the_excel_csv_does_not_carry_formulas,
 );
