@@ -362,6 +362,45 @@ async fn the_excel_csv_does_not_carry_formulas(app: TestApp) {
     assert!(plain.contains("mallory,\"=HYPERLINK("), "{plain}");
 }
 
+/// `next` after a login: only a path on this site is followed; a tab (browsers drop it, so
+/// `/\t/evil.example` is `//evil.example`) or a newline (which used to panic the redirect)
+/// sends the user to /me.
+#[tokio::test]
+async fn a_login_redirects_only_to_a_path_on_this_site() {
+    let app = crate::helpers::spawn_app(false).await;
+    let _ = stranger(&app, "alice").await;
+    let login = |next: &'static str| {
+        let app = &app;
+        async move {
+            // A form post without JavaScript, as the no-JS login page sends it.
+            let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+            let res = c
+                .post(app.url("/api/auth/login"))
+                .header("accept", "text/html")
+                .form(&[("login", "alice"), ("password", PASSWORD), ("next", next)])
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let location = res.headers().get("location").map(|v| v.to_str().unwrap().to_string());
+            (status, location)
+        }
+    };
+    for bad in ["/\t/evil.example", "/\n/evil.example", "/me\r\nSet-Cookie: x=1", "//evil.example", "/\\evil.example"] {
+        let (status, location) = login(bad).await;
+        assert!((300..400).contains(&status), "{bad:?}: {status} {location:?}");
+        assert_eq!(location.as_deref(), Some("/me"), "{bad:?}");
+    }
+    let (_, location) = login("/events?q=rust").await;
+    assert_eq!(location.as_deref(), Some("/events?q=rust"));
+    // The login page does not carry a bad `next` into its form either.
+    for raw in ["/%09/evil.example", "/%0A/evil.example"] {
+        let (status, page) = app.get(&format!("/login?next={raw}")).await;
+        assert_eq!(status, 200, "{raw}");
+        assert!(page.contains(r#"name="next" value="/me""#), "{raw}: {page}");
+    }
+}
+
 /// The whole application on a fresh PostgreSQL database.
 async fn spawn_pg_app() -> TestApp {
     let db = TempDb::postgres().await;
