@@ -125,6 +125,9 @@ pub fn transitions(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<DateTi
     out
 }
 
+/// A stretch of time `[from, to]` a VTIMEZONE must describe.
+type Window = (DateTime<Utc>, DateTime<Utc>);
+
 /// `t` moved by `d`, or `t` itself where that would leave chrono's range.
 fn shifted(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
     t.checked_add_signed(d).unwrap_or(t)
@@ -133,7 +136,7 @@ fn shifted(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
 /// The instants a VTIMEZONE must get right for one event: a day around its start and its
 /// end, as one window when the event is short (so transitions during it are listed), as
 /// two otherwise. However far apart its dates are, the walk stays a few days long.
-fn windows_of(starts: DateTime<Utc>, ends: DateTime<Utc>) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+fn windows_of(starts: DateTime<Utc>, ends: DateTime<Utc>) -> Vec<Window> {
     let day = Duration::days(1);
     let ends = ends.max(starts);
     if ends - starts <= Duration::days(crate::admin::model::MAX_EVENT_DAYS) {
@@ -144,9 +147,9 @@ fn windows_of(starts: DateTime<Utc>, ends: DateTime<Utc>) -> Vec<(DateTime<Utc>,
 }
 
 /// Sorted windows with the overlapping ones joined.
-fn merged(mut windows: Vec<(DateTime<Utc>, DateTime<Utc>)>) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+fn merged(mut windows: Vec<Window>) -> Vec<Window> {
     windows.sort();
-    let mut out: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::with_capacity(windows.len());
+    let mut out: Vec<Window> = Vec::with_capacity(windows.len());
     for (from, to) in windows {
         match out.last_mut() {
             Some(last) if from <= last.1 => last.1 = last.1.max(to),
@@ -161,7 +164,7 @@ fn merged(mut windows: Vec<(DateTime<Utc>, DateTime<Utc>)>) -> Vec<(DateTime<Utc
 /// is left to a client's rule arithmetic). Between windows, where the offset differs, an
 /// observance starts at the next window: the instants outside the windows are in no event,
 /// and walking the years between two far-apart events is what made feeds spin.
-fn push_vtimezone(out: &mut String, tz: Tz, windows: &[(DateTime<Utc>, DateTime<Utc>)]) {
+fn push_vtimezone(out: &mut String, tz: Tz, windows: &[Window]) {
     let Some(&(from, _)) = windows.first() else { return };
     push_line(out, "BEGIN:VTIMEZONE");
     push_line(out, &format!("TZID:{}", tz.name()));
@@ -234,7 +237,7 @@ impl Calendar<'_> {
         push_line(&mut out, "X-PUBLISHED-TTL:PT1H");
 
         // One VTIMEZONE per zone in use, covering the start and end of each of its events.
-        let mut zones: BTreeMap<String, (Tz, Vec<(DateTime<Utc>, DateTime<Utc>)>)> = BTreeMap::new();
+        let mut zones: BTreeMap<String, (Tz, Vec<Window>)> = BTreeMap::new();
         for entry in &self.entries {
             let tz = zone(&entry.event.time_zone);
             let r = zones.entry(tz.name().to_string()).or_insert((tz, Vec::new()));
