@@ -502,7 +502,7 @@ pub async fn set_frame_capacity(event_id: i64, frame_id: i64, capacity: i64) -> 
         let access = ssr::event_access(event_id).await?.editor()?;
         let event = access.state.store.admin_event(event_id).await?.ok_or(AppError::NotFound)?;
         let before = event.frames.iter().find(|f| f.id == frame_id).ok_or(AppError::NotFound)?.seats.limit;
-        let change = access.state.store.set_capacity(frame_id, capacity, crate::time::now()).await?;
+        let change = access.state.store.set_capacity(event_id, frame_id, capacity, crate::time::now()).await?;
         access
             .audit(
                 Some(event_id),

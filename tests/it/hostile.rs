@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::Value;
+use tsudoi::error::AppError;
 use tsudoi::server::config::Config;
 use tsudoi::server::store::{
     MemberRole, NewEvent, NewFrame, NewGroup, NewRegistration, NewTag, NewUser, RegistrationStatus,
@@ -362,6 +363,79 @@ async fn the_excel_csv_does_not_carry_formulas(app: TestApp) {
     assert!(plain.contains("mallory,\"=HYPERLINK("), "{plain}");
 }
 
+/// (id, capacity) of an event's frames.
+async fn frames_of(app: &TestApp, event: i64) -> Vec<(i64, i64)> {
+    app.store().admin_event(event).await.unwrap().unwrap().frames.iter().map(|f| (f.id, f.seats.limit)).collect()
+}
+
+/// A frame id of another event is not found, whichever event the caller edits: the store
+/// scopes it in SQL, so no rule (has registrations? below confirmed?) ever looks at it.
+async fn another_events_frame_is_not_found(app: TestApp) {
+    let store = app.store();
+    let owner = account(&app, "owner", "Owner").await;
+    let attendee = account(&app, "attendee", "Attendee").await;
+    let g = store
+        .insert_groups(&[NewGroup {
+            slug: "frames".into(),
+            title: "Frames".into(),
+            description: String::new(),
+            website: None,
+            image_url: None,
+            members: vec![(owner, MemberRole::Owner)],
+        }])
+        .await
+        .unwrap()[0];
+    let soon = tsudoi::time::now() + chrono::Duration::days(3);
+    let two_frames = || vec![NewFrame::first_come("A", 5), NewFrame::first_come("B", 5)];
+    let events = store
+        .insert_events(&[
+            NewEvent { frames: two_frames(), ..NewEvent::minimal(g, "Mine", soon) },
+            NewEvent {
+                frames: vec![
+                    NewFrame {
+                        registrations: vec![NewRegistration {
+                            user_id: attendee,
+                            status: RegistrationStatus::Confirmed,
+                            receipt_code: "ATT-0001".into(),
+                            created_at: tsudoi::time::now(),
+                        }],
+                        ..NewFrame::first_come("A", 5)
+                    },
+                    NewFrame::first_come("B", 5),
+                ],
+                ..NewEvent::minimal(g, "Theirs", soon)
+            },
+        ])
+        .await
+        .unwrap();
+    let (mine, theirs) = (events[0], events[1]);
+    let their_frames = frames_of(&app, theirs).await;
+    let their_full = their_frames[0].0;
+    // The store itself.
+    assert_eq!(store.set_capacity(mine, their_full, 1, tsudoi::time::now()).await.unwrap_err(), AppError::NotFound);
+    assert_eq!(
+        store.delete_frame(mine, their_full).await.unwrap_err(),
+        AppError::NotFound,
+        "not frame_has_registrations"
+    );
+    assert_eq!(store.delete_frame(mine, their_frames[1].0).await.unwrap_err(), AppError::NotFound);
+    // Over HTTP, as the owner of both.
+    let c = sign_in(&app, "owner").await;
+    let form =
+        |f: i64| vec![("event_id", mine.to_string()), ("frame_id", f.to_string()), ("capacity", "1".to_string())];
+    let (status, body, _) = post(&c, &app, "/api/admin/frames/capacity", &form(their_full)).await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body, _) = post(&c, &app, "/api/admin/frames/delete", &form(their_full)).await;
+    assert_eq!(status, 404, "{body}");
+    harmless(&body);
+    assert_eq!(frames_of(&app, theirs).await, their_frames, "the other event's frames are untouched");
+    // Its own frames still work.
+    let my_frames = frames_of(&app, mine).await;
+    assert_eq!(store.set_capacity(mine, my_frames[0].0, 7, tsudoi::time::now()).await.unwrap().event_id, mine);
+    store.delete_frame(mine, my_frames[1].0).await.unwrap();
+    assert_eq!(frames_of(&app, mine).await, vec![(my_frames[0].0, 7)]);
+}
+
 /// `next` after a login: only a path on this site is followed; a tab (browsers drop it, so
 /// `/\t/evil.example` is `//evil.example`) or a newline (which used to panic the redirect)
 /// sends the user to /me.
@@ -439,4 +513,5 @@ on_both_backends!(
     search_parameters_at_the_limits_are_ignored_with_a_warning,
     pages_and_live_ids_beyond_their_caps_are_400,
     the_excel_csv_does_not_carry_formulas,
+    another_events_frame_is_not_found,
 );

@@ -174,11 +174,15 @@ impl Store {
         // Two deletions cannot both see two frames, and a registration to this frame either
         // committed before (and is counted below) or waits for us (and then finds no frame).
         tx.lock_event(event_id).await?;
+        // Registrations are counted only on a frame of this event, so another event's frame
+        // never answers `frame_has_registrations`: it passes the rules with none and the
+        // scoped DELETE below finds nothing (NotFound).
         let (frames, regs): (i64, i64) = tx
             .one(
                 Sql::new(
                     "SELECT (SELECT COUNT(*) FROM frames WHERE event_id = $1), \
-                        (SELECT COUNT(*) FROM registrations WHERE frame_id = $2)",
+                        (SELECT COUNT(*) FROM registrations r JOIN frames f ON f.id = r.frame_id \
+                         WHERE r.frame_id = $2 AND f.event_id = $1)",
                 )
                 .bind(event_id)
                 .bind(frame_id),
