@@ -43,7 +43,50 @@ pub fn use_session() -> SessionCtx {
 
 /// A local path to return to after login (never another site).
 pub fn safe_next(raw: Option<String>) -> String {
-    raw.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).unwrap_or_else(|| "/me".into())
+    raw.filter(|n| is_same_site_path(n)).unwrap_or_else(|| "/me".into())
+}
+
+/// A path on this site: one leading `/` (not `//` or `/\`, which browsers read as another
+/// host), no backslash, no control character (browsers drop tab, CR and LF from URLs, so
+/// `/\t/evil.example` becomes `//evil.example`; a newline cannot be a `Location` header),
+/// at most 2,000 characters.
+pub fn is_same_site_path(n: &str) -> bool {
+    n.starts_with('/') && !n.starts_with("//") && n.len() <= 2_000 && !n.chars().any(|c| c == '\\' || c.is_control())
+}
+
+#[cfg(test)]
+mod next_tests {
+    use super::{is_same_site_path, safe_next};
+
+    #[test]
+    fn local_paths_are_kept() {
+        for ok in ["/", "/me", "/events/12?tab=a#x", "/tags/c%2B%2B", "/検索"] {
+            assert!(is_same_site_path(ok), "{ok}");
+        }
+        assert_eq!(safe_next(Some("/events/3".into())), "/events/3");
+    }
+
+    #[test]
+    fn other_sites_and_control_characters_fall_back_to_me() {
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "https://evil.example",
+            "evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/ok\r\nSet-Cookie: x=1",
+            "/\u{0}",
+            "/\u{7f}",
+            "",
+        ] {
+            assert!(!is_same_site_path(bad), "{bad:?}");
+            assert_eq!(safe_next(Some(bad.into())), "/me");
+        }
+        assert!(!is_same_site_path(&format!("/{}", "a".repeat(2_000))));
+        assert_eq!(safe_next(None), "/me");
+    }
 }
 
 /// Header part: login/sign-up links, or my name, `/me` and logout.

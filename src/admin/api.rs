@@ -83,6 +83,10 @@ pub mod ssr {
             ));
             return None;
         };
+        if let Some(e) = crate::admin::model::year_error(chrono::Datelike::year(&local), field) {
+            errors.push(e);
+            return None;
+        }
         match tz.from_local_datetime(&local).earliest() {
             Some(t) => Some(t.with_timezone(&Utc)),
             None => {
@@ -114,10 +118,8 @@ pub mod ssr {
         let position = crate::admin::model::parse_position(&f.lat, &f.lon).flatten();
         let starts = local_to_utc(&f.starts_local, "starts_local", tz, &mut errors);
         let ends = local_to_utc(&f.ends_local, "ends_local", tz, &mut errors);
-        if let (Some(s), Some(e)) = (starts, ends)
-            && e <= s
-        {
-            errors.push(FieldError::new("ends_local", "end_before_start", "the end must be after the start"));
+        if let (Some(s), Some(e)) = (starts, ends) {
+            errors.extend(crate::admin::model::span_error(s, e));
         }
         match (starts, ends) {
             (Some(starts_at), Some(ends_at)) if errors.is_empty() => Ok(EventFields {
@@ -147,10 +149,16 @@ pub mod ssr {
     /// [`event_fields`] plus the tags and tools resolved by name, slug or alias; every
     /// problem is reported at once.
     pub async fn checked_event_fields(state: &AppState, f: &EventForm) -> Result<EventFields, AppError> {
-        let names = crate::admin::model::tag_names(&f.tags);
-        let (tag_ids, unknown) = state.store.resolve_tag_names(&names).await?;
-        let tag_error = (!unknown.is_empty())
-            .then(|| FieldError::new("tags", "unknown_tag", &format!("unknown tags: {}", unknown.join(", "))));
+        // A list over its bounds is refused before any lookup.
+        let (tag_ids, tag_error) = match crate::admin::model::checked_tag_names(&f.tags) {
+            Ok(names) => {
+                let (tag_ids, unknown) = state.store.resolve_tag_names(&names).await?;
+                let tag_error = (!unknown.is_empty())
+                    .then(|| FieldError::new("tags", "unknown_tag", &format!("unknown tags: {}", unknown.join(", "))));
+                (tag_ids, tag_error)
+            }
+            Err(e) => (Vec::new(), Some(e)),
+        };
         match (event_fields(f), tag_error) {
             (Ok(fields), None) => Ok(EventFields { tag_ids, ..fields }),
             (Ok(_), Some(e)) => Err(AppError::Invalid(vec![e])),
@@ -473,7 +481,7 @@ pub async fn set_frame_capacity(event_id: i64, frame_id: i64, capacity: i64) -> 
         let access = ssr::event_access(event_id).await?.editor()?;
         let event = access.state.store.admin_event(event_id).await?.ok_or(AppError::NotFound)?;
         let before = event.frames.iter().find(|f| f.id == frame_id).ok_or(AppError::NotFound)?.seats.limit;
-        let change = access.state.store.set_capacity(frame_id, capacity, crate::time::now()).await?;
+        let change = access.state.store.set_capacity(event_id, frame_id, capacity, crate::time::now()).await?;
         access
             .audit(
                 Some(event_id),
@@ -653,14 +661,12 @@ pub async fn add_question(
             errors.push(FieldError::new("kind", "invalid_choice", "choose text, single or multiple"));
         }
         let label = required_text(&mut errors, "label", &label, 300, "enter the question", "question").to_string();
-        let mut choices: Vec<String> = Vec::new();
-        for line in options.unwrap_or_default().lines().map(str::trim).filter(|l| !l.is_empty()) {
-            if !choices.iter().any(|c| c == line) {
-                choices.push(line.to_string());
-            }
-        }
+        let choices = crate::admin::model::checked_choices(&options.unwrap_or_default()).unwrap_or_else(|e| {
+            errors.push(e);
+            Vec::new()
+        });
         let needs_choices = matches!(kind_parsed, Some(QuestionKind::Single | QuestionKind::Multiple));
-        if needs_choices && choices.len() < 2 {
+        if needs_choices && choices.len() < 2 && errors.iter().all(|e| e.field != "options") {
             errors.push(FieldError::new("options", "too_few_choices", "give at least two choices, one per line"));
         }
         let Some(kind) = kind_parsed.filter(|_| errors.is_empty()) else {

@@ -328,6 +328,35 @@ pub fn validate_event_form(f: &EventForm) -> Vec<FieldError> {
     errors
 }
 
+/// Years an organizer may enter: wide enough for any real meetup, narrow enough that every
+/// date sum (calendar zones, search days) stays far from chrono's limits.
+pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+/// The longest an event may last.
+pub const MAX_EVENT_DAYS: i64 = 31;
+
+/// A typed year outside [`YEARS`] as a field error on `field`, else `None`.
+pub fn year_error(year: i32, field: &str) -> Option<FieldError> {
+    (!YEARS.contains(&year)).then(|| {
+        FieldError::new(
+            field,
+            "year_out_of_range",
+            &format!("the year must be between {} and {}", YEARS.start(), YEARS.end()),
+        )
+    })
+}
+
+/// An event's start and end in order and at most [`MAX_EVENT_DAYS`] apart, or the error
+/// on `ends_local`.
+pub fn span_error(starts: DateTime<Utc>, ends: DateTime<Utc>) -> Option<FieldError> {
+    if ends <= starts {
+        Some(FieldError::new("ends_local", "end_before_start", "the end must be after the start"))
+    } else if ends - starts > chrono::Duration::days(MAX_EVENT_DAYS) {
+        Some(FieldError::new("ends_local", "span_too_long", &format!("an event lasts at most {MAX_EVENT_DAYS} days")))
+    } else {
+        None
+    }
+}
+
 /// The map position of the form: `Some(None)` when both are empty, `Some(Some(..))` for
 /// valid decimal degrees, `None` when invalid (one missing, not a number, out of range).
 pub fn parse_position(lat: &str, lon: &str) -> Option<Option<(f64, f64)>> {
@@ -342,20 +371,88 @@ pub fn parse_position(lat: &str, lon: &str) -> Option<Option<(f64, f64)>> {
 
 /// The comma-separated tag names of the form (full-width commas too), trimmed, unique.
 pub fn tag_names(raw: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for name in raw.split([',', '、', '，']).map(str::trim).filter(|n| !n.is_empty()) {
-        if !out.iter().any(|o| o == name) {
-            out.push(name.to_string());
-        }
+    unique_items(raw.split([',', '、', '，']))
+}
+
+/// The trimmed, non-empty items in their first-seen order without repeats (linear: a set
+/// remembers what was seen).
+fn unique_items<'a>(items: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    items.map(str::trim).filter(|n| !n.is_empty() && seen.insert(*n)).map(str::to_string).collect()
+}
+
+/// At most this many tags on an event.
+pub const MAX_TAGS: usize = 20;
+/// At most this many characters in one tag name.
+pub const MAX_TAG_CHARS: usize = 50;
+/// At most this many choices in a question.
+pub const MAX_CHOICES: usize = 50;
+/// At most this many characters in one choice.
+pub const MAX_CHOICE_CHARS: usize = 200;
+
+/// A list field checked before it is split: the raw text may hold `max_items` items of
+/// `max_chars` characters with their separators and some spacing, no more. Counting stops
+/// at the limit, so a 2 MB field costs no more than a short one.
+fn raw_list_too_long(raw: &str, max_items: usize, max_chars: usize) -> bool {
+    raw.chars().nth(max_items * (max_chars + 3)).is_some()
+}
+
+/// The form's tag names, bounded: at most [`MAX_TAGS`] distinct names of at most
+/// [`MAX_TAG_CHARS`] characters, or a field error on `tags`.
+pub fn checked_tag_names(raw: &str) -> Result<Vec<String>, FieldError> {
+    let too_many = || FieldError::new("tags", "too_many", &format!("give at most {MAX_TAGS} tags"));
+    if raw_list_too_long(raw, MAX_TAGS, MAX_TAG_CHARS) {
+        return Err(too_many());
     }
-    out
+    let names = tag_names(raw);
+    if names.len() > MAX_TAGS {
+        return Err(too_many());
+    }
+    if names.iter().any(|n| n.chars().count() > MAX_TAG_CHARS) {
+        return Err(FieldError::new(
+            "tags",
+            "too_long",
+            &format!("a tag name is longer than {MAX_TAG_CHARS} characters"),
+        ));
+    }
+    Ok(names)
+}
+
+/// A choice question's options, one per line, trimmed and unique, bounded: at most
+/// [`MAX_CHOICES`] of at most [`MAX_CHOICE_CHARS`] characters, or a field error on `options`.
+pub fn checked_choices(raw: &str) -> Result<Vec<String>, FieldError> {
+    let too_many = || FieldError::new("options", "too_many", &format!("give at most {MAX_CHOICES} choices"));
+    if raw_list_too_long(raw, MAX_CHOICES, MAX_CHOICE_CHARS) {
+        return Err(too_many());
+    }
+    let choices = unique_items(raw.lines());
+    if choices.len() > MAX_CHOICES {
+        return Err(too_many());
+    }
+    if choices.iter().any(|c| c.chars().count() > MAX_CHOICE_CHARS) {
+        return Err(FieldError::new(
+            "options",
+            "too_long",
+            &format!("a choice is longer than {MAX_CHOICE_CHARS} characters"),
+        ));
+    }
+    Ok(choices)
+}
+
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or CR first) gets a
+/// leading apostrophe, which Excel and LibreOffice show as text and do not evaluate.
+pub fn neutralise_formula(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}").into() } else { s.into() }
 }
 
 /// The CSV of an event's attendees: a header, then one row per registrant (cancelled ones
 /// too, marked), answers as one column per question. RFC 4180 quoting; `excel` prefixes a
-/// UTF-8 BOM so Excel in Japan reads the Japanese correctly.
+/// UTF-8 BOM so Excel in Japan reads the Japanese correctly, and neutralises cells that
+/// would run as formulas (names and answers are typed by attendees).
 pub fn attendees_csv(list: &AttendeeList, questions: &[String], excel: bool) -> String {
-    fn field(out: &mut String, s: &str) {
+    let field = |out: &mut String, s: &str| {
+        let s = if excel { neutralise_formula(s) } else { s.into() };
+        let s = s.as_ref();
         if s.contains([',', '"', '\n', '\r']) {
             out.push('"');
             out.push_str(&s.replace('"', "\"\""));
@@ -363,7 +460,7 @@ pub fn attendees_csv(list: &AttendeeList, questions: &[String], excel: bool) -> 
         } else {
             out.push_str(s);
         }
-    }
+    };
     let mut out = String::new();
     if excel {
         out.push('\u{feff}');
@@ -422,6 +519,78 @@ mod tests {
         assert!(parse_position("35.68", "").is_none());
         assert!(parse_position("95", "10").is_none());
         assert_eq!(tag_names("Rust, Docker、rust ,, k8s"), ["Rust", "Docker", "rust", "k8s"]);
+    }
+
+    #[test]
+    fn cells_that_would_run_as_formulas_get_an_apostrophe_in_the_excel_csv() {
+        for bad in ["=HYPERLINK(\"http://evil.example\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(neutralise_formula(bad), format!("'{bad}"));
+        }
+        for fine in ["taro", "1-2", "a=b", "", "'quoted"] {
+            assert_eq!(neutralise_formula(fine), fine);
+        }
+        let list = AttendeeList {
+            event_id: 1,
+            title: "x".into(),
+            ended: false,
+            role: Role::Owner,
+            items: vec![Attendee {
+                registration_id: 1,
+                nickname: "mallory".into(),
+                display_name: "=cmd|' /C calc'!A0".into(),
+                frame_name: "一般".into(),
+                status: RegStatus::Confirmed,
+                position: 1,
+                receipt_code: "ABC".into(),
+                registered_at: Utc::now(),
+                checked_in_at: None,
+                answers: vec![("懇親会".into(), "@SUM(1+1)".into())],
+            }],
+        };
+        let excel = attendees_csv(&list, &["懇親会".into()], true);
+        assert!(excel.contains(",'=cmd|' /C calc'!A0,") && excel.contains(",'@SUM(1+1)\r\n"), "{excel}");
+        let plain = attendees_csv(&list, &["懇親会".into()], false);
+        assert!(
+            plain.contains(",=cmd|' /C calc'!A0,") && plain.contains(",@SUM(1+1)\r\n"),
+            "plain CSV is data as typed: {plain}"
+        );
+    }
+
+    #[test]
+    fn years_outside_2000_to_2100_are_refused() {
+        assert!(year_error(2000, "starts_local").is_none());
+        assert!(year_error(2100, "starts_local").is_none());
+        assert_eq!(year_error(1999, "starts_local").unwrap().code, "year_out_of_range");
+        assert_eq!(year_error(200_000, "ends_local").unwrap().field, "ends_local");
+    }
+
+    #[test]
+    fn an_event_ends_after_it_starts_and_within_31_days() {
+        let t = chrono::DateTime::parse_from_rfc3339("2027-01-01T10:00:00Z").unwrap().with_timezone(&Utc);
+        let days = chrono::Duration::days;
+        assert!(span_error(t, t + days(31)).is_none());
+        assert_eq!(span_error(t, t).unwrap().code, "end_before_start");
+        assert_eq!(span_error(t, t + days(31) + chrono::Duration::minutes(1)).unwrap().code, "span_too_long");
+    }
+
+    #[test]
+    fn tag_lists_are_bounded_in_count_and_length() {
+        let twenty: Vec<String> = (0..MAX_TAGS).map(|i| format!("t{i}")).collect();
+        assert_eq!(checked_tag_names(&twenty.join(",")), Ok(twenty.clone()));
+        let code = |r: Result<Vec<String>, FieldError>| r.unwrap_err().code;
+        assert_eq!(code(checked_tag_names(&format!("{},extra", twenty.join(",")))), "too_many");
+        assert_eq!(code(checked_tag_names(&"a".repeat(MAX_TAG_CHARS + 1))), "too_long");
+        assert_eq!(code(checked_tag_names(&"x,".repeat(1_000_000))), "too_many");
+        assert_eq!(checked_tag_names(&"rust, ".repeat(30)), Ok(vec!["rust".to_string()]));
+    }
+
+    #[test]
+    fn choice_lists_are_unique_and_bounded() {
+        assert_eq!(checked_choices("a\n b \n\na\nc"), Ok(vec!["a".into(), "b".into(), "c".into()]));
+        let many: String = (0..=MAX_CHOICES).map(|i| format!("c{i}\n")).collect();
+        assert_eq!(checked_choices(&many).unwrap_err().code, "too_many");
+        assert_eq!(checked_choices(&"b".repeat(MAX_CHOICE_CHARS + 1)).unwrap_err().code, "too_long");
+        assert_eq!(checked_choices(&"y\n".repeat(1_000_000)).unwrap_err().code, "too_many");
     }
 
     #[test]

@@ -13,8 +13,15 @@ pub const PER_PAGE: u32 = 20;
 /// Upcoming published events, soonest first (`page` is 1-based).
 #[server(endpoint = "events/upcoming", input = GetUrl)]
 pub async fn list_upcoming_events(page: u32) -> Result<Page<EventCard>, AppError> {
-    let state = crate::server::state::app_state()?;
-    state.store.list_upcoming(crate::time::now(), page, PER_PAGE).await
+    crate::error::respond(async {
+        let max = crate::search::model::MAX_PAGE;
+        if !(1..=max).contains(&page) {
+            return Err(AppError::BadRequest(format!("page must be between 1 and {max}")));
+        }
+        let state = crate::server::state::app_state()?;
+        state.store.list_upcoming(crate::time::now(), page, PER_PAGE).await
+    })
+    .await
 }
 
 /// One public event; `NotFound` (404) for unknown ids and drafts.

@@ -101,14 +101,15 @@ fn is_dst_at(tz: Tz, t: DateTime<Utc>) -> bool {
     !tz.offset_from_utc_datetime(&t.naive_utc()).dst_offset().is_zero()
 }
 
-/// The instants in `[from, to]` at which `tz` changes its offset (or abbreviation).
+/// The instants in `[from, to]` at which `tz` changes its offset (or abbreviation). Work
+/// grows with the length of the range (a step per week): callers pass short windows.
 pub fn transitions(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<DateTime<Utc>> {
     let key = |t: DateTime<Utc>| (offset_at(tz, t), t.with_timezone(&tz).format("%Z").to_string());
     let mut out = Vec::new();
     let step = Duration::days(7);
     let mut a = from;
     while a < to {
-        let b = (a + step).min(to);
+        let b = a.checked_add_signed(step).map_or(to, |b| b.min(to));
         if key(a) != key(b) {
             // Binary search to the second: offsets change at most once within a week.
             let at = |secs: i64| Utc.timestamp_opt(secs, 0).single().unwrap_or(a);
@@ -124,10 +125,47 @@ pub fn transitions(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<DateTi
     out
 }
 
-/// A VTIMEZONE for `tz` that covers `[from, to]`: the observance in force at `from`, then
-/// every transition up to `to` (explicit DTSTARTs, no RRULE, so nothing is left to a
-/// client's rule arithmetic).
-fn push_vtimezone(out: &mut String, tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) {
+/// A stretch of time `[from, to]` a VTIMEZONE must describe.
+type Window = (DateTime<Utc>, DateTime<Utc>);
+
+/// `t` moved by `d`, or `t` itself where that would leave chrono's range.
+fn shifted(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    t.checked_add_signed(d).unwrap_or(t)
+}
+
+/// The instants a VTIMEZONE must get right for one event: a day around its start and its
+/// end, as one window when the event is short (so transitions during it are listed), as
+/// two otherwise. However far apart its dates are, the walk stays a few days long.
+fn windows_of(starts: DateTime<Utc>, ends: DateTime<Utc>) -> Vec<Window> {
+    let day = Duration::days(1);
+    let ends = ends.max(starts);
+    if ends - starts <= Duration::days(crate::admin::model::MAX_EVENT_DAYS) {
+        vec![(shifted(starts, -day), shifted(ends, day))]
+    } else {
+        vec![(shifted(starts, -day), shifted(starts, day)), (shifted(ends, -day), shifted(ends, day))]
+    }
+}
+
+/// Sorted windows with the overlapping ones joined.
+fn merged(mut windows: Vec<Window>) -> Vec<Window> {
+    windows.sort();
+    let mut out: Vec<Window> = Vec::with_capacity(windows.len());
+    for (from, to) in windows {
+        match out.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => out.push((from, to)),
+        }
+    }
+    out
+}
+
+/// A VTIMEZONE for `tz` that covers `windows` (sorted, disjoint): the observance in force
+/// at the first, then every transition within each (explicit DTSTARTs, no RRULE, so nothing
+/// is left to a client's rule arithmetic). Between windows, where the offset differs, an
+/// observance starts at the next window: the instants outside the windows are in no event,
+/// and walking the years between two far-apart events is what made feeds spin.
+fn push_vtimezone(out: &mut String, tz: Tz, windows: &[Window]) {
+    let Some(&(from, _)) = windows.first() else { return };
     push_line(out, "BEGIN:VTIMEZONE");
     push_line(out, &format!("TZID:{}", tz.name()));
     let observance = |out: &mut String, at: Option<DateTime<Utc>>, before: i32, after: DateTime<Utc>| {
@@ -135,7 +173,7 @@ fn push_vtimezone(out: &mut String, tz: Tz, from: DateTime<Utc>, to: DateTime<Ut
         push_line(out, &format!("BEGIN:{kind}"));
         let start = match at {
             // The local time the transition happens at, in the offset before it.
-            Some(t) => (t + Duration::seconds(i64::from(before))).naive_utc().format("%Y%m%dT%H%M%S").to_string(),
+            Some(t) => shifted(t, Duration::seconds(i64::from(before))).naive_utc().format("%Y%m%dT%H%M%S").to_string(),
             None => "19700101T000000".to_string(),
         };
         push_line(out, &format!("DTSTART:{start}"));
@@ -144,11 +182,20 @@ fn push_vtimezone(out: &mut String, tz: Tz, from: DateTime<Utc>, to: DateTime<Ut
         push_line(out, &format!("TZNAME:{}", escape_text(&after.with_timezone(&tz).format("%Z").to_string())));
         push_line(out, &format!("END:{kind}"));
     };
-    let first = offset_at(tz, from);
-    observance(out, None, first, from);
-    for t in transitions(tz, from, to) {
-        let before = offset_at(tz, t - Duration::seconds(1));
-        observance(out, Some(t), before, t);
+    let key = |t: DateTime<Utc>| (offset_at(tz, t), t.with_timezone(&tz).format("%Z").to_string());
+    observance(out, None, offset_at(tz, from), from);
+    let mut previous: Option<DateTime<Utc>> = None;
+    for &(from, to) in windows {
+        if let Some(p) = previous
+            && key(p) != key(from)
+        {
+            observance(out, Some(from), offset_at(tz, p), from);
+        }
+        for t in transitions(tz, from, to) {
+            let before = offset_at(tz, shifted(t, -Duration::seconds(1)));
+            observance(out, Some(t), before, t);
+        }
+        previous = Some(to);
     }
     push_line(out, "END:VTIMEZONE");
 }
@@ -189,19 +236,18 @@ impl Calendar<'_> {
         push_line(&mut out, "REFRESH-INTERVAL;VALUE=DURATION:PT1H");
         push_line(&mut out, "X-PUBLISHED-TTL:PT1H");
 
-        // One VTIMEZONE per zone in use, covering all of its events.
-        let mut zones: BTreeMap<String, (Tz, DateTime<Utc>, DateTime<Utc>)> = BTreeMap::new();
+        // One VTIMEZONE per zone in use, covering the start and end of each of its events.
+        let mut zones: BTreeMap<String, (Tz, Vec<Window>)> = BTreeMap::new();
         for entry in &self.entries {
             let tz = zone(&entry.event.time_zone);
-            let r = zones.entry(tz.name().to_string()).or_insert((tz, entry.event.starts_at, entry.event.ends_at));
-            r.1 = r.1.min(entry.event.starts_at);
-            r.2 = r.2.max(entry.event.ends_at);
+            let r = zones.entry(tz.name().to_string()).or_insert((tz, Vec::new()));
+            r.1.extend(windows_of(entry.event.starts_at, entry.event.ends_at));
         }
-        if let Some((_, (tz, _, _))) = zones.iter().next().filter(|_| zones.len() == 1) {
+        if let Some((_, (tz, _))) = zones.iter().next().filter(|_| zones.len() == 1) {
             push_line(&mut out, &format!("X-WR-TIMEZONE:{}", tz.name()));
         }
-        for (tz, from, to) in zones.values() {
-            push_vtimezone(&mut out, *tz, *from - Duration::days(1), *to + Duration::days(1));
+        for (tz, windows) in zones.into_values() {
+            push_vtimezone(&mut out, tz, &merged(windows));
         }
         for entry in &self.entries {
             self.push_event(&mut out, entry);

@@ -68,23 +68,27 @@ pub struct IdsQuery {
     ids: Option<String>,
 }
 
-/// Parses `1,2,3` (deduplicated, at most [`MAX_IDS`]).
+/// Parses `1,2,3` (deduplicated, at most [`MAX_IDS`] listed: the count is checked before
+/// anything is parsed or compared, so a long list costs no more than a short one).
 pub fn parse_ids(raw: &str) -> Result<Vec<i64>, String> {
+    let parts: Vec<&str> = raw.split(',').map(str::trim).filter(|p| !p.is_empty()).take(MAX_IDS + 1).collect();
+    if parts.len() > MAX_IDS {
+        return Err(format!("at most {MAX_IDS} ids per stream"));
+    }
+    let mut seen = std::collections::HashSet::new();
     let mut ids = Vec::new();
-    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let id: i64 = part.parse().map_err(|_| format!("not an event id: {part}"))?;
+    for part in parts {
+        let bad = || format!("not an event id: {}", part.chars().take(20).collect::<String>());
+        let id: i64 = part.parse().map_err(|_| bad())?;
         if id <= 0 {
-            return Err(format!("not an event id: {part}"));
+            return Err(bad());
         }
-        if !ids.contains(&id) {
+        if seen.insert(id) {
             ids.push(id);
         }
     }
     if ids.is_empty() {
         return Err("ids must list at least one event id".into());
-    }
-    if ids.len() > MAX_IDS {
-        return Err(format!("at most {MAX_IDS} ids per stream"));
     }
     Ok(ids)
 }
@@ -109,5 +113,11 @@ mod tests {
         assert!(parse_ids("-1").is_err());
         let many: Vec<String> = (1..=101).map(|i| i.to_string()).collect();
         assert!(parse_ids(&many.join(",")).is_err());
+    }
+
+    #[test]
+    fn a_long_list_of_repeats_is_refused_before_deduplication() {
+        assert_eq!(parse_ids(&"7,".repeat(100)).unwrap(), vec![7]);
+        assert_eq!(parse_ids(&"7,".repeat(1_000_000)).unwrap_err(), "at most 100 ids per stream");
     }
 }

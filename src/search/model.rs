@@ -255,14 +255,42 @@ pub struct Warning {
 /// Deepest page served (a guard against absurd OFFSETs).
 pub const MAX_PAGE: u32 = 500;
 
+/// Most items read from one list parameter (`tags`, `tools`, `pref`), and most kept over
+/// all its repeats: the rest is ignored before anything is compared.
+pub const MAX_LIST: usize = 20;
+/// Most warnings reported for one search (each echoes a value back).
+pub const MAX_WARNINGS: usize = 10;
+
+/// The first [`MAX_LIST`] non-empty items of a list parameter, trimmed, without repeats
+/// (counted before the repeats are dropped, so the work is bounded).
 fn list(raw: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for part in raw.split([',', '、']).map(str::trim).filter(|p| !p.is_empty()) {
-        if !out.iter().any(|o| o == part) {
-            out.push(part.to_string());
+    let mut seen = std::collections::HashSet::new();
+    raw.split([',', '、'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .take(MAX_LIST)
+        .filter(|p| seen.insert(*p))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Appends `items` not yet in `out`, keeping at most [`MAX_LIST`].
+fn merge(out: &mut Vec<String>, items: Vec<String>) {
+    for item in items {
+        if out.len() >= MAX_LIST {
+            break;
+        }
+        // `out` holds at most MAX_LIST items: this scan is bounded.
+        if !out.contains(&item) {
+            out.push(item);
         }
     }
-    out
+}
+
+/// A search day: `yyyy-mm-dd` with a year in 1900–2200 (`+262142-12-31` parses, but has no
+/// next day to search up to).
+fn search_day(value: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").ok().filter(|d| (1900..=2200).contains(&chrono::Datelike::year(d)))
 }
 
 impl SearchQuery {
@@ -270,23 +298,27 @@ impl SearchQuery {
     pub fn parse<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> (SearchQuery, Vec<Warning>) {
         let mut q = SearchQuery::default();
         let mut warnings = Vec::new();
-        let mut warn = |param: &str, value: &str| warnings.push(Warning { param: param.into(), value: value.into() });
+        let mut warn = |param: &str, value: &str| {
+            if warnings.len() < MAX_WARNINGS {
+                warnings.push(Warning { param: param.into(), value: value.chars().take(100).collect() })
+            }
+        };
         for (name, value) in params {
             let value = value.trim();
             match name {
                 "q" => q.q = value.chars().take(200).collect(),
-                "tags" => q.tags.extend(list(value)),
-                "tools" => q.tools.extend(list(value)),
+                "tags" => merge(&mut q.tags, list(value)),
+                "tools" => merge(&mut q.tools, list(value)),
                 "date" if value.is_empty() => {}
                 "date" => match DatePreset::parse(value) {
                     Some(d) => q.date = d,
                     None => warn("date", value),
                 },
                 "from" | "to" if value.is_empty() => {}
-                "from" | "to" => match NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-                    Ok(d) if name == "from" => q.from = Some(d),
-                    Ok(d) => q.to = Some(d),
-                    Err(_) => warn(name, value),
+                "from" | "to" => match search_day(value) {
+                    Some(d) if name == "from" => q.from = Some(d),
+                    Some(d) => q.to = Some(d),
+                    None => warn(name, value),
                 },
                 "pref" => {
                     for p in list(value) {
@@ -470,6 +502,35 @@ mod tests {
         let (q, _) = parse(&[("tags", "Rust, C#,,Rust"), ("tools", "Docker"), ("tags", "Go")]);
         assert_eq!(q.tags, ["Rust", "C#", "Go"]);
         assert_eq!(q.tools, ["Docker"]);
+    }
+
+    #[test]
+    fn list_parameters_keep_at_most_twenty_items_over_all_repeats() {
+        let many: String = (0..10_000).map(|i| format!("t{i},")).collect();
+        let (q, _) = parse(&[("tags", &many), ("tags", "late")]);
+        assert_eq!(q.tags.len(), MAX_LIST);
+        assert_eq!(q.tags[0], "t0");
+        let repeats: Vec<(&str, &str)> = (0..1_000).map(|_| ("tools", "Docker, Rust")).collect();
+        assert_eq!(parse(&repeats).0.tools, ["Docker", "Rust"]);
+    }
+
+    #[test]
+    fn dates_without_a_next_day_are_dropped_with_a_warning() {
+        let (q, w) = parse(&[("to", "+262142-12-31"), ("from", "-262143-01-01")]);
+        assert_eq!((q.from, q.to), (None, None));
+        assert_eq!(w.len(), 2);
+        let (q, w) = parse(&[("to", "2200-12-31")]);
+        assert_eq!(q.to, NaiveDate::from_ymd_opt(2200, 12, 31));
+        assert!(w.is_empty());
+    }
+
+    #[test]
+    fn warnings_are_few_and_short() {
+        let long = "x".repeat(10_000);
+        let bad: Vec<(&str, &str)> = (0..1_000).map(|_| ("pref", long.as_str())).collect();
+        let (_, w) = parse(&bad);
+        assert_eq!(w.len(), MAX_WARNINGS);
+        assert!(w.iter().all(|w| w.value.chars().count() == 100));
     }
 
     #[test]

@@ -172,11 +172,11 @@ async fn raising_capacity_promotes_and_lowering_below_confirmed_is_refused() {
             store.register(&req(event, *u, None)).await.unwrap();
         }
         assert_eq!(
-            store.set_capacity(frames[0], 1, now()).await.unwrap_err(),
+            store.set_capacity(event, frames[0], 1, now()).await.unwrap_err(),
             AppError::Conflict(tsudoi::error::Conflict::CapacityBelowConfirmed { confirmed: 2 }),
             "{name}"
         );
-        let change = store.set_capacity(frames[0], 4, now()).await.unwrap();
+        let change = store.set_capacity(event, frames[0], 4, now()).await.unwrap();
         assert_eq!(change.promoted_user_ids, vec![users[2], users[3]], "{name}: in waitlist order");
         assert_eq!(status_of(&store, event, users[4]).await, (RegStatus::Waitlisted, Some(1)));
         assert_counters_match_rows(&store, event).await;
@@ -316,7 +316,7 @@ proptest! {
                     let result = match op {
                         Op::Register { user, frame } => store.register(&req(event, users[*user], Some(frames[*frame]))).await,
                         Op::Cancel { user } => store.cancel_registration(event, users[*user], now()).await,
-                        Op::Capacity { frame, capacity } => store.set_capacity(frames[*frame], *capacity, now()).await,
+                        Op::Capacity { frame, capacity } => store.set_capacity(event, frames[*frame], *capacity, now()).await,
                         Op::Draw => store.draw_lottery(frames[2], 99, now()).await.map(|_| {
                             tsudoi::server::store::RegistrationChange { event_id: event, registration: None, promoted_user_ids: vec![] }
                         }),
@@ -495,7 +495,11 @@ proptest! {
                             store.register(&req(events[*event], users[*user], frame_id)).await
                         }
                         FastOp::Cancel { user, event } => store.cancel_registration(events[*event], users[*user], now()).await,
-                        FastOp::Capacity { frame, capacity } => store.set_capacity(all_frames[*frame % all_frames.len()], *capacity, now()).await,
+                        FastOp::Capacity { frame, capacity } => {
+                            let frame_id = all_frames[*frame % all_frames.len()];
+                            let event = events[frames.iter().position(|fs| fs.contains(&frame_id)).unwrap()];
+                            store.set_capacity(event, frame_id, *capacity, now()).await
+                        }
                         FastOp::Draw => store.draw_lottery(frames[0][2], 7, now()).await.map(|_| {
                             tsudoi::server::store::RegistrationChange { event_id: events[0], registration: None, promoted_user_ids: vec![] }
                         }),

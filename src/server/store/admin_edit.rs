@@ -174,11 +174,15 @@ impl Store {
         // Two deletions cannot both see two frames, and a registration to this frame either
         // committed before (and is counted below) or waits for us (and then finds no frame).
         tx.lock_event(event_id).await?;
+        // Registrations are counted only on a frame of this event, so another event's frame
+        // never answers `frame_has_registrations`: it passes the rules with none and the
+        // scoped DELETE below finds nothing (NotFound).
         let (frames, regs): (i64, i64) = tx
             .one(
                 Sql::new(
                     "SELECT (SELECT COUNT(*) FROM frames WHERE event_id = $1), \
-                            (SELECT COUNT(*) FROM registrations WHERE frame_id = $2)",
+                        (SELECT COUNT(*) FROM registrations r JOIN frames f ON f.id = r.frame_id \
+                         WHERE r.frame_id = $2 AND f.event_id = $1)",
                 )
                 .bind(event_id)
                 .bind(frame_id),
@@ -285,28 +289,42 @@ impl Store {
     }
 
     /// Tag ids for names, slugs or aliases of either kind (NFKC, case-insensitive), and the
-    /// names that match none.
+    /// names that match none. The vocabulary is folded once into a map and the aliases of the
+    /// names it lacks are read with one query, so the cost is the vocabulary plus the names,
+    /// not their product; callers bound the names ([`crate::admin::model::checked_tag_names`]).
     pub async fn resolve_tag_names(&self, names: &[String]) -> Result<(Vec<i64>, Vec<String>)> {
+        use crate::server::text::normalize;
+        use std::collections::{HashMap, HashSet};
         let db = &self.db;
-        let all: Vec<(i64, String, String)> = db.all(Sql::new("SELECT id, slug, name FROM tags")).await?;
+        let keys: Vec<String> = names.iter().map(|n| normalize(n)).collect();
+        let all: Vec<(i64, String, String)> = db.all(Sql::new("SELECT id, slug, name FROM tags ORDER BY id")).await?;
+        let mut vocabulary: HashMap<String, i64> = HashMap::with_capacity(all.len() * 2);
+        // Should one tag's slug equal another's folded name, the slug wins.
+        for (id, _, name) in &all {
+            vocabulary.entry(normalize(name)).or_insert(*id);
+        }
+        for (id, slug, _) in &all {
+            vocabulary.insert(slug.clone(), *id);
+        }
+        let missing: HashSet<&str> =
+            keys.iter().filter(|k| !vocabulary.contains_key(k.as_str())).map(String::as_str).collect();
+        let mut aliases: HashMap<String, i64> = HashMap::new();
+        if !missing.is_empty() {
+            let mut q = Sql::new("SELECT alias, tag_id FROM tag_aliases WHERE alias IN ");
+            q.push_list(missing.iter().map(|k| k.to_string()));
+            let rows: Vec<(String, i64)> = db.all(q).await?;
+            aliases.extend(rows);
+        }
         let mut ids = Vec::new();
+        let mut seen = HashSet::new();
         let mut unknown = Vec::new();
-        for name in names {
-            let key = crate::server::text::normalize(name);
-            let direct = all
-                .iter()
-                .find(|(_, slug, n)| *slug == key || crate::server::text::normalize(n) == key)
-                .map(|(id, ..)| *id);
-            let id = match direct {
-                Some(id) => Some(id),
-                None => db
-                    .optional::<(i64,)>(Sql::new("SELECT tag_id FROM tag_aliases WHERE alias = $1").bind(&key))
-                    .await?
-                    .map(|(id,)| id),
-            };
-            match id {
-                Some(id) if !ids.contains(&id) => ids.push(id),
-                Some(_) => {}
+        for (name, key) in names.iter().zip(&keys) {
+            match vocabulary.get(key).or_else(|| aliases.get(key)) {
+                Some(id) => {
+                    if seen.insert(*id) {
+                        ids.push(*id);
+                    }
+                }
                 None => unknown.push(name.clone()),
             }
         }

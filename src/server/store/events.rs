@@ -68,7 +68,9 @@ impl Store {
     /// Published events that have not ended at `now`, soonest first; `page` is 1-based.
     pub async fn list_upcoming(&self, now: DateTime<Utc>, page: u32, per_page: u32) -> StoreResult<Page<EventCard>> {
         let db = &self.db;
-        let page = page.max(1);
+        // The deepest page any list serves: an OFFSET past it would only make the database
+        // walk rows to skip them.
+        let page = page.clamp(1, crate::search::model::MAX_PAGE);
         let per_page = per_page.clamp(1, 100);
         let (total,): (i64,) = db
             .one(

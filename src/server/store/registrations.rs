@@ -169,10 +169,12 @@ impl Store {
         Ok(out)
     }
 
-    /// Sets a frame's capacity: raising promotes the waitlist; lowering below the
-    /// confirmed count is `Conflict("capacity_below_confirmed:<n>")`.
+    /// Sets the capacity of a frame of `event_id` (another event's frame is `NotFound`):
+    /// raising promotes the waitlist; lowering below the confirmed count is
+    /// `Conflict("capacity_below_confirmed:<n>")`.
     pub async fn set_capacity(
         &self,
+        event_id: i64,
         frame_id: i64,
         capacity: i64,
         now: DateTime<Utc>,
@@ -180,13 +182,19 @@ impl Store {
         let db = &self.db;
         rules::check_capacity(capacity, 0)?;
         let mut tx = db.begin().await?;
-        tx.lock_event_of_frame(frame_id).await?;
-        let q = Sql::new("SELECT event_id, accepted_count FROM frames WHERE id = $1");
-        let Some((event_id, accepted)) = tx.optional::<(i64, i64)>(q.bind(frame_id)).await? else {
+        tx.lock_event(event_id).await?;
+        let q = Sql::new("SELECT accepted_count FROM frames WHERE id = $1 AND event_id = $2");
+        let Some((accepted,)) = tx.optional::<(i64,)>(q.bind(frame_id).bind(event_id)).await? else {
             return Err(AppError::NotFound);
         };
         rules::check_capacity(capacity, accepted)?;
-        tx.execute(Sql::new("UPDATE frames SET capacity = $1 WHERE id = $2").bind(capacity).bind(frame_id)).await?;
+        tx.execute(
+            Sql::new("UPDATE frames SET capacity = $1 WHERE id = $2 AND event_id = $3")
+                .bind(capacity)
+                .bind(frame_id)
+                .bind(event_id),
+        )
+        .await?;
         let promoted = promote(&mut tx, frame_id, now.timestamp()).await?;
         tx.commit().await?;
         Ok(RegistrationChange { event_id, registration: None, promoted_user_ids: promoted })

@@ -161,7 +161,9 @@ pub(super) fn preset_range(p: DatePreset, now: DateTime<Utc>) -> When {
 
 fn when_of(q: &SearchQuery, now: DateTime<Utc>) -> When {
     if q.has_range() {
-        When::Starts(q.from.map(tokyo_midnight), q.to.map(|t| tokyo_midnight(t + Duration::days(1))))
+        // `to` is inclusive: up to the next midnight. Parsing bounds the year; should a day
+        // without a successor get here anyway, the range stays open rather than panicking.
+        When::Starts(q.from.map(tokyo_midnight), q.to.and_then(|t| t.succ_opt()).map(tokyo_midnight))
     } else {
         preset_range(q.date, now)
     }
