@@ -20,11 +20,12 @@
 //! index applies the rows above the sequence number it has seen, so writes from any
 //! connection, process or instance are visible to the next search. That check is one
 //! indexed `MAX(seq)` read per search, cheap enough that PostgreSQL needs no LISTEN/NOTIFY
-//! for it (and an instance that was away simply reads what it missed). The SQL implementation stays as the oracle (tests compare
-//! the two) and answers while the index is being built.
+//! for it (and an instance that was away simply reads what it missed). The SQL
+//! implementation stays as the oracle (tests compare the two) and answers while the index
+//! is being built.
 //!
 //! Here: the handle the store keeps ([`SearchIndex`]: build, catch-up, term lookups). Beside
-//! it: `row` (the per-event rows), `grams` (n-gram postings), `term_cache` (FTS5 answers
+//! it: `row` (the per-event rows), `grams` (n-gram postings), `term_cache` (trigram answers
 //! kept), `load` (facts from the database, applied to the index) and `search` (the pass).
 //! [`SearchIndex::start`] builds it when the store opens.
 
@@ -37,13 +38,14 @@ mod term_cache;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
+use roaring::RoaringBitmap;
+
 use super::db::{Conn, Db, Sql};
 use super::search_sql::{Filter, Searched, TagRow, Vocabulary};
 use super::search_text::ids_containing;
 use crate::error::AppError;
 use crate::search::model::SearchQuery;
 use load::load_facts;
-use roaring::RoaringBitmap;
 use row::{Doc, Hot};
 use term_cache::TermCache;
 
