@@ -4,6 +4,10 @@
 //!
 //! cargo run --release --example bench_search --features ssr -- \
 //!     --database sqlite://target/bench-search.db --events 100000
+//!
+//! With `--database postgres://postgres@127.0.0.1:5432/tsudoi_bench` the bench creates that
+//! database (dropping a leftover of the same name) and drops it at the end; `--keep` keeps
+//! it, and a kept database is reused by the next run (no generation).
 
 use std::time::Instant;
 
@@ -127,13 +131,59 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// `url` with its database name replaced by `name` (the server's maintenance database).
+fn on_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let server = &base[..base.rfind('/').expect("postgres://host/database")];
+    match query {
+        Some(q) => format!("{server}/{name}?{q}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+/// The name of the database in a PostgreSQL URL (letters, digits and `_` only: it is quoted
+/// into CREATE/DROP DATABASE).
+fn pg_database_name(url: &str) -> String {
+    let name = url.split('?').next().unwrap_or(url).rsplit('/').next().unwrap_or_default().to_string();
+    assert!(
+        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && name != "postgres",
+        "bench database name must be [A-Za-z0-9_]+ and not `postgres`: {name:?}"
+    );
+    name
+}
+
+/// Runs one statement on the server's `postgres` database (CREATE/DROP DATABASE).
+async fn pg_admin(url: &str, statement: String) -> Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(&on_database(url, "postgres")).await?;
+    sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut admin).await?;
+    admin.close().await
+}
+
+/// Whether the PostgreSQL database of `url` exists.
+async fn pg_exists(url: &str, name: &str) -> bool {
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(&on_database(url, "postgres")).await.expect("postgres server");
+    let found: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(name)
+        .fetch_optional(&mut admin)
+        .await
+        .expect("pg_database");
+    found.is_some()
+}
+
 #[tokio::main]
 async fn main() {
     let mut database = "sqlite://target/bench-search.db".to_string();
     let mut events = 100_000usize;
     // Every n-th query of the mix is also answered by SQL alone (0: none, for quick runs).
     let mut sql_every = 5usize;
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut keep = false;
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(i) = args.iter().position(|a| a == "--keep") {
+        args.remove(i);
+        keep = true;
+    }
     for pair in args.chunks(2) {
         match pair[0].as_str() {
             "--database" => database = pair[1].clone(),
@@ -142,7 +192,15 @@ async fn main() {
             other => panic!("unknown argument {other}"),
         }
     }
-    let store = std::sync::Arc::new(tsudoi::server::store::sqlite::connect(&database).await.expect("database"));
+    let pg = database.starts_with("postgres://") || database.starts_with("postgresql://");
+    if pg {
+        let name = pg_database_name(&database);
+        if !(keep && pg_exists(&database, &name).await) {
+            pg_admin(&database, format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await.expect("drop");
+            pg_admin(&database, format!("CREATE DATABASE \"{name}\"")).await.expect("create database");
+        }
+    }
+    let store = tsudoi::server::store::connect(&database).await.expect("database");
     let mut generated_secs = None;
     if store.is_empty().await.expect("store") {
         let started = Instant::now();
@@ -243,6 +301,7 @@ async fn main() {
     println!(
         "{}",
         json!({
+            "backend": if pg { "postgres" } else { "sqlite" },
             "events": events,
             "generated_secs": generated_secs,
             "upcoming_events": total_events,
@@ -267,4 +326,9 @@ async fn main() {
             "index_subset_p95_ms": if indexed.is_empty() { f64::NAN } else { pct(&indexed, 0.95) },
         })
     );
+    if pg && !keep {
+        drop(store);
+        let name = pg_database_name(&database);
+        pg_admin(&database, format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await.expect("drop");
+    }
 }

@@ -1,15 +1,15 @@
-//! The SQLite backend's in-memory search index against its SQL search (the oracle): on the
+//! The in-memory search index against the SQL search (the oracle), on both backends: on the
 //! demo data plus generated events, a seeded mix of queries must give identical totals,
-//! pages and facets; and writes made behind the store's back (another connection) reach
-//! the next search.
+//! pages and facets; writes made behind the store's back (another connection) reach the
+//! next search; and on PostgreSQL, a change made by one instance is found by another.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rand::{Rng, SeedableRng};
 use tsudoi::events::model::{SpokenLanguage, VenueKind};
 use tsudoi::search::model::{DatePreset, Pref, SearchQuery, Sort};
-use tsudoi::server::store::EventFields;
+use tsudoi::server::store::{DynStore, EventFields};
 
-use crate::helpers::fresh_sqlite;
+use crate::helpers::{TempDb, backends, fresh_sqlite};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 28, 3, 0, 0).unwrap()
@@ -80,7 +80,13 @@ fn random_query(rng: &mut rand_chacha::ChaCha8Rng) -> SearchQuery {
 
 #[tokio::test]
 async fn the_index_answers_exactly_what_sql_answers() {
-    let (store, _db) = fresh_sqlite().await;
+    for (name, store, _db) in backends().await {
+        eprintln!("backend: {name}");
+        index_answers_exactly_what_sql_answers(store).await;
+    }
+}
+
+async fn index_answers_exactly_what_sql_answers(store: DynStore) {
     assert!(store.search_index_ready(), "a small database builds its index before the store is returned");
     tsudoi::demo::load_demo(&store, now(), "not-a-hash").await.unwrap();
     // Inserted after the index was built: they reach it through the change log.
@@ -95,47 +101,57 @@ async fn the_index_answers_exactly_what_sql_answers() {
     let (hits, _) = store.search_term_cache_stats();
     assert!(hits > 0, "the mix repeats 3+ character terms, so the cache answers some");
     tsudoi::demo::add_generated_events(&store, 150, now(), 12).await.unwrap();
-    let events: Vec<(i64, String)> =
-        sqlx::query_as("SELECT id, title FROM events WHERE status = 'published' ORDER BY id LIMIT 40")
-            .fetch_all(store.sqlite_pool().expect("sqlite store"))
-            .await
-            .unwrap();
-    for (i, (id, title)) in events.iter().enumerate() {
-        let starts_at = now() + Duration::days(i as i64 % 9 - 2);
-        let fields = EventFields {
-            title: if i % 2 == 0 {
-                format!("{title} 勉強会 ハンズオン Python Kubernetes")
-            } else {
-                "名前だけ".into()
-            },
-            catch: String::new(),
-            description: String::new(),
-            starts_at,
-            ends_at: starts_at + Duration::hours(2),
-            time_zone: "Asia/Tokyo".into(),
-            venue_kind: VenueKind::Online,
-            place: String::new(),
-            address: String::new(),
-            prefecture: None,
-            online_url: None,
-            language: SpokenLanguage::Ja,
-            hashtag: String::new(),
-            tag_ids: Vec::new(),
-            lat: None,
-            lon: None,
-            beginner_ok: i % 3 == 0,
-            hands_on: false,
+    for (i, (id, title)) in published_events(&store, 40).await.iter().enumerate() {
+        let title = if i % 2 == 0 {
+            format!("{title} 勉強会 ハンズオン Python Kubernetes")
+        } else {
+            "名前だけ".into()
         };
-        store.update_event(*id, &fields, now()).await.unwrap();
+        store.update_event(*id, &fields(title, i), now()).await.unwrap();
     }
     compare(&store, &mut rng, 250).await;
     let (after, _) = store.search_term_cache_stats();
     assert!(after > hits, "the cache kept answering after the changes ({hits} → {after})");
 }
 
+/// The first `n` published events (id, title), on either backend.
+async fn published_events(store: &DynStore, n: i64) -> Vec<(i64, String)> {
+    let q = "SELECT id, title FROM events WHERE status = 'published' ORDER BY id LIMIT $1";
+    match (store.sqlite_pool(), store.pg_pool()) {
+        (Some(pool), _) => sqlx::query_as(q).bind(n).fetch_all(pool).await.unwrap(),
+        (_, Some(pool)) => sqlx::query_as(q).bind(n).fetch_all(pool).await.unwrap(),
+        _ => unreachable!("a store is on one backend"),
+    }
+}
+
+/// Editor fields giving an event `title`, starting around now (varied by `i`).
+fn fields(title: String, i: usize) -> EventFields {
+    let starts_at = now() + Duration::days(i as i64 % 9 - 2);
+    EventFields {
+        title,
+        catch: String::new(),
+        description: String::new(),
+        starts_at,
+        ends_at: starts_at + Duration::hours(2),
+        time_zone: "Asia/Tokyo".into(),
+        venue_kind: VenueKind::Online,
+        place: String::new(),
+        address: String::new(),
+        prefecture: None,
+        online_url: None,
+        language: SpokenLanguage::Ja,
+        hashtag: String::new(),
+        tag_ids: Vec::new(),
+        lat: None,
+        lon: None,
+        beginner_ok: i.is_multiple_of(3),
+        hands_on: false,
+    }
+}
+
 /// Runs `n` random queries through the index and through SQL and requires the same
 /// answers; returns how many found something.
-async fn compare(store: &tsudoi::server::store::DynStore, rng: &mut rand_chacha::ChaCha8Rng, n: usize) -> usize {
+async fn compare(store: &DynStore, rng: &mut rand_chacha::ChaCha8Rng, n: usize) -> usize {
     let mut with_results = 0;
     for i in 0..n {
         let q = random_query(rng);
@@ -216,4 +232,67 @@ async fn writes_from_another_connection_reach_the_next_search() {
     let found = store.search(&by_alias, now()).await.unwrap();
     assert!(found.warnings.is_empty() && found.results.total > 0, "{:?}", found.warnings);
     assert_eq!(found.results.total, store.search_with_sql(&by_alias, now()).await.unwrap().results.total);
+}
+
+/// Instances sharing a PostgreSQL database each keep an index; a change committed by one
+/// (here while the other searches, from concurrent writers) is found by the other's next
+/// search, and an instance started later builds its index from the tables.
+#[tokio::test]
+async fn a_change_on_one_postgres_instance_is_found_by_the_other() {
+    let db = TempDb::postgres().await;
+    let connect = || async { std::sync::Arc::new(tsudoi::server::store::pg::connect(&db.url()).await.unwrap()) };
+    let (a, b): (DynStore, DynStore) = (connect().await, connect().await);
+    assert!(b.search_index_ready(), "PostgreSQL builds its index too");
+    // B's index was built on the empty database: the demo reaches it through the change log.
+    tsudoi::demo::load_demo(&a, now(), "not-a-hash").await.unwrap();
+    let find = |text: &str| SearchQuery { q: text.into(), date: DatePreset::All, ..SearchQuery::default() };
+    let all = SearchQuery { date: DatePreset::All, ..SearchQuery::default() };
+    let total = b.search(&all, now()).await.unwrap().results.total;
+    assert!(total > 0);
+    assert_eq!(total, b.search_with_sql(&all, now()).await.unwrap().results.total);
+
+    let events = published_events(&a, 24).await;
+    let (id, _) = events[0].clone();
+    assert!(b.search(&find("合言葉ゆにーく"), now()).await.unwrap().results.items.is_empty());
+    a.update_event(id, &fields("合言葉ゆにーく zzq".into(), 1), now()).await.unwrap();
+    let ids = |r: &tsudoi::search::model::SearchResults| r.results.items.iter().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(ids(&b.search(&find("合言葉ゆにーく"), now()).await.unwrap()), [id], "3+ characters (pg_trgm)");
+    assert!(ids(&b.search(&find("zq"), now()).await.unwrap()).contains(&id), "2 characters (the index's bigrams)");
+
+    // Concurrent writers on A (their commits may finish in any order) while B searches:
+    // afterwards B answers exactly as SQL does, so no change was skipped.
+    let writers: Vec<_> = events[1..]
+        .iter()
+        .enumerate()
+        .map(|(i, (id, title))| {
+            let (a, id, title) = (a.clone(), *id, format!("{title} 並行更新"));
+            let fields = EventFields { hands_on: i.is_multiple_of(2), ..fields(title, i) };
+            tokio::spawn(async move { a.update_event(id, &fields, now()).await.unwrap() })
+        })
+        .collect();
+    let q = SearchQuery {
+        q: "並行更新".into(),
+        prefs: vec![Pref::HandsOn],
+        date: DatePreset::All,
+        ..SearchQuery::default()
+    };
+    for _ in 0..10 {
+        b.search(&q, now()).await.unwrap();
+    }
+    for w in writers {
+        w.await.unwrap();
+    }
+    for q in [q, find("並行更新"), SearchQuery { prefs: vec![Pref::Beginner], ..all.clone() }] {
+        let (indexed, sql) = (b.search(&q, now()).await.unwrap(), b.search_with_sql(&q, now()).await.unwrap());
+        assert_eq!(ids(&indexed), ids(&sql), "{q:?}");
+        assert_eq!(indexed.facets, sql.facets, "{q:?}");
+    }
+    assert_eq!(b.search(&find("並行更新"), now()).await.unwrap().results.total, events.len() as i64 - 1);
+
+    let (hits, misses) = b.search_term_cache_stats();
+    assert!(hits > 0 && misses > 0, "the index answered ({hits} hits, {misses} misses)");
+
+    // An instance started late builds from the tables.
+    let c = connect().await;
+    assert_eq!(ids(&c.search(&find("合言葉ゆにーく"), now()).await.unwrap()), [id]);
 }

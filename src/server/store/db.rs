@@ -236,6 +236,17 @@ impl Db {
         }
     }
 
+    /// A read-only transaction that sees one snapshot for all its statements (the search
+    /// index loads facts from several tables at once). SQLite: a deferred transaction on a
+    /// reader (WAL gives it a snapshot at its first read). PostgreSQL: REPEATABLE READ
+    /// (READ COMMITTED would give each statement its own snapshot).
+    pub async fn read(&self) -> Result<Tx, sqlx::Error> {
+        match self {
+            Db::Sqlite { reader, .. } => Ok(Tx::Sqlite(reader.begin().await?)),
+            Db::Pg(pool) => Ok(Tx::Pg(pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?)),
+        }
+    }
+
     /// The function that finds a substring: `instr` on SQLite, `strpos` on PostgreSQL
     /// (same arguments, same 1-based answer).
     pub fn strpos(&self) -> &'static str {

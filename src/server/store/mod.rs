@@ -314,11 +314,13 @@ pub struct SessionRow {
 pub struct Store {
     db: db::Db,
     backend: Backend,
+    /// The in-memory search index (see `search_index/`), on either backend.
+    search_index: Arc<search_index::SearchIndex>,
 }
 
 /// What one backend has beside the shared queries.
 enum Backend {
-    /// The writer thread, the message batcher and the in-memory search index.
+    /// The writer thread and the message batcher.
     Sqlite(sqlite::Sqlite),
     /// Seat announcements across instances go through LISTEN/NOTIFY on the pool.
     Pg,

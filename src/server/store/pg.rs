@@ -2,7 +2,8 @@
 //! (`migrations/postgres`). Same semantics as the SQLite backend: the store tests run the
 //! same cases against both. Flags are BOOLEAN, instants and counters BIGINT; sums are cast
 //! back to BIGINT (PostgreSQL's SUM of BIGINT is NUMERIC). What only this backend does:
-//! announcing seat changes to every instance (LISTEN/NOTIFY).
+//! announcing seat changes to every instance (LISTEN/NOTIFY). Each instance keeps its own
+//! in-memory search index, in step with the others through `search_changes` (migration 0009).
 
 use std::time::Duration;
 
@@ -20,7 +21,8 @@ pub async fn connect(url: &str) -> anyhow::Result<Store> {
     if indexed > 0 {
         tracing::info!(events = indexed, "search index built for existing events");
     }
-    Ok(Store { db, backend: Backend::Pg })
+    let search_index = super::search_index::SearchIndex::start(&db).await?;
+    Ok(Store { db, backend: Backend::Pg, search_index })
 }
 
 impl Store {

@@ -1,13 +1,12 @@
 //! The search page and search feeds. The semantics are one (`search_sql.rs`, the oracle);
-//! on SQLite the in-memory index (`search_index/`) answers when it is built.
+//! the in-memory index (`search_index/`) answers on either backend once it is built.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::db::Db;
 use super::search_sql::{self, Searched};
-use super::{Backend, Store, StoreResult};
+use super::{Store, StoreResult};
 use crate::events::model::{EventCard, Page};
 use crate::search::model::{SearchQuery, SearchResults};
 
@@ -38,44 +37,30 @@ impl Store {
         self.results(found, query).await
     }
 
-    /// Whether the in-memory search index is built (benchmarks wait for it); always true
-    /// on PostgreSQL, which has none to build.
+    /// Whether the in-memory search index is built (benchmarks wait for it).
     pub fn search_index_ready(&self) -> bool {
-        match &self.backend {
-            Backend::Sqlite(sqlite) => sqlite.search_index.is_ready(),
-            Backend::Pg => true,
-        }
+        self.search_index.is_ready()
     }
 
     /// Hits and misses of the search index's cache of 3+ character terms.
     pub fn search_term_cache_stats(&self) -> (u64, u64) {
-        match &self.backend {
-            Backend::Sqlite(sqlite) => sqlite.search_index.term_cache_stats(),
-            Backend::Pg => (0, 0),
-        }
+        self.search_index.term_cache_stats()
     }
 
     /// Empties the search index's term cache (benchmarks also measure searches without it).
     pub fn clear_search_term_cache(&self) {
-        if let Backend::Sqlite(sqlite) = &self.backend {
-            sqlite.search_index.clear_term_cache()
-        }
+        self.search_index.clear_term_cache()
     }
 
-    /// The in-memory index's answer, `None` when there is no index (PostgreSQL) or it
-    /// cannot answer yet.
+    /// The in-memory index's answer, `None` when it cannot answer (not built yet, or a
+    /// query it leaves to SQL).
     async fn search_indexed(
         &self,
         query: &SearchQuery,
         now: DateTime<Utc>,
         limit: u32,
     ) -> StoreResult<Option<Searched>> {
-        match (&self.backend, &self.db) {
-            (Backend::Sqlite(sqlite), Db::Sqlite { reader, .. }) => {
-                search_sql::search_indexed(reader, &sqlite.search_index, query, now, limit).await
-            }
-            _ => Ok(None),
-        }
+        search_sql::search_indexed(&self.db, &self.search_index, query, now, limit).await
     }
 
     /// The page of cards and the echo of the query, around what a search found.

@@ -1,12 +1,9 @@
 //! Search in SQL, one text for SQLite and PostgreSQL: the search text of events
 //! (`event_search`, kept from Rust), the search query with its facets, and the way into the
-//! in-memory index (SQLite). What differs between the backends is the text search, side by
+//! in-memory index. What differs between the backends is the text search, side by
 //! side in `search_text`, and one SQLite workaround in [`push_frames`].
 
 use std::collections::HashMap;
-
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc, Weekday};
-use sqlx::SqlitePool;
 
 use super::db::{Conn, Db, Sql};
 use super::search_index::SearchIndex;
@@ -15,6 +12,7 @@ use crate::error::AppError;
 use crate::search::model::{DatePreset, FacetCount, Facets, Pref, SearchQuery, Sort, Warning};
 use crate::server::text::normalize;
 use crate::tags::model::{TagKind, TagRef};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc, Weekday};
 
 /// Weekday (0 = Sunday) and minutes after midnight of `starts_at` in `time_zone`.
 pub(super) fn local_parts(starts_at: DateTime<Utc>, time_zone: &str) -> (i64, i64) {
@@ -548,9 +546,9 @@ pub(super) async fn search(db: &Db, q: &SearchQuery, now: DateTime<Utc>, per_pag
     })
 }
 
-/// The search through SQLite's in-memory index, or `None` while it is not built yet.
+/// The search through the in-memory index, or `None` while it is not built yet.
 pub(super) async fn search_indexed(
-    pool: &SqlitePool,
+    db: &Db,
     index: &SearchIndex,
     q: &SearchQuery,
     now: DateTime<Utc>,
@@ -559,11 +557,11 @@ pub(super) async fn search_indexed(
     if !index.is_ready() {
         return Ok(None);
     }
-    index.catch_up(pool).await?;
+    index.catch_up(db).await?;
     let Some(vocabulary) = index.vocabulary() else { return Ok(None) };
     let mut warnings = Vec::new();
     let (f, tags, tools) = resolve_filter(&vocabulary, q, now, &mut warnings);
-    let Some(long) = index.long_terms(pool, &f).await? else { return Ok(None) };
+    let Some(long) = index.long_terms(db, &f).await? else { return Ok(None) };
     Ok(index.search(q, &f, long, &vocabulary.tags, per_page, now).map(|mut found| {
         found.warnings = warnings;
         found.tags = tags;

@@ -7,8 +7,11 @@
 //! - PostgreSQL: every term is a substring test, `body LIKE '%term%'` with the user's `%`,
 //!   `_` and `\` escaped; the pg_trgm GIN index on the body follows the table and serves terms
 //!   of three or more characters, shorter ones are checked on the candidate rows.
+//!
+//! The in-memory index asks the same engines for the events containing one term of three or
+//! more characters ([`ids_containing`]).
 
-use super::db::{Conn, Sql};
+use super::db::{Conn, Db, Sql};
 
 /// `string`s of a subquery's rows joined with spaces: SQLite's `group_concat` in scan order,
 /// PostgreSQL's `string_agg` in `order`.
@@ -86,6 +89,22 @@ fn push_terms_pg(q: &mut Sql, terms: &[(String, bool)]) {
             .push(" (SELECT 1 FROM event_search s WHERE s.event_id = e.id AND s.body LIKE ")
             .push_bind(contains_pattern(t))
             .push(" ESCAPE '\\')");
+    }
+}
+
+/// The ids of the events whose search text contains `term` (3+ characters, normalised), for
+/// the in-memory index: FTS5's trigrams on SQLite (its rowid is the event id, the ids come
+/// back as one `group_concat` string), the pg_trgm-indexed `LIKE` on PostgreSQL — the same
+/// engines, and so the same answers, as the SQL search's.
+pub(super) async fn ids_containing(db: &Db, term: &str) -> Result<Vec<i64>, sqlx::Error> {
+    if db.is_pg() {
+        let q =
+            Sql::new("SELECT event_id FROM event_search WHERE body LIKE $1 ESCAPE '\\'").bind(contains_pattern(term));
+        Ok(db.all::<(i64,)>(q).await?.into_iter().map(|(id,)| id).collect())
+    } else {
+        let q = Sql::new("SELECT group_concat(rowid) FROM event_fts WHERE event_fts MATCH $1").bind(fts_phrase(term));
+        let (ids,): (Option<String>,) = db.one(q).await?;
+        Ok(parse_ids(ids))
     }
 }
 

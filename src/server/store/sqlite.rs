@@ -1,7 +1,6 @@
 //! The embedded default backend: one SQLite file, WAL mode, migrated on start.
 
 use std::str::FromStr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -15,11 +14,9 @@ use super::{
 };
 use crate::error::AppError;
 
-/// What only the SQLite backend has: the writer thread, the message batcher and the
-/// in-memory search index. The pools themselves are in the store's [`Db`].
+/// What only the SQLite backend has: the writer thread and the message batcher. The pools
+/// themselves are in the store's [`Db`].
 pub(super) struct Sqlite {
-    /// In-memory search index (see search_index/).
-    pub(super) search_index: Arc<super::search_index::SearchIndex>,
     /// Messages wait here for the writer and commit in batches (see `message_queue`).
     messages: tokio::sync::mpsc::UnboundedSender<QueuedMessage>,
     /// The runtime the hot write transactions run on (see `WriterRuntime`).
@@ -120,10 +117,6 @@ fn message_queue(
     tx
 }
 
-/// Databases with more events than this build their search index in the background
-/// (searches use SQL meanwhile); smaller ones build it before the store is returned.
-const INLINE_INDEX_BUILD: i64 = 20_000;
-
 /// Opens (creating if missing) and migrates the database at `url`.
 pub async fn connect(url: &str) -> anyhow::Result<Store> {
     let options = SqliteConnectOptions::from_str(url)?
@@ -147,27 +140,14 @@ pub async fn connect(url: &str) -> anyhow::Result<Store> {
     // to it; more connections than cores mostly add context switches.
     let readers = std::env::var("TSUDOI_SQLITE_READERS").ok().and_then(|v| v.parse().ok()).unwrap_or(8);
     let pool = SqlitePoolOptions::new().max_connections(readers).connect_with(options).await?;
-    let search_index = Arc::new(super::search_index::SearchIndex::new());
-    let (events,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM events").fetch_one(&pool).await?;
-    let inline = std::env::var("TSUDOI_SEARCH_INDEX").is_ok_and(|v| v == "inline");
-    if inline || events <= INLINE_INDEX_BUILD {
-        search_index.build(&pool).await?;
-    } else {
-        let (index, pool) = (search_index.clone(), pool.clone());
-        tokio::spawn(async move {
-            let started = std::time::Instant::now();
-            match index.build(&pool).await {
-                Ok(()) => tracing::info!(events, seconds = started.elapsed().as_secs_f64(), "search index built"),
-                Err(e) => tracing::error!(error = %e, "search index not built; searches use SQL"),
-            }
-        });
-    }
-    let writer_rt = WriterRuntime::start()?;
     let db = Db::Sqlite { reader: pool, writer };
+    let search_index = super::search_index::SearchIndex::start(&db).await?;
+    let writer_rt = WriterRuntime::start()?;
     let messages = message_queue(&writer_rt.handle, db.clone());
     Ok(Store {
         db,
-        backend: Backend::Sqlite(Sqlite { search_index, messages, writer_rt, fast_path: AtomicBool::new(true) }),
+        backend: Backend::Sqlite(Sqlite { messages, writer_rt, fast_path: AtomicBool::new(true) }),
+        search_index,
     })
 }
 

@@ -1,6 +1,6 @@
 //! Postings of the 1- and 2-character n-grams of the normalised search text: the terms
-//! FTS5's trigrams cannot answer are exact lookups here (a 2-character substring *is* a
-//! bigram).
+//! trigrams (FTS5, pg_trgm) cannot answer are exact lookups here (a 2-character substring
+//! *is* a bigram).
 
 use std::collections::HashSet;
 

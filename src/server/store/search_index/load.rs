@@ -4,9 +4,6 @@
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
-
 use super::Index;
 use super::row::{
     AVAILABLE, BEGINNER, Doc, ENGLISH, EVENING, FREE, HANDS_ON, HOT_LIVE, Hot, LANG_EN, LANG_MULTI, OFFLINE, ONLINE,
@@ -14,8 +11,10 @@ use super::row::{
 };
 use super::term_cache::TERM_CACHE_REFRESH_LIMIT;
 use crate::error::AppError;
+use crate::server::store::db::{Conn, Row, Sql};
 
 /// What the database says about one event.
+#[derive(sqlx::FromRow)]
 pub(super) struct Facts {
     pub(super) id: i64,
     status: String,
@@ -29,8 +28,11 @@ pub(super) struct Facts {
     hands_on: bool,
     local_dow: i64,
     local_start_min: i64,
+    #[sqlx(skip)]
     frames: Vec<FrameFacts>,
+    #[sqlx(skip)]
     tags: Vec<i64>,
+    #[sqlx(skip)]
     body: String,
 }
 
@@ -39,28 +41,18 @@ type FrameFacts = (i64, i64, i64, Option<i64>, Option<i64>);
 /// Event id, then the [`FrameFacts`].
 type FrameRow = (i64, i64, i64, i64, Option<i64>, Option<i64>);
 
-type EventRow = (i64, String, i64, i64, i64, String, Option<String>, String, bool, bool, i64, i64);
-
 /// The rows of `select`, only those whose `column` is in `ids` when there are `ids`.
-async fn scoped<T>(
-    conn: &mut SqliteConnection,
+async fn scoped<T: Row>(
+    conn: &mut Conn<'_>,
     select: &str,
     column: &str,
     ids: Option<&[i64]>,
-) -> Result<Vec<T>, AppError>
-where
-    T: for<'r> sqlx::FromRow<'r, SqliteRow> + Send + Unpin,
-{
-    let mut qb = QueryBuilder::<Sqlite>::new(select);
+) -> Result<Vec<T>, AppError> {
+    let mut q = Sql::new(select);
     if let Some(ids) = ids {
-        qb.push(" WHERE ").push(column).push(" IN (");
-        let mut sep = qb.separated(", ");
-        for id in ids {
-            sep.push_bind(*id);
-        }
-        qb.push(")");
+        q.push(" WHERE ").push(column).push(" IN ").push_list(ids.iter().copied());
     }
-    Ok(qb.build_query_as().fetch_all(&mut *conn).await?)
+    Ok(conn.all(q).await?)
 }
 
 /// Hands each `(event_id, value)` row to the facts of its event (`pos`: event id → index).
@@ -72,9 +64,10 @@ fn attach<T>(facts: &mut [Facts], pos: &HashMap<i64, usize>, rows: Vec<(i64, T)>
     }
 }
 
-/// The facts of the events `ids` (all events when `None`; deleted ones are missing).
-pub(super) async fn load_facts(conn: &mut SqliteConnection, ids: Option<&[i64]>) -> Result<Vec<Facts>, AppError> {
-    let rows: Vec<EventRow> = scoped(
+/// The facts of the events `ids` (all events when `None`; deleted ones are missing), read
+/// inside the caller's transaction.
+pub(super) async fn load_facts(conn: &mut Conn<'_>, ids: Option<&[i64]>) -> Result<Vec<Facts>, AppError> {
+    let mut facts: Vec<Facts> = scoped(
         conn,
         "SELECT id, status, starts_at, ends_at, created_at, venue_kind, prefecture, language, beginner_ok, hands_on, \
          local_dow, local_start_min FROM events",
@@ -82,26 +75,6 @@ pub(super) async fn load_facts(conn: &mut SqliteConnection, ids: Option<&[i64]>)
         ids,
     )
     .await?;
-    let mut facts: Vec<Facts> = rows
-        .into_iter()
-        .map(|r| Facts {
-            id: r.0,
-            status: r.1,
-            starts_at: r.2,
-            ends_at: r.3,
-            created_at: r.4,
-            venue_kind: r.5,
-            prefecture: r.6,
-            language: r.7,
-            beginner_ok: r.8,
-            hands_on: r.9,
-            local_dow: r.10,
-            local_start_min: r.11,
-            frames: Vec::new(),
-            tags: Vec::new(),
-            body: String::new(),
-        })
-        .collect();
     let pos: HashMap<i64, usize> = facts.iter().enumerate().map(|(i, f)| (f.id, i)).collect();
 
     let frames: Vec<FrameRow> = scoped(

@@ -1,4 +1,5 @@
-//! The in-memory search index of the SQLite backend.
+//! The in-memory search index, on either backend (one per process; instances sharing a
+//! PostgreSQL database each keep their own, in step through the change log).
 //!
 //! SQL answers a search with one query per count (the total, each selected facet, the tag,
 //! preference and date facets), and each re-evaluates the whole filter: fine for a few
@@ -9,19 +10,24 @@
 //! parts it fails; the total and every facet count follow from those sets in the same pass
 //! (a facet of a selected value counts rows failing only that value).
 //!
-//! Text: terms of 3+ characters go through SQLite's trigram FTS5 (the ids come back as one
-//! `group_concat` string); terms of 1–2 characters, which FTS5 trigrams cannot answer, are
-//! exact n-gram lookups here (a 2-character substring *is* a bigram).
+//! Text: terms of 3+ characters go to the database's own trigram engine, the one the SQL
+//! search uses (`search_text::ids_containing`: FTS5 on SQLite, pg_trgm on PostgreSQL), and
+//! the answers are cached; terms of 1–2 characters, which trigrams cannot answer, are exact
+//! n-gram lookups here (a 2-character substring *is* a bigram).
 //!
-//! Freshness: triggers (migration 0008) bump an event's row in `search_changes` on every
-//! write that can change its search facts; before each search the index applies the rows
-//! above the sequence number it has seen, so writes from any connection or process are
-//! visible to the next search. The SQL implementation stays as the oracle (tests compare
-//! the two) and answers while the index is being built.
+//! Freshness: triggers (SQLite 0008/0009, PostgreSQL 0009) bump an event's row in
+//! `search_changes` on every write that can change its search facts; before each search the
+//! index applies the rows above the sequence number it has seen, so writes from any
+//! connection, process or instance are visible to the next search. That check is one
+//! indexed `MAX(seq)` read per search, cheap enough that PostgreSQL needs no LISTEN/NOTIFY
+//! for it (and an instance that was away simply reads what it missed). The SQL
+//! implementation stays as the oracle (tests compare the two) and answers while the index
+//! is being built.
 //!
 //! Here: the handle the store keeps ([`SearchIndex`]: build, catch-up, term lookups). Beside
-//! it: `row` (the per-event rows), `grams` (n-gram postings), `term_cache` (FTS5 answers
+//! it: `row` (the per-event rows), `grams` (n-gram postings), `term_cache` (trigram answers
 //! kept), `load` (facts from the database, applied to the index) and `search` (the pass).
+//! [`SearchIndex::start`] builds it when the store opens.
 
 mod grams;
 mod load;
@@ -33,20 +39,25 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use roaring::RoaringBitmap;
-use sqlx::SqlitePool;
 
+use super::db::{Conn, Db, Sql};
 use super::search_sql::{Filter, Searched, TagRow, Vocabulary};
-use super::search_text::{fts_phrase, parse_ids};
+use super::search_text::ids_containing;
 use crate::error::AppError;
 use crate::search::model::SearchQuery;
 use load::load_facts;
 use row::{Doc, Hot};
 use term_cache::TermCache;
 
+/// The newest change (0: none yet).
+const TOP: &str = "SELECT COALESCE(MAX(seq), 0) FROM search_changes";
 /// Events per refresh query (bound variables stay far below SQLite's limit).
 const CHUNK: usize = 500;
 /// Above this many changed events a full rebuild is cheaper than row-by-row refreshes.
 const REBUILD_AFTER: usize = 20_000;
+/// Databases with more events than this build their index in the background (searches use
+/// SQL meanwhile); smaller ones build it before the store is returned.
+const INLINE_BUILD: i64 = 20_000;
 /// Selected tags the failure mask holds (1 date bit + tags + 10 preferences ≤ 64).
 const MAX_SELECTED_TAGS: usize = 48;
 
@@ -99,8 +110,29 @@ impl TermSets {
 }
 
 impl SearchIndex {
-    pub(super) fn new() -> Self {
+    fn new() -> Self {
         SearchIndex { index: RwLock::new(None), updating: tokio::sync::Mutex::new(()) }
+    }
+
+    /// The index of the store opening `db`: built now for a small database (or when
+    /// `TSUDOI_SEARCH_INDEX=inline`), in the background for a large one.
+    pub(super) async fn start(db: &Db) -> Result<Arc<SearchIndex>, AppError> {
+        let index = Arc::new(SearchIndex::new());
+        let (events,): (i64,) = db.one(Sql::new("SELECT COUNT(*) FROM events")).await?;
+        let inline = std::env::var("TSUDOI_SEARCH_INDEX").is_ok_and(|v| v == "inline");
+        if inline || events <= INLINE_BUILD {
+            index.build(db).await?;
+        } else {
+            let (index, db) = (index.clone(), db.clone());
+            tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                match index.build(&db).await {
+                    Ok(()) => tracing::info!(events, seconds = started.elapsed().as_secs_f64(), "search index built"),
+                    Err(e) => tracing::error!(error = %e, "search index not built; searches use SQL"),
+                }
+            });
+        }
+        Ok(index)
     }
 
     fn current(&self) -> Option<Arc<RwLock<Index>>> {
@@ -113,18 +145,17 @@ impl SearchIndex {
 
     /// Builds the index from the database (in one read transaction, so it is a consistent
     /// snapshot; changes after it are in `search_changes` above the recorded sequence).
-    pub(super) async fn build(&self, pool: &SqlitePool) -> Result<(), AppError> {
+    async fn build(&self, db: &Db) -> Result<(), AppError> {
         let _updating = self.updating.lock().await;
-        let fresh = Self::load(pool).await?;
+        let fresh = Self::load(db).await?;
         *self.index.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(RwLock::new(fresh)));
         Ok(())
     }
 
-    async fn load(pool: &SqlitePool) -> Result<Index, AppError> {
-        let mut tx = pool.begin().await?;
-        let (seq,): (i64,) =
-            sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM search_changes").fetch_one(&mut *tx).await?;
-        let facts = load_facts(&mut tx, None).await?;
+    async fn load(db: &Db) -> Result<Index, AppError> {
+        let mut tx = db.read().await?;
+        let (seq,): (i64,) = tx.one(Sql::new(TOP)).await?;
+        let facts = load_facts(&mut Conn::from(&mut tx), None).await?;
         let vocabulary = Arc::new(Vocabulary::load(&mut tx).await?);
         tx.commit().await?;
         let mut index = Index { seq, vocabulary, ..Index::default() };
@@ -133,22 +164,19 @@ impl SearchIndex {
     }
 
     /// Applies the changes other writers made since the last search.
-    pub(super) async fn catch_up(&self, pool: &SqlitePool) -> Result<(), AppError> {
+    pub(super) async fn catch_up(&self, db: &Db) -> Result<(), AppError> {
         let Some(index) = self.current() else { return Ok(()) };
         let seen = index.read().unwrap_or_else(|p| p.into_inner()).seq;
         // The common case, without the lock: nothing changed.
-        let (top,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM search_changes").fetch_one(pool).await?;
+        let (top,): (i64,) = db.one(Sql::new(TOP)).await?;
         if top <= seen {
             return Ok(());
         }
         let _updating = self.updating.lock().await;
         let seen = index.read().unwrap_or_else(|p| p.into_inner()).seq;
-        let mut tx = pool.begin().await?;
+        let mut tx = db.read().await?;
         let changed: Vec<(i64, i64)> =
-            sqlx::query_as("SELECT event_id, seq FROM search_changes WHERE seq > ? ORDER BY seq")
-                .bind(seen)
-                .fetch_all(&mut *tx)
-                .await?;
+            tx.all(Sql::new("SELECT event_id, seq FROM search_changes WHERE seq > $1 ORDER BY seq").bind(seen)).await?;
         let Some(top) = changed.iter().map(|(_, s)| *s).max() else { return Ok(()) };
         let (dead, slots) = {
             let guard = index.read().unwrap_or_else(|p| p.into_inner());
@@ -156,11 +184,11 @@ impl SearchIndex {
         };
         if changed.len() > REBUILD_AFTER || dead > 1_000 && dead * 4 > slots {
             drop(tx);
-            let fresh = Self::load(pool).await?;
+            let fresh = Self::load(db).await?;
             *index.write().unwrap_or_else(|p| p.into_inner()) = fresh;
             return Ok(());
         }
-        // Row 0 stands for the tag vocabulary (migration 0009); the others are events.
+        // Row 0 stands for the tag vocabulary; the others are events.
         let vocabulary = if changed.iter().any(|(id, _)| *id == 0) {
             Some(Arc::new(Vocabulary::load(&mut tx).await?))
         } else {
@@ -169,7 +197,7 @@ impl SearchIndex {
         let ids: Vec<i64> = changed.iter().map(|(id, _)| *id).filter(|id| *id != 0).collect();
         let mut facts = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(CHUNK) {
-            facts.extend(load_facts(&mut tx, Some(chunk)).await?);
+            facts.extend(load_facts(&mut Conn::from(&mut tx), Some(chunk)).await?);
         }
         tx.commit().await?;
         let found: HashSet<i64> = facts.iter().map(|f| f.id).collect();
@@ -188,9 +216,9 @@ impl SearchIndex {
         Some(self.current()?.read().unwrap_or_else(|p| p.into_inner()).vocabulary.clone())
     }
 
-    /// The slots matching the 3+ character terms of `f`: cached answers, or FTS5 (one
-    /// MATCH per term not cached). `None` when the index is not built.
-    pub(super) async fn long_terms(&self, pool: &SqlitePool, f: &Filter) -> Result<Option<TermSets>, AppError> {
+    /// The slots matching the 3+ character terms of `f`: cached answers, or the database's
+    /// trigram engine (one query per term not cached). `None` when the index is not built.
+    pub(super) async fn long_terms(&self, db: &Db, f: &Filter) -> Result<Option<TermSets>, AppError> {
         let Some(index) = self.current() else { return Ok(None) };
         let mut sets = TermSets::default();
         for (term, ex) in f.terms.iter().filter(|(t, _)| t.chars().count() >= 3) {
@@ -202,12 +230,7 @@ impl SearchIndex {
             let set = match cached {
                 Some(set) => set,
                 None => {
-                    let (ids,): (Option<String>,) =
-                        sqlx::query_as("SELECT group_concat(rowid) FROM event_fts WHERE event_fts MATCH ?")
-                            .bind(fts_phrase(term))
-                            .fetch_one(pool)
-                            .await?;
-                    let ids: Vec<i64> = parse_ids(ids);
+                    let ids = ids_containing(db, term).await?;
                     let guard = index.read().unwrap_or_else(|p| p.into_inner());
                     let mut slots: Vec<u32> = ids.iter().filter_map(|id| guard.slot_of.get(id).copied()).collect();
                     slots.sort_unstable();

@@ -1,4 +1,4 @@
-//! The cache of FTS5 answers for recently searched 3+ character terms.
+//! The cache of trigram answers (FTS5 or pg_trgm) for recently searched 3+ character terms.
 
 use std::collections::HashMap;
 
@@ -9,8 +9,8 @@ const TERM_CACHE_SIZE: usize = 256;
 /// More new texts than this in one catch-up empty the term cache instead of updating it.
 pub(super) const TERM_CACHE_REFRESH_LIMIT: usize = 256;
 
-/// The answers of FTS5 for recently searched 3+ character terms, as slot sets, so that a
-/// common term ("勉強会" matches a third of all events) is not decoded again by every
+/// The trigram engine's answers for recently searched 3+ character terms, as slot sets, so
+/// that a common term ("勉強会" matches a third of all events) is not decoded again by every
 /// search. Kept exact: a slot is only ever created with a new text (`Index::apply`), and
 /// each new text is tested against every cached term (substring of the normalised text,
 /// which is what a trigram phrase match is); an answer computed against an index that
