@@ -397,46 +397,57 @@ fn raw_list_too_long(raw: &str, max_items: usize, max_chars: usize) -> bool {
     raw.chars().nth(max_items * (max_chars + 3)).is_some()
 }
 
+/// A bounded list field: at most `max_items` items of at most `max_chars` characters, or
+/// the field error `too_many` / `too_long` on `field`.
+struct ListBounds {
+    field: &'static str,
+    max_items: usize,
+    max_chars: usize,
+    too_many: String,
+    too_long: String,
+}
+
+impl ListBounds {
+    fn check(&self, raw: &str, split: impl FnOnce(&str) -> Vec<String>) -> Result<Vec<String>, FieldError> {
+        let too_many = || FieldError::new(self.field, "too_many", &self.too_many);
+        if raw_list_too_long(raw, self.max_items, self.max_chars) {
+            return Err(too_many());
+        }
+        let items = split(raw);
+        if items.len() > self.max_items {
+            return Err(too_many());
+        }
+        if items.iter().any(|i| i.chars().count() > self.max_chars) {
+            return Err(FieldError::new(self.field, "too_long", &self.too_long));
+        }
+        Ok(items)
+    }
+}
+
 /// The form's tag names, bounded: at most [`MAX_TAGS`] distinct names of at most
 /// [`MAX_TAG_CHARS`] characters, or a field error on `tags`.
 pub fn checked_tag_names(raw: &str) -> Result<Vec<String>, FieldError> {
-    let too_many = || FieldError::new("tags", "too_many", &format!("give at most {MAX_TAGS} tags"));
-    if raw_list_too_long(raw, MAX_TAGS, MAX_TAG_CHARS) {
-        return Err(too_many());
+    ListBounds {
+        field: "tags",
+        max_items: MAX_TAGS,
+        max_chars: MAX_TAG_CHARS,
+        too_many: format!("give at most {MAX_TAGS} tags"),
+        too_long: format!("a tag name is longer than {MAX_TAG_CHARS} characters"),
     }
-    let names = tag_names(raw);
-    if names.len() > MAX_TAGS {
-        return Err(too_many());
-    }
-    if names.iter().any(|n| n.chars().count() > MAX_TAG_CHARS) {
-        return Err(FieldError::new(
-            "tags",
-            "too_long",
-            &format!("a tag name is longer than {MAX_TAG_CHARS} characters"),
-        ));
-    }
-    Ok(names)
+    .check(raw, tag_names)
 }
 
 /// A choice question's options, one per line, trimmed and unique, bounded: at most
 /// [`MAX_CHOICES`] of at most [`MAX_CHOICE_CHARS`] characters, or a field error on `options`.
 pub fn checked_choices(raw: &str) -> Result<Vec<String>, FieldError> {
-    let too_many = || FieldError::new("options", "too_many", &format!("give at most {MAX_CHOICES} choices"));
-    if raw_list_too_long(raw, MAX_CHOICES, MAX_CHOICE_CHARS) {
-        return Err(too_many());
+    ListBounds {
+        field: "options",
+        max_items: MAX_CHOICES,
+        max_chars: MAX_CHOICE_CHARS,
+        too_many: format!("give at most {MAX_CHOICES} choices"),
+        too_long: format!("a choice is longer than {MAX_CHOICE_CHARS} characters"),
     }
-    let choices = unique_items(raw.lines());
-    if choices.len() > MAX_CHOICES {
-        return Err(too_many());
-    }
-    if choices.iter().any(|c| c.chars().count() > MAX_CHOICE_CHARS) {
-        return Err(FieldError::new(
-            "options",
-            "too_long",
-            &format!("a choice is longer than {MAX_CHOICE_CHARS} characters"),
-        ));
-    }
-    Ok(choices)
+    .check(raw, |raw| unique_items(raw.lines()))
 }
 
 /// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or CR first) gets a
