@@ -20,7 +20,7 @@ use crate::ui::NotFound;
 /// The document around the app; `<html lang>` is set by the i18n provider.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    crate::server::csp::set_page_policy();
+    crate::server::csp::record_page_nonce();
     view! {
         <!DOCTYPE html>
         <html>

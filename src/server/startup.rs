@@ -111,10 +111,7 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(crate::server::csp::OTHER_POLICY),
-        ))
+        .layer(middleware::from_fn(crate::server::csp::apply))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::STRICT_TRANSPORT_SECURITY,
             // Only behind TLS: a browser that saw it over plain HTTP would ignore it anyway,
