@@ -8,10 +8,9 @@ use serde_json::Value;
 use tsudoi::admin::model::Role;
 use tsudoi::registrations::model::QuestionKind;
 use tsudoi::registrations::model::RegStatus;
-use tsudoi::server::config::Config;
 use tsudoi::server::store::{NewEvent, NewFrame, NewGroup, NewQuestion, NewRegistration, NewUser};
 
-use crate::helpers::{TempDb, TestApp, spawn_with};
+use crate::helpers::TestApp;
 
 const PASSWORD: &str = "correct horse battery";
 const WHO: [&str; 6] = ["anonymous", "attendee", "staff", "admin", "owner", "other_admin"];
@@ -1391,36 +1390,6 @@ async fn deliveries_reminders_owners_and_frames_hold_under_concurrent_calls(app:
     assert_eq!(deletions.iter().filter(|r| r.is_ok()).count(), 1, "{deletions:?}");
     assert!(deletions.contains(&Err(tsudoi::error::AppError::Conflict(tsudoi::error::Conflict::LastFrame))));
     assert_eq!(store.admin_event(event).await.unwrap().unwrap().frames.len(), 1);
-}
-
-/// The whole application on a fresh PostgreSQL database (see [`TempDb::postgres`]).
-async fn spawn_pg_app() -> TestApp {
-    let db = TempDb::postgres().await;
-    spawn_with(Config::for_tests(db.url()), db).await
-}
-
-/// Every scenario above runs on both backends, as `admin::sqlite::…` on a fresh SQLite
-/// file and as `admin::postgres::…` on a fresh PostgreSQL database (dropped afterwards).
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(crate::helpers::spawn_app(false).await).await
-                }
-            )*
-        }
-
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(super::spawn_pg_app().await).await
-                }
-            )*
-        }
-    };
 }
 
 on_both_backends!(

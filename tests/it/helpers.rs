@@ -238,3 +238,34 @@ pub async fn spawn_with(config: Config, db: TempDb) -> TestApp {
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
     TestApp { addr, client, state, _db: db }
 }
+
+/// The whole application on a fresh PostgreSQL database (see [`TempDb::postgres`]).
+pub async fn spawn_pg_app() -> TestApp {
+    let db = TempDb::postgres().await;
+    spawn_with(Config::for_tests(db.url()), db).await
+}
+
+/// Runs each named scenario (`async fn name(app: TestApp)`) on both backends, as
+/// `<module>::sqlite::name` on a fresh SQLite file and `<module>::postgres::name` on a fresh
+/// PostgreSQL database (dropped afterwards).
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(crate::helpers::spawn_app(false).await).await
+                }
+            )*
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(crate::helpers::spawn_pg_app().await).await
+                }
+            )*
+        }
+    };
+}

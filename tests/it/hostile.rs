@@ -9,11 +9,10 @@ use tsudoi::registrations::model::RegStatus;
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::Value;
 use tsudoi::error::AppError;
-use tsudoi::server::config::Config;
 use tsudoi::server::store::{NewEvent, NewFrame, NewGroup, NewRegistration, NewTag, NewUser};
 use tsudoi::tags::model::TagKind;
 
-use crate::helpers::{TempDb, TestApp, spawn_with};
+use crate::helpers::TestApp;
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -473,35 +472,6 @@ async fn a_login_redirects_only_to_a_path_on_this_site() {
         assert_eq!(status, 200, "{raw}");
         assert!(page.contains(r#"name="next" value="/me""#), "{raw}: {page}");
     }
-}
-
-/// The whole application on a fresh PostgreSQL database.
-async fn spawn_pg_app() -> TestApp {
-    let db = TempDb::postgres().await;
-    spawn_with(Config::for_tests(db.url()), db).await
-}
-
-/// Each scenario runs as `hostile::sqlite::…` and `hostile::postgres::…`.
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(crate::helpers::spawn_app(false).await).await
-                }
-            )*
-        }
-
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(super::spawn_pg_app().await).await
-                }
-            )*
-        }
-    };
 }
 
 on_both_backends!(

@@ -1,7 +1,9 @@
 //! Integration tests: one binary, modules by domain.
 
-mod admin;
+#[macro_use]
 mod helpers;
+
+mod admin;
 mod hostile;
 mod http;
 mod mail;
