@@ -9,3 +9,5 @@ pub mod model;
 #[cfg(feature = "ssr")]
 pub mod notify;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod records;

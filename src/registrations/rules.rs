@@ -144,6 +144,18 @@ pub fn lottery_winners(applicants: usize, capacity: i64, accepted: i64) -> usize
     applicants.min(usize::try_from(capacity - accepted).unwrap_or(0))
 }
 
+/// The drawn order of a lottery: a Fisher–Yates shuffle of the applications (in
+/// application order) driven by ChaCha8 seeded with `seed`. Every backend uses this, so
+/// anyone holding the seed and the applications can re-derive the outcome.
+#[cfg(feature = "ssr")]
+pub fn drawn_order(applications: &[i64], seed: u64) -> Vec<i64> {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    let mut order = applications.to_vec();
+    order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+    order
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,5 +279,16 @@ mod tests {
     fn a_draw_over_a_full_or_shrunk_frame_confirms_nobody() {
         assert_eq!(lottery_winners(5, 2, 2), 0);
         assert_eq!(lottery_winners(5, 2, 3), 0);
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn the_drawn_order_is_re_derivable_from_the_seed() {
+        let applicants: Vec<i64> = (1..=50).collect();
+        assert_eq!(drawn_order(&applicants, 42), drawn_order(&applicants, 42));
+        assert_ne!(drawn_order(&applicants, 42), drawn_order(&applicants, 43));
+        let mut sorted = drawn_order(&applicants, 42);
+        sorted.sort();
+        assert_eq!(sorted, applicants, "a permutation: nobody lost or duplicated");
     }
 }

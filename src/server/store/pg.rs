@@ -21,7 +21,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Store> {
     if indexed > 0 {
         tracing::info!(events = indexed, "search index built for existing events");
     }
-    let search_index = super::search_index::SearchIndex::start(&db).await?;
+    let search_index = crate::search::index::SearchIndex::start(&db).await?;
     Ok(Store { db, backend: Backend::Pg, search_index })
 }
 

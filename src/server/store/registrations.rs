@@ -232,7 +232,7 @@ impl Store {
             tx.one(Sql::new(FRAME).bind(frame_id)).await?;
         let applicants: Vec<(i64, i64)> = tx.all(Sql::new(APPLICANTS).bind(frame_id)).await?;
         let ids: Vec<i64> = applicants.iter().map(|(id, _)| *id).collect();
-        let order = super::drawn_order(&ids, seed);
+        let order = rules::drawn_order(&ids, seed);
         let winners = crate::registrations::rules::lottery_winners(order.len(), capacity, accepted);
         let mut log = Vec::with_capacity(order.len());
         for (rank, reg_id) in order.iter().enumerate() {
@@ -571,19 +571,4 @@ pub(super) async fn cancel(
     let registration = my_registration(event_id, tx.optional(my_registration_query(event_id, user_id)).await?)?;
     tx.commit().await?;
     Ok(RegistrationChange { event_id, registration, promoted_user_ids: promoted })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::drawn_order;
-
-    #[test]
-    fn the_drawn_order_is_re_derivable_from_the_seed() {
-        let applicants: Vec<i64> = (1..=50).collect();
-        assert_eq!(drawn_order(&applicants, 42), drawn_order(&applicants, 42));
-        assert_ne!(drawn_order(&applicants, 42), drawn_order(&applicants, 43));
-        let mut sorted = drawn_order(&applicants, 42);
-        sorted.sort();
-        assert_eq!(sorted, applicants, "a permutation: nobody lost or duplicated");
-    }
 }

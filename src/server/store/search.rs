@@ -1,5 +1,5 @@
 //! The search page and search feeds. The semantics are one (`search_sql.rs`, the oracle);
-//! the in-memory index (`search_index/`) answers on either backend once it is built.
+//! the in-memory index (`crate::search::index`) answers on either backend once it is built.
 
 use std::collections::HashMap;
 

@@ -6,20 +6,16 @@
 use std::collections::HashMap;
 
 use super::db::{Conn, Db, Sql};
-use super::search_index::SearchIndex;
 use super::search_text::{joined, push_terms, write_bodies};
 use crate::error::AppError;
+use crate::search::index::SearchIndex;
 use crate::search::model::{DatePreset, FacetCount, Facets, Pref, SearchQuery, Sort, Warning};
 use crate::server::text::normalize;
 use crate::tags::model::{TagKind, TagRef};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc, Weekday};
+use chrono::{DateTime, TimeZone, Utc};
 
-/// Weekday (0 = Sunday) and minutes after midnight of `starts_at` in `time_zone`.
-pub(super) fn local_parts(starts_at: DateTime<Utc>, time_zone: &str) -> (i64, i64) {
-    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Tokyo);
-    let local = starts_at.with_timezone(&tz);
-    (i64::from(local.weekday().num_days_from_sunday()), i64::from(local.hour() * 60 + local.minute()))
-}
+use crate::search::when::when_of;
+pub(crate) use crate::search::when::{When, local_parts, preset_range};
 
 /// What the search text of an event is made of.
 #[derive(sqlx::FromRow)]
@@ -37,7 +33,7 @@ struct IndexRow {
 
 /// (Re)builds the search text of `event_ids` from what is stored, inside the caller's
 /// transaction (a [`super::db::Tx`] or a raw one).
-pub(super) async fn index_events<'c>(conn: impl Into<Conn<'c>>, event_ids: &[i64]) -> Result<(), AppError> {
+pub(crate) async fn index_events<'c>(conn: impl Into<Conn<'c>>, event_ids: &[i64]) -> Result<(), AppError> {
     let mut conn = conn.into();
     let pg = conn.is_pg();
     for chunk in event_ids.chunks(500) {
@@ -78,7 +74,7 @@ pub(super) async fn index_events<'c>(conn: impl Into<Conn<'c>>, event_ids: &[i64
 
 /// Indexes events that have no search text yet (rows from before the search migration),
 /// and fills in their local weekday and start minute.
-pub(super) async fn index_missing(db: &Db) -> Result<usize, AppError> {
+pub(crate) async fn index_missing(db: &Db) -> Result<usize, AppError> {
     let missing: Vec<(i64, i64, String)> = db
         .all(Sql::new(
             "SELECT id, starts_at, time_zone FROM events WHERE id NOT IN (SELECT event_id FROM event_search)",
@@ -102,69 +98,6 @@ pub(super) async fn index_missing(db: &Db) -> Result<usize, AppError> {
     index_events(&mut tx, &ids).await?;
     tx.commit().await?;
     Ok(ids.len())
-}
-
-/// Start of `date` in Asia/Tokyo (search dates are Tokyo dates), as Unix seconds.
-fn tokyo_midnight(date: NaiveDate) -> i64 {
-    chrono_tz::Asia::Tokyo
-        .from_local_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default())
-        .earliest()
-        .map(|d| d.timestamp())
-        .unwrap_or_default()
-}
-
-/// A condition on the event's time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum When {
-    /// starts_at in [from, to) (either bound optional).
-    Starts(Option<i64>, Option<i64>),
-    /// Not ended at this instant.
-    EndsAfter(i64),
-    /// Ended at this instant.
-    EndedBy(i64),
-    Any,
-}
-
-pub(super) fn preset_range(p: DatePreset, now: DateTime<Utc>) -> When {
-    let today = now.with_timezone(&chrono_tz::Asia::Tokyo).date_naive();
-    let day = |d: NaiveDate| tokyo_midnight(d);
-    let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
-    let first_of = |y: i32, m: u32| NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(today);
-    let next_month =
-        |d: NaiveDate| if d.month() == 12 { first_of(d.year() + 1, 1) } else { first_of(d.year(), d.month() + 1) };
-    match p {
-        DatePreset::Today => When::Starts(Some(day(today)), Some(day(today + Duration::days(1)))),
-        DatePreset::Tomorrow => {
-            When::Starts(Some(day(today + Duration::days(1))), Some(day(today + Duration::days(2))))
-        }
-        DatePreset::ThisWeek => When::Starts(Some(day(today)), Some(day(monday + Duration::days(7)))),
-        DatePreset::ThisWeekend => {
-            let saturday = monday + Duration::days(5);
-            let from = if today.weekday() == Weekday::Sun { today } else { saturday };
-            When::Starts(Some(day(from)), Some(day(monday + Duration::days(7))))
-        }
-        DatePreset::NextWeek => {
-            When::Starts(Some(day(monday + Duration::days(7))), Some(day(monday + Duration::days(14))))
-        }
-        DatePreset::ThisMonth => When::Starts(Some(day(today)), Some(day(next_month(today)))),
-        DatePreset::NextMonth => {
-            let n = next_month(today);
-            When::Starts(Some(day(n)), Some(day(next_month(n))))
-        }
-        DatePreset::Upcoming => When::EndsAfter(now.timestamp()),
-        DatePreset::Past => When::EndedBy(now.timestamp()),
-        DatePreset::All => When::Any,
-    }
-}
-
-fn when_of(q: &SearchQuery, now: DateTime<Utc>) -> When {
-    if q.has_range() {
-        // `to` is inclusive: up to the next midnight. Parsing bounds the year; should a day
-        // without a successor get here anyway, the range stays open rather than panicking.
-        When::Starts(q.from.map(tokyo_midnight), q.to.and_then(|t| t.succ_opt()).map(tokyo_midnight))
-    } else {
-        preset_range(q.date, now)
-    }
 }
 
 fn push_when(q: &mut Sql, w: When) {
@@ -246,7 +179,7 @@ fn push_pref(q: &mut Sql, p: Pref, now: i64, pg: bool) {
 }
 
 /// Everything a search filters on, resolved.
-pub(super) struct Filter {
+pub(crate) struct Filter {
     /// Normalised terms (text, exclude).
     pub terms: Vec<(String, bool)>,
     pub tag_ids: Vec<i64>,
@@ -327,13 +260,13 @@ where
 }
 
 /// A tag as a search sees it: id, slug, name, kind (as stored).
-pub(super) type TagRow = (i64, String, String, String);
+pub(crate) type TagRow = (i64, String, String, String);
 
 /// The tag vocabulary: every tag in facet order (position, id) and every alias (slugs and
 /// names included, normalised) with its tag. Small (hundreds of rows): the index keeps one
 /// in memory, the SQL search reads it per query.
 #[derive(Debug, Default)]
-pub(super) struct Vocabulary {
+pub(crate) struct Vocabulary {
     pub tags: Vec<TagRow>,
     /// Normalised alias → position in `tags`.
     aliases: HashMap<String, usize>,
@@ -344,7 +277,7 @@ impl Vocabulary {
     const ALIASES: &str = "SELECT alias, tag_id FROM tag_aliases";
 
     /// The vocabulary as seen in the caller's transaction (the index).
-    pub(super) async fn load<'c>(conn: impl Into<Conn<'c>>) -> Result<Vocabulary, AppError> {
+    pub(crate) async fn load<'c>(conn: impl Into<Conn<'c>>) -> Result<Vocabulary, AppError> {
         let mut conn = conn.into();
         let tags = conn.all(Sql::new(Self::TAGS)).await?;
         Ok(Self::new(tags, conn.all(Sql::new(Self::ALIASES)).await?))
@@ -378,7 +311,7 @@ impl Vocabulary {
     }
 }
 
-pub(super) struct Searched {
+pub(crate) struct Searched {
     pub total: i64,
     pub ids: Vec<i64>,
     pub facets: Facets,
@@ -388,11 +321,11 @@ pub(super) struct Searched {
 }
 
 /// Facet size: how many unselected tags / tools are offered.
-pub(super) const TAG_FACETS: usize = 24;
-pub(super) const TOOL_FACETS: usize = 12;
+pub(crate) const TAG_FACETS: usize = 24;
+pub(crate) const TOOL_FACETS: usize = 12;
 
 /// Selected values first, then by count; values with no results are dropped.
-pub(super) fn trim_facets(mut v: Vec<FacetCount<TagRef>>, n: usize) -> Vec<FacetCount<TagRef>> {
+pub(crate) fn trim_facets(mut v: Vec<FacetCount<TagRef>>, n: usize) -> Vec<FacetCount<TagRef>> {
     v.sort_by(|a, b| b.selected.cmp(&a.selected).then(b.count.cmp(&a.count)));
     v.retain(|x| x.selected || x.count > 0);
     v.truncate(n.max(v.iter().filter(|x| x.selected).count()));
@@ -400,7 +333,7 @@ pub(super) fn trim_facets(mut v: Vec<FacetCount<TagRef>>, n: usize) -> Vec<Facet
 }
 
 /// Resolves a query into its filter (tags and tools by name, slug or alias).
-pub(super) fn resolve_filter(
+pub(crate) fn resolve_filter(
     vocabulary: &Vocabulary,
     q: &SearchQuery,
     now: DateTime<Utc>,
@@ -456,14 +389,14 @@ async fn page_ids(db: &Db, f: &Filter, sort: Sort, limit: u32, offset: Option<i6
 }
 
 /// The ids of the first `limit` results of `q` in its order, ignoring its page (feeds).
-pub(super) async fn search_ids(db: &Db, q: &SearchQuery, now: DateTime<Utc>, limit: u32) -> Result<Vec<i64>, AppError> {
+pub(crate) async fn search_ids(db: &Db, q: &SearchQuery, now: DateTime<Utc>, limit: u32) -> Result<Vec<i64>, AppError> {
     let mut warnings = Vec::new();
     let vocabulary = Vocabulary::read(db).await?;
     let (f, ..) = resolve_filter(&vocabulary, q, now, &mut warnings);
     page_ids(db, &f, q.sort, limit, None).await
 }
 
-pub(super) async fn search(db: &Db, q: &SearchQuery, now: DateTime<Utc>, per_page: u32) -> Result<Searched, AppError> {
+pub(crate) async fn search(db: &Db, q: &SearchQuery, now: DateTime<Utc>, per_page: u32) -> Result<Searched, AppError> {
     let mut warnings = Vec::new();
     let vocabulary = Vocabulary::read(db).await?;
     let (f, tags, tools) = resolve_filter(&vocabulary, q, now, &mut warnings);
@@ -529,7 +462,7 @@ pub(super) async fn search(db: &Db, q: &SearchQuery, now: DateTime<Utc>, per_pag
         select.push(" THEN 1 ELSE 0 END), 0)");
     }
     let Sums(row) = db.one(over_events(db, select, &f, Skip::Date)).await?;
-    let date_facets = super::search_index::search::date_facets(q, &row);
+    let date_facets = crate::search::index::search::date_facets(q, &row);
 
     Ok(Searched {
         total,
@@ -547,7 +480,7 @@ pub(super) async fn search(db: &Db, q: &SearchQuery, now: DateTime<Utc>, per_pag
 }
 
 /// The search through the in-memory index, or `None` while it is not built yet.
-pub(super) async fn search_indexed(
+pub(crate) async fn search_indexed(
     db: &Db,
     index: &SearchIndex,
     q: &SearchQuery,

@@ -15,12 +15,12 @@ use super::db::{Conn, Db, Sql};
 
 /// `string`s of a subquery's rows joined with spaces: SQLite's `group_concat` in scan order,
 /// PostgreSQL's `string_agg` in `order`.
-pub(super) fn joined(pg: bool, expr: &str, order: &str) -> String {
+pub(crate) fn joined(pg: bool, expr: &str, order: &str) -> String {
     if pg { format!("string_agg({expr}, ' ' ORDER BY {order})") } else { format!("group_concat({expr}, ' ')") }
 }
 
 /// Writes the search text of events (`(event id, normalised body)`).
-pub(super) async fn write_bodies(conn: &mut Conn<'_>, bodies: &[(i64, String)]) -> Result<(), sqlx::Error> {
+pub(crate) async fn write_bodies(conn: &mut Conn<'_>, bodies: &[(i64, String)]) -> Result<(), sqlx::Error> {
     let values = |head: &str| {
         let mut q = Sql::new(head);
         for (i, (id, body)) in bodies.iter().enumerate() {
@@ -46,7 +46,7 @@ pub(super) async fn write_bodies(conn: &mut Conn<'_>, bodies: &[(i64, String)]) 
 }
 
 /// ` AND …` conditions on `events e` for the normalised `(term, exclude)` pairs.
-pub(super) fn push_terms(q: &mut Sql, terms: &[(String, bool)], pg: bool) {
+pub(crate) fn push_terms(q: &mut Sql, terms: &[(String, bool)], pg: bool) {
     if pg { push_terms_pg(q, terms) } else { push_terms_sqlite(q, terms) }
 }
 
@@ -96,7 +96,7 @@ fn push_terms_pg(q: &mut Sql, terms: &[(String, bool)]) {
 /// the in-memory index: FTS5's trigrams on SQLite (its rowid is the event id, the ids come
 /// back as one `group_concat` string), the pg_trgm-indexed `LIKE` on PostgreSQL — the same
 /// engines, and so the same answers, as the SQL search's.
-pub(super) async fn ids_containing(db: &Db, term: &str) -> Result<Vec<i64>, sqlx::Error> {
+pub(crate) async fn ids_containing(db: &Db, term: &str) -> Result<Vec<i64>, sqlx::Error> {
     if db.is_pg() {
         let q =
             Sql::new("SELECT event_id FROM event_search WHERE body LIKE $1 ESCAPE '\\'").bind(contains_pattern(term));
@@ -109,12 +109,12 @@ pub(super) async fn ids_containing(db: &Db, term: &str) -> Result<Vec<i64>, sqlx
 }
 
 /// An FTS5 phrase matching `term` as it is.
-pub(super) fn fts_phrase(term: &str) -> String {
+pub(crate) fn fts_phrase(term: &str) -> String {
     format!("\"{}\"", term.replace('"', "\"\""))
 }
 
 /// Ids in a `group_concat(rowid)` answer.
-pub(super) fn parse_ids<C: FromIterator<i64>>(ids: Option<String>) -> C {
+pub(crate) fn parse_ids<C: FromIterator<i64>>(ids: Option<String>) -> C {
     ids.unwrap_or_default().split(',').filter_map(|s| s.parse().ok()).collect()
 }
 

@@ -141,7 +141,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Store> {
     let readers = std::env::var("TSUDOI_SQLITE_READERS").ok().and_then(|v| v.parse().ok()).unwrap_or(8);
     let pool = SqlitePoolOptions::new().max_connections(readers).connect_with(options).await?;
     let db = Db::Sqlite { reader: pool, writer };
-    let search_index = super::search_index::SearchIndex::start(&db).await?;
+    let search_index = crate::search::index::SearchIndex::start(&db).await?;
     let writer_rt = WriterRuntime::start()?;
     let messages = message_queue(&writer_rt.handle, db.clone());
     Ok(Store {

@@ -227,7 +227,7 @@ impl Index {
 }
 
 /// The date facets of `q`: each preset with its count (`counts`, in `DatePreset::ALL` order).
-pub(in crate::server::store) fn date_facets(q: &SearchQuery, counts: &[i64]) -> Vec<FacetCount<String>> {
+pub(crate) fn date_facets(q: &SearchQuery, counts: &[i64]) -> Vec<FacetCount<String>> {
     DatePreset::ALL
         .iter()
         .enumerate()

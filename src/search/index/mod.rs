@@ -32,7 +32,7 @@
 mod grams;
 mod load;
 mod row;
-pub(super) mod search;
+pub(crate) mod search;
 mod term_cache;
 
 use std::collections::{HashMap, HashSet};
@@ -40,11 +40,11 @@ use std::sync::{Arc, RwLock};
 
 use roaring::RoaringBitmap;
 
-use super::db::{Conn, Db, Sql};
-use super::search_sql::{Filter, Searched, TagRow, Vocabulary};
-use super::search_text::ids_containing;
 use crate::error::AppError;
 use crate::search::model::SearchQuery;
+use crate::server::store::db::{Conn, Db, Sql};
+use crate::server::store::search_sql::{Filter, Searched, TagRow, Vocabulary};
+use crate::server::store::search_text::ids_containing;
 use load::load_facts;
 use row::{Doc, Hot};
 use term_cache::TermCache;
@@ -80,7 +80,7 @@ struct Index {
 }
 
 /// The index handle kept by the store.
-pub(super) struct SearchIndex {
+pub(crate) struct SearchIndex {
     index: RwLock<Option<Arc<RwLock<Index>>>>,
     /// Serialises catch-up and builds (searches wait for one, not each run one).
     updating: tokio::sync::Mutex<()>,
@@ -88,7 +88,7 @@ pub(super) struct SearchIndex {
 
 /// A query's terms resolved to slot sets, ready for the in-memory pass.
 #[derive(Default)]
-pub(super) struct TermSets {
+pub(crate) struct TermSets {
     /// Slots matching every included term (None: no included term).
     include: Option<RoaringBitmap>,
     /// Slots matching any excluded term.
@@ -116,7 +116,7 @@ impl SearchIndex {
 
     /// The index of the store opening `db`: built now for a small database (or when
     /// `TSUDOI_SEARCH_INDEX=inline`), in the background for a large one.
-    pub(super) async fn start(db: &Db) -> Result<Arc<SearchIndex>, AppError> {
+    pub(crate) async fn start(db: &Db) -> Result<Arc<SearchIndex>, AppError> {
         let index = Arc::new(SearchIndex::new());
         let (events,): (i64,) = db.one(Sql::new("SELECT COUNT(*) FROM events")).await?;
         let inline = std::env::var("TSUDOI_SEARCH_INDEX").is_ok_and(|v| v == "inline");
@@ -139,7 +139,7 @@ impl SearchIndex {
         self.index.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    pub(super) fn is_ready(&self) -> bool {
+    pub(crate) fn is_ready(&self) -> bool {
         self.current().is_some()
     }
 
@@ -164,7 +164,7 @@ impl SearchIndex {
     }
 
     /// Applies the changes other writers made since the last search.
-    pub(super) async fn catch_up(&self, db: &Db) -> Result<(), AppError> {
+    pub(crate) async fn catch_up(&self, db: &Db) -> Result<(), AppError> {
         let Some(index) = self.current() else { return Ok(()) };
         let seen = index.read().unwrap_or_else(|p| p.into_inner()).seq;
         // The common case, without the lock: nothing changed.
@@ -212,13 +212,13 @@ impl SearchIndex {
     }
 
     /// The tag vocabulary the index holds (`None` while it is not built).
-    pub(super) fn vocabulary(&self) -> Option<Arc<Vocabulary>> {
+    pub(crate) fn vocabulary(&self) -> Option<Arc<Vocabulary>> {
         Some(self.current()?.read().unwrap_or_else(|p| p.into_inner()).vocabulary.clone())
     }
 
     /// The slots matching the 3+ character terms of `f`: cached answers, or the database's
     /// trigram engine (one query per term not cached). `None` when the index is not built.
-    pub(super) async fn long_terms(&self, db: &Db, f: &Filter) -> Result<Option<TermSets>, AppError> {
+    pub(crate) async fn long_terms(&self, db: &Db, f: &Filter) -> Result<Option<TermSets>, AppError> {
         let Some(index) = self.current() else { return Ok(None) };
         let mut sets = TermSets::default();
         for (term, ex) in f.terms.iter().filter(|(t, _)| t.chars().count() >= 3) {
@@ -250,7 +250,7 @@ impl SearchIndex {
     }
 
     /// Term cache hits and misses since the index was built (for the benchmark).
-    pub(super) fn term_cache_stats(&self) -> (u64, u64) {
+    pub(crate) fn term_cache_stats(&self) -> (u64, u64) {
         self.current().map_or((0, 0), |index| {
             let guard = index.read().unwrap_or_else(|p| p.into_inner());
             let cache = guard.terms.lock().unwrap_or_else(|p| p.into_inner());
@@ -259,7 +259,7 @@ impl SearchIndex {
     }
 
     /// Forgets the cached term answers (the benchmark measures searches without them).
-    pub(super) fn clear_term_cache(&self) {
+    pub(crate) fn clear_term_cache(&self) {
         if let Some(index) = self.current() {
             let guard = index.read().unwrap_or_else(|p| p.into_inner());
             guard.terms.lock().unwrap_or_else(|p| p.into_inner()).entries.clear();
@@ -267,7 +267,7 @@ impl SearchIndex {
     }
 
     /// Runs a resolved search. `None` when the index is not built yet.
-    pub(super) fn search(
+    pub(crate) fn search(
         &self,
         q: &SearchQuery,
         f: &Filter,
