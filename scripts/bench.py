@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -49,9 +50,9 @@ def to_ms(value):
     return n / 1000 if unit == "us" else n * 1000 if unit == "s" else n
 
 
-def wrk(path):
+def wrk(path, duration=None):
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", f"{BASE}{path}"],
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration or DURATION}", "--latency", f"{BASE}{path}"],
         check=True, capture_output=True, text=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -62,6 +63,7 @@ def wrk(path):
     return {"rps": rps, "p50": p50, "p99": p99, "errors": errors}
 
 
+NOTES_MARKER = "<!-- notes below are kept by make bench -->"
 SEARCH_SIZES = [int(x) for x in os.environ.get("TSUDOI_BENCH_SEARCH_SIZES", "100000").split(",") if x]
 
 
@@ -96,6 +98,158 @@ def search_bench(n):
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     return result
+
+
+PG_ADMIN = os.environ.get("TSUDOI_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+SCALE_EVENTS = int(os.environ.get("TSUDOI_BENCH_SCALE_EVENTS", "100000"))
+# The pages of the scale table: what a visitor opens most, at demo size and at SCALE_EVENTS.
+SCALE_PAGES = [
+    ("/", "home `/` (upcoming list)"),
+    ("/events?q=%E5%8B%89%E5%BC%B7%E4%BC%9A&pref=free", "`/events?q=勉強会&pref=free`"),
+    ("/events?tags=python", "`/events?tags=python`"),
+    ("/groups/riken-aip-public", "group page `/groups/riken-aip-public`"),
+    ("/tags/python", "tag page `/tags/python`"),
+]
+API_KEYWORDS = ["Python", "勉強会", "Rust", "機械学習", "AI", "Go", "ハンズオン", "meetup", "セキュリティ", "LT"]
+# A mix of searches through HTTP (`GET /api/events/search`, JSON with facets), seeded.
+HTTP_SEARCHES = [
+    "q=%E5%8B%89%E5%BC%B7%E4%BC%9A", "q=Rust", "q=AI&pref=free", "tags=python", "tags=python,AI&date=this_month",
+    "q=%E3%83%8F%E3%83%B3%E3%82%BA%E3%82%AA%E3%83%B3&pref=online", "q=Go&sort=new", "date=next_week&pref=available",
+    "q=%E6%A9%9F%E6%A2%B0%E5%AD%A6%E7%BF%92&page=3", "q=meetup&lang=en", "pref=beginner&pref=weekend",
+    "q=%E3%82%BB%E3%82%AD%E3%83%A5%E3%83%AA%E3%83%86%E3%82%A3&sort=popular", "date=past&q=LT", "tags=AWS&page=10",
+]
+
+
+def pg_url(name):
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+def psql(sql):
+    subprocess.run(["psql", PG_ADMIN, "-qAt", "-c", sql], check=True, capture_output=True, text=True)
+
+
+def pg_reachable():
+    return shutil.which("psql") is not None and subprocess.run(
+        ["psql", PG_ADMIN, "-qAt", "-c", "SELECT 1"], capture_output=True).returncode == 0
+
+
+def sequential_ms(paths):
+    """Latencies of requests sent one at a time (ms), after one unmeasured pass."""
+    for p in paths[: len(paths) // 10 + 1]:
+        fetch(p)
+    out = []
+    for p in paths:
+        t = time.perf_counter()
+        status, _, _ = fetch(p)
+        assert status == 200, (p, status)
+        out.append((time.perf_counter() - t) * 1000)
+    out.sort()
+    return {"p50": out[len(out) // 2], "p95": out[int(len(out) * 0.95) - 1]}
+
+
+def measure_server(url, demo):
+    """Starts the release server on `url` and measures SCALE_PAGES under load, then the API's
+    keyword filter and the search mix one request at a time."""
+    env = dict(os.environ, DATABASE_URL=url, LEPTOS_SITE_ADDR=f"127.0.0.1:{PORT}", LEPTOS_SITE_ROOT=SITE,
+               RUST_LOG="warn", TSUDOI_SEARCH_INDEX="inline")
+    if demo:
+        env["TSUDOI_DEMO"] = "1"
+    server = subprocess.Popen([os.path.join(ROOT, "target", "release", "tsudoi")], cwd=ROOT, env=env)
+    try:
+        wait_healthy(600)
+        pages = {}
+        for path, _ in SCALE_PAGES:
+            status, _, _ = fetch(path)
+            assert status == 200, (url, path, status)
+            wrk(path, "3s")  # warm-up
+            pages[path] = wrk(path)
+        api = sequential_ms([f"/api/v2/events/?keyword={urllib.parse.quote(k)}&count=10" for k in API_KEYWORDS] * 20)
+        search = sequential_ms([f"/api/events/search?{q}" for q in HTTP_SEARCHES] * 20)
+        return {"pages": pages, "api": api, "search": search}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+
+
+def scale_bench(backend):
+    """Demo data against SCALE_EVENTS generated events on one backend: the in-process search
+    mix (examples/bench_search), then pages, the API keyword filter and the search mix over HTTP."""
+    if backend == "sqlite":
+        small_db = os.path.join(ROOT, "target", "bench-scale-demo.db")
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(small_db + suffix):
+                os.remove(small_db + suffix)
+        # The database the search table above generated (bench_search reuses a non-empty one).
+        small, large = f"sqlite://{small_db}", f"sqlite://{os.path.join(ROOT, 'target', f'bench-search-{SCALE_EVENTS}.db')}"
+    else:
+        small, large = pg_url("tsudoi_bench_demo"), pg_url(f"tsudoi_bench_{SCALE_EVENTS}")
+        psql('DROP DATABASE IF EXISTS "tsudoi_bench_demo" WITH (FORCE)')
+        psql('CREATE DATABASE "tsudoi_bench_demo"')
+    try:
+        # Every 20th query also by SQL alone: the baseline, costly on PostgreSQL at this size.
+        out = subprocess.run(
+            [os.path.join(ROOT, "target", "release", "examples", "bench_search"), "--database", large,
+             "--events", str(SCALE_EVENTS), "--sql-every", "20", "--keep"],
+            check=True, capture_output=True, text=True, cwd=ROOT,
+        )
+        mix = json.loads(out.stdout.strip().splitlines()[-1])
+        return {"mix": mix, "small": measure_server(small, True), "large": measure_server(large, False)}
+    finally:
+        if backend == "postgres":
+            psql('DROP DATABASE IF EXISTS "tsudoi_bench_demo" WITH (FORCE)')
+            if os.environ.get("TSUDOI_BENCH_KEEP_DB") != "1":
+                psql(f'DROP DATABASE IF EXISTS "tsudoi_bench_{SCALE_EVENTS}" WITH (FORCE)')
+
+
+def scale_lines(scales):
+    n = f"{SCALE_EVENTS // 1000}k"
+    names = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+    lines = [
+        f"## At {SCALE_EVENTS:,} events, on both backends",
+        "",
+        f"Each backend twice in the same run: with the demo data (320 events) and with {SCALE_EVENTS:,}",
+        "generated events on top (`examples/bench_search` generates them and runs the in-process",
+        "search mix). Pages: wrk as above, the server building its search index before it listens.",
+        "API and search over HTTP: one request at a time (200 and 280 requests), p95 in ms.",
+        "",
+        "| request | " + " | ".join(f"{names[b]} demo | {names[b]} {n} | {n} / demo" for b in scales) +
+        (f" | PostgreSQL / SQLite at {n} |" if len(scales) == 2 else " |"),
+        "|---|" + "---:|---:|---:|" * len(scales) + ("---:|" if len(scales) == 2 else ""),
+    ]
+    for path, label in SCALE_PAGES:
+        cells = []
+        for b, r in scales.items():
+            sm, lg = r["small"]["pages"][path]["rps"], r["large"]["pages"][path]["rps"]
+            cells.append(f"{sm:.0f} req/s | {lg:.0f} req/s | {100 * lg / max(sm, 1e-9):.0f} %")
+        row = f"| {label} | " + " | ".join(cells)
+        if len(scales) == 2:
+            lite, pg = scales["sqlite"]["large"]["pages"][path]["rps"], scales["postgres"]["large"]["pages"][path]["rps"]
+            row += f" | {pg / max(lite, 1e-9):.2f}× the req/s"
+        lines.append(row + " |")
+    for key, label in (("api", "`/api/v2/events/?keyword=…&count=10` p95"), ("search", "search mix over HTTP p95")):
+        cells = []
+        for b, r in scales.items():
+            sm, lg = r["small"][key]["p95"], r["large"][key]["p95"]
+            cells.append(f"{sm:.1f} ms | {lg:.1f} ms | {lg / max(sm, 1e-9):.1f}×")
+        row = f"| {label} | " + " | ".join(cells)
+        if len(scales) == 2:
+            lite, pg = scales["sqlite"]["large"][key]["p95"], scales["postgres"]["large"][key]["p95"]
+            row += f" | {pg / max(lite, 1e-9):.2f}× the time"
+        lines.append(row + " |")
+    cells = []
+    for b, r in scales.items():
+        cells.append(f"– | {r['mix']['p95_ms']:.1f} ms (SQL alone {r['mix']['sql_subset_p95_ms']:.0f}) | –")
+    row = "| search mix in-process p95 (1,000 queries, facets) | " + " | ".join(cells)
+    if len(scales) == 2:
+        row += f" | {scales['postgres']['mix']['p95_ms'] / max(scales['sqlite']['mix']['p95_ms'], 1e-9):.2f}× the time"
+    lines += [row + " |", ""]
+    lines += [
+        f"Goals: pages at {n} ≥ 50 % of their demo req/s on the same backend; search p95 ≤ 10 ms (SQLite)",
+        "and ≤ 15 ms (PostgreSQL) in-process and over HTTP; the API keyword filter p95 ≤ 15 ms; PostgreSQL",
+        "within 2× of SQLite.",
+        "",
+    ]
+    return lines
 
 
 def main():
@@ -151,6 +305,8 @@ def main():
             os.remove(p)
 
     searches = [search_bench(n) for n in SEARCH_SIZES]
+    backends = ["sqlite"] + (["postgres"] if pg_reachable() else [])
+    scales = {b: scale_bench(b) for b in backends} if os.environ.get("TSUDOI_BENCH_SCALE", "1") != "0" else {}
 
     cpu = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -267,10 +423,20 @@ def main():
         "to add the 1M run (it generates a multi-gigabyte database and takes a long time on 2 cores).",
         "",
     ]
+    if scales:
+        lines += scale_lines(scales)
     text = "\n".join(lines)
     os.makedirs(os.path.join(ROOT, "docs"), exist_ok=True)
-    with open(os.path.join(ROOT, "docs", "BENCHMARKS.md"), "w") as f:
-        f.write(text)
+    path = os.path.join(ROOT, "docs", "BENCHMARKS.md")
+    # Hand-written notes (A/B runs, analyses) below the marker survive a new run.
+    notes = ""
+    if os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+        if NOTES_MARKER in old:
+            notes = old[old.index(NOTES_MARKER):]
+    with open(path, "w") as f:
+        f.write(text + ("\n" + notes if notes else ""))
     print(text)
 
 

@@ -259,6 +259,7 @@ pub async fn load_demo(store: &Store, now: DateTime<Utc>, demo_password_hash: &s
         seed_event_id,
         "demo data loaded"
     );
+    store.refresh_planner_statistics().await?;
     Ok(DemoSummary { users: users.len(), groups: groups.len(), tags: tags.len(), events: events.len(), seed_event_id })
 }
 
@@ -280,6 +281,7 @@ pub async fn add_generated_events(store: &Store, n: usize, now: DateTime<Utc>, s
         remaining -= size;
         tracing::debug!(inserted, total = n, "generated events inserted");
     }
+    store.refresh_planner_statistics().await?;
     Ok(inserted)
 }
 

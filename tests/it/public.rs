@@ -621,9 +621,8 @@ fn event_ids(v: &Value) -> Vec<i64> {
         .collect()
 }
 
-#[tokio::test]
-async fn api_events_each_parameter_alone_and_combined() {
-    let app = spawn_app(false).await;
+/// On both backends: the keyword filter runs through each one's trigram engine.
+async fn api_events_each_parameter_alone_and_combined(app: TestApp) {
     let i = fixture(&app).await;
     let (n, b, c, p) = (i.rust_night, i.berlin, i.cancelled, i.past);
     let sorted = |mut v: Vec<i64>| {
@@ -932,3 +931,5 @@ async fn the_openapi_document_describes_every_route_and_parameter() {
     let required = doc["components"]["schemas"]["Event"]["required"].as_array().unwrap();
     assert!(required.len() >= 20);
 }
+
+on_both_backends!(api_events_each_parameter_alone_and_combined);

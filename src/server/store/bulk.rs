@@ -42,6 +42,17 @@ struct FrameRow<'a> {
 
 impl Store {
     /// Adds accounts (fixtures, demo data); their ids in order.
+    /// After a bulk load: PostgreSQL plans from table statistics, which only ANALYZE (or
+    /// autovacuum, which an operator may have turned off) brings up to date; without them it
+    /// guesses the row counts and value distributions of freshly loaded tables. SQLite plans
+    /// without statistics unless ANALYZE was ever run, and the tests hold its plans as they are.
+    pub async fn refresh_planner_statistics(&self) -> StoreResult<()> {
+        if self.db.is_pg() {
+            self.db.execute(Sql::new("ANALYZE")).await?;
+        }
+        Ok(())
+    }
+
     pub async fn insert_users(&self, users: &[super::NewUser]) -> StoreResult<Vec<i64>> {
         let db = &self.db;
         let mut tx = db.begin().await?;

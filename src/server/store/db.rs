@@ -246,15 +246,6 @@ impl Db {
             Db::Pg(pool) => Ok(Tx::Pg(pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?)),
         }
     }
-
-    /// The function that finds a substring: `instr` on SQLite, `strpos` on PostgreSQL
-    /// (same arguments, same 1-based answer).
-    pub fn strpos(&self) -> &'static str {
-        match self {
-            Db::Sqlite { .. } => "instr",
-            Db::Pg(_) => "strpos",
-        }
-    }
 }
 
 /// A write transaction on either backend; dropped without [`Tx::commit`] it rolls back.

@@ -67,11 +67,19 @@ impl Store {
 
     /// Published events that have not ended at `now`, soonest first; `page` is 1-based.
     pub async fn list_upcoming(&self, now: DateTime<Utc>, page: u32, per_page: u32) -> StoreResult<Page<EventCard>> {
-        let db = &self.db;
         // The deepest page any list serves: an OFFSET past it would only make the database
         // walk rows to skip them.
         let page = page.clamp(1, crate::search::model::MAX_PAGE);
         let per_page = per_page.clamp(1, 100);
+        // The list is the search with no condition (upcoming, soonest first): the in-memory
+        // index answers it in one pass, counting included, on either backend.
+        let query = crate::search::model::SearchQuery { page, ..Default::default() };
+        if let Some(found) = self.search_indexed(&query, now, per_page).await? {
+            let items = self.cards_in_order(&found.ids).await?;
+            return Ok(Page { items, page, per_page, total: found.total });
+        }
+        // While the index is being built.
+        let db = &self.db;
         let (total,): (i64,) = db
             .one(
                 Sql::new("SELECT COUNT(*) FROM events WHERE status = 'published' AND ends_at > $1")
@@ -220,26 +228,38 @@ impl Store {
     }
 
     /// Every tag with its count of upcoming published events, topics first, in list order.
+    /// The counts come from the in-memory index (one pass), or by SQL while it is built.
     pub async fn list_tags(&self, now: DateTime<Utc>) -> StoreResult<Vec<TagCount>> {
         let db = &self.db;
-        let rows: Vec<(String, String, String, i64)> = db
-            .all(
-                Sql::new(
-                    "SELECT t.slug, t.name, t.kind, \
-                   (SELECT COUNT(*) FROM event_tags et JOIN events e ON e.id = et.event_id \
-                     WHERE et.tag_id = t.id AND e.status = 'published' AND e.ends_at > $1) \
-                 FROM tags t ORDER BY t.kind DESC, t.position, t.id",
-                )
-                .bind(now.timestamp()),
-            )
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(slug, name, kind, upcoming)| TagCount {
-                tag: TagRef { slug, name, kind: TagKind::parse(&kind).unwrap_or(TagKind::Topic) },
-                upcoming,
+        let order = " FROM tags t ORDER BY t.kind DESC, t.position, t.id";
+        let rows: Vec<(i64, String, String, String, i64)> =
+            match self.search_index.upcoming_per_tag(db, now.timestamp()).await? {
+                Some(counts) => db
+                    .all::<(i64, String, String, String)>(Sql::new(format!(
+                        "SELECT t.id, t.slug, t.name, t.kind{order}"
+                    )))
+                    .await?
+                    .into_iter()
+                    .map(|(id, slug, name, kind)| (id, slug, name, kind, counts.get(&id).copied().unwrap_or(0)))
+                    .collect(),
+                None => {
+                    db.all(
+                        Sql::new(format!(
+                            "SELECT t.id, t.slug, t.name, t.kind, \
+                             (SELECT COUNT(*) FROM event_tags et JOIN events e ON e.id = et.event_id \
+                              WHERE et.tag_id = t.id AND e.status = 'published' AND e.ends_at > $1){order}"
+                        ))
+                        .bind(now.timestamp()),
+                    )
+                    .await?
+                }
+            };
+        rows.into_iter()
+            .map(|(_, slug, name, kind, upcoming)| {
+                let kind = super::decode(&kind, TagKind::parse, "tag kind")?;
+                Ok(TagCount { tag: TagRef { slug, name, kind }, upcoming })
             })
-            .collect())
+            .collect()
     }
 
     /// What exists, for generators.

@@ -43,34 +43,19 @@ fn push_in_text(db: &Db, q: &mut Sql, values: &[String]) {
 
 /// ` WHERE …` over `events e` (joined with `groups g`) for `f`.
 fn push_event_where(db: &Db, q: &mut Sql, f: &EventFilter) {
-    let strpos = db.strpos();
     q.push(" WHERE e.status IN ('published', 'cancelled')");
     if !f.ids.is_empty() {
         q.push(" AND e.id IN ").push_list(f.ids.iter().copied());
     }
-    for k in f.keywords.iter().map(|k| normalize(k)).filter(|k| !k.is_empty()) {
-        if !storable(db, &k) {
-            q.push(" AND FALSE");
-            continue;
-        }
-        q.push(&format!(" AND EXISTS (SELECT 1 FROM event_search s WHERE s.event_id = e.id AND {strpos}(s.body, "))
-            .push_bind(k)
-            .push(") > 0)");
-    }
+    // A keyword holding a NUL matches nothing, as in the search: no search text holds one
+    // (PostgreSQL refuses it in text, FTS5 in a query).
+    let all: Vec<String> = f.keywords.iter().map(|k| normalize(k)).filter(|k| !k.is_empty()).collect();
     let any: Vec<String> = f.keywords_or.iter().map(|k| normalize(k)).filter(|k| !k.is_empty()).collect();
-    let any_storable: Vec<String> = any.iter().filter(|k| storable(db, k)).cloned().collect();
-    if !any.is_empty() && any_storable.is_empty() {
+    let any_storable: Vec<String> = any.iter().filter(|k| !k.contains('\0')).cloned().collect();
+    if all.iter().any(|k| k.contains('\0')) || !any.is_empty() && any_storable.is_empty() {
         q.push(" AND FALSE");
-    }
-    if !any_storable.is_empty() {
-        q.push(" AND EXISTS (SELECT 1 FROM event_search s WHERE s.event_id = e.id AND (");
-        for (i, k) in any_storable.into_iter().enumerate() {
-            if i > 0 {
-                q.push(" OR ");
-            }
-            q.push(&format!("{strpos}(s.body, ")).push_bind(k).push(") > 0");
-        }
-        q.push("))");
+    } else {
+        super::search_text::push_keywords(q, &all, &any_storable, db.is_pg());
     }
     if !f.starts_in.is_empty() {
         q.push(" AND (");

@@ -54,7 +54,7 @@ impl Store {
 
     /// The in-memory index's answer, `None` when it cannot answer (not built yet, or a
     /// query it leaves to SQL).
-    async fn search_indexed(
+    pub(super) async fn search_indexed(
         &self,
         query: &SearchQuery,
         now: DateTime<Utc>,
@@ -63,15 +63,17 @@ impl Store {
         search_sql::search_indexed(&self.db, &self.search_index, query, now, limit).await
     }
 
+    /// The cards of `ids`, in that order (ids no longer visible are left out).
+    pub(super) async fn cards_in_order(&self, ids: &[i64]) -> StoreResult<Vec<EventCard>> {
+        let mut by_id: HashMap<i64, EventCard> =
+            super::events::cards_by_ids(&self.db, ids, "").await?.into_iter().map(|c| (c.id, c)).collect();
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
     /// The page of cards and the echo of the query, around what a search found.
     async fn results(&self, found: Searched, query: &SearchQuery) -> StoreResult<SearchResults> {
         let per_page = crate::events::api::PER_PAGE;
-        let mut cards = Vec::with_capacity(found.ids.len());
-        if !found.ids.is_empty() {
-            let mut by_id: HashMap<i64, EventCard> =
-                super::events::cards_by_ids(&self.db, &found.ids, "").await?.into_iter().map(|c| (c.id, c)).collect();
-            cards.extend(found.ids.iter().filter_map(|id| by_id.remove(id)));
-        }
+        let cards = self.cards_in_order(&found.ids).await?;
         let mut query = query.clone();
         // The canonical spelling of resolved tags and tools (aliases become names).
         query.tags = found.tags.iter().map(|t| t.name.clone()).collect();

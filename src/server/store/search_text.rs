@@ -92,6 +92,74 @@ fn push_terms_pg(q: &mut Sql, terms: &[(String, bool)]) {
     }
 }
 
+/// The public API's keyword filter: ` AND …` requiring every term of `all` and (when given)
+/// one of `any` (normalised, non-empty) in the event's search text. Terms of 3+ characters go
+/// through the trigram engine (FTS5's index on SQLite, pg_trgm's GIN index on PostgreSQL), so
+/// no event body is scanned for them; shorter ones, which trigrams cannot answer, are checked
+/// only on the rows the other conditions leave (a correlated `EXISTS`).
+pub(crate) fn push_keywords(q: &mut Sql, all: &[String], any: &[String], pg: bool) {
+    let long = |t: &&String| t.chars().count() >= 3;
+    let short = |t: &&String| t.chars().count() < 3;
+    let all_long: Vec<&String> = all.iter().filter(long).collect();
+    if !all_long.is_empty() {
+        q.push(" AND ");
+        push_long_ids(q, &all_long, " AND ", pg);
+    }
+    for t in all.iter().filter(short) {
+        q.push(" AND ");
+        push_body_exists(q, &[t], pg);
+    }
+    if any.is_empty() {
+        return;
+    }
+    let (any_long, any_short): (Vec<&String>, Vec<&String>) = any.iter().partition(long);
+    q.push(" AND (");
+    if !any_long.is_empty() {
+        push_long_ids(q, &any_long, " OR ", pg);
+    }
+    if !any_short.is_empty() {
+        if !any_long.is_empty() {
+            q.push(" OR ");
+        }
+        push_body_exists(q, &any_short, pg);
+    }
+    q.push(")");
+}
+
+/// `e.id IN (…)`: the events whose text holds the 3+ character `terms`, joined by `op`
+/// (` AND ` or ` OR `), as the trigram index answers.
+fn push_long_ids(q: &mut Sql, terms: &[&String], op: &str, pg: bool) {
+    if pg {
+        q.push("e.id IN (SELECT s.event_id FROM event_search s WHERE ");
+        for (i, t) in terms.iter().enumerate() {
+            q.push(if i == 0 { "" } else { op })
+                .push("s.body LIKE ")
+                .push_bind(contains_pattern(t))
+                .push(" ESCAPE '\\'");
+        }
+    } else {
+        let phrases: Vec<String> = terms.iter().map(|t| fts_phrase(t)).collect();
+        q.push("e.id IN (SELECT rowid FROM event_fts WHERE event_fts MATCH ").push_bind(phrases.join(op));
+    }
+    q.push(")");
+}
+
+/// `EXISTS (…)`: this event's text holds one of `terms`, checked on its own row.
+fn push_body_exists(q: &mut Sql, terms: &[&String], pg: bool) {
+    q.push("EXISTS (SELECT 1 FROM event_search s WHERE s.event_id = e.id AND (");
+    for (i, t) in terms.iter().enumerate() {
+        if i > 0 {
+            q.push(" OR ");
+        }
+        if pg {
+            q.push("s.body LIKE ").push_bind(contains_pattern(t)).push(" ESCAPE '\\'");
+        } else {
+            q.push("instr(s.body, ").push_bind(t.as_str()).push(") > 0");
+        }
+    }
+    q.push("))");
+}
+
 /// The ids of the events whose search text contains `term` (3+ characters, normalised), for
 /// the in-memory index: FTS5's trigrams on SQLite (its rowid is the event id, the ids come
 /// back as one `group_concat` string), the pg_trgm-indexed `LIKE` on PostgreSQL — the same
@@ -156,5 +224,28 @@ mod tests {
              AND NOT EXISTS (SELECT 1 FROM event_search s WHERE s.event_id = e.id AND s.body LIKE $2 ESCAPE '\\')"
         );
         assert_eq!(parse_ids::<Vec<i64>>(Some("3,1,x".into())), [3, 1]);
+    }
+
+    #[test]
+    fn api_keywords_use_the_trigram_index_for_long_terms_and_check_short_ones_per_row() {
+        let all = ["python".to_string(), "ai".to_string()];
+        let any = ["rust".to_string(), "go".to_string()];
+        let (mut lite, mut pg) = (Sql::new(""), Sql::new(""));
+        push_keywords(&mut lite, &all, &any, false);
+        push_keywords(&mut pg, &all, &any, true);
+        assert_eq!(
+            lite.text(),
+            " AND e.id IN (SELECT rowid FROM event_fts WHERE event_fts MATCH $1) \
+             AND EXISTS (SELECT 1 FROM event_search s WHERE s.event_id = e.id AND (instr(s.body, $2) > 0)) \
+             AND (e.id IN (SELECT rowid FROM event_fts WHERE event_fts MATCH $3) \
+             OR EXISTS (SELECT 1 FROM event_search s WHERE s.event_id = e.id AND (instr(s.body, $4) > 0)))"
+        );
+        assert_eq!(
+            pg.text(),
+            " AND e.id IN (SELECT s.event_id FROM event_search s WHERE s.body LIKE $1 ESCAPE '\\') \
+             AND EXISTS (SELECT 1 FROM event_search s WHERE s.event_id = e.id AND (s.body LIKE $2 ESCAPE '\\')) \
+             AND (e.id IN (SELECT s.event_id FROM event_search s WHERE s.body LIKE $3 ESCAPE '\\') \
+             OR EXISTS (SELECT 1 FROM event_search s WHERE s.event_id = e.id AND (s.body LIKE $4 ESCAPE '\\')))"
+        );
     }
 }
