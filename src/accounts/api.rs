@@ -204,14 +204,13 @@ pub async fn get_user(nickname: String) -> Result<UserProfile, AppError> {
     .await
 }
 
-/// `GET /api/me/calendar` — the secret URL of my registrations' calendar feed, if I have
-/// created one (only ever sent to its owner).
+/// `GET /api/me/calendar` — whether I have a private calendar feed. Its secret is stored
+/// hashed, so its URL is shown only once, by `regenerate`.
 #[server(endpoint = "me/calendar", input = GetUrl)]
-pub async fn my_calendar_url() -> Result<Option<String>, AppError> {
+pub async fn my_calendar_exists() -> Result<bool, AppError> {
     crate::error::respond(async {
         let (user, state) = crate::server::session::require_user_state().await?;
-        let token = state.store.calendar_token(user.id).await?;
-        Ok(token.map(|t| calendar_feed_url(&state.config.public_url, &t)))
+        state.store.has_calendar_token(user.id).await
     })
     .await
 }

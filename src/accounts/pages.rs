@@ -7,7 +7,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::{
     ChangePassword, Login, Logout, RegenerateCalendarUrl, Signup, UpdateProfile, get_my_profile, get_user, me,
-    my_calendar_url,
+    my_calendar_exists,
 };
 use super::model::CurrentUser;
 use crate::error::AppError;
@@ -282,19 +282,22 @@ fn MyFeed() -> impl IntoView {
 fn MyCalendar() -> impl IntoView {
     let i18n = use_i18n();
     let regenerate = ServerAction::<RegenerateCalendarUrl>::new();
-    let url = Resource::new(move || regenerate.version().get(), |_| my_calendar_url());
+    let exists = Resource::new(move || regenerate.version().get(), |_| my_calendar_exists());
     view! {
         <section class="panel" aria-labelledby="calendar-h">
             <h2 id="calendar-h">{t!(i18n, my_calendar)}</h2>
             <p class="hint">{t!(i18n, my_calendar_hint)}</p>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
-                    let current = url.await.ok().flatten();
-                    let has = current.is_some();
+                    let has = exists.await.unwrap_or(false);
+                    // The secret is stored hashed: its URL exists only in the answer that made it.
+                    let fresh = regenerate.value().get().and_then(Result::ok);
                     view! {
-                        {current.map(|u| {
+                        {(has && fresh.is_none()).then(|| view! { <p class="hint">{t!(i18n, my_calendar_exists)}</p> })}
+                        {fresh.map(|u| {
                             let webcal = u.replacen("https://", "webcal://", 1).replacen("http://", "webcal://", 1);
                             view! {
+                                <p class="ok" role="status">{t!(i18n, my_calendar_shown_once)}</p>
                                 <label for="my-calendar-url">{t!(i18n, my_calendar_copy_hint)}</label>
                                 <input id="my-calendar-url" class="calendar-url" type="text" readonly value=u.clone() />
                                 <p class="feed-links">

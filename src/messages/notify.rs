@@ -74,6 +74,15 @@ pub async fn send_due_reminders(state: &AppState) {
 
 /// Tells a group's followers about a newly published event.
 pub async fn notify_followers(state: &AppState, group_id: i64, event_id: i64) {
+    // Once per event, whoever publishes it first: a republished event is not news again.
+    match state.store.mark_announced(event_id, crate::time::now()).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::error!(error = %e, event_id, "automatic message: announcement not recorded");
+            return;
+        }
+    }
     match state.store.follower_ids(group_id).await {
         Ok(users) => notify(state, event_id, MessageKind::NewEvent, users, "followers").await,
         Err(e) => tracing::error!(error = %e, group_id, "automatic message: followers not readable"),

@@ -14,7 +14,7 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use tracing::Level;
@@ -121,7 +121,9 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(|req: &axum::http::Request<_>| {
+                    tracing::info_span!("request", method = %req.method(), path = %logged_path(req.uri().path()))
+                })
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
@@ -130,6 +132,15 @@ pub fn router(state: AppState) -> Router {
     Router::new().fallback_service(
         tower::ServiceBuilder::new().layer(middleware::from_fn(crate::feeds::routes::rewrite_event_ics)).service(app),
     )
+}
+
+/// The path as the request log shows it: no query string (it may carry a `next` or a search a
+/// person typed), and a calendar feed's secret replaced by `{secret}`.
+fn logged_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/calendar/").and_then(|rest| rest.split_once('/')) {
+        Some((_, tail)) => format!("/calendar/{{secret}}/{tail}").into(),
+        None => path.into(),
+    }
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.
@@ -171,5 +182,15 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_request_log_never_shows_a_calendar_secret() {
+        assert_eq!(super::logged_path("/calendar/0a1b2c/registrations.ics"), "/calendar/{secret}/registrations.ics");
+        assert_eq!(super::logged_path("/events/3"), "/events/3");
+        assert_eq!(super::logged_path("/calendar/"), "/calendar/");
     }
 }

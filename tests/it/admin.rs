@@ -1008,6 +1008,13 @@ async fn followers_hear_of_new_events_and_see_them_on_me(app: TestApp) {
         inbox_of(&app, "attendee").await.into_iter().filter(|m| m.kind == MessageKind::NewEvent).collect();
     assert_eq!(news.len(), 1);
     assert!(news[0].subject.contains("フォロワー向け新イベント"));
+    // Unpublishing and publishing again is not news again (once per event).
+    for action in ["unpublish", "publish"] {
+        let form = [("id", id.clone()), ("action", action.to_string())];
+        assert_eq!(call(owner, &app, "POST", "/api/admin/events/status", &form).await.0, 200, "{action}");
+    }
+    let again = inbox_of(&app, "attendee").await.into_iter().filter(|m| m.kind == MessageKind::NewEvent).count();
+    assert_eq!(again, 1, "followers are told once");
     let (_, feed) = call(attendee, &app, "GET", "/api/me/feed", &[]).await;
     let feed: Value = serde_json::from_str(&feed).unwrap();
     let ids: Vec<i64> = feed.as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();

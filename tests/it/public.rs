@@ -396,9 +396,24 @@ async fn the_private_feed_lists_my_registrations_at_a_secret_url_that_can_be_rep
     let waiting = by_uid(ids.berlin).unwrap();
     assert_eq!(prop(waiting, "STATUS").as_deref(), Some("TENTATIVE"));
     assert!(prop(waiting, "SUMMARY").unwrap().starts_with("【補欠】"));
-    // The account's owner sees the URL; regenerating it kills the old one.
+    // The secret is stored hashed: the owner learns that a feed exists, not its URL again
+    // (it was shown once, above); regenerating it kills the old one.
     let (status, shown) = get_json_with(&c, &app, "/api/me/calendar").await;
-    assert_eq!((status, shown.as_str()), (200, Some(url.as_str())));
+    assert_eq!((status, shown.as_bool()), (200, Some(true)));
+    let secret = path.trim_start_matches("/calendar/").trim_end_matches("/registrations.ics").to_string();
+    let stored: Vec<String> = match (app.store().sqlite_pool(), app.store().pg_pool()) {
+        (Some(p), _) => sqlx::query_scalar("SELECT calendar_token FROM users WHERE calendar_token IS NOT NULL")
+            .fetch_all(p)
+            .await
+            .unwrap(),
+        (_, Some(p)) => sqlx::query_scalar("SELECT calendar_token FROM users WHERE calendar_token IS NOT NULL")
+            .fetch_all(p)
+            .await
+            .unwrap(),
+        _ => unreachable!(),
+    };
+    assert_eq!(stored.len(), 1);
+    assert!(!stored[0].contains(&secret), "the database holds a hash, not the secret");
     let (_, fresh) = post("/api/me/calendar/regenerate", vec![]).await;
     assert_ne!(fresh.as_str(), Some(url.as_str()));
     assert_eq!(get_text(&app, &path).await.0, 404, "the old secret no longer works");

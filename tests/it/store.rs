@@ -470,3 +470,28 @@ async fn a_session_loads_with_its_signed_in_user() {
         );
     }
 }
+
+#[tokio::test]
+async fn calendar_secrets_stored_in_clear_by_an_earlier_version_are_hashed_at_start_and_keep_working() {
+    for (name, store, db) in backends().await {
+        let user = store.insert_users(&[NewUser::attendee("kei")]).await.unwrap()[0];
+        let clear = "00112233445566778899aabbccddeeff0011223344556677";
+        let q = "UPDATE users SET calendar_token = $1 WHERE id = $2";
+        match (store.sqlite_pool(), store.pg_pool()) {
+            (Some(p), _) => sqlx::query(q).bind(clear).bind(user).execute(p).await.map(|_| ()).unwrap(),
+            (_, Some(p)) => sqlx::query(q).bind(clear).bind(user).execute(p).await.map(|_| ()).unwrap(),
+            _ => unreachable!(),
+        }
+        drop(store);
+        let store = tsudoi::server::store::connect(&db.url()).await.unwrap();
+        let stored: String = match (store.sqlite_pool(), store.pg_pool()) {
+            (Some(p), _) => sqlx::query_scalar("SELECT calendar_token FROM users").fetch_one(p).await.unwrap(),
+            (_, Some(p)) => sqlx::query_scalar("SELECT calendar_token FROM users").fetch_one(p).await.unwrap(),
+            _ => unreachable!(),
+        };
+        assert_ne!(stored, clear, "{name}: hashed at start");
+        assert_eq!(store.user_by_calendar_token(clear).await.unwrap(), Some((user, "kei".to_string())), "{name}");
+        assert!(store.has_calendar_token(user).await.unwrap(), "{name}");
+        assert_eq!(store.user_by_calendar_token(&stored).await.unwrap(), None, "{name}: the hash is not a secret");
+    }
+}

@@ -327,6 +327,13 @@ impl Store {
         let q = Sql::new("SELECT user_id FROM group_follows WHERE group_id = $1 ORDER BY user_id").bind(group_id);
         Ok(db.all::<(i64,)>(q).await?.into_iter().map(|(u,)| u).collect())
     }
+
+    /// Records that the followers are told about `event_id` now; false when they already
+    /// were (one conditional write, so two publishes racing announce once).
+    pub async fn mark_announced(&self, event_id: i64, now: DateTime<Utc>) -> StoreResult<bool> {
+        let q = Sql::new("UPDATE events SET announced_at = $1 WHERE id = $2 AND announced_at IS NULL");
+        Ok(self.db.execute(q.bind(now.timestamp()).bind(event_id)).await? == 1)
+    }
 }
 
 #[derive(sqlx::FromRow)]

@@ -51,6 +51,20 @@ pub async fn connect(database_url: &str) -> anyhow::Result<DynStore> {
     }
 }
 
+/// What a start does after the migrations, on either backend: search text for events from
+/// before the search migration, and the hash of calendar secrets stored in clear.
+async fn after_migrations(db: &db::Db) -> anyhow::Result<()> {
+    let indexed = search_sql::index_missing(db).await?;
+    if indexed > 0 {
+        tracing::info!(events = indexed, "search index built for existing events");
+    }
+    let hashed = public_sql::hash_clear_calendar_tokens(db).await?;
+    if hashed > 0 {
+        tracing::info!(users = hashed, "calendar secrets now stored hashed");
+    }
+    Ok(())
+}
+
 /// Decodes a stored code (a status, a method) into its enum; an unknown value is an error
 /// (logged, a 500), never a default.
 pub(crate) fn decode<T>(value: &str, parse: impl Fn(&str) -> Option<T>, what: &'static str) -> StoreResult<T> {

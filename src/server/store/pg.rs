@@ -17,10 +17,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Store> {
     let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
     sqlx::migrate!("migrations/postgres").run(&pool).await?;
     let db = Db::Pg(pool);
-    let indexed = super::search_sql::index_missing(&db).await?;
-    if indexed > 0 {
-        tracing::info!(events = indexed, "search index built for existing events");
-    }
+    super::after_migrations(&db).await?;
     let search_index = crate::search::index::SearchIndex::start(&db).await?;
     Ok(Store { db, backend: Backend::Pg, search_index })
 }

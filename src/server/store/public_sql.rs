@@ -381,28 +381,28 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// The secret of my private calendar feed, if I have asked for one.
-    pub async fn calendar_token(&self, user_id: i64) -> Result<Option<String>> {
+    /// Whether I have a private calendar feed. Its secret is stored hashed, so it cannot be
+    /// shown again: the URL is shown once, when it is made.
+    pub async fn has_calendar_token(&self, user_id: i64) -> Result<bool> {
         let db = &self.db;
         let row: Option<(Option<String>,)> =
             db.optional(Sql::new("SELECT calendar_token FROM users WHERE id = $1").bind(user_id)).await?;
-        Ok(row.and_then(|(t,)| t))
+        Ok(row.and_then(|(t,)| t).is_some())
     }
 
-    /// Replaces the secret (the old feed URL stops working).
+    /// Replaces the secret (the old feed URL stops working); only its hash is stored.
     pub async fn set_calendar_token(&self, user_id: i64, token: &str) -> Result<()> {
         let db = &self.db;
-        db.execute(Sql::new("UPDATE users SET calendar_token = $1 WHERE id = $2").bind(token).bind(user_id)).await?;
+        let q = Sql::new("UPDATE users SET calendar_token = $1 WHERE id = $2");
+        db.execute(q.bind(calendar_token_hash(token)).bind(user_id)).await?;
         Ok(())
     }
 
     /// (id, nickname) of the user whose calendar token this is.
     pub async fn user_by_calendar_token(&self, token: &str) -> Result<Option<(i64, String)>> {
         let db = &self.db;
-        if !storable(db, token) {
-            return Ok(None);
-        }
-        Ok(db.optional(Sql::new("SELECT id, nickname FROM users WHERE calendar_token = $1").bind(token)).await?)
+        let q = Sql::new("SELECT id, nickname FROM users WHERE calendar_token = $1").bind(calendar_token_hash(token));
+        Ok(db.optional(q).await?)
     }
 
     /// Public events (newest change first) and groups, up to `limit` URLs.
@@ -550,5 +550,39 @@ fn material(r: MaterialSqlRow) -> MaterialRow {
         title: r.title,
         kind: r.kind,
         created_at: instant(r.created_at),
+    }
+}
+
+/// How a calendar secret is stored: BLAKE2s-256 in hex (64 characters). The secrets are 24
+/// random bytes, so a fast unsalted hash is enough: a copy of the database does not give
+/// anyone the feeds.
+fn calendar_token_hash(token: &str) -> String {
+    use blake2::{Blake2s256, Digest};
+    Blake2s256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Replaces secrets stored in clear by an earlier version (48 hex characters) with their
+/// hash, at start: the URLs people subscribed to keep working.
+pub(super) async fn hash_clear_calendar_tokens(db: &Db) -> Result<usize> {
+    let clear: Vec<(i64, String)> =
+        db.all(Sql::new("SELECT id, calendar_token FROM users WHERE LENGTH(calendar_token) = 48")).await?;
+    for (id, token) in &clear {
+        db.execute(
+            Sql::new("UPDATE users SET calendar_token = $1 WHERE id = $2").bind(calendar_token_hash(token)).bind(*id),
+        )
+        .await?;
+    }
+    Ok(clear.len())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_calendar_secret_is_stored_as_its_hash_never_as_itself() {
+        let secret = "00112233445566778899aabbccddeeff0011223344556677";
+        let stored = super::calendar_token_hash(secret);
+        assert_eq!(stored.len(), 64, "not mistaken for a clear secret (48) at the next start");
+        assert_ne!(stored, secret);
+        assert_eq!(stored, super::calendar_token_hash(secret), "the same secret finds the same row");
     }
 }

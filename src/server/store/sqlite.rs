@@ -132,10 +132,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Store> {
         .await?;
     sqlx::migrate!("migrations/sqlite").run(&writer).await?;
     let db = Db::Sqlite { reader: writer.clone(), writer: writer.clone() };
-    let indexed = super::search_sql::index_missing(&db).await?;
-    if indexed > 0 {
-        tracing::info!(events = indexed, "search index built for existing events");
-    }
+    super::after_migrations(&db).await?;
     // Readers: each sqlx SQLite connection is a thread, and every statement is a hand-off
     // to it; more connections than cores mostly add context switches.
     let readers = std::env::var("TSUDOI_SQLITE_READERS").ok().and_then(|v| v.parse().ok()).unwrap_or(8);
