@@ -150,8 +150,9 @@ def sequential_ms(paths):
 def measure_server(url, demo):
     """Starts the release server on `url` and measures SCALE_PAGES under load, then the API's
     keyword filter and the search mix one request at a time."""
+    # One client sends every request here: the API's per-client limit would refuse most.
     env = dict(os.environ, DATABASE_URL=url, LEPTOS_SITE_ADDR=f"127.0.0.1:{PORT}", LEPTOS_SITE_ROOT=SITE,
-               RUST_LOG="warn", TSUDOI_SEARCH_INDEX="inline")
+               RUST_LOG="warn", TSUDOI_SEARCH_INDEX="inline", TSUDOI_RATE_API_PER_IP="1000000")
     if demo:
         env["TSUDOI_DEMO"] = "1"
     server = subprocess.Popen([os.path.join(ROOT, "target", "release", "tsudoi")], cwd=ROOT, env=env)
@@ -259,7 +260,9 @@ def main():
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(DB + suffix):
             os.remove(DB + suffix)
+    # The live-stream part holds 10,000 streams from this one address: lift the per-client cap.
     env = dict(os.environ, DATABASE_URL=f"sqlite://{DB}", TSUDOI_DEMO="1",
+               TSUDOI_LIVE_STREAMS_PER_CLIENT="20000", TSUDOI_LIVE_STREAMS_TOTAL="20000",
                LEPTOS_SITE_ADDR=f"127.0.0.1:{PORT}", LEPTOS_SITE_ROOT=SITE, RUST_LOG="warn")
     server = subprocess.Popen([binary], cwd=ROOT, env=env)
     static_files = []

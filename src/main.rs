@@ -22,7 +22,7 @@ async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         None | Some("--demo") if args.len() <= 1 => {
-            tsudoi::server::startup::run(Config::from_env(!args.is_empty())).await
+            tsudoi::server::startup::run(Config::from_env(!args.is_empty())?).await
         }
         Some("demo") => {
             let mut events: Option<usize> = None;
@@ -37,7 +37,7 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
             let events = events.ok_or_else(|| anyhow::anyhow!("demo needs --events N\n\n{USAGE}"))?;
-            let config = Config::from_env(true);
+            let config = Config::from_env(true)?;
             let started = std::time::Instant::now();
             let store = tsudoi::server::store::connect(&config.database_url).await?;
             if store.is_empty().await? {

@@ -16,13 +16,18 @@ mod ssr {
     use crate::accounts::model::CurrentUser;
     use crate::error::AppError;
 
-    /// The client's IP (the TCP peer).
+    /// The client's IP: the TCP peer, or what a trusted proxy reports (see `client_ip`).
     pub async fn client_ip() -> Result<IpAddr, AppError> {
         let ConnectInfo(addr) = leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.map_err(|e| {
             tracing::error!(error = %e, "no connect info: serve with into_make_service_with_connect_info");
             AppError::Internal
         })?;
-        Ok(addr.ip())
+        let headers: axum::http::HeaderMap = leptos_axum::extract().await.map_err(|e| {
+            tracing::error!(error = %e, "request headers unavailable");
+            AppError::Internal
+        })?;
+        let state = crate::server::state::app_state()?;
+        Ok(crate::server::client_ip::client_ip(addr, &headers, &state.config.trusted_proxies))
     }
 
     /// Signs `user` in on this request's session (with a fresh session id) and redirects to
@@ -31,6 +36,9 @@ mod ssr {
         let session = crate::server::session::session().await?;
         session.cycle_id().await?;
         session.insert(crate::server::session::USER_ID_KEY, user.id).await?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        session.insert(crate::server::session::SIGNED_IN_AT_KEY, now).await?;
+        session.insert(crate::server::session::SEEN_DAY_KEY, now.div_euclid(86_400)).await?;
         leptos_axum::redirect(&crate::accounts::pages::safe_next(next));
         Ok(user)
     }
@@ -131,6 +139,19 @@ pub async fn logout() -> Result<(), AppError> {
     Ok(())
 }
 
+/// `POST /api/auth/logout-everywhere` — ends every session of mine, on every device,
+/// this one included.
+#[server(endpoint = "auth/logout-everywhere")]
+pub async fn logout_everywhere() -> Result<(), AppError> {
+    crate::error::respond(async {
+        let user = crate::server::session::require_user().await?;
+        crate::server::session::end_sessions_of(user.id, None).await?;
+        crate::server::session::session().await?.flush().await?;
+        Ok(())
+    })
+    .await
+}
+
 /// `GET /api/auth/me` — the signed-in user, or `null`.
 #[server(endpoint = "auth/me", input = GetUrl)]
 pub async fn me() -> Result<Option<CurrentUser>, AppError> {
@@ -172,8 +193,11 @@ pub async fn change_password(current_password: String, new_password: String) -> 
     use super::model::validate_password;
     crate::error::respond(async {
         let user = crate::server::session::require_user().await?;
+        let state = crate::server::state::app_state()?;
+        // The current password is checked: as many tries as logins to this account.
+        state.limits.login(ssr::client_ip().await?, &user.nickname)?;
         validate_password("new_password", &new_password).map_err(|e| AppError::Invalid(vec![e]))?;
-        let store = &crate::server::state::app_state()?.store;
+        let store = &state.store;
         let hash = store.fetch_password_hash(user.id).await?.unwrap_or_default();
         if !crate::server::password::verify(current_password, hash).await {
             return Err(AppError::Invalid(vec![crate::error::FieldError::new(
@@ -184,8 +208,11 @@ pub async fn change_password(current_password: String, new_password: String) -> 
         }
         let new_hash = crate::server::password::hash(new_password).await.map_err(|_| AppError::Internal)?;
         store.update_password_hash(user.id, &new_hash).await?;
-        // Other sessions keep working; this one gets a fresh id.
-        crate::server::session::session().await?.cycle_id().await?;
+        // Every other session ends (whoever knew the old password is signed out); this one
+        // stays, with a fresh id.
+        let session = crate::server::session::session().await?;
+        crate::server::session::end_sessions_of(user.id, Some(&session)).await?;
+        session.cycle_id().await?;
         Ok(())
     })
     .await

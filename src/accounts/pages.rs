@@ -6,8 +6,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::{
-    ChangePassword, Login, Logout, RegenerateCalendarUrl, Signup, UpdateProfile, get_my_profile, get_user, me,
-    my_calendar_exists,
+    ChangePassword, Login, Logout, LogoutEverywhere, RegenerateCalendarUrl, Signup, UpdateProfile, get_my_profile,
+    get_user, me, my_calendar_exists,
 };
 use super::model::CurrentUser;
 use crate::error::AppError;
@@ -354,6 +354,31 @@ fn ProfileForms(display_name: String, bio: String) -> impl IntoView {
                 <FieldMessage error=password_error field="new_password" />
                 <button type="submit" class="button">{t!(i18n, change_password)}</button>
                 {move || matches!(password.value().get(), Some(Ok(_))).then(|| view! { <p class="ok" role="status">{t!(i18n, password_changed)}</p> })}
+            </ActionForm>
+        </section>
+        <LogoutEverywhere />
+    }
+}
+
+/// Ends every session of mine, on every device (a lost phone, a shared computer).
+#[component]
+fn LogoutEverywhere() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let everywhere = ServerAction::<LogoutEverywhere>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = everywhere.value().get() {
+            session.refresh();
+        }
+    });
+    view! {
+        <section class="panel" aria-labelledby="sessions-h">
+            <h2 id="sessions-h">{t!(i18n, sessions_heading)}</h2>
+            <p class="hint">{t!(i18n, sessions_hint)}</p>
+            <ActionForm action=everywhere attr:class="inline-form">
+                <button type="submit" class="button button--ghost" disabled=move || everywhere.pending().get()>
+                    {t!(i18n, logout_everywhere)}
+                </button>
             </ActionForm>
         </section>
     }

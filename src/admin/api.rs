@@ -322,7 +322,8 @@ pub async fn create_group(
         let (user, state) = crate::server::session::require_user_state().await?;
         let slug = slug.trim().to_lowercase();
         let website = website.unwrap_or_default();
-        let errors = super::model::validate_group(&slug, &title, &website);
+        let mut errors = super::model::validate_group(&slug, &title, &website);
+        errors.extend(super::model::validate_group_description(description.as_deref().unwrap_or_default()));
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }

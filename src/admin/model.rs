@@ -270,7 +270,25 @@ pub fn validate_group(slug: &str, title: &str, website: &str) -> Vec<FieldError>
     if !empty_or_http(w) {
         errors.push(FieldError::new("website", "invalid_url", "the URL must start with https:// or http://"));
     }
+    too_long(&mut errors, "website", w, MAX_URL, "URL");
     errors
+}
+
+/// The longest URL a field keeps (websites, online venues).
+pub const MAX_URL: usize = 2_000;
+
+/// A group's description (Markdown): up to 20,000 characters.
+pub fn validate_group_description(description: &str) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    too_long(&mut errors, "description", description, 20_000, "description");
+    errors
+}
+
+/// A `too_long` error ("the {noun} is longer than {max} characters") past `max` characters.
+fn too_long(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize, noun: &str) {
+    if value.chars().count() > max {
+        errors.push(FieldError::new(field, "too_long", &format!("the {noun} is longer than {max} characters")));
+    }
 }
 
 /// `value` trimmed, after checking it: a `required` error (message `enter`) when it is
@@ -312,6 +330,9 @@ pub fn validate_event_form(f: &EventForm) -> Vec<FieldError> {
     if !empty_or_http(url) {
         errors.push(FieldError::new("online_url", "invalid_url", "the URL must start with https:// or http://"));
     }
+    too_long(&mut errors, "online_url", url, MAX_URL, "URL");
+    too_long(&mut errors, "place", f.place.trim(), 200, "venue name");
+    too_long(&mut errors, "address", f.address.trim(), 300, "address");
     if !matches!(f.language.as_str(), "ja" | "en" | "multi") {
         errors.push(FieldError::new("language", "invalid_choice", "choose ja, en or multi"));
     }
@@ -610,6 +631,10 @@ mod tests {
         let codes: Vec<String> = validate_group("Rust Tokyo", "", "ftp://x").into_iter().map(|e| e.code).collect();
         assert_eq!(codes, ["slug_format", "required", "invalid_url"]);
         assert!(!validate_group("-ab", "t", "").is_empty());
+        let long_site = format!("https://{}", "x".repeat(MAX_URL));
+        assert_eq!(validate_group("rust-tokyo", "Rust.Tokyo", &long_site)[0].code, "too_long");
+        assert!(validate_group_description(&"説".repeat(20_000)).is_empty());
+        assert_eq!(validate_group_description(&"説".repeat(20_001))[0].field, "description");
     }
 
     #[test]

@@ -75,7 +75,8 @@ async fn rate_limit(
     req: Request,
     next: Next,
 ) -> Response {
-    match state.limits.api(addr.ip()) {
+    let client = crate::server::client_ip::client_ip(addr, req.headers(), &state.config.trusted_proxies);
+    match state.limits.api(client) {
         Ok(()) => next.run(req).await,
         Err(crate::error::AppError::RateLimited(secs)) => ApiError::rate_limited(secs).into_response(),
         Err(_) => ApiError::internal().into_response(),

@@ -3,6 +3,7 @@
 //! (never a stale diff).
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
@@ -15,11 +16,84 @@ type Slot = watch::Sender<Option<Arc<SeatSnapshot>>>;
 pub struct LiveHub {
     store: DynStore,
     channels: Mutex<HashMap<i64, Slot>>,
+    limits: StreamLimits,
+    open: Mutex<OpenStreams>,
+}
+
+/// How many seat streams one instance holds: per client (an IPv4 address or an IPv6 /64,
+/// behind a trusted proxy the address it reports) and in all. Beyond either, a new stream
+/// gets 503 with `Retry-After`; the page works on without live updates and its
+/// `EventSource` tries again later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamLimits {
+    pub per_client: usize,
+    pub total: usize,
+}
+
+impl Default for StreamLimits {
+    fn default() -> Self {
+        // A venue's Wi-Fi puts a whole audience behind one address: room for it.
+        StreamLimits { per_client: 200, total: 20_000 }
+    }
+}
+
+/// Open streams, counted per client and in all.
+#[derive(Default)]
+struct OpenStreams {
+    total: usize,
+    per_client: HashMap<IpAddr, usize>,
+}
+
+/// One open stream; dropping it (the client went away) frees its place.
+pub struct StreamPermit {
+    hub: Arc<LiveHub>,
+    client: IpAddr,
+}
+
+impl Drop for StreamPermit {
+    fn drop(&mut self) {
+        let mut open = self.hub.open.lock().unwrap_or_else(|p| p.into_inner());
+        open.total = open.total.saturating_sub(1);
+        if let Some(n) = open.per_client.get_mut(&self.client) {
+            *n -= 1;
+            if *n == 0 {
+                open.per_client.remove(&self.client);
+            }
+        }
+    }
 }
 
 impl LiveHub {
-    pub fn new(store: DynStore) -> Self {
-        LiveHub { store, channels: Mutex::new(HashMap::new()) }
+    pub fn new(store: DynStore, limits: StreamLimits) -> Self {
+        LiveHub { store, channels: Mutex::new(HashMap::new()), limits, open: Mutex::default() }
+    }
+
+    /// A place for one more stream of `client` (see [`StreamLimits`]), or `None` when it
+    /// or the instance holds as many as allowed.
+    pub fn open_stream(self: &Arc<Self>, client: IpAddr) -> Option<StreamPermit> {
+        let client = crate::server::client_ip::limit_key(client);
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let mine = open.per_client.get(&client).copied().unwrap_or(0);
+        if open.total >= self.limits.total || mine >= self.limits.per_client {
+            return None;
+        }
+        open.total += 1;
+        *open.per_client.entry(client).or_insert(0) += 1;
+        Some(StreamPermit { hub: Arc::clone(self), client })
+    }
+
+    /// Streams open now (for tests and metrics).
+    pub fn open_streams(&self) -> usize {
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).total
+    }
+
+    /// Drops the channel of an event nobody receives from (an id that named no event: it
+    /// must not leave a channel behind).
+    pub fn forget_if_idle(&self, event_id: i64) {
+        let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        if channels.get(&event_id).is_some_and(|s| s.receiver_count() == 0) {
+            channels.remove(&event_id);
+        }
     }
 
     /// A receiver for an event's snapshots (the current one is fetched by the caller).

@@ -2,10 +2,11 @@
 //! JSON seat snapshot on connect and after every change, and keep-alive comments.
 
 use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Json, Response};
 use futures::stream::{self, Stream, StreamExt};
@@ -26,26 +27,53 @@ fn seats_event(snapshot: &SeatSnapshot) -> Event {
     Event::default().event("seats").json_data(snapshot).unwrap_or_else(|_| Event::default().comment("encode error"))
 }
 
-async fn stream_for(state: AppState, ids: Vec<i64>) -> Response {
+/// How long a refused stream is asked to wait before trying again.
+const RETRY_AFTER_SECS: u64 = 30;
+
+async fn stream_for(state: AppState, client: IpAddr, ids: Vec<i64>) -> Response {
+    let Some(permit) = state.live.open_stream(client) else {
+        let body = Json(serde_json::json!({
+            "error": "unavailable",
+            "message": "too many live streams open; the page works without live seats and retries later",
+        }));
+        return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, RETRY_AFTER_SECS.to_string())], body)
+            .into_response();
+    };
     let mut initial = Vec::with_capacity(ids.len());
     let mut updates = Vec::with_capacity(ids.len());
     for id in &ids {
         // Subscribe before reading, so a change between the two is not missed.
         let rx = state.live.subscribe(*id);
         match state.store.seat_snapshot(*id).await {
-            Ok(Some(snapshot)) => initial.push(snapshot),
-            Ok(None) => {}
+            Ok(Some(snapshot)) => {
+                initial.push(snapshot);
+                updates.push(WatchStream::from_changes(rx));
+            }
+            Ok(None) => {
+                // No such event: keep no channel for it.
+                drop(rx);
+                state.live.forget_if_idle(*id);
+            }
             Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
         }
-        updates.push(WatchStream::from_changes(rx));
     }
     if initial.is_empty() {
         return (StatusCode::NOT_FOUND, Json(serde_json::json!({ "error": "not_found", "message": null })))
             .into_response();
     }
     let first = stream::iter(initial.into_iter().map(|s| Ok::<_, Infallible>(seats_event(&s))));
-    let rest = stream::select_all(updates).filter_map(|s| async move { s.map(|s| Ok(seats_event(&s))) });
+    // The permit lives as long as the stream: when the client goes away, its place is free.
+    let rest = stream::select_all(updates).filter_map(move |s| {
+        let _held = &permit;
+        let event = s.map(|s| Ok(seats_event(&s)));
+        async move { event }
+    });
     sse(first.chain(rest)).into_response()
+}
+
+/// The client a stream counts against (see `crate::server::client_ip`).
+fn client_of(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    crate::server::client_ip::client_ip(peer, headers, &state.config.trusted_proxies)
 }
 
 fn sse(stream: impl Stream<Item = Result<Event, Infallible>> + Send + 'static) -> impl IntoResponse {
@@ -56,9 +84,17 @@ fn sse(stream: impl Stream<Item = Result<Event, Infallible>> + Send + 'static) -
 }
 
 /// `GET /live/events/{id}`
-pub async fn one_event(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub async fn one_event(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     match id.parse::<i64>() {
-        Ok(id) if id > 0 => stream_for(state, vec![id]).await,
+        Ok(id) if id > 0 => {
+            let client = client_of(&state, peer, &headers);
+            stream_for(state, client, vec![id]).await
+        }
         _ => bad_request("event id must be a positive integer"),
     }
 }
@@ -94,9 +130,17 @@ pub fn parse_ids(raw: &str) -> Result<Vec<i64>, String> {
 }
 
 /// `GET /live/events?ids=1,2,3`: one stream for a whole list page.
-pub async fn many_events(State(state): State<AppState>, Query(q): Query<IdsQuery>) -> Response {
+pub async fn many_events(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<IdsQuery>,
+) -> Response {
     match parse_ids(q.ids.as_deref().unwrap_or_default()) {
-        Ok(ids) => stream_for(state, ids).await,
+        Ok(ids) => {
+            let client = client_of(&state, peer, &headers);
+            stream_for(state, client, ids).await
+        }
         Err(msg) => bad_request(&msg),
     }
 }

@@ -22,6 +22,11 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// `TSUDOI_MAIL_FROM`: the sender address of e-mails.
     pub mail_from: String,
+    /// `TSUDOI_TRUSTED_PROXIES`: proxies whose `X-Forwarded-For`/`Forwarded` names the client
+    /// (see `client_ip`); none by default.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `TSUDOI_LIVE_STREAMS_PER_CLIENT`, `TSUDOI_LIVE_STREAMS_TOTAL`: open seat streams.
+    pub stream_limits: crate::live::hub::StreamLimits,
 }
 
 impl Config {
@@ -48,11 +53,15 @@ impl Config {
             draw_interval: std::time::Duration::from_millis(200),
             smtp_url: None,
             mail_from: "tsudoi@tsudoi.test".into(),
+            trusted_proxies: Vec::new(),
+            stream_limits: Default::default(),
         }
     }
 
-    /// Reads `DATABASE_URL` and `TSUDOI_DEMO`; `demo_flag` is the `--demo` argument.
-    pub fn from_env(demo_flag: bool) -> Self {
+    /// Reads `DATABASE_URL`, `TSUDOI_DEMO` and the other settings of the README; `demo_flag`
+    /// is the `--demo` argument. A setting that cannot be right (a trusted proxy that is not
+    /// an address) is an error rather than a silent default.
+    pub fn from_env(demo_flag: bool) -> anyhow::Result<Self> {
         let database_url = std::env::var("DATABASE_URL")
             .ok()
             .filter(|s| !s.trim().is_empty())
@@ -66,7 +75,18 @@ impl Config {
             })
             .trim_end_matches('/')
             .to_string();
-        Config {
+        let trusted_proxies =
+            super::client_ip::parse_trusted(&std::env::var("TSUDOI_TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(anyhow::Error::msg)?;
+        let count = |name: &str, default: usize| {
+            std::env::var(name).ok().and_then(|v| v.parse::<usize>().ok()).filter(|v| *v > 0).unwrap_or(default)
+        };
+        let d = crate::live::hub::StreamLimits::default();
+        let stream_limits = crate::live::hub::StreamLimits {
+            per_client: count("TSUDOI_LIVE_STREAMS_PER_CLIENT", d.per_client),
+            total: count("TSUDOI_LIVE_STREAMS_TOTAL", d.total),
+        };
+        Ok(Config {
             database_url,
             demo: demo_flag || demo_env.unwrap_or(false),
             public_url,
@@ -78,7 +98,9 @@ impl Config {
                 .ok()
                 .filter(|s| !s.trim().is_empty())
                 .unwrap_or_else(|| "tsudoi@localhost".into()),
-        }
+            trusted_proxies,
+            stream_limits,
+        })
     }
 }
 

@@ -19,6 +19,23 @@ pub fn error_response(err: &AppError) -> Response {
     resp
 }
 
+/// The largest request body Tsudoi reads (2 MiB: the longest event description with room to
+/// spare). Beyond, `413` with a JSON body, before the body is read when it declares its
+/// length, and as soon as it passes the limit when it does not.
+pub const MAX_BODY: usize = 2 << 20;
+
+/// Gives a `413` from the body limit (which has no body of ours) the JSON error every other
+/// error has.
+pub async fn json_payload_too_large(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let res = next.run(req).await;
+    let json = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if res.status() != StatusCode::PAYLOAD_TOO_LARGE || json {
+        return res;
+    }
+    let body = serde_json::json!({ "error": "payload_too_large", "message": "the request body is larger than 2 MiB" });
+    (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response()
+}
+
 /// A strong ETag: the first 128 bits of BLAKE2s over the body, so every instance of a
 /// deployment gives the same tag for the same content.
 pub fn etag_of(body: &[u8]) -> String {

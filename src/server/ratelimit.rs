@@ -1,4 +1,5 @@
-//! Rate limits for login and sign-up (governor's GCRA), per client IP and per account.
+//! Rate limits for login and sign-up (governor's GCRA), per client (an IPv4 address or an
+//! IPv6 /64, see `client_ip`) and per account.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -7,6 +8,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::error::AppError;
+use crate::server::client_ip::limit_key;
 
 /// Attempts allowed per minute.
 #[derive(Debug, Clone, Copy)]
@@ -54,18 +56,18 @@ impl RateLimits {
 
     /// One login attempt from `ip` for `login` (the account name as typed, lower-cased).
     pub fn login(&self, ip: IpAddr, login: &str) -> Result<(), AppError> {
-        check(&self.login_ip, &ip)?;
+        check(&self.login_ip, &limit_key(ip))?;
         check(&self.login_account, &login.to_string())
     }
 
     /// One sign-up attempt from `ip`.
     pub fn signup(&self, ip: IpAddr) -> Result<(), AppError> {
-        check(&self.signup_ip, &ip)
+        check(&self.signup_ip, &limit_key(ip))
     }
 
     /// One request to the public read API from `ip`.
     pub fn api(&self, ip: IpAddr) -> Result<(), AppError> {
-        check(&self.api_ip, &ip)
+        check(&self.api_ip, &limit_key(ip))
     }
 
     /// Drops idle keys (called periodically).

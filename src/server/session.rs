@@ -19,6 +19,15 @@ pub const USER_ID_KEY: &str = "uid";
 const LOADED_USER_KEY: &str = "__user";
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "tsudoi_session";
+/// Session key: when the user signed in (Unix seconds), for the absolute cap.
+pub const SIGNED_IN_AT_KEY: &str = "since";
+/// Session key: the last day (Unix days) the session was used; a new day saves the session,
+/// which moves its idle expiry (and the cookie's) forward: one write per session per day.
+pub const SEEN_DAY_KEY: &str = "seen";
+/// A session unused this long ends (the layer's `Expiry::OnInactivity`).
+pub const IDLE_DAYS: i64 = 30;
+/// A session ends this long after sign-in however much it is used: sign in again.
+pub const ABSOLUTE_DAYS: i64 = 90;
 
 /// tower-sessions' storage over the configured backend.
 #[derive(Clone)]
@@ -108,6 +117,20 @@ pub async fn session() -> Result<Session, AppError> {
 pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
     let session = session().await?;
     let Some(uid) = session.get::<i64>(USER_ID_KEY).await? else { return Ok(None) };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    match session.get::<i64>(SIGNED_IN_AT_KEY).await? {
+        Some(since) if now - since > ABSOLUTE_DAYS * 86_400 => {
+            session.flush().await?;
+            return Ok(None);
+        }
+        Some(_) => {}
+        // Signed in before the cap existed: it counts from now.
+        None => session.insert(SIGNED_IN_AT_KEY, now).await?,
+    }
+    let today = now.div_euclid(86_400);
+    if session.get::<i64>(SEEN_DAY_KEY).await? != Some(today) {
+        session.insert(SEEN_DAY_KEY, today).await?;
+    }
     // Loaded with the session in this request (one query); a login or logout in this
     // request changes the uid, and then the account is read again.
     if let Ok(Some(user)) = session.get::<CurrentUser>(LOADED_USER_KEY).await
@@ -133,4 +156,13 @@ pub async fn require_user() -> Result<CurrentUser, AppError> {
 pub async fn require_user_state() -> Result<(CurrentUser, super::state::AppState), AppError> {
     let user = require_user().await?;
     Ok((user, app_state()?))
+}
+
+/// Ends every session of `user_id` but `keep` (the current one, when it stays).
+pub async fn end_sessions_of(user_id: i64, keep: Option<&Session>) -> Result<u64, AppError> {
+    let keep = match keep {
+        Some(s) => s.id().map(|id| id.to_string()),
+        None => None,
+    };
+    app_state()?.store.sessions_end_for_user(user_id, keep.as_deref()).await
 }

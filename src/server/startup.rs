@@ -58,7 +58,7 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Res
     }
     let state = AppState {
         leptos_options,
-        live: Arc::new(LiveHub::new(store.clone())),
+        live: Arc::new(LiveHub::new(store.clone(), config.stream_limits)),
         limits: Arc::new(RateLimits::new(config.rate_limits)),
         store,
         config: Arc::new(config),
@@ -87,7 +87,7 @@ pub fn router(state: AppState) -> Router {
         .with_same_site(SameSite::Lax)
         .with_secure(state.config.behind_tls())
         .with_path("/")
-        .with_expiry(Expiry::OnInactivity(time::Duration::days(30)));
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(crate::server::session::IDLE_DAYS)));
     let hsts = state.config.behind_tls();
     let app = Router::new()
         .route("/healthz", get(healthz))
@@ -119,6 +119,8 @@ pub fn router(state: AppState) -> Router {
             hsts.then(|| HeaderValue::from_static("max-age=31536000")),
         ))
         .layer(CompressionLayer::new())
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(crate::server::http::MAX_BODY))
+        .layer(middleware::from_fn(crate::server::http::json_payload_too_large))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::http::Request<_>| {

@@ -474,6 +474,240 @@ async fn a_login_redirects_only_to_a_path_on_this_site() {
     }
 }
 
+/// An app with its own settings on a fresh SQLite file.
+async fn app_with(change: impl FnOnce(&mut tsudoi::server::config::Config)) -> TestApp {
+    let db = crate::helpers::TempDb::new();
+    let mut config = tsudoi::server::config::Config::for_tests(db.url());
+    change(&mut config);
+    crate::helpers::spawn_with(config, db).await
+}
+
+/// An event with one frame, published: something to stream.
+async fn one_event(app: &TestApp) -> i64 {
+    let store = app.store();
+    let owner = store.insert_users(&[NewUser::attendee("host")]).await.unwrap()[0];
+    let g = store
+        .insert_groups(&[NewGroup {
+            slug: "live".into(),
+            title: "Live".into(),
+            description: String::new(),
+            website: None,
+            image_url: None,
+            members: vec![(owner, Role::Owner)],
+        }])
+        .await
+        .unwrap()[0];
+    let starts = Utc::now() + chrono::Duration::days(7);
+    store
+        .insert_events(&[NewEvent {
+            frames: vec![NewFrame::first_come("一般", 10)],
+            ..NewEvent::minimal(g, "Live", starts)
+        }])
+        .await
+        .unwrap()[0]
+}
+
+/// Seat streams are capped per client and in all: beyond, 503 with `Retry-After` and a JSON
+/// body; a closed stream frees its place; ids that name no event leave no channel behind.
+#[tokio::test]
+async fn live_streams_are_capped_per_client_and_in_all() {
+    let app = app_with(|c| {
+        c.stream_limits = tsudoi::live::hub::StreamLimits { per_client: 2, total: 3 };
+        c.trusted_proxies = tsudoi::server::client_ip::parse_trusted("127.0.0.1").unwrap();
+    })
+    .await;
+    let event = one_event(&app).await;
+    let open = |from: &'static str| {
+        let url = app.url(&format!("/live/events/{event}"));
+        async move { reqwest::Client::new().get(url).header("x-forwarded-for", from).send().await.unwrap() }
+    };
+    let a1 = open("203.0.113.1").await;
+    let a2 = open("203.0.113.1").await;
+    assert_eq!((a1.status().as_u16(), a2.status().as_u16()), (200, 200));
+    let a3 = open("203.0.113.1").await;
+    assert_eq!(a3.status().as_u16(), 503, "a third stream of one client");
+    assert_eq!(a3.headers()["retry-after"], "30");
+    let body: Value = a3.json().await.unwrap();
+    assert_eq!(body["error"], "unavailable");
+    let b1 = open("203.0.113.2").await;
+    assert_eq!(b1.status().as_u16(), 200, "another client has its own places");
+    let c1 = open("203.0.113.3").await;
+    assert_eq!(c1.status().as_u16(), 503, "the instance holds 3 in all");
+    assert_eq!(app.state.live.open_streams(), 3);
+    drop(a1);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.state.live.open_streams() > 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let c2 = open("203.0.113.3").await;
+    assert_eq!(c2.status().as_u16(), 200, "a closed stream frees its place");
+    drop((a2, b1, c2));
+    // Unknown ids: 404, and no channel kept for them.
+    let before = app.state.live.channel_count();
+    let (status, _) = app.get("/live/events?ids=999991,999992,999993").await;
+    assert_eq!(status, 404);
+    assert_eq!(app.state.live.channel_count(), before, "no channel for ids that name no event");
+}
+
+/// Behind a trusted proxy each client has its own rate-limit bucket (IPv6 by its /64);
+/// from anyone else `X-Forwarded-For` is ignored, so it cannot buy a fresh bucket.
+#[tokio::test]
+async fn rate_limits_count_the_client_a_trusted_proxy_names_and_ignore_the_header_otherwise() {
+    let limited = |trust: &'static str| {
+        app_with(move |c| {
+            c.rate_limits.api_per_ip = 2;
+            c.trusted_proxies = tsudoi::server::client_ip::parse_trusted(trust).unwrap();
+        })
+    };
+    let statuses = |app: &TestApp, from: &'static str, n: usize| {
+        let url = app.url("/api/v2/events/");
+        async move {
+            let mut out = Vec::new();
+            for _ in 0..n {
+                let res = reqwest::Client::new().get(url.clone()).header("x-forwarded-for", from).send().await.unwrap();
+                out.push(res.status().as_u16());
+            }
+            out
+        }
+    };
+    let behind = limited("127.0.0.1").await;
+    assert_eq!(statuses(&behind, "203.0.113.1", 3).await, [200, 200, 429]);
+    assert_eq!(statuses(&behind, "203.0.113.2", 1).await, [200], "another client");
+    assert_eq!(statuses(&behind, "2001:db8:0:1::1", 2).await, [200, 200]);
+    assert_eq!(statuses(&behind, "2001:db8:0:1::ffff", 1).await, [429], "the same /64");
+    let direct = limited("").await;
+    assert_eq!(statuses(&direct, "203.0.113.1", 2).await, [200, 200]);
+    assert_eq!(statuses(&direct, "203.0.113.2", 1).await, [429], "the header is not believed");
+}
+
+/// Every free-text field has a length cap, answered beside the field; a body over the limit
+/// is a 413 with a JSON body.
+async fn free_text_fields_are_capped_and_an_oversized_body_is_413(app: TestApp) {
+    let c = stranger(&app, "mallory").await;
+    let huge = "長".repeat(30_000);
+    let group = [("slug", "capped".to_string()), ("title", "Capped".to_string()), ("description", huge.clone())];
+    let (status, body, _) = post(&c, &app, "/api/admin/groups/create", &group).await;
+    assert_eq!((status, field_errors(&body)), (422, vec![("description".into(), "too_long".into())]));
+    let group = own_group(&app, &c).await;
+    let year = chrono::Datelike::year(&tsudoi::time::now()) + 1;
+    let form = event_form(group, &format!("{year}-05-01T10:00"), &format!("{year}-05-01T12:00"));
+    for (field, value) in [
+        ("place", "場".repeat(201)),
+        ("address", "住".repeat(301)),
+        ("online_url", format!("https://meet.example/{}", "x".repeat(2_000))),
+    ] {
+        let (status, body, _) = post(&c, &app, "/api/admin/events/create", &with(form.clone(), field, value)).await;
+        assert_eq!((status, field_errors(&body)), (422, vec![(field.to_string(), "too_long".to_string())]), "{field}");
+    }
+    let (status, body, _) = post(&c, &app, "/api/admin/events/create", &with(form, "place", "場".repeat(200))).await;
+    assert_eq!(status, 200, "200 characters are fine: {body}");
+    // 3 MiB to a form endpoint and to the public API.
+    for path in ["/api/admin/events/create", "/api/auth/login", "/api/v2/events/"] {
+        let res = c
+            .post(app.url(path))
+            .header("accept", "application/json")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(vec![b'a'; 3 << 20])
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let body = res.text().await.unwrap();
+        if path.starts_with("/api/v2") {
+            assert!((400..500).contains(&status), "{path}: {status}");
+            continue;
+        }
+        assert_eq!(status, 413, "{path}: {body}");
+        let v: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
+        assert_eq!(v["error"], "payload_too_large", "{body}");
+    }
+}
+
+/// Who `c` is signed in as (`None`: signed out).
+async fn whoami(c: &reqwest::Client, app: &TestApp) -> Option<String> {
+    let res = c.get(app.url("/api/auth/me")).header("accept", "application/json").send().await.unwrap();
+    let v: Value = res.json().await.unwrap();
+    v["nickname"].as_str().map(str::to_string)
+}
+
+/// A password change signs out every other device and keeps this one; "log out everywhere"
+/// ends all of them; password changes count as login attempts on the account.
+async fn a_password_change_ends_other_sessions_and_logout_everywhere_ends_all(app: TestApp) {
+    account(&app, "mika", "Mika").await;
+    account(&app, "other", "Other").await;
+    let (laptop, phone, bystander) =
+        (sign_in(&app, "mika").await, sign_in(&app, "mika").await, sign_in(&app, "other").await);
+    assert_eq!(whoami(&phone, &app).await.as_deref(), Some("mika"));
+    let form = [("current_password", PASSWORD.to_string()), ("new_password", "a brand new secret".to_string())];
+    let (status, body, _) = post(&laptop, &app, "/api/me/password", &form).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(whoami(&laptop, &app).await.as_deref(), Some("mika"), "this device stays signed in");
+    assert_eq!(whoami(&phone, &app).await, None, "the other device is signed out");
+    assert_eq!(whoami(&bystander, &app).await.as_deref(), Some("other"), "other accounts are untouched");
+
+    let tablet = {
+        let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        let form = [("login", "mika"), ("password", "a brand new secret")];
+        let res =
+            c.post(app.url("/api/auth/login")).header("accept", "application/json").form(&form).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        c
+    };
+    let (status, body, _) = post(&laptop, &app, "/api/auth/logout-everywhere", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(whoami(&laptop, &app).await, None);
+    assert_eq!(whoami(&tablet, &app).await, None);
+    assert_eq!(whoami(&bystander, &app).await.as_deref(), Some("other"));
+    let (status, _, _) = post(&laptop, &app, "/api/auth/logout-everywhere", &[]).await;
+    assert_eq!(status, 401, "signed-in users only");
+
+    // Guessing the current password through the change form is limited like logins.
+    let guesser = sign_in(&app, "other").await;
+    let mut statuses = Vec::new();
+    for i in 0..12 {
+        let form = [("current_password", format!("guess {i}")), ("new_password", "whatever it is".to_string())];
+        statuses.push(post(&guesser, &app, "/api/me/password", &form).await.0);
+    }
+    assert!(statuses.contains(&422) && statuses.last() == Some(&429), "{statuses:?}");
+}
+
+/// Runs one SQL statement on the app's database, whichever it is.
+async fn exec(app: &TestApp, sql: &str) {
+    match (app.store().sqlite_pool(), app.store().pg_pool()) {
+        (Some(p), _) => sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(p).await.map(|_| ()).unwrap(),
+        (_, Some(p)) => sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(p).await.map(|_| ()).unwrap(),
+        _ => unreachable!(),
+    }
+}
+
+async fn latest_session_expiry(app: &TestApp) -> i64 {
+    let q = "SELECT MAX(expires_at) FROM sessions";
+    match (app.store().sqlite_pool(), app.store().pg_pool()) {
+        (Some(p), _) => sqlx::query_scalar(q).fetch_one(p).await.unwrap(),
+        (_, Some(p)) => sqlx::query_scalar(q).fetch_one(p).await.unwrap(),
+        _ => unreachable!(),
+    }
+}
+
+/// A session ends 90 days after sign-in however much it is used, and its idle expiry moves
+/// forward when it is used on a new day.
+async fn sessions_slide_while_used_and_end_at_the_absolute_cap(app: TestApp) {
+    account(&app, "nao", "Nao").await;
+    let c = sign_in(&app, "nao").await;
+    // Last used on another day (the "seen" key renamed away), expiring in an hour: a request
+    // today saves it with a new idle expiry.
+    let soon = Utc::now().timestamp() + 3_600;
+    exec(&app, &format!("UPDATE sessions SET expires_at = {soon}")).await;
+    exec(&app, r#"UPDATE sessions SET data = REPLACE(data, '"seen":', '"was":')"#).await;
+    assert_eq!(whoami(&c, &app).await.as_deref(), Some("nao"));
+    assert!(latest_session_expiry(&app).await > soon + 20 * 86_400, "used today: the idle expiry moved forward");
+    // Signed in 91 days ago: signed out, however recently used.
+    let long_ago = Utc::now().timestamp() - 91 * 86_400;
+    exec(&app, &format!(r#"UPDATE sessions SET data = REPLACE(data, '"since":', '"since":{long_ago},"old_since":')"#))
+        .await;
+    assert_eq!(whoami(&c, &app).await, None, "past the absolute cap");
+}
+
 on_both_backends!(
     a_two_megabyte_tag_list_gets_a_field_error_quickly,
     a_two_megabyte_choice_list_gets_a_field_error_quickly,
@@ -484,4 +718,7 @@ on_both_backends!(
     pages_and_live_ids_beyond_their_caps_are_400,
     the_excel_csv_does_not_carry_formulas,
     another_events_frame_is_not_found,
+    a_password_change_ends_other_sessions_and_logout_everywhere_ends_all,
+    sessions_slide_while_used_and_end_at_the_absolute_cap,
+    free_text_fields_are_capped_and_an_oversized_body_is_413,
 );

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod admin;
+mod fuzz;
 mod hostile;
 mod http;
 mod mail;

@@ -144,13 +144,7 @@ impl Store {
         if unmatchable(db, id) {
             return Ok(None);
         }
-        // The account's id from the session's JSON, only when it is an integer (so no stored
-        // data can make the query fail).
-        let uid = if db.is_pg() {
-            "CASE WHEN jsonb_typeof(s.data::jsonb -> 'uid') = 'number' THEN (s.data::jsonb ->> 'uid')::numeric::bigint END"
-        } else {
-            "CASE WHEN json_type(s.data, '$.uid') = 'integer' THEN json_extract(s.data, '$.uid') END"
-        };
+        let uid = session_uid(db);
         let row: Option<SessionUserRow> = db
             .optional(
                 Sql::new(format!(
@@ -176,10 +170,33 @@ impl Store {
         Ok(())
     }
 
+    /// Ends every session signed in as `user_id` except `keep` (a password change keeps the
+    /// current one; "log out everywhere" keeps none). A scan of the sessions: rare, and the
+    /// table holds one row per live session.
+    pub async fn sessions_end_for_user(&self, user_id: i64, keep: Option<&str>) -> StoreResult<u64> {
+        let db = &self.db;
+        let mut q = Sql::new(format!("DELETE FROM sessions WHERE {} = ", session_uid(db)));
+        q.push_bind(user_id);
+        if let Some(keep) = keep {
+            q.push(" AND id <> ").push_bind(keep);
+        }
+        Ok(db.execute(q).await?)
+    }
+
     /// Removes expired sessions, returning how many.
     pub async fn sessions_purge(&self, now: i64) -> StoreResult<u64> {
         let db = &self.db;
         Ok(db.execute(Sql::new("DELETE FROM sessions WHERE expires_at <= $1").bind(now)).await?)
+    }
+}
+
+/// The account id in a session's JSON (`s.data`, or `data` unqualified), only when it is an
+/// integer, so no stored data can make a query fail.
+fn session_uid(db: &Db) -> &'static str {
+    if db.is_pg() {
+        "CASE WHEN jsonb_typeof(data::jsonb -> 'uid') = 'number' THEN (data::jsonb ->> 'uid')::numeric::bigint END"
+    } else {
+        "CASE WHEN json_type(data, '$.uid') = 'integer' THEN json_extract(data, '$.uid') END"
     }
 }
 
