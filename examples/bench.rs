@@ -79,11 +79,15 @@ fn rss_mib(pid: u32) -> f64 {
 async fn users_with_sessions(store: &DynStore, prefix: &str, n: usize) -> Vec<String> {
     let users: Vec<NewUser> = (0..n).map(|i| NewUser::attendee(&format!("{prefix}{i}"))).collect();
     let ids = store.insert_users(&users).await.expect("users");
-    let expires = Utc::now().timestamp() + 3600;
+    let now = Utc::now().timestamp();
+    let expires = now + 3600;
     let mut cookies = Vec::with_capacity(n);
     for id in ids {
         let sid = tower_sessions::session::Id::default().to_string();
-        let row = SessionRow { data: json!({ "uid": id }).to_string(), expires_at: expires };
+        // As a sign-in writes it: the user, when they signed in, the day last seen (without
+        // those, each first request would save the session again: not what a rush looks like).
+        let data = json!({ "uid": id, "since": now, "seen": now.div_euclid(86_400) });
+        let row = SessionRow { data: data.to_string(), expires_at: expires };
         store.session_save(&sid, &row).await.expect("session");
         cookies.push(format!("tsudoi_session={sid}"));
     }

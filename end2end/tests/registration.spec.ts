@@ -112,3 +112,34 @@ test("anonymous visitors are asked to log in, and come back to the event", async
   const res = await page.request.get("/me");
   expect(res.status()).toBe(401);
 });
+
+test("/me: the calendar URL is shown once, and 'log out everywhere' signs out every device", async ({ browser }) => {
+  const nickname = `cal${unique()}`;
+  const laptopContext = await newContext(browser);
+  await signUp(laptopContext, nickname);
+  const phoneContext = await newContext(browser);
+  const login = await phoneContext.request.post("/api/auth/login", {
+    form: { login: nickname, password: "tsudoi-e2e-pass" },
+    headers: { accept: "application/json" },
+  });
+  expect(login.status(), await login.text()).toBe(200);
+
+  const laptop = await laptopContext.newPage();
+  await laptop.goto("/me");
+  await hydrated(laptop);
+  await laptop.getByRole("button", { name: "カレンダーURLを発行" }).click();
+  const url = laptop.locator("#my-calendar-url");
+  await expect(url).toHaveValue(/\/calendar\/[0-9a-f]{48}\/registrations\.ics$/);
+  await expect(laptop.getByText("この画面を離れると再表示できない")).toBeVisible();
+  const feed = await laptopContext.request.get(new URL(await url.inputValue()).pathname);
+  expect(feed.status()).toBe(200);
+  await laptop.reload();
+  await hydrated(laptop);
+  await expect(laptop.getByText("カレンダーURLは発行済みです")).toBeVisible();
+  await expect(laptop.locator("#my-calendar-url")).toHaveCount(0);
+
+  await laptop.getByRole("button", { name: "すべての端末からログアウト" }).click();
+  await expect(laptop.getByRole("link", { name: "ログイン" }).first()).toBeVisible();
+  const phoneMe = await phoneContext.request.get("/api/auth/me", { headers: { accept: "application/json" } });
+  expect(await phoneMe.json()).toBeNull();
+});
