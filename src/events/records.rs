@@ -16,6 +16,20 @@ pub struct NewGroup {
     pub members: Vec<(i64, crate::admin::model::Role)>,
 }
 
+impl NewGroup {
+    /// A group with one owner and nothing else: fixtures and tools.
+    pub fn owned_by(slug: &str, title: &str, owner: i64) -> Self {
+        NewGroup {
+            slug: slug.into(),
+            title: title.into(),
+            description: String::new(),
+            website: None,
+            image_url: None,
+            members: vec![(owner, crate::admin::model::Role::Owner)],
+        }
+    }
+}
+
 /// A tag to create. Aliases are matched NFKC-lowercased.
 #[derive(Debug, Clone)]
 pub struct NewTag {

@@ -486,17 +486,7 @@ async fn app_with(change: impl FnOnce(&mut tsudoi::server::config::Config)) -> T
 async fn one_event(app: &TestApp) -> i64 {
     let store = app.store();
     let owner = store.insert_users(&[NewUser::attendee("host")]).await.unwrap()[0];
-    let g = store
-        .insert_groups(&[NewGroup {
-            slug: "live".into(),
-            title: "Live".into(),
-            description: String::new(),
-            website: None,
-            image_url: None,
-            members: vec![(owner, Role::Owner)],
-        }])
-        .await
-        .unwrap()[0];
+    let g = store.insert_groups(&[NewGroup::owned_by("live", "Live", owner)]).await.unwrap()[0];
     let starts = Utc::now() + chrono::Duration::days(7);
     store
         .insert_events(&[NewEvent {
