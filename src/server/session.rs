@@ -160,9 +160,6 @@ pub async fn require_user_state() -> Result<(CurrentUser, super::state::AppState
 
 /// Ends every session of `user_id` but `keep` (the current one, when it stays).
 pub async fn end_sessions_of(user_id: i64, keep: Option<&Session>) -> Result<u64, AppError> {
-    let keep = match keep {
-        Some(s) => s.id().map(|id| id.to_string()),
-        None => None,
-    };
+    let keep = keep.and_then(Session::id).map(|id| id.to_string());
     app_state()?.store.sessions_end_for_user(user_id, keep.as_deref()).await
 }
