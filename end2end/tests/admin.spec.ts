@@ -136,3 +136,50 @@ test("an organizer creates a group and an event, checks an attendee in, exports 
   // The refused capacity change is a 409 the browser logs; nothing else may appear.
   expect(problems.filter((p) => !p.includes("status of 409"))).toEqual([]);
 });
+
+test("an organizer invites a co-organizer by nickname; they join only by accepting on /me", async ({ browser }) => {
+  const id = unique();
+  const org = await signedIn(browser, `own${id}`);
+  const guest = await signedIn(browser, `co${id}`);
+  const made = await org.request.post("/api/admin/groups/create", {
+    form: { slug: `inv-${id}`, title: `招待テスト ${id}` },
+    headers: { accept: "application/json" },
+  });
+  expect(made.status(), await made.text()).toBe(200);
+  const groupId = (await made.json()).id as number;
+
+  const page = await org.newPage();
+  const problems = watchConsole(page);
+  await page.goto(`/admin/groups/${groupId}`);
+  await hydrated(page);
+  // An e-mail address is not looked up.
+  await page.locator("#member-nickname").fill(`co${id}@example.com`);
+  await page.getByRole("button", { name: "招待を送る" }).click();
+  await expect(page.locator(".field-error")).toBeVisible();
+  await page.locator("#member-nickname").fill(`co${id}`);
+  await page.locator("#member-role").selectOption("admin");
+  await page.getByRole("button", { name: "招待を送る" }).click();
+  await expect(page.getByText("招待を送りました。")).toBeVisible();
+  const pending = page.locator("li.member", { hasText: `@co${id}` });
+  await expect(pending).toContainText("返答待ち");
+
+  // The invited person sees it on /me and accepts.
+  const theirs = await guest.newPage();
+  await theirs.goto("/me");
+  await hydrated(theirs);
+  const invitation = theirs.locator("section[aria-labelledby=invitations-h] li", { hasText: `招待テスト ${id}` });
+  await expect(invitation).toContainText("管理者");
+  await invitation.getByRole("button", { name: "承諾する" }).click();
+  await expect(theirs.locator("section[aria-labelledby=invitations-h]")).toHaveCount(0);
+
+  // Now a member: the organizer's page lists them with the role, no longer pending.
+  await page.reload();
+  await hydrated(page);
+  const member = page.locator("section[aria-labelledby=members-h] > ul.members li.member", { hasText: `@co${id}` });
+  await expect(member).toBeVisible();
+  await expect(page.getByText("返答待ち")).toHaveCount(0);
+  // Only the refused e-mail lookup (a 422 answer the form showed as a field error).
+  expect(problems).toEqual(["error: Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"]);
+  await org.close();
+  await guest.close();
+});

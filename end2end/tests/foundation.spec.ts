@@ -72,7 +72,7 @@ test("no console errors or hydration warnings on any page", async ({ page }) => 
 
 test("pages hydrate under the Content-Security-Policy and none is violated", async ({ page }) => {
   const problems = watchConsole(page);
-  for (const path of ["/", "/events?q=勉強会", "/groups/riken-aip-public", "/tags", "/events/1", "/login"]) {
+  for (const path of ["/", "/events?q=勉強会", "/groups/riken-aip-public", "/tags", "/events/1", "/login", "/signup", "/users/organizer"]) {
     const res = await page.goto(path);
     const policy = res?.headers()["content-security-policy"] ?? "";
     expect(policy, path).toContain("'wasm-unsafe-eval'");
@@ -141,6 +141,41 @@ test.describe("without JavaScript", () => {
     await expect(page.getByRole("link", { name: /JavaScript/ })).toHaveAttribute("href", "/events?tags=JavaScript");
     await page.getByRole("link", { name: "Switch to English" }).click();
     await expect(page.locator("html")).toHaveAttribute("lang", "en");
+  });
+
+  test("every public page is whole from the server, under the CSP, with no console error", async ({ page }) => {
+    const problems = watchConsole(page);
+    const pages: [string, number, RegExp | string][] = [
+      ["/", 200, /./],
+      ["/events", 200, /イベント一覧/],
+      ["/events?q=勉強会&pref=free", 200, /イベント一覧/],
+      ["/events/1", 200, SEED_TITLE],
+      ["/groups/riken-aip-public", 200, /RIKEN AIP Public/],
+      ["/tags", 200, /タグ一覧/],
+      ["/users/organizer", 200, /./],
+      ["/login", 200, /ログイン/],
+      ["/signup", 200, /./],
+      ["/me", 401, /ログイン/],
+      ["/events/987654321", 404, /ページが見つかりません/],
+      ["/?lang=en", 200, /./],
+    ];
+    for (const [path, status, heading] of pages) {
+      const res = await page.goto(path);
+      expect(res?.status(), path).toBe(status);
+      const policy = res?.headers()["content-security-policy"] ?? "";
+      expect(policy, path).toContain("frame-ancestors 'none'");
+      expect(policy, path).toMatch(/script-src [^;]*'nonce-/);
+      await expect(page.getByRole("heading", { level: 1 }), path).toHaveText(heading);
+      // Nothing waits for the wasm: no loading placeholder is left in the server's HTML.
+      await expect(page.locator(".loading"), path).toHaveCount(0);
+      // Chromium reports a 401/404 document itself as a failed resource, and (scripts being
+      // off) the preloaded wasm as unused; nothing else may appear.
+      const unexpected = problems.filter(
+        (p) => !(status !== 200 && p.includes("Failed to load resource")) && !p.includes("was preloaded using link preload"),
+      );
+      expect(unexpected, path).toEqual([]);
+      problems.length = 0;
+    }
   });
 });
 

@@ -241,6 +241,7 @@ pub fn MePage() -> impl IntoView {
                     Ok(p) => view! {
                         <h1>{t!(i18n, my_page)}</h1>
                         <p class="lead">{p.display_name.clone()} " (@" {p.nickname.clone()} ") · " {p.email.clone()}</p>
+                        <crate::admin::pages::MyInvitations />
                         <crate::messages::pages::MyMessages />
                         <MyFeed />
                         <MyRegistrations />

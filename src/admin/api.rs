@@ -751,15 +751,17 @@ async fn group_admin(access: &ssr::Access) -> Result<GroupAdmin, AppError> {
     Ok(GroupAdmin {
         group,
         members: store.members(access.group_id).await?,
+        invitations: store.group_invitations(access.group_id).await?,
         log: store.audit_log(access.group_id, None).await?,
         me: access.user.id,
     })
 }
 
-/// `POST /api/admin/groups/members/add` — adds someone by nickname or email (`group_id`,
-/// `login`, `role`): admins add admins and staff; owners also owners.
-#[server(endpoint = "admin/groups/members/add")]
-pub async fn add_member(group_id: i64, login: String, role: String) -> Result<GroupAdmin, AppError> {
+/// `POST /api/admin/groups/members/invite` — invites an account by nickname (`group_id`,
+/// `nickname`, `role`) to join; it becomes a member when that person accepts on /me.
+/// Admins invite admins and staff; owners also owners. Inviting again changes the role.
+#[server(endpoint = "admin/groups/members/invite")]
+pub async fn invite_member(group_id: i64, nickname: String, role: String) -> Result<GroupAdmin, AppError> {
     crate::error::respond(async {
         use crate::error::FieldError;
         let access = ssr::group_access(group_id).await?.editor()?;
@@ -769,22 +771,82 @@ pub async fn add_member(group_id: i64, login: String, role: String) -> Result<Gr
         if !access.role.manages(role) {
             return Err(AppError::Forbidden);
         }
-        let not_found = || {
-            AppError::Invalid(vec![FieldError::new("login", "unknown_user", "no account has this nickname or email")])
-        };
-        let login = login.trim().to_lowercase();
-        if login.is_empty() {
+        let not_found =
+            || AppError::Invalid(vec![FieldError::new("nickname", "unknown_user", "no account has this nickname")]);
+        // Nicknames only (they are public, on profile pages): an e-mail address typed here
+        // would tell the organizer whether it has an account, and would land in the log.
+        let nickname = nickname.trim().trim_start_matches('@').to_lowercase();
+        if nickname.is_empty() || nickname.contains('@') {
             return Err(not_found());
         }
-        let (user_id, _) = access.state.store.find_login(&login).await?.ok_or_else(not_found)?;
-        access.state.store.add_member(group_id, user_id, role, crate::time::now()).await.map_err(|e| match e {
-            AppError::Conflict(_) => {
-                AppError::Invalid(vec![FieldError::new("login", "already_member", "already a member")])
-            }
-            other => other,
-        })?;
-        access.audit(None, "member.add", format!("added {login} as {}", role.as_str())).await?;
+        let user_id = access.state.store.user_id_by_nickname(&nickname).await?.ok_or_else(not_found)?;
+        let store = &access.state.store;
+        store.invite_member(group_id, user_id, role, access.user.id, crate::time::now()).await.map_err(
+            |e| match e {
+                AppError::Conflict(_) => {
+                    AppError::Invalid(vec![FieldError::new("nickname", "already_member", "already a member")])
+                }
+                other => other,
+            },
+        )?;
+        access.audit(None, "member.invite", format!("invited @{nickname} as {}", role.as_str())).await?;
         group_admin(&access).await
+    })
+    .await
+}
+
+/// `POST /api/admin/groups/invitations/revoke` — withdraws an open invitation (`group_id`,
+/// `user_id`), within the same roles as inviting.
+#[server(endpoint = "admin/groups/invitations/revoke")]
+pub async fn revoke_invitation(group_id: i64, user_id: i64) -> Result<GroupAdmin, AppError> {
+    crate::error::respond(async {
+        let access = ssr::group_access(group_id).await?.editor()?;
+        let role = access.state.store.invitation_role(group_id, user_id).await?.ok_or(AppError::NotFound)?;
+        if !access.role.manages(role) {
+            return Err(AppError::Forbidden);
+        }
+        access.state.store.revoke_invitation(group_id, user_id).await?;
+        access.audit(None, "member.uninvite", format!("invitation of user {user_id} withdrawn")).await?;
+        group_admin(&access).await
+    })
+    .await
+}
+
+/// `GET /api/me/invitations` — the groups inviting me, with the role offered.
+#[server(endpoint = "me/invitations", input = GetUrl)]
+pub async fn my_invitations() -> Result<Vec<AdminGroup>, AppError> {
+    crate::error::respond(async {
+        let (user, state) = crate::server::session::require_user_state().await?;
+        state.store.my_invitations(user.id).await
+    })
+    .await
+}
+
+/// `POST /api/me/invitations/answer` — accepts (`accept=true`: I become a member with the
+/// role offered) or declines an invitation (`group_id`); `404` when there is none.
+#[server(endpoint = "me/invitations/answer")]
+pub async fn answer_invitation(group_id: i64, accept: bool) -> Result<Vec<AdminGroup>, AppError> {
+    crate::error::respond(async {
+        let (user, state) = crate::server::session::require_user_state().await?;
+        use crate::server::store::NewAudit;
+        let role = state.store.answer_invitation(group_id, user.id, accept, crate::time::now()).await?;
+        let (action, detail) = if accept {
+            ("member.join", format!("@{} joined as {}", user.nickname, role.as_str()))
+        } else {
+            ("member.decline", format!("@{} declined the invitation", user.nickname))
+        };
+        state
+            .store
+            .record_audit(&NewAudit {
+                group_id,
+                event_id: None,
+                user_id: user.id,
+                action: action.into(),
+                detail,
+                at: crate::time::now(),
+            })
+            .await?;
+        state.store.my_invitations(user.id).await
     })
     .await
 }
@@ -880,14 +942,11 @@ pub async fn add_speaker(
             required_text(&mut errors, "speaker_name", &name, 100, "enter the speaker's name", "name").to_string();
         let nickname = nickname.map(|n| n.trim().to_lowercase()).filter(|n| !n.is_empty());
         let user_id = match &nickname {
-            Some(n) => match access.state.store.find_login(n).await? {
-                Some((id, _)) => Some(id),
+            // By nickname only: an e-mail here would tell who has an account.
+            Some(n) => match access.state.store.user_id_by_nickname(n.trim_start_matches('@')).await? {
+                Some(id) => Some(id),
                 None => {
-                    errors.push(FieldError::new(
-                        "speaker_nickname",
-                        "unknown_user",
-                        "no account has this nickname or email",
-                    ));
+                    errors.push(FieldError::new("speaker_nickname", "unknown_user", "no account has this nickname"));
                     None
                 }
             },

@@ -64,6 +64,8 @@ pub struct Member {
 pub struct GroupAdmin {
     pub group: AdminGroup,
     pub members: Vec<Member>,
+    /// Open invitations: people asked to join, with the role offered.
+    pub invitations: Vec<Member>,
     pub log: Vec<AuditEntry>,
     pub me: i64,
 }

@@ -9,10 +9,10 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::api::{
-    AddFrame, AddMember, AddQuestion, AddSpeaker, CheckIn, CreateEvent, CreateGroup, DeleteFrame, DeleteQuestion,
-    DeleteSpeaker, DuplicateEvent, LeaveGroup, MoveRegistration, SetEventStatus, SetFrameCapacity, SetMemberRole,
-    TransferOwnership, UpdateEvent, UpdateFrame, admin_dashboard, get_admin_event, get_attendees, get_audit_log,
-    get_group_admin, preview_markdown,
+    AddFrame, AddQuestion, AddSpeaker, AnswerInvitation, CheckIn, CreateEvent, CreateGroup, DeleteFrame,
+    DeleteQuestion, DeleteSpeaker, DuplicateEvent, InviteMember, LeaveGroup, MoveRegistration, RevokeInvitation,
+    SetEventStatus, SetFrameCapacity, SetMemberRole, TransferOwnership, UpdateEvent, UpdateFrame, admin_dashboard,
+    get_admin_event, get_attendees, get_audit_log, get_group_admin, my_invitations, preview_markdown,
 };
 use super::model::{AdminEvent, AdminEventRow, AttendeeList, AuditEntry, EventForm, Role};
 use crate::accounts::pages::LoginRequired;
@@ -862,17 +862,20 @@ fn RemoveFields(event_id: i64, id_name: &'static str, id: i64) -> impl IntoView 
 pub fn AdminGroupPage() -> impl IntoView {
     let i18n = use_i18n();
     let id = id_param();
-    let add = ServerAction::<AddMember>::new();
+    let add = ServerAction::<InviteMember>::new();
+    let revoke = ServerAction::<RevokeInvitation>::new();
     let set_role = ServerAction::<SetMemberRole>::new();
     let transfer = ServerAction::<TransferOwnership>::new();
     let leave = ServerAction::<LeaveGroup>::new();
     let data = Resource::new(
-        move || (id(), add.version().get(), set_role.version().get(), transfer.version().get()),
+        move || (id(), add.version().get(), revoke.version().get(), set_role.version().get(), transfer.version().get()),
         |(id, ..)| get_group_admin(id),
     );
     let add_error = action_error(add);
     let (set_role_error, leave_error) = (action_error(set_role), action_error(leave));
-    let role_error = Signal::derive(move || set_role_error.get().or_else(|| leave_error.get()));
+    let revoke_error = action_error(revoke);
+    let role_error =
+        Signal::derive(move || set_role_error.get().or_else(|| leave_error.get()).or_else(|| revoke_error.get()));
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(())) = leave.value().get() {
@@ -929,11 +932,34 @@ pub fn AdminGroupPage() -> impl IntoView {
                             }).collect_view()}
                         </ul>
                         {move || role_error.get().map(|e| view! { <p class="field-error" role="alert">{member_error_text(i18n, &e)}</p> })}
+                        {(!g.invitations.is_empty()).then(|| view! {
+                            <h3 id="invitations-h">{t!(i18n, admin_invitations)}</h3>
+                            <ul class="members" aria-labelledby="invitations-h">
+                                {g.invitations.into_iter().map(|m| {
+                                    let role = m.role;
+                                    view! {
+                                        <li class="member">
+                                            <span>{m.display_name.clone()} " " <span class="muted">{format!("@{}", m.nickname)}</span></span>
+                                            <span class="chip">{move || role_label(i18n, role)}</span>
+                                            <span class="muted">{t!(i18n, admin_invitation_pending)}</span>
+                                            {my_role.manages(role).then(|| view! {
+                                                <ActionForm action=revoke attr:class="inline-form">
+                                                    <input type="hidden" name="group_id" value=group_id />
+                                                    <input type="hidden" name="user_id" value=m.user_id />
+                                                    <button type="submit" class="button button--ghost button--small">{t!(i18n, admin_invitation_revoke)}</button>
+                                                </ActionForm>
+                                            })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        })}
                         <ActionForm action=add attr:class="form" attr:novalidate=true>
                             <input type="hidden" name="group_id" value=group_id />
-                            <label for="member-login">{t!(i18n, admin_invite)}</label>
-                            <input id="member-login" name="login" type="text" required placeholder="nickname / email" />
-                            <FieldMessage error=add_error field="login" />
+                            <label for="member-nickname">{t!(i18n, admin_invite)}</label>
+                            <input id="member-nickname" name="nickname" type="text" required autocomplete="off" placeholder="nickname" />
+                            <p class="hint">{t!(i18n, admin_invite_hint)}</p>
+                            <FieldMessage error=add_error field="nickname" />
                             <label for="member-role">{t!(i18n, admin_role)}</label>
                             <select id="member-role" name="role">
                                 {[Role::Staff, Role::Admin, Role::Owner].into_iter().filter(|r| my_role.manages(*r)).map(|r| view! {
@@ -941,6 +967,7 @@ pub fn AdminGroupPage() -> impl IntoView {
                                 }).collect_view()}
                             </select>
                             <button type="submit" class="button button--primary">{t!(i18n, admin_invite_button)}</button>
+                            {move || matches!(add.value().get(), Some(Ok(_))).then(|| view! { <p class="ok" role="status">{t!(i18n, admin_invited)}</p> })}
                         </ActionForm>
                         <ActionForm action=leave attr:class="inline-form">
                             <input type="hidden" name="group_id" value=group_id />
@@ -954,6 +981,50 @@ pub fn AdminGroupPage() -> impl IntoView {
                 }.into_any()
             })}
         </Suspense>
+    }
+}
+
+/// On /me: the groups inviting me to join, each with accept and decline. Shows nothing
+/// when there are none.
+#[component]
+pub fn MyInvitations() -> impl IntoView {
+    let i18n = use_i18n();
+    let answer = ServerAction::<AnswerInvitation>::new();
+    let invitations = Resource::new(move || answer.version().get(), |_| my_invitations());
+    let answer_error = action_error(answer);
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let list = invitations.await.unwrap_or_default();
+                (!list.is_empty()).then(|| view! {
+                    <section class="panel" aria-labelledby="invitations-h">
+                        <h2 id="invitations-h">{t!(i18n, my_invitations)}</h2>
+                        <ul class="members">
+                            {list.into_iter().map(|g| {
+                                let role = g.role;
+                                view! {
+                                    <li class="member">
+                                        <a href=format!("/groups/{}", g.slug)>{g.title.clone()}</a>
+                                        <span class="chip">{move || role_label(i18n, role)}</span>
+                                        <ActionForm action=answer attr:class="inline-form">
+                                            <input type="hidden" name="group_id" value=g.id />
+                                            <input type="hidden" name="accept" value="true" />
+                                            <button type="submit" class="button button--primary button--small">{t!(i18n, invitation_accept)}</button>
+                                        </ActionForm>
+                                        <ActionForm action=answer attr:class="inline-form">
+                                            <input type="hidden" name="group_id" value=g.id />
+                                            <input type="hidden" name="accept" value="false" />
+                                            <button type="submit" class="button button--ghost button--small">{t!(i18n, invitation_decline)}</button>
+                                        </ActionForm>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                        {move || answer_error.get().map(|e| view! { <p class="field-error" role="alert">{member_error_text(i18n, &e)}</p> })}
+                    </section>
+                })
+            })}
+        </Transition>
     }
 }
 

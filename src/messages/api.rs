@@ -29,6 +29,16 @@ pub async fn send_message(
         let Some(audience) = parsed.filter(|_| errors.is_empty()) else {
             return Err(AppError::Invalid(errors));
         };
+        // An allowance per organizer per hour (TSUDOI_MESSAGES_PER_HOUR): a hijacked or
+        // spamming account cannot flood everyone who ever registered.
+        let now = crate::time::now();
+        let allowed = i64::from(access.state.config.rate_limits.messages_per_hour);
+        let (sent, first) =
+            access.state.store.messages_sent_since(access.user.id, now - chrono::Duration::hours(1)).await?;
+        if sent >= allowed {
+            let wait = first.map(|f| (f + chrono::Duration::hours(1) - now).num_seconds()).unwrap_or(60);
+            return Err(AppError::RateLimited(wait.clamp(1, 3600) as u64));
+        }
         let recipients = access.state.store.audience_user_ids(event_id, audience).await?;
         let count = recipients.len();
         access
@@ -43,7 +53,7 @@ pub async fn send_message(
                 body: body.trim().to_string(),
                 recipients,
                 email: access.state.config.mail_enabled(),
-                at: crate::time::now(),
+                at: now,
             })
             .await?;
         access

@@ -105,8 +105,8 @@ impl Config {
 }
 
 /// `TSUDOI_RATE_LOGIN_PER_IP`, `TSUDOI_RATE_LOGIN_PER_ACCOUNT`, `TSUDOI_RATE_SIGNUP_PER_IP`,
-/// `TSUDOI_RATE_API_PER_IP`
-/// (attempts per minute); unset or invalid values keep the defaults.
+/// `TSUDOI_RATE_API_PER_IP` (attempts per minute) and `TSUDOI_MESSAGES_PER_HOUR` (messages
+/// an organizer may send per hour); unset or invalid values keep the defaults.
 fn rate_limits_from_env() -> super::ratelimit::RateLimitConfig {
     let d = super::ratelimit::RateLimitConfig::default();
     let var = |name: &str, default: u32| {
@@ -117,5 +117,6 @@ fn rate_limits_from_env() -> super::ratelimit::RateLimitConfig {
         login_per_account: var("TSUDOI_RATE_LOGIN_PER_ACCOUNT", d.login_per_account),
         signup_per_ip: var("TSUDOI_RATE_SIGNUP_PER_IP", d.signup_per_ip),
         api_per_ip: var("TSUDOI_RATE_API_PER_IP", d.api_per_ip),
+        messages_per_hour: var("TSUDOI_MESSAGES_PER_HOUR", d.messages_per_hour),
     }
 }

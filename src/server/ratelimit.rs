@@ -18,11 +18,20 @@ pub struct RateLimitConfig {
     pub signup_per_ip: u32,
     /// Requests to the public read API (`/api/v2/`) per client IP.
     pub api_per_ip: u32,
+    /// Messages one organizer may send per hour (counted in the database, so across
+    /// instances and restarts; see `Store::messages_sent_since`).
+    pub messages_per_hour: u32,
 }
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
-        RateLimitConfig { login_per_ip: 30, login_per_account: 10, signup_per_ip: 10, api_per_ip: 120 }
+        RateLimitConfig {
+            login_per_ip: 30,
+            login_per_account: 10,
+            signup_per_ip: 10,
+            api_per_ip: 120,
+            messages_per_hour: 20,
+        }
     }
 }
 
@@ -90,6 +99,7 @@ mod tests {
             login_per_account: 10,
             signup_per_ip: 1,
             api_per_ip: 1,
+            messages_per_hour: 1,
         });
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         for _ in 0..10 {
@@ -101,8 +111,13 @@ mod tests {
 
     #[test]
     fn signups_are_limited_per_ip() {
-        let limits =
-            RateLimits::new(RateLimitConfig { login_per_ip: 1, login_per_account: 1, signup_per_ip: 1, api_per_ip: 1 });
+        let limits = RateLimits::new(RateLimitConfig {
+            login_per_ip: 1,
+            login_per_account: 1,
+            signup_per_ip: 1,
+            api_per_ip: 1,
+            messages_per_hour: 1,
+        });
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         let b: IpAddr = "10.0.0.2".parse().unwrap();
         limits.signup(a).unwrap();

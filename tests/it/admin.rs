@@ -92,18 +92,23 @@ async fn world(app: &TestApp) -> World {
     let frame = store.admin_event(event).await.unwrap().unwrap().frames[0].id;
     let mut clients = vec![("anonymous", reqwest::Client::new())];
     for nick in &WHO[1..] {
-        let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
-        let res = c
-            .post(app.url("/api/auth/login"))
-            .header("accept", "application/json")
-            .form(&[("login", *nick), ("password", PASSWORD)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200, "{nick} logs in");
-        clients.push((nick, c));
+        clients.push((nick, login(app, nick).await));
     }
     World { event, frame, group: g[0], clients }
+}
+
+/// A client signed in as `nick` (one of the world's accounts).
+async fn login(app: &TestApp, nick: &str) -> reqwest::Client {
+    let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let res = c
+        .post(app.url("/api/auth/login"))
+        .header("accept", "application/json")
+        .form(&[("login", nick), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{nick} logs in");
+    c
 }
 
 /// (name, path, form) of a POST.
@@ -655,46 +660,77 @@ async fn members_are_managed_within_their_roles_and_a_group_keeps_an_owner(app: 
         app.store().members(w.group).await.unwrap().into_iter().find(|m| m.nickname == nick).map(|m| m.user_id)
     };
 
-    // An admin adds staff by nickname (or email), not owners; unknown and duplicate logins are field errors.
+    // An admin invites staff by nickname, never by e-mail (that would tell who has an
+    // account), and not as owners; unknown nicknames and members are field errors.
+    let invite = |nickname: &'static str, role: &'static str| {
+        let g = g.clone();
+        async move {
+            call(
+                admin,
+                app,
+                "POST",
+                "/api/admin/groups/members/invite",
+                &[("group_id", g), ("nickname", nickname.into()), ("role", role.into())],
+            )
+            .await
+        }
+    };
+    let (status, body) = invite("waiter@example.com", "staff").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("unknown_user"), "an address is not looked up: {body}");
+    let (status, body) = invite("waiter", "staff").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(id_of("waiter").await.is_none(), "an invitation is not a membership");
+    let page: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["invitations"][0]["nickname"], "waiter", "{body}");
+    let (status, _) = invite("attendee", "owner").await;
+    assert_eq!(status, 403, "admins do not make owners");
+    let (status, body) = invite("nobody", "staff").await;
+    assert_eq!(status, 422);
+    assert!(body.contains("unknown_user"));
+    let (status, body) = invite("staff", "staff").await;
+    assert_eq!(status, 422);
+    assert!(body.contains("already_member"));
+
+    // The invited person sees it on /me and accepts: now a member with the role offered.
+    let waiter = login(app, "waiter").await;
+    let (status, body) = call(&waiter, app, "GET", "/api/me/invitations", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let mine: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((mine[0]["id"].as_i64(), mine[0]["role"].as_str()), (Some(w.group), Some("staff")), "{body}");
+    let answer = |client: &reqwest::Client, accept: &'static str| {
+        let (client, g) = (client.clone(), g.clone());
+        async move {
+            call(&client, app, "POST", "/api/me/invitations/answer", &[("group_id", g), ("accept", accept.into())])
+                .await
+        }
+    };
+    let (status, body) = answer(&waiter, "true").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(id_of("waiter").await.is_some(), "accepting makes a member");
+    let (status, _) = answer(&waiter, "true").await;
+    assert_eq!(status, 404, "an invitation is answered once");
+
+    // Declined and withdrawn invitations make nobody a member.
+    let (_, attendee) = &w.clients[1];
+    assert_eq!(invite("attendee", "admin").await.0, 200);
+    assert_eq!(answer(attendee, "false").await.0, 200);
+    assert!(id_of("attendee").await.is_none(), "declining makes no member");
+    assert_eq!(invite("attendee", "staff").await.0, 200);
+    let attendee_id = app.store().user_id_by_nickname("attendee").await.unwrap().unwrap().to_string();
     let (status, body) = call(
         admin,
         app,
         "POST",
-        "/api/admin/groups/members/add",
-        &[("group_id", g.clone()), ("login", "waiter@example.com".into()), ("role", "staff".into())],
+        "/api/admin/groups/invitations/revoke",
+        &[("group_id", g.clone()), ("user_id", attendee_id)],
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert!(id_of("waiter").await.is_some());
-    let (status, _) = call(
-        admin,
-        app,
-        "POST",
-        "/api/admin/groups/members/add",
-        &[("group_id", g.clone()), ("login", "attendee".into()), ("role", "owner".into())],
-    )
-    .await;
-    assert_eq!(status, 403, "admins do not make owners");
-    let (status, body) = call(
-        admin,
-        app,
-        "POST",
-        "/api/admin/groups/members/add",
-        &[("group_id", g.clone()), ("login", "nobody".into()), ("role", "staff".into())],
-    )
-    .await;
-    assert_eq!(status, 422);
-    assert!(body.contains("unknown_user"));
-    let (status, body) = call(
-        admin,
-        app,
-        "POST",
-        "/api/admin/groups/members/add",
-        &[("group_id", g.clone()), ("login", "waiter".into()), ("role", "staff".into())],
-    )
-    .await;
-    assert_eq!(status, 422);
-    assert!(body.contains("already_member"));
+    assert_eq!(answer(attendee, "true").await.0, 404, "a withdrawn invitation cannot be accepted");
+    assert!(id_of("attendee").await.is_none());
+    let (_, body) = call(attendee, app, "GET", "/api/me/invitations", &[]).await;
+    assert_eq!(body.trim(), "[]");
 
     // Admins do not touch owners; the last owner stays.
     let owner_id = id_of("owner").await.unwrap().to_string();
@@ -752,7 +788,9 @@ async fn members_are_managed_within_their_roles_and_a_group_keeps_an_owner(app: 
     let (status, _) = call(owner, app, "GET", "/api/admin/groups/get", &[("group_id", g.clone())]).await;
     assert_eq!(status, 403, "a former member sees nothing");
     let (_, page) = call(admin, app, "GET", "/api/admin/groups/get", &[("group_id", g)]).await;
-    for action in ["member.add", "member.transfer", "member.leave"] {
+    for action in
+        ["member.invite", "member.join", "member.decline", "member.uninvite", "member.transfer", "member.leave"]
+    {
         assert!(page.contains(action), "{action} in the group's log");
     }
 }
@@ -1251,9 +1289,9 @@ async fn destructive_and_membership_calls_are_allowed_exactly_for_their_roles(ap
             ("delete speaker", "/api/admin/speakers/delete", vec![("event_id", ev.clone()), ("speaker_id", speaker)]),
             ("duplicate", "/api/admin/events/duplicate", vec![("id", ev.clone()), ("starts_local", starts)]),
             (
-                "add member",
-                "/api/admin/groups/members/add",
-                vec![("group_id", w.group.to_string()), ("login", newcomer.clone()), ("role", "staff".into())],
+                "invite member",
+                "/api/admin/groups/members/invite",
+                vec![("group_id", w.group.to_string()), ("nickname", newcomer.clone()), ("role", "staff".into())],
             ),
         ];
         for (name, path, form) in calls {

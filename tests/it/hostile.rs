@@ -613,6 +613,61 @@ async fn free_text_fields_are_capped_and_an_oversized_body_is_413(app: TestApp) 
     }
 }
 
+/// An organizer sends at most `TSUDOI_MESSAGES_PER_HOUR` messages an hour (20 by default,
+/// counted in the database); beyond, 429 with `Retry-After` and nothing stored. Another
+/// organizer keeps their own allowance.
+async fn messages_per_organizer_are_limited_per_hour(app: TestApp) {
+    let allowance = app.state.config.rate_limits.messages_per_hour as usize;
+    let send = |c: reqwest::Client, event: i64, n: usize| {
+        let app = &app;
+        async move {
+            let form = [
+                ("event_id", event.to_string()),
+                ("audience", "all".to_string()),
+                ("subject", format!("Notice {n}")),
+                ("body", "Doors open at 18:30.".to_string()),
+            ];
+            let res = c.post(app.url("/api/admin/messages/send")).header("accept", "application/json").form(&form);
+            let res = res.send().await.unwrap();
+            let retry = res.headers().get("retry-after").map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
+            (res.status().as_u16(), retry, res.text().await.unwrap())
+        }
+    };
+    let mut events = Vec::new();
+    let mut clients = Vec::new();
+    for nick in ["spammer", "neighbour"] {
+        let c = stranger(&app, nick).await;
+        let (status, body, _) =
+            post(&c, &app, "/api/admin/groups/create", &[("slug", nick.to_string()), ("title", nick.to_string())])
+                .await;
+        assert_eq!(status, 200, "{body}");
+        let group = serde_json::from_str::<Value>(&body).unwrap()["id"].as_i64().unwrap();
+        let year = chrono::Datelike::year(&tsudoi::time::now()) + 1;
+        let form = event_form(group, &format!("{year}-05-01T10:00"), &format!("{year}-05-01T12:00"));
+        let (status, body, _) = post(&c, &app, "/api/admin/events/create", &form).await;
+        assert_eq!(status, 200, "{body}");
+        events.push(body.trim().parse::<i64>().unwrap());
+        clients.push(c);
+    }
+    for n in 0..allowance {
+        let (status, _, body) = send(clients[0].clone(), events[0], n).await;
+        assert_eq!(status, 200, "message {n}: {body}");
+    }
+    let (status, retry, body) = send(clients[0].clone(), events[0], allowance).await;
+    assert_eq!(status, 429, "{body}");
+    assert!(retry.is_some_and(|s| (3_000..=3_600).contains(&s)), "retry after the hour: {retry:?}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error"], "rate_limited", "{body}");
+    harmless(&body);
+    let stored = app.store().sent_messages(events[0]).await.unwrap();
+    assert_eq!(
+        stored.iter().filter(|m| m.subject.starts_with("Notice")).count(),
+        allowance,
+        "the refused one is not stored"
+    );
+    let (status, _, body) = send(clients[1].clone(), events[1], 0).await;
+    assert_eq!(status, 200, "another organizer's allowance: {body}");
+}
+
 /// Who `c` is signed in as (`None`: signed out).
 async fn whoami(c: &reqwest::Client, app: &TestApp) -> Option<String> {
     let res = c.get(app.url("/api/auth/me")).header("accept", "application/json").send().await.unwrap();
@@ -711,4 +766,5 @@ on_both_backends!(
     a_password_change_ends_other_sessions_and_logout_everywhere_ends_all,
     sessions_slide_while_used_and_end_at_the_absolute_cap,
     free_text_fields_are_capped_and_an_oversized_body_is_413,
+    messages_per_organizer_are_limited_per_hour,
 );

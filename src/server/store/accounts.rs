@@ -63,6 +63,18 @@ impl Store {
         Ok(row.and_then(|(id, hash)| hash.map(|h| (id, h))))
     }
 
+    /// The id of the account with this nickname (lower-cased): how organizers name people,
+    /// never by e-mail, so that nobody learns who has an account from an address.
+    pub async fn user_id_by_nickname(&self, nickname: &str) -> StoreResult<Option<i64>> {
+        let db = &self.db;
+        if unmatchable(db, nickname) {
+            return Ok(None);
+        }
+        let row: Option<(i64,)> =
+            db.optional(Sql::new("SELECT id FROM users WHERE nickname = $1").bind(nickname)).await?;
+        Ok(row.map(|(id,)| id))
+    }
+
     /// The account with this id.
     pub async fn fetch_user(&self, id: i64) -> StoreResult<Option<CurrentUser>> {
         let db = &self.db;

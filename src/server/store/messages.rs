@@ -87,6 +87,24 @@ impl Store {
     }
 
     /// Upcoming published events of the groups I follow, soonest first.
+    /// How many messages `sender_id` sent after `since`, and when the first of them was:
+    /// the organizer's hourly allowance is counted here, so it holds across instances.
+    pub async fn messages_sent_since(
+        &self,
+        sender_id: i64,
+        since: DateTime<Utc>,
+    ) -> StoreResult<(i64, Option<DateTime<Utc>>)> {
+        let (count, first): (i64, Option<i64>) = self
+            .db
+            .one(
+                Sql::new("SELECT COUNT(*), MIN(created_at) FROM messages WHERE sender_id = $1 AND created_at > $2")
+                    .bind(sender_id)
+                    .bind(since.timestamp()),
+            )
+            .await?;
+        Ok((count, first.and_then(|t| Utc.timestamp_opt(t, 0).single())))
+    }
+
     pub async fn followed_events(
         &self,
         user_id: i64,

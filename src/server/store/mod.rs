@@ -7,6 +7,7 @@ mod admin_edit;
 mod bulk;
 pub mod db;
 mod events;
+mod invitations;
 mod messages;
 pub mod pg;
 mod public_sql;
