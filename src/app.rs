@@ -12,7 +12,7 @@ use crate::admin::pages::{AdminAttendeesPage, AdminEventPage, AdminGroupPage, Ad
 use crate::events::pages::{EventPage, HomePage};
 use crate::groups::pages::GroupPage;
 use crate::i18n::*;
-use crate::registrations::pages::ReceiptPage;
+use crate::registrations::pages::{ParticipantsPage, ReceiptPage};
 use crate::search::pages::SearchPage;
 use crate::tags::pages::{TagPage, TagsPage};
 use crate::ui::NotFound;
@@ -65,6 +65,7 @@ pub fn App() -> impl IntoView {
                         <Page path=path!("/tags") view=TagsPage />
                         <Page path=path!("/tags/:slug") view=TagPage />
                         <Page path=path!("/events/:id/receipt") view=ReceiptPage />
+                        <Page path=path!("/events/:id/participants") view=ParticipantsPage />
                         <Page path=path!("/events/:id/cant-go") view=crate::messages::pages::CantGoPage />
                         <Page path=path!("/login") view=LoginPage />
                         <Page path=path!("/signup") view=SignupPage />

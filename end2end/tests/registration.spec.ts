@@ -143,3 +143,46 @@ test("/me: the calendar URL is shown once, and 'log out everywhere' signs out ev
   const phoneMe = await phoneContext.request.get("/api/auth/me", { headers: { accept: "application/json" } });
   expect(await phoneMe.json()).toBeNull();
 });
+
+test("participant list: one registers anonymously and shows up as 'others', then shows their name", async ({ browser }) => {
+  const target = await ownEvent(browser, 2);
+  // A named participant, by the API.
+  const named = await newContext(browser);
+  const nickA = `named${unique()}`;
+  await signUp(named, nickA);
+  const r = await named.request.post("/api/registrations/register", {
+    form: { event_id: String(target.id) },
+    headers: { accept: "application/json" },
+  });
+  expect(r.status(), await r.text()).toBe(200);
+
+  // B registers through the form with 匿名で参加 ticked.
+  const ctx = await newContext(browser);
+  const nickB = `shy${unique()}`;
+  await signUp(ctx, nickB);
+  const page = await ctx.newPage();
+  await page.goto(`/events/${target.id}`);
+  await hydrated(page);
+  await page.getByLabel("匿名で参加する（参加者一覧に名前を出さない）").check();
+  await page.getByRole("button", { name: "参加を申し込む" }).click();
+  await expect(page.locator(".register .badge").first()).toHaveText("参加確定");
+  await expect(page.getByText("参加者一覧には匿名で表示されています。")).toBeVisible();
+
+  // The list names A, counts B as one other, and links A's profile.
+  await page.getByRole("link", { name: "参加者一覧" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "参加者一覧" })).toBeVisible();
+  const list = page.locator(".participants");
+  await expect(list.getByRole("link", { name: nickA })).toHaveAttribute("href", `/users/${nickA}`);
+  await expect(list.getByText("ほか 1 人")).toBeVisible();
+  // (The header links B's own profile; the list does not name them.)
+  await expect(list.getByRole("link", { name: nickB })).toHaveCount(0);
+
+  // B shows their name after all.
+  await page.goto(`/events/${target.id}`);
+  await hydrated(page);
+  await page.getByRole("button", { name: "名前を表示する" }).click();
+  await expect(page.getByText("参加者一覧に名前が表示されています。")).toBeVisible();
+  await page.goto(`/events/${target.id}/participants`);
+  await expect(list.getByRole("link", { name: nickB })).toBeVisible();
+  await expect(list.getByText("ほか 1 人")).toHaveCount(0);
+});

@@ -187,6 +187,18 @@ pub async fn update_profile(display_name: String, bio: String) -> Result<MyProfi
     .await
 }
 
+/// `POST /api/me/privacy` — keeps the events I attend off my profile and the API
+/// (`hide_attended=true`), or shows them again.
+#[server(endpoint = "me/privacy")]
+pub async fn set_privacy(hide_attended: bool) -> Result<MyProfile, AppError> {
+    crate::error::respond(async {
+        let (user, state) = crate::server::session::require_user_state().await?;
+        state.store.set_hide_attended(user.id, hide_attended).await?;
+        state.store.fetch_my_profile(user.id).await?.ok_or(AppError::Unauthorized)
+    })
+    .await
+}
+
 /// `POST /api/me/password` — changes my password after checking the current one.
 #[server(endpoint = "me/password")]
 pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {

@@ -20,6 +20,8 @@ pub struct MyProfile {
     pub display_name: String,
     pub email: String,
     pub bio: String,
+    /// The events I attend are kept off my profile and the API.
+    pub hide_attended: bool,
 }
 
 /// A public profile: `/users/{nickname}`.
@@ -28,6 +30,8 @@ pub struct UserProfile {
     pub nickname: String,
     pub display_name: String,
     pub bio: String,
+    /// They keep the events they attend private (`attended` is then empty).
+    pub attended_hidden: bool,
     pub attended: Vec<EventCard>,
     pub organised: Vec<EventCard>,
 }

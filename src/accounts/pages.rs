@@ -6,8 +6,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::{
-    ChangePassword, Login, Logout, LogoutEverywhere, RegenerateCalendarUrl, Signup, UpdateProfile, get_my_profile,
-    get_user, me, my_calendar_exists,
+    ChangePassword, Login, Logout, LogoutEverywhere, RegenerateCalendarUrl, SetPrivacy, Signup, UpdateProfile,
+    get_my_profile, get_user, me, my_calendar_exists,
 };
 use super::model::CurrentUser;
 use crate::error::AppError;
@@ -246,7 +246,7 @@ pub fn MePage() -> impl IntoView {
                         <MyFeed />
                         <MyRegistrations />
                         <MyCalendar />
-                        <ProfileForms display_name=p.display_name bio=p.bio />
+                        <ProfileForms display_name=p.display_name bio=p.bio hide_attended=p.hide_attended />
                     }.into_any(),
                     Err(AppError::Unauthorized) => view! { <LoginRequired next="/me".to_string() /> }.into_any(),
                     Err(err) => view! { <ErrorView err /> }.into_any(),
@@ -324,9 +324,12 @@ fn MyCalendar() -> impl IntoView {
 }
 
 #[component]
-fn ProfileForms(display_name: String, bio: String) -> impl IntoView {
+fn ProfileForms(display_name: String, bio: String, hide_attended: bool) -> impl IntoView {
     let i18n = use_i18n();
     let update = ServerAction::<UpdateProfile>::new();
+    let privacy = ServerAction::<SetPrivacy>::new();
+    // What the page shows follows the last answer (the profile resource is not refetched).
+    let hidden = move || privacy.value().get().and_then(Result::ok).map(|p| p.hide_attended).unwrap_or(hide_attended);
     let password = ServerAction::<ChangePassword>::new();
     let update_error = action_error(update);
     let password_error = action_error(password);
@@ -343,6 +346,23 @@ fn ProfileForms(display_name: String, bio: String) -> impl IntoView {
                 <button type="submit" class="button">{t!(i18n, save)}</button>
                 {move || matches!(update.value().get(), Some(Ok(_))).then(|| view! { <p class="ok" role="status">{t!(i18n, saved)}</p> })}
             </ActionForm>
+        </section>
+        <section class="panel" aria-labelledby="privacy-h">
+            <h2 id="privacy-h">{t!(i18n, privacy_heading)}</h2>
+            <p class="hint">{move || if hidden() {
+                t_string!(i18n, attended_hidden_state).to_string()
+            } else {
+                t_string!(i18n, attended_shown_state).to_string()
+            }}</p>
+            <ActionForm action=privacy attr:class="inline-form">
+                <input type="hidden" name="hide_attended" value=move || (!hidden()).to_string() />
+                <button type="submit" class="button button--ghost">{move || if hidden() {
+                    t_string!(i18n, attended_show).to_string()
+                } else {
+                    t_string!(i18n, attended_hide).to_string()
+                }}</button>
+            </ActionForm>
+            <p class="hint">{t!(i18n, anonymous_hint)}</p>
         </section>
         <section class="panel" aria-labelledby="password-h">
             <h2 id="password-h">{t!(i18n, change_password)}</h2>
@@ -418,7 +438,9 @@ pub fn UserPage() -> impl IntoView {
                             <h1>{p.display_name.clone()} <span class="muted">" @" {p.nickname.clone()}</span></h1>
                             {(!p.bio.is_empty()).then(|| view! { <p class="bio">{p.bio.clone()}</p> })}
                             <h2>{t!(i18n, events_attended)}</h2>
-                            {if no_attended { view! { <p class="empty">{t!(i18n, none_yet)}</p> }.into_any() } else { view! { <EventCardList cards=p.attended /> }.into_any() }}
+                            {if p.attended_hidden {
+                                view! { <p class="empty">{t!(i18n, attended_private)}</p> }.into_any()
+                            } else if no_attended { view! { <p class="empty">{t!(i18n, none_yet)}</p> }.into_any() } else { view! { <EventCardList cards=p.attended /> }.into_any() }}
                             <h2>{t!(i18n, events_organised)}</h2>
                             {if no_organised { view! { <p class="empty">{t!(i18n, none_yet)}</p> }.into_any() } else { view! { <EventCardList cards=p.organised /> }.into_any() }}
                         }.into_any()

@@ -757,6 +757,20 @@ async fn group_admin(access: &ssr::Access) -> Result<GroupAdmin, AppError> {
     })
 }
 
+/// `POST /api/admin/events/participants` — shows or hides the event's public participant
+/// list (`id`, `hidden`): hidden, the public sees counts only. Owners and admins.
+#[server(endpoint = "admin/events/participants")]
+pub async fn set_participants_hidden(id: i64, hidden: bool) -> Result<AdminEvent, AppError> {
+    crate::error::respond(async {
+        let access = ssr::event_access(id).await?.editor()?;
+        access.state.store.set_participants_hidden(id, hidden).await?;
+        let what = if hidden { "hidden" } else { "shown" };
+        access.audit(Some(id), "event.participants", format!("participant list {what}")).await?;
+        reload(&access, id).await
+    })
+    .await
+}
+
 /// `POST /api/admin/groups/members/invite` — invites an account by nickname (`group_id`,
 /// `nickname`, `role`) to join; it becomes a member when that person accepts on /me.
 /// Admins invite admins and staff; owners also owners. Inviting again changes the role.

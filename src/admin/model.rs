@@ -163,6 +163,8 @@ pub struct AdminEvent {
     pub speakers: Vec<AdminSpeaker>,
     /// Lottery draws of the event's frames, as recorded.
     pub draws: Vec<DrawLog>,
+    /// The public participant list shows counts only.
+    pub participants_hidden: bool,
     pub role: Role,
 }
 

@@ -11,8 +11,9 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use super::api::{
     AddFrame, AddQuestion, AddSpeaker, AnswerInvitation, CheckIn, CreateEvent, CreateGroup, DeleteFrame,
     DeleteQuestion, DeleteSpeaker, DuplicateEvent, InviteMember, LeaveGroup, MoveRegistration, RevokeInvitation,
-    SetEventStatus, SetFrameCapacity, SetMemberRole, TransferOwnership, UpdateEvent, UpdateFrame, admin_dashboard,
-    get_admin_event, get_attendees, get_audit_log, get_group_admin, my_invitations, preview_markdown,
+    SetEventStatus, SetFrameCapacity, SetMemberRole, SetParticipantsHidden, TransferOwnership, UpdateEvent,
+    UpdateFrame, admin_dashboard, get_admin_event, get_attendees, get_audit_log, get_group_admin, my_invitations,
+    preview_markdown,
 };
 use super::model::{AdminEvent, AdminEventRow, AttendeeList, AuditEntry, EventForm, Role};
 use crate::accounts::pages::LoginRequired;
@@ -368,6 +369,7 @@ pub fn AdminEventPage() -> impl IntoView {
     let update = ServerAction::<UpdateEvent>::new();
     let status = ServerAction::<SetEventStatus>::new();
     let capacity = ServerAction::<SetFrameCapacity>::new();
+    let participants = ServerAction::<SetParticipantsHidden>::new();
     let actions = EditorActions {
         add_frame: ServerAction::new(),
         update_frame: ServerAction::new(),
@@ -382,6 +384,7 @@ pub fn AdminEventPage() -> impl IntoView {
         (
             status.version().get(),
             capacity.version().get(),
+            participants.version().get(),
             actions.add_frame.version().get(),
             actions.update_frame.version().get(),
             actions.delete_frame.version().get(),
@@ -452,6 +455,15 @@ pub fn AdminEventPage() -> impl IntoView {
                                 </ActionForm>
                             })
                             .collect_view()}
+                        <ActionForm action=participants attr:class="inline-form">
+                            <input type="hidden" name="id" value=event_id />
+                            <input type="hidden" name="hidden" value=(!e.participants_hidden).to_string() />
+                            <button type="submit" class="button">{if e.participants_hidden {
+                                view! { {t!(i18n, admin_participants_show)} }.into_any()
+                            } else {
+                                view! { {t!(i18n, admin_participants_hide)} }.into_any()
+                            }}</button>
+                        </ActionForm>
                     </div>
                     <section class="panel" aria-labelledby="frames-h">
                         <h2 id="frames-h">{t!(i18n, admin_frames)}</h2>

@@ -151,6 +151,9 @@ fn EventView(detail: EventDetail, registration: RegistrationState, materials: Ma
             <section class="event__seats">
                 <h2 class="label">{t!(i18n, participants)}</h2>
                 <SeatMeter seats=live_event_seats(card.id, card.seats) large=true />
+                <p class="event__participants">
+                    <A href=format!("/events/{}/participants", card.id)>{t!(i18n, participants_link)}</A>
+                </p>
                 {show_frames.then(|| view! {
                     <ul class="frames">
                         {detail.frames.iter().cloned().map(|f| {

@@ -6,17 +6,19 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
-use super::model::{MyRegistration, MyRegistrationLists, Receipt, RegistrationPanel, SeatSnapshot};
+use super::model::{MyRegistration, MyRegistrationLists, ParticipantList, Receipt, RegistrationPanel, SeatSnapshot};
 use crate::error::AppError;
 
 /// `POST /api/registrations/register` — registers the signed-in user for an event:
-/// `event_id`, `frame_id` (optional when the event has one frame), `answers[<question id>][]`.
+/// `event_id`, `frame_id` (optional when the event has one frame), `answers[<question id>][]`,
+/// `anonymous=true` to stay off the public participant list (counted as one of "others").
 /// The answer is the registration: confirmed (参加) or waitlisted (補欠) with its position.
 #[server(endpoint = "registrations/register")]
 pub async fn register(
     event_id: i64,
     frame_id: Option<i64>,
     answers: Option<HashMap<String, Vec<String>>>,
+    anonymous: Option<bool>,
 ) -> Result<MyRegistration, AppError> {
     use crate::server::store::RegisterRequest;
 
@@ -34,6 +36,7 @@ pub async fn register(
                 user_id: user.id,
                 frame_id,
                 answers,
+                anonymous: anonymous.unwrap_or(false),
                 now: crate::time::now(),
                 guard: state.config.seat_guard,
             })
@@ -85,14 +88,44 @@ pub async fn get_registration_panel(event_id: i64) -> Result<RegistrationPanel, 
     let user = crate::server::session::current_user().await?;
     let server_now = crate::time::now();
     let Some(user) = user else {
-        return Ok(RegistrationPanel { signed_in: false, registration: None, online_url: None, server_now });
+        return Ok(RegistrationPanel {
+            signed_in: false,
+            registration: None,
+            online_url: None,
+            anonymous: false,
+            server_now,
+        });
     };
     let registration = state.store.my_registration(event_id, user.id).await?;
+    let anonymous = state.store.registration_anonymous(event_id, user.id).await?.unwrap_or(false);
     let online_url = match &registration {
         Some(r) => OnlineUrl::for_registrant(r, state.store.online_url(event_id).await?),
         None => None,
     };
-    Ok(RegistrationPanel { signed_in: true, registration, online_url, server_now })
+    Ok(RegistrationPanel { signed_in: true, registration, online_url, anonymous, server_now })
+}
+
+/// `POST /api/registrations/anonymous` — shows (`anonymous=false`) or hides my name on the
+/// event's public participant list (`event_id`); `404` when I have not registered.
+#[server(endpoint = "registrations/anonymous")]
+pub async fn set_anonymous(event_id: i64, anonymous: bool) -> Result<bool, AppError> {
+    crate::error::respond(async {
+        let (user, state) = crate::server::session::require_user_state().await?;
+        state.store.set_registration_anonymous(event_id, user.id, anonymous).await?;
+        Ok(anonymous)
+    })
+    .await
+}
+
+/// `GET /api/events/participants?event_id=` — the participant list (参加者一覧) by frame:
+/// confirmed, waitlisted (補欠) and lottery applicants, named unless anonymous; counts only
+/// when the organizer hides the list. Anyone may read it; `404` for drafts.
+#[server(endpoint = "events/participants", input = GetUrl)]
+pub async fn get_participants(event_id: i64) -> Result<ParticipantList, AppError> {
+    crate::error::respond(async {
+        crate::server::state::app_state()?.store.participants(event_id).await?.ok_or(AppError::NotFound)
+    })
+    .await
 }
 
 /// `GET /api/registrations/mine` — all my registrations with their events, upcoming and past.

@@ -76,6 +76,8 @@ pub struct RegistrationPanel {
     pub signed_in: bool,
     pub registration: Option<MyRegistration>,
     pub online_url: Option<OnlineUrl>,
+    /// My registration is kept off the public participant list.
+    pub anonymous: bool,
     /// Server time of the answer, so countdowns do not trust the browser's clock alone.
     pub server_now: DateTime<Utc>,
 }
@@ -303,4 +305,47 @@ mod tests {
         r.status = RegStatus::Confirmed;
         assert_eq!(OnlineUrl::for_registrant(&r, Some("https://meet".into())).unwrap().as_str(), "https://meet");
     }
+}
+
+/// Someone on a participant list: display name and profile link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participant {
+    pub nickname: String,
+    pub display_name: String,
+}
+
+/// One group of a frame's participant list: the people shown, and how many more
+/// registered anonymously (shown as "N others").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParticipantGroup {
+    pub people: Vec<Participant>,
+    pub others: i64,
+}
+
+impl ParticipantGroup {
+    /// Everyone in the group, named or not.
+    pub fn total(&self) -> i64 {
+        self.people.len() as i64 + self.others
+    }
+}
+
+/// A frame's participants: confirmed, waitlisted (補欠) and, for a lottery not drawn yet,
+/// applicants (who are waitlisted until the draw).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameParticipants {
+    pub frame_id: i64,
+    pub name: String,
+    pub confirmed: ParticipantGroup,
+    pub waitlisted: ParticipantGroup,
+    pub applicants: ParticipantGroup,
+}
+
+/// `/events/{id}/participants` (参加者一覧).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParticipantList {
+    pub event_id: i64,
+    pub title: String,
+    /// The organizer hides the list: only the counts are shown.
+    pub hidden: bool,
+    pub frames: Vec<FrameParticipants>,
 }

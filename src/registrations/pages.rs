@@ -6,8 +6,10 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use super::api::{Cancel, Register, get_receipt, get_registration_panel, my_registrations};
-use super::model::{FrameWindow, MyRegistration, QuestionKind, RegStatus, frame_window};
+use super::api::{
+    Cancel, Register, SetAnonymous, get_participants, get_receipt, get_registration_panel, my_registrations,
+};
+use super::model::{FrameWindow, MyRegistration, ParticipantGroup, QuestionKind, RegStatus, frame_window};
 use crate::accounts::pages::LoginRequired;
 use crate::error::AppError;
 use crate::events::model::{EventDetail, EventStatus, FrameSummary};
@@ -21,6 +23,7 @@ use crate::ui::{ErrorView, FieldMessage, Loading, action_error, event_resource, 
 pub struct RegistrationState {
     register: ServerAction<Register>,
     cancel: ServerAction<Cancel>,
+    anonymous: ServerAction<SetAnonymous>,
     panel: Resource<Result<super::model::RegistrationPanel, crate::error::AppError>>,
 }
 
@@ -29,13 +32,14 @@ impl RegistrationState {
     pub fn new(event_id: impl Fn() -> Option<i64> + Send + Sync + 'static) -> Self {
         let register = ServerAction::<Register>::new();
         let cancel = ServerAction::<Cancel>::new();
-        // Refetch after either action completes.
+        let anonymous = ServerAction::<SetAnonymous>::new();
+        // Refetch after any action completes.
         let panel = event_resource(
             event_id,
-            move || (register.version().get(), cancel.version().get()),
+            move || (register.version().get(), cancel.version().get(), anonymous.version().get()),
             get_registration_panel,
         );
-        RegistrationState { register, cancel, panel }
+        RegistrationState { register, cancel, anonymous, panel }
     }
 }
 
@@ -43,7 +47,7 @@ impl RegistrationState {
 #[component]
 pub fn RegistrationBox(detail: EventDetail, state: RegistrationState) -> impl IntoView {
     let i18n = use_i18n();
-    let RegistrationState { register, cancel, panel } = state;
+    let RegistrationState { register, cancel, anonymous, panel } = state;
     let event_id = detail.card.id;
     let detail = StoredValue::new(detail);
     view! {
@@ -70,6 +74,21 @@ pub fn RegistrationBox(detail: EventDetail, state: RegistrationState) -> impl In
                             <p class="register__links">
                                 <A href=format!("/events/{event_id}/receipt")>{t!(i18n, receipt)}</A>
                             </p>
+                            <ActionForm action=anonymous attr:class="inline-form register__privacy">
+                                <input type="hidden" name="event_id" value=event_id />
+                                <input type="hidden" name="anonymous" value=(!panel.anonymous).to_string() />
+                                <span class="hint">{if panel.anonymous {
+                                    view! { {t!(i18n, participant_hidden_state)} }.into_any()
+                                } else {
+                                    view! { {t!(i18n, participant_shown_state)} }.into_any()
+                                }}</span>
+                                " "
+                                <button type="submit" class="button button--ghost button--small">{if panel.anonymous {
+                                    view! { {t!(i18n, participant_show)} }.into_any()
+                                } else {
+                                    view! { {t!(i18n, participant_hide)} }.into_any()
+                                }}</button>
+                            </ActionForm>
                             {(!d.ended).then(|| view! {
                                 <ActionForm action=cancel attr:class="inline-form">
                                     <input type="hidden" name="event_id" value=event_id />
@@ -190,6 +209,10 @@ fn RegisterForm(detail: EventDetail, action: ServerAction<Register>, server_now:
                     </div>
                 }
             }).collect_view()}
+            <label class="choice register__anonymous">
+                <input type="checkbox" name="anonymous" value="true" />
+                " " {t!(i18n, register_anonymously)}
+            </label>
             {move || match window.get() {
                 FrameWindow::Open => view! {
                     <button type="submit" class="button button--primary" disabled=move || action.pending().get()>
@@ -357,4 +380,65 @@ mod tests {
         assert_eq!(countdown(now + Duration::seconds(59), now), "00:00:59");
         assert_eq!(countdown(now - Duration::seconds(5), now), "00:00:00");
     }
+}
+
+/// `/events/{id}/participants` (参加者一覧): who is coming, by frame — confirmed, waitlisted
+/// (補欠) and lottery applicants, with profile links; anonymous registrations as "N others".
+#[component]
+pub fn ParticipantsPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).filter(|id| *id > 0);
+    let data = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => get_participants(id).await,
+            None => Err(AppError::NotFound),
+        }
+    });
+    view! {
+        <Suspense fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(list) => {
+                        let title = format!("{} – {}", t_string!(i18n, participants_title), list.title);
+                        view! {
+                            <Title text=title />
+                            <p><A href=format!("/events/{}", list.event_id)>{list.title.clone()}</A></p>
+                            <h1>{t!(i18n, participants_title)}</h1>
+                            {list.hidden.then(|| view! { <p class="notice">{t!(i18n, participants_hidden_notice)}</p> })}
+                            {list.frames.into_iter().map(|f| view! {
+                                <section class="panel participants" aria-label=f.name.clone()>
+                                    <h2>{f.name.clone()}</h2>
+                                    <ParticipantSection label=move || t_string!(i18n, status_confirmed).to_string() group=f.confirmed />
+                                    <ParticipantSection label=move || t_string!(i18n, participants_applicants).to_string() group=f.applicants />
+                                    <ParticipantSection label=move || t_string!(i18n, status_waitlisted).to_string() group=f.waitlisted />
+                                </section>
+                            }).collect_view()}
+                        }.into_any()
+                    }
+                    Err(err) => view! { <ErrorView err /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// One status of a frame's list: its count, the people named and "N others". Nothing when
+/// nobody has this status.
+#[component]
+fn ParticipantSection(label: impl Fn() -> String + Send + Sync + 'static, group: ParticipantGroup) -> impl IntoView {
+    let i18n = use_i18n();
+    let total = group.total();
+    (total > 0).then(|| {
+        let others = group.others;
+        view! {
+            <h3>{label} " " <span class="count">{total}</span></h3>
+            <ul class="participants__list">
+                {group.people.into_iter().map(|p| view! {
+                    <li><A href=format!("/users/{}", p.nickname)>{p.display_name}</A></li>
+                }).collect_view()}
+                {(others > 0).then(|| view! { <li class="muted">{t!(i18n, participants_others, count = others)}</li> })}
+            </ul>
+        }
+    })
 }

@@ -33,6 +33,8 @@ pub struct RegisterRequest {
     /// Required when the event has more than one frame.
     pub frame_id: Option<i64>,
     pub answers: Vec<(i64, String)>,
+    /// Kept off the public participant list (counted as one of "others").
+    pub anonymous: bool,
     pub now: DateTime<Utc>,
     pub guard: SeatGuard,
 }

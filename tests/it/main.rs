@@ -8,6 +8,7 @@ mod fuzz;
 mod hostile;
 mod http;
 mod mail;
+mod participants;
 mod public;
 mod registration_http;
 mod registrations;

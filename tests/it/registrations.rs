@@ -49,7 +49,15 @@ async fn setup(store: &DynStore, users: usize, frames: Vec<NewFrame>) -> (Vec<i6
 }
 
 fn req(event_id: i64, user_id: i64, frame_id: Option<i64>) -> RegisterRequest {
-    RegisterRequest { event_id, user_id, frame_id, answers: vec![], now: now(), guard: SeatGuard::Atomic }
+    RegisterRequest {
+        event_id,
+        user_id,
+        frame_id,
+        answers: vec![],
+        anonymous: false,
+        now: now(),
+        guard: SeatGuard::Atomic,
+    }
 }
 
 async fn status_of(store: &DynStore, event: i64, user: i64) -> (RegStatus, Option<i64>) {

@@ -86,14 +86,17 @@ impl Store {
     /// My profile (with email), for `/me`.
     pub async fn fetch_my_profile(&self, id: i64) -> StoreResult<Option<MyProfile>> {
         let db = &self.db;
-        let row: Option<(String, String, Option<String>, String)> = db
-            .optional(Sql::new("SELECT nickname, display_name, email, bio FROM users WHERE id = $1").bind(id))
+        let row: Option<(String, String, Option<String>, String, bool)> = db
+            .optional(
+                Sql::new("SELECT nickname, display_name, email, bio, hide_attended FROM users WHERE id = $1").bind(id),
+            )
             .await?;
-        Ok(row.map(|(nickname, display_name, email, bio)| MyProfile {
+        Ok(row.map(|(nickname, display_name, email, bio, hide_attended)| MyProfile {
             nickname,
             display_name,
             email: email.unwrap_or_default(),
             bio,
+            hide_attended,
         }))
     }
 

@@ -113,7 +113,7 @@ impl Store {
                 Sql::new(
                     "SELECT e.group_id, g.title AS group_title, e.status, e.title, e.catch, e.description, e.starts_at, \
                      e.ends_at, e.time_zone, e.venue_kind, e.place, e.address, e.prefecture, e.online_url, e.language, \
-                     e.hashtag, e.lat, e.lon, e.beginner_ok, e.hands_on \
+                     e.hashtag, e.lat, e.lon, e.beginner_ok, e.hands_on, e.participants_hidden \
                      FROM events e JOIN groups g ON g.id = e.group_id WHERE e.id = $1",
                 )
                 .bind(event_id),
@@ -161,6 +161,7 @@ impl Store {
             .await?;
         Ok(Some(AdminEvent {
             id: event_id,
+            participants_hidden: r.participants_hidden,
             group_id: r.group_id,
             group_title: r.group_title,
             status: EventStatus::parse(&r.status).unwrap_or(EventStatus::Draft),
@@ -354,6 +355,7 @@ struct EditRow {
     lon: Option<f64>,
     beginner_ok: bool,
     hands_on: bool,
+    participants_hidden: bool,
 }
 
 fn local_input(t: DateTime<Utc>, zone: &str) -> String {

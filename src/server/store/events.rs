@@ -314,15 +314,19 @@ impl Store {
         if !storable(nickname) {
             return Ok(None);
         }
-        let row: Option<(i64, String, String, String)> = db
-            .optional(Sql::new("SELECT id, nickname, display_name, bio FROM users WHERE nickname = $1").bind(nickname))
+        let row: Option<(i64, String, String, String, bool)> = db
+            .optional(
+                Sql::new("SELECT id, nickname, display_name, bio, hide_attended FROM users WHERE nickname = $1")
+                    .bind(nickname),
+            )
             .await?;
-        let Some((id, nickname, display_name, bio)) = row else { return Ok(None) };
+        let Some((id, nickname, display_name, bio, attended_hidden)) = row else { return Ok(None) };
+        // Registrations made anonymously stay off the profile too.
         let mut attended = card_query();
         attended
         .push("WHERE e.status IN ('published', 'cancelled') AND e.id IN (SELECT event_id FROM registrations WHERE user_id = ")
         .push_bind(id)
-        .push(" AND status = 'confirmed') ORDER BY e.starts_at DESC LIMIT 50");
+        .push(" AND status = 'confirmed' AND NOT anonymous) ORDER BY e.starts_at DESC LIMIT 50");
         let mut organised = card_query();
         organised
             .push(
@@ -335,7 +339,8 @@ impl Store {
             nickname,
             display_name,
             bio,
-            attended: cards(db, attended).await?,
+            attended_hidden,
+            attended: if attended_hidden { Vec::new() } else { cards(db, attended).await? },
             organised: cards(db, organised).await?,
         }))
     }

@@ -9,6 +9,7 @@ pub mod db;
 mod events;
 mod invitations;
 mod messages;
+mod participants;
 pub mod pg;
 mod public_sql;
 mod registrations;

@@ -72,12 +72,15 @@ fn push_event_where(db: &Db, q: &mut Sql, f: &EventFilter) {
         q.push(")");
     }
     if !f.participants.is_empty() {
+        // Only what the person shows: not their anonymous registrations, nothing at all when
+        // they keep attended events private.
         q.push(if f.include_waitlisted {
             " AND e.id IN (SELECT r.event_id FROM registrations r JOIN users u ON u.id = r.user_id \
-             WHERE r.status IN ('confirmed', 'waitlisted') AND u.nickname IN "
+             WHERE r.status IN ('confirmed', 'waitlisted') AND NOT r.anonymous AND NOT u.hide_attended \
+             AND u.nickname IN "
         } else {
             " AND e.id IN (SELECT r.event_id FROM registrations r JOIN users u ON u.id = r.user_id \
-             WHERE r.status = 'confirmed' AND u.nickname IN "
+             WHERE r.status = 'confirmed' AND NOT r.anonymous AND NOT u.hide_attended AND u.nickname IN "
         });
         push_in_text(db, q, &f.participants);
         q.push(")");
@@ -254,7 +257,8 @@ impl Store {
         let mut q = Sql::new(
             "SELECT u.id, u.nickname, u.display_name, u.bio, u.created_at, \
          (SELECT COUNT(*) FROM registrations r JOIN events e ON e.id = r.event_id \
-            WHERE r.user_id = u.id AND r.status = 'confirmed' AND e.status = 'published') AS attended, \
+            WHERE r.user_id = u.id AND r.status = 'confirmed' AND e.status = 'published' \
+            AND NOT r.anonymous AND NOT u.hide_attended) AS attended, \
          (SELECT COUNT(*) FROM events e JOIN group_members m ON m.group_id = e.group_id \
             WHERE m.user_id = u.id AND m.role IN ('owner', 'admin') AND e.status IN ('published', 'cancelled')) \
             AS organized, \

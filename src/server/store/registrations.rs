@@ -445,8 +445,8 @@ async fn take_seat(tx: &mut Tx, frame_id: i64, canary_has_seat: Option<bool>) ->
 async fn insert(tx: &mut Tx, req: &RegisterRequest, frame_id: i64, status: RegStatus) -> StoreResult<(i64, String)> {
     let insert = format!(
         "INSERT INTO registrations \
-           (event_id, frame_id, user_id, status, position, receipt_code, created_at, updated_at) \
-         VALUES ($2, $1, $3, $4, {NEXT_POSITION}, $5, $6, $6) ON CONFLICT (receipt_code) DO NOTHING RETURNING id"
+           (event_id, frame_id, user_id, status, position, receipt_code, created_at, updated_at, anonymous) \
+         VALUES ($2, $1, $3, $4, {NEXT_POSITION}, $5, $6, $6, $7) ON CONFLICT (receipt_code) DO NOTHING RETURNING id"
     );
     for _ in 0..4 {
         // A failed statement would abort a PostgreSQL transaction, so a receipt-code
@@ -454,7 +454,7 @@ async fn insert(tx: &mut Tx, req: &RegisterRequest, frame_id: i64, status: RegSt
         // (event_id, user_id) cannot collide under the event's lock.
         let code = receipt_code();
         let q = Sql::new(insert.as_str()).bind(frame_id).bind(req.event_id).bind(req.user_id).bind(status.as_str());
-        let inserted: Option<(i64,)> = tx.optional(q.bind(&code).bind(req.now.timestamp())).await?;
+        let inserted: Option<(i64,)> = tx.optional(q.bind(&code).bind(req.now.timestamp()).bind(req.anonymous)).await?;
         if let Some((id,)) = inserted {
             return Ok((id, code));
         }
@@ -503,9 +503,10 @@ pub(super) async fn register(db: &Db, req: &RegisterRequest) -> StoreResult<Regi
         Some(reg_id) => {
             let moved = format!(
                 "UPDATE registrations SET frame_id = $1, status = $2, position = {NEXT_POSITION}, \
-                   updated_at = $3, cancelled_at = NULL, checked_in_at = NULL WHERE id = $4"
+                   updated_at = $3, cancelled_at = NULL, checked_in_at = NULL, anonymous = $5 WHERE id = $4"
             );
-            tx.execute(Sql::new(moved).bind(frame.id).bind(status.as_str()).bind(now).bind(reg_id)).await?;
+            let moved = Sql::new(moved).bind(frame.id).bind(status.as_str()).bind(now).bind(reg_id);
+            tx.execute(moved.bind(req.anonymous)).await?;
             tx.execute(Sql::new("DELETE FROM answers WHERE registration_id = $1").bind(reg_id)).await?;
             (reg_id, held_code.unwrap_or_default(), held_since.unwrap_or(now))
         }

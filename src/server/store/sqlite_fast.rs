@@ -30,7 +30,7 @@ RETURNING id, status;
 COMMIT;";
 
 /// The common case in one round trip to the writer connection: a first registration,
-/// without answers, that passes every check. One script runs `BEGIN IMMEDIATE`, the seat
+/// without answers and not anonymous, that passes every check. One script runs `BEGIN IMMEDIATE`, the seat
 /// write, the insert and `COMMIT` on the connection's thread, instead of a hop per
 /// statement (each hop is a thread hand-off, and under a rush those hand-offs, not SQLite,
 /// were the cost). The script is one prepared, cached multi-statement query; its numbered
@@ -49,7 +49,7 @@ pub(super) async fn register_fast(
     writer: &SqlitePool,
     req: &RegisterRequest,
 ) -> StoreResult<Option<RegistrationChange>> {
-    if req.guard != SeatGuard::Atomic || !req.answers.is_empty() {
+    if req.guard != SeatGuard::Atomic || !req.answers.is_empty() || req.anonymous {
         return Ok(None);
     }
     let (event, now) = (req.event_id, req.now.timestamp());
