@@ -72,6 +72,8 @@ pub enum Conflict {
     LotteryAlreadyDrawn,
     /// A cancelled registration, or a move to the status it has.
     NotMovable,
+    /// Only an invitation-only event has an invitation link.
+    NotInvitationOnly,
     NotRegistered,
     RegistrationClosed,
     RegistrationNotOpen,
@@ -80,7 +82,7 @@ pub enum Conflict {
 
 impl Conflict {
     /// Every conflict without data, for exhaustive tests and documentation.
-    pub const SIMPLE: [Conflict; 15] = [
+    pub const SIMPLE: [Conflict; 16] = [
         Conflict::AccountExists,
         Conflict::AlreadyMember,
         Conflict::AlreadyRegistered,
@@ -92,6 +94,7 @@ impl Conflict {
         Conflict::LastOwner,
         Conflict::LotteryAlreadyDrawn,
         Conflict::NotMovable,
+        Conflict::NotInvitationOnly,
         Conflict::NotRegistered,
         Conflict::RegistrationClosed,
         Conflict::RegistrationNotOpen,
@@ -114,6 +117,7 @@ impl Conflict {
             Conflict::LastOwner => "last_owner",
             Conflict::LotteryAlreadyDrawn => "lottery_already_drawn",
             Conflict::NotMovable => "not_movable",
+            Conflict::NotInvitationOnly => "not_invitation_only",
             Conflict::NotRegistered => "not_registered",
             Conflict::RegistrationClosed => "registration_closed",
             Conflict::RegistrationNotOpen => "registration_not_open",

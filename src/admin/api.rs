@@ -368,6 +368,7 @@ pub async fn create_event(
     crate::error::respond(async {
         use crate::server::store::{NewEvent, NewFrame};
         let access = ssr::group_access(group_id).await?.editor()?;
+        let visibility = parse_visibility(&form.visibility)?.unwrap_or_default();
         let capacity = capacity.as_deref().map(str::trim).unwrap_or("").parse::<i64>().ok().filter(|c| *c >= 1);
         let fields = ssr::checked_event_fields(&access.state, &form).await;
         let (fields, capacity) = match (fields, capacity) {
@@ -408,6 +409,8 @@ pub async fn create_event(
             ..NewEvent::minimal(group_id, &fields.title, fields.starts_at)
         };
         let id = access.state.store.insert_events(&[event]).await?[0];
+        // Sets `listed` too (the group may be unlisted).
+        apply_visibility(&access, id, visibility).await?;
         access
             .audit(Some(id), "event.create", format!("created draft \"{}\" (capacity {capacity})", fields.title))
             .await?;
@@ -432,8 +435,12 @@ pub async fn update_event(id: i64, #[server(flatten)] form: EventForm) -> Result
     crate::error::respond(async {
         let access = ssr::event_access(id).await?.editor()?;
         let before = access.state.store.admin_event(id).await?.ok_or(AppError::NotFound)?;
+        let visibility = parse_visibility(&form.visibility)?;
         let fields = ssr::checked_event_fields(&access.state, &form).await?;
         access.state.store.update_event(id, &fields, crate::time::now()).await?;
+        if let Some(v) = visibility {
+            apply_visibility(&access, id, v).await?;
+        }
         access.audit(Some(id), "event.update", ssr::changed_fields(&before.form, &form)).await?;
         access.state.live.publish(id).await;
         if before.status != crate::events::model::EventStatus::Draft && ssr::time_or_place_changed(&before.form, &form)
@@ -465,7 +472,8 @@ pub async fn set_event_status(id: i64, action: String) -> Result<AdminEvent, App
         if status == EventStatus::Cancelled && was != EventStatus::Cancelled {
             crate::messages::notify::notify_registrants(&access.state, id, MessageKind::EventCancelled).await;
         }
-        if status == EventStatus::Published && was == EventStatus::Draft {
+        // Followers hear only of events the group lists.
+        if status == EventStatus::Published && was == EventStatus::Draft && access.state.store.event_listed(id).await? {
             crate::messages::notify::notify_followers(&access.state, access.group_id, id).await;
         }
         reload(&access, id).await
@@ -568,7 +576,84 @@ pub async fn preview_markdown(markdown: String) -> Result<String, AppError> {
 async fn reload(access: &ssr::Access, id: i64) -> Result<AdminEvent, AppError> {
     let mut event = access.state.store.admin_event(id).await?.ok_or(AppError::NotFound)?;
     event.role = access.role;
+    event.invite_url = event.invite_url.map(|path| format!("{}{path}", access.state.config.public_url));
     Ok(event)
+}
+
+/// The editor's `visibility` field: `None` when empty (keep; public for a new event).
+#[cfg(feature = "ssr")]
+fn parse_visibility(raw: &str) -> Result<Option<crate::events::model::Visibility>, AppError> {
+    match raw.trim() {
+        "" => Ok(None),
+        v => crate::events::model::Visibility::parse(v).map(Some).ok_or_else(|| {
+            AppError::Invalid(vec![crate::error::FieldError::new(
+                "visibility",
+                "invalid_choice",
+                "choose public, unlisted or invitation",
+            )])
+        }),
+    }
+}
+
+/// A fresh invitation secret: 24 random bytes in hex.
+#[cfg(feature = "ssr")]
+fn invite_secret() -> String {
+    use rand_core::RngCore;
+    let mut bytes = [0u8; 24];
+    rand_core::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Sets the event's visibility (an invitation-only event gets a secret if it has none),
+/// logging a change.
+#[cfg(feature = "ssr")]
+async fn apply_visibility(
+    access: &ssr::Access,
+    id: i64,
+    visibility: crate::events::model::Visibility,
+) -> Result<(), AppError> {
+    use crate::events::model::Visibility;
+    let store = &access.state.store;
+    let gate = store.event_gate(id).await?.ok_or(AppError::NotFound)?;
+    let secret = (visibility == Visibility::Invitation && gate.invite_token.is_none()).then(invite_secret);
+    store.set_event_visibility(id, visibility, secret.as_deref()).await?;
+    if gate.visibility != visibility {
+        access.audit(Some(id), "event.visibility", format!("visibility set to {}", visibility.as_str())).await?;
+    }
+    Ok(())
+}
+
+/// `POST /api/admin/events/invite/regenerate` — a new invitation link for an
+/// invitation-only event (`id`); the previous link stops working at once.
+#[server(endpoint = "admin/events/invite/regenerate")]
+pub async fn regenerate_invite(id: i64) -> Result<AdminEvent, AppError> {
+    crate::error::respond(async {
+        use crate::events::model::Visibility;
+        let access = ssr::event_access(id).await?.editor()?;
+        let gate = access.state.store.event_gate(id).await?.ok_or(AppError::NotFound)?;
+        if gate.visibility != Visibility::Invitation {
+            return Err(AppError::Conflict(crate::error::Conflict::NotInvitationOnly));
+        }
+        access.state.store.set_event_visibility(id, Visibility::Invitation, Some(&invite_secret())).await?;
+        access.audit(Some(id), "event.invite", "invitation link replaced".into()).await?;
+        reload(&access, id).await
+    })
+    .await
+}
+
+/// `POST /api/admin/groups/unlisted` — makes my group unlisted (`unlisted=true`: its page
+/// and events stay reachable by link but leave every list, search, feed and the API) or
+/// listed again (`group_id`). Owners and admins.
+#[server(endpoint = "admin/groups/unlisted")]
+pub async fn set_group_unlisted(group_id: i64, unlisted: bool) -> Result<GroupAdmin, AppError> {
+    crate::error::respond(async {
+        let access = ssr::group_access(group_id).await?.editor()?;
+        access.state.store.set_group_unlisted(group_id, unlisted).await?;
+        let what = if unlisted { "unlisted" } else { "listed" };
+        access.audit(None, "group.visibility", format!("group {what}")).await?;
+        group_admin(&access).await
+    })
+    .await
 }
 
 /// `POST /api/admin/frames/add` — a new frame (`event_id`, `name`, `capacity`, `method`:
@@ -752,6 +837,7 @@ async fn group_admin(access: &ssr::Access) -> Result<GroupAdmin, AppError> {
         group,
         members: store.members(access.group_id).await?,
         invitations: store.group_invitations(access.group_id).await?,
+        unlisted: store.group_unlisted(access.group_id).await?,
         log: store.audit_log(access.group_id, None).await?,
         me: access.user.id,
     })
@@ -930,6 +1016,8 @@ pub async fn duplicate_event(id: i64, starts_local: String) -> Result<i64, AppEr
         let event = reload(&access, id).await?;
         let starts_at = ssr::local_instant(&starts_local, "starts_local", &event.form.time_zone)?;
         let new_id = access.state.store.duplicate_event(id, starts_at, crate::time::now()).await?;
+        // The copy keeps who can find it (with a new invitation secret of its own).
+        apply_visibility(&access, new_id, event.visibility()).await?;
         access.audit(Some(new_id), "event.duplicate", format!("copied from event {id} to {starts_local}")).await?;
         Ok(new_id)
     })

@@ -66,6 +66,8 @@ pub struct GroupAdmin {
     pub members: Vec<Member>,
     /// Open invitations: people asked to join, with the role offered.
     pub invitations: Vec<Member>,
+    /// The group is unlisted (reachable by link, absent from lists).
+    pub unlisted: bool,
     pub log: Vec<AuditEntry>,
     pub me: i64,
 }
@@ -129,6 +131,15 @@ pub struct EventForm {
     /// Checkboxes: present when ticked.
     pub beginner_ok: Option<String>,
     pub hands_on: Option<String>,
+    /// `public`, `unlisted` or `invitation` (empty: public for a new event, unchanged on save).
+    pub visibility: String,
+}
+
+impl AdminEvent {
+    /// The event's visibility as saved.
+    pub fn visibility(&self) -> crate::events::model::Visibility {
+        crate::events::model::Visibility::parse(&self.form.visibility).unwrap_or_default()
+    }
 }
 
 /// A frame's rules as the form holds them (times local to the event's zone, as
@@ -165,6 +176,8 @@ pub struct AdminEvent {
     pub draws: Vec<DrawLog>,
     /// The public participant list shows counts only.
     pub participants_hidden: bool,
+    /// The invitation link of an invitation-only event (its organizers may show it again).
+    pub invite_url: Option<String>,
     pub role: Role,
 }
 

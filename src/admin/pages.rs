@@ -10,10 +10,10 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::api::{
     AddFrame, AddQuestion, AddSpeaker, AnswerInvitation, CheckIn, CreateEvent, CreateGroup, DeleteFrame,
-    DeleteQuestion, DeleteSpeaker, DuplicateEvent, InviteMember, LeaveGroup, MoveRegistration, RevokeInvitation,
-    SetEventStatus, SetFrameCapacity, SetMemberRole, SetParticipantsHidden, TransferOwnership, UpdateEvent,
-    UpdateFrame, admin_dashboard, get_admin_event, get_attendees, get_audit_log, get_group_admin, my_invitations,
-    preview_markdown,
+    DeleteQuestion, DeleteSpeaker, DuplicateEvent, InviteMember, LeaveGroup, MoveRegistration, RegenerateInvite,
+    RevokeInvitation, SetEventStatus, SetFrameCapacity, SetGroupUnlisted, SetMemberRole, SetParticipantsHidden,
+    TransferOwnership, UpdateEvent, UpdateFrame, admin_dashboard, get_admin_event, get_attendees, get_audit_log,
+    get_group_admin, my_invitations, preview_markdown,
 };
 use super::model::{AdminEvent, AdminEventRow, AttendeeList, AuditEntry, EventForm, Role};
 use crate::accounts::pages::LoginRequired;
@@ -294,6 +294,20 @@ fn EventFields(form: EventForm, error: Signal<Option<AppError>>, dirty: RwSignal
                     <input id="f-lon" name="lon" type="text" inputmode="decimal" value=form.lon.clone() placeholder="139.7671" />
                 </div>
             </div>
+            <label for="f-visibility">{t!(i18n, admin_visibility)}</label>
+            <select id="f-visibility" name="visibility">
+                {[("public", 0), ("unlisted", 1), ("invitation", 2)].into_iter().map(|(v, i)| {
+                    let selected = form.visibility == v || (form.visibility.is_empty() && v == "public");
+                    view! {
+                        <option value=v selected=selected>{move || match i {
+                            0 => t_string!(i18n, visibility_public),
+                            1 => t_string!(i18n, visibility_unlisted),
+                            _ => t_string!(i18n, visibility_invitation),
+                        }.to_string()}</option>
+                    }
+                }).collect_view()}
+            </select>
+            {field("visibility")}
             <label class="checkbox"><input type="checkbox" name="beginner_ok" value="on" checked=form.beginner_ok.is_some() /> " " {t!(i18n, pref_beginner)}</label>
             <label class="checkbox"><input type="checkbox" name="hands_on" value="on" checked=form.hands_on.is_some() /> " " {t!(i18n, pref_hands_on)}</label>
             <div class="editor__markdown">
@@ -370,6 +384,7 @@ pub fn AdminEventPage() -> impl IntoView {
     let status = ServerAction::<SetEventStatus>::new();
     let capacity = ServerAction::<SetFrameCapacity>::new();
     let participants = ServerAction::<SetParticipantsHidden>::new();
+    let regenerate_invite = ServerAction::<RegenerateInvite>::new();
     let actions = EditorActions {
         add_frame: ServerAction::new(),
         update_frame: ServerAction::new(),
@@ -385,6 +400,7 @@ pub fn AdminEventPage() -> impl IntoView {
             status.version().get(),
             capacity.version().get(),
             participants.version().get(),
+            regenerate_invite.version().get(),
             actions.add_frame.version().get(),
             actions.update_frame.version().get(),
             actions.delete_frame.version().get(),
@@ -465,6 +481,17 @@ pub fn AdminEventPage() -> impl IntoView {
                             }}</button>
                         </ActionForm>
                     </div>
+                    {e.invite_url.clone().map(|url| view! {
+                        <section class="panel" aria-labelledby="invite-h">
+                            <h2 id="invite-h">{t!(i18n, admin_invite_link)}</h2>
+                            <input class="calendar-url" type="text" readonly value=url aria-labelledby="invite-h" />
+                            <p class="hint">{t!(i18n, admin_invite_link_hint)}</p>
+                            <ActionForm action=regenerate_invite attr:class="inline-form">
+                                <input type="hidden" name="id" value=event_id />
+                                <button type="submit" class="button button--ghost">{t!(i18n, admin_invite_regenerate)}</button>
+                            </ActionForm>
+                        </section>
+                    })}
                     <section class="panel" aria-labelledby="frames-h">
                         <h2 id="frames-h">{t!(i18n, admin_frames)}</h2>
                         <SeatMeter seats=live_event_seats(event_id, crate::events::model::Seats {
@@ -879,8 +906,15 @@ pub fn AdminGroupPage() -> impl IntoView {
     let set_role = ServerAction::<SetMemberRole>::new();
     let transfer = ServerAction::<TransferOwnership>::new();
     let leave = ServerAction::<LeaveGroup>::new();
+    let unlist = ServerAction::<SetGroupUnlisted>::new();
     let data = Resource::new(
-        move || (id(), add.version().get(), revoke.version().get(), set_role.version().get(), transfer.version().get()),
+        move || {
+            (
+                id(),
+                (add.version().get(), revoke.version().get(), set_role.version().get()),
+                (transfer.version().get(), unlist.version().get()),
+            )
+        },
         |(id, ..)| get_group_admin(id),
     );
     let add_error = action_error(add);
@@ -909,6 +943,26 @@ pub fn AdminGroupPage() -> impl IntoView {
                     <Title text=g.group.title.clone() />
                     <h1>{g.group.title.clone()}</h1>
                     <p><a href=format!("/groups/{}", g.group.slug)>{t!(i18n, admin_public_page)}</a></p>
+                    {my_role.edits_events().then(|| {
+                        let unlisted = g.unlisted;
+                        view! {
+                            <ActionForm action=unlist attr:class="inline-form">
+                                <input type="hidden" name="group_id" value=group_id />
+                                <input type="hidden" name="unlisted" value=(!unlisted).to_string() />
+                                <span class="hint">{if unlisted {
+                                    view! { {t!(i18n, admin_group_unlisted)} }.into_any()
+                                } else {
+                                    view! { {t!(i18n, admin_group_listed)} }.into_any()
+                                }}</span>
+                                " "
+                                <button type="submit" class="button button--ghost button--small">{if unlisted {
+                                    view! { {t!(i18n, admin_group_list)} }.into_any()
+                                } else {
+                                    view! { {t!(i18n, admin_group_unlist)} }.into_any()
+                                }}</button>
+                            </ActionForm>
+                        }
+                    })}
                     <section class="panel" aria-labelledby="members-h">
                         <h2 id="members-h">{t!(i18n, admin_members)}</h2>
                         <ul class="members">

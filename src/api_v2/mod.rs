@@ -23,7 +23,7 @@ pub use params::{ApiError, Params};
 
 use crate::server::http::conditional;
 use crate::server::state::AppState;
-use crate::server::store::public::{EventFilter, EventOrder, GroupFilter, UserFilter};
+use crate::server::store::public::{EventFilter, EventOrder, GroupFilter, Reach, UserFilter};
 
 /// Largest `count`, default `count` (as connpass).
 pub const MAX_COUNT: u32 = 100;
@@ -144,6 +144,7 @@ async fn events(State(state): State<AppState>, RawQuery(q): RawQuery, headers: H
             prefectures: p.prefectures()?,
             tag_slugs: p.list("tag"),
             ends_after: None,
+            reach: Reach::Listed,
             order: p.order()?,
             offset: start - 1,
             limit: count,
@@ -162,7 +163,9 @@ async fn presentations(
     respond(async {
         let id: i64 = id.parse().map_err(|_| ApiError::invalid("event_id", "the event id must be an integer"))?;
         let (_, start, count) = paged(q)?;
-        if state.store.fetch_card(id).await?.is_none() {
+        // Unlisted and invitation-only events are not in the API.
+        let listed = EventFilter { ids: vec![id], limit: 1, ..Default::default() };
+        if state.store.public_events(&listed).await?.0.is_empty() {
             return Err(ApiError::not_found("no such event"));
         }
         let all = state.store.materials(&[id]).await?;
@@ -185,6 +188,7 @@ async fn groups(State(state): State<AppState>, RawQuery(q): RawQuery, headers: H
             ids: p.ints("group_id")?,
             slugs: p.list("subdomain"),
             members: Vec::new(),
+            include_unlisted: false,
             offset: start - 1,
             limit: count,
         };

@@ -24,12 +24,37 @@ pub async fn list_upcoming_events(page: u32) -> Result<Page<EventCard>, AppError
     .await
 }
 
-/// One public event; `NotFound` (404) for unknown ids and drafts.
+/// Whether the viewer may open the event `id`: public and unlisted events by their link;
+/// invitation-only ones with the invitation's secret (`invite`), or for its organizers and
+/// the people registered. `NotFound` otherwise, so that a guess learns nothing.
+#[cfg(feature = "ssr")]
+pub async fn admit(
+    state: &crate::server::state::AppState,
+    id: i64,
+    invite: Option<&str>,
+) -> Result<super::model::Visibility, AppError> {
+    let gate = state.store.event_gate(id).await?.ok_or(AppError::NotFound)?;
+    if gate.admits(invite) {
+        return Ok(gate.visibility);
+    }
+    if let Some(user) = crate::server::session::current_user().await? {
+        let member = state.store.member_role(gate.group_id, user.id).await?.is_some();
+        if member || state.store.my_registration(id, user.id).await?.is_some() {
+            return Ok(gate.visibility);
+        }
+    }
+    Err(AppError::NotFound)
+}
+
+/// One public event; `NotFound` (404) for unknown ids and drafts, and for invitation-only
+/// events without their `invite` secret (see `admit`).
 #[server(endpoint = "events/get", input = GetUrl)]
-pub async fn get_event(id: i64) -> Result<EventDetail, AppError> {
+pub async fn get_event(id: i64, invite: Option<String>) -> Result<EventDetail, AppError> {
     let state = crate::server::state::app_state()?;
     crate::error::respond(async {
+        let visibility = admit(&state, id, invite.as_deref()).await?;
         let mut e = state.store.fetch_event(id).await?.ok_or(AppError::NotFound)?;
+        e.visibility = visibility;
         e.url = format!("{}{}", state.config.public_url, e.url);
         e.ended = e.card.span.is_past(crate::time::now());
         e.json_ld = super::seo::json_ld(&e, &state.config.public_url);

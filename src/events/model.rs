@@ -6,6 +6,39 @@ use serde::{Deserialize, Serialize};
 use crate::tags::model::TagRef;
 use crate::time::ZonedSpan;
 
+/// Who can find and open an event.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Listed everywhere.
+    #[default]
+    Public,
+    /// Reachable by its link; absent from lists, search, feeds, the sitemap and the API.
+    Unlisted,
+    /// Unlisted, and its page and registration need the secret invitation link.
+    Invitation,
+}
+
+impl Visibility {
+    /// The stored and wire code (`public` / `unlisted` / `invitation`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Unlisted => "unlisted",
+            Visibility::Invitation => "invitation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "public" => Some(Visibility::Public),
+            "unlisted" => Some(Visibility::Unlisted),
+            "invitation" => Some(Visibility::Invitation),
+            _ => None,
+        }
+    }
+}
+
 /// Where an event happens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -210,6 +243,8 @@ pub struct EventDetail {
     pub url: String,
     /// schema.org `Event` as JSON-LD, already escaped for a `<script>` element.
     pub json_ld: String,
+    /// Unlisted and invitation-only pages ask search engines not to index them.
+    pub visibility: Visibility,
 }
 
 /// One page of a longer list.

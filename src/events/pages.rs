@@ -12,7 +12,7 @@ use crate::live::client::{live_event_seats, live_frame_seats, provide_live_seats
 use crate::materials::pages::{MaterialsSection, MaterialsState};
 use crate::registrations::pages::{RegistrationBox, RegistrationState};
 use crate::time::google_calendar_url;
-use crate::ui::{ErrorView, EventCardList, Loading, Pagination, SeatMeter, TagChips, event_resource, lang_of};
+use crate::ui::{ErrorView, EventCardList, Loading, Pagination, SeatMeter, TagChips, lang_of};
 
 /// `/`: upcoming events as cards.
 #[component]
@@ -62,7 +62,18 @@ fn UpcomingList(base: &'static str) -> impl IntoView {
 pub fn EventPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).filter(|id| *id > 0);
-    let event = event_resource(id, || (), get_event);
+    // The secret of an invitation link (invitation-only events), kept in the URL.
+    let query = leptos_router::hooks::use_query_map();
+    let invite = move || query.read().get("invite").filter(|s| !s.is_empty());
+    let event = Resource::new(
+        move || (id(), invite()),
+        |(id, invite)| async move {
+            match id {
+                Some(id) => get_event(id, invite).await,
+                None => Err(crate::error::AppError::NotFound),
+            }
+        },
+    );
     let registration = RegistrationState::new(id);
     let materials = MaterialsState::new(id);
     view! {
@@ -106,9 +117,13 @@ fn EventView(detail: EventDetail, registration: RegistrationState, materials: Ma
     let origin = crate::app::use_site_origin();
     let og_image = detail.image_url.clone().unwrap_or_else(|| origin.absolute("/favicon.svg"));
     let twitter_card = if detail.image_url.is_some() { "summary_large_image" } else { "summary" };
-    let ics_href = format!("/events/{}.ics", card.id);
+    let invite = leptos_router::hooks::use_query_map().read_untracked().get("invite").filter(|s| !s.is_empty());
+    let invite_suffix = invite.as_deref().map(|s| format!("?invite={}", urlencoding::encode(s))).unwrap_or_default();
+    let ics_href = format!("/events/{}.ics{invite_suffix}", card.id);
+    let unlisted = detail.visibility != crate::events::model::Visibility::Public;
     view! {
         <Title text=card.title.clone() />
+        {unlisted.then(|| view! { <Meta name="robots" content="noindex, nofollow" /> })}
         <Meta name="description" content=meta_description.clone() />
         <Link rel="canonical" href=detail.url.clone() />
         <Meta property="og:type" content="website" />
@@ -152,7 +167,7 @@ fn EventView(detail: EventDetail, registration: RegistrationState, materials: Ma
                 <h2 class="label">{t!(i18n, participants)}</h2>
                 <SeatMeter seats=live_event_seats(card.id, card.seats) large=true />
                 <p class="event__participants">
-                    <A href=format!("/events/{}/participants", card.id)>{t!(i18n, participants_link)}</A>
+                    <A href=format!("/events/{}/participants{invite_suffix}", card.id)>{t!(i18n, participants_link)}</A>
                 </p>
                 {show_frames.then(|| view! {
                     <ul class="frames">

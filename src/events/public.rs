@@ -80,6 +80,19 @@ pub enum EventOrder {
 
 /// Which public events to list. Empty lists do not filter; non-empty lists match any of
 /// their values (the keywords excepted: `keywords` must all match).
+/// Which events a path may show, by visibility.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Reach {
+    /// Lists, search, feeds, the sitemap and the API: public events of listed groups.
+    #[default]
+    Listed,
+    /// A group's own page and feed (reachable by its link even when the group is unlisted):
+    /// its public events.
+    GroupPage,
+    /// Whatever the visibility: the caller has checked the event's gate.
+    Admitted,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
     pub ids: Vec<i64>,
@@ -103,6 +116,8 @@ pub struct EventFilter {
     pub tag_slugs: Vec<String>,
     /// Only events that end after this instant.
     pub ends_after: Option<DateTime<Utc>>,
+    /// Which events a path may show (lists by default).
+    pub reach: Reach,
     pub order: EventOrder,
     pub offset: u32,
     pub limit: u32,
@@ -130,6 +145,8 @@ pub struct GroupFilter {
     pub slugs: Vec<String>,
     /// Groups these users are members of.
     pub members: Vec<String>,
+    /// Unlisted groups too (a group opened by its slug); lists and the API leave them out.
+    pub include_unlisted: bool,
     pub offset: u32,
     pub limit: u32,
 }

@@ -24,7 +24,9 @@ use crate::registrations::model::RegStatus;
 use crate::search::model::SearchQuery;
 use crate::server::http::{conditional, error_response};
 use crate::server::state::AppState;
-use crate::server::store::public::{EventFilter, EventOrder, GroupFilter, PublicEvent, PublicGroup, SitemapEntry};
+use crate::server::store::public::{
+    EventFilter, EventOrder, GroupFilter, PublicEvent, PublicGroup, Reach, SitemapEntry,
+};
 
 /// Most events in one calendar feed.
 pub const FEED_EVENTS: u32 = 500;
@@ -107,11 +109,26 @@ fn feed_filter() -> EventFilter {
     }
 }
 
-async fn one_event(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+/// One event's `.ics`: public and unlisted events by their link; invitation-only ones with
+/// the invitation's `?invite=` secret (the event page adds it), else 404.
+async fn one_event(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     let Ok(id) = id.parse::<i64>() else {
         return error_response(&AppError::NotFound);
     };
-    match state.store.public_events_by_ids(&[id]).await {
+    let pairs = url_pairs(&query.unwrap_or_default());
+    let invite = pairs.iter().find(|(k, _)| k == "invite").map(|(_, v)| v.as_str());
+    match state.store.event_gate(id).await {
+        Ok(Some(gate)) if gate.admits(invite) => {}
+        Ok(_) => return error_response(&AppError::NotFound),
+        Err(e) => return error_response(&e),
+    }
+    let filter = EventFilter { ids: vec![id], reach: Reach::Admitted, limit: 1, ..Default::default() };
+    match state.store.public_events(&filter).await.map(|(events, _)| events) {
         Ok(events) if !events.is_empty() => {
             let cal = calendar(&state, events[0].title.clone(), entries(&state, &events));
             let mut resp = calendar_response(&headers, &cal, &format!("tsudoi-event-{id}.ics"), PUBLIC_CACHE);
@@ -170,7 +187,7 @@ pub fn url_pairs(raw: &str) -> Vec<(String, String)> {
 
 /// The public group with this slug, or `NotFound`.
 async fn group_by_slug(state: &AppState, slug: &str) -> Result<PublicGroup, AppError> {
-    let filter = GroupFilter { slugs: vec![slug.to_string()], limit: 1, ..Default::default() };
+    let filter = GroupFilter { slugs: vec![slug.to_string()], include_unlisted: true, limit: 1, ..Default::default() };
     let (mut found, _) = state.store.public_groups(&filter).await?;
     found.pop().ok_or(AppError::NotFound)
 }
@@ -180,7 +197,7 @@ async fn group_feed(State(state): State<AppState>, Path(slug): Path<String>, hea
         Ok(g) => g,
         Err(e) => return error_response(&e),
     };
-    let filter = EventFilter { group_ids: vec![group.id], ..feed_filter() };
+    let filter = EventFilter { group_ids: vec![group.id], reach: Reach::GroupPage, ..feed_filter() };
     match state.store.public_events(&filter).await {
         Ok((events, _)) => {
             let cal = calendar(&state, format!("Tsudoi: {}", group.title), entries(&state, &events));
@@ -283,7 +300,7 @@ async fn group_atom(State(state): State<AppState>, Path(slug): Path<String>, hea
         Ok(g) => g,
         Err(e) => return error_response(&e),
     };
-    let filter = EventFilter { group_ids: vec![group.id], ..Default::default() };
+    let filter = EventFilter { group_ids: vec![group.id], reach: Reach::GroupPage, ..Default::default() };
     atom_response(
         &state,
         &headers,

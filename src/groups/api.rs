@@ -17,8 +17,12 @@ pub async fn get_group(slug: String) -> Result<GroupDetail, AppError> {
 #[cfg(feature = "ssr")]
 async fn group_id(slug: &str) -> Result<i64, AppError> {
     let state = crate::server::state::app_state()?;
-    let filter =
-        crate::server::store::public::GroupFilter { slugs: vec![slug.to_string()], limit: 1, ..Default::default() };
+    let filter = crate::server::store::public::GroupFilter {
+        slugs: vec![slug.to_string()],
+        include_unlisted: true,
+        limit: 1,
+        ..Default::default()
+    };
     let (mut found, _) = state.store.public_groups(&filter).await?;
     found.pop().map(|g| g.id).ok_or(AppError::NotFound)
 }

@@ -11,7 +11,8 @@ use crate::error::AppError;
 
 /// `POST /api/registrations/register` — registers the signed-in user for an event:
 /// `event_id`, `frame_id` (optional when the event has one frame), `answers[<question id>][]`,
-/// `anonymous=true` to stay off the public participant list (counted as one of "others").
+/// `anonymous=true` to stay off the public participant list (counted as one of "others"),
+/// `invite` (the secret of the invitation link) for invitation-only events.
 /// The answer is the registration: confirmed (参加) or waitlisted (補欠) with its position.
 #[server(endpoint = "registrations/register")]
 pub async fn register(
@@ -19,6 +20,7 @@ pub async fn register(
     frame_id: Option<i64>,
     answers: Option<HashMap<String, Vec<String>>>,
     anonymous: Option<bool>,
+    invite: Option<String>,
 ) -> Result<MyRegistration, AppError> {
     use crate::server::store::RegisterRequest;
 
@@ -26,7 +28,10 @@ pub async fn register(
         let (user, state) = crate::server::session::require_user_state().await?;
         // Only the questions: the registration itself checks the event (and its state) in
         // its write transaction.
-        let (questions, context) = state.store.registration_form(event_id).await?;
+        let (questions, context, invitation_only) = state.store.registration_form(event_id).await?;
+        if invitation_only {
+            crate::events::api::admit(&state, event_id, invite.as_deref()).await?;
+        }
         let answers =
             super::model::validate_answers(&questions, &answers.unwrap_or_default()).map_err(AppError::Invalid)?;
         let change = state
@@ -119,11 +124,14 @@ pub async fn set_anonymous(event_id: i64, anonymous: bool) -> Result<bool, AppEr
 
 /// `GET /api/events/participants?event_id=` — the participant list (参加者一覧) by frame:
 /// confirmed, waitlisted (補欠) and lottery applicants, named unless anonymous; counts only
-/// when the organizer hides the list. Anyone may read it; `404` for drafts.
+/// when the organizer hides the list. Anyone who may open the event may read it (`invite`
+/// for invitation-only events); `404` for drafts.
 #[server(endpoint = "events/participants", input = GetUrl)]
-pub async fn get_participants(event_id: i64) -> Result<ParticipantList, AppError> {
+pub async fn get_participants(event_id: i64, invite: Option<String>) -> Result<ParticipantList, AppError> {
     crate::error::respond(async {
-        crate::server::state::app_state()?.store.participants(event_id).await?.ok_or(AppError::NotFound)
+        let state = crate::server::state::app_state()?;
+        crate::events::api::admit(&state, event_id, invite.as_deref()).await?;
+        state.store.participants(event_id).await?.ok_or(AppError::NotFound)
     })
     .await
 }

@@ -175,6 +175,9 @@ fn RegisterForm(detail: EventDetail, action: ServerAction<Register>, server_now:
     view! {
         <ActionForm action attr:class="form register__form">
             <input type="hidden" name="event_id" value=event_id />
+            {leptos_router::hooks::use_query_map().read_untracked().get("invite").filter(|s| !s.is_empty()).map(|s| view! {
+                <input type="hidden" name="invite" value=s />
+            })}
             {several.then(|| view! {
                 <fieldset class="frame-choice">
                     <legend>{t!(i18n, choose_frame)}</legend>
@@ -389,12 +392,17 @@ pub fn ParticipantsPage() -> impl IntoView {
     let i18n = use_i18n();
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).filter(|id| *id > 0);
-    let data = Resource::new(id, |id| async move {
-        match id {
-            Some(id) => get_participants(id).await,
-            None => Err(AppError::NotFound),
-        }
-    });
+    let query = leptos_router::hooks::use_query_map();
+    let invite = move || query.read().get("invite").filter(|s| !s.is_empty());
+    let data = Resource::new(
+        move || (id(), invite()),
+        |(id, invite)| async move {
+            match id {
+                Some(id) => get_participants(id, invite).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
     view! {
         <Suspense fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {

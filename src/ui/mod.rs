@@ -198,6 +198,7 @@ pub fn conflict_text(i18n: leptos_i18n::I18nContext<Locale>, conflict: crate::er
         Conflict::FrameHasRegistrations => t_string!(i18n, admin_frame_has_registrations).to_string(),
         Conflict::LastFrame => t_string!(i18n, admin_last_frame).to_string(),
         Conflict::LastOwner => t_string!(i18n, admin_last_owner).to_string(),
+        Conflict::NotInvitationOnly => t_string!(i18n, err_not_invitation_only).to_string(),
         Conflict::LotteryAlreadyDrawn => t_string!(i18n, admin_lottery_drawn).to_string(),
         Conflict::NotMovable => t_string!(i18n, err_not_movable).to_string(),
         Conflict::NotRegistered => t_string!(i18n, err_not_registered).to_string(),

@@ -15,3 +15,4 @@ mod registrations;
 mod search;
 mod search_index;
 mod store;
+mod visibility;

@@ -69,8 +69,10 @@ fn attach<T>(facts: &mut [Facts], pos: &HashMap<i64, usize>, rows: Vec<(i64, T)>
 pub(super) async fn load_facts(conn: &mut Conn<'_>, ids: Option<&[i64]>) -> Result<Vec<Facts>, AppError> {
     let mut facts: Vec<Facts> = scoped(
         conn,
-        "SELECT id, status, starts_at, ends_at, created_at, venue_kind, prefecture, language, beginner_ok, hands_on, \
-         local_dow, local_start_min FROM events",
+        // An event left out of lists (unlisted, invitation-only, or of an unlisted group) is
+        // indexed as not published: search, home and tag counts never show it.
+        "SELECT id, CASE WHEN listed THEN status ELSE 'unlisted' END AS status, starts_at, ends_at, created_at, \
+         venue_kind, prefecture, language, beginner_ok, hands_on, local_dow, local_start_min FROM events",
         "id",
         ids,
     )

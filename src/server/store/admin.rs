@@ -113,7 +113,8 @@ impl Store {
                 Sql::new(
                     "SELECT e.group_id, g.title AS group_title, e.status, e.title, e.catch, e.description, e.starts_at, \
                      e.ends_at, e.time_zone, e.venue_kind, e.place, e.address, e.prefecture, e.online_url, e.language, \
-                     e.hashtag, e.lat, e.lon, e.beginner_ok, e.hands_on, e.participants_hidden \
+                     e.hashtag, e.lat, e.lon, e.beginner_ok, e.hands_on, e.participants_hidden, e.visibility, \
+                     e.invite_token \
                      FROM events e JOIN groups g ON g.id = e.group_id WHERE e.id = $1",
                 )
                 .bind(event_id),
@@ -162,6 +163,11 @@ impl Store {
         Ok(Some(AdminEvent {
             id: event_id,
             participants_hidden: r.participants_hidden,
+            // The path; `reload` makes it absolute with the public URL.
+            invite_url: r
+                .invite_token
+                .filter(|_| r.visibility == "invitation")
+                .map(|t| format!("/events/{event_id}?invite={t}")),
             group_id: r.group_id,
             group_title: r.group_title,
             status: EventStatus::parse(&r.status).unwrap_or(EventStatus::Draft),
@@ -185,6 +191,7 @@ impl Store {
                 lon: r.lon.map(|v| v.to_string()).unwrap_or_default(),
                 beginner_ok: r.beginner_ok.then(|| "on".to_string()),
                 hands_on: r.hands_on.then(|| "on".to_string()),
+                visibility: r.visibility,
             },
             frames,
             frame_times,
@@ -356,6 +363,8 @@ struct EditRow {
     beginner_ok: bool,
     hands_on: bool,
     participants_hidden: bool,
+    visibility: String,
+    invite_token: Option<String>,
 }
 
 fn local_input(t: DateTime<Utc>, zone: &str) -> String {

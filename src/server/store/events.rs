@@ -82,12 +82,12 @@ impl Store {
         let db = &self.db;
         let (total,): (i64,) = db
             .one(
-                Sql::new("SELECT COUNT(*) FROM events WHERE status = 'published' AND ends_at > $1")
+                Sql::new("SELECT COUNT(*) FROM events WHERE status = 'published' AND listed AND ends_at > $1")
                     .bind(now.timestamp()),
             )
             .await?;
         let mut q = card_query();
-        q.push("WHERE e.status = 'published' AND e.ends_at > ")
+        q.push("WHERE e.status = 'published' AND e.listed AND e.ends_at > ")
             .push_bind(now.timestamp())
             .push(" ORDER BY e.starts_at, e.id LIMIT ")
             .push_bind(i64::from(per_page))
@@ -149,6 +149,7 @@ impl Store {
             ended: false,
             url: format!("/events/{id}"),
             json_ld: String::new(),
+            visibility: crate::events::model::Visibility::Public,
         }))
     }
 
@@ -192,13 +193,13 @@ impl Store {
         upcoming
             .push("WHERE e.group_id = ")
             .push_bind(g.id)
-            .push(" AND e.status IN ('published', 'cancelled') AND e.ends_at > ")
+            .push(" AND e.status IN ('published', 'cancelled') AND e.visibility = 'public' AND e.ends_at > ")
             .push_bind(now.timestamp())
             .push(" ORDER BY e.starts_at, e.id LIMIT 50");
         let mut past = card_query();
         past.push("WHERE e.group_id = ")
             .push_bind(g.id)
-            .push(" AND e.status IN ('published', 'cancelled') AND e.ends_at <= ")
+            .push(" AND e.status IN ('published', 'cancelled') AND e.visibility = 'public' AND e.ends_at <= ")
             .push_bind(now.timestamp())
             .push(" ORDER BY e.starts_at DESC, e.id DESC LIMIT 30");
         Ok(Some(GroupDetail {
@@ -247,7 +248,7 @@ impl Store {
                         Sql::new(format!(
                             "SELECT t.id, t.slug, t.name, t.kind, \
                              (SELECT COUNT(*) FROM event_tags et JOIN events e ON e.id = et.event_id \
-                              WHERE et.tag_id = t.id AND e.status = 'published' AND e.ends_at > $1){order}"
+                              WHERE et.tag_id = t.id AND e.status = 'published' AND e.listed AND e.ends_at > $1){order}"
                         ))
                         .bind(now.timestamp()),
                     )
@@ -324,13 +325,13 @@ impl Store {
         // Registrations made anonymously stay off the profile too.
         let mut attended = card_query();
         attended
-        .push("WHERE e.status IN ('published', 'cancelled') AND e.id IN (SELECT event_id FROM registrations WHERE user_id = ")
+        .push("WHERE e.status IN ('published', 'cancelled') AND e.listed AND e.id IN (SELECT event_id FROM registrations WHERE user_id = ")
         .push_bind(id)
         .push(" AND status = 'confirmed' AND NOT anonymous) ORDER BY e.starts_at DESC LIMIT 50");
         let mut organised = card_query();
         organised
             .push(
-                "WHERE e.status IN ('published', 'cancelled') AND e.group_id IN \
+                "WHERE e.status IN ('published', 'cancelled') AND e.listed AND e.group_id IN \
              (SELECT group_id FROM group_members WHERE role IN ('owner', 'admin') AND user_id = ",
             )
             .push_bind(id)
@@ -369,19 +370,26 @@ impl Store {
     /// What registering needs before the write: the event's questions (to validate the
     /// answers) and its message context (for the confirmation). Backends may answer both
     /// with one query.
-    pub async fn registration_form(&self, event_id: i64) -> StoreResult<(Vec<Question>, Option<(String, ZonedSpan)>)> {
+    /// The event's questions, the message context (title and time; `None` for drafts and
+    /// unknown events) and whether it is invitation-only, in one query.
+    pub async fn registration_form(
+        &self,
+        event_id: i64,
+    ) -> StoreResult<(Vec<Question>, Option<(String, ZonedSpan)>, bool)> {
         let db = &self.db;
         let rows: Vec<FormRow> = db
-        .all(
-            Sql::new(
-                "SELECT e.title, e.starts_at, e.ends_at, e.time_zone, e.status, q.id, q.kind, q.label, q.options, q.required \
+            .all(
+                Sql::new(
+                    "SELECT e.title, e.starts_at, e.ends_at, e.time_zone, e.status, e.visibility, \
+                 q.id, q.kind, q.label, q.options, q.required \
                  FROM events e LEFT JOIN questions q ON q.event_id = e.id \
                  WHERE e.id = $1 ORDER BY q.position, q.id",
+                )
+                .bind(event_id),
             )
-            .bind(event_id),
-        )
-        .await?;
-        let Some(first) = rows.first() else { return Ok((Vec::new(), None)) };
+            .await?;
+        let Some(first) = rows.first() else { return Ok((Vec::new(), None, false)) };
+        let invitation_only = first.visibility == "invitation";
         let context = (first.status != "draft").then(|| {
             (
                 first.title.clone(),
@@ -400,7 +408,7 @@ impl Store {
                 })
             })
             .collect();
-        Ok((questions, context))
+        Ok((questions, context, invitation_only))
     }
 
     /// Current card of an event (any status but draft).
@@ -555,6 +563,7 @@ struct FormRow {
     ends_at: i64,
     time_zone: String,
     status: String,
+    visibility: String,
     id: Option<i64>,
     kind: Option<String>,
     label: Option<String>,

@@ -398,7 +398,8 @@ struct ClaimedRow {
 pub(super) async fn followed_event_ids(db: &Db, user_id: i64, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<i64>> {
     let q = Sql::new(
         "SELECT e.id FROM events e JOIN group_follows f ON f.group_id = e.group_id \
-         WHERE f.user_id = $1 AND e.status = 'published' AND e.ends_at > $2 ORDER BY e.starts_at, e.id LIMIT $3",
+         WHERE f.user_id = $1 AND e.status = 'published' AND e.listed AND e.ends_at > $2 \
+         ORDER BY e.starts_at, e.id LIMIT $3",
     )
     .bind(user_id)
     .bind(now.timestamp())

@@ -18,6 +18,7 @@ pub(crate) mod search_sql;
 pub(crate) mod search_text;
 pub mod sqlite;
 mod sqlite_fast;
+pub mod visibility;
 
 use std::sync::Arc;
 

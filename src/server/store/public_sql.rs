@@ -14,7 +14,7 @@ use super::db::{Db, Sql};
 use super::events::{FRAME_COLUMNS, FrameRow, tags_of};
 use super::public::{
     EventFilter, EventOrder, GroupFilter, MaterialRow, NewMaterial, PublicEvent, PublicGroup, PublicGroupRef,
-    PublicUser, PublicUserRef, SitemapEntry, UserFilter,
+    PublicUser, PublicUserRef, Reach, SitemapEntry, UserFilter,
 };
 use crate::error::AppError;
 use crate::events::model::{EventStatus, FrameSummary, Speaker, SpokenLanguage, VenueKind};
@@ -44,6 +44,11 @@ fn push_in_text(db: &Db, q: &mut Sql, values: &[String]) {
 /// ` WHERE …` over `events e` (joined with `groups g`) for `f`.
 fn push_event_where(db: &Db, q: &mut Sql, f: &EventFilter) {
     q.push(" WHERE e.status IN ('published', 'cancelled')");
+    q.push(match f.reach {
+        Reach::Listed => " AND e.listed",
+        Reach::GroupPage => " AND e.visibility = 'public'",
+        Reach::Admitted => "",
+    });
     if !f.ids.is_empty() {
         q.push(" AND e.id IN ").push_list(f.ids.iter().copied());
     }
@@ -193,7 +198,7 @@ impl Store {
     pub async fn public_groups(&self, f: &GroupFilter) -> Result<(Vec<PublicGroup>, i64)> {
         let db = &self.db;
         fn push_where(db: &Db, q: &mut Sql, f: &GroupFilter) {
-            q.push(" WHERE 1 = 1");
+            q.push(if f.include_unlisted { " WHERE 1 = 1" } else { " WHERE NOT g.unlisted" });
             if !f.ids.is_empty() {
                 q.push(" AND g.id IN ").push_list(f.ids.iter().copied());
             }
@@ -257,13 +262,14 @@ impl Store {
         let mut q = Sql::new(
             "SELECT u.id, u.nickname, u.display_name, u.bio, u.created_at, \
          (SELECT COUNT(*) FROM registrations r JOIN events e ON e.id = r.event_id \
-            WHERE r.user_id = u.id AND r.status = 'confirmed' AND e.status = 'published' \
+            WHERE r.user_id = u.id AND r.status = 'confirmed' AND e.status = 'published' AND e.listed \
             AND NOT r.anonymous AND NOT u.hide_attended) AS attended, \
          (SELECT COUNT(*) FROM events e JOIN group_members m ON m.group_id = e.group_id \
-            WHERE m.user_id = u.id AND m.role IN ('owner', 'admin') AND e.status IN ('published', 'cancelled')) \
+            WHERE m.user_id = u.id AND m.role IN ('owner', 'admin') AND e.status IN ('published', 'cancelled') \
+            AND e.listed) \
             AS organized, \
          (SELECT COUNT(DISTINCT s.event_id) FROM speakers s JOIN events e ON e.id = s.event_id \
-            WHERE s.user_id = u.id AND e.status IN ('published', 'cancelled')) AS presented \
+            WHERE s.user_id = u.id AND e.status IN ('published', 'cancelled') AND e.listed) AS presented \
          FROM users u",
         );
         push_where(db, &mut q, f);
@@ -299,7 +305,7 @@ impl Store {
                 Sql::new(
                     "SELECT DISTINCT e.id FROM speakers s JOIN users u ON u.id = s.user_id \
                  JOIN events e ON e.id = s.event_id \
-                 WHERE u.nickname = $1 AND e.status IN ('published', 'cancelled') ORDER BY e.id",
+                 WHERE u.nickname = $1 AND e.status IN ('published', 'cancelled') AND e.listed ORDER BY e.id",
                 )
                 .bind(nickname),
             )
@@ -412,13 +418,17 @@ impl Store {
     /// Public events (newest change first) and groups, up to `limit` URLs.
     pub async fn sitemap(&self, limit: u32) -> Result<Vec<SitemapEntry>> {
         let db = &self.db;
-        let groups: Vec<(String, i64)> =
-            db.all(Sql::new("SELECT slug, updated_at FROM groups ORDER BY id LIMIT $1").bind(i64::from(limit))).await?;
+        let groups: Vec<(String, i64)> = db
+            .all(
+                Sql::new("SELECT slug, updated_at FROM groups WHERE NOT unlisted ORDER BY id LIMIT $1")
+                    .bind(i64::from(limit)),
+            )
+            .await?;
         let rest = i64::from(limit).saturating_sub(groups.len() as i64);
         let events: Vec<(i64, i64)> = db
             .all(
                 Sql::new(
-                    "SELECT id, updated_at FROM events WHERE status IN ('published', 'cancelled') \
+                    "SELECT id, updated_at FROM events WHERE status IN ('published', 'cancelled') AND listed \
                  ORDER BY updated_at DESC, id DESC LIMIT $1",
                 )
                 .bind(rest),
@@ -560,7 +570,7 @@ fn material(r: MaterialSqlRow) -> MaterialRow {
 /// How a calendar secret is stored: BLAKE2s-256 in hex (64 characters). The secrets are 24
 /// random bytes, so a fast unsalted hash is enough: a copy of the database does not give
 /// anyone the feeds.
-fn calendar_token_hash(token: &str) -> String {
+pub(crate) fn calendar_token_hash(token: &str) -> String {
     use blake2::{Blake2s256, Digest};
     Blake2s256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -208,7 +208,7 @@ enum Skip {
 
 /// ` WHERE …` over `events e` for `f`, leaving out `skip`.
 fn push_where(q: &mut Sql, f: &Filter, skip: Skip, pg: bool) {
-    q.push(" WHERE e.status = 'published'");
+    q.push(" WHERE e.status = 'published' AND e.listed");
     if f.impossible {
         q.push(" AND FALSE");
     }
