@@ -22,7 +22,8 @@ const launchOptions = {
 
 export default defineConfig({
   testDir: "./tests",
-  timeout: 30_000,
+  // Journeys hydrate several pages (see `hydrated` in tests/helpers.ts).
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: true,
   workers: 2,

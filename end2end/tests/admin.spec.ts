@@ -183,3 +183,63 @@ test("an organizer invites a co-organizer by nickname; they join only by accepti
   await org.close();
   await guest.close();
 });
+
+test("an invitation-only event opens only through its invitation link, and registers through it", async ({ browser }) => {
+  const id = unique();
+  const org = await signedIn(browser, `vis${id}`);
+  const made = await org.request.post("/api/admin/groups/create", {
+    form: { slug: `vis-${id}`, title: `招待制テスト ${id}` },
+    headers: { accept: "application/json" },
+  });
+  expect(made.status(), await made.text()).toBe(200);
+  const groupId = (await made.json()).id as number;
+  const now = await serverNow(org.request);
+  const created = await org.request.post("/api/admin/events/create", {
+    form: {
+      group_id: String(groupId),
+      capacity: "5",
+      title: `招待制 勉強会 ${id}`,
+      starts_local: tokyoLocal(now, 9, "19:00"),
+      ends_local: tokyoLocal(now, 9, "21:00"),
+      time_zone: "Asia/Tokyo",
+      venue_kind: "online",
+      language: "ja",
+    },
+    headers: { accept: "application/json" },
+  });
+  expect(created.status(), await created.text()).toBe(200);
+  const eventId = (await created.json()) as number;
+
+  // The organizer makes it invitation-only in the editor and publishes it.
+  const page = await org.newPage();
+  const problems = watchConsole(page);
+  await page.goto(`/admin/events/${eventId}`);
+  await hydrated(page);
+  await page.locator("#f-visibility").selectOption("invitation");
+  await page.getByRole("button", { name: "保存", exact: true }).click();
+  const link = page.locator("section[aria-labelledby=invite-h] input.calendar-url");
+  await expect(link).toHaveValue(new RegExp(`/events/${eventId}\\?invite=[0-9a-f]{48}$`));
+  await page.getByRole("button", { name: "公開する" }).click();
+  await expect(page.locator(".admin-status .chip")).toHaveText("公開中");
+  const inviteUrl = new URL(await link.inputValue());
+  expect(problems).toEqual([]);
+
+  // A stranger: not in search, 404 by id, the page through the link.
+  const guest = await signedIn(browser, `guest${id}`);
+  const theirs = await guest.newPage();
+  await theirs.goto(`/events?q=${encodeURIComponent(`招待制 勉強会 ${id}`)}`);
+  await expect(theirs.getByText(`招待制 勉強会 ${id}`)).toHaveCount(0);
+  const missing = await theirs.goto(`/events/${eventId}`);
+  expect(missing?.status()).toBe(404);
+  await theirs.goto(inviteUrl.pathname + inviteUrl.search);
+  await hydrated(theirs);
+  await expect(theirs.getByRole("heading", { level: 1 })).toHaveText(`招待制 勉強会 ${id}`);
+  await expect(theirs.locator('meta[name="robots"]')).toHaveAttribute("content", "noindex, nofollow");
+  await theirs.getByRole("button", { name: "参加を申し込む" }).click();
+  await expect(theirs.locator(".register .badge").first()).toHaveText("参加確定");
+  // Registered, they open it by id from now on.
+  const again = await theirs.goto(`/events/${eventId}`);
+  expect(again?.status()).toBe(200);
+  await org.close();
+  await guest.close();
+});

@@ -12,9 +12,11 @@ export function watchConsole(page: Page): string[] {
   return problems;
 }
 
-/** Waits until the wasm has hydrated the server-rendered page. */
+/** Waits until the wasm has hydrated the server-rendered page. The dev build's wasm is
+ * several MB and unoptimised: on a busy 2-core machine it can take longer than the default
+ * 10 s, which says nothing about the page, so this one wait is longer. */
 export async function hydrated(page: Page) {
-  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true", { timeout: 30_000 });
 }
 
 /** `20250420T170000Z` from an ISO-8601 instant with any offset. */

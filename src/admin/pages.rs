@@ -385,6 +385,12 @@ pub fn AdminEventPage() -> impl IntoView {
     let capacity = ServerAction::<SetFrameCapacity>::new();
     let participants = ServerAction::<SetParticipantsHidden>::new();
     let regenerate_invite = ServerAction::<RegenerateInvite>::new();
+    // A replaced link reloads the event; the last save's answer would show the old one.
+    Effect::new(move |_| {
+        if regenerate_invite.version().get() > 0 {
+            update.value().set(None);
+        }
+    });
     let actions = EditorActions {
         add_frame: ServerAction::new(),
         update_frame: ServerAction::new(),
@@ -440,6 +446,12 @@ pub fn AdminEventPage() -> impl IntoView {
                 let dup_start = e.form.starts_local.clone();
                 provide_live_seats(vec![event_id]);
                 let st = e.status;
+                // Saving the fields (which may make the event invitation-only) answers with the
+                // event but does not reload the page: the link follows the latest answer.
+                let initial_link = e.invite_url.clone();
+                let invite_link = move || {
+                    update.value().get().and_then(Result::ok).map(|saved| saved.invite_url).unwrap_or_else(|| initial_link.clone())
+                };
                 view! {
                     <Title text=e.form.title.clone() />
                     <h1>{e.form.title.clone()}</h1>
@@ -481,7 +493,7 @@ pub fn AdminEventPage() -> impl IntoView {
                             }}</button>
                         </ActionForm>
                     </div>
-                    {e.invite_url.clone().map(|url| view! {
+                    {move || invite_link().map(|url| view! {
                         <section class="panel" aria-labelledby="invite-h">
                             <h2 id="invite-h">{t!(i18n, admin_invite_link)}</h2>
                             <input class="calendar-url" type="text" readonly value=url aria-labelledby="invite-h" />

@@ -10,9 +10,10 @@ use crate::error::AppError;
 
 /// `GET /api/materials/list?event_id=` — the event's materials and whether I may add one.
 #[server(endpoint = "materials/list", input = GetUrl)]
-pub async fn list_materials(event_id: i64) -> Result<MaterialsPanel, AppError> {
+pub async fn list_materials(event_id: i64, invite: Option<String>) -> Result<MaterialsPanel, AppError> {
     crate::error::respond(async {
         let state = crate::server::state::app_state()?;
+        crate::events::api::admit(&state, event_id, invite.as_deref()).await?;
         state.store.fetch_card(event_id).await?.ok_or(AppError::NotFound)?;
         let me = crate::server::session::current_user().await?;
         let (can_add, organizer) = match &me {

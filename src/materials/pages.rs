@@ -23,7 +23,14 @@ impl MaterialsState {
     pub fn new(event_id: impl Fn() -> Option<i64> + Send + Sync + 'static) -> Self {
         let add = ServerAction::<AddMaterial>::new();
         let remove = ServerAction::<DeleteMaterial>::new();
-        let panel = event_resource(event_id, move || (add.version().get(), remove.version().get()), list_materials);
+        // An invitation-only event's materials need the invitation's secret, as its page does.
+        let query = leptos_router::hooks::use_query_map();
+        let invite = move || query.read().get("invite").filter(|s| !s.is_empty());
+        let panel = event_resource(
+            event_id,
+            move || (add.version().get(), remove.version().get(), invite()),
+            move |id| list_materials(id, query.read_untracked().get("invite").filter(|s| !s.is_empty())),
+        );
         MaterialsState { add, remove, panel }
     }
 }
