@@ -192,3 +192,30 @@ test.describe("on a phone", () => {
     });
   }
 });
+
+test.describe("seen from another time zone", () => {
+  test.use({ timezoneId: "Europe/Berlin" });
+
+  test("the event page adds the time in the viewer's zone, after hydration", async ({ page }) => {
+    const problems = watchConsole(page);
+    await page.goto("/events/1");
+    await hydrated(page);
+    // 2025-04-21 02:00 JST is 2025-04-20 19:00 in Berlin (CEST).
+    const line = page.locator(".event__viewer-time");
+    await expect(line).toContainText("あなたの時間帯:");
+    await expect(line).toContainText("4月20日");
+    await expect(line).toContainText("19:00");
+    await expect(page.locator(".event__date")).toHaveText("2025/04/21(月)");
+    expect(problems).toEqual([]);
+  });
+});
+
+test("in the event's own zone, no second time is shown", async ({ page }) => {
+  await page.goto("/events/1");
+  await hydrated(page);
+  await expect(page.locator(".event__when time")).toBeVisible();
+  // The line is added by an effect after hydration (the Berlin test sees it appear); give it
+  // the time it takes there before checking it stays away.
+  await page.waitForTimeout(1000);
+  await expect(page.locator(".event__viewer-time")).toHaveCount(0);
+});

@@ -199,6 +199,27 @@ pub async fn set_privacy(hide_attended: bool) -> Result<MyProfile, AppError> {
     .await
 }
 
+/// `POST /api/me/time-zone` — my time zone (`time_zone`, an IANA name such as
+/// `Europe/Berlin`; empty to follow the browser): event pages and e-mails about events add
+/// their time in it.
+#[server(endpoint = "me/time-zone")]
+pub async fn set_time_zone(time_zone: String) -> Result<MyProfile, AppError> {
+    crate::error::respond(async {
+        let (user, state) = crate::server::session::require_user_state().await?;
+        let zone = time_zone.trim();
+        if !zone.is_empty() && (zone.len() > 64 || zone.parse::<chrono_tz::Tz>().is_err()) {
+            return Err(AppError::Invalid(vec![crate::error::FieldError::new(
+                "time_zone",
+                "invalid_zone",
+                "choose a time zone such as Asia/Tokyo",
+            )]));
+        }
+        state.store.set_time_zone(user.id, (!zone.is_empty()).then_some(zone)).await?;
+        state.store.fetch_my_profile(user.id).await?.ok_or(AppError::Unauthorized)
+    })
+    .await
+}
+
 /// `POST /api/me/password` — changes my password after checking the current one.
 #[server(endpoint = "me/password")]
 pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {

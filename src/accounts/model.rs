@@ -11,6 +11,8 @@ pub struct CurrentUser {
     pub id: i64,
     pub nickname: String,
     pub display_name: String,
+    /// The zone they chose on /me (IANA name); `None`: the browser's.
+    pub time_zone: Option<String>,
 }
 
 /// My own profile (only ever sent to its owner).
@@ -22,6 +24,8 @@ pub struct MyProfile {
     pub bio: String,
     /// The events I attend are kept off my profile and the API.
     pub hide_attended: bool,
+    /// My time zone (IANA name); empty: the browser's.
+    pub time_zone: String,
 }
 
 /// A public profile: `/users/{nickname}`.

@@ -6,8 +6,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::{
-    ChangePassword, Login, Logout, LogoutEverywhere, RegenerateCalendarUrl, SetPrivacy, Signup, UpdateProfile,
-    get_my_profile, get_user, me, my_calendar_exists,
+    ChangePassword, Login, Logout, LogoutEverywhere, RegenerateCalendarUrl, SetPrivacy, SetTimeZone, Signup,
+    UpdateProfile, get_my_profile, get_user, me, my_calendar_exists,
 };
 use super::model::CurrentUser;
 use crate::error::AppError;
@@ -246,7 +246,7 @@ pub fn MePage() -> impl IntoView {
                         <MyFeed />
                         <MyRegistrations />
                         <MyCalendar />
-                        <ProfileForms display_name=p.display_name bio=p.bio hide_attended=p.hide_attended />
+                        <ProfileForms display_name=p.display_name bio=p.bio hide_attended=p.hide_attended time_zone=p.time_zone />
                     }.into_any(),
                     Err(AppError::Unauthorized) => view! { <LoginRequired next="/me".to_string() /> }.into_any(),
                     Err(err) => view! { <ErrorView err /> }.into_any(),
@@ -324,8 +324,16 @@ fn MyCalendar() -> impl IntoView {
 }
 
 #[component]
-fn ProfileForms(display_name: String, bio: String, hide_attended: bool) -> impl IntoView {
+fn ProfileForms(display_name: String, bio: String, hide_attended: bool, time_zone: String) -> impl IntoView {
     let i18n = use_i18n();
+    let zone = ServerAction::<SetTimeZone>::new();
+    let zone_error = action_error(zone);
+    let session = use_session();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = zone.value().get() {
+            session.refresh();
+        }
+    });
     let update = ServerAction::<UpdateProfile>::new();
     let privacy = ServerAction::<SetPrivacy>::new();
     // What the page shows follows the last answer (the profile resource is not refetched).
@@ -364,6 +372,23 @@ fn ProfileForms(display_name: String, bio: String, hide_attended: bool) -> impl 
             </ActionForm>
             <p class="hint">{t!(i18n, anonymous_hint)}</p>
         </section>
+        <section class="panel" aria-labelledby="zone-h">
+            <h2 id="zone-h">{t!(i18n, time_zone_heading)}</h2>
+            <ActionForm action=zone attr:class="form">
+                <label for="time_zone">{t!(i18n, time_zone_label)}</label>
+                <select id="time_zone" name="time_zone">
+                    <option value="" selected=time_zone.is_empty()>{t!(i18n, time_zone_browser)}</option>
+                    {TIME_ZONES.iter().map(|z| view! { <option value=*z selected=time_zone == *z>{*z}</option> }).collect_view()}
+                    {(!time_zone.is_empty() && !TIME_ZONES.contains(&time_zone.as_str())).then(|| view! {
+                        <option value=time_zone.clone() selected=true>{time_zone.clone()}</option>
+                    })}
+                </select>
+                <p class="hint">{t!(i18n, time_zone_hint)}</p>
+                <FieldMessage error=zone_error field="time_zone" />
+                <button type="submit" class="button">{t!(i18n, save)}</button>
+                {move || matches!(zone.value().get(), Some(Ok(_))).then(|| view! { <p class="ok" role="status">{t!(i18n, saved)}</p> })}
+            </ActionForm>
+        </section>
         <section class="panel" aria-labelledby="password-h">
             <h2 id="password-h">{t!(i18n, change_password)}</h2>
             <ActionForm action=password attr:class="form">
@@ -380,6 +405,31 @@ fn ProfileForms(display_name: String, bio: String, hide_attended: bool) -> impl 
         <LogoutEverywhere />
     }
 }
+
+/// Zones offered on /me (the API takes any IANA name).
+const TIME_ZONES: &[&str] = &[
+    "Asia/Tokyo",
+    "Asia/Seoul",
+    "Asia/Shanghai",
+    "Asia/Taipei",
+    "Asia/Singapore",
+    "Asia/Bangkok",
+    "Asia/Kolkata",
+    "Asia/Dubai",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Europe/Helsinki",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+    "Pacific/Honolulu",
+    "UTC",
+];
 
 /// Ends every session of mine, on every device (a lost phone, a shared computer).
 #[component]

@@ -1,5 +1,6 @@
 //! `/` and `/events` (upcoming events, paged) and `/events/{id}` (the event page).
 
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, Title};
 use leptos_router::components::A;
@@ -151,6 +152,7 @@ fn EventView(detail: EventDetail, registration: RegistrationState, materials: Ma
                         <abbr class="event__zone" title=zone_name.clone()>{zone.clone()}</abbr>
                     </span>
                 </time>
+                <ViewerTime starts_at=span.starts_at ends_at=span.ends_at event_zone=span.time_zone.clone() />
                 <div class="event__calendar">
                     {(!cancelled).then(|| view! {
                         <a class="button button--ghost gcal" href=gcal target="_blank" rel="noopener noreferrer">
@@ -265,4 +267,99 @@ fn EventView(detail: EventDetail, registration: RegistrationState, materials: Ma
             })}
         </article>
     }
+}
+
+/// The event's time in the viewer's own zone, as a second line, when it differs from the
+/// event's (e.g. `あなたの時間帯: 4月20日(日) 19:00 – 20:00 CEST` for a Tokyo event seen from
+/// Berlin). The zone is the browser's, known only after hydration: the server renders nothing
+/// here and the browser adds the line, so server HTML and hydration always agree.
+///
+/// A signed-in person who chose a zone on /me sees that zone instead of the browser's.
+#[component]
+fn ViewerTime(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>, event_zone: String) -> impl IntoView {
+    let session = crate::accounts::pages::use_session();
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                let event_zone = event_zone.clone();
+                Suspend::new(async move {
+                    let chosen = session.user.await.ok().flatten().and_then(|u| u.time_zone);
+                    view! { <ViewerTimeLine starts_at ends_at event_zone chosen /> }
+                })
+            }}
+        </Transition>
+    }
+}
+
+#[component]
+fn ViewerTimeLine(
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    event_zone: String,
+    chosen: Option<String>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let label = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let lang = lang_of(i18n.get_locale());
+        #[cfg(feature = "hydrate")]
+        label.set(viewer_zone_label(starts_at, ends_at, &event_zone, lang, chosen.as_deref()));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (starts_at, ends_at, &event_zone, lang, &chosen);
+    });
+    move || {
+        label.get().map(|l| {
+            view! { <p class="event__viewer-time"><span class="label-inline">{t!(i18n, your_time_zone)}</span> " " {l}</p> }
+        })
+    }
+}
+
+/// `start – end zone` in the viewer's zone (`chosen`, else the browser's) and language, or
+/// `None` when the clock reads the same there as in the event's zone.
+#[cfg(feature = "hydrate")]
+fn viewer_zone_label(
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    event_zone: &str,
+    lang: crate::time::Lang,
+    chosen: Option<&str>,
+) -> Option<String> {
+    use js_sys::{Array, Date, Function, Intl::DateTimeFormat, Object, Reflect};
+    use wasm_bindgen::{JsCast, JsValue};
+    let locale = JsValue::from_str(match lang {
+        crate::time::Lang::Ja => "ja-JP",
+        crate::time::Lang::En => "en-US",
+    });
+    // Built through `Reflect::construct`, which reports a zone the browser does not know
+    // as an error (the plain constructor binding would panic the app).
+    let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
+    let constructor: Function = Reflect::get(&intl, &"DateTimeFormat".into()).ok()?.dyn_into().ok()?;
+    let browser_zone = match chosen {
+        Some(zone) => zone.to_string(),
+        None => {
+            Reflect::get(&DateTimeFormat::new(&Array::new(), &Object::new()).resolved_options(), &"timeZone".into())
+                .ok()?
+                .as_string()?
+        }
+    };
+    let format = |zone: &str, parts: &[(&str, &str)], at: DateTime<Utc>| -> Option<String> {
+        let options = Object::new();
+        Reflect::set(&options, &"timeZone".into(), &zone.into()).ok()?;
+        for (k, v) in parts {
+            Reflect::set(&options, &(*k).into(), &(*v).into()).ok()?;
+        }
+        let date = Date::new(&JsValue::from_f64(at.timestamp_millis() as f64));
+        let formatter = Reflect::construct(&constructor, &Array::of2(&locale, &options)).ok()?;
+        let format: Function = Reflect::get(&formatter, &"format".into()).ok()?.dyn_into().ok()?;
+        format.call1(&formatter, &date).ok()?.as_string()
+    };
+    let day =
+        [("month", "short"), ("day", "numeric"), ("weekday", "short"), ("hour", "2-digit"), ("minute", "2-digit")];
+    let start_here = format(&browser_zone, &day, starts_at)?;
+    if browser_zone == event_zone || format(event_zone, &day, starts_at)? == start_here {
+        return None;
+    }
+    let end_here =
+        format(&browser_zone, &[("hour", "2-digit"), ("minute", "2-digit"), ("timeZoneName", "short")], ends_at)?;
+    Some(format!("{start_here} – {end_here}"))
 }

@@ -14,6 +14,8 @@ pub struct GroupDetail {
     pub website: Option<String>,
     pub image_url: Option<String>,
     pub member_count: i64,
+    /// Reachable by link only: the page asks search engines not to index it.
+    pub unlisted: bool,
     pub upcoming: Vec<EventCard>,
     pub past: Vec<EventCard>,
 }

@@ -1,7 +1,7 @@
 //! `/groups/{slug}`: a group with its description, links, upcoming and past events.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_params_map;
 
 use super::api::{FollowGroup, follow_state, get_group};
@@ -41,6 +41,7 @@ fn GroupView(group: GroupDetail, follow: ServerAction<FollowGroup>, state: Follo
     let no_past = group.past.is_empty();
     view! {
         <Title text=group.title.clone() />
+        {group.unlisted.then(|| view! { <Meta name="robots" content="noindex, nofollow" /> })}
         <article class="group">
             <header class="group__header">
                 <h1>{group.title.clone()}</h1>

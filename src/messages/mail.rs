@@ -35,9 +35,31 @@ async fn send_one(transport: &AsyncSmtpTransport<Tokio1Executor>, from: &Mailbox
         .to(to)
         .subject(job.subject.clone())
         .header(ContentType::TEXT_PLAIN)
-        .body(job.body.clone())
+        .body(body_for(job))
         .map_err(|e| e.to_string())?;
     transport.send(email).await.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// The mail's text: the message, plus the event's time in the recipient's own zone when they
+/// chose one on /me and it reads differently from the event's.
+pub fn body_for(job: &MailJob) -> String {
+    use crate::time::{Lang, ZonedSpan};
+    use chrono::TimeZone;
+    let (Some(zone), Some((starts, ends, event_zone))) = (&job.time_zone, &job.event) else {
+        return job.body.clone();
+    };
+    let (Some(starts), Some(ends)) =
+        (chrono::Utc.timestamp_opt(*starts, 0).single(), chrono::Utc.timestamp_opt(*ends, 0).single())
+    else {
+        return job.body.clone();
+    };
+    let theirs = ZonedSpan::resolve(starts, ends, zone);
+    let events = ZonedSpan::resolve(starts, ends, event_zone);
+    let (here, there) = (theirs.label(Lang::Ja), events.label(Lang::Ja));
+    if zone == event_zone || here == there {
+        return job.body.clone();
+    }
+    format!("{}\n\nあなたの時間帯 / your time zone ({zone}): {here} {}", job.body, theirs.zone_abbr)
 }
 
 /// Sends every e-mail due now; returns how many were attempted.
@@ -82,6 +104,32 @@ pub async fn deliver_due(state: &AppState) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn job(time_zone: Option<&str>) -> MailJob {
+        // 2025-04-21 02:00–03:00 JST (the seed seminar).
+        let starts = chrono::DateTime::parse_from_rfc3339("2025-04-20T17:00:00Z").unwrap().timestamp();
+        MailJob {
+            message_id: 1,
+            user_id: 1,
+            to: "a@example.com".into(),
+            subject: "s".into(),
+            body: "本文".into(),
+            attempts: 0,
+            time_zone: time_zone.map(str::to_string),
+            event: Some((starts, starts + 3600, "Asia/Tokyo".into())),
+        }
+    }
+
+    #[test]
+    fn a_mail_adds_the_event_time_in_the_recipient_s_own_zone_only_when_it_differs() {
+        let body = body_for(&job(Some("Europe/Berlin")));
+        assert!(body.starts_with("本文\n\n"), "{body}");
+        assert!(body.contains("(Europe/Berlin): 2025/04/20(日) 19:00〜20:00 CEST"), "{body}");
+        assert_eq!(body_for(&job(Some("Asia/Tokyo"))), "本文");
+        assert_eq!(body_for(&job(Some("Asia/Seoul"))), "本文", "the same clock, nothing to add");
+        assert_eq!(body_for(&job(None)), "本文", "no zone chosen");
+        assert_eq!(body_for(&MailJob { event: None, ..job(Some("Europe/Berlin")) }), "本文", "no event");
+    }
 
     #[test]
     fn pauses_grow() {

@@ -27,4 +27,8 @@ pub struct MailJob {
     pub body: String,
     /// Attempts so far.
     pub attempts: i64,
+    /// The recipient's own time zone, if they chose one.
+    pub time_zone: Option<String>,
+    /// The message's event: start, end (Unix seconds) and zone.
+    pub event: Option<(i64, i64, String)>,
 }

@@ -244,7 +244,29 @@ async fn attended_events_follow_the_person_s_choice_on_the_profile_and_the_api(a
     assert_eq!(status, 401);
 }
 
+/// /me's time zone (#15 item 5): an IANA name or empty (the browser's); the signed-in user
+/// carries it, so pages use it.
+async fn a_time_zone_choice_is_validated_and_kept(app: TestApp) {
+    world(&app).await;
+    let ann = sign_in(&app, "ann").await;
+    for bad in ["Mars/Olympus", "JST+9", &"A".repeat(100)] {
+        let (status, body) = post(&ann, &app, "/api/me/time-zone", &[("time_zone", bad.to_string())]).await;
+        assert_eq!(status, 422, "{bad}: {body}");
+        assert!(body.contains("invalid_zone"), "{body}");
+    }
+    let (status, body) = post(&ann, &app, "/api/me/time-zone", &[("time_zone", "Europe/Berlin".into())]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["time_zone"], "Europe/Berlin");
+    assert_eq!(get_json(&ann, &app, "/api/auth/me").await["time_zone"], "Europe/Berlin");
+    let (status, _) = post(&ann, &app, "/api/me/time-zone", &[("time_zone", String::new())]).await;
+    assert_eq!(status, 200);
+    assert_eq!(get_json(&ann, &app, "/api/auth/me").await["time_zone"], Value::Null, "back to the browser's");
+    let (status, _) = post(&reqwest::Client::new(), &app, "/api/me/time-zone", &[("time_zone", "UTC".into())]).await;
+    assert_eq!(status, 401);
+}
+
 on_both_backends!(
+    a_time_zone_choice_is_validated_and_kept,
     the_list_names_people_by_frame_and_counts_the_anonymous,
     an_organizer_hides_the_list_and_only_counts_remain,
     attended_events_follow_the_person_s_choice_on_the_profile_and_the_api,

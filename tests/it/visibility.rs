@@ -151,6 +151,7 @@ async fn every_list_path_shows_only_the_listed_event(app: TestApp) {
     let (status, page) = get(&anyone, &app, "/groups/quiet").await;
     assert_eq!(status, 200);
     assert!(page.contains("Leakcheck quiet"), "an unlisted group's page shows its events");
+    assert!(page.contains(r#"name="robots" content="noindex, nofollow""#), "and is not indexed");
     assert!(!page.contains("Leakcheck unlisted"));
     // The API answers as if they did not exist.
     let (status, _) = get(&anyone, &app, &format!("/api/v2/events/{}/presentations/", w.unlisted)).await;

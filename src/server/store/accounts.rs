@@ -35,7 +35,12 @@ impl Store {
             .await
             .and_then(|row| row.ok_or(sqlx::Error::RowNotFound));
         match inserted {
-            Ok((id,)) => Ok(CurrentUser { id, nickname: u.nickname.clone(), display_name: u.display_name.clone() }),
+            Ok((id,)) => Ok(CurrentUser {
+                id,
+                nickname: u.nickname.clone(),
+                display_name: u.display_name.clone(),
+                time_zone: None,
+            }),
             // Deliberately one code for nickname and email: the answer must not tell whether
             // an email address has an account.
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
@@ -78,26 +83,37 @@ impl Store {
     /// The account with this id.
     pub async fn fetch_user(&self, id: i64) -> StoreResult<Option<CurrentUser>> {
         let db = &self.db;
-        let row: Option<(i64, String, String)> =
-            db.optional(Sql::new("SELECT id, nickname, display_name FROM users WHERE id = $1").bind(id)).await?;
-        Ok(row.map(|(id, nickname, display_name)| CurrentUser { id, nickname, display_name }))
+        let row: Option<(i64, String, String, Option<String>)> = db
+            .optional(Sql::new("SELECT id, nickname, display_name, time_zone FROM users WHERE id = $1").bind(id))
+            .await?;
+        Ok(row.map(|(id, nickname, display_name, time_zone)| CurrentUser { id, nickname, display_name, time_zone }))
     }
 
     /// My profile (with email), for `/me`.
     pub async fn fetch_my_profile(&self, id: i64) -> StoreResult<Option<MyProfile>> {
         let db = &self.db;
-        let row: Option<(String, String, Option<String>, String, bool)> = db
+        let row: Option<ProfileRow> = db
             .optional(
-                Sql::new("SELECT nickname, display_name, email, bio, hide_attended FROM users WHERE id = $1").bind(id),
+                Sql::new(
+                    "SELECT nickname, display_name, email, bio, hide_attended, time_zone FROM users WHERE id = $1",
+                )
+                .bind(id),
             )
             .await?;
-        Ok(row.map(|(nickname, display_name, email, bio, hide_attended)| MyProfile {
-            nickname,
-            display_name,
-            email: email.unwrap_or_default(),
-            bio,
-            hide_attended,
+        Ok(row.map(|r| MyProfile {
+            nickname: r.nickname,
+            display_name: r.display_name,
+            email: r.email.unwrap_or_default(),
+            bio: r.bio,
+            hide_attended: r.hide_attended,
+            time_zone: r.time_zone.unwrap_or_default(),
         }))
+    }
+
+    /// Sets my time zone (`None`: follow the browser).
+    pub async fn set_time_zone(&self, id: i64, zone: Option<&str>) -> StoreResult<()> {
+        self.db.execute(Sql::new("UPDATE users SET time_zone = $1 WHERE id = $2").bind(zone).bind(id)).await?;
+        Ok(())
     }
 
     pub async fn update_profile(&self, id: i64, display_name: &str, bio: &str) -> StoreResult<()> {
@@ -163,7 +179,7 @@ impl Store {
         let row: Option<SessionUserRow> = db
             .optional(
                 Sql::new(format!(
-                    "SELECT s.data, s.expires_at, u.id, u.nickname, u.display_name FROM sessions s \
+                    "SELECT s.data, s.expires_at, u.id, u.nickname, u.display_name, u.time_zone FROM sessions s \
                      LEFT JOIN users u ON u.id = {uid} WHERE s.id = $1 AND s.expires_at > $2"
                 ))
                 .bind(id)
@@ -172,7 +188,9 @@ impl Store {
             .await?;
         Ok(row.map(|r| {
             let user = match (r.id, r.nickname, r.display_name) {
-                (Some(id), Some(nickname), Some(display_name)) => Some(CurrentUser { id, nickname, display_name }),
+                (Some(id), Some(nickname), Some(display_name)) => {
+                    Some(CurrentUser { id, nickname, display_name, time_zone: r.time_zone })
+                }
                 _ => None,
             };
             (SessionRow { data: r.data, expires_at: r.expires_at }, user)
@@ -215,6 +233,17 @@ fn session_uid(db: &Db) -> &'static str {
     }
 }
 
+/// My profile's row.
+#[derive(sqlx::FromRow)]
+struct ProfileRow {
+    nickname: String,
+    display_name: String,
+    email: Option<String>,
+    bio: String,
+    hide_attended: bool,
+    time_zone: Option<String>,
+}
+
 /// `sessions LEFT JOIN users`: the session, and the account it signs in (all NULL when none).
 #[derive(sqlx::FromRow)]
 struct SessionUserRow {
@@ -223,4 +252,5 @@ struct SessionUserRow {
     id: Option<i64>,
     nickname: Option<String>,
     display_name: Option<String>,
+    time_zone: Option<String>,
 }

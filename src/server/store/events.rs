@@ -209,6 +209,7 @@ impl Store {
             website: g.website,
             image_url: g.image_url,
             member_count,
+            unlisted: self.group_unlisted(g.id).await?,
             upcoming: cards(db, upcoming).await?,
             past: cards(db, past).await?,
         }))

@@ -263,7 +263,14 @@ impl Store {
                      RETURNING message_id, user_id, attempts, \
                        (SELECT u.email FROM users u WHERE u.id = user_id) AS email, \
                        (SELECT m.subject FROM messages m WHERE m.id = message_id) AS subject, \
-                       (SELECT m.body FROM messages m WHERE m.id = message_id) AS body"
+                       (SELECT m.body FROM messages m WHERE m.id = message_id) AS body, \
+                       (SELECT u.time_zone FROM users u WHERE u.id = user_id) AS time_zone, \
+                       (SELECT e.starts_at FROM messages m JOIN events e ON e.id = m.event_id WHERE m.id = message_id) \
+                         AS starts_at, \
+                       (SELECT e.ends_at FROM messages m JOIN events e ON e.id = m.event_id WHERE m.id = message_id) \
+                         AS ends_at, \
+                       (SELECT e.time_zone FROM messages m JOIN events e ON e.id = m.event_id WHERE m.id = message_id) \
+                         AS event_zone"
                 ))
                 .bind((now + lease).timestamp())
                 .bind(now.timestamp())
@@ -274,7 +281,20 @@ impl Store {
             .into_iter()
             .filter_map(|r| {
                 let (to, subject, body) = (r.email?, r.subject?, r.body?);
-                Some(MailJob { message_id: r.message_id, user_id: r.user_id, to, subject, body, attempts: r.attempts })
+                let event = match (r.starts_at, r.ends_at, r.event_zone) {
+                    (Some(s), Some(e), Some(z)) => Some((s, e, z)),
+                    _ => None,
+                };
+                Some(MailJob {
+                    message_id: r.message_id,
+                    user_id: r.user_id,
+                    to,
+                    subject,
+                    body,
+                    attempts: r.attempts,
+                    time_zone: r.time_zone,
+                    event,
+                })
             })
             .collect())
     }
@@ -392,6 +412,10 @@ struct ClaimedRow {
     email: Option<String>,
     subject: Option<String>,
     body: Option<String>,
+    time_zone: Option<String>,
+    starts_at: Option<i64>,
+    ends_at: Option<i64>,
+    event_zone: Option<String>,
 }
 
 /// Ids of upcoming published events of the groups a user follows, soonest first.
