@@ -165,7 +165,11 @@ test.describe("without JavaScript", () => {
       const policy = res?.headers()["content-security-policy"] ?? "";
       expect(policy, path).toContain("frame-ancestors 'none'");
       expect(policy, path).toMatch(/script-src [^;]*'nonce-/);
-      await expect(page.getByRole("heading", { level: 1 }), path).toHaveText(heading);
+      // Said on failure: what the request carried (a page in the wrong language was seen once).
+      const sent = (await res?.request().allHeaders()) ?? {};
+      const lang = await page.locator("html").getAttribute("lang");
+      const context = `${path} (html lang=${lang}, accept-language=${sent["accept-language"]}, cookie=${sent["cookie"] ?? "none"})`;
+      await expect(page.getByRole("heading", { level: 1 }), context).toHaveText(heading);
       // Nothing waits for the wasm: no loading placeholder is left in the server's HTML.
       await expect(page.locator(".loading"), path).toHaveCount(0);
       // Chromium reports a 401/404 document itself as a failed resource, and (scripts being

@@ -13,7 +13,7 @@ use crate::live::client::{live_event_seats, live_frame_seats, provide_live_seats
 use crate::materials::pages::{MaterialsSection, MaterialsState};
 use crate::registrations::pages::{RegistrationBox, RegistrationState};
 use crate::time::google_calendar_url;
-use crate::ui::{ErrorView, EventCardList, Loading, Pagination, SeatMeter, TagChips, lang_of};
+use crate::ui::{ErrorView, EventCardList, Loading, Pagination, SeatMeter, TagChips, invite_param, lang_of};
 
 /// `/`: upcoming events as cards.
 #[component]
@@ -63,9 +63,7 @@ fn UpcomingList(base: &'static str) -> impl IntoView {
 pub fn EventPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).filter(|id| *id > 0);
-    // The secret of an invitation link (invitation-only events), kept in the URL.
-    let query = leptos_router::hooks::use_query_map();
-    let invite = move || query.read().get("invite").filter(|s| !s.is_empty());
+    let invite = invite_param();
     let event = Resource::new(
         move || (id(), invite()),
         |(id, invite)| async move {
@@ -118,7 +116,7 @@ fn EventView(detail: EventDetail, registration: RegistrationState, materials: Ma
     let origin = crate::app::use_site_origin();
     let og_image = detail.image_url.clone().unwrap_or_else(|| origin.absolute("/favicon.svg"));
     let twitter_card = if detail.image_url.is_some() { "summary_large_image" } else { "summary" };
-    let invite = leptos_router::hooks::use_query_map().read_untracked().get("invite").filter(|s| !s.is_empty());
+    let invite = untrack(invite_param());
     let invite_suffix = invite.as_deref().map(|s| format!("?invite={}", urlencoding::encode(s))).unwrap_or_default();
     let ics_href = format!("/events/{}.ics{invite_suffix}", card.id);
     let unlisted = detail.visibility != crate::events::model::Visibility::Public;

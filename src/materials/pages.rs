@@ -24,12 +24,11 @@ impl MaterialsState {
         let add = ServerAction::<AddMaterial>::new();
         let remove = ServerAction::<DeleteMaterial>::new();
         // An invitation-only event's materials need the invitation's secret, as its page does.
-        let query = leptos_router::hooks::use_query_map();
-        let invite = move || query.read().get("invite").filter(|s| !s.is_empty());
+        let invite = crate::ui::invite_param();
         let panel = event_resource(
             event_id,
             move || (add.version().get(), remove.version().get(), invite()),
-            move |id| list_materials(id, query.read_untracked().get("invite").filter(|s| !s.is_empty())),
+            move |id| list_materials(id, untrack(invite)),
         );
         MaterialsState { add, remove, panel }
     }

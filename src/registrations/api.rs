@@ -102,7 +102,10 @@ pub async fn get_registration_panel(event_id: i64) -> Result<RegistrationPanel, 
         });
     };
     let registration = state.store.my_registration(event_id, user.id).await?;
-    let anonymous = state.store.registration_anonymous(event_id, user.id).await?.unwrap_or(false);
+    let anonymous = match registration {
+        Some(_) => state.store.registration_anonymous(event_id, user.id).await?.unwrap_or(false),
+        None => false,
+    };
     let online_url = match &registration {
         Some(r) => OnlineUrl::for_registrant(r, state.store.online_url(event_id).await?),
         None => None,

@@ -14,7 +14,7 @@ use crate::accounts::pages::LoginRequired;
 use crate::error::AppError;
 use crate::events::model::{EventDetail, EventStatus, FrameSummary};
 use crate::i18n::*;
-use crate::ui::{ErrorView, FieldMessage, Loading, action_error, event_resource, lang_of};
+use crate::ui::{ErrorView, FieldMessage, Loading, action_error, event_resource, invite_param, lang_of};
 
 /// The registration box's actions and data, created by the event page beside its event
 /// resource (a resource created inside the `Suspend` that renders the event may fail to
@@ -175,7 +175,7 @@ fn RegisterForm(detail: EventDetail, action: ServerAction<Register>, server_now:
     view! {
         <ActionForm action attr:class="form register__form">
             <input type="hidden" name="event_id" value=event_id />
-            {leptos_router::hooks::use_query_map().read_untracked().get("invite").filter(|s| !s.is_empty()).map(|s| view! {
+            {untrack(invite_param()).map(|s| view! {
                 <input type="hidden" name="invite" value=s />
             })}
             {several.then(|| view! {
@@ -392,8 +392,7 @@ pub fn ParticipantsPage() -> impl IntoView {
     let i18n = use_i18n();
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).filter(|id| *id > 0);
-    let query = leptos_router::hooks::use_query_map();
-    let invite = move || query.read().get("invite").filter(|s| !s.is_empty());
+    let invite = invite_param();
     let data = Resource::new(
         move || (id(), invite()),
         |(id, invite)| async move {

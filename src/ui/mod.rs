@@ -44,6 +44,13 @@ where
     )
 }
 
+/// The secret of an invitation link (`?invite=`) on this page, if any: an invitation-only
+/// event's page passes it to every request about the event.
+pub fn invite_param() -> impl Fn() -> Option<String> + Copy + Send + Sync + 'static {
+    let query = leptos_router::hooks::use_query_map();
+    move || query.read().get("invite").filter(|s| !s.is_empty())
+}
+
 /// The route's `:id` as a number; 0 when it is not one, which the server answers with 404.
 pub fn id_param() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
     let params = leptos_router::hooks::use_params_map();

@@ -99,16 +99,7 @@ async fn world(app: &TestApp) -> World {
 
 /// A client signed in as `nick` (one of the world's accounts).
 async fn login(app: &TestApp, nick: &str) -> reqwest::Client {
-    let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let res = c
-        .post(app.url("/api/auth/login"))
-        .header("accept", "application/json")
-        .form(&[("login", nick), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "{nick} logs in");
-    c
+    crate::helpers::signed_in(app, nick, PASSWORD).await
 }
 
 /// (name, path, form) of a POST.

@@ -217,6 +217,20 @@ impl TestApp {
     }
 }
 
+/// A client signed in as `nick` (it keeps the session cookie); asserts the login worked.
+pub async fn signed_in(app: &TestApp, nick: &str, password: &str) -> reqwest::Client {
+    let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let res = c
+        .post(app.url("/api/auth/login"))
+        .header("accept", "application/json")
+        .form(&[("login", nick), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{nick} logs in");
+    c
+}
+
 /// Starts Tsudoi on port 0 with a fresh database, with or without demo data.
 pub async fn spawn_app(demo: bool) -> TestApp {
     let db = TempDb::new();

@@ -66,16 +66,7 @@ async fn world(app: &TestApp) -> World {
 }
 
 async fn sign_in(app: &TestApp, nick: &str) -> reqwest::Client {
-    let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let res = c
-        .post(app.url("/api/auth/login"))
-        .header("accept", "application/json")
-        .form(&[("login", nick), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "{nick} logs in");
-    c
+    crate::helpers::signed_in(app, nick, PASSWORD).await
 }
 
 async fn post(c: &reqwest::Client, app: &TestApp, path: &str, form: &[(&str, String)]) -> (u16, String) {

@@ -537,21 +537,7 @@ async fn organizers_and_speakers_attach_materials_others_cannot() {
     let app = spawn_app(false).await;
     let ids = fixture(&app).await;
     let event = ids.rust_night.to_string();
-    let signed_in = |nick: &'static str| {
-        let app = &app;
-        async move {
-            let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
-            let res = c
-                .post(app.url("/api/auth/login"))
-                .header("accept", "application/json")
-                .form(&[("login", nick), ("password", PASSWORD)])
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(res.status(), 200, "{nick} logs in");
-            c
-        }
-    };
+    let signed_in = |nick: &'static str| crate::helpers::signed_in(&app, nick, PASSWORD);
     let add = |c: reqwest::Client, title: &'static str, url: &'static str, kind: &'static str| {
         let target = app.url("/api/materials/add");
         let event = event.clone();

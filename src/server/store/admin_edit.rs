@@ -372,19 +372,7 @@ impl Store {
 
     /// Adds a member (`Conflict::AlreadyMember` when they are one).
     pub async fn add_member(&self, group_id: i64, user_id: i64, role: Role, now: DateTime<Utc>) -> Result<()> {
-        let db = &self.db;
-        let done = db
-            .execute(
-                Sql::new(
-                    "INSERT INTO group_members (group_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (group_id, user_id) DO NOTHING",
-                )
-                .bind(group_id)
-                .bind(user_id)
-                .bind(role.as_str())
-                .bind(now.timestamp()),
-            )
-            .await?;
+        let done = self.db.execute(insert_member(group_id, user_id, role, now)).await?;
         if done == 0 { Err(AppError::Conflict(Conflict::AlreadyMember)) } else { Ok(()) }
     }
 
@@ -446,6 +434,18 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Adds a member with `role`; nothing when they are one already (0 rows).
+pub(super) fn insert_member(group_id: i64, user_id: i64, role: Role, now: DateTime<Utc>) -> Sql {
+    Sql::new(
+        "INSERT INTO group_members (group_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (group_id, user_id) DO NOTHING",
+    )
+    .bind(group_id)
+    .bind(user_id)
+    .bind(role.as_str())
+    .bind(now.timestamp())
 }
 
 /// Every member of the group with their role. PostgreSQL: their rows `FOR UPDATE`, so that

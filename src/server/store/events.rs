@@ -183,7 +183,8 @@ impl Store {
             return Ok(None);
         }
         let q =
-            Sql::new("SELECT id, slug, title, description, website, image_url FROM groups WHERE slug = $1").bind(slug);
+            Sql::new("SELECT id, slug, title, description, website, image_url, unlisted FROM groups WHERE slug = $1")
+                .bind(slug);
         let Some(g): Option<GroupRow> = db.optional(q).await? else {
             return Ok(None);
         };
@@ -209,7 +210,7 @@ impl Store {
             website: g.website,
             image_url: g.image_url,
             member_count,
-            unlisted: self.group_unlisted(g.id).await?,
+            unlisted: g.unlisted,
             upcoming: cards(db, upcoming).await?,
             past: cards(db, past).await?,
         }))
@@ -368,11 +369,9 @@ impl Store {
         Ok(row.map(|(title, starts, ends, tz)| (title, ZonedSpan::resolve(instant(starts), instant(ends), &tz))))
     }
 
-    /// What registering needs before the write: the event's questions (to validate the
-    /// answers) and its message context (for the confirmation). Backends may answer both
-    /// with one query.
-    /// The event's questions, the message context (title and time; `None` for drafts and
-    /// unknown events) and whether it is invitation-only, in one query.
+    /// What registering needs before the write, in one query: the event's questions (to
+    /// validate the answers), its message context (title and time for the confirmation;
+    /// `None` for drafts and unknown events) and whether it is invitation-only.
     pub async fn registration_form(
         &self,
         event_id: i64,
@@ -554,6 +553,7 @@ pub(super) struct GroupRow {
     pub(super) description: String,
     pub(super) website: Option<String>,
     pub(super) image_url: Option<String>,
+    pub(super) unlisted: bool,
 }
 
 /// An event and its questions, as the registration form reads them.

@@ -107,17 +107,7 @@ impl Store {
             .await?;
         let role = super::decode(&row.ok_or(AppError::NotFound)?.0, Role::parse, "member role")?;
         if accept {
-            tx.execute(
-                Sql::new(
-                    "INSERT INTO group_members (group_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (group_id, user_id) DO NOTHING",
-                )
-                .bind(group_id)
-                .bind(user_id)
-                .bind(role.as_str())
-                .bind(now.timestamp()),
-            )
-            .await?;
+            tx.execute(super::admin_edit::insert_member(group_id, user_id, role, now)).await?;
         }
         tx.commit().await?;
         Ok(role)

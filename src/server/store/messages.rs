@@ -86,7 +86,6 @@ impl Store {
         }
     }
 
-    /// Upcoming published events of the groups I follow, soonest first.
     /// How many messages `sender_id` sent after `since`, and when the first of them was:
     /// the organizer's hourly allowance is counted here, so it holds across instances.
     pub async fn messages_sent_since(
@@ -105,6 +104,7 @@ impl Store {
         Ok((count, first.and_then(|t| Utc.timestamp_opt(t, 0).single())))
     }
 
+    /// Upcoming published events of the groups I follow, soonest first.
     pub async fn followed_events(
         &self,
         user_id: i64,

@@ -218,7 +218,7 @@ impl Store {
         push_where(db, &mut count, f);
         let (total,): (i64,) = db.one(count).await?;
         let mut q = Sql::new(
-            "SELECT g.id, g.slug, g.title, g.description, g.website, g.image_url, g.updated_at, \
+            "SELECT g.id, g.slug, g.title, g.description, g.website, g.image_url, g.unlisted, g.updated_at, \
          (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) AS member_count FROM groups g",
         );
         push_where(db, &mut q, f);
