@@ -44,8 +44,13 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_session();
     provide_site_origin();
+    // The server never writes the language cookie from the i18n layer: `?lang=` sets it in
+    // `server::lang`, and the browser when the visitor switches. The layer's own server-side
+    // write runs from an effect after rendering; once (under concurrent requests) a page got
+    // `i18n_pref_locale=en` that its visitor never chose, so that write is switched off.
+    let cookie_options = leptos_i18n::context::CookieOptions::<Locale>::default().ssr_set_cookie(|_| {});
     view! {
-        <I18nContextProvider>
+        <I18nContextProvider cookie_options>
             <Stylesheet id="tsudoi" href="/pkg/tsudoi.css" />
             <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
             <Link rel="alternate" type_="application/atom+xml" title="Tsudoi" href="/feed.atom" />

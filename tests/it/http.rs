@@ -213,6 +213,43 @@ async fn the_tag_list_has_every_seed_tag_with_counts_and_links() {
     assert!(tags.iter().any(|t| t.upcoming > 0));
 }
 
+/// Only `?lang=` (or `hl=`) sets the language cookie. Pages answered while other visitors
+/// switch language at the same moment carry no language cookie of their own: once a
+/// Japanese visitor's page came back with `i18n_pref_locale=en`, written by the i18n layer
+/// from another request.
+#[tokio::test]
+async fn only_a_language_choice_sets_the_language_cookie_even_under_concurrent_switches() {
+    let app = spawn_app(true).await;
+    let app = &app;
+    let fetch = |path: &'static str, lang: &'static str| async move {
+        let res = reqwest::Client::new().get(app.url(path)).header("accept-language", lang).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let cookies: Vec<String> = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter(|v| v.starts_with("i18n_pref_locale="))
+            .map(str::to_string)
+            .collect();
+        (path, cookies)
+    };
+    let mut calls = Vec::new();
+    for _ in 0..12 {
+        calls.push(fetch("/?lang=en", "ja-JP"));
+        calls.push(fetch("/events", "ja-JP"));
+        calls.push(fetch("/tags", "ja-JP"));
+    }
+    for (path, cookies) in futures::future::join_all(calls).await {
+        if path.contains("lang=") {
+            assert_eq!(cookies.len(), 1, "{path}: {cookies:?}");
+            assert!(cookies[0].starts_with("i18n_pref_locale=en;"), "{path}: {cookies:?}");
+        } else {
+            assert!(cookies.is_empty(), "{path} set {cookies:?}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn language_follows_query_then_cookie_then_accept_language() {
     let app = spawn_app(true).await;
