@@ -5,7 +5,8 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rand::{Rng, SeedableRng};
-use tsudoi::events::model::{SpokenLanguage, VenueKind};
+use tsudoi::events::model::{SpokenLanguage, VenueKind, Visibility};
+use tsudoi::events::public::{EventFilter, EventOrder, PublicEvent};
 use tsudoi::search::model::{DatePreset, Pref, SearchQuery, Sort};
 use tsudoi::server::store::{DynStore, EventFields};
 
@@ -295,4 +296,116 @@ async fn a_change_on_one_postgres_instance_is_found_by_the_other() {
     // An instance started late builds from the tables.
     let c = connect().await;
     assert_eq!(ids(&c.search(&find("合言葉ゆにーく"), now()).await.unwrap()), [id]);
+}
+
+/// A random public listing as the API and feeds ask for them (only filters the index
+/// answers, plus a few it leaves to SQL, which must then answer as before).
+fn random_filter(rng: &mut rand_chacha::ChaCha8Rng, group_ids: &[i64]) -> EventFilter {
+    let mut f = EventFilter { limit: rng.random_range(1..30), offset: rng.random_range(0..40), ..Default::default() };
+    let word = |rng: &mut rand_chacha::ChaCha8Rng| WORDS[rng.random_range(0..WORDS.len())].to_string();
+    f.keywords = (0..rng.random_range(0..3)).map(|_| word(rng)).collect();
+    if rng.random_bool(0.2) {
+        f.keywords_or = (0..rng.random_range(1..3)).map(|_| word(rng)).collect();
+    }
+    if rng.random_bool(0.05) {
+        f.keywords.push("nul\0".into());
+    }
+    if rng.random_bool(0.3) {
+        let month = now() + Duration::days(rng.random_range(-60..60));
+        f.starts_in = vec![(month, month + Duration::days(rng.random_range(1..31)))];
+    }
+    if rng.random_bool(0.25) && !group_ids.is_empty() {
+        f.group_ids = (0..rng.random_range(1..3)).map(|_| group_ids[rng.random_range(0..group_ids.len())]).collect();
+    }
+    if rng.random_bool(0.25) {
+        f.prefectures =
+            (0..rng.random_range(1..3)).map(|_| AREAS[rng.random_range(0..AREAS.len())].to_string()).collect();
+    }
+    if rng.random_bool(0.3) {
+        let slugs = ["python", "ai", "rust", "go", "docker", "aws", "no-such-tag"];
+        f.tag_slugs =
+            (0..rng.random_range(1..3)).map(|_| slugs[rng.random_range(0..slugs.len())].to_string()).collect();
+    }
+    if rng.random_bool(0.2) {
+        f.ends_after = Some(now() + Duration::days(rng.random_range(-10..10)));
+    }
+    f.order = [EventOrder::Updated, EventOrder::Start, EventOrder::Created][rng.random_range(0..3)];
+    if rng.random_bool(0.05) {
+        f.group_slugs = vec!["riken-aip-public".into()];
+    }
+    f
+}
+
+/// Runs `n` random listings through `public_events` (the index where it answers) and SQL
+/// alone; returns how many found something.
+async fn compare_listings(store: &DynStore, rng: &mut rand_chacha::ChaCha8Rng, n: usize) -> usize {
+    let group_ids: Vec<i64> = store.directory().await.unwrap().groups.iter().map(|(id, _)| *id).collect();
+    let mut with_results = 0;
+    for i in 0..n {
+        let f = random_filter(rng, &group_ids);
+        let (listed, total) = store.public_events(&f).await.unwrap();
+        let (sql, sql_total) = store.public_events_with_sql(&f).await.unwrap();
+        let ids = |v: &[PublicEvent]| v.iter().map(|e| e.id).collect::<Vec<_>>();
+        assert_eq!(total, sql_total, "listing {i}: total of {f:?}");
+        assert_eq!(ids(&listed), ids(&sql), "listing {i}: page of {f:?}");
+        assert_eq!(listed, sql, "listing {i}: the events themselves");
+        if total > 0 {
+            with_results += 1;
+        }
+    }
+    with_results
+}
+
+#[tokio::test]
+async fn the_index_lists_exactly_what_sql_lists() {
+    for (name, store, _db) in backends().await {
+        eprintln!("backend: {name}");
+        tsudoi::demo::load_demo(&store, now(), "not-a-hash").await.unwrap();
+        tsudoi::demo::add_generated_events(&store, 1_500, now(), 21).await.unwrap();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let found = compare_listings(&store, &mut rng, 300).await;
+        assert!(found > 100, "the mix must mostly find something ({found}/300)");
+
+        // Edits (a new updated_at and text), an event made unlisted and a group unlisted reach
+        // the listing as they reach SQL.
+        for (i, (id, title)) in published_events(&store, 30).await.iter().enumerate() {
+            let title = if i % 2 == 0 { format!("{title} Python 勉強会") } else { "名前だけ".into() };
+            store.update_event(*id, &fields(title, i), now() + Duration::minutes(i as i64)).await.unwrap();
+        }
+        let (first, _) = published_events(&store, 1).await[0].clone();
+        store.set_event_visibility(first, Visibility::Unlisted, None).await.unwrap();
+        let group = store.directory().await.unwrap().groups[0].0;
+        store.set_group_unlisted(group, true).await.unwrap();
+        compare_listings(&store, &mut rng, 150).await;
+        store.set_group_unlisted(group, false).await.unwrap();
+
+        // A listed group's page comes from the index; the same group unlisted, from SQL (its
+        // page stays reachable and shows the same public events).
+        let groups = store.directory().await.unwrap().groups;
+        let mut shown = 0;
+        for (id, slug) in groups.iter().take(12) {
+            let ids = |d: &tsudoi::groups::model::GroupDetail| {
+                let ids = |c: &[tsudoi::events::model::EventCard]| c.iter().map(|c| c.id).collect::<Vec<_>>();
+                (ids(&d.upcoming), ids(&d.past))
+            };
+            let indexed = store.fetch_group(slug, now()).await.unwrap().expect("the group");
+            store.set_group_unlisted(*id, true).await.unwrap();
+            let sql = store.fetch_group(slug, now()).await.unwrap().expect("the group, unlisted");
+            store.set_group_unlisted(*id, false).await.unwrap();
+            assert_eq!(ids(&indexed), ids(&sql), "group {slug}");
+            shown += indexed.upcoming.len() + indexed.past.len();
+        }
+        assert!(shown > 100, "the groups' pages show events ({shown})");
+
+        // The home page's upcoming list is the search with no condition, without facets.
+        let per_page = tsudoi::events::api::PER_PAGE;
+        for page in [1, 2, 7] {
+            let home = store.list_upcoming(now(), page, per_page).await.unwrap();
+            let sql = store.search_with_sql(&SearchQuery { page, ..SearchQuery::default() }, now()).await.unwrap();
+            assert_eq!(home.total, sql.results.total, "page {page}: total");
+            let ids = |c: &[tsudoi::events::model::EventCard]| c.iter().map(|c| c.id).collect::<Vec<_>>();
+            assert_eq!(ids(&home.items), ids(&sql.results.items), "page {page}");
+            assert!(!home.items.is_empty(), "page {page} shows events");
+        }
+    }
 }

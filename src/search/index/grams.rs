@@ -35,17 +35,21 @@ impl Index {
         }
     }
 
+    /// The slots whose text holds the 1–2 character `term` (an empty set for any other).
+    pub(super) fn gram_set(&self, term: &str) -> RoaringBitmap {
+        let mut chars = term.chars();
+        let key = match (chars.next(), chars.next(), chars.next()) {
+            (Some(a), None, _) => gram1(a),
+            (Some(a), Some(b), None) => gram2(a, b),
+            _ => return RoaringBitmap::new(),
+        };
+        self.grams.get(&key).cloned().unwrap_or_default()
+    }
+
     /// Adds the 1–2 character terms of `f` to `sets` (exact n-gram lookups).
     pub(super) fn short_terms(&self, f: &Filter, sets: &mut TermSets) {
-        for (term, ex) in f.terms.iter().filter(|(t, _)| t.chars().count() < 3) {
-            let mut chars = term.chars();
-            let key = match (chars.next(), chars.next()) {
-                (Some(a), None) => gram1(a),
-                (Some(a), Some(b)) => gram2(a, b),
-                _ => continue,
-            };
-            let empty = RoaringBitmap::new();
-            sets.add(self.grams.get(&key).unwrap_or(&empty), *ex);
+        for (term, ex) in f.terms.iter().filter(|(t, _)| !t.is_empty() && t.chars().count() < 3) {
+            sets.add(&self.gram_set(term), *ex);
         }
     }
 }

@@ -18,9 +18,11 @@ use crate::server::store::db::{Conn, Row, Sql};
 pub(super) struct Facts {
     pub(super) id: i64,
     status: String,
+    group_id: i64,
     starts_at: i64,
     ends_at: i64,
     created_at: i64,
+    updated_at: i64,
     venue_kind: String,
     prefecture: Option<String>,
     language: String,
@@ -71,8 +73,8 @@ pub(super) async fn load_facts(conn: &mut Conn<'_>, ids: Option<&[i64]>) -> Resu
         conn,
         // An event left out of lists (unlisted, invitation-only, or of an unlisted group) is
         // indexed as not published: search, home and tag counts never show it.
-        "SELECT id, CASE WHEN listed THEN status ELSE 'unlisted' END AS status, starts_at, ends_at, created_at, \
-         venue_kind, prefecture, language, beginner_ok, hands_on, local_dow, local_start_min FROM events",
+        "SELECT id, CASE WHEN listed THEN status ELSE 'unlisted' END AS status, group_id, starts_at, ends_at, \
+         created_at, updated_at, venue_kind, prefecture, language, beginner_ok, hands_on, local_dow, local_start_min FROM events",
         "id",
         ids,
     )
@@ -137,9 +139,12 @@ impl Index {
         Doc {
             id: f.id,
             published: f.status == "published",
+            cancelled: f.status == "cancelled",
+            group_id: f.group_id,
             starts_at: f.starts_at,
             ends_at: f.ends_at,
             created_at: f.created_at,
+            updated_at: f.updated_at,
             bits,
             lang,
             prefecture: f.prefecture.as_deref().map(|p| self.prefecture_code(p)),
@@ -172,6 +177,7 @@ impl Index {
             match self.slot_of.get(&f.id).copied() {
                 // Same text: the grams stay, the facts are replaced in place.
                 Some(slot) if self.docs[slot as usize].body_hash == hash => {
+                    self.groups.entry(doc.group_id).or_default().insert(slot);
                     self.hot[slot as usize] = Hot::of(&doc);
                     self.docs[slot as usize] = doc;
                 }
@@ -183,6 +189,7 @@ impl Index {
                         self.dead += 1;
                     }
                     let slot = u32::try_from(self.docs.len()).unwrap_or(u32::MAX);
+                    self.groups.entry(doc.group_id).or_default().insert(slot);
                     self.hot.push(Hot::of(&doc));
                     self.docs.push(doc);
                     self.slot_of.insert(f.id, slot);

@@ -30,6 +30,7 @@
 //! [`SearchIndex::start`] builds it when the store opens.
 
 mod grams;
+mod list;
 mod load;
 mod row;
 pub(crate) mod search;
@@ -41,10 +42,12 @@ use std::sync::{Arc, RwLock};
 use roaring::RoaringBitmap;
 
 use crate::error::AppError;
+use crate::events::public::{EventFilter, Reach};
 use crate::search::model::SearchQuery;
 use crate::server::store::db::{Conn, Db, Sql};
 use crate::server::store::search_sql::{Filter, Searched, TagRow, Vocabulary};
 use crate::server::store::search_text::ids_containing;
+use list::{ListOrder, Listing};
 use load::load_facts;
 use row::{Doc, Hot};
 use term_cache::TermCache;
@@ -70,6 +73,8 @@ struct Index {
     hot: Vec<Hot>,
     slot_of: HashMap<i64, u32>,
     grams: HashMap<u64, RoaringBitmap>,
+    /// Group id → the slots of its events.
+    groups: HashMap<i64, RoaringBitmap>,
     prefectures: HashMap<String, u16>,
     dead: usize,
     seq: i64,
@@ -241,34 +246,169 @@ impl SearchIndex {
     /// The slots matching the 3+ character terms of `f`: cached answers, or the database's
     /// trigram engine (one query per term not cached). `None` when the index is not built.
     pub(crate) async fn long_terms(&self, db: &Db, f: &Filter) -> Result<Option<TermSets>, AppError> {
-        let Some(index) = self.current() else { return Ok(None) };
         let mut sets = TermSets::default();
         for (term, ex) in f.terms.iter().filter(|(t, _)| t.chars().count() >= 3) {
-            let (cached, seq) = {
-                let guard = index.read().unwrap_or_else(|p| p.into_inner());
-                let cached = guard.terms.lock().unwrap_or_else(|p| p.into_inner()).get(term);
-                (cached, guard.seq)
-            };
-            let set = match cached {
-                Some(set) => set,
-                None => {
-                    let ids = ids_containing(db, term).await?;
-                    let guard = index.read().unwrap_or_else(|p| p.into_inner());
-                    let mut slots: Vec<u32> = ids.iter().filter_map(|id| guard.slot_of.get(id).copied()).collect();
-                    slots.sort_unstable();
-                    slots.dedup();
-                    let set = RoaringBitmap::from_sorted_iter(slots).unwrap_or_default();
-                    // Kept only when no change was applied meanwhile: the answer is then at
-                    // least as new as the index (see `TermCache`).
-                    if guard.seq == seq {
-                        guard.terms.lock().unwrap_or_else(|p| p.into_inner()).put(term, set.clone());
-                    }
-                    set
-                }
-            };
+            let Some(set) = self.long_term(db, term).await? else { return Ok(None) };
             sets.add(&set, *ex);
         }
         Ok(Some(sets))
+    }
+
+    /// The slots whose text holds `term` (3+ characters): the cached answer, or the
+    /// database's trigram engine. `None` when the index is not built.
+    async fn long_term(&self, db: &Db, term: &str) -> Result<Option<RoaringBitmap>, AppError> {
+        let Some(index) = self.current() else { return Ok(None) };
+        let (cached, seq) = {
+            let guard = index.read().unwrap_or_else(|p| p.into_inner());
+            let cached = guard.terms.lock().unwrap_or_else(|p| p.into_inner()).get(term);
+            (cached, guard.seq)
+        };
+        if let Some(set) = cached {
+            return Ok(Some(set));
+        }
+        let ids = ids_containing(db, term).await?;
+        let guard = index.read().unwrap_or_else(|p| p.into_inner());
+        let mut slots: Vec<u32> = ids.iter().filter_map(|id| guard.slot_of.get(id).copied()).collect();
+        slots.sort_unstable();
+        slots.dedup();
+        let set = RoaringBitmap::from_sorted_iter(slots).unwrap_or_default();
+        // Kept only when no change was applied meanwhile: the answer is then at least as new
+        // as the index (see `TermCache`).
+        if guard.seq == seq {
+            guard.terms.lock().unwrap_or_else(|p| p.into_inner()).put(term, set.clone());
+        }
+        Ok(Some(set))
+    }
+
+    /// The slots whose text holds `term`, of any length (a 1–2 character term is an n-gram
+    /// lookup, a longer one [`Self::long_term`]). `None` when the index is not built.
+    async fn term(&self, db: &Db, term: &str) -> Result<Option<RoaringBitmap>, AppError> {
+        if term.chars().count() >= 3 {
+            return self.long_term(db, term).await;
+        }
+        let Some(index) = self.current() else { return Ok(None) };
+        let guard = index.read().unwrap_or_else(|p| p.into_inner());
+        Ok(Some(guard.gram_set(term)))
+    }
+
+    /// One page of a public event listing (the API's and the feeds' `EventFilter`) in its
+    /// order, with the number of events that match, after catching up; the ids are for the
+    /// caller to load. `None` when the index is not built or the filter is one it leaves to
+    /// SQL (by event id, participant, owner or group slug; a reach other than the lists').
+    /// `keywords` are the filter's normalised keywords (`all`, `any`), those holding a NUL
+    /// already dropped by the caller as SQL drops them.
+    pub(crate) async fn list(
+        &self,
+        db: &Db,
+        f: &EventFilter,
+        all: &[String],
+        any: &[String],
+        limit: u32,
+    ) -> Result<Option<(Vec<i64>, i64)>, AppError> {
+        let indexable = f.reach == Reach::Listed
+            && f.ids.is_empty()
+            && f.participants.is_empty()
+            && f.owners.is_empty()
+            && f.group_slugs.is_empty();
+        if !indexable || !self.is_ready() {
+            return Ok(None);
+        }
+        self.catch_up(db).await?;
+        let mut text: Option<RoaringBitmap> = None;
+        for term in all {
+            let Some(set) = self.term(db, term).await? else { return Ok(None) };
+            text = Some(match text {
+                Some(acc) => acc & set,
+                None => set,
+            });
+        }
+        if !any.is_empty() {
+            let mut union = RoaringBitmap::new();
+            for term in any {
+                let Some(set) = self.term(db, term).await? else { return Ok(None) };
+                union |= set;
+            }
+            text = Some(match text {
+                Some(acc) => acc & union,
+                None => union,
+            });
+        }
+        let Some(vocabulary) = self.vocabulary() else { return Ok(None) };
+        let tag_ids = (!f.tag_slugs.is_empty()).then(|| {
+            vocabulary.tags.iter().filter(|(_, slug, ..)| f.tag_slugs.contains(slug)).map(|(id, ..)| *id).collect()
+        });
+        let listing = Listing {
+            cancelled: true,
+            text,
+            starts_in: f.starts_in.iter().map(|(from, to)| (from.timestamp(), to.timestamp())).collect(),
+            group_ids: f.group_ids.clone(),
+            online: f.prefectures.iter().any(|p| p == "online"),
+            prefectures: f.prefectures.iter().filter(|p| *p != "online").cloned().collect(),
+            tag_ids,
+            ends_after: f.ends_after.map(|t| t.timestamp()),
+            ended_by: None,
+            order: f.order.into(),
+            offset: f.offset as usize,
+            limit: limit as usize,
+        };
+        Ok(self.run(&listing))
+    }
+
+    fn run(&self, listing: &Listing) -> Option<(Vec<i64>, i64)> {
+        let index = self.current()?;
+        let guard = index.read().unwrap_or_else(|p| p.into_inner());
+        Some(guard.list(listing))
+    }
+
+    /// The upcoming list (the home page): published listed events not ended at `now` (Unix
+    /// seconds), soonest first, one page of ids and the total, after catching up; the search
+    /// with no condition, without its facets. `None` when the index is not built.
+    pub(crate) async fn upcoming(
+        &self,
+        db: &Db,
+        now: i64,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Option<(Vec<i64>, i64)>, AppError> {
+        if !self.is_ready() {
+            return Ok(None);
+        }
+        self.catch_up(db).await?;
+        Ok(self.run(&Listing {
+            cancelled: false,
+            ends_after: Some(now),
+            offset,
+            limit,
+            ..Listing::new(ListOrder::Start)
+        }))
+    }
+
+    /// A listed group's page at `now` (Unix seconds): the ids of its first `upcoming` events
+    /// not ended (soonest first) and of its last `past` ones (most recent first), published or
+    /// cancelled, after catching up. `None` when the index is not built. (An unlisted group's
+    /// events are not listed, so the index does not hold them as public: its page uses SQL.)
+    pub(crate) async fn group_page(
+        &self,
+        db: &Db,
+        group_id: i64,
+        now: i64,
+        upcoming: usize,
+        past: usize,
+    ) -> Result<Option<(Vec<i64>, Vec<i64>)>, AppError> {
+        if !self.is_ready() {
+            return Ok(None);
+        }
+        self.catch_up(db).await?;
+        let listing = |ends_after, ended_by, order, limit| Listing {
+            group_ids: vec![group_id],
+            ends_after,
+            ended_by,
+            limit,
+            ..Listing::new(order)
+        };
+        let Some((soon, _)) = self.run(&listing(Some(now), None, ListOrder::Start, upcoming)) else { return Ok(None) };
+        let Some((ended, _)) = self.run(&listing(None, Some(now), ListOrder::StartDesc, past)) else { return Ok(None) };
+        Ok(Some((soon, ended)))
     }
 
     /// Term cache hits and misses since the index was built (for the benchmark).

@@ -35,9 +35,13 @@ pub(super) fn lang_code(s: &str) -> u8 {
 pub(super) struct Doc {
     pub(super) id: i64,
     pub(super) published: bool,
+    /// Cancelled (and listed): the API and feeds list it, the search does not.
+    pub(super) cancelled: bool,
+    pub(super) group_id: i64,
     pub(super) starts_at: i64,
     pub(super) ends_at: i64,
     pub(super) created_at: i64,
+    pub(super) updated_at: i64,
     pub(super) bits: u16,
     pub(super) lang: u8,
     pub(super) prefecture: Option<u16>,
@@ -90,7 +94,7 @@ pub(super) fn when_holds(w: When, d: &Hot) -> bool {
 pub(super) type SortKey = (i64, i64, i64);
 
 /// Descending as ascending (`i64::MIN`, which has no negation, sorts last, as it should).
-fn desc(x: i64) -> i64 {
+pub(super) fn desc(x: i64) -> i64 {
     x.checked_neg().unwrap_or(i64::MAX)
 }
 
@@ -110,6 +114,8 @@ const INLINE_TAGS: usize = 6;
 /// False for a slot left behind when the event's text changed (or it was deleted).
 pub(super) const HOT_LIVE: u8 = 1;
 pub(super) const HOT_PUBLISHED: u8 = 1 << 1;
+/// Cancelled and listed (see [`Doc::cancelled`]).
+pub(super) const HOT_CANCELLED: u8 = 1 << 4;
 /// The tags are in the `Doc` (too many, or an id beyond `u16`).
 pub(super) const HOT_MANY_TAGS: u8 = 1 << 2;
 /// The event has one registration window, so `[opens_min, closes_max)` is exactly it.
@@ -141,6 +147,9 @@ impl Hot {
         let mut flags = HOT_LIVE;
         if d.published {
             flags |= HOT_PUBLISHED;
+        }
+        if d.cancelled {
+            flags |= HOT_CANCELLED;
         }
         let mut tags = [0u16; INLINE_TAGS];
         let inline: Option<Vec<u16>> = d.tags.iter().map(|t| u16::try_from(*t).ok()).collect();
@@ -199,9 +208,12 @@ mod tests {
         Doc {
             id: 1,
             published: true,
+            cancelled: false,
+            group_id: 1,
             starts_at: 10,
             ends_at: 20,
             created_at: 0,
+            updated_at: 0,
             bits: FREE,
             lang: LANG_JA,
             prefecture: Some(3),

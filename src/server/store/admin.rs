@@ -6,10 +6,11 @@
 use super::Store;
 use std::collections::HashMap;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 
 use super::NewAudit;
 use super::db::{Db, Sql};
+use super::events::instant;
 use super::events::{FRAME_COLUMNS, FrameRow};
 use crate::admin::model::{
     AdminEvent, AdminEventRow, AdminGroup, AdminSpeaker, Attendee, AuditEntry, DrawLog, EventForm, FrameTimes, Member,
@@ -21,10 +22,6 @@ use crate::registrations::model::RegStatus;
 use crate::time::ZonedSpan;
 
 type Result<T> = std::result::Result<T, AppError>;
-
-fn instant(secs: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
-}
 
 /// `COLLATE "C"` after a text column on PostgreSQL; nothing on SQLite (BINARY already).
 fn collate_c(db: &Db) -> &'static str {

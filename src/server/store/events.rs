@@ -49,6 +49,11 @@ pub(super) async fn tags_of(db: &Db, event_ids: &[i64]) -> StoreResult<HashMap<i
     Ok(out)
 }
 
+/// Upcoming events a group page shows.
+const GROUP_UPCOMING: usize = 50;
+/// Past events a group page shows.
+const GROUP_PAST: usize = 30;
+
 impl Store {
     /// Answers when the database does (for `/healthz`).
     pub async fn ping(&self) -> StoreResult<()> {
@@ -71,12 +76,14 @@ impl Store {
         // walk rows to skip them.
         let page = page.clamp(1, crate::search::model::MAX_PAGE);
         let per_page = per_page.clamp(1, 100);
-        // The list is the search with no condition (upcoming, soonest first): the in-memory
-        // index answers it in one pass, counting included, on either backend.
-        let query = crate::search::model::SearchQuery { page, ..Default::default() };
-        if let Some(found) = self.search_indexed(&query, now, per_page).await? {
-            let items = self.cards_in_order(&found.ids).await?;
-            return Ok(Page { items, page, per_page, total: found.total });
+        // The list is the search with no condition (upcoming, soonest first) without its
+        // facets: the in-memory index answers it in one pass, on either backend.
+        let offset = (page as usize - 1) * per_page as usize;
+        if let Some((ids, total)) =
+            self.search_index.upcoming(&self.db, now.timestamp(), offset, per_page as usize).await?
+        {
+            let items = self.cards_in_order(&ids).await?;
+            return Ok(Page { items, page, per_page, total });
         }
         // While the index is being built.
         let db = &self.db;
@@ -176,7 +183,8 @@ impl Store {
             .collect())
     }
 
-    /// A group with its upcoming and past public events.
+    /// A group with its upcoming (the first [`GROUP_UPCOMING`]) and past (the last
+    /// [`GROUP_PAST`]) public events.
     pub async fn fetch_group(&self, slug: &str, now: DateTime<Utc>) -> StoreResult<Option<GroupDetail>> {
         let db = &self.db;
         if !storable(slug) {
@@ -190,19 +198,34 @@ impl Store {
         };
         let (member_count,): (i64,) =
             db.one(Sql::new("SELECT COUNT(*) FROM group_members WHERE group_id = $1").bind(g.id)).await?;
-        let mut upcoming = card_query();
-        upcoming
-            .push("WHERE e.group_id = ")
-            .push_bind(g.id)
-            .push(" AND e.status IN ('published', 'cancelled') AND e.visibility = 'public' AND e.ends_at > ")
-            .push_bind(now.timestamp())
-            .push(" ORDER BY e.starts_at, e.id LIMIT 50");
-        let mut past = card_query();
-        past.push("WHERE e.group_id = ")
-            .push_bind(g.id)
-            .push(" AND e.status IN ('published', 'cancelled') AND e.visibility = 'public' AND e.ends_at <= ")
-            .push_bind(now.timestamp())
-            .push(" ORDER BY e.starts_at DESC, e.id DESC LIMIT 30");
+        // A listed group's lists come from the in-memory index (a big group's events are not
+        // walked in start order to find the ones not ended); an unlisted group's from SQL.
+        let indexed = match g.unlisted {
+            false => self.search_index.group_page(db, g.id, now.timestamp(), GROUP_UPCOMING, GROUP_PAST).await?,
+            true => None,
+        };
+        let (upcoming, past) = match indexed {
+            Some((soon, ended)) => (self.cards_in_order(&soon).await?, self.cards_in_order(&ended).await?),
+            None => {
+                let list = |ended: bool| {
+                    let mut q = card_query();
+                    q.push("WHERE e.group_id = ")
+                        .push_bind(g.id)
+                        .push(" AND e.status IN ('published', 'cancelled') AND e.visibility = 'public' AND e.ends_at ")
+                        .push(if ended { "<= " } else { "> " })
+                        .push_bind(now.timestamp())
+                        .push(if ended {
+                            " ORDER BY e.starts_at DESC, e.id DESC"
+                        } else {
+                            " ORDER BY e.starts_at, e.id"
+                        })
+                        .push(" LIMIT ")
+                        .push_bind(if ended { GROUP_PAST } else { GROUP_UPCOMING } as i64);
+                    q
+                };
+                (cards(db, list(false)).await?, cards(db, list(true)).await?)
+            }
+        };
         Ok(Some(GroupDetail {
             slug: g.slug,
             title: g.title,
@@ -211,8 +234,8 @@ impl Store {
             image_url: g.image_url,
             member_count,
             unlisted: g.unlisted,
-            upcoming: cards(db, upcoming).await?,
-            past: cards(db, past).await?,
+            upcoming,
+            past,
         }))
     }
 

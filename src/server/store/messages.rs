@@ -9,13 +9,10 @@ use super::{Backend, Store};
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::db::{Arg, Db, Sql, Tx};
+use super::events::instant;
 use super::{MailJob, NewMessage, StoreResult};
 use crate::error::AppError;
 use crate::messages::model::{Audience, Delivery, InboxMessage, MessageKind, SentMessage};
-
-fn instant(secs: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
-}
 
 /// Stores a message and one recipient row per user, in one transaction. Recipients with
 /// an e-mail address get `pending` delivery when `m.email` is set.

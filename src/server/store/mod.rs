@@ -8,6 +8,7 @@ mod bulk;
 pub mod db;
 mod events;
 mod invitations;
+mod materials;
 mod messages;
 mod participants;
 pub mod pg;

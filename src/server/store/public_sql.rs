@@ -8,23 +8,18 @@
 use super::Store;
 use std::collections::HashMap;
 
-use chrono::{DateTime, TimeZone, Utc};
-
 use super::db::{Db, Sql};
+use super::events::instant;
 use super::events::{FRAME_COLUMNS, FrameRow, tags_of};
 use super::public::{
-    EventFilter, EventOrder, GroupFilter, MaterialRow, NewMaterial, PublicEvent, PublicGroup, PublicGroupRef,
-    PublicUser, PublicUserRef, Reach, SitemapEntry, UserFilter,
+    EventFilter, EventOrder, GroupFilter, PublicEvent, PublicGroup, PublicGroupRef, PublicUser, PublicUserRef, Reach,
+    SitemapEntry, UserFilter,
 };
 use crate::error::AppError;
 use crate::events::model::{EventStatus, FrameSummary, Speaker, SpokenLanguage, VenueKind};
 use crate::server::text::normalize;
 
 type Result<T> = std::result::Result<T, AppError>;
-
-fn instant(secs: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
-}
 
 /// Upper bound of one listing page.
 const MAX_LIMIT: u32 = 1_000;
@@ -41,6 +36,19 @@ fn push_in_text(db: &Db, q: &mut Sql, values: &[String]) {
     q.push_list(values.iter().filter(|v| storable(db, v)));
 }
 
+/// The normalised keywords of `f` that must all occur, and those of which one must; `None`
+/// for either when nothing can match. A keyword holding a NUL matches nothing, as in the
+/// search: no search text holds one (PostgreSQL refuses it in text, FTS5 in a query).
+#[allow(clippy::type_complexity)]
+fn keywords(f: &EventFilter) -> (Option<Vec<String>>, Option<Vec<String>>) {
+    let all: Vec<String> = f.keywords.iter().map(|k| normalize(k)).filter(|k| !k.is_empty()).collect();
+    let any: Vec<String> = f.keywords_or.iter().map(|k| normalize(k)).filter(|k| !k.is_empty()).collect();
+    let any_storable: Vec<String> = any.iter().filter(|k| !k.contains('\0')).cloned().collect();
+    let all = (!all.iter().any(|k| k.contains('\0'))).then_some(all);
+    let any = (any.is_empty() || !any_storable.is_empty()).then_some(any_storable);
+    (all, any)
+}
+
 /// ` WHERE …` over `events e` (joined with `groups g`) for `f`.
 fn push_event_where(db: &Db, q: &mut Sql, f: &EventFilter) {
     q.push(" WHERE e.status IN ('published', 'cancelled')");
@@ -52,15 +60,11 @@ fn push_event_where(db: &Db, q: &mut Sql, f: &EventFilter) {
     if !f.ids.is_empty() {
         q.push(" AND e.id IN ").push_list(f.ids.iter().copied());
     }
-    // A keyword holding a NUL matches nothing, as in the search: no search text holds one
-    // (PostgreSQL refuses it in text, FTS5 in a query).
-    let all: Vec<String> = f.keywords.iter().map(|k| normalize(k)).filter(|k| !k.is_empty()).collect();
-    let any: Vec<String> = f.keywords_or.iter().map(|k| normalize(k)).filter(|k| !k.is_empty()).collect();
-    let any_storable: Vec<String> = any.iter().filter(|k| !k.contains('\0')).cloned().collect();
-    if all.iter().any(|k| k.contains('\0')) || !any.is_empty() && any_storable.is_empty() {
-        q.push(" AND FALSE");
-    } else {
-        super::search_text::push_keywords(q, &all, &any_storable, db.is_pg());
+    match keywords(f) {
+        (Some(all), Some(any)) => super::search_text::push_keywords(q, &all, &any, db.is_pg()),
+        _ => {
+            q.push(" AND FALSE");
+        }
     }
     if !f.starts_in.is_empty() {
         q.push(" AND (");
@@ -157,8 +161,24 @@ struct PublicEventRow {
 }
 
 impl Store {
-    /// Public events matching `f`, with the total number that match.
+    /// Public events matching `f`, with the total number that match: through the in-memory
+    /// index when it can answer (see `SearchIndex::list`), by SQL otherwise.
     pub async fn public_events(&self, f: &EventFilter) -> Result<(Vec<PublicEvent>, i64)> {
+        let (all, any) = keywords(f);
+        let limit = f.limit.clamp(1, MAX_LIMIT);
+        let listed = match (&all, &any) {
+            (Some(all), Some(any)) => self.search_index.list(&self.db, f, all, any, limit).await?,
+            _ => Some((Vec::new(), 0)),
+        };
+        match listed {
+            Some((ids, total)) => Ok((self.public_events_by_ids(&ids).await?, total)),
+            None => self.public_events_with_sql(f).await,
+        }
+    }
+
+    /// [`Self::public_events`] answered by SQL alone: the oracle the index is tested against,
+    /// and the answer while it builds.
+    pub async fn public_events_with_sql(&self, f: &EventFilter) -> Result<(Vec<PublicEvent>, i64)> {
         let db = &self.db;
         let mut count = Sql::new("SELECT COUNT(*) FROM events e JOIN groups g ON g.id = e.group_id");
         push_event_where(db, &mut count, f);
@@ -189,7 +209,7 @@ impl Store {
         }
         let filter =
             EventFilter { ids: ids.to_vec(), limit: ids.len().min(MAX_LIMIT as usize) as u32, ..Default::default() };
-        let (found, _) = self.public_events(&filter).await?;
+        let (found, _) = self.public_events_with_sql(&filter).await?;
         let mut by_id: HashMap<i64, PublicEvent> = found.into_iter().map(|e| (e.id, e)).collect();
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
@@ -311,68 +331,6 @@ impl Store {
             )
             .await?;
         Ok(rows.into_iter().map(|(id,)| id).collect())
-    }
-
-    /// Materials of these events, oldest first.
-    pub async fn materials(&self, event_ids: &[i64]) -> Result<Vec<MaterialRow>> {
-        let db = &self.db;
-        if event_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut q = Sql::new(MATERIAL_SELECT);
-        q.push(" WHERE m.event_id IN ").push_list(event_ids.iter().copied()).push(" ORDER BY m.event_id, m.id");
-        let rows: Vec<MaterialSqlRow> = db.all(q).await?;
-        Ok(rows.into_iter().map(material).collect())
-    }
-
-    pub async fn material(&self, id: i64) -> Result<Option<MaterialRow>> {
-        let db = &self.db;
-        let mut q = Sql::new(MATERIAL_SELECT);
-        q.push(" WHERE m.id = ").push_bind(id);
-        Ok(db.optional::<MaterialSqlRow>(q).await?.map(material))
-    }
-
-    pub async fn add_material(&self, m: &NewMaterial) -> Result<MaterialRow> {
-        let db = &self.db;
-        let (id,): (i64,) = db
-            .write_optional(
-                Sql::new(
-                    "INSERT INTO materials (event_id, user_id, url, title, kind, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                )
-                .bind(m.event_id)
-                .bind(m.user_id)
-                .bind(&m.url)
-                .bind(&m.title)
-                .bind(&m.kind)
-                .bind(m.created_at.timestamp()),
-            )
-            .await?
-            .ok_or(sqlx::Error::RowNotFound)?;
-        self.material(id).await?.ok_or(AppError::NotFound)
-    }
-
-    /// `false` when there was no such material.
-    pub async fn delete_material(&self, id: i64) -> Result<bool> {
-        let db = &self.db;
-        Ok(db.execute(Sql::new("DELETE FROM materials WHERE id = $1").bind(id)).await? > 0)
-    }
-
-    /// True when the user organises the event's group (owner or admin) or is a linked speaker.
-    pub async fn may_attach_material(&self, event_id: i64, user_id: i64) -> Result<bool> {
-        let db = &self.db;
-        let (n,): (i64,) = db
-            .one(
-                Sql::new(
-                    "SELECT (SELECT COUNT(*) FROM events e JOIN group_members m ON m.group_id = e.group_id \
-                         WHERE e.id = $1 AND m.user_id = $2 AND m.role IN ('owner', 'admin')) \
-                      + (SELECT COUNT(*) FROM speakers s WHERE s.event_id = $1 AND s.user_id = $2)",
-                )
-                .bind(event_id)
-                .bind(user_id),
-            )
-            .await?;
-        Ok(n > 0)
     }
 
     /// True when the user is an owner or admin of the event's group.
@@ -536,35 +494,6 @@ struct PublicUserRow {
     attended: i64,
     organized: i64,
     presented: i64,
-}
-
-/// A material with its author, as [`MATERIAL_SELECT`] reads it.
-#[derive(sqlx::FromRow)]
-struct MaterialSqlRow {
-    id: i64,
-    event_id: i64,
-    user_id: i64,
-    nickname: String,
-    display_name: String,
-    url: String,
-    title: String,
-    kind: String,
-    created_at: i64,
-}
-
-const MATERIAL_SELECT: &str = "SELECT m.id, m.event_id, u.id AS user_id, u.nickname, u.display_name, m.url, \
-     m.title, m.kind, m.created_at FROM materials m JOIN users u ON u.id = m.user_id";
-
-fn material(r: MaterialSqlRow) -> MaterialRow {
-    MaterialRow {
-        id: r.id,
-        event_id: r.event_id,
-        user: PublicUserRef { id: r.user_id, nickname: r.nickname, display_name: r.display_name },
-        url: r.url,
-        title: r.title,
-        kind: r.kind,
-        created_at: instant(r.created_at),
-    }
 }
 
 /// How a calendar secret is stored: BLAKE2s-256 in hex (64 characters). The secrets are 24
