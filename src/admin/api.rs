@@ -232,8 +232,26 @@ pub mod ssr {
                 _ => {}
             }
         }
-        match (method, fee) {
-            (Some(method), Some(fee)) if errors.is_empty() => Ok(crate::server::store::FrameFields {
+        let venue_kind = match f.venue_kind.trim() {
+            "" => Some(None),
+            code => crate::events::model::VenueKind::parse(code).map(Some),
+        };
+        if venue_kind.is_none() {
+            errors.push(FieldError::new(
+                "venue_kind",
+                "invalid_choice",
+                "choose online, offline, hybrid or the event's",
+            ));
+        }
+        let online_url = f.online_url.trim();
+        if !crate::admin::model::empty_or_http(online_url) {
+            errors.push(FieldError::new("online_url", "invalid_url", "the URL must start with https:// or http://"));
+        }
+        crate::admin::model::too_long(&mut errors, "online_url", online_url, crate::admin::model::MAX_URL, "URL");
+        crate::admin::model::too_long(&mut errors, "place", f.place.trim(), 200, "venue name");
+        crate::admin::model::too_long(&mut errors, "address", f.address.trim(), 300, "address");
+        match (method, fee, venue_kind) {
+            (Some(method), Some(fee), Some(kind)) if errors.is_empty() => Ok(crate::server::store::FrameFields {
                 name: name.to_string(),
                 capacity: capacity.unwrap_or(1),
                 method,
@@ -242,6 +260,12 @@ pub mod ssr {
                 closes_at,
                 draw_at: if method == FrameMethod::Lottery { draw_at } else { None },
                 promotion_frozen: f.frozen.is_some(),
+                venue: crate::events::model::FrameVenue {
+                    kind,
+                    place: f.place.trim().to_string(),
+                    address: f.address.trim().to_string(),
+                },
+                online_url: Some(online_url.to_string()).filter(|u| !u.is_empty()),
             }),
             _ => Err(AppError::Invalid(errors)),
         }
@@ -658,7 +682,8 @@ pub async fn set_group_unlisted(group_id: i64, unlisted: bool) -> Result<GroupAd
 
 /// `POST /api/admin/frames/add` — a new frame (`event_id`, `name`, `capacity`, `method`:
 /// `first_come`|`lottery`, `fee`, `opens_local`, `closes_local`, `draw_local` as local
-/// `YYYY-MM-DDTHH:MM` in the event's zone, optional `frozen`).
+/// `YYYY-MM-DDTHH:MM` in the event's zone, optional `frozen`; for hybrid events the frame's
+/// own `venue_kind`, `place`, `address` and `online_url`, empty for the event's).
 #[server(endpoint = "admin/frames/add")]
 pub async fn add_frame(event_id: i64, #[server(flatten)] frame: FrameForm) -> Result<AdminEvent, AppError> {
     crate::error::respond(async {

@@ -156,6 +156,12 @@ pub struct FrameForm {
     pub draw_local: String,
     /// A checkbox: present when ticked.
     pub frozen: Option<String>,
+    /// The frame's own venue (hybrid events): `online`, `offline`, `hybrid`, or empty for
+    /// the event's; its own place, address and online URL (empty: the event's).
+    pub venue_kind: String,
+    pub place: String,
+    pub address: String,
+    pub online_url: String,
 }
 
 /// An event in the editor.
@@ -211,6 +217,9 @@ pub struct FrameTimes {
     pub opens_local: String,
     pub closes_local: String,
     pub draw_local: String,
+    /// The frame's own online URL (organizers see it here; attendees of the frame once
+    /// confirmed).
+    pub online_url: String,
 }
 
 /// One registrant as organizers see them.
@@ -265,7 +274,7 @@ pub struct AuditEntry {
 }
 
 /// An optional URL field: empty, or http(s).
-fn empty_or_http(url: &str) -> bool {
+pub fn empty_or_http(url: &str) -> bool {
     url.is_empty() || url.starts_with("https://") || url.starts_with("http://")
 }
 
@@ -302,7 +311,7 @@ pub fn validate_group_description(description: &str) -> Vec<FieldError> {
 }
 
 /// A `too_long` error ("the {noun} is longer than {max} characters") past `max` characters.
-fn too_long(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize, noun: &str) {
+pub fn too_long(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize, noun: &str) {
     if value.chars().count() > max {
         errors.push(FieldError::new(field, "too_long", &format!("the {noun} is longer than {max} characters")));
     }

@@ -709,9 +709,11 @@ fn FrameRuleFields(
     closes: String,
     draw: String,
     frozen: bool,
+    venue: crate::events::model::FrameVenue,
+    online_url: String,
     error: Signal<Option<AppError>>,
 ) -> impl IntoView {
-    use crate::events::model::FrameMethod;
+    use crate::events::model::{FrameMethod, VenueKind};
     let i18n = use_i18n();
     let id = move |f: &str| format!("{prefix}-{f}");
     view! {
@@ -755,6 +757,35 @@ fn FrameRuleFields(
             <input type="checkbox" name="frozen" value="on" checked=frozen />
             " " {t!(i18n, admin_frame_frozen)}
         </label>
+        <fieldset class="frame-venue">
+            <legend>{t!(i18n, admin_frame_venue)}</legend>
+            <p class="hint">{t!(i18n, admin_frame_venue_hint)}</p>
+            <div class="editor__row">
+                <div>
+                    <label for=id("venue")>{t!(i18n, admin_frame_venue_kind)}</label>
+                    <select id=id("venue") name="venue_kind">
+                        <option value="" selected=venue.kind.is_none()>{t!(i18n, admin_frame_venue_same)}</option>
+                        <option value="offline" selected=venue.kind == Some(VenueKind::Offline)>{t!(i18n, offline)}</option>
+                        <option value="online" selected=venue.kind == Some(VenueKind::Online)>{t!(i18n, online)}</option>
+                        <option value="hybrid" selected=venue.kind == Some(VenueKind::Hybrid)>{t!(i18n, hybrid)}</option>
+                    </select>
+                    <FieldMessage error field="venue_kind" />
+                </div>
+                <div>
+                    <label for=id("place")>{t!(i18n, venue)}</label>
+                    <input id=id("place") name="place" type="text" maxlength="200" value=venue.place />
+                    <FieldMessage error field="place" />
+                </div>
+                <div>
+                    <label for=id("address")>{t!(i18n, address)}</label>
+                    <input id=id("address") name="address" type="text" maxlength="300" value=venue.address />
+                    <FieldMessage error field="address" />
+                </div>
+            </div>
+            <label for=id("online")>{t!(i18n, admin_online_url)}</label>
+            <input id=id("online") name="online_url" type="url" placeholder="https://" value=online_url />
+            <FieldMessage error field="online_url" />
+        </fieldset>
     }
 }
 
@@ -790,6 +821,7 @@ fn FramesEditor(event: AdminEvent, actions: EditorActions) -> impl IntoView {
                 opens_local: String::new(),
                 closes_local: String::new(),
                 draw_local: String::new(),
+                online_url: String::new(),
             });
             view! {
                 <details class="frame-rules">
@@ -798,7 +830,8 @@ fn FramesEditor(event: AdminEvent, actions: EditorActions) -> impl IntoView {
                         <input type="hidden" name="event_id" value=event_id />
                         <input type="hidden" name="frame_id" value=f.id />
                         <FrameRuleFields prefix=format!("fr{}", f.id) name=f.name.clone() method=f.method fee=f.fee
-                            opens=t.opens_local closes=t.closes_local draw=t.draw_local frozen=f.promotion_frozen error=update_error />
+                            opens=t.opens_local closes=t.closes_local draw=t.draw_local frozen=f.promotion_frozen
+                            venue=f.venue.clone() online_url=t.online_url error=update_error />
                         <button type="submit" class="button">{t!(i18n, admin_save)}</button>
                     </ActionForm>
                     <ActionForm action=actions.delete_frame attr:class="inline-form">
@@ -816,7 +849,8 @@ fn FramesEditor(event: AdminEvent, actions: EditorActions) -> impl IntoView {
                 <input type="hidden" name="event_id" value=event_id />
                 <FrameRuleFields prefix="new-frame".to_string() name=String::new()
                     method=crate::events::model::FrameMethod::FirstCome fee=0 opens=String::new()
-                    closes=String::new() draw=String::new() frozen=false error=add_error />
+                    closes=String::new() draw=String::new() frozen=false
+                    venue=Default::default() online_url=String::new() error=add_error />
                 <label for="new-frame-capacity">{t!(i18n, admin_capacity)}</label>
                 <input id="new-frame-capacity" name="capacity" type="number" min="1" required value="30" />
                 <FieldMessage error=add_error field="capacity" />

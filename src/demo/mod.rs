@@ -611,6 +611,8 @@ fn seed_event(dir: &Directory) -> anyhow::Result<NewEvent> {
             opens_at: Some(at(SEED_CREATED)),
             closes_at: Some(at(SEED_STARTS)),
             draw_at: None,
+            venue: Default::default(),
+            online_url: None,
             registrations,
         }],
         speakers: vec![NewSpeaker {
@@ -1499,6 +1501,8 @@ fn plan_frames(
         closes_at: Some(at(starts)),
         // Lotteries are drawn a week before the event.
         draw_at: (method == FrameMethod::Lottery).then(|| at(starts - 7 * DAY)),
+        venue: Default::default(),
+        online_url: None,
         registrations: Vec::new(),
     };
 
@@ -1517,8 +1521,13 @@ fn plan_frames(
         frames.push(frame(if en { "LT speakers" } else { "LT枠" }, 10, FrameMethod::FirstCome, 0));
     }
     if venue_kind == VenueKind::Hybrid {
+        // A hybrid event's frames meet apart: the main one in the room, this one online.
+        frames[0].venue.kind = Some(VenueKind::Offline);
         let online = capacity(rng, 3..14);
         frames.push(frame(if en { "Online viewing" } else { "オンライン視聴枠" }, online, FrameMethod::FirstCome, 0));
+        if let Some(f) = frames.last_mut() {
+            f.venue.kind = Some(VenueKind::Online);
+        }
     }
     if frames.len() < 3 && rng.random_bool(0.25) {
         let students = capacity(rng, 0..4);

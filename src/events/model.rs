@@ -179,6 +179,58 @@ pub struct FrameSummary {
     pub drawn: bool,
     /// The organizer stopped automatic promotion from the waitlist.
     pub promotion_frozen: bool,
+    /// Where this frame's attendees go, when it is not the event's venue (hybrid events).
+    pub venue: FrameVenue,
+}
+
+/// A frame's own venue (参加枠ごとの会場): in person, online or both, with its own place.
+/// Empty (the default): the event's venue. Its online URL is not here: it is shown to the
+/// frame's confirmed registrants only.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameVenue {
+    /// `None`: as the event.
+    pub kind: Option<VenueKind>,
+    pub place: String,
+    pub address: String,
+}
+
+impl FrameVenue {
+    /// True when the frame has nothing of its own.
+    pub fn is_inherited(&self) -> bool {
+        self.kind.is_none() && self.place.trim().is_empty() && self.address.trim().is_empty()
+    }
+
+    /// The venue this frame's attendees go to: (kind, place, address), each the frame's own
+    /// when set, else the event's.
+    pub fn resolve<'a>(&'a self, kind: VenueKind, place: &'a str, address: &'a str) -> (VenueKind, &'a str, &'a str) {
+        let own_place = !self.place.trim().is_empty() || !self.address.trim().is_empty();
+        let kind = self.kind.unwrap_or(kind);
+        match (own_place, kind) {
+            (true, _) => (kind, self.place.trim(), self.address.trim()),
+            // Online only: no place, whatever the event's.
+            (false, VenueKind::Online) => (kind, "", ""),
+            (false, _) => (kind, place, address),
+        }
+    }
+}
+
+/// A place and its address on one line (`Room A, 大阪市北区`), either may be empty.
+pub fn place_line(place: &str, address: &str) -> String {
+    [place.trim(), address.trim()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(", ")
+}
+
+/// The online URL a frame's attendees get: the frame's own, else the event's, except for a
+/// frame set to in person only (`kind`: the frame's own kind, `None` when it has none).
+pub fn frame_online_url(
+    event_url: Option<String>,
+    kind: Option<VenueKind>,
+    frame_url: Option<String>,
+) -> Option<String> {
+    match (frame_url, kind) {
+        (Some(url), _) => Some(url),
+        (None, Some(VenueKind::Offline)) => None,
+        (None, _) => event_url,
+    }
 }
 
 /// How seats of a frame are given out.
@@ -268,6 +320,34 @@ impl<T> Page<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_frame_goes_to_its_own_venue_or_the_event_s() {
+        let event = (VenueKind::Hybrid, "AIP Open Space", "日本橋1-4-1");
+        let inherit = FrameVenue::default();
+        assert!(inherit.is_inherited());
+        assert_eq!(inherit.resolve(event.0, event.1, event.2), event);
+        let online = FrameVenue { kind: Some(VenueKind::Online), ..FrameVenue::default() };
+        assert_eq!(online.resolve(event.0, event.1, event.2), (VenueKind::Online, "", ""), "online: no place");
+        let in_person = FrameVenue { kind: Some(VenueKind::Offline), ..FrameVenue::default() };
+        assert_eq!(in_person.resolve(event.0, event.1, event.2), (VenueKind::Offline, event.1, event.2));
+        let elsewhere =
+            FrameVenue { kind: Some(VenueKind::Offline), place: " Osaka room ".into(), address: String::new() };
+        assert!(!elsewhere.is_inherited());
+        assert_eq!(elsewhere.resolve(event.0, event.1, event.2), (VenueKind::Offline, "Osaka room", ""));
+    }
+
+    #[test]
+    fn a_frame_s_online_url_is_its_own_or_the_event_s_unless_it_is_in_person_only() {
+        let e = || Some("https://event.example/stream".to_string());
+        let f = || Some("https://frame.example/room".to_string());
+        assert_eq!(frame_online_url(e(), None, None), e());
+        assert_eq!(frame_online_url(e(), None, f()), f());
+        assert_eq!(frame_online_url(e(), Some(VenueKind::Offline), None), None);
+        assert_eq!(frame_online_url(e(), Some(VenueKind::Offline), f()), f(), "an explicit URL wins");
+        assert_eq!(frame_online_url(e(), Some(VenueKind::Hybrid), None), e());
+        assert_eq!(frame_online_url(None, Some(VenueKind::Online), None), None);
+    }
 
     #[test]
     fn seats_are_full_at_the_limit() {

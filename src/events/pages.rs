@@ -192,6 +192,7 @@ fn EventView(detail: EventDetail, registration: RegistrationState, materials: Ma
                                         let s = frame_seats.get();
                                         format!("{}/{}", s.accepted, s.limit)
                                     }}</span>
+                                    {(!f.venue.is_inherited()).then(|| view! { <FrameVenueLine venue=f.venue.clone() /> })}
                                 </li>
                             }
                         }).collect_view()}
@@ -360,4 +361,24 @@ fn viewer_zone_label(
     let end_here =
         format(&browser_zone, &[("hour", "2-digit"), ("minute", "2-digit"), ("timeZoneName", "short")], ends_at)?;
     Some(format!("{start_here} – {end_here}"))
+}
+
+/// A frame's own venue on the event page and the receipt: how its attendees take part and,
+/// when it has one, its own place (`📍 Osaka room, 大阪市…`).
+#[component]
+pub fn FrameVenueLine(venue: crate::events::model::FrameVenue) -> impl IntoView {
+    let i18n = use_i18n();
+    let kind = venue.kind;
+    let place: Vec<String> =
+        [venue.place.trim(), venue.address.trim()].into_iter().filter(|s| !s.is_empty()).map(String::from).collect();
+    view! {
+        <span class="frame__venue">
+            {move || kind.map(|k| match k {
+                VenueKind::Online => t_string!(i18n, frame_venue_online).to_string(),
+                VenueKind::Offline => t_string!(i18n, frame_venue_offline).to_string(),
+                VenueKind::Hybrid => t_string!(i18n, frame_venue_hybrid).to_string(),
+            })}
+            {(!place.is_empty()).then(|| format!(" 📍 {}", place.join(", ")))}
+        </span>
+    }
 }

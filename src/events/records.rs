@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::model::{EventStatus, FrameMethod, SpokenLanguage, VenueKind};
+use super::model::{EventStatus, FrameMethod, FrameVenue, SpokenLanguage, VenueKind};
 use crate::tags::model::TagKind;
 
 /// A group to create, with its members (user ids and roles).
@@ -60,6 +60,9 @@ pub struct NewFrame {
     pub closes_at: Option<DateTime<Utc>>,
     /// Lottery frames: when the draw runs.
     pub draw_at: Option<DateTime<Utc>>,
+    /// The frame's own venue and online URL (hybrid events); empty: the event's.
+    pub venue: FrameVenue,
+    pub online_url: Option<String>,
     pub registrations: Vec<NewRegistration>,
 }
 
@@ -150,6 +153,8 @@ impl NewFrame {
             opens_at: None,
             closes_at: None,
             draw_at: None,
+            venue: FrameVenue::default(),
+            online_url: None,
             registrations: Vec::new(),
         }
     }
@@ -211,4 +216,7 @@ pub struct FrameFields {
     pub closes_at: Option<DateTime<Utc>>,
     pub draw_at: Option<DateTime<Utc>>,
     pub promotion_frozen: bool,
+    /// The frame's own venue and online URL; empty: the event's.
+    pub venue: FrameVenue,
+    pub online_url: Option<String>,
 }

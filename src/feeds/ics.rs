@@ -28,6 +28,8 @@ pub struct CalendarEntry<'a> {
     pub url: String,
     /// Only in a registrant's private feed.
     pub attendance: Option<Attendance>,
+    /// The registrant's frame (private feed): its own venue, if it has one, is the LOCATION.
+    pub frame_id: Option<i64>,
 }
 
 /// A whole calendar: a single event's `.ics` or a subscribable feed.
@@ -216,11 +218,18 @@ fn description(e: &PublicEvent, url: &str) -> String {
 
 /// `LOCATION`: place and address, or "Online" for online-only events.
 pub fn location(e: &PublicEvent) -> String {
-    let mut parts: Vec<&str> = [e.place.trim(), e.address.trim()].into_iter().filter(|s| !s.is_empty()).collect();
-    if parts.is_empty() && e.venue_kind == VenueKind::Online {
-        parts.push("オンライン / Online");
-    }
-    parts.join(", ")
+    location_for(e, None)
+}
+
+/// `LOCATION` for an attendee of frame `frame_id`: that frame's own venue when it has one
+/// (hybrid events), else the event's.
+pub fn location_for(e: &PublicEvent, frame_id: Option<i64>) -> String {
+    let frame = frame_id.and_then(|id| e.frames.iter().find(|f| f.id == id));
+    let default = crate::events::model::FrameVenue::default();
+    let venue = frame.map_or(&default, |f| &f.venue);
+    let (kind, place, address) = venue.resolve(e.venue_kind, &e.place, &e.address);
+    let line = crate::events::model::place_line(place, address);
+    if line.is_empty() && kind == VenueKind::Online { "オンライン / Online".to_string() } else { line }
 }
 
 impl Calendar<'_> {
@@ -276,7 +285,7 @@ impl Calendar<'_> {
         }
         push_line(out, &format!("SUMMARY:{}", escape_text(&summary)));
         push_line(out, &format!("DESCRIPTION:{}", escape_text(&description(e, &entry.url))));
-        let loc = location(e);
+        let loc = location_for(e, entry.frame_id);
         if !loc.is_empty() {
             push_line(out, &format!("LOCATION:{}", escape_text(&loc)));
         }

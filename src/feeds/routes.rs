@@ -91,6 +91,7 @@ fn entries<'a>(state: &AppState, events: &'a [PublicEvent]) -> Vec<CalendarEntry
             event: e,
             url: format!("{}/events/{}", state.config.public_url, e.id),
             attendance: None,
+            frame_id: None,
         })
         .collect()
 }
@@ -231,13 +232,25 @@ async fn private_feed(State(state): State<AppState>, Path(secret): Path<String>,
         Ok(None) => return error_response(&AppError::NotFound),
         Err(e) => return error_response(&e),
     };
-    let filter = EventFilter { participants: vec![nickname.clone()], include_waitlisted: true, ..feed_filter() };
-    let (events, mine) = match tokio::join!(state.store.public_events(&filter), state.store.my_registrations(user_id)) {
-        (Ok((events, _)), Ok(mine)) => (events, mine),
-        (Err(e), _) | (_, Err(e)) => return error_response(&e),
+    // Every event I am registered for, whatever others see of it: also those I attend
+    // anonymously or keep off my profile, and unlisted or invitation-only ones.
+    let mine = match state.store.my_registrations(user_id).await {
+        Ok(mine) => mine,
+        Err(e) => return error_response(&e),
+    };
+    let ids = mine.iter().filter(|m| m.registration.status != RegStatus::Cancelled).map(|m| m.card.id).collect();
+    let filter = EventFilter { ids, reach: Reach::Admitted, ..feed_filter() };
+    let events = match state.store.public_events(&filter).await {
+        Ok((events, _)) => events,
+        Err(e) => return error_response(&e),
     };
     let waitlisted: std::collections::HashSet<i64> =
         mine.iter().filter(|m| m.registration.status == RegStatus::Waitlisted).map(|m| m.card.id).collect();
+    let frames: std::collections::HashMap<i64, i64> = mine
+        .iter()
+        .filter(|m| m.registration.status != RegStatus::Cancelled)
+        .map(|m| (m.card.id, m.registration.frame_id))
+        .collect();
     let entries = entries(&state, &events)
         .into_iter()
         .map(|entry| CalendarEntry {
@@ -246,6 +259,8 @@ async fn private_feed(State(state): State<AppState>, Path(secret): Path<String>,
             } else {
                 Attendance::Confirmed
             }),
+            // Each attendee's own venue: a hybrid event's in-person and online frames differ.
+            frame_id: frames.get(&entry.event.id).copied(),
             ..entry
         })
         .collect();

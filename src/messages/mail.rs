@@ -40,26 +40,48 @@ async fn send_one(transport: &AsyncSmtpTransport<Tokio1Executor>, from: &Mailbox
     transport.send(email).await.map(|_| ()).map_err(|e| e.to_string())
 }
 
-/// The mail's text: the message, plus the event's time in the recipient's own zone when they
-/// chose one on /me and it reads differently from the event's.
+/// The mail's text: the message, plus the venue of the recipient's frame when it has its own
+/// (hybrid events), plus the event's time in the recipient's own zone when they chose one on
+/// /me and it reads differently from the event's.
 pub fn body_for(job: &MailJob) -> String {
+    let mut body = job.body.clone();
+    if let Some(venue) = job.frame_venue.as_ref().filter(|v| !v.is_inherited()) {
+        body.push_str(&format!("\n\nあなたの参加枠の会場 / your frame's venue: {}", venue_text(venue)));
+    }
+    if let Some(line) = own_zone_line(job) {
+        body.push_str(&format!("\n\n{line}"));
+    }
+    body
+}
+
+/// A frame's own venue in a mail: how to take part, then its place.
+fn venue_text(v: &crate::events::model::FrameVenue) -> String {
+    use crate::events::model::VenueKind;
+    let kind = v.kind.map(|k| match k {
+        VenueKind::Online => "オンライン / online",
+        VenueKind::Offline => "現地 / in person",
+        VenueKind::Hybrid => "現地またはオンライン / in person or online",
+    });
+    let place = [v.place.trim(), v.address.trim()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(", ");
+    kind.into_iter().chain((!place.is_empty()).then_some(place.as_str())).collect::<Vec<_>>().join(" — ")
+}
+
+/// The event's time in the recipient's own zone, when it reads differently.
+fn own_zone_line(job: &MailJob) -> Option<String> {
     use crate::time::{Lang, ZonedSpan};
     use chrono::TimeZone;
     let (Some(zone), Some((starts, ends, event_zone))) = (&job.time_zone, &job.event) else {
-        return job.body.clone();
+        return None;
     };
-    let (Some(starts), Some(ends)) =
-        (chrono::Utc.timestamp_opt(*starts, 0).single(), chrono::Utc.timestamp_opt(*ends, 0).single())
-    else {
-        return job.body.clone();
-    };
+    let starts = chrono::Utc.timestamp_opt(*starts, 0).single()?;
+    let ends = chrono::Utc.timestamp_opt(*ends, 0).single()?;
     let theirs = ZonedSpan::resolve(starts, ends, zone);
     let events = ZonedSpan::resolve(starts, ends, event_zone);
     let (here, there) = (theirs.label(Lang::Ja), events.label(Lang::Ja));
     if zone == event_zone || here == there {
-        return job.body.clone();
+        return None;
     }
-    format!("{}\n\nあなたの時間帯 / your time zone ({zone}): {here} {}", job.body, theirs.zone_abbr)
+    Some(format!("あなたの時間帯 / your time zone ({zone}): {here} {}", theirs.zone_abbr))
 }
 
 /// Sends every e-mail due now; returns how many were attempted.
@@ -117,7 +139,21 @@ mod tests {
             attempts: 0,
             time_zone: time_zone.map(str::to_string),
             event: Some((starts, starts + 3600, "Asia/Tokyo".into())),
+            frame_venue: None,
         }
+    }
+
+    #[test]
+    fn a_mail_names_the_venue_of_the_recipient_s_frame_when_it_has_its_own() {
+        use crate::events::model::{FrameVenue, VenueKind};
+        let online = FrameVenue { kind: Some(VenueKind::Online), ..FrameVenue::default() };
+        let body = body_for(&MailJob { frame_venue: Some(online), ..job(None) });
+        assert_eq!(body, "本文\n\nあなたの参加枠の会場 / your frame's venue: オンライン / online");
+        let room =
+            FrameVenue { kind: Some(VenueKind::Offline), place: "Room A".into(), address: "大阪市北区".into() };
+        let body = body_for(&MailJob { frame_venue: Some(room), ..job(Some("Europe/Berlin")) });
+        assert!(body.contains("venue: 現地 / in person — Room A, 大阪市北区\n\nあなたの時間帯"), "{body}");
+        assert_eq!(body_for(&MailJob { frame_venue: Some(FrameVenue::default()), ..job(None) }), "本文", "inherited");
     }
 
     #[test]

@@ -31,4 +31,7 @@ pub struct MailJob {
     pub time_zone: Option<String>,
     /// The message's event: start, end (Unix seconds) and zone.
     pub event: Option<(i64, i64, String)>,
+    /// The venue of the recipient's frame of that event, when the frame has its own (hybrid
+    /// events: in person, online…).
+    pub frame_venue: Option<crate::events::model::FrameVenue>,
 }

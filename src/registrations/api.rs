@@ -107,7 +107,7 @@ pub async fn get_registration_panel(event_id: i64) -> Result<RegistrationPanel, 
         None => false,
     };
     let online_url = match &registration {
-        Some(r) => OnlineUrl::for_registrant(r, state.store.online_url(event_id).await?),
+        Some(r) => OnlineUrl::for_registrant(r, state.store.online_url(event_id, r.frame_id).await?),
         None => None,
     };
     Ok(RegistrationPanel { signed_in: true, registration, online_url, anonymous, server_now })
@@ -166,9 +166,10 @@ pub async fn get_receipt(event_id: i64) -> Result<Receipt, AppError> {
             .filter(|r| r.status != RegStatus::Cancelled)
             .ok_or(AppError::NotFound)?;
         let card = store.fetch_card(event_id).await?.ok_or(AppError::NotFound)?;
+        let venue = store.attendee_venue(event_id, registration.frame_id).await?.ok_or(AppError::NotFound)?;
         let qr = qrcode::QrCode::new(registration.receipt_code.as_bytes()).map_err(|_| AppError::Internal)?;
         let qr_svg = qr.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).quiet_zone(true).build();
-        Ok(Receipt { card, registration, display_name: user.display_name, qr_svg })
+        Ok(Receipt { card, registration, display_name: user.display_name, qr_svg, venue })
     })
     .await
 }

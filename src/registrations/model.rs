@@ -110,6 +110,8 @@ pub struct Receipt {
     pub display_name: String,
     /// The receipt code as an SVG QR code (rendered on the server).
     pub qr_svg: String,
+    /// Where I go: my frame's venue, else the event's (how, and "place, address").
+    pub venue: (crate::events::model::VenueKind, String),
 }
 
 /// Kind of a registration question.

@@ -352,6 +352,18 @@ pub fn ReceiptPage() -> impl IntoView {
                                 <h1>{t!(i18n, receipt)}</h1>
                                 <h2><A href=format!("/events/{}", r.card.id)>{r.card.title.clone()}</A></h2>
                                 <p><time datetime=iso>{move || span.label(lang_of(i18n.get_locale()))}</time> " " {r.card.span.zone_abbr.clone()}</p>
+                                <p class="receipt__venue">
+                                    {t!(i18n, venue)} ": "
+                                    {
+                                        let (kind, place) = r.venue.clone();
+                                        let how = move || match kind {
+                                            crate::events::model::VenueKind::Online => t_string!(i18n, frame_venue_online).to_string(),
+                                            crate::events::model::VenueKind::Offline => t_string!(i18n, frame_venue_offline).to_string(),
+                                            crate::events::model::VenueKind::Hybrid => t_string!(i18n, frame_venue_hybrid).to_string(),
+                                        };
+                                        view! { {how} {(!place.is_empty()).then(|| format!(" — {place}"))} }
+                                    }
+                                </p>
                                 <p>{r.display_name.clone()}</p>
                                 <MyStatus reg=r.registration.clone() />
                                 <div class="receipt__qr" inner_html=r.qr_svg.clone()></div>

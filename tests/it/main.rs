@@ -7,6 +7,7 @@ mod admin;
 mod fuzz;
 mod hostile;
 mod http;
+mod hybrid;
 mod mail;
 mod participants;
 mod public;

@@ -420,6 +420,43 @@ async fn the_private_feed_lists_my_registrations_at_a_secret_url_that_can_be_rep
     let _ = ids.dai;
 }
 
+/// My private calendar holds every event I am registered for, whatever the public sees of
+/// it: registered anonymously, attended events kept off my profile, an unlisted event and
+/// one of an unlisted group (the participant filter of the public API applies none of these
+/// to me).
+#[tokio::test]
+async fn the_private_feed_keeps_what_i_hide_from_others_and_unlisted_events() {
+    let app = spawn_app(false).await;
+    let ids = fixture(&app).await;
+    let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let login = c.post(app.url("/api/auth/login")).header("accept", "application/json");
+    let res = login.form(&[("login", "dai"), ("password", PASSWORD)]).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let res = c.post(app.url("/api/me/calendar/regenerate")).header("accept", "application/json").send().await.unwrap();
+    let url: Value = res.json().await.unwrap();
+    let path = url.as_str().unwrap().trim_start_matches("http://tsudoi.test").to_string();
+    let uids = |text: &str| {
+        let cal = parse_ics(text);
+        let mut uids: Vec<String> = vevents(&cal).iter().filter_map(|e| prop(e, "UID")).collect();
+        uids.sort();
+        uids
+    };
+    let (status, _, before) = get_text(&app, &path).await;
+    assert_eq!(status, 200);
+    let before = uids(&before);
+    assert_eq!(before.len(), 2, "{before:?}");
+
+    let store = app.store();
+    store.set_registration_anonymous(ids.rust_night, ids.dai, true).await.unwrap();
+    store.set_hide_attended(ids.dai, true).await.unwrap();
+    store.set_event_visibility(ids.rust_night, tsudoi::events::model::Visibility::Unlisted, None).await.unwrap();
+    let (status, _, after) = get_text(&app, &path).await;
+    assert_eq!(status, 200);
+    assert_eq!(uids(&after), before, "the same events, hidden from others or not: {after}");
+    let (_, v) = get_json(&app, "/api/v2/users/dai/attended_events").await;
+    assert_eq!(v["results_available"], 0, "while others see none of them: {v}");
+}
+
 async fn get_json_with(c: &reqwest::Client, app: &TestApp, path: &str) -> (u16, Value) {
     let res = c.get(app.url(path)).header("accept", "application/json").send().await.unwrap();
     (res.status().as_u16(), res.json().await.unwrap_or(Value::Null))

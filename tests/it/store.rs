@@ -163,6 +163,8 @@ async fn event_detail_has_frames_speakers_counts_and_sanitised_description() {
                 opens_at: None,
                 closes_at: None,
                 draw_at: None,
+                venue: Default::default(),
+                online_url: None,
                 registrations: registrations(&f.users[..12], 10, 2),
             },
             NewFrame {
@@ -173,6 +175,8 @@ async fn event_detail_has_frames_speakers_counts_and_sanitised_description() {
                 opens_at: None,
                 closes_at: None,
                 draw_at: None,
+                venue: Default::default(),
+                online_url: None,
                 registrations: registrations(&f.users[12..], 3, 0),
             },
         ];
@@ -307,6 +311,8 @@ async fn duplicate_registration_of_a_user_for_an_event_is_refused() {
             opens_at: None,
             closes_at: None,
             draw_at: None,
+            venue: Default::default(),
+            online_url: None,
             registrations: regs,
         }];
         assert!(store.insert_events(&[e]).await.is_err(), "{name}");

@@ -128,6 +128,15 @@ impl Store {
             .map(FrameRow::into_summary)
             .collect();
         let local = |t: Option<DateTime<Utc>>| t.map(|t| local_input(t, &r.time_zone)).unwrap_or_default();
+        // The frames' own online URLs: for the organizers' editor only (not in `FrameSummary`).
+        let urls: std::collections::HashMap<i64, String> = db
+            .all::<(i64, Option<String>)>(
+                Sql::new("SELECT id, online_url FROM frames WHERE event_id = $1").bind(event_id),
+            )
+            .await?
+            .into_iter()
+            .filter_map(|(id, url)| Some((id, url?)))
+            .collect();
         let frame_times = frames
             .iter()
             .map(|f| FrameTimes {
@@ -135,6 +144,7 @@ impl Store {
                 opens_local: local(f.opens_at),
                 closes_local: local(f.closes_at),
                 draw_local: local(f.draw_at),
+                online_url: urls.get(&f.id).cloned().unwrap_or_default(),
             })
             .collect();
         let questions = self.fetch_questions(event_id).await?;

@@ -111,9 +111,9 @@ impl Store {
             .one(
                 Sql::new(
                     "INSERT INTO frames (event_id, position, name, capacity, method, fee, opens_at, closes_at, draw_at, \
-                     promotion_frozen) \
+                     promotion_frozen, venue_kind, place, address, online_url) \
                      VALUES ($1, (SELECT COALESCE(MAX(position), -1) + 1 FROM frames WHERE event_id = $1), \
-                     $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                     $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
                 )
                 .bind(event_id)
                 .bind(&f.name)
@@ -123,7 +123,11 @@ impl Store {
                 .bind(f.opens_at.map(|t| t.timestamp()))
                 .bind(f.closes_at.map(|t| t.timestamp()))
                 .bind(f.draw_at.map(|t| t.timestamp()))
-                .bind(f.promotion_frozen),
+                .bind(f.promotion_frozen)
+                .bind(f.venue.kind.map(|k| k.as_str()))
+                .bind(&f.venue.place)
+                .bind(&f.venue.address)
+                .bind(f.online_url.as_deref()),
             )
             .await?;
         tx.commit().await?;
@@ -150,7 +154,8 @@ impl Store {
         tx.execute(
             Sql::new(
                 "UPDATE frames SET name = $1, method = $2, fee = $3, opens_at = $4, closes_at = $5, \
-                 draw_at = CASE WHEN drawn_at IS NULL THEN $6 ELSE draw_at END, promotion_frozen = $7 WHERE id = $8",
+                 draw_at = CASE WHEN drawn_at IS NULL THEN $6 ELSE draw_at END, promotion_frozen = $7, \
+                 venue_kind = $8, place = $9, address = $10, online_url = $11 WHERE id = $12",
             )
             .bind(&f.name)
             .bind(f.method.as_str())
@@ -159,6 +164,10 @@ impl Store {
             .bind(f.closes_at.map(|t| t.timestamp()))
             .bind(f.draw_at.map(|t| t.timestamp()))
             .bind(f.promotion_frozen)
+            .bind(f.venue.kind.map(|k| k.as_str()))
+            .bind(&f.venue.place)
+            .bind(&f.venue.address)
+            .bind(f.online_url.as_deref())
             .bind(frame_id),
         )
         .await?;
@@ -264,9 +273,10 @@ impl Store {
         tx.execute(
             Sql::new(
                 "INSERT INTO frames (event_id, position, name, capacity, method, fee, opens_at, closes_at, draw_at, \
-                 promotion_frozen) \
+                 promotion_frozen, venue_kind, place, address, online_url) \
                  SELECT $1, position, name, capacity, method, fee, opens_at + $2, closes_at + $2, draw_at + $2, \
-                 promotion_frozen FROM frames WHERE event_id = $3 ORDER BY position, id",
+                 promotion_frozen, venue_kind, place, address, online_url FROM frames WHERE event_id = $3 \
+                 ORDER BY position, id",
             )
             .bind(new_id)
             .bind(shift)

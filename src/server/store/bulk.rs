@@ -209,7 +209,8 @@ impl Store {
 
         insert_rows(
             &mut tx,
-            "INSERT INTO frames (id, event_id, position, name, capacity, method, fee, opens_at, closes_at, draw_at)",
+            "INSERT INTO frames (id, event_id, position, name, capacity, method, fee, opens_at, closes_at, draw_at, \
+             venue_kind, place, address, online_url)",
             "",
             &frames,
             BATCH_ROWS,
@@ -225,6 +226,10 @@ impl Store {
                     f.frame.opens_at.map(|t| t.timestamp()).into(),
                     f.frame.closes_at.map(|t| t.timestamp()).into(),
                     f.frame.draw_at.map(|t| t.timestamp()).into(),
+                    f.frame.venue.kind.map(|k| k.as_str()).into(),
+                    f.frame.venue.place.as_str().into(),
+                    f.frame.venue.address.as_str().into(),
+                    f.frame.online_url.as_deref().into(),
                 ]
             },
         )

@@ -9,7 +9,8 @@ use super::db::{Db, Sql};
 use super::{CounterCheck, Directory, StoreResult};
 use crate::accounts::model::UserProfile;
 use crate::events::model::{
-    EventCard, EventDetail, EventStatus, FrameMethod, FrameSummary, Page, Seats, Speaker, SpokenLanguage, VenueKind,
+    EventCard, EventDetail, EventStatus, FrameMethod, FrameSummary, FrameVenue, Page, Seats, Speaker, SpokenLanguage,
+    VenueKind,
 };
 use crate::groups::model::GroupDetail;
 use crate::registrations::model::{Question, QuestionKind};
@@ -371,12 +372,43 @@ impl Store {
         }))
     }
 
-    /// The event's online URL (server side only; see `OnlineUrl`).
-    pub async fn online_url(&self, event_id: i64) -> StoreResult<Option<String>> {
+    /// The online URL for attendees of a frame of the event (server side only; see
+    /// `OnlineUrl`): the frame's own, or the event's unless the frame is in person only.
+    pub async fn online_url(&self, event_id: i64, frame_id: i64) -> StoreResult<Option<String>> {
         let db = &self.db;
-        let row: Option<(Option<String>,)> =
-            db.optional(Sql::new("SELECT online_url FROM events WHERE id = $1").bind(event_id)).await?;
-        Ok(row.and_then(|(u,)| u))
+        let q = Sql::new(
+            "SELECT e.online_url, f.online_url, f.venue_kind FROM frames f \
+             JOIN events e ON e.id = f.event_id WHERE f.id = $1 AND f.event_id = $2",
+        );
+        let row: Option<(Option<String>, Option<String>, Option<String>)> =
+            db.optional(q.bind(frame_id).bind(event_id)).await?;
+        Ok(row.and_then(|(event_url, frame_url, frame_kind)| {
+            crate::events::model::frame_online_url(
+                event_url,
+                frame_kind.as_deref().and_then(VenueKind::parse),
+                frame_url,
+            )
+        }))
+    }
+
+    /// Where attendees of a frame go: its own venue, else the event's, as (kind, "place,
+    /// address"); `None` when the frame is not the event's.
+    pub async fn attendee_venue(&self, event_id: i64, frame_id: i64) -> StoreResult<Option<(VenueKind, String)>> {
+        let q = Sql::new(
+            "SELECT e.venue_kind, e.place, e.address, f.venue_kind, f.place, f.address FROM frames f \
+             JOIN events e ON e.id = f.event_id WHERE f.id = $1 AND f.event_id = $2",
+        );
+        type Row = (String, String, String, Option<String>, String, String);
+        let Some((kind, place, address, f_kind, f_place, f_address)): Option<Row> =
+            self.db.optional(q.bind(frame_id).bind(event_id)).await?
+        else {
+            return Ok(None);
+        };
+        let kind = super::decode(&kind, VenueKind::parse, "venue kind")?;
+        let frame =
+            FrameVenue { kind: f_kind.as_deref().and_then(VenueKind::parse), place: f_place, address: f_address };
+        let (kind, place, address) = frame.resolve(kind, &place, &address);
+        Ok(Some((kind, crate::events::model::place_line(place, address))))
     }
 
     /// Title and time of an event (any status but draft): what an automatic message about
@@ -545,11 +577,14 @@ pub(super) struct FrameRow {
     draw_at: Option<i64>,
     drawn_at: Option<i64>,
     promotion_frozen: bool,
+    venue_kind: Option<String>,
+    place: String,
+    address: String,
 }
 
 /// The SELECT list of [`FrameRow`].
 pub(super) const FRAME_COLUMNS: &str = "event_id, id, name, method, fee, capacity, accepted_count, waiting_count, \
-     opens_at, closes_at, draw_at, drawn_at, promotion_frozen";
+     opens_at, closes_at, draw_at, drawn_at, promotion_frozen, venue_kind, place, address";
 
 impl FrameRow {
     pub(super) fn into_summary(self) -> FrameSummary {
@@ -564,6 +599,12 @@ impl FrameRow {
             draw_at: self.draw_at.map(instant),
             drawn: self.drawn_at.is_some(),
             promotion_frozen: self.promotion_frozen,
+            // The column's CHECK admits the three codes only.
+            venue: FrameVenue {
+                kind: self.venue_kind.as_deref().and_then(VenueKind::parse),
+                place: self.place,
+                address: self.address,
+            },
         }
     }
 }

@@ -12,6 +12,7 @@ use super::db::{Arg, Db, Sql, Tx};
 use super::events::instant;
 use super::{MailJob, NewMessage, StoreResult};
 use crate::error::AppError;
+use crate::events::model::FrameVenue;
 use crate::messages::model::{Audience, Delivery, InboxMessage, MessageKind, SentMessage};
 
 /// Stores a message and one recipient row per user, in one transaction. Recipients with
@@ -274,9 +275,27 @@ impl Store {
                 .bind(limit),
             )
             .await?;
+        // The recipients' frames where a frame has a venue of its own (one query for all).
+        let mut venues: std::collections::HashMap<(i64, i64), FrameVenue> = std::collections::HashMap::new();
+        if !rows.is_empty() {
+            let mut q = Sql::new(
+                "SELECT m.id, r.user_id, f.venue_kind, f.place, f.address FROM messages m \
+                 JOIN registrations r ON r.event_id = m.event_id AND r.status <> 'cancelled' \
+                 JOIN frames f ON f.id = r.frame_id \
+                 WHERE (f.venue_kind IS NOT NULL OR f.place <> '' OR f.address <> '') AND m.id IN ",
+            );
+            q.push_list(rows.iter().map(|r| r.message_id)).push(" AND r.user_id IN ");
+            q.push_list(rows.iter().map(|r| r.user_id));
+            let found: Vec<(i64, i64, Option<String>, String, String)> = db.all(q).await?;
+            for (message_id, user_id, kind, place, address) in found {
+                let kind = kind.as_deref().and_then(crate::events::model::VenueKind::parse);
+                venues.insert((message_id, user_id), FrameVenue { kind, place, address });
+            }
+        }
         Ok(rows
             .into_iter()
             .filter_map(|r| {
+                let frame_venue = venues.remove(&(r.message_id, r.user_id));
                 let (to, subject, body) = (r.email?, r.subject?, r.body?);
                 let event = match (r.starts_at, r.ends_at, r.event_zone) {
                     (Some(s), Some(e), Some(z)) => Some((s, e, z)),
@@ -291,6 +310,7 @@ impl Store {
                     attempts: r.attempts,
                     time_zone: r.time_zone,
                     event,
+                    frame_venue,
                 })
             })
             .collect())
