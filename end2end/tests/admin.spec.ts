@@ -243,3 +243,76 @@ test("an invitation-only event opens only through its invitation link, and regis
   await org.close();
   await guest.close();
 });
+
+test("a hybrid event: each frame has its venue, and the online frame's URL reaches its registrants only", async ({
+  browser,
+}) => {
+  const id = unique();
+  const org = await signedIn(browser, `hyb${id}`);
+  const made = await org.request.post("/api/admin/groups/create", {
+    form: { slug: `hyb-${id}`, title: `ハイブリッド ${id}` },
+    headers: { accept: "application/json" },
+  });
+  expect(made.status(), await made.text()).toBe(200);
+  const now = await serverNow(org.request);
+  const created = await org.request.post("/api/admin/events/create", {
+    form: {
+      group_id: String((await made.json()).id),
+      capacity: "20",
+      title: `ハイブリッド 勉強会 ${id}`,
+      starts_local: tokyoLocal(now, 8, "19:00"),
+      ends_local: tokyoLocal(now, 8, "21:00"),
+      time_zone: "Asia/Tokyo",
+      venue_kind: "hybrid",
+      place: "AIP Open Space",
+      address: "東京都中央区日本橋1-4-1",
+      online_url: "https://event.example/stream",
+      language: "ja",
+    },
+    headers: { accept: "application/json" },
+  });
+  expect(created.status(), await created.text()).toBe(200);
+  const eventId = (await created.json()) as number;
+
+  // In the editor: the first frame in person in Room A, and a new online frame with its URL.
+  const page = await org.newPage();
+  const problems = watchConsole(page);
+  await page.goto(`/admin/events/${eventId}`);
+  await hydrated(page);
+  const rules = page.locator("details.frame-rules").first();
+  await rules.locator("summary").click();
+  await rules.locator("select[name=venue_kind]").selectOption("offline");
+  await rules.locator("input[name=place]").fill("Room A");
+  await rules.getByRole("button", { name: "保存", exact: true }).click();
+  await page.locator("details.frame-add summary").click();
+  await page.locator("#new-frame-name").fill("オンライン参加枠");
+  await page.locator("#new-frame-capacity").fill("50");
+  await page.locator("#new-frame-venue").selectOption("online");
+  await page.locator("#new-frame-online").fill("javascript:alert(1)");
+  await page.locator("details.frame-add button[type=submit]").click();
+  await expect(page.locator("details.frame-add .field-error")).toContainText("https://");
+  await page.locator("#new-frame-online").fill("https://frame.example/room-42");
+  await page.locator("details.frame-add button[type=submit]").click();
+  await expect(page.locator("details.frame-rules")).toHaveCount(2);
+  await page.getByRole("button", { name: "公開する" }).click();
+  await expect(page.locator(".admin-status .chip")).toHaveText("公開中");
+  expect(problems).toEqual([]);
+
+  // The public page: each frame's venue, no URL.
+  const guest = await signedIn(browser, `hyg${id}`);
+  const theirs = await guest.newPage();
+  const theirProblems = watchConsole(theirs);
+  await theirs.goto(`/events/${eventId}`);
+  await hydrated(theirs);
+  await expect(theirs.locator(".frames .frame__venue").first()).toContainText("Room A");
+  await expect(theirs.locator(".frames .frame__venue").nth(1)).toContainText("オンライン参加");
+  await expect(theirs.locator("body")).not.toContainText("frame.example");
+  // Registered to the online frame, they get its own URL.
+  await theirs.getByLabel(/オンライン参加枠/).check();
+  await theirs.getByRole("button", { name: "参加を申し込む" }).click();
+  await expect(theirs.locator(".register .badge").first()).toHaveText("参加確定");
+  await expect(theirs.locator(".online-url a")).toHaveAttribute("href", "https://frame.example/room-42");
+  expect(theirProblems).toEqual([]);
+  await org.close();
+  await guest.close();
+});

@@ -247,6 +247,7 @@ fn FrameOption(frame: FrameSummary, checked: bool) -> impl IntoView {
             " " {frame.name}
             " (" {move || if lottery { t_string!(i18n, method_lottery).to_string() } else { t_string!(i18n, method_first_come).to_string() }}
             " · " {format!("{}/{}", frame.seats.accepted, frame.seats.limit)} ")"
+            {(!frame.venue.is_inherited()).then(|| view! { " " <crate::events::pages::FrameVenueLine venue=frame.venue.clone() /> })}
         </label>
     }
 }
