@@ -14,6 +14,36 @@ async function signedIn(browser: Browser, nickname: string): Promise<BrowserCont
   return context;
 }
 
+/** A group `slug` of the signed-in organizer and a draft event `title` in it, `days` after the
+ * server's today at 19:00–21:00 JST, online unless `fields` say otherwise; returns its id. */
+async function draftEvent(
+  org: BrowserContext,
+  slug: string,
+  title: string,
+  days: number,
+  fields: Record<string, string>,
+): Promise<number> {
+  const json = { accept: "application/json" };
+  const made = await org.request.post("/api/admin/groups/create", { form: { slug, title: `${title} の主催` }, headers: json });
+  expect(made.status(), await made.text()).toBe(200);
+  const now = await serverNow(org.request);
+  const created = await org.request.post("/api/admin/events/create", {
+    form: {
+      group_id: String((await made.json()).id),
+      title,
+      starts_local: tokyoLocal(now, days, "19:00"),
+      ends_local: tokyoLocal(now, days, "21:00"),
+      time_zone: "Asia/Tokyo",
+      venue_kind: "online",
+      language: "ja",
+      ...fields,
+    },
+    headers: json,
+  });
+  expect(created.status(), await created.text()).toBe(200);
+  return (await created.json()) as number;
+}
+
 test("an organizer creates a group and an event, checks an attendee in, exports CSV and changes capacity", async ({
   browser,
 }) => {
@@ -187,28 +217,7 @@ test("an organizer invites a co-organizer by nickname; they join only by accepti
 test("an invitation-only event opens only through its invitation link, and registers through it", async ({ browser }) => {
   const id = unique();
   const org = await signedIn(browser, `vis${id}`);
-  const made = await org.request.post("/api/admin/groups/create", {
-    form: { slug: `vis-${id}`, title: `招待制テスト ${id}` },
-    headers: { accept: "application/json" },
-  });
-  expect(made.status(), await made.text()).toBe(200);
-  const groupId = (await made.json()).id as number;
-  const now = await serverNow(org.request);
-  const created = await org.request.post("/api/admin/events/create", {
-    form: {
-      group_id: String(groupId),
-      capacity: "5",
-      title: `招待制 勉強会 ${id}`,
-      starts_local: tokyoLocal(now, 9, "19:00"),
-      ends_local: tokyoLocal(now, 9, "21:00"),
-      time_zone: "Asia/Tokyo",
-      venue_kind: "online",
-      language: "ja",
-    },
-    headers: { accept: "application/json" },
-  });
-  expect(created.status(), await created.text()).toBe(200);
-  const eventId = (await created.json()) as number;
+  const eventId = await draftEvent(org, `vis-${id}`, `招待制 勉強会 ${id}`, 9, { capacity: "5" });
 
   // The organizer makes it invitation-only in the editor and publishes it.
   const page = await org.newPage();
@@ -249,30 +258,13 @@ test("a hybrid event: each frame has its venue, and the online frame's URL reach
 }) => {
   const id = unique();
   const org = await signedIn(browser, `hyb${id}`);
-  const made = await org.request.post("/api/admin/groups/create", {
-    form: { slug: `hyb-${id}`, title: `ハイブリッド ${id}` },
-    headers: { accept: "application/json" },
+  const eventId = await draftEvent(org, `hyb-${id}`, `ハイブリッド 勉強会 ${id}`, 8, {
+    capacity: "20",
+    venue_kind: "hybrid",
+    place: "AIP Open Space",
+    address: "東京都中央区日本橋1-4-1",
+    online_url: "https://event.example/stream",
   });
-  expect(made.status(), await made.text()).toBe(200);
-  const now = await serverNow(org.request);
-  const created = await org.request.post("/api/admin/events/create", {
-    form: {
-      group_id: String((await made.json()).id),
-      capacity: "20",
-      title: `ハイブリッド 勉強会 ${id}`,
-      starts_local: tokyoLocal(now, 8, "19:00"),
-      ends_local: tokyoLocal(now, 8, "21:00"),
-      time_zone: "Asia/Tokyo",
-      venue_kind: "hybrid",
-      place: "AIP Open Space",
-      address: "東京都中央区日本橋1-4-1",
-      online_url: "https://event.example/stream",
-      language: "ja",
-    },
-    headers: { accept: "application/json" },
-  });
-  expect(created.status(), await created.text()).toBe(200);
-  const eventId = (await created.json()) as number;
 
   // In the editor: the first frame in person in Room A, and a new online frame with its URL.
   const page = await org.newPage();

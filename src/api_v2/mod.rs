@@ -131,10 +131,11 @@ async fn groups_page(state: &AppState, headers: &HeaderMap, filter: GroupFilter,
 async fn events(State(state): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap) -> Response {
     respond(async {
         let (p, start, count) = paged(q)?;
+        let (keywords, keywords_or) = p.keywords()?;
         let filter = EventFilter {
             ids: p.ints("event_id")?,
-            keywords: p.list("keyword"),
-            keywords_or: p.list("keyword_or"),
+            keywords,
+            keywords_or,
             starts_in: p.months_and_days()?,
             participants: p.list("nickname"),
             include_waitlisted: false,

@@ -83,6 +83,9 @@ pub struct Params {
 
 /// Longest list a parameter may carry (connpass allows 100 values; `ymd` a year of days).
 const MAX_VALUES: usize = 400;
+/// Most keywords (`keyword` and `keyword_or` together) one request may search for: each is a
+/// lookup in the text index, so their number is the request's work.
+pub const MAX_KEYWORDS: usize = 30;
 
 impl Params {
     pub fn parse(raw: &str) -> Self {
@@ -100,6 +103,16 @@ impl Params {
             }
         }
         out
+    }
+
+    /// The `keyword` and `keyword_or` lists, at most [`MAX_KEYWORDS`] in all (more is a
+    /// `400`, naming `keyword`).
+    pub fn keywords(&self) -> Result<(Vec<String>, Vec<String>), ApiError> {
+        let (all, any) = (self.list("keyword"), self.list("keyword_or"));
+        if all.len() + any.len() > MAX_KEYWORDS {
+            return Err(ApiError::invalid("keyword", &format!("at most {MAX_KEYWORDS} keywords in all")));
+        }
+        Ok((all, any))
     }
 
     /// The single value of `name` (the last one when repeated), if present and not empty.

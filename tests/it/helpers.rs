@@ -217,6 +217,20 @@ impl TestApp {
     }
 }
 
+/// Accounts that can sign in with `password` (e-mail `{nick}@example.com`); their ids in order.
+pub async fn users_with_password(app: &TestApp, nicks: &[&str], password: &str) -> Vec<i64> {
+    let hash = tsudoi::server::password::hash(password.into()).await.unwrap();
+    let users: Vec<tsudoi::server::store::NewUser> = nicks
+        .iter()
+        .map(|nick| tsudoi::server::store::NewUser {
+            email: Some(format!("{nick}@example.com")),
+            password_hash: Some(hash.clone()),
+            ..tsudoi::server::store::NewUser::attendee(nick)
+        })
+        .collect();
+    app.store().insert_users(&users).await.unwrap()
+}
+
 /// A client signed in as `nick` (it keeps the session cookie); asserts the login worked.
 pub async fn signed_in(app: &TestApp, nick: &str, password: &str) -> reqwest::Client {
     let c = reqwest::Client::builder().cookie_store(true).build().unwrap();

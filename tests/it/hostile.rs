@@ -768,3 +768,20 @@ on_both_backends!(
     free_text_fields_are_capped_and_an_oversized_body_is_413,
     messages_per_organizer_are_limited_per_hour,
 );
+
+/// The public API's keyword filter is bounded: at most 30 keywords (`keyword` and
+/// `keyword_or` together) per request, each one a lookup in the text index; more is a 400
+/// naming the parameter, not 400 lookups.
+#[tokio::test]
+async fn the_api_answers_at_most_thirty_keywords() {
+    let app = app_with(|_| {}).await;
+    let words = |n: usize| (0..n).map(|i| format!("kw{i}")).collect::<Vec<_>>().join(",");
+    let (status, body) = app.get(&format!("/api/v2/events/?keyword={}&keyword_or=x", words(29))).await;
+    assert_eq!(status, 200, "30 in all: {body}");
+    let (status, body) = app.get(&format!("/api/v2/events/?keyword={}&keyword_or=x,y", words(29))).await;
+    assert_eq!(status, 400, "31 in all: {body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(v.to_string().contains("keyword"), "names the parameter: {v}");
+    let (status, _) = app.get(&format!("/api/v2/events/?keyword_or={}", words(400))).await;
+    assert_eq!(status, 400);
+}

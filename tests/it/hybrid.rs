@@ -7,7 +7,7 @@
 use chrono::Duration;
 use serde_json::Value;
 use tsudoi::events::model::VenueKind;
-use tsudoi::server::store::{NewEvent, NewFrame, NewGroup, NewMessage, NewUser};
+use tsudoi::server::store::{NewEvent, NewFrame, NewGroup, NewMessage};
 
 use crate::helpers::TestApp;
 
@@ -26,13 +26,7 @@ struct World {
 /// its own yet; `ann` and `ben` have accounts.
 async fn world(app: &TestApp) -> World {
     let store = app.store();
-    let hash = tsudoi::server::password::hash(PASSWORD.into()).await.unwrap();
-    let user = |nick: &str| NewUser {
-        email: Some(format!("{nick}@example.com")),
-        password_hash: Some(hash.clone()),
-        ..NewUser::attendee(nick)
-    };
-    let users = store.insert_users(&[user("org"), user("ann"), user("ben")]).await.unwrap();
+    let users = crate::helpers::users_with_password(app, &["org", "ann", "ben"], PASSWORD).await;
     let group = store.insert_groups(&[NewGroup::owned_by("hybrid", "Hybrid", users[0])]).await.unwrap()[0];
     let starts = tsudoi::time::now() + Duration::days(3);
     let event = store

@@ -8,7 +8,7 @@ use chrono::Duration;
 use serde_json::Value;
 use tsudoi::events::model::Visibility;
 use tsudoi::registrations::model::RegStatus;
-use tsudoi::server::store::{NewEvent, NewFrame, NewGroup, NewRegistration, NewSpeaker, NewUser};
+use tsudoi::server::store::{NewEvent, NewFrame, NewGroup, NewRegistration, NewSpeaker};
 
 use crate::helpers::TestApp;
 
@@ -28,13 +28,7 @@ struct World {
 /// `open`, `ann` is confirmed for the unlisted and invitation events and speaks at them.
 async fn world(app: &TestApp) -> World {
     let store = app.store();
-    let hash = tsudoi::server::password::hash(PASSWORD.into()).await.unwrap();
-    let user = |nick: &str| NewUser {
-        email: Some(format!("{nick}@example.com")),
-        password_hash: Some(hash.clone()),
-        ..NewUser::attendee(nick)
-    };
-    let u = store.insert_users(&[user("org"), user("ann"), user("fan"), user("bob")]).await.unwrap();
+    let u = crate::helpers::users_with_password(app, &["org", "ann", "fan", "bob"], PASSWORD).await;
     let g = store
         .insert_groups(&[NewGroup::owned_by("open", "Open", u[0]), NewGroup::owned_by("quiet", "Quiet", u[0])])
         .await

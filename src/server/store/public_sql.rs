@@ -132,6 +132,12 @@ fn push_event_where(db: &Db, q: &mut Sql, f: &EventFilter) {
     }
 }
 
+/// The columns of [`PublicEventRow`], over `events e` joined with `groups g`.
+const EVENT_SELECT: &str = "SELECT e.id, e.title, e.catch, e.description, e.image_url, e.hashtag, e.starts_at, \
+     e.ends_at, e.time_zone, e.venue_kind, e.place, e.address, e.prefecture, e.lat, e.lon, e.language, e.status, \
+     e.event_type, e.created_at, e.updated_at, e.sequence, g.id AS group_id, g.slug AS group_slug, \
+     g.title AS group_title FROM events e JOIN groups g ON g.id = e.group_id";
+
 #[derive(sqlx::FromRow)]
 struct PublicEventRow {
     id: i64,
@@ -184,12 +190,7 @@ impl Store {
         push_event_where(db, &mut count, f);
         let (total,): (i64,) = db.one(count).await?;
         let limit = f.limit.clamp(1, MAX_LIMIT);
-        let mut q = Sql::new(
-            "SELECT e.id, e.title, e.catch, e.description, e.image_url, e.hashtag, e.starts_at, e.ends_at, e.time_zone, \
-             e.venue_kind, e.place, e.address, e.prefecture, e.lat, e.lon, e.language, e.status, e.event_type, \
-             e.created_at, e.updated_at, e.sequence, g.id AS group_id, g.slug AS group_slug, g.title AS group_title \
-             FROM events e JOIN groups g ON g.id = e.group_id",
-        );
+        let mut q = Sql::new(EVENT_SELECT);
         push_event_where(db, &mut q, f);
         q.push(match f.order {
             EventOrder::Updated => " ORDER BY e.updated_at DESC, e.id DESC",
@@ -203,14 +204,18 @@ impl Store {
     }
 
     /// Public events by id, in the order of `ids` (ids that are not public are left out).
+    /// Looked up by key, unordered and uncounted: a listing's `ORDER BY` would let the planner
+    /// walk an index of every event to find these few.
     pub async fn public_events_by_ids(&self, ids: &[i64]) -> Result<Vec<PublicEvent>> {
+        let db = &self.db;
+        let ids = &ids[..ids.len().min(MAX_LIMIT as usize)];
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let filter =
-            EventFilter { ids: ids.to_vec(), limit: ids.len().min(MAX_LIMIT as usize) as u32, ..Default::default() };
-        let (found, _) = self.public_events_with_sql(&filter).await?;
-        let mut by_id: HashMap<i64, PublicEvent> = found.into_iter().map(|e| (e.id, e)).collect();
+        let mut q = Sql::new(EVENT_SELECT);
+        push_event_where(db, &mut q, &EventFilter { ids: ids.to_vec(), ..Default::default() });
+        let rows: Vec<PublicEventRow> = db.all(q).await?;
+        let mut by_id: HashMap<i64, PublicEvent> = complete(db, rows).await?.into_iter().map(|e| (e.id, e)).collect();
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
 
