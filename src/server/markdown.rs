@@ -1,6 +1,10 @@
 //! Markdown for descriptions: rendered by pulldown-cmark, then cleaned by ammonia's
 //! allow-list, so no script, style or event handler reaches a page.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Arc, LazyLock, Mutex};
+
 use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
 
 fn options() -> Options {
@@ -15,8 +19,44 @@ fn own_image(url: &str) -> bool {
 }
 
 /// Markdown → sanitised HTML. Links get `rel="noopener noreferrer nofollow"`; a remote image
-/// becomes a link to it, labelled with its alt text.
+/// becomes a link to it, labelled with its alt text. Pages and the API render the same few
+/// descriptions again and again, so answers are kept (see [`RENDERED`]).
 pub fn to_safe_html(markdown: &str) -> String {
+    let key = RENDERED_KEYS.hash_one(markdown);
+    if let Some((len, html)) = rendered().get(&key)
+        && *len == markdown.len()
+    {
+        return html.to_string();
+    }
+    let html = render(markdown);
+    let mut kept = rendered();
+    if kept.len() >= RENDERED_MAX {
+        kept.clear();
+    }
+    kept.insert(key, (markdown.len(), Arc::from(html.as_str())));
+    html
+}
+
+/// Rendered descriptions kept: at most this many (then they start over).
+const RENDERED_MAX: usize = 2_048;
+
+/// Rendered descriptions by a hash of their Markdown (SipHash keyed at random per process, so
+/// nobody can make two texts collide on purpose) and its length.
+static RENDERED: LazyLock<Mutex<HashMap<u64, (usize, Arc<str>)>>> = LazyLock::new(Default::default);
+static RENDERED_KEYS: LazyLock<RandomState> = LazyLock::new(RandomState::new);
+
+fn rendered() -> std::sync::MutexGuard<'static, HashMap<u64, (usize, Arc<str>)>> {
+    RENDERED.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The allow-list, built once (building it is most of the cost of a short description).
+static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut b = ammonia::Builder::default();
+    b.link_rel(Some("noopener noreferrer nofollow"));
+    b
+});
+
+fn render(markdown: &str) -> String {
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     // Images do not nest: at most one is open at a time.
     let mut remote_image_open = false;
@@ -32,7 +72,7 @@ pub fn to_safe_html(markdown: &str) -> String {
         other => other,
     });
     pulldown_cmark::html::push_html(&mut html, events);
-    ammonia::Builder::default().link_rel(Some("noopener noreferrer nofollow")).clean(&html).to_string()
+    SANITIZER.clean(&html).to_string()
 }
 
 /// Markdown → plain text (calendar descriptions, meta tags): text and code kept,
@@ -53,6 +93,19 @@ pub fn to_plain_text(markdown: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kept_answers_are_the_rendering_of_exactly_their_text() {
+        // Same length, different texts; each asked twice, interleaved.
+        let texts = ["**a** <script>x</script>", "*b* <img src=x onerror=y>", "plain text, 24 chars ok."];
+        for _ in 0..2 {
+            for t in texts {
+                assert_eq!(to_safe_html(t), render(t), "{t}");
+            }
+        }
+        assert!(!to_safe_html(texts[0]).contains("<script"), "still sanitised");
+        assert_ne!(to_safe_html(texts[0]), to_safe_html(texts[1]));
+    }
 
     #[test]
     fn a_remote_image_becomes_a_link_and_an_own_image_stays() {
