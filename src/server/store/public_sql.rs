@@ -135,7 +135,7 @@ fn push_event_where(db: &Db, q: &mut Sql, f: &EventFilter) {
 /// The columns of [`PublicEventRow`], over `events e` joined with `groups g`.
 const EVENT_SELECT: &str = "SELECT e.id, e.title, e.catch, e.description, e.image_url, e.hashtag, e.starts_at, \
      e.ends_at, e.time_zone, e.venue_kind, e.place, e.address, e.prefecture, e.lat, e.lon, e.language, e.status, \
-     e.event_type, e.created_at, e.updated_at, e.sequence, g.id AS group_id, g.slug AS group_slug, \
+     e.event_type, e.created_at, e.updated_at, e.sequence, e.listed, g.id AS group_id, g.slug AS group_slug, \
      g.title AS group_title FROM events e JOIN groups g ON g.id = e.group_id";
 
 #[derive(sqlx::FromRow)]
@@ -161,6 +161,7 @@ struct PublicEventRow {
     created_at: i64,
     updated_at: i64,
     sequence: i64,
+    listed: bool,
     group_id: i64,
     group_slug: String,
     group_title: String,
@@ -203,9 +204,10 @@ impl Store {
         Ok((events, total))
     }
 
-    /// Public events by id, in the order of `ids` (ids that are not public are left out).
-    /// Looked up by key, unordered and uncounted: a listing's `ORDER BY` would let the planner
-    /// walk an index of every event to find these few.
+    /// Public listed events by id, in the order of `ids` (the others are left out). Looked up
+    /// by key alone, unordered and uncounted, and sorted out on the rows: with a condition on
+    /// the status or an `ORDER BY` in the query, SQLite (which plans without statistics) walks
+    /// an index of every event to find these few.
     pub async fn public_events_by_ids(&self, ids: &[i64]) -> Result<Vec<PublicEvent>> {
         let db = &self.db;
         let ids = &ids[..ids.len().min(MAX_LIMIT as usize)];
@@ -213,9 +215,11 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut q = Sql::new(EVENT_SELECT);
-        push_event_where(db, &mut q, &EventFilter { ids: ids.to_vec(), ..Default::default() });
+        q.push(" WHERE e.id IN ").push_list(ids.iter().copied());
         let rows: Vec<PublicEventRow> = db.all(q).await?;
-        let mut by_id: HashMap<i64, PublicEvent> = complete(db, rows).await?.into_iter().map(|e| (e.id, e)).collect();
+        let rows = rows.into_iter().filter(|r| r.listed && matches!(r.status.as_str(), "published" | "cancelled"));
+        let mut by_id: HashMap<i64, PublicEvent> =
+            complete(db, rows.collect()).await?.into_iter().map(|e| (e.id, e)).collect();
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
 
