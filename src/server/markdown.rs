@@ -42,10 +42,12 @@ const RENDERED_MAX: usize = 2_048;
 
 /// Rendered descriptions by a hash of their Markdown (SipHash keyed at random per process, so
 /// nobody can make two texts collide on purpose) and its length.
-static RENDERED: LazyLock<Mutex<HashMap<u64, (usize, Arc<str>)>>> = LazyLock::new(Default::default);
+static RENDERED: LazyLock<Mutex<Rendered>> = LazyLock::new(Default::default);
+/// Hash of the Markdown → (its length, the HTML).
+type Rendered = HashMap<u64, (usize, Arc<str>)>;
 static RENDERED_KEYS: LazyLock<RandomState> = LazyLock::new(RandomState::new);
 
-fn rendered() -> std::sync::MutexGuard<'static, HashMap<u64, (usize, Arc<str>)>> {
+fn rendered() -> std::sync::MutexGuard<'static, Rendered> {
     RENDERED.lock().unwrap_or_else(|p| p.into_inner())
 }
 
