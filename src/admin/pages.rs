@@ -400,20 +400,35 @@ pub fn AdminEventPage() -> impl IntoView {
         add_speaker: ServerAction::new(),
         delete_speaker: ServerAction::new(),
     };
-    // Everything that changes the event refetches it and its log.
+    // Everything that changes the event refetches it and its log; a refused form changes
+    // nothing, and refetching would rebuild the editor, putting its choices (selects) back
+    // to the saved values under the person correcting the form.
+    let succeeded = (
+        successes(status),
+        successes(capacity),
+        successes(participants),
+        successes(regenerate_invite),
+        successes(actions.add_frame),
+        successes(actions.update_frame),
+        successes(actions.delete_frame),
+        successes(actions.add_question),
+        successes(actions.delete_question),
+        successes(actions.add_speaker),
+        successes(actions.delete_speaker),
+    );
     let changes = move || {
         (
-            status.version().get(),
-            capacity.version().get(),
-            participants.version().get(),
-            regenerate_invite.version().get(),
-            actions.add_frame.version().get(),
-            actions.update_frame.version().get(),
-            actions.delete_frame.version().get(),
-            actions.add_question.version().get(),
-            actions.delete_question.version().get(),
-            actions.add_speaker.version().get(),
-            actions.delete_speaker.version().get(),
+            succeeded.0.get(),
+            succeeded.1.get(),
+            succeeded.2.get(),
+            succeeded.3.get(),
+            succeeded.4.get(),
+            succeeded.5.get(),
+            succeeded.6.get(),
+            succeeded.7.get(),
+            succeeded.8.get(),
+            succeeded.9.get(),
+            succeeded.10.get(),
         )
     };
     let event = Resource::new(move || (id(), changes()), |(id, _)| get_admin_event(id));
@@ -1203,4 +1218,17 @@ fn SpeakersEditor(event: AdminEvent, actions: EditorActions) -> impl IntoView {
             </ActionForm>
         </ItemsPanel>
     }
+}
+
+/// How many times `action` has succeeded (its version, counted only when the answer is `Ok`).
+fn successes<S>(action: ServerAction<S>) -> Memo<usize>
+where
+    S: leptos::server_fn::ServerFn + Send + Sync + Clone + 'static,
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    Memo::new(move |before: Option<&usize>| {
+        let version = action.version().get();
+        if action.value().with(|v| matches!(v, Some(Ok(_)))) { version } else { before.copied().unwrap_or(0) }
+    })
 }

@@ -364,7 +364,7 @@ fn viewer_zone_label(
 }
 
 /// A frame's own venue on the event page and the receipt: how its attendees take part and,
-/// when it has one, its own place (`📍 Osaka room, 大阪市…`).
+/// when it has one, its own place (`現地参加 — Osaka room, 大阪市…`).
 #[component]
 pub fn FrameVenueLine(venue: crate::events::model::FrameVenue) -> impl IntoView {
     let i18n = use_i18n();
@@ -378,7 +378,7 @@ pub fn FrameVenueLine(venue: crate::events::model::FrameVenue) -> impl IntoView 
                 VenueKind::Offline => t_string!(i18n, frame_venue_offline).to_string(),
                 VenueKind::Hybrid => t_string!(i18n, frame_venue_hybrid).to_string(),
             })}
-            {(!place.is_empty()).then(|| format!(" 📍 {}", place.join(", ")))}
+            {(!place.is_empty()).then(|| format!(" — {}", place.join(", ")))}
         </span>
     }
 }
