@@ -363,22 +363,26 @@ fn viewer_zone_label(
     Some(format!("{start_here} – {end_here}"))
 }
 
-/// A frame's own venue on the event page and the receipt: how its attendees take part and,
-/// when it has one, its own place (`現地参加 — Osaka room, 大阪市…`).
+/// A frame's own venue on the event page and in the frame choice: how its attendees take
+/// part and, when it has one, its own place (`現地参加 — Osaka room, 大阪市…`).
 #[component]
 pub fn FrameVenueLine(venue: crate::events::model::FrameVenue) -> impl IntoView {
     let i18n = use_i18n();
     let kind = venue.kind;
-    let place: Vec<String> =
-        [venue.place.trim(), venue.address.trim()].into_iter().filter(|s| !s.is_empty()).map(String::from).collect();
+    let place = crate::events::model::place_line(&venue.place, &venue.address);
     view! {
         <span class="frame__venue">
-            {move || kind.map(|k| match k {
-                VenueKind::Online => t_string!(i18n, frame_venue_online).to_string(),
-                VenueKind::Offline => t_string!(i18n, frame_venue_offline).to_string(),
-                VenueKind::Hybrid => t_string!(i18n, frame_venue_hybrid).to_string(),
-            })}
-            {(!place.is_empty()).then(|| format!(" — {}", place.join(", ")))}
+            {move || kind.map(|k| venue_kind_label(i18n, k))}
+            {(!place.is_empty()).then(|| format!(" — {place}"))}
         </span>
+    }
+}
+
+/// How an attendee takes part, as a frame's venue and the receipt say it (現地参加…).
+pub fn venue_kind_label(i18n: leptos_i18n::I18nContext<Locale>, kind: VenueKind) -> String {
+    match kind {
+        VenueKind::Online => t_string!(i18n, frame_venue_online).to_string(),
+        VenueKind::Offline => t_string!(i18n, frame_venue_offline).to_string(),
+        VenueKind::Hybrid => t_string!(i18n, frame_venue_hybrid).to_string(),
     }
 }

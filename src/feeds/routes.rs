@@ -238,19 +238,19 @@ async fn private_feed(State(state): State<AppState>, Path(secret): Path<String>,
         Ok(mine) => mine,
         Err(e) => return error_response(&e),
     };
-    let ids = mine.iter().filter(|m| m.registration.status != RegStatus::Cancelled).map(|m| m.card.id).collect();
-    let filter = EventFilter { ids, reach: Reach::Admitted, ..feed_filter() };
+    // Event → my frame there, for each registration not cancelled.
+    let frames: std::collections::HashMap<i64, i64> = mine
+        .iter()
+        .filter(|m| m.registration.status != RegStatus::Cancelled)
+        .map(|m| (m.card.id, m.registration.frame_id))
+        .collect();
+    let filter = EventFilter { ids: frames.keys().copied().collect(), reach: Reach::Admitted, ..feed_filter() };
     let events = match state.store.public_events(&filter).await {
         Ok((events, _)) => events,
         Err(e) => return error_response(&e),
     };
     let waitlisted: std::collections::HashSet<i64> =
         mine.iter().filter(|m| m.registration.status == RegStatus::Waitlisted).map(|m| m.card.id).collect();
-    let frames: std::collections::HashMap<i64, i64> = mine
-        .iter()
-        .filter(|m| m.registration.status != RegStatus::Cancelled)
-        .map(|m| (m.card.id, m.registration.frame_id))
-        .collect();
     let entries = entries(&state, &events)
         .into_iter()
         .map(|entry| CalendarEntry {

@@ -62,7 +62,7 @@ fn venue_text(v: &crate::events::model::FrameVenue) -> String {
         VenueKind::Offline => "現地 / in person",
         VenueKind::Hybrid => "現地またはオンライン / in person or online",
     });
-    let place = [v.place.trim(), v.address.trim()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(", ");
+    let place = crate::events::model::place_line(&v.place, &v.address);
     kind.into_iter().chain((!place.is_empty()).then_some(place.as_str())).collect::<Vec<_>>().join(" — ")
 }
 

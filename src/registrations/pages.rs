@@ -357,11 +357,7 @@ pub fn ReceiptPage() -> impl IntoView {
                                     {t!(i18n, venue)} ": "
                                     {
                                         let (kind, place) = r.venue.clone();
-                                        let how = move || match kind {
-                                            crate::events::model::VenueKind::Online => t_string!(i18n, frame_venue_online).to_string(),
-                                            crate::events::model::VenueKind::Offline => t_string!(i18n, frame_venue_offline).to_string(),
-                                            crate::events::model::VenueKind::Hybrid => t_string!(i18n, frame_venue_hybrid).to_string(),
-                                        };
+                                        let how = move || crate::events::pages::venue_kind_label(i18n, kind);
                                         view! { {how} {(!place.is_empty()).then(|| format!(" — {place}"))} }
                                     }
                                 </p>

@@ -37,16 +37,16 @@ fn push_in_text(db: &Db, q: &mut Sql, values: &[String]) {
 }
 
 /// The normalised keywords of `f` that must all occur, and those of which one must; `None`
-/// for either when nothing can match. A keyword holding a NUL matches nothing, as in the
-/// search: no search text holds one (PostgreSQL refuses it in text, FTS5 in a query).
-#[allow(clippy::type_complexity)]
-fn keywords(f: &EventFilter) -> (Option<Vec<String>>, Option<Vec<String>>) {
+/// when nothing can match. A keyword holding a NUL matches nothing, as in the search: no
+/// search text holds one (PostgreSQL refuses it in text, FTS5 in a query).
+fn keywords(f: &EventFilter) -> Option<(Vec<String>, Vec<String>)> {
     let all: Vec<String> = f.keywords.iter().map(|k| normalize(k)).filter(|k| !k.is_empty()).collect();
     let any: Vec<String> = f.keywords_or.iter().map(|k| normalize(k)).filter(|k| !k.is_empty()).collect();
     let any_storable: Vec<String> = any.iter().filter(|k| !k.contains('\0')).cloned().collect();
-    let all = (!all.iter().any(|k| k.contains('\0'))).then_some(all);
-    let any = (any.is_empty() || !any_storable.is_empty()).then_some(any_storable);
-    (all, any)
+    if all.iter().any(|k| k.contains('\0')) || !any.is_empty() && any_storable.is_empty() {
+        return None;
+    }
+    Some((all, any_storable))
 }
 
 /// ` WHERE …` over `events e` (joined with `groups g`) for `f`.
@@ -61,8 +61,8 @@ fn push_event_where(db: &Db, q: &mut Sql, f: &EventFilter) {
         q.push(" AND e.id IN ").push_list(f.ids.iter().copied());
     }
     match keywords(f) {
-        (Some(all), Some(any)) => super::search_text::push_keywords(q, &all, &any, db.is_pg()),
-        _ => {
+        Some((all, any)) => super::search_text::push_keywords(q, &all, &any, db.is_pg()),
+        None => {
             q.push(" AND FALSE");
         }
     }
@@ -171,11 +171,10 @@ impl Store {
     /// Public events matching `f`, with the total number that match: through the in-memory
     /// index when it can answer (see `SearchIndex::list`), by SQL otherwise.
     pub async fn public_events(&self, f: &EventFilter) -> Result<(Vec<PublicEvent>, i64)> {
-        let (all, any) = keywords(f);
         let limit = f.limit.clamp(1, MAX_LIMIT);
-        let listed = match (&all, &any) {
-            (Some(all), Some(any)) => self.search_index.list(&self.db, f, all, any, limit).await?,
-            _ => Some((Vec::new(), 0)),
+        let listed = match keywords(f) {
+            Some((all, any)) => self.search_index.list(&self.db, f, &all, &any, limit).await?,
+            None => Some((Vec::new(), 0)),
         };
         match listed {
             Some((ids, total)) => Ok((self.public_events_by_ids(&ids).await?, total)),
