@@ -180,6 +180,11 @@ async fn writes_from_another_connection_reach_the_next_search() {
         store.search(&q, now()).await.unwrap().results.total
     };
     let before = hands_on(store.clone()).await;
+    // The same search in the same second is answered from the answer kept (the store's
+    // default) until the index moves on, which the asserts below then prove.
+    let hits = store.search_result_cache_hits();
+    assert_eq!(hands_on(store.clone()).await, before);
+    assert_eq!(store.search_result_cache_hits(), hits + 1, "the second identical search is a kept answer");
     let (id,): (i64,) = sqlx::query_as("SELECT id FROM events WHERE status = 'published' AND hands_on = 0 LIMIT 1")
         .fetch_one(store.sqlite_pool().expect("sqlite store"))
         .await

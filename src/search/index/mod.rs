@@ -32,6 +32,7 @@
 mod grams;
 mod list;
 mod load;
+mod result_cache;
 mod row;
 pub(crate) mod search;
 mod term_cache;
@@ -49,6 +50,7 @@ use crate::server::store::search_sql::{Filter, Searched, TagRow, Vocabulary};
 use crate::server::store::search_text::ids_containing;
 use list::{ListOrder, Listing};
 use load::load_facts;
+use result_cache::{ResultCache, ResultKey};
 use row::{Doc, Hot};
 use term_cache::TermCache;
 
@@ -82,6 +84,8 @@ struct Index {
     vocabulary: Arc<Vocabulary>,
     /// Recently searched 3+ character terms → the slots whose text contains them.
     terms: std::sync::Mutex<TermCache>,
+    /// Whole answers of this second's searches (see `result_cache`).
+    results: std::sync::Mutex<ResultCache>,
 }
 
 /// The index handle kept by the store.
@@ -89,6 +93,8 @@ pub(crate) struct SearchIndex {
     index: RwLock<Option<Arc<RwLock<Index>>>>,
     /// Serialises catch-up and builds (searches wait for one, not each run one).
     updating: tokio::sync::Mutex<()>,
+    /// Whether whole answers are kept (the in-process benchmark measures the search itself).
+    keep_results: std::sync::atomic::AtomicBool,
 }
 
 /// A query's terms resolved to slot sets, ready for the in-memory pass.
@@ -116,7 +122,11 @@ impl TermSets {
 
 impl SearchIndex {
     fn new() -> Self {
-        SearchIndex { index: RwLock::new(None), updating: tokio::sync::Mutex::new(()) }
+        SearchIndex {
+            index: RwLock::new(None),
+            updating: tokio::sync::Mutex::new(()),
+            keep_results: std::sync::atomic::AtomicBool::new(true),
+        }
     }
 
     /// The index of the store opening `db`: built now for a small database (or when
@@ -420,6 +430,14 @@ impl SearchIndex {
         })
     }
 
+    /// Searches answered from the cache of whole answers since the index was built.
+    pub(crate) fn result_cache_hits(&self) -> u64 {
+        self.current().map_or(0, |index| {
+            let guard = index.read().unwrap_or_else(|p| p.into_inner());
+            guard.results.lock().unwrap_or_else(|p| p.into_inner()).hits
+        })
+    }
+
     /// Forgets the cached term answers (the benchmark measures searches without them).
     pub(crate) fn clear_term_cache(&self) {
         if let Some(index) = self.current() {
@@ -428,7 +446,39 @@ impl SearchIndex {
         }
     }
 
-    /// Runs a resolved search. `None` when the index is not built yet.
+    /// Keeps (`true`, the default) or stops keeping whole answers (see `result_cache`).
+    pub(crate) fn keep_results(&self, keep: bool) {
+        self.keep_results.store(keep, std::sync::atomic::Ordering::Relaxed);
+        if let Some(index) = self.current() {
+            index.read().unwrap_or_else(|p| p.into_inner()).results.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        }
+    }
+
+    fn result_key(&self, q: &SearchQuery, per_page: u32, now: chrono::DateTime<chrono::Utc>) -> Option<ResultKey> {
+        if !self.keep_results.load(std::sync::atomic::Ordering::Relaxed) {
+            return None;
+        }
+        let query = serde_json::to_string(q).ok()?;
+        Some(ResultKey { query, per_page, second: now.timestamp() })
+    }
+
+    /// The answer to `q` computed earlier in the same second against the index as it is now.
+    pub(crate) fn cached(
+        &self,
+        q: &SearchQuery,
+        per_page: u32,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<Searched> {
+        let key = self.result_key(q, per_page, now)?;
+        let index = self.current()?;
+        let guard = index.read().unwrap_or_else(|p| p.into_inner());
+        guard.results.lock().unwrap_or_else(|p| p.into_inner()).get(&key, guard.seq)
+    }
+
+    /// Runs a resolved search, `finish` completing its answer (the resolved tags and
+    /// warnings), and keeps the answer for [`Self::cached`]. `None` when the index is not
+    /// built yet.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn search(
         &self,
         q: &SearchQuery,
@@ -437,6 +487,7 @@ impl SearchIndex {
         all_tags: &[TagRow],
         per_page: u32,
         now: chrono::DateTime<chrono::Utc>,
+        finish: impl FnOnce(Searched) -> Searched,
     ) -> Option<Searched> {
         // The failure mask has a bit per selected tag and preference: a query selecting
         // more than it can hold (dozens of tags at once) is left to SQL.
@@ -446,6 +497,10 @@ impl SearchIndex {
         }
         let index = self.current()?;
         let index = index.read().unwrap_or_else(|p| p.into_inner());
-        Some(index.search(q, f, terms, all_tags, per_page, now))
+        let found = finish(index.search(q, f, terms, all_tags, per_page, now));
+        if let Some(key) = self.result_key(q, per_page, now) {
+            index.results.lock().unwrap_or_else(|p| p.into_inner()).put(key, index.seq, found.clone());
+        }
+        Some(found)
     }
 }

@@ -47,9 +47,20 @@ impl Store {
         self.search_index.term_cache_stats()
     }
 
+    /// Searches answered with an answer kept from earlier in the same second.
+    pub fn search_result_cache_hits(&self) -> u64 {
+        self.search_index.result_cache_hits()
+    }
+
     /// Empties the search index's term cache (benchmarks also measure searches without it).
     pub fn clear_search_term_cache(&self) {
         self.search_index.clear_term_cache()
+    }
+
+    /// Keeps (the default) or stops keeping whole search answers for the rest of their second
+    /// (the in-process benchmark measures each search itself).
+    pub fn keep_search_results(&self, keep: bool) {
+        self.search_index.keep_results(keep)
     }
 
     /// The in-memory index's answer, `None` when it cannot answer (not built yet, or a

@@ -315,6 +315,7 @@ impl Vocabulary {
     }
 }
 
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Searched {
     pub total: i64,
     pub ids: Vec<i64>,
@@ -495,11 +496,14 @@ pub(crate) async fn search_indexed(
         return Ok(None);
     }
     index.catch_up(db).await?;
+    if let Some(found) = index.cached(q, per_page, now) {
+        return Ok(Some(found));
+    }
     let Some(vocabulary) = index.vocabulary() else { return Ok(None) };
     let mut warnings = Vec::new();
     let (f, tags, tools) = resolve_filter(&vocabulary, q, now, &mut warnings);
     let Some(long) = index.long_terms(db, &f).await? else { return Ok(None) };
-    Ok(index.search(q, &f, long, &vocabulary.tags, per_page, now).map(|mut found| {
+    Ok(index.search(q, &f, long, &vocabulary.tags, per_page, now, |mut found| {
         found.warnings = warnings;
         found.tags = tags;
         found.tools = tools;
