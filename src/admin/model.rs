@@ -196,9 +196,13 @@ pub struct DrawLog {
     /// The ChaCha8 seed, as a decimal string (u64 does not fit JSON numbers safely).
     pub seed: String,
     pub winners: i64,
-    /// (rank, nickname, won)
-    pub entries: Vec<(i64, String, bool)>,
+    /// The frame's applicants in drawn order.
+    pub entries: Vec<DrawEntry>,
 }
+
+/// One applicant of a draw: (rank, nickname, won, the frame won, which choice of their
+/// ranking it was: 1 the frame applied to, 2+ a ranked alternative).
+pub type DrawEntry = (i64, String, bool, Option<i64>, Option<i64>);
 
 /// A speaker in the editor (with the account it is linked to, if any).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -823,8 +823,15 @@ fn FramesEditor(event: AdminEvent, actions: EditorActions) -> impl IntoView {
                     <summary>{name} " — " {t!(i18n, admin_draw_log)}</summary>
                     <p class="muted">{format!("{} · seed {} · {}", d.drawn_at.format("%Y-%m-%d %H:%M UTC"), d.seed, d.winners)} " " {t!(i18n, admin_draw_winners)}</p>
                     <ol class="draw-log__entries">
-                        {d.entries.into_iter().map(|(rank, nick, won)| view! {
-                            <li value=rank class:draw-log__won=won>{format!("@{nick}")} " " {if won { "✓" } else { "" }}</li>
+                        {d.entries.into_iter().map(|(rank, nick, won, frame, choice)| {
+                            // A ranked applicant who won another frame: which choice, and where.
+                            let elsewhere = (choice.unwrap_or(1) > 1).then(|| {
+                                let frame = frame_names.iter().find(|(id, _)| Some(*id) == frame).map(|(_, n)| n.clone()).unwrap_or_default();
+                                view! { " " <span class="draw-log__choice">{t!(i18n, admin_draw_choice, choice = choice.unwrap_or(1))} " → " {frame}</span> }
+                            });
+                            view! {
+                                <li value=rank class:draw-log__won=won>{format!("@{nick}")} " " {if won { "✓" } else { "" }} {elsewhere}</li>
+                            }
                         }).collect_view()}
                     </ol>
                 </details>

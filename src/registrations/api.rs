@@ -12,12 +12,15 @@ use crate::error::AppError;
 /// `POST /api/registrations/register` — registers the signed-in user for an event:
 /// `event_id`, `frame_id` (optional when the event has one frame), `answers[<question id>][]`,
 /// `anonymous=true` to stay off the public participant list (counted as one of "others"),
-/// `invite` (the secret of the invitation link) for invitation-only events.
+/// `invite` (the secret of the invitation link) for invitation-only events,
+/// `also[]` (ranked lottery: the other lottery frames drawn at the same time that the
+/// applicant also accepts, best first; empty values are skipped).
 /// The answer is the registration: confirmed (参加) or waitlisted (補欠) with its position.
 #[server(endpoint = "registrations/register")]
 pub async fn register(
     event_id: i64,
     frame_id: Option<i64>,
+    also: Option<Vec<String>>,
     answers: Option<HashMap<String, Vec<String>>>,
     anonymous: Option<bool>,
     invite: Option<String>,
@@ -34,12 +37,14 @@ pub async fn register(
         }
         let answers =
             super::model::validate_answers(&questions, &answers.unwrap_or_default()).map_err(AppError::Invalid)?;
+        let also = super::model::parse_ranked_frames(&also.unwrap_or_default()).map_err(AppError::Invalid)?;
         let change = state
             .store
             .register(&RegisterRequest {
                 event_id,
                 user_id: user.id,
                 frame_id,
+                also,
                 answers,
                 anonymous: anonymous.unwrap_or(false),
                 now: crate::time::now(),

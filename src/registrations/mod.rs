@@ -1,6 +1,8 @@
 //! Registration into frames (参加枠): register, waitlist, cancel, receipts, `/me`.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod draw;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]

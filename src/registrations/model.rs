@@ -52,6 +52,10 @@ pub struct MyRegistration {
     pub receipt_code: String,
     pub registered_at: DateTime<Utc>,
     pub checked_in: bool,
+    /// A ranked lottery application before its draw: the frames accepted, best first
+    /// (empty for an application to one frame, and once drawn).
+    #[serde(default)]
+    pub ranked: Vec<String>,
 }
 
 /// The online meeting URL of an event. Only [`OnlineUrl::for_registrant`] makes one, and
@@ -246,6 +250,24 @@ pub struct FrameSeats {
     pub waiting: i64,
 }
 
+/// Frames ranked beside a lottery application, at most this many.
+pub const MAX_RANKED: usize = 16;
+
+/// The ranked frames of a registration form (`also[]`: frame ids, best first; the empty
+/// "no further choice" values skipped). Refusals are field errors on `also`.
+pub fn parse_ranked_frames(values: &[String]) -> Result<Vec<i64>, Vec<FieldError>> {
+    let refuse = |code: &str, message: &str| vec![FieldError::new("also", code, message)];
+    if values.len() > MAX_RANKED {
+        return Err(refuse("too_many", "Too many frames ranked."));
+    }
+    values
+        .iter()
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .map(|v| v.parse::<i64>().map_err(|_| refuse("invalid", "Choose a frame from the list.")))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,6 +324,7 @@ mod tests {
             receipt_code: "X".into(),
             registered_at: Utc::now(),
             checked_in: false,
+            ranked: Vec::new(),
         };
         assert!(OnlineUrl::for_registrant(&r, Some("https://meet".into())).is_none());
         r.status = RegStatus::Confirmed;

@@ -133,6 +133,9 @@ fn MyStatus(reg: MyRegistration) -> impl IntoView {
             }}
             " "
             <span class="my-status__frame">{reg.frame_name}</span>
+            {(!reg.ranked.is_empty()).then(|| view! {
+                <p class="my-status__ranked">{t!(i18n, my_ranked)} ": " {reg.ranked.join(" → ")}</p>
+            })}
         </div>
     }
 }
@@ -185,6 +188,7 @@ fn RegisterForm(detail: EventDetail, action: ServerAction<Register>, server_now:
                 </fieldset>
                 <FieldMessage error field="frame_id" />
             })}
+            {ranked_frames(&frames).map(|group| view! { <RankedChoices group error /> })}
             {detail.questions.into_iter().map(|q| {
                 let field = format!("answers[{}]", q.id);
                 let name = format!("answers[{}][]", q.id);
@@ -233,6 +237,47 @@ fn RegisterForm(detail: EventDetail, action: ServerAction<Register>, server_now:
             <FieldMessage error field="" />
         </ActionForm>
         {move || action.value().get().and_then(|r| r.ok()).map(|reg| view! { <MyStatus reg /> })}
+    }
+}
+
+/// The lottery frames an applicant may rank (not drawn yet, drawn at the same time), when
+/// there are at least two: the largest such set.
+fn ranked_frames(frames: &[FrameSummary]) -> Option<Vec<FrameSummary>> {
+    let pending: Vec<&FrameSummary> = frames.iter().filter(|f| super::model::is_lottery_pending(f)).collect();
+    let mut best: Vec<FrameSummary> = Vec::new();
+    for f in &pending {
+        let group: Vec<FrameSummary> =
+            pending.iter().filter(|g| g.draw_at == f.draw_at).map(|g| (*g).clone()).collect();
+        if group.len() > best.len() {
+            best = group;
+        }
+    }
+    (best.len() > 1).then_some(best)
+}
+
+/// Choices 2, 3… of a ranked lottery application: a select per further choice.
+#[component]
+fn RankedChoices(group: Vec<FrameSummary>, error: Signal<Option<AppError>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let choices = 2..=group.len();
+    view! {
+        <fieldset class="ranked-choice">
+            <legend>{t!(i18n, ranked_legend)}</legend>
+            <p class="muted ranked-choice__hint">{t!(i18n, ranked_hint)}</p>
+            {choices.map(|n| {
+                let id = format!("also-{n}");
+                view! {
+                    <div class="ranked-choice__row">
+                        <label for=id.clone()>{t!(i18n, ranked_choice, n = n)}</label>
+                        <select id=id name="also[]">
+                            <option value="">{t!(i18n, ranked_none)}</option>
+                            {group.iter().map(|f| view! { <option value=f.id>{f.name.clone()}</option> }).collect_view()}
+                        </select>
+                    </div>
+                }
+            }).collect_view()}
+            <FieldMessage error field="also" />
+        </fieldset>
     }
 }
 

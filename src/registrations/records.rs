@@ -32,6 +32,8 @@ pub struct RegisterRequest {
     pub user_id: i64,
     /// Required when the event has more than one frame.
     pub frame_id: Option<i64>,
+    /// A lottery application's other acceptable frames, best first (the ranked lottery).
+    pub also: Vec<i64>,
     pub answers: Vec<(i64, String)>,
     /// Kept off the public participant list (counted as one of "others").
     pub anonymous: bool,
@@ -61,6 +63,8 @@ pub struct DrawOutcome {
     pub frame_id: i64,
     pub event_id: i64,
     pub seed: u64,
+    /// The frames drawn (the frame asked for and those drawn with it).
+    pub frames: Vec<i64>,
     /// Registration ids in drawn order.
     pub order: Vec<i64>,
     pub winners: usize,

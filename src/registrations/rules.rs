@@ -25,6 +25,9 @@ pub struct FrameGate {
     pub method: FrameMethod,
     pub opens_at: Option<i64>,
     pub closes_at: Option<i64>,
+    /// Lottery frames: when the draw is due (frames drawn at the same time are drawn
+    /// together, see `draw`), and when it ran.
+    pub draw_at: Option<i64>,
     pub drawn_at: Option<i64>,
 }
 
@@ -137,13 +140,6 @@ pub fn check_capacity(capacity: i64, confirmed: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-/// How many applicants of a lottery win a seat: as many as the frame has free seats
-/// (`capacity - accepted`, never negative). The first that many of the drawn order are
-/// confirmed; the rest wait in that order.
-pub fn lottery_winners(applicants: usize, capacity: i64, accepted: i64) -> usize {
-    applicants.min(usize::try_from(capacity - accepted).unwrap_or(0))
-}
-
 /// The drawn order of a lottery: a Fisher–Yates shuffle of the applications (in
 /// application order) driven by ChaCha8 seeded with `seed`. Every backend uses this, so
 /// anyone holding the seed and the applications can re-derive the outcome.
@@ -167,7 +163,7 @@ mod tests {
     }
 
     fn frame(id: i64) -> FrameGate {
-        FrameGate { id, method: FrameMethod::FirstCome, opens_at: None, closes_at: None, drawn_at: None }
+        FrameGate { id, method: FrameMethod::FirstCome, opens_at: None, closes_at: None, draw_at: None, drawn_at: None }
     }
 
     fn held(frame_id: i64, status: RegStatus) -> Held {
@@ -266,19 +262,6 @@ mod tests {
         assert!(check_capacity(5, 5).is_ok());
         assert_eq!(conflict(check_capacity(4, 5)), Conflict::CapacityBelowConfirmed { confirmed: 5 });
         assert!(matches!(check_capacity(0, 0), Err(AppError::Invalid(_))));
-    }
-
-    #[test]
-    fn a_draw_confirms_as_many_as_there_are_free_seats() {
-        assert_eq!(lottery_winners(10, 4, 0), 4);
-        assert_eq!(lottery_winners(3, 4, 0), 3, "fewer applicants than seats: all win");
-        assert_eq!(lottery_winners(10, 4, 1), 3, "seats already given count");
-    }
-
-    #[test]
-    fn a_draw_over_a_full_or_shrunk_frame_confirms_nobody() {
-        assert_eq!(lottery_winners(5, 2, 2), 0);
-        assert_eq!(lottery_winners(5, 2, 3), 0);
     }
 
     #[cfg(feature = "ssr")]

@@ -8,6 +8,7 @@ mod fuzz;
 mod hostile;
 mod http;
 mod hybrid;
+mod lottery;
 mod mail;
 mod participants;
 mod public;

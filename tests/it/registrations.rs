@@ -53,6 +53,7 @@ fn req(event_id: i64, user_id: i64, frame_id: Option<i64>) -> RegisterRequest {
         event_id,
         user_id,
         frame_id,
+        also: vec![],
         answers: vec![],
         anonymous: false,
         now: now(),

@@ -408,6 +408,11 @@ async fn draw_logs(db: &Db, event_id: i64) -> Result<Vec<DrawLog>> {
         user_id: i64,
         rank: i64,
         result: String,
+        // Draws before the ranked lottery logged neither (the frame applied to was won).
+        #[serde(default)]
+        frame_id: Option<i64>,
+        #[serde(default)]
+        choice: Option<i64>,
     }
     Ok(rows
         .into_iter()
@@ -421,7 +426,14 @@ async fn draw_logs(db: &Db, event_id: i64) -> Result<Vec<DrawLog>> {
                 winners,
                 entries: entries
                     .into_iter()
-                    .map(|e| (e.rank, nicknames.get(&e.user_id).cloned().unwrap_or_default(), e.result == "won"))
+                    .map(|e| {
+                        let won = e.result == "won";
+                        let (frame, choice) = match (won, e.frame_id) {
+                            (true, None) => (Some(frame_id), Some(1)),
+                            _ => (e.frame_id, e.choice),
+                        };
+                        (e.rank, nicknames.get(&e.user_id).cloned().unwrap_or_default(), won, frame, choice)
+                    })
                     .collect(),
             }
         })

@@ -12,6 +12,8 @@
 //! `sqlite_fast.rs`.
 
 use super::{Backend, Store};
+use std::collections::HashMap;
+
 use chrono::{DateTime, TimeZone, Utc};
 use rand::Rng;
 
@@ -21,6 +23,7 @@ use super::{
 };
 use crate::error::{AppError, Conflict};
 use crate::events::model::{EventStatus, FrameMethod};
+use crate::registrations::draw::{Application, draw_ranked, free_seats};
 use crate::registrations::model::{FrameSeats, MyRegistration, RegStatus, SeatSnapshot};
 use crate::registrations::rules::{self, EventGate, FrameGate, Held, RegisterPlan};
 
@@ -123,6 +126,7 @@ fn my_registration(event_id: i64, row: Option<MyRegRow>) -> StoreResult<Option<M
         receipt_code: row.receipt_code,
         registered_at: ts(row.created_at),
         checked_in: row.checked_in_at.is_some(),
+        ranked: Vec::new(),
     }))
 }
 
@@ -209,60 +213,116 @@ impl Store {
         Ok(rows.into_iter().map(|(frame_id, event_id)| DueDraw { frame_id, event_id }).collect())
     }
 
-    /// Draws a lottery frame with `seed`, exactly once: `None` when it was already drawn.
+    /// Draws a lottery frame with `seed`, exactly once, together with the event's other
+    /// undrawn lottery frames due at the same time (an applicant may rank them, see
+    /// `registrations::draw`): `None` when it was already drawn.
     pub async fn draw_lottery(&self, frame_id: i64, seed: u64, now: DateTime<Utc>) -> StoreResult<Option<DrawOutcome>> {
         let db = &self.db;
-        const CLAIM: &str =
-            "UPDATE frames SET drawn_at = $1, draw_seed = $2 WHERE id = $3 AND method = 'lottery' AND drawn_at IS NULL";
-        const FRAME: &str = "SELECT event_id, capacity, accepted_count, \
+        const THIS: &str =
+            "SELECT event_id, draw_at FROM frames WHERE id = $1 AND method = 'lottery' AND drawn_at IS NULL";
+        const GROUP: &str = "SELECT id, capacity, accepted_count, \
            (SELECT COALESCE(MAX(position), 0) FROM registrations WHERE frame_id = frames.id) \
-         FROM frames WHERE id = $1";
+         FROM frames WHERE event_id = $1 AND method = 'lottery' AND drawn_at IS NULL AND COALESCE(draw_at, -1) = $2 \
+         ORDER BY position, id";
+        const CLAIM: &str = "UPDATE frames SET drawn_at = $1, draw_seed = $2 WHERE id = $3 AND drawn_at IS NULL";
         const APPLICANTS: &str =
-            "SELECT id, user_id FROM registrations WHERE frame_id = $1 AND status = 'waitlisted' ORDER BY position";
+            "SELECT id, user_id FROM registrations WHERE frame_id = $1 AND status = 'waitlisted' ORDER BY id";
+        const CHOICES: &str = "SELECT c.registration_id, c.frame_id FROM registration_choices c \
+           JOIN registrations r ON r.id = c.registration_id \
+         WHERE r.frame_id = $1 AND r.status = 'waitlisted' ORDER BY c.registration_id, c.choice";
         let now = now.timestamp();
         let mut tx = db.begin().await?;
         tx.lock_event_of_frame(frame_id).await?;
         // Claiming the draw and applying it are one transaction: a crash in between rolls both
         // back, and a second runner (waiting on the lock, then re-reading the row) finds
         // drawn_at set and does nothing.
-        if tx.execute(Sql::new(CLAIM).bind(now).bind(seed as i64).bind(frame_id)).await? != 1 {
-            return Ok(None);
+        let this: Option<(i64, Option<i64>)> = tx.optional(Sql::new(THIS).bind(frame_id)).await?;
+        let Some((event_id, draw_at)) = this else { return Ok(None) };
+        let group: Vec<(i64, i64, i64, i64)> =
+            tx.all(Sql::new(GROUP).bind(event_id).bind(draw_at.unwrap_or(-1))).await?;
+        let mut applications = Vec::new();
+        let mut own: HashMap<i64, (i64, i64)> = HashMap::new();
+        for (id, ..) in &group {
+            if tx.execute(Sql::new(CLAIM).bind(now).bind(seed as i64).bind(*id)).await? != 1 {
+                return Ok(None);
+            }
+            let applicants: Vec<(i64, i64)> = tx.all(Sql::new(APPLICANTS).bind(*id)).await?;
+            let ranked: Vec<(i64, i64)> = tx.all(Sql::new(CHOICES).bind(*id)).await?;
+            for (reg_id, user_id) in applicants {
+                own.insert(reg_id, (*id, user_id));
+                let others = ranked.iter().filter(|(r, f)| *r == reg_id && group.iter().any(|g| g.0 == *f));
+                let choices = std::iter::once(*id).chain(others.map(|(_, f)| *f)).collect();
+                applications.push(Application { id: reg_id, choices });
+            }
         }
-        let (event_id, capacity, accepted, max_pos): (i64, i64, i64, i64) =
-            tx.one(Sql::new(FRAME).bind(frame_id)).await?;
-        let applicants: Vec<(i64, i64)> = tx.all(Sql::new(APPLICANTS).bind(frame_id)).await?;
-        let ids: Vec<i64> = applicants.iter().map(|(id, _)| *id).collect();
-        let order = rules::drawn_order(&ids, seed);
-        let winners = crate::registrations::rules::lottery_winners(order.len(), capacity, accepted);
-        let mut log = Vec::with_capacity(order.len());
-        for (rank, reg_id) in order.iter().enumerate() {
-            let won = rank < winners;
-            let status = if won { RegStatus::Confirmed } else { RegStatus::Waitlisted };
-            let q = Sql::new("UPDATE registrations SET status = $1, position = $2, updated_at = $3 WHERE id = $4");
-            tx.execute(q.bind(status.as_str()).bind(max_pos + 1 + rank as i64).bind(now).bind(*reg_id)).await?;
-            let user_id = applicants.iter().find(|(id, _)| id == reg_id).map(|(_, u)| *u).unwrap_or_default();
-            log.push(serde_json::json!({
-                "registration_id": reg_id,
+        let free: HashMap<i64, i64> =
+            group.iter().map(|(id, cap, accepted, _)| (*id, free_seats(*cap, *accepted))).collect();
+        let placements = draw_ranked(&applications, &free, seed);
+        let mut next_position: HashMap<i64, i64> = group.iter().map(|(id, _, _, max)| (*id, max + 1)).collect();
+        let mut given: HashMap<i64, i64> = HashMap::new();
+        let mut won_from: HashMap<i64, i64> = HashMap::new();
+        let mut logs: HashMap<i64, Vec<serde_json::Value>> = HashMap::new();
+        for p in &placements {
+            let (applied, user_id) = own.get(&p.id).copied().unwrap_or_default();
+            let target = p.frame_id.unwrap_or(applied);
+            let position = next_position.entry(target).or_insert(1);
+            let status = if p.frame_id.is_some() { RegStatus::Confirmed } else { RegStatus::Waitlisted };
+            let q = "UPDATE registrations SET frame_id = $1, status = $2, position = $3, updated_at = $4 WHERE id = $5";
+            tx.execute(Sql::new(q).bind(target).bind(status.as_str()).bind(*position).bind(now).bind(p.id)).await?;
+            *position += 1;
+            if let Some(frame) = p.frame_id {
+                *given.entry(frame).or_default() += 1;
+                *won_from.entry(applied).or_default() += 1;
+            }
+            let entries = logs.entry(applied).or_default();
+            entries.push(serde_json::json!({
+                "registration_id": p.id,
                 "user_id": user_id,
-                "rank": rank + 1,
-                "result": if won { "won" } else { "waitlisted" },
+                "rank": entries.len() + 1,
+                "result": if p.frame_id.is_some() { "won" } else { "waitlisted" },
+                "frame_id": p.frame_id,
+                "choice": p.choice,
             }));
         }
-        let q =
-            "UPDATE frames SET accepted_count = accepted_count + $1, waiting_count = waiting_count - $1 WHERE id = $2";
-        tx.execute(Sql::new(q).bind(winners).bind(frame_id)).await?;
-        let q =
-            Sql::new("INSERT INTO lottery_draws (frame_id, seed, drawn_at, winners, log) VALUES ($1, $2, $3, $4, $5)");
-        let log = serde_json::Value::Array(log).to_string();
-        tx.execute(q.bind(frame_id).bind(seed as i64).bind(now).bind(winners).bind(log)).await?;
+        for (id, ..) in &group {
+            let (seats, left) = (given.get(id).copied().unwrap_or(0), won_from.get(id).copied().unwrap_or(0));
+            let q = "UPDATE frames SET accepted_count = accepted_count + $1, waiting_count = waiting_count - $2 \
+                 WHERE id = $3";
+            tx.execute(Sql::new(q).bind(seats).bind(left).bind(*id)).await?;
+            let q = "INSERT INTO lottery_draws (frame_id, seed, drawn_at, winners, log) VALUES ($1, $2, $3, $4, $5)";
+            let log = serde_json::Value::Array(logs.remove(id).unwrap_or_default()).to_string();
+            tx.execute(Sql::new(q).bind(*id).bind(seed as i64).bind(now).bind(seats).bind(log)).await?;
+        }
         tx.commit().await?;
-        Ok(Some(DrawOutcome { frame_id, event_id, seed, order, winners }))
+        Ok(Some(DrawOutcome {
+            frame_id,
+            event_id,
+            seed,
+            frames: group.iter().map(|(id, ..)| *id).collect(),
+            order: placements.iter().map(|p| p.id).collect(),
+            winners: placements.iter().filter(|p| p.frame_id.is_some()).count(),
+        }))
     }
 
     /// The user's registration for the event (any status), as the registrant sees it.
     pub async fn my_registration(&self, event_id: i64, user_id: i64) -> StoreResult<Option<MyRegistration>> {
         let db = &self.db;
-        my_registration(event_id, db.optional(my_registration_query(event_id, user_id)).await?)
+        let Some(mut mine) = my_registration(event_id, db.optional(my_registration_query(event_id, user_id)).await?)?
+        else {
+            return Ok(None);
+        };
+        if mine.lottery_pending {
+            // A ranked application: its own frame, then the others it accepts.
+            const RANKED: &str = "SELECT f.name FROM registration_choices c JOIN frames f ON f.id = c.frame_id \
+                 WHERE c.registration_id = (SELECT id FROM registrations WHERE event_id = $1 AND user_id = $2) \
+                 ORDER BY c.choice";
+            let others: Vec<(String,)> = db.all(Sql::new(RANKED).bind(event_id).bind(user_id)).await?;
+            if !others.is_empty() {
+                mine.ranked =
+                    std::iter::once(mine.frame_name.clone()).chain(others.into_iter().map(|(n,)| n)).collect();
+            }
+        }
+        Ok(Some(mine))
     }
 
     /// Seat numbers of an event and its frames.
@@ -362,6 +422,7 @@ struct GateRow {
     method: Option<String>,
     opens_at: Option<i64>,
     closes_at: Option<i64>,
+    draw_at: Option<i64>,
     drawn_at: Option<i64>,
     frame_name: Option<String>,
     reg_id: Option<i64>,
@@ -378,6 +439,10 @@ struct Planned {
     frame_name: String,
     held_code: Option<String>,
     held_since: Option<i64>,
+    /// The frames the application accepts, best first (the plan's frame first).
+    choices: Vec<i64>,
+    /// Their names when more than one (what the registrant sees).
+    ranked: Vec<String>,
 }
 
 /// Reads what the rules need (under the write lock) and asks them.
@@ -390,7 +455,7 @@ async fn plan(tx: &mut Tx, req: &RegisterRequest, now: i64) -> StoreResult<Plann
         tx.lock_event(req.event_id).await?;
     }
     const GATE: &str = "SELECT e.status, e.starts_at, f.id AS frame_id, f.method, f.opens_at, f.closes_at, \
-           f.drawn_at, f.name AS frame_name, r.id AS reg_id, r.frame_id AS reg_frame_id, r.status AS reg_status, \
+           f.draw_at, f.drawn_at, f.name AS frame_name, r.id AS reg_id, r.frame_id AS reg_frame_id, r.status AS reg_status, \
            r.receipt_code, r.created_at \
          FROM events e \
          LEFT JOIN frames f ON f.event_id = e.id \
@@ -404,7 +469,14 @@ async fn plan(tx: &mut Tx, req: &RegisterRequest, now: i64) -> StoreResult<Plann
     for r in &rows {
         if let (Some(id), Some(method)) = (r.frame_id, &r.method) {
             let method = decode(method, FrameMethod::parse, "frame method")?;
-            frames.push(FrameGate { id, method, opens_at: r.opens_at, closes_at: r.closes_at, drawn_at: r.drawn_at });
+            frames.push(FrameGate {
+                id,
+                method,
+                opens_at: r.opens_at,
+                closes_at: r.closes_at,
+                draw_at: r.draw_at,
+                drawn_at: r.drawn_at,
+            });
         }
     }
     let held = match (first.reg_id, &first.reg_status) {
@@ -415,9 +487,16 @@ async fn plan(tx: &mut Tx, req: &RegisterRequest, now: i64) -> StoreResult<Plann
         _ => None,
     };
     let plan = rules::plan_register(event, &frames, held, req.frame_id, now)?;
-    let frame_name = rows.iter().find(|r| r.frame_id == Some(plan.frame.id)).and_then(|r| r.frame_name.clone());
+    let choices = crate::registrations::draw::ranked_choices(&frames, &plan.frame, &req.also)?;
+    let name_of = |id: i64| rows.iter().find(|r| r.frame_id == Some(id)).and_then(|r| r.frame_name.clone());
+    let ranked = if choices.len() > 1 {
+        choices.iter().map(|id| name_of(*id).unwrap_or_default()).collect()
+    } else {
+        Vec::new()
+    };
+    let frame_name = name_of(plan.frame.id);
     let (held_code, held_since) = (first.receipt_code.clone(), first.created_at);
-    Ok(Planned { plan, frame_name: frame_name.unwrap_or_default(), held_code, held_since })
+    Ok(Planned { plan, frame_name: frame_name.unwrap_or_default(), held_code, held_since, choices, ranked })
 }
 
 /// Takes a seat in the frame for a registration, or says there is none.
@@ -480,7 +559,7 @@ pub(super) async fn register(db: &Db, req: &RegisterRequest) -> StoreResult<Regi
     };
 
     let mut tx = db.begin().await?;
-    let Planned { plan, frame_name, held_code, held_since } = plan(&mut tx, req, now).await?;
+    let Planned { plan, frame_name, held_code, held_since, choices, ranked } = plan(&mut tx, req, now).await?;
     let frame = plan.frame;
     let mut promoted = Vec::new();
     if let Some(reg) = &plan.release {
@@ -508,6 +587,7 @@ pub(super) async fn register(db: &Db, req: &RegisterRequest) -> StoreResult<Regi
             let moved = Sql::new(moved).bind(frame.id).bind(status.as_str()).bind(now).bind(reg_id);
             tx.execute(moved.bind(req.anonymous)).await?;
             tx.execute(Sql::new("DELETE FROM answers WHERE registration_id = $1").bind(reg_id)).await?;
+            tx.execute(Sql::new("DELETE FROM registration_choices WHERE registration_id = $1").bind(reg_id)).await?;
             (reg_id, held_code.unwrap_or_default(), held_since.unwrap_or(now))
         }
         None => {
@@ -515,6 +595,10 @@ pub(super) async fn register(db: &Db, req: &RegisterRequest) -> StoreResult<Regi
             (id, code, now)
         }
     };
+    for (i, frame_id) in choices.iter().enumerate().skip(1) {
+        let q = Sql::new("INSERT INTO registration_choices (registration_id, choice, frame_id) VALUES ($1, $2, $3)");
+        tx.execute(q.bind(reg_id).bind(i as i64 + 1).bind(*frame_id)).await?;
+    }
     for (question_id, value) in &req.answers {
         let q = Sql::new("INSERT INTO answers (registration_id, question_id, value) VALUES ($1, $2, $3)");
         tx.execute(q.bind(reg_id).bind(*question_id).bind(value)).await?;
@@ -531,6 +615,7 @@ pub(super) async fn register(db: &Db, req: &RegisterRequest) -> StoreResult<Regi
         receipt_code: code,
         registered_at: ts(registered_at),
         checked_in: false,
+        ranked: if plan.lottery_pending && status == RegStatus::Waitlisted { ranked } else { Vec::new() },
     };
     Ok(RegistrationChange { event_id: req.event_id, registration: Some(registration), promoted_user_ids: promoted })
 }

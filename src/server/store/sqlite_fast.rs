@@ -49,7 +49,7 @@ pub(super) async fn register_fast(
     writer: &SqlitePool,
     req: &RegisterRequest,
 ) -> StoreResult<Option<RegistrationChange>> {
-    if req.guard != SeatGuard::Atomic || !req.answers.is_empty() || req.anonymous {
+    if req.guard != SeatGuard::Atomic || !req.answers.is_empty() || req.anonymous || !req.also.is_empty() {
         return Ok(None);
     }
     let (event, now) = (req.event_id, req.now.timestamp());
@@ -93,6 +93,7 @@ pub(super) async fn register_fast(
         receipt_code: code,
         registered_at: ts(now),
         checked_in: false,
+        ranked: Vec::new(),
     };
     Ok(Some(RegistrationChange { event_id: event, registration: Some(registration), promoted_user_ids: Vec::new() }))
 }
