@@ -310,3 +310,70 @@ test("a hybrid event: each frame has its venue, and the online frame's URL reach
   await org.close();
   await guest.close();
 });
+
+test("a ranked lottery: an applicant ranks the lottery frames drawn together, and a bad ranking is refused", async ({
+  browser,
+}) => {
+  const id = unique();
+  const org = await signedIn(browser, `lot${id}`);
+  const json = { accept: "application/json" };
+  const eventId = await draftEvent(org, `lot-${id}`, `抽選 勉強会 ${id}`, 10, {
+    capacity: "2",
+    venue_kind: "hybrid",
+    place: "AIP Open Space",
+  });
+  const now = await serverNow(org.request);
+  const draw = tokyoLocal(now, 5, "12:00");
+  const editor = await (await org.request.get(`/api/admin/events/get?id=${eventId}`, { headers: json })).json();
+  const room: number = editor.frames[0].id;
+  const lottery = { event_id: String(eventId), method: "lottery", fee: "0", draw_local: draw };
+  let res = await org.request.post("/api/admin/frames/update", {
+    form: { ...lottery, frame_id: String(room), name: "会場（抽選）", venue_kind: "offline" },
+    headers: json,
+  });
+  expect(res.status(), await res.text()).toBe(200);
+  res = await org.request.post("/api/admin/frames/add", {
+    form: { ...lottery, name: "オンライン（抽選）", capacity: "2", venue_kind: "online" },
+    headers: json,
+  });
+  expect(res.status(), await res.text()).toBe(200);
+  res = await org.request.post("/api/admin/frames/add", {
+    form: { event_id: String(eventId), name: "当日枠", capacity: "5", method: "first_come", fee: "0" },
+    headers: json,
+  });
+  expect(res.status(), await res.text()).toBe(200);
+  const page = await org.newPage();
+  await page.goto(`/admin/events/${eventId}`);
+  await hydrated(page);
+  await page.getByRole("button", { name: "公開する" }).click();
+  await expect(page.locator(".admin-status .chip")).toHaveText("公開中");
+
+  // An applicant: the form offers 第2希望 and 第3希望 among the two lottery frames only.
+  const guest = await signedIn(browser, `lotg${id}`);
+  const theirs = await guest.newPage();
+  const problems = watchConsole(theirs);
+  await theirs.goto(`/events/${eventId}`);
+  await hydrated(theirs);
+  const ranked = theirs.locator("fieldset.ranked-choice");
+  await expect(ranked.locator("legend")).toHaveText("ほかにも参加できる枠（抽選・希望順）");
+  await expect(ranked.locator("select")).toHaveCount(1);
+  await expect(ranked.locator("#also-2 option")).toHaveText(["なし", "会場（抽選）", "オンライン（抽選）"]);
+  await theirs.getByLabel(/会場（抽選）/).check();
+  // Ranking the first choice again is refused beside the field, and registers nothing.
+  await ranked.getByLabel("第2希望").selectOption({ label: "会場（抽選）" });
+  await theirs.getByRole("button", { name: "参加を申し込む" }).click();
+  await expect(ranked.locator(".field-error")).toHaveText("同じ枠は一度だけ選べます");
+  await expect(theirs.locator(".my-status")).toHaveCount(0);
+  await expect(ranked.getByLabel("第2希望"), "a refused form keeps the choice").toHaveValue(String(room));
+  await ranked.getByLabel("第2希望").selectOption({ label: "オンライン（抽選）" });
+  await theirs.getByRole("button", { name: "参加を申し込む" }).click();
+  await expect(theirs.locator(".register .badge").first()).toHaveText("抽選待ち");
+  await expect(theirs.locator(".my-status__ranked").first()).toHaveText("希望順: 会場（抽選） → オンライン（抽選）");
+  // After a reload the panel still shows the ranking.
+  await theirs.reload();
+  await hydrated(theirs);
+  await expect(theirs.locator(".my-status__ranked").first()).toHaveText("希望順: 会場（抽選） → オンライン（抽選）");
+  expect(problems.filter((p) => !p.includes("status of 422"))).toEqual([]);
+  await org.close();
+  await guest.close();
+});

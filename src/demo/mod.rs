@@ -1524,7 +1524,8 @@ fn plan_frames(
         // A hybrid event's frames meet apart: the main one in the room, this one online.
         frames[0].venue.kind = Some(VenueKind::Offline);
         let online = capacity(rng, 3..14);
-        frames.push(frame(if en { "Online viewing" } else { "オンライン視聴枠" }, online, FrameMethod::FirstCome, 0));
+        // A lottery event draws both frames at once, so applicants can rank them.
+        frames.push(frame(if en { "Online viewing" } else { "オンライン視聴枠" }, online, method, 0));
         if let Some(f) = frames.last_mut() {
             f.venue.kind = Some(VenueKind::Online);
         }

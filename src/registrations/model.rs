@@ -264,7 +264,7 @@ pub fn parse_ranked_frames(values: &[String]) -> Result<Vec<i64>, Vec<FieldError
         .iter()
         .map(|v| v.trim())
         .filter(|v| !v.is_empty())
-        .map(|v| v.parse::<i64>().map_err(|_| refuse("invalid", "Choose a frame from the list.")))
+        .map(|v| v.parse::<i64>().map_err(|_| refuse("invalid_choice", "Choose a frame from the list.")))
         .collect()
 }
 

@@ -65,7 +65,7 @@ async fn ranked_applicants_are_drawn_into_the_frames_they_ranked(app: TestApp) {
         (apply(room, &[&party.to_string()]), "not_drawn_together"),
         (apply(room, &[&room.to_string()]), "duplicate"),
         (apply(room, &[&online.to_string(), &online.to_string()]), "duplicate"),
-        (apply(room, &["x"]), "invalid"),
+        (apply(room, &["x"]), "invalid_choice"),
         (apply(door, &[&room.to_string()]), "not_a_lottery"),
     ];
     for (form, code) in refusals {
