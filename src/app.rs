@@ -72,6 +72,7 @@ pub fn App() -> impl IntoView {
                         <Page path=path!("/events/:id/receipt") view=ReceiptPage />
                         <Page path=path!("/events/:id/participants") view=ParticipantsPage />
                         <Page path=path!("/events/:id/cant-go") view=crate::messages::pages::CantGoPage />
+                        <Page path=path!("/events/:id/reconfirm") view=crate::messages::pages::ReconfirmPage />
                         <Page path=path!("/login") view=LoginPage />
                         <Page path=path!("/signup") view=SignupPage />
                         <Page path=path!("/me") view=MePage />

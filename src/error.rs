@@ -75,6 +75,9 @@ pub enum Conflict {
     /// Only an invitation-only event has an invitation link.
     NotInvitationOnly,
     NotRegistered,
+    /// Reconfirming after the deadline (or where none is asked), changing the requirement
+    /// after the release, or undoing a release after its grace period.
+    ReconfirmationClosed,
     RegistrationClosed,
     RegistrationNotOpen,
     SlugTaken,
@@ -82,7 +85,7 @@ pub enum Conflict {
 
 impl Conflict {
     /// Every conflict without data, for exhaustive tests and documentation.
-    pub const SIMPLE: [Conflict; 16] = [
+    pub const SIMPLE: [Conflict; 17] = [
         Conflict::AccountExists,
         Conflict::AlreadyMember,
         Conflict::AlreadyRegistered,
@@ -96,6 +99,7 @@ impl Conflict {
         Conflict::NotMovable,
         Conflict::NotInvitationOnly,
         Conflict::NotRegistered,
+        Conflict::ReconfirmationClosed,
         Conflict::RegistrationClosed,
         Conflict::RegistrationNotOpen,
         Conflict::SlugTaken,
@@ -119,6 +123,7 @@ impl Conflict {
             Conflict::NotMovable => "not_movable",
             Conflict::NotInvitationOnly => "not_invitation_only",
             Conflict::NotRegistered => "not_registered",
+            Conflict::ReconfirmationClosed => "reconfirmation_closed",
             Conflict::RegistrationClosed => "registration_closed",
             Conflict::RegistrationNotOpen => "registration_not_open",
             Conflict::SlugTaken => "slug_taken",

@@ -28,6 +28,14 @@ pub struct ZonedSpan {
     pub zone_abbr: String,
 }
 
+/// `at` as a wall-clock time in the IANA zone `time_zone`, e.g. `2026/12/19 19:00 JST`
+/// (server only; an unknown zone is Asia/Tokyo, as in [`ZonedSpan::resolve`]).
+#[cfg(feature = "ssr")]
+pub fn local_label(at: DateTime<Utc>, time_zone: &str) -> String {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Tokyo);
+    at.with_timezone(&tz).format("%Y/%m/%d %H:%M %Z").to_string()
+}
+
 impl ZonedSpan {
     /// Resolves `time_zone` at both instants (server only: needs the zone database).
     /// An unknown zone name falls back to Asia/Tokyo rather than failing a page.

@@ -548,7 +548,7 @@ pub(crate) async fn attendee_list(access: &ssr::Access, event_id: i64) -> Result
     let event = access.state.store.admin_event(event_id).await?.ok_or(AppError::NotFound)?;
     let items = access.state.store.attendees(event_id).await?;
     let ended = event.span.is_past(crate::time::now());
-    Ok(AttendeeList { event_id, title: event.form.title, ended, items, role: access.role })
+    Ok(AttendeeList { event_id, title: event.form.title, ended, items, role: access.role, reconfirm: event.reconfirm })
 }
 
 /// `POST /api/admin/events/checkin` — checks in by receipt code (`event_id`, `code`);
@@ -597,7 +597,7 @@ pub async fn preview_markdown(markdown: String) -> Result<String, AppError> {
 
 /// The editor's event, with my role, after a change.
 #[cfg(feature = "ssr")]
-async fn reload(access: &ssr::Access, id: i64) -> Result<AdminEvent, AppError> {
+pub(crate) async fn reload(access: &ssr::Access, id: i64) -> Result<AdminEvent, AppError> {
     let mut event = access.state.store.admin_event(id).await?.ok_or(AppError::NotFound)?;
     event.role = access.role;
     event.invite_url = event.invite_url.map(|path| format!("{}{path}", access.state.config.public_url));

@@ -4,6 +4,8 @@
 pub mod api;
 pub mod model;
 pub mod pages;
+pub mod reconfirm_api;
+pub mod reconfirm_view;
 #[cfg(feature = "ssr")]
 pub mod records;
 #[cfg(feature = "ssr")]

@@ -184,6 +184,9 @@ pub struct AdminEvent {
     pub participants_hidden: bool,
     /// The invitation link of an invitation-only event (its organizers may show it again).
     pub invite_url: Option<String>,
+    /// Reconfirmation (参加の再確認), if required.
+    #[serde(default)]
+    pub reconfirm: Option<crate::registrations::reconfirm::ReconfirmSetting>,
     pub role: Role,
 }
 
@@ -241,6 +244,13 @@ pub struct Attendee {
     pub checked_in_at: Option<DateTime<Utc>>,
     /// (question, answer), in question order.
     pub answers: Vec<(String, String)>,
+    /// Reconfirmation: asked to reconfirm, reconfirmed when, released (seat given on) when.
+    #[serde(default)]
+    pub reconfirm_asked: bool,
+    #[serde(default)]
+    pub reconfirmed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub released_at: Option<DateTime<Utc>>,
 }
 
 /// The attendee page of one event.
@@ -251,6 +261,9 @@ pub struct AttendeeList {
     pub ended: bool,
     pub items: Vec<Attendee>,
     pub role: Role,
+    /// The event's reconfirmation requirement, if any.
+    #[serde(default)]
+    pub reconfirm: Option<crate::registrations::reconfirm::ReconfirmSetting>,
 }
 
 impl AttendeeList {
@@ -596,6 +609,7 @@ mod tests {
             title: "x".into(),
             ended: false,
             role: Role::Owner,
+            reconfirm: None,
             items: vec![Attendee {
                 registration_id: 1,
                 nickname: "mallory".into(),
@@ -607,6 +621,9 @@ mod tests {
                 registered_at: Utc::now(),
                 checked_in_at: None,
                 answers: vec![("懇親会".into(), "@SUM(1+1)".into())],
+                reconfirm_asked: false,
+                reconfirmed_at: None,
+                released_at: None,
             }],
         };
         let excel = attendees_csv(&list, &["懇親会".into()], true);
@@ -675,6 +692,7 @@ mod tests {
             title: "x".into(),
             ended: false,
             role: Role::Owner,
+            reconfirm: None,
             items: vec![Attendee {
                 registration_id: 1,
                 nickname: "taro".into(),
@@ -686,6 +704,9 @@ mod tests {
                 registered_at: t,
                 checked_in_at: None,
                 answers: vec![("懇親会".into(), "参加\n2名".into())],
+                reconfirm_asked: false,
+                reconfirmed_at: None,
+                released_at: None,
             }],
         };
         let csv = attendees_csv(&list, &["懇親会".into()], true);

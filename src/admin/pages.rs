@@ -16,6 +16,8 @@ use super::api::{
     get_group_admin, my_invitations, preview_markdown,
 };
 use super::model::{AdminEvent, AdminEventRow, AttendeeList, AuditEntry, EventForm, Role};
+use super::reconfirm_api::{RestoreRegistration, SetReconfirmation};
+use super::reconfirm_view::{AttendeeReconfirm, ReconfirmEditor, ReconfirmSummary};
 use crate::accounts::pages::LoginRequired;
 use crate::error::AppError;
 use crate::events::model::EventStatus;
@@ -385,6 +387,7 @@ pub fn AdminEventPage() -> impl IntoView {
     let capacity = ServerAction::<SetFrameCapacity>::new();
     let participants = ServerAction::<SetParticipantsHidden>::new();
     let regenerate_invite = ServerAction::<RegenerateInvite>::new();
+    let reconfirm = ServerAction::<SetReconfirmation>::new();
     // A replaced link reloads the event; the last save's answer would show the old one.
     Effect::new(move |_| {
         if regenerate_invite.version().get() > 0 {
@@ -415,6 +418,7 @@ pub fn AdminEventPage() -> impl IntoView {
         successes(actions.delete_question),
         successes(actions.add_speaker),
         successes(actions.delete_speaker),
+        successes(reconfirm),
     );
     let changes = move || {
         (
@@ -429,6 +433,7 @@ pub fn AdminEventPage() -> impl IntoView {
             succeeded.8.get(),
             succeeded.9.get(),
             succeeded.10.get(),
+            succeeded.11.get(),
         )
     };
     let event = Resource::new(move || (id(), changes()), |(id, _)| get_admin_event(id));
@@ -547,6 +552,7 @@ pub fn AdminEventPage() -> impl IntoView {
                         <FramesEditor event=e.clone() actions />
                     </section>
                     <QuestionsEditor event=e.clone() actions />
+                    <ReconfirmEditor event=e.clone() action=reconfirm />
                     <SpeakersEditor event=e.clone() actions />
                     <crate::messages::pages::EventMessages event_id frames=e.frames.clone() />
                     <details class="panel">
@@ -588,9 +594,13 @@ pub fn AdminAttendeesPage() -> impl IntoView {
     let id = id_param();
     let check_in = ServerAction::<CheckIn>::new();
     let mover = ServerAction::<MoveRegistration>::new();
-    let list =
-        Resource::new(move || (id(), check_in.version().get(), mover.version().get()), |(id, _, _)| get_attendees(id));
+    let restorer = ServerAction::<RestoreRegistration>::new();
+    let list = Resource::new(
+        move || (id(), check_in.version().get(), mover.version().get(), restorer.version().get()),
+        |(id, ..)| get_attendees(id),
+    );
     let move_error = action_error(mover);
+    let restore_error = action_error(restorer);
     let check_error = action_error(check_in);
     let filter = RwSignal::new(String::new());
     // Check-ins made at other desks appear within seconds: the list refreshes itself (the
@@ -614,6 +624,7 @@ pub fn AdminAttendeesPage() -> impl IntoView {
             <p class="ok" role="status">{t!(i18n, admin_checked_in_ok, name = a.display_name.clone())}</p>
         })}
         {move || move_error.get().map(|e| view! { <p class="field-error" role="alert">{conflict_text(i18n, &e)}</p> })}
+        {move || restore_error.get().map(|e| view! { <p class="field-error" role="alert">{conflict_text(i18n, &e)}</p> })}
         <label for="attendee-filter">{t!(i18n, admin_filter)}</label>
         <input id="attendee-filter" type="search" on:input=move |ev| filter.set(event_target_value(&ev)) />
         <Transition fallback=|| view! { <Loading /> }>
@@ -626,6 +637,8 @@ pub fn AdminAttendeesPage() -> impl IntoView {
                 let (confirmed, checked, no_shows, ended) = (l.confirmed(), l.checked_in(), l.no_shows(), l.ended);
                 let items = StoredValue::new(l.items);
                 let editor = l.role.edits_events();
+                let undo = editor && l.reconfirm.as_ref().is_some_and(|s| s.undo_open);
+                let reconfirm_summary = l.reconfirm.clone();
                 view! {
                     <Title text=l.title.clone() />
                     <h1>{l.title.clone()}</h1>
@@ -633,6 +646,7 @@ pub fn AdminAttendeesPage() -> impl IntoView {
                         {t!(i18n, admin_checked_in_count, checked = checked, confirmed = confirmed)}
                         {ended.then(|| view! { " · " {t!(i18n, admin_no_shows, count = no_shows)} })}
                     </p>
+                    {reconfirm_summary.map(|setting| view! { <ReconfirmSummary setting /> })}
                     <p class="feed-links">
                         <a href=format!("/admin/events/{event_id}/attendees.csv") download>{t!(i18n, admin_csv_excel)}</a>
                         <a href=format!("/admin/events/{event_id}/attendees.csv?bom=0") download>{t!(i18n, admin_csv_plain)}</a>
@@ -659,7 +673,8 @@ pub fn AdminAttendeesPage() -> impl IntoView {
                                                     RegStatus::Confirmed => t_string!(i18n, status_confirmed).to_string(),
                                                     RegStatus::Waitlisted => t_string!(i18n, status_waitlisted).to_string(),
                                                     RegStatus::Cancelled => t_string!(i18n, status_cancelled).to_string(),
-                                                }}</td>
+                                                }}
+                                                <AttendeeReconfirm a=a.clone() event_id undo action=restorer /></td>
                                                 <td>{a.registered_at.format("%Y-%m-%d %H:%M UTC").to_string()}</td>
                                                 <td>{match (a.checked_in_at, status) {
                                                     (Some(t), _) => view! { <span class="ok">{format!("✓ {}", t.format("%H:%M UTC"))}</span> }.into_any(),

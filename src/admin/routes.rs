@@ -37,8 +37,8 @@ async fn csv(state: &AppState, session: &Session, event_id: i64, excel: bool) ->
     let event = state.store.admin_event(event_id).await?.ok_or(AppError::NotFound)?;
     let items = state.store.attendees(event_id).await?;
     let questions: Vec<String> = state.store.fetch_questions(event_id).await?.into_iter().map(|q| q.label).collect();
-    let list =
-        AttendeeList { event_id, title: event.form.title, ended: event.span.is_past(crate::time::now()), items, role };
+    let ended = event.span.is_past(crate::time::now());
+    let list = AttendeeList { event_id, title: event.form.title, ended, items, role, reconfirm: event.reconfirm };
     let body = attendees_csv(&list, &questions, excel);
     let mut resp = body.into_response();
     let h = resp.headers_mut();

@@ -18,6 +18,10 @@ pub enum MessageKind {
     Reminder,
     /// A followed group published an event.
     NewEvent,
+    /// Please reconfirm by the deadline ("I'm coming" / "I can't go").
+    Reconfirm,
+    /// The seat was released: not reconfirmed by the deadline.
+    Released,
 }
 
 impl MessageKind {
@@ -30,6 +34,8 @@ impl MessageKind {
             MessageKind::EventCancelled => "event_cancelled",
             MessageKind::Reminder => "reminder",
             MessageKind::NewEvent => "new_event",
+            MessageKind::Reconfirm => "reconfirm",
+            MessageKind::Released => "released",
         }
     }
 
@@ -42,6 +48,8 @@ impl MessageKind {
             MessageKind::EventCancelled,
             MessageKind::Reminder,
             MessageKind::NewEvent,
+            MessageKind::Reconfirm,
+            MessageKind::Released,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -177,6 +185,23 @@ pub fn template(kind: MessageKind, title: &str, when: &str, url: &str) -> (Strin
             format!(
                 "フォロー中のグループが「{title}」（{when}）を公開しました。\n{url}\n\n\
                  A group you follow published \"{title}\" ({when}).\n{url}"
+            ),
+        ),
+        MessageKind::Reconfirm => (
+            format!("【参加の再確認】{title} / Please confirm you are coming"),
+            format!(
+                "「{title}」（{when}）の主催者が、参加の再確認をお願いしています。期限（イベントページに表示）までに「参加します」を押してください。\
+                 期限までに再確認がない場合、参加枠は補欠の方に譲られます。行けなくなった場合は「行けなくなった」を押してください: {url}/reconfirm\n\n\
+                 The organizers of \"{title}\" ({when}) ask you to confirm that you are coming. Please press \"I'm coming\" before \
+                 the deadline shown on the event page, or your seat goes to the waitlist. If you cannot go, press \"I can't go\": {url}/reconfirm"
+            ),
+        ),
+        MessageKind::Released => (
+            format!("【参加枠の解放】{title} / Your seat was released"),
+            format!(
+                "「{title}」（{when}）の参加の再確認が期限までになかったため、参加枠を補欠の方に譲りました。空きがあれば再度申し込めます。\n{url}\n\n\
+                 You did not confirm by the deadline that you are coming to \"{title}\" ({when}), so your seat went to the \
+                 waitlist. You can register again if seats are left.\n{url}"
             ),
         ),
         MessageKind::Organizer => (title.to_string(), String::new()),

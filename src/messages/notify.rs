@@ -88,3 +88,32 @@ pub async fn notify_followers(state: &AppState, group_id: i64, event_id: i64) {
         Err(e) => tracing::error!(error = %e, group_id, "automatic message: followers not readable"),
     }
 }
+
+/// Sends the reconfirmation requests that are due (each event exactly once, to everyone
+/// confirmed at that moment), then releases the seats of those who let a deadline pass.
+pub async fn run_reconfirmation(state: &AppState) {
+    let now = crate::time::now();
+    match state.store.claim_reconfirm_requests(now).await {
+        Ok(due) => {
+            for (event_id, users) in due {
+                notify(state, event_id, MessageKind::Reconfirm, users, "confirmed").await;
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "reconfirmation requests not claimed"),
+    }
+    match state.store.release_unreconfirmed(now).await {
+        Ok(released) => {
+            for r in released {
+                tracing::info!(
+                    event_id = r.event_id,
+                    released = r.released_user_ids.len(),
+                    "unconfirmed seats released"
+                );
+                state.live.publish(r.event_id).await;
+                notify(state, r.event_id, MessageKind::Released, r.released_user_ids, "released").await;
+                notify(state, r.event_id, MessageKind::Promotion, r.promoted_user_ids, "promoted").await;
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "unconfirmed seats not released"),
+    }
+}

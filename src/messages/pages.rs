@@ -10,7 +10,7 @@ use super::api::{MarkMessageRead, SendMessage, event_messages, my_messages};
 use super::model::MessageKind;
 use crate::events::model::FrameSummary;
 use crate::i18n::*;
-use crate::registrations::api::Cancel;
+use crate::registrations::api::{Cancel, Reconfirm};
 use crate::ui::{FieldMessage, action_error, id_param};
 
 /// My messages, newest first; unread ones marked; reminders offer to release the seat.
@@ -19,7 +19,12 @@ pub fn MyMessages() -> impl IntoView {
     let i18n = use_i18n();
     let read = ServerAction::<MarkMessageRead>::new();
     let cancel = ServerAction::<Cancel>::new();
-    let messages = Resource::new(move || (read.version().get(), cancel.version().get()), |_| my_messages());
+    let reconfirm = ServerAction::<Reconfirm>::new();
+    let messages = Resource::new(
+        move || (read.version().get(), cancel.version().get(), reconfirm.version().get()),
+        |_| my_messages(),
+    );
+    let reconfirm_error = action_error(reconfirm);
     view! {
         <section class="panel" aria-labelledby="messages-h">
             <h2 id="messages-h">{t!(i18n, messages_title)}</h2>
@@ -41,7 +46,14 @@ pub fn MyMessages() -> impl IntoView {
                                         {m.sender.clone().map(|s| view! { <p class="muted">{format!("@{s}")}</p> })}
                                         <p class="inbox__body">{m.body.clone()}</p>
                                         {m.event_id.map(|e| view! { <p><A href=format!("/events/{e}")>{m.event_title.clone().unwrap_or_default()}</A></p> })}
-                                        {m.event_id.filter(|_| m.kind == MessageKind::Reminder).map(|e| view! {
+                                        {m.event_id.filter(|_| m.kind == MessageKind::Reconfirm).map(|e| view! {
+                                            <ActionForm action=reconfirm attr:class="inline-form">
+                                                <input type="hidden" name="event_id" value=e />
+                                                <button type="submit" class="button button--primary button--small">{t!(i18n, reconfirm_yes)}</button>
+                                            </ActionForm>
+                                            <FieldMessage error=reconfirm_error field="" />
+                                        })}
+                                        {m.event_id.filter(|_| matches!(m.kind, MessageKind::Reminder | MessageKind::Reconfirm)).map(|e| view! {
                                             <ActionForm action=cancel attr:class="inline-form">
                                                 <input type="hidden" name="event_id" value=e />
                                                 <button type="submit" class="button button--danger button--small">{t!(i18n, cant_go)}</button>
@@ -120,6 +132,45 @@ pub fn EventMessages(event_id: i64, frames: Vec<FrameSummary>) -> impl IntoView 
                 })}
             </Transition>
             </Show>
+        </section>
+    }
+}
+
+/// `/events/{id}/reconfirm`: the link of the reconfirmation request. "I'm coming" or "I can't
+/// go", each a button (a GET never changes anything); either returns to the event.
+#[component]
+pub fn ReconfirmPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let id = id_param();
+    let reconfirm = ServerAction::<Reconfirm>::new();
+    let cancel = ServerAction::<Cancel>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        let done = matches!(reconfirm.value().get(), Some(Ok(_))) || matches!(cancel.value().get(), Some(Ok(_)));
+        if done {
+            navigate(&format!("/events/{}", id()), Default::default());
+        }
+    });
+    let reconfirm_error = action_error(reconfirm);
+    let cancel_error = action_error(cancel);
+    view! {
+        <Title text=untrack(|| t_string!(i18n, reconfirm_title).to_string()) />
+        <section class="message-page">
+            <h1>{t!(i18n, reconfirm_title)}</h1>
+            <p>{t!(i18n, reconfirm_hint)}</p>
+            <div class="message-page__actions">
+                <ActionForm action=reconfirm attr:class="inline-form">
+                    <input type="hidden" name="event_id" value=id />
+                    <button type="submit" class="button button--primary">{t!(i18n, reconfirm_yes)}</button>
+                </ActionForm>
+                <ActionForm action=cancel attr:class="inline-form">
+                    <input type="hidden" name="event_id" value=id />
+                    <button type="submit" class="button button--danger">{t!(i18n, cant_go)}</button>
+                </ActionForm>
+            </div>
+            <FieldMessage error=reconfirm_error field="" />
+            <FieldMessage error=cancel_error field="" />
+            <p><A href=move || format!("/events/{}", id())>{t!(i18n, cant_go_back)}</A></p>
         </section>
     }
 }

@@ -104,6 +104,7 @@ pub async fn get_registration_panel(event_id: i64) -> Result<RegistrationPanel, 
             online_url: None,
             anonymous: false,
             server_now,
+            reconfirm: None,
         });
     };
     let registration = state.store.my_registration(event_id, user.id).await?;
@@ -115,7 +116,25 @@ pub async fn get_registration_panel(event_id: i64) -> Result<RegistrationPanel, 
         Some(r) => OnlineUrl::for_registrant(r, state.store.online_url(event_id, r.frame_id).await?),
         None => None,
     };
-    Ok(RegistrationPanel { signed_in: true, registration, online_url, anonymous, server_now })
+    let reconfirm = match &registration {
+        Some(r) if r.status == super::model::RegStatus::Confirmed => {
+            state.store.my_reconfirmation(event_id, user.id, server_now).await?
+        }
+        _ => None,
+    };
+    Ok(RegistrationPanel { signed_in: true, registration, online_url, anonymous, server_now, reconfirm })
+}
+
+/// `POST /api/registrations/reconfirm` — "I'm coming": reconfirms my confirmed registration
+/// (`event_id`) before the event's reconfirmation deadline; `409 reconfirmation_closed` after
+/// it (or when the event asks for none), `409 not_registered` without a seat.
+#[server(endpoint = "registrations/reconfirm")]
+pub async fn reconfirm(event_id: i64) -> Result<super::reconfirm::Reconfirmation, AppError> {
+    crate::error::respond(async {
+        let (user, state) = crate::server::session::require_user_state().await?;
+        state.store.reconfirm(event_id, user.id, crate::time::now()).await
+    })
+    .await
 }
 
 /// `POST /api/registrations/anonymous` — shows (`anonymous=false`) or hides my name on the

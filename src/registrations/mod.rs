@@ -5,6 +5,7 @@ pub mod api;
 pub mod draw;
 pub mod model;
 pub mod pages;
+pub mod reconfirm;
 #[cfg(feature = "ssr")]
 pub mod records;
 pub mod rules;

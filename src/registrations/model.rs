@@ -84,6 +84,9 @@ pub struct RegistrationPanel {
     pub anonymous: bool,
     /// Server time of the answer, so countdowns do not trust the browser's clock alone.
     pub server_now: DateTime<Utc>,
+    /// The event asks its confirmed attendees to reconfirm by a deadline (mine, until then).
+    #[serde(default)]
+    pub reconfirm: Option<super::reconfirm::Reconfirmation>,
 }
 
 /// The answer to a registration request.

@@ -7,7 +7,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use super::api::{
-    Cancel, Register, SetAnonymous, get_participants, get_receipt, get_registration_panel, my_registrations,
+    Cancel, Reconfirm, Register, SetAnonymous, get_participants, get_receipt, get_registration_panel, my_registrations,
 };
 use super::model::{FrameWindow, MyRegistration, ParticipantGroup, QuestionKind, RegStatus, frame_window};
 use crate::accounts::pages::LoginRequired;
@@ -24,6 +24,7 @@ pub struct RegistrationState {
     register: ServerAction<Register>,
     cancel: ServerAction<Cancel>,
     anonymous: ServerAction<SetAnonymous>,
+    reconfirm: ServerAction<Reconfirm>,
     panel: Resource<Result<super::model::RegistrationPanel, crate::error::AppError>>,
 }
 
@@ -33,13 +34,16 @@ impl RegistrationState {
         let register = ServerAction::<Register>::new();
         let cancel = ServerAction::<Cancel>::new();
         let anonymous = ServerAction::<SetAnonymous>::new();
+        let reconfirm = ServerAction::<Reconfirm>::new();
         // Refetch after any action completes.
         let panel = event_resource(
             event_id,
-            move || (register.version().get(), cancel.version().get(), anonymous.version().get()),
+            move || {
+                (register.version().get(), cancel.version().get(), anonymous.version().get(), reconfirm.version().get())
+            },
             get_registration_panel,
         );
-        RegistrationState { register, cancel, anonymous, panel }
+        RegistrationState { register, cancel, anonymous, reconfirm, panel }
     }
 }
 
@@ -47,7 +51,7 @@ impl RegistrationState {
 #[component]
 pub fn RegistrationBox(detail: EventDetail, state: RegistrationState) -> impl IntoView {
     let i18n = use_i18n();
-    let RegistrationState { register, cancel, anonymous, panel } = state;
+    let RegistrationState { register, cancel, anonymous, reconfirm, panel } = state;
     let event_id = detail.card.id;
     let detail = StoredValue::new(detail);
     view! {
@@ -66,6 +70,7 @@ pub fn RegistrationBox(detail: EventDetail, state: RegistrationState) -> impl In
                     match (panel.signed_in, panel.registration.filter(|r| r.status != RegStatus::Cancelled)) {
                         (true, Some(reg)) => view! {
                             <MyStatus reg=reg.clone() />
+                            {panel.reconfirm.clone().map(|r| view! { <ReconfirmBox r event_id action=reconfirm /> })}
                             {panel.online_url.map(|u| view! {
                                 <p class="online-url">{t!(i18n, online_url)} ": "
                                     <a href=u.as_str().to_string() rel="noopener noreferrer" target="_blank">{u.as_str().to_string()}</a>
@@ -136,6 +141,31 @@ fn MyStatus(reg: MyRegistration) -> impl IntoView {
             {(!reg.ranked.is_empty()).then(|| view! {
                 <p class="my-status__ranked">{t!(i18n, my_ranked)} ": " {reg.ranked.join(" → ")}</p>
             })}
+        </div>
+    }
+}
+
+/// The reconfirmation an organizer asks of confirmed attendees: "I'm coming" until the
+/// deadline (releasing the seat is the cancel button below), or that it is done.
+#[component]
+fn ReconfirmBox(r: super::reconfirm::Reconfirmation, event_id: i64, action: ServerAction<Reconfirm>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="reconfirm" class:reconfirm--done=r.reconfirmed>
+            <p class="reconfirm__title">{t!(i18n, reconfirm_title)}</p>
+            {if r.reconfirmed {
+                view! { <p><span class="badge badge--ok">{t!(i18n, reconfirm_done)}</span></p> }.into_any()
+            } else {
+                view! {
+                    <p>{t!(i18n, reconfirm_ask)} " " <time datetime=r.deadline.to_rfc3339()>{r.deadline_label.clone()}</time></p>
+                    <ActionForm action attr:class="inline-form">
+                        <input type="hidden" name="event_id" value=event_id />
+                        <button type="submit" class="button button--primary">{t!(i18n, reconfirm_yes)}</button>
+                    </ActionForm>
+                    <p class="hint">{t!(i18n, reconfirm_hint)}</p>
+                    <ActionError action_error=action_error(action) />
+                }.into_any()
+            }}
         </div>
     }
 }

@@ -18,6 +18,7 @@ pub fn spawn(state: AppState) {
             tick.tick().await;
             run_due_draws(&draws).await;
             crate::messages::notify::send_due_reminders(&draws).await;
+            crate::messages::notify::run_reconfirmation(&draws).await;
             crate::messages::mail::deliver_due(&draws).await;
         }
     });

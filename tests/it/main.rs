@@ -12,6 +12,7 @@ mod lottery;
 mod mail;
 mod participants;
 mod public;
+mod reconfirm;
 mod registration_http;
 mod registrations;
 mod search;

@@ -149,6 +149,7 @@ impl Store {
             .collect();
         let questions = self.fetch_questions(event_id).await?;
         let draws = draw_logs(db, event_id).await?;
+        let reconfirm = self.reconfirm_setting(event_id, crate::time::now()).await?;
         let tags: Vec<(String,)> = db
             .all(
                 Sql::new(
@@ -169,6 +170,7 @@ impl Store {
             .await?;
         Ok(Some(AdminEvent {
             id: event_id,
+            reconfirm,
             participants_hidden: r.participants_hidden,
             // The path; `reload` makes it absolute with the public URL.
             invite_url: r
@@ -451,10 +453,14 @@ struct AttendeeSqlRow {
     receipt_code: String,
     created_at: i64,
     checked_in_at: Option<i64>,
+    reconfirm_asked_at: Option<i64>,
+    reconfirmed_at: Option<i64>,
+    released_at: Option<i64>,
 }
 
 const ATTENDEE_SELECT: &str = "SELECT r.id, u.nickname, u.display_name, f.name AS frame_name, r.status, r.position, \
-     r.receipt_code, r.created_at, r.checked_in_at FROM registrations r JOIN users u ON u.id = r.user_id \
+     r.receipt_code, r.created_at, r.checked_in_at, r.reconfirm_asked_at, r.reconfirmed_at, r.released_at \
+     FROM registrations r JOIN users u ON u.id = r.user_id \
      JOIN frames f ON f.id = r.frame_id";
 
 fn attendee(r: AttendeeSqlRow, answers: &mut HashMap<i64, Vec<(String, String)>>) -> Attendee {
@@ -469,5 +475,8 @@ fn attendee(r: AttendeeSqlRow, answers: &mut HashMap<i64, Vec<(String, String)>>
         registered_at: instant(r.created_at),
         checked_in_at: r.checked_in_at.map(instant),
         answers: answers.remove(&r.id).unwrap_or_default(),
+        reconfirm_asked: r.reconfirm_asked_at.is_some(),
+        reconfirmed_at: r.reconfirmed_at.map(instant),
+        released_at: r.released_at.map(instant),
     }
 }

@@ -13,6 +13,7 @@ mod messages;
 mod participants;
 pub mod pg;
 mod public_sql;
+mod reconfirm;
 mod registrations;
 mod search;
 pub(crate) mod search_sql;
@@ -34,6 +35,7 @@ pub use crate::events::records::*;
 pub use crate::messages::records::*;
 pub use crate::registrations::records::*;
 pub use crate::registrations::rules::drawn_order;
+pub use reconfirm::{Released, Restored};
 
 pub type StoreResult<T> = Result<T, AppError>;
 

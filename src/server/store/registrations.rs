@@ -47,7 +47,7 @@ const NEXT_POSITION: &str = "(SELECT COALESCE(MAX(position), 0) + 1 FROM registr
 
 /// Promotes the head of the frame's waitlist while seats are free and the frame allows it.
 /// Returns the promoted users.
-async fn promote(tx: &mut Tx, frame_id: i64, now: i64) -> StoreResult<Vec<i64>> {
+pub(super) async fn promote(tx: &mut Tx, frame_id: i64, now: i64) -> StoreResult<Vec<i64>> {
     const HEAD: &str = "SELECT r.id, r.user_id FROM registrations r JOIN frames f ON f.id = r.frame_id \
          WHERE r.frame_id = $1 AND r.status = 'waitlisted' \
            AND f.accepted_count < f.capacity AND NOT f.promotion_frozen \
@@ -582,7 +582,8 @@ pub(super) async fn register(db: &Db, req: &RegisterRequest) -> StoreResult<Regi
         Some(reg_id) => {
             let moved = format!(
                 "UPDATE registrations SET frame_id = $1, status = $2, position = {NEXT_POSITION}, \
-                   updated_at = $3, cancelled_at = NULL, checked_in_at = NULL, anonymous = $5 WHERE id = $4"
+                   updated_at = $3, cancelled_at = NULL, checked_in_at = NULL, anonymous = $5, \
+                   reconfirm_asked_at = NULL, reconfirmed_at = NULL, released_at = NULL WHERE id = $4"
             );
             let moved = Sql::new(moved).bind(frame.id).bind(status.as_str()).bind(now).bind(reg_id);
             tx.execute(moved.bind(req.anonymous)).await?;
