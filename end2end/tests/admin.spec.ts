@@ -377,3 +377,56 @@ test("a ranked lottery: an applicant ranks the lottery frames drawn together, an
   await org.close();
   await guest.close();
 });
+
+test("reconfirmation: the organizer requires it, an attendee reconfirms on the event page, the attendee page shows it", async ({
+  browser,
+}) => {
+  const id = unique();
+  const org = await signedIn(browser, `rcf${id}`);
+  const eventId = await draftEvent(org, `rcf-${id}`, `再確認 勉強会 ${id}`, 10, { capacity: "5" });
+  const page = await org.newPage();
+  const problems = watchConsole(page);
+  await page.goto(`/admin/events/${eventId}`);
+  await hydrated(page);
+  await page.getByRole("button", { name: "公開する" }).click();
+  await expect(page.locator(".admin-status .chip")).toHaveText("公開中");
+  const section = page.locator("section[aria-labelledby=reconfirm-h]");
+  await expect(section.locator("h2")).toHaveText("参加の再確認");
+  await section.getByLabel("期限").selectOption("24");
+  await section.getByRole("button", { name: "保存", exact: true }).click();
+  await expect(section.locator(".reconfirm-summary")).toContainText("期限: ");
+  await expect(section.getByLabel("期限"), "the saved choice is shown").toHaveValue("24");
+  expect(problems).toEqual([]);
+
+  // An attendee: the event page asks them to reconfirm, with the deadline in the event's zone.
+  const guest = await signedIn(browser, `rcg${id}`);
+  const res = await guest.request.post("/api/registrations/register", {
+    form: { event_id: String(eventId) },
+    headers: { accept: "application/json" },
+  });
+  expect(res.status(), await res.text()).toBe(200);
+  const theirs = await guest.newPage();
+  const theirProblems = watchConsole(theirs);
+  await theirs.goto(`/events/${eventId}`);
+  await hydrated(theirs);
+  const box = theirs.locator(".reconfirm");
+  await expect(box.locator(".reconfirm__title")).toHaveText("参加の再確認");
+  await expect(box.locator("time")).toContainText("JST");
+  await box.getByRole("button", { name: "参加します" }).click();
+  await expect(box.locator(".badge")).toHaveText("再確認済み");
+  // The message's link: a page with both answers; answering returns to the event.
+  await theirs.goto(`/events/${eventId}/reconfirm`);
+  await hydrated(theirs);
+  await expect(theirs.getByRole("button", { name: "行けなくなった" })).toBeVisible();
+  await theirs.getByRole("button", { name: "参加します" }).click();
+  await expect(theirs).toHaveURL(new RegExp(`/events/${eventId}$`));
+  expect(theirProblems).toEqual([]);
+
+  // The organizer's attendee page shows who reconfirmed.
+  await page.goto(`/admin/events/${eventId}/attendees`);
+  await hydrated(page);
+  await expect(page.locator(".attendees tbody tr").first().locator(".chip--ok")).toHaveText("再確認済み");
+  await expect(page.locator(".reconfirm-summary")).toContainText("期限: ");
+  await org.close();
+  await guest.close();
+});
