@@ -141,6 +141,11 @@ pub mod ssr {
                 lon: position.map(|p| p.1),
                 beginner_ok: f.beginner_ok.is_some(),
                 hands_on: f.hands_on.is_some(),
+                english: f.title_en.as_ref().map(|title| crate::events::model::EnglishText {
+                    title: title.trim().to_string(),
+                    catch: f.catch_en.as_deref().unwrap_or("").trim().to_string(),
+                    description: f.description_en.clone().unwrap_or_default(),
+                }),
             }),
             _ => Err(AppError::Invalid(errors)),
         }
@@ -427,6 +432,7 @@ pub async fn create_event(
             lon: fields.lon,
             beginner_ok: fields.beginner_ok,
             hands_on: fields.hands_on,
+            english: fields.english.unwrap_or_default(),
             status: crate::events::model::EventStatus::Draft,
             created_at: now,
             frames: vec![NewFrame::first_come("一般", capacity)],

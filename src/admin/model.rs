@@ -110,9 +110,18 @@ pub struct Dashboard {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EventForm {
+    /// The Japanese (or only) text; `title_ja`, `catch_ja`, `description_ja` are accepted too.
+    #[serde(alias = "title_ja")]
     pub title: String,
+    #[serde(alias = "catch_ja")]
     pub catch: String,
+    #[serde(alias = "description_ja")]
     pub description: String,
+    /// The English text of a bilingual event (the editor sends all three; omitted: kept as
+    /// saved; an empty title: no English text).
+    pub title_en: Option<String>,
+    pub catch_en: Option<String>,
+    pub description_en: Option<String>,
     pub starts_local: String,
     pub ends_local: String,
     pub time_zone: String,
@@ -362,6 +371,23 @@ pub fn validate_event_form(f: &EventForm) -> Vec<FieldError> {
     }
     if f.description.chars().count() > 50_000 {
         errors.push(FieldError::new("description", "too_long", "the description is longer than 50,000 characters"));
+    }
+    let (title_en, catch_en, description_en) = (
+        f.title_en.as_deref().unwrap_or(""),
+        f.catch_en.as_deref().unwrap_or(""),
+        f.description_en.as_deref().unwrap_or(""),
+    );
+    too_long(&mut errors, "title_en", title_en.trim(), 200, "English title");
+    too_long(&mut errors, "catch_en", catch_en.trim(), 300, "English catch");
+    if description_en.chars().count() > 50_000 {
+        errors.push(FieldError::new(
+            "description_en",
+            "too_long",
+            "the English description is longer than 50,000 characters",
+        ));
+    }
+    if title_en.trim().is_empty() && !(catch_en.trim().is_empty() && description_en.trim().is_empty()) {
+        errors.push(FieldError::new("title_en", "required", "an English catch or description needs an English title"));
     }
     if !matches!(f.venue_kind.as_str(), "online" | "offline" | "hybrid") {
         errors.push(FieldError::new("venue_kind", "invalid_choice", "choose online, offline or hybrid"));

@@ -186,9 +186,14 @@ fn role_label(i18n: leptos_i18n::I18nContext<Locale>, role: Role) -> String {
 fn EventFields(form: EventForm, error: Signal<Option<AppError>>, dirty: RwSignal<bool>) -> impl IntoView {
     let i18n = use_i18n();
     let description = RwSignal::new(form.description.clone());
+    let description_en = RwSignal::new(form.description_en.clone().unwrap_or_default());
     let tag_list = Resource::new(|| (), |_| crate::tags::api::list_tags());
     let preview = Resource::new(
         move || description.get(),
+        |md| async move { if md.trim().is_empty() { Ok(String::new()) } else { preview_markdown(md).await } },
+    );
+    let preview_en = Resource::new(
+        move || description_en.get(),
         |md| async move { if md.trim().is_empty() { Ok(String::new()) } else { preview_markdown(md).await } },
     );
     #[cfg(feature = "hydrate")]
@@ -207,12 +212,27 @@ fn EventFields(form: EventForm, error: Signal<Option<AppError>>, dirty: RwSignal
     let pref = form.prefecture.clone();
     view! {
         <div class="editor" on:input=move |_| dirty.set(true)>
-            <label for="f-title">{t!(i18n, admin_event_title)}</label>
-            <input id="f-title" name="title" type="text" required maxlength="200" value=form.title.clone() />
-            {field("title")}
-            <label for="f-catch">{t!(i18n, admin_catch)}</label>
-            <input id="f-catch" name="catch" type="text" maxlength="300" value=form.catch.clone() />
-            {field("catch")}
+            <div class="editor__bilingual">
+                <fieldset>
+                    <legend>{t!(i18n, admin_text_ja)}</legend>
+                    <label for="f-title">{t!(i18n, admin_event_title)}</label>
+                    <input id="f-title" name="title" type="text" required maxlength="200" value=form.title.clone() />
+                    {field("title")}
+                    <label for="f-catch">{t!(i18n, admin_catch)}</label>
+                    <input id="f-catch" name="catch" type="text" maxlength="300" value=form.catch.clone() />
+                    {field("catch")}
+                </fieldset>
+                <fieldset>
+                    <legend>{t!(i18n, admin_text_en)}</legend>
+                    <label for="f-title-en">{t!(i18n, admin_event_title)}</label>
+                    <input id="f-title-en" name="title_en" type="text" maxlength="200" lang="en" value=form.title_en.clone().unwrap_or_default() />
+                    {field("title_en")}
+                    <label for="f-catch-en">{t!(i18n, admin_catch)}</label>
+                    <input id="f-catch-en" name="catch_en" type="text" maxlength="300" lang="en" value=form.catch_en.clone().unwrap_or_default() />
+                    {field("catch_en")}
+                    <p class="hint">{t!(i18n, admin_text_en_hint)}</p>
+                </fieldset>
+            </div>
             <div class="editor__row">
                 <div>
                     <label for="f-start">{t!(i18n, admin_starts)}</label>
@@ -326,6 +346,24 @@ fn EventFields(form: EventForm, error: Signal<Option<AppError>>, dirty: RwSignal
                         {move || Suspend::new(async move {
                             let html = preview.await.unwrap_or_default();
                             view! { <div class="prose editor__preview" inner_html=html></div> }
+                        })}
+                    </Transition>
+                </div>
+            </div>
+            <div class="editor__markdown">
+                <div>
+                    <label for="f-description-en">{t!(i18n, admin_description_en)}</label>
+                    <textarea id="f-description-en" name="description_en" rows="12" lang="en"
+                        on:input=move |ev| description_en.set(event_target_value(&ev))
+                        prop:value=move || description_en.get()>{form.description_en.clone().unwrap_or_default()}</textarea>
+                    {field("description_en")}
+                </div>
+                <div>
+                    <p class="label">{t!(i18n, admin_preview)}</p>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let html = preview_en.await.unwrap_or_default();
+                            view! { <div class="prose editor__preview" lang="en" inner_html=html></div> }
                         })}
                     </Transition>
                 </div>

@@ -49,11 +49,19 @@ pub fn event(e: &PublicEvent, origin: &str, now: DateTime<Utc>) -> Value {
     };
     let opens = e.frames.iter().map(|f| f.opens_at).collect::<Option<Vec<_>>>().and_then(|v| v.into_iter().min());
     let closes = e.frames.iter().map(|f| f.closes_at.unwrap_or(e.starts_at)).max();
+    let ((title_ja, catch_ja, description_ja), (title_en, catch_en, description_en)) = e.texts();
+    let html = |md: &str| if md.is_empty() { String::new() } else { markdown::to_safe_html(md) };
     json!({
         "id": e.id,
         "title": e.title,
         "catch": e.catch,
         "description": markdown::to_safe_html(&e.description),
+        "title_ja": title_ja,
+        "title_en": title_en,
+        "catch_ja": catch_ja,
+        "catch_en": catch_en,
+        "description_ja": html(&description_ja),
+        "description_en": html(&description_en),
         "url": format!("{origin}/events/{}", e.id),
         "image_url": e.image_url.clone().unwrap_or_default(),
         "hash_tag": e.hashtag,

@@ -125,6 +125,46 @@ impl SpokenLanguage {
     }
 }
 
+/// An event's English text (title, catch and Markdown description), given beside its
+/// Japanese one: bilingual events. An empty title means there is none; an empty catch or
+/// description shows the Japanese one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnglishText {
+    pub title: String,
+    pub catch: String,
+    pub description: String,
+}
+
+impl EnglishText {
+    pub fn is_empty(&self) -> bool {
+        self.title.trim().is_empty()
+    }
+}
+
+/// An event's text in Japanese and in English, from its stored text (`title`: the
+/// Japanese, or the only, text), its English text and its spoken language: an event in
+/// English without an English text of its own is English only. Each is `(title, catch,
+/// description)`; empty when the event has no text in that language.
+pub fn bilingual(
+    title: &str,
+    catch: &str,
+    description: &str,
+    english: &EnglishText,
+    language: SpokenLanguage,
+) -> ((String, String, String), (String, String, String)) {
+    let own = (title.to_string(), catch.to_string(), description.to_string());
+    let none = (String::new(), String::new(), String::new());
+    if !english.is_empty() {
+        let or = |en: &str, ja: &str| if en.trim().is_empty() { ja.to_string() } else { en.to_string() };
+        let en = (english.title.clone(), or(&english.catch, catch), or(&english.description, description));
+        (own, en)
+    } else if language == SpokenLanguage::En {
+        (none, own)
+    } else {
+        (own, none)
+    }
+}
+
 /// Seat numbers of an event or a frame: `accepted/limit`, plus the waitlist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Seats {
@@ -297,6 +337,20 @@ pub struct EventDetail {
     pub json_ld: String,
     /// Unlisted and invitation-only pages ask search engines not to index them.
     pub visibility: Visibility,
+    /// A bilingual event's English text (the page shows it to people reading in English,
+    /// with a switch; `?hl=ja|en` chooses).
+    #[serde(default)]
+    pub english: Option<EnglishDetail>,
+}
+
+/// The English text of a bilingual event, as its page shows it (empty parts already
+/// replaced by the Japanese ones).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnglishDetail {
+    pub title: String,
+    pub catch: String,
+    pub description_html: String,
+    pub description_text: String,
 }
 
 /// One page of a longer list.
@@ -320,6 +374,28 @@ impl<T> Page<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_event_is_japanese_english_or_both() {
+        let none = EnglishText::default();
+        let t = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
+        let empty = t("", "", "");
+        assert_eq!(
+            bilingual("勉強会", "キャッチ", "本文", &none, SpokenLanguage::Ja),
+            (t("勉強会", "キャッチ", "本文"), empty.clone())
+        );
+        assert_eq!(
+            bilingual("Meetup", "c", "d", &none, SpokenLanguage::En),
+            (empty, t("Meetup", "c", "d")),
+            "English only"
+        );
+        let english = EnglishText { title: "Study group".into(), catch: String::new(), description: "Body".into() };
+        assert_eq!(
+            bilingual("勉強会", "キャッチ", "本文", &english, SpokenLanguage::Multi),
+            (t("勉強会", "キャッチ", "本文"), t("Study group", "キャッチ", "Body")),
+            "an empty English catch shows the Japanese one"
+        );
+    }
 
     #[test]
     fn a_frame_goes_to_its_own_venue_or_the_event_s() {

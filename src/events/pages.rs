@@ -120,8 +120,39 @@ fn EventView(detail: EventDetail, registration: RegistrationState, materials: Ma
     let invite_suffix = invite.as_deref().map(|s| format!("?invite={}", urlencoding::encode(s))).unwrap_or_default();
     let ics_href = format!("/events/{}.ics{invite_suffix}", card.id);
     let unlisted = detail.visibility != crate::events::model::Visibility::Public;
+    // A bilingual event shows the reader's language, `?hl=ja|en` choosing otherwise.
+    let query = use_query_map();
+    let english = detail.english.clone();
+    let has_english = english.is_some();
+    let show_english = move || {
+        has_english
+            && match query.read().get("hl").as_deref() {
+                Some("en") => true,
+                Some("ja") => false,
+                _ => lang_of(i18n.get_locale()) == crate::time::Lang::En,
+            }
+    };
+    let (en_title, en_catch, en_html) =
+        english.as_ref().map(|e| (e.title.clone(), e.catch.clone(), e.description_html.clone())).unwrap_or_default();
+    let (ja_title, ja_catch, ja_html) = (card.title.clone(), detail.catch.clone(), detail.description_html.clone());
+    let title_now = {
+        let (en, ja) = (en_title.clone(), ja_title.clone());
+        move || if show_english() { en.clone() } else { ja.clone() }
+    };
+    let catch_now = move || if show_english() { en_catch.clone() } else { ja_catch.clone() };
+    let description_now = move || if show_english() { en_html.clone() } else { ja_html.clone() };
+    let page_title = untrack(title_now.clone());
+    let switch_href = {
+        let base = format!("/events/{}", card.id);
+        let invite = invite.clone();
+        move || {
+            let other = if show_english() { "ja" } else { "en" };
+            let invite = invite.as_deref().map(|s| format!("&invite={}", urlencoding::encode(s))).unwrap_or_default();
+            format!("{base}?hl={other}{invite}")
+        }
+    };
     view! {
-        <Title text=card.title.clone() />
+        <Title text=page_title />
         {unlisted.then(|| view! { <Meta name="robots" content="noindex, nofollow" /> })}
         <Meta name="description" content=meta_description.clone() />
         <Link rel="canonical" href=detail.url.clone() />
@@ -138,8 +169,20 @@ fn EventView(detail: EventDetail, registration: RegistrationState, materials: Ma
         <article class="event" class:event--past=past class:event--cancelled=cancelled>
             {cancelled.then(|| view! { <p class="notice notice--cancelled" role="status">{t!(i18n, cancelled_event)}</p> })}
             {(past && !cancelled).then(|| view! { <p class="notice notice--past" role="status">{t!(i18n, past_event)}</p> })}
-            <h1 class="event__title">{card.title.clone()}</h1>
-            {(!detail.catch.is_empty()).then(|| view! { <p class="event__catch">{detail.catch.clone()}</p> })}
+            <h1 class="event__title" lang=move || if show_english() { "en" } else { "ja" }>{title_now}</h1>
+            {move || {
+                let catch = catch_now();
+                (!catch.is_empty()).then(|| view! { <p class="event__catch">{catch}</p> })
+            }}
+            {has_english.then(|| view! {
+                <p class="event__lang-switch">
+                    <a href=switch_href rel="alternate">{move || if show_english() {
+                        t_string!(i18n, show_in_japanese).to_string()
+                    } else {
+                        t_string!(i18n, show_in_english).to_string()
+                    }}</a>
+                </p>
+            })}
 
             <section class="event__when" aria-label="Date">
                 <time datetime=span.start_iso()>
@@ -245,7 +288,7 @@ fn EventView(detail: EventDetail, registration: RegistrationState, materials: Ma
 
             <section class="event__section">
                 <h2>{t!(i18n, abstract_label)}</h2>
-                <div class="prose" inner_html=detail.description_html.clone()></div>
+                <div class="prose" inner_html=description_now></div>
             </section>
 
             <MaterialsSection event_id=card.id state=materials />

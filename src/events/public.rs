@@ -15,6 +15,8 @@ pub struct PublicEvent {
     pub catch: String,
     /// Markdown as written (rendered and sanitised by the consumer).
     pub description: String,
+    /// The English text of a bilingual event (empty title: none).
+    pub english: crate::events::model::EnglishText,
     pub image_url: Option<String>,
     pub hashtag: String,
     pub starts_at: DateTime<Utc>,
@@ -44,6 +46,26 @@ pub struct PublicEvent {
 }
 
 impl PublicEvent {
+    /// The event's text in Japanese and in English: `(title, catch, description)` each,
+    /// empty where it has none (see [`crate::events::model::bilingual`]).
+    pub fn texts(&self) -> ((String, String, String), (String, String, String)) {
+        crate::events::model::bilingual(&self.title, &self.catch, &self.description, &self.english, self.language)
+    }
+
+    /// This event as a reader of `lang` sees it: its title, catch and description in that
+    /// language when it has them (feeds and calendars with `?hl=`).
+    pub fn in_language(mut self, lang: crate::time::Lang) -> Self {
+        let (ja, en) = self.texts();
+        let chosen = match lang {
+            crate::time::Lang::En => en,
+            crate::time::Lang::Ja => ja,
+        };
+        if !chosen.0.is_empty() {
+            (self.title, self.catch, self.description) = chosen;
+        }
+        self
+    }
+
     /// Seat totals over the frames: (accepted, limit, waiting).
     pub fn seat_totals(&self) -> (i64, i64, i64) {
         self.frames

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::model::{EventStatus, FrameMethod, FrameVenue, SpokenLanguage, VenueKind};
+use super::model::{EnglishText, EventStatus, FrameMethod, FrameVenue, SpokenLanguage, VenueKind};
 use crate::tags::model::TagKind;
 
 /// A group to create, with its members (user ids and roles).
@@ -96,6 +96,8 @@ pub struct NewEvent {
     pub language: SpokenLanguage,
     pub hashtag: String,
     pub image_url: Option<String>,
+    /// The English text of a bilingual event (empty: none).
+    pub english: EnglishText,
     pub status: EventStatus,
     pub beginner_ok: bool,
     pub hands_on: bool,
@@ -130,6 +132,7 @@ impl NewEvent {
             language: SpokenLanguage::Ja,
             hashtag: String::new(),
             image_url: None,
+            english: EnglishText::default(),
             status: EventStatus::Published,
             beginner_ok: false,
             hands_on: false,
@@ -202,6 +205,8 @@ pub struct EventFields {
     pub lon: Option<f64>,
     pub beginner_ok: bool,
     pub hands_on: bool,
+    /// The English text: `None` keeps what is saved (an update that does not send it).
+    pub english: Option<EnglishText>,
 }
 
 /// A frame's rules as organizers set them (instants in UTC).

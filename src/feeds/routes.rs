@@ -10,7 +10,7 @@
 //! | `/sitemap.xml`, `/robots.txt` | for search engines |
 
 use axum::Router;
-use axum::extract::{Path, RawQuery, Request, State};
+use axum::extract::{FromRequestParts, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -27,6 +27,36 @@ use crate::server::state::AppState;
 use crate::server::store::public::{
     EventFilter, EventOrder, GroupFilter, PublicEvent, PublicGroup, Reach, SitemapEntry,
 };
+
+/// `?hl=ja|en` on a calendar or feed: bilingual events in that language (absent: as stored,
+/// the Japanese text first; an event without a text in that language keeps its own).
+pub struct Hl(pub Option<crate::time::Lang>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Hl {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let lang =
+            url_pairs(parts.uri.query().unwrap_or("")).into_iter().rev().find(|(k, _)| k == "hl").and_then(|(_, v)| {
+                match v.as_str() {
+                    "en" => Some(crate::time::Lang::En),
+                    "ja" => Some(crate::time::Lang::Ja),
+                    _ => None,
+                }
+            });
+        Ok(Hl(lang))
+    }
+}
+
+impl Hl {
+    /// The events in the requested language.
+    fn apply(&self, events: Vec<PublicEvent>) -> Vec<PublicEvent> {
+        match self.0 {
+            Some(lang) => events.into_iter().map(|e| e.in_language(lang)).collect(),
+            None => events,
+        }
+    }
+}
 
 /// Most events in one calendar feed.
 pub const FEED_EVENTS: u32 = 500;
@@ -116,6 +146,7 @@ async fn one_event(
     State(state): State<AppState>,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
+    hl: Hl,
     headers: HeaderMap,
 ) -> Response {
     let Ok(id) = id.parse::<i64>() else {
@@ -129,7 +160,7 @@ async fn one_event(
         Err(e) => return error_response(&e),
     }
     let filter = EventFilter { ids: vec![id], reach: Reach::Admitted, limit: 1, ..Default::default() };
-    match state.store.public_events(&filter).await.map(|(events, _)| events) {
+    match state.store.public_events(&filter).await.map(|(events, _)| hl.apply(events)) {
         Ok(events) if !events.is_empty() => {
             let cal = calendar(&state, events[0].title.clone(), entries(&state, &events));
             let mut resp = calendar_response(&headers, &cal, &format!("tsudoi-event-{id}.ics"), PUBLIC_CACHE);
@@ -144,7 +175,7 @@ async fn one_event(
     }
 }
 
-async fn search_feed(State(state): State<AppState>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+async fn search_feed(State(state): State<AppState>, RawQuery(query): RawQuery, hl: Hl, headers: HeaderMap) -> Response {
     let raw = query.unwrap_or_default();
     let pairs: Vec<(String, String)> = url_pairs(&raw);
     let (q, _warnings) = SearchQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
@@ -153,7 +184,7 @@ async fn search_feed(State(state): State<AppState>, RawQuery(query): RawQuery, h
         Err(e) => return error_response(&e),
     };
     let events = match state.store.public_events_by_ids(&ids).await {
-        Ok(ev) => ev,
+        Ok(ev) => hl.apply(ev),
         Err(e) => return error_response(&e),
     };
     let name = search_feed_name(&q);
@@ -193,7 +224,7 @@ async fn group_by_slug(state: &AppState, slug: &str) -> Result<PublicGroup, AppE
     found.pop().ok_or(AppError::NotFound)
 }
 
-async fn group_feed(State(state): State<AppState>, Path(slug): Path<String>, headers: HeaderMap) -> Response {
+async fn group_feed(State(state): State<AppState>, Path(slug): Path<String>, hl: Hl, headers: HeaderMap) -> Response {
     let group = match group_by_slug(&state, &slug).await {
         Ok(g) => g,
         Err(e) => return error_response(&e),
@@ -201,6 +232,7 @@ async fn group_feed(State(state): State<AppState>, Path(slug): Path<String>, hea
     let filter = EventFilter { group_ids: vec![group.id], reach: Reach::GroupPage, ..feed_filter() };
     match state.store.public_events(&filter).await {
         Ok((events, _)) => {
+            let events = hl.apply(events);
             let cal = calendar(&state, format!("Tsudoi: {}", group.title), entries(&state, &events));
             calendar_response(&headers, &cal, &format!("{slug}.ics"), PUBLIC_CACHE)
         }
@@ -208,7 +240,7 @@ async fn group_feed(State(state): State<AppState>, Path(slug): Path<String>, hea
     }
 }
 
-async fn tag_feed(State(state): State<AppState>, Path(slug): Path<String>, headers: HeaderMap) -> Response {
+async fn tag_feed(State(state): State<AppState>, Path(slug): Path<String>, hl: Hl, headers: HeaderMap) -> Response {
     let tag = match state.store.fetch_tag(&slug).await.and_then(|t| t.ok_or(AppError::NotFound)) {
         Ok(t) => t,
         Err(e) => return error_response(&e),
@@ -216,6 +248,7 @@ async fn tag_feed(State(state): State<AppState>, Path(slug): Path<String>, heade
     let filter = EventFilter { tag_slugs: vec![tag.tag.slug.clone()], ..feed_filter() };
     match state.store.public_events(&filter).await {
         Ok((events, _)) => {
+            let events = hl.apply(events);
             let cal = calendar(&state, format!("Tsudoi: {}", tag.tag.name), entries(&state, &events));
             calendar_response(&headers, &cal, &format!("{slug}.ics"), PUBLIC_CACHE)
         }
@@ -223,7 +256,12 @@ async fn tag_feed(State(state): State<AppState>, Path(slug): Path<String>, heade
     }
 }
 
-async fn private_feed(State(state): State<AppState>, Path(secret): Path<String>, headers: HeaderMap) -> Response {
+async fn private_feed(
+    State(state): State<AppState>,
+    Path(secret): Path<String>,
+    hl: Hl,
+    headers: HeaderMap,
+) -> Response {
     if secret.len() < 20 {
         return error_response(&AppError::NotFound);
     }
@@ -246,7 +284,7 @@ async fn private_feed(State(state): State<AppState>, Path(secret): Path<String>,
         .collect();
     let filter = EventFilter { ids: frames.keys().copied().collect(), reach: Reach::Admitted, ..feed_filter() };
     let events = match state.store.public_events(&filter).await {
-        Ok((events, _)) => events,
+        Ok((events, _)) => hl.apply(events),
         Err(e) => return error_response(&e),
     };
     let waitlisted: std::collections::HashSet<i64> =
@@ -275,6 +313,7 @@ async fn private_feed(State(state): State<AppState>, Path(secret): Path<String>,
 async fn atom_response(
     state: &AppState,
     headers: &HeaderMap,
+    hl: &Hl,
     filter: EventFilter,
     title: String,
     self_path: &str,
@@ -283,6 +322,7 @@ async fn atom_response(
     let filter = EventFilter { order: EventOrder::Created, limit: ATOM_ENTRIES, ..filter };
     match state.store.public_events(&filter).await {
         Ok((events, _)) => {
+            let events = hl.apply(events);
             let origin = &state.config.public_url;
             let feed = AtomFeed {
                 title,
@@ -298,10 +338,11 @@ async fn atom_response(
     }
 }
 
-async fn site_atom(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn site_atom(State(state): State<AppState>, hl: Hl, headers: HeaderMap) -> Response {
     atom_response(
         &state,
         &headers,
+        &hl,
         EventFilter::default(),
         "Tsudoi: 新着イベント".into(),
         "/feed.atom",
@@ -310,7 +351,7 @@ async fn site_atom(State(state): State<AppState>, headers: HeaderMap) -> Respons
     .await
 }
 
-async fn group_atom(State(state): State<AppState>, Path(slug): Path<String>, headers: HeaderMap) -> Response {
+async fn group_atom(State(state): State<AppState>, Path(slug): Path<String>, hl: Hl, headers: HeaderMap) -> Response {
     let group = match group_by_slug(&state, &slug).await {
         Ok(g) => g,
         Err(e) => return error_response(&e),
@@ -319,6 +360,7 @@ async fn group_atom(State(state): State<AppState>, Path(slug): Path<String>, hea
     atom_response(
         &state,
         &headers,
+        &hl,
         filter,
         format!("Tsudoi: {} の新着イベント", group.title),
         &format!("/groups/{slug}/feed.atom"),
@@ -327,7 +369,7 @@ async fn group_atom(State(state): State<AppState>, Path(slug): Path<String>, hea
     .await
 }
 
-async fn tag_atom(State(state): State<AppState>, Path(slug): Path<String>, headers: HeaderMap) -> Response {
+async fn tag_atom(State(state): State<AppState>, Path(slug): Path<String>, hl: Hl, headers: HeaderMap) -> Response {
     let tag = match state.store.fetch_tag(&slug).await.and_then(|t| t.ok_or(AppError::NotFound)) {
         Ok(t) => t,
         Err(e) => return error_response(&e),
@@ -336,6 +378,7 @@ async fn tag_atom(State(state): State<AppState>, Path(slug): Path<String>, heade
     atom_response(
         &state,
         &headers,
+        &hl,
         filter,
         format!("Tsudoi: {} の新着イベント", tag.tag.name),
         &format!("/tags/{slug}/feed.atom"),

@@ -967,6 +967,7 @@ async fn a_registration_is_confirmed_by_message_and_the_day_before_brings_one_re
         lon: None,
         beginner_ok: false,
         hands_on: false,
+        english: None,
     };
     app.store().update_event(w.event, &fields, tsudoi::time::now()).await.unwrap();
     for _ in 0..3 {

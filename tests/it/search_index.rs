@@ -147,6 +147,7 @@ fn fields(title: String, i: usize) -> EventFields {
         lon: None,
         beginner_ok: i.is_multiple_of(3),
         hands_on: false,
+        english: None,
     }
 }
 

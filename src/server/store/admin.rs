@@ -111,7 +111,7 @@ impl Store {
                     "SELECT e.group_id, g.title AS group_title, e.status, e.title, e.catch, e.description, e.starts_at, \
                      e.ends_at, e.time_zone, e.venue_kind, e.place, e.address, e.prefecture, e.online_url, e.language, \
                      e.hashtag, e.lat, e.lon, e.beginner_ok, e.hands_on, e.participants_hidden, e.visibility, \
-                     e.invite_token \
+                     e.invite_token, e.title_en, e.catch_en, e.description_en \
                      FROM events e JOIN groups g ON g.id = e.group_id WHERE e.id = $1",
                 )
                 .bind(event_id),
@@ -201,6 +201,9 @@ impl Store {
                 beginner_ok: r.beginner_ok.then(|| "on".to_string()),
                 hands_on: r.hands_on.then(|| "on".to_string()),
                 visibility: r.visibility,
+                title_en: Some(r.title_en),
+                catch_en: Some(r.catch_en),
+                description_en: Some(r.description_en),
             },
             frames,
             frame_times,
@@ -374,6 +377,9 @@ struct EditRow {
     participants_hidden: bool,
     visibility: String,
     invite_token: Option<String>,
+    title_en: String,
+    catch_en: String,
+    description_en: String,
 }
 
 fn local_input(t: DateTime<Utc>, zone: &str) -> String {

@@ -43,7 +43,9 @@ impl Store {
                     "UPDATE events SET title = $1, catch = $2, description = $3, starts_at = $4, ends_at = $5, \
                      time_zone = $6, venue_kind = $7, place = $8, address = $9, prefecture = $10, online_url = $11, \
                      language = $12, hashtag = $13, lat = $14, lon = $15, beginner_ok = $16, hands_on = $17, \
-                     local_dow = $18, local_start_min = $19, updated_at = {}(updated_at, $20) WHERE id = $21",
+                     local_dow = $18, local_start_min = $19, updated_at = {}(updated_at, $20), \
+                     title_en = COALESCE($22, title_en), catch_en = COALESCE($23, catch_en), \
+                     description_en = COALESCE($24, description_en) WHERE id = $21",
                     greatest(db)
                 ))
                 .bind(&f.title)
@@ -66,7 +68,10 @@ impl Store {
                 .bind(dow)
                 .bind(minute)
                 .bind(now.timestamp())
-                .bind(event_id),
+                .bind(event_id)
+                .bind(f.english.as_ref().map(|e| e.title.as_str()))
+                .bind(f.english.as_ref().map(|e| e.catch.as_str()))
+                .bind(f.english.as_ref().map(|e| e.description.as_str())),
             )
             .await?;
         if done == 0 {
@@ -258,10 +263,12 @@ impl Store {
                 Sql::new(
                     "INSERT INTO events (group_id, title, catch, description, starts_at, ends_at, time_zone, venue_kind, \
                        place, address, prefecture, lat, lon, online_url, language, hashtag, image_url, status, event_type, \
-                       beginner_ok, hands_on, created_at, updated_at, local_dow, local_start_min) \
+                       beginner_ok, hands_on, created_at, updated_at, local_dow, local_start_min, \
+                       title_en, catch_en, description_en) \
                      SELECT group_id, title, catch, description, starts_at + $1, ends_at + $1, time_zone, venue_kind, \
                        place, address, prefecture, lat, lon, online_url, language, hashtag, image_url, 'draft', event_type, \
-                       beginner_ok, hands_on, $2, $2, $3, $4 FROM events WHERE id = $5 RETURNING id",
+                       beginner_ok, hands_on, $2, $2, $3, $4, title_en, catch_en, description_en \
+                     FROM events WHERE id = $5 RETURNING id",
                 )
                 .bind(shift)
                 .bind(now.timestamp())

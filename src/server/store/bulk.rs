@@ -169,7 +169,8 @@ impl Store {
             &mut tx,
             "INSERT INTO events (id, group_id, title, catch, description, starts_at, ends_at, time_zone, \
          venue_kind, place, address, prefecture, lat, lon, online_url, language, hashtag, image_url, \
-         status, event_type, beginner_ok, hands_on, created_at, updated_at, local_dow, local_start_min)",
+         status, event_type, beginner_ok, hands_on, created_at, updated_at, local_dow, local_start_min, \
+         title_en, catch_en, description_en)",
             "",
             &with_ids,
             BATCH_ROWS / 2,
@@ -202,6 +203,9 @@ impl Store {
                     now.into(),
                     dow.into(),
                     minute.into(),
+                    e.english.title.as_str().into(),
+                    e.english.catch.as_str().into(),
+                    e.english.description.as_str().into(),
                 ]
             },
         )

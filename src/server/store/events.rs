@@ -116,7 +116,8 @@ impl Store {
         let row: EventRow = db
         .one(
             Sql::new(
-                "SELECT catch, description, place, address, lat, lon, language, hashtag, image_url FROM events WHERE id = $1",
+                "SELECT catch, description, place, address, lat, lon, language, hashtag, image_url, title_en, catch_en, \
+                 description_en FROM events WHERE id = $1",
             )
             .bind(id),
         )
@@ -136,7 +137,17 @@ impl Store {
             )
             .await?;
         let questions = self.fetch_questions(id).await?;
+        let english = (!row.title_en.trim().is_empty()).then(|| {
+            let description = if row.description_en.trim().is_empty() { &row.description } else { &row.description_en };
+            crate::events::model::EnglishDetail {
+                title: row.title_en.clone(),
+                catch: if row.catch_en.trim().is_empty() { row.catch.clone() } else { row.catch_en.clone() },
+                description_html: markdown::to_safe_html(description),
+                description_text: markdown::to_plain_text(description),
+            }
+        });
         Ok(Some(EventDetail {
+            english,
             card,
             catch: row.catch,
             description_html: markdown::to_safe_html(&row.description),
@@ -559,6 +570,9 @@ struct EventRow {
     language: String,
     hashtag: String,
     image_url: Option<String>,
+    title_en: String,
+    catch_en: String,
+    description_en: String,
 }
 
 /// A frame as stored; [`FRAME_COLUMNS`] selects it.

@@ -136,7 +136,7 @@ fn push_event_where(db: &Db, q: &mut Sql, f: &EventFilter) {
 const EVENT_SELECT: &str = "SELECT e.id, e.title, e.catch, e.description, e.image_url, e.hashtag, e.starts_at, \
      e.ends_at, e.time_zone, e.venue_kind, e.place, e.address, e.prefecture, e.lat, e.lon, e.language, e.status, \
      e.event_type, e.created_at, e.updated_at, e.sequence, e.listed, g.id AS group_id, g.slug AS group_slug, \
-     g.title AS group_title FROM events e JOIN groups g ON g.id = e.group_id";
+     g.title AS group_title, e.title_en, e.catch_en, e.description_en FROM events e JOIN groups g ON g.id = e.group_id";
 
 #[derive(sqlx::FromRow)]
 struct PublicEventRow {
@@ -144,6 +144,9 @@ struct PublicEventRow {
     title: String,
     catch: String,
     description: String,
+    title_en: String,
+    catch_en: String,
+    description_en: String,
     image_url: Option<String>,
     hashtag: String,
     starts_at: i64,
@@ -445,6 +448,11 @@ async fn complete(db: &Db, rows: Vec<PublicEventRow>) -> Result<Vec<PublicEvent>
             title: r.title,
             catch: r.catch,
             description: r.description,
+            english: crate::events::model::EnglishText {
+                title: r.title_en,
+                catch: r.catch_en,
+                description: r.description_en,
+            },
             image_url: r.image_url,
             hashtag: r.hashtag,
             starts_at: instant(r.starts_at),

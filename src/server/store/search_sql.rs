@@ -24,6 +24,9 @@ struct IndexRow {
     title: String,
     catch: String,
     description: String,
+    title_en: String,
+    catch_en: String,
+    description_en: String,
     place: String,
     address: String,
     group_title: String,
@@ -38,7 +41,7 @@ pub(crate) async fn index_events<'c>(conn: impl Into<Conn<'c>>, event_ids: &[i64
     let pg = conn.is_pg();
     for chunk in event_ids.chunks(500) {
         let mut q = Sql::new(format!(
-            "SELECT e.id, e.title, e.catch, e.description, e.place, e.address, g.title AS group_title, \
+            "SELECT e.id, e.title, e.catch, e.description, e.title_en, e.catch_en, e.description_en, e.place, e.address, g.title AS group_title, \
                (SELECT {} FROM speakers s WHERE s.event_id = e.id) AS speakers, \
                (SELECT {} FROM event_tags et JOIN tags t ON t.id = et.tag_id WHERE et.event_id = e.id) AS tags \
              FROM events e JOIN groups g ON g.id = e.group_id WHERE e.id IN ",
@@ -57,6 +60,9 @@ pub(crate) async fn index_events<'c>(conn: impl Into<Conn<'c>>, event_ids: &[i64
                     r.title,
                     r.catch,
                     r.description,
+                    r.title_en,
+                    r.catch_en,
+                    r.description_en,
                     r.place,
                     r.address,
                     r.group_title,
