@@ -430,3 +430,52 @@ test("reconfirmation: the organizer requires it, an attendee reconfirms on the e
   await org.close();
   await guest.close();
 });
+
+test("a bilingual event: the editor's English column with its preview, and the page in the reader's language", async ({
+  browser,
+}) => {
+  const id = unique();
+  const org = await signedIn(browser, `bil${id}`);
+  const eventId = await draftEvent(org, `bil-${id}`, `Rust 夜会 ${id}`, 9, { capacity: "5", catch: "型とトレイト" });
+  const page = await org.newPage();
+  const problems = watchConsole(page);
+  await page.goto(`/admin/events/${eventId}`);
+  await hydrated(page);
+  await expect(page.locator(".editor__bilingual legend")).toHaveText(["日本語", "English（任意）"]);
+  await page.locator("#f-title-en").fill(`Rust Night ${id}`);
+  await page.locator("#f-description-en").fill("**Ownership** explained");
+  await expect(page.locator(".editor__preview[lang=en] strong")).toHaveText("Ownership");
+  const save = page.locator("form:has(#f-title-en) button[type=submit]");
+  await save.click();
+  await expect(page.locator("form:has(#f-title-en) .ok")).toHaveText("保存しました");
+  await page.getByRole("button", { name: "公開する" }).click();
+  await expect(page.locator(".admin-status .chip")).toHaveText("公開中");
+  await expect(page.locator("#f-title-en"), "the English title is kept").toHaveValue(`Rust Night ${id}`);
+  expect(problems).toEqual([]);
+
+  // A reader in Japanese sees Japanese, and switches.
+  const reader = await browser.newContext({ locale: "ja-JP" });
+  const theirs = await reader.newPage();
+  const theirProblems = watchConsole(theirs);
+  await theirs.goto(`/events/${eventId}`);
+  await hydrated(theirs);
+  await expect(theirs.locator("h1.event__title")).toHaveText(`Rust 夜会 ${id}`);
+  await theirs.getByRole("link", { name: "Show in English" }).click();
+  await expect(theirs.locator("h1.event__title")).toHaveText(`Rust Night ${id}`);
+  await expect(theirs.locator(".event__catch"), "no English catch: the Japanese one").toHaveText("型とトレイト");
+  await expect(theirs.locator(".prose strong")).toHaveText("Ownership");
+  await theirs.getByRole("link", { name: "日本語で表示" }).click();
+  await expect(theirs.locator("h1.event__title")).toHaveText(`Rust 夜会 ${id}`);
+  expect(theirProblems).toEqual([]);
+
+  // A reader whose browser asks for English sees English first.
+  const english = await browser.newContext({ locale: "en-US" });
+  const en = await english.newPage();
+  await en.goto(`/events/${eventId}`);
+  await hydrated(en);
+  await expect(en.locator("h1.event__title")).toHaveText(`Rust Night ${id}`);
+  await expect(en.getByRole("link", { name: "日本語で表示" })).toBeVisible();
+  await org.close();
+  await reader.close();
+  await english.close();
+});
