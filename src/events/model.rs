@@ -193,6 +193,9 @@ impl Seats {
 pub struct EventCard {
     pub id: i64,
     pub title: String,
+    /// A bilingual event's English title (empty: none); lists show it to English readers.
+    #[serde(default)]
+    pub title_en: String,
     pub span: ZonedSpan,
     pub group_slug: String,
     pub group_title: String,

@@ -305,7 +305,13 @@ pub fn EventCardView(card: EventCard) -> impl IntoView {
                 {cancelled.then(|| view! { <span class="badge badge--cancelled">{t!(i18n, cancelled)}</span> })}
             </div>
             <h3 class="card__title">
-                <A href=format!("/events/{}", card.id)>{card.title}</A>
+                <A href=format!("/events/{}", card.id)>{
+                    let (title, title_en) = (card.title, card.title_en);
+                    move || {
+                        let english = lang_of(i18n.get_locale()) == crate::time::Lang::En && !title_en.is_empty();
+                        if english { title_en.clone() } else { title.clone() }
+                    }
+                }</A>
             </h3>
             <p class="card__group">
                 <A href=format!("/groups/{}", card.group_slug)>{card.group_title}</A>

@@ -491,6 +491,7 @@ impl Store {
 struct CardRow {
     id: i64,
     title: String,
+    title_en: String,
     starts_at: i64,
     ends_at: i64,
     time_zone: String,
@@ -509,6 +510,7 @@ impl CardRow {
         EventCard {
             id: self.id,
             title: self.title,
+            title_en: self.title_en,
             span: ZonedSpan::resolve(instant(self.starts_at), instant(self.ends_at), &self.time_zone),
             group_slug: self.group_slug,
             group_title: self.group_title,
@@ -526,7 +528,7 @@ impl CardRow {
 /// (cast because PostgreSQL sums BIGINT into NUMERIC).
 pub(super) fn card_query() -> Sql {
     Sql::new(
-        "SELECT e.id, e.title, e.starts_at, e.ends_at, e.time_zone, e.venue_kind, e.prefecture, e.status, \
+        "SELECT e.id, e.title, e.title_en, e.starts_at, e.ends_at, e.time_zone, e.venue_kind, e.prefecture, e.status, \
          g.slug AS group_slug, g.title AS group_title, \
          CAST((SELECT COALESCE(SUM(f.accepted_count), 0) FROM frames f WHERE f.event_id = e.id) AS BIGINT) AS accepted, \
          CAST((SELECT COALESCE(SUM(f.capacity), 0) FROM frames f WHERE f.event_id = e.id) AS BIGINT) AS capacity, \
