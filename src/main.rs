@@ -1,14 +1,55 @@
-//! `tsudoi` — serve (default), or `tsudoi demo --events N` to bulk-add generated events.
+//! `tsudoi` — serve (the default), add generated events, back up and restore.
 
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
 use tsudoi::server::config::Config;
 
-const USAGE: &str = "\
-Usage:
-  tsudoi [--demo]                  serve on LEPTOS_SITE_ADDR (default 127.0.0.1:3000)
-  tsudoi demo --events N [--seed S] add N generated events to DATABASE_URL and exit
-
+const ENVIRONMENT: &str = "\
 Environment: DATABASE_URL (default sqlite://tsudoi.db; or postgres://…), TSUDOI_DEMO=1 (same as --demo),
-LEPTOS_SITE_ADDR, RUST_LOG, TSUDOI_NOW (start the clock at another instant: RFC 3339 or YYYY-MM-DD).";
+LEPTOS_SITE_ADDR, RUST_LOG, TSUDOI_NOW (start the clock at another instant: RFC 3339 or YYYY-MM-DD);
+the README lists every setting.";
+
+#[derive(Parser)]
+#[command(name = "tsudoi", version, about = "Tsudoi (集い): a self-hosted tech-community event platform")]
+#[command(after_help = ENVIRONMENT)]
+struct Cli {
+    /// Serve with the demo data (loaded into an empty database first)
+    #[arg(long)]
+    demo: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve on LEPTOS_SITE_ADDR (default 127.0.0.1:3000); the default command
+    #[command(after_help = ENVIRONMENT)]
+    Serve {
+        /// Serve with the demo data (loaded into an empty database first)
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Add generated events to the database (the demo data first when it is empty), then exit
+    Demo {
+        /// How many events to add
+        #[arg(long)]
+        events: usize,
+        /// Seed of the generator (the same seed gives the same events)
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Write a consistent copy of the live SQLite database to PATH while Tsudoi serves
+    Backup {
+        /// A new file (never overwritten)
+        path: PathBuf,
+    },
+    /// Replace the SQLite database with the backup at PATH (refused while Tsudoi runs)
+    Restore {
+        /// A file written by `tsudoi backup`
+        path: PathBuf,
+    },
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -18,25 +59,11 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| "info,sqlx=warn,leptos_i18n=warn".into()),
         )
         .init();
-
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        None | Some("--demo") if args.len() <= 1 => {
-            tsudoi::server::startup::run(Config::from_env(!args.is_empty())?).await
-        }
-        Some("demo") => {
-            let mut events: Option<usize> = None;
-            let mut seed: u64 = 1;
-            let mut it = args.iter().skip(1);
-            while let Some(flag) = it.next() {
-                let value = it.next().ok_or_else(|| anyhow::anyhow!("{flag} needs a value\n\n{USAGE}"))?;
-                match flag.as_str() {
-                    "--events" => events = Some(value.parse().map_err(|_| anyhow::anyhow!("--events takes a number"))?),
-                    "--seed" => seed = value.parse().map_err(|_| anyhow::anyhow!("--seed takes a number"))?,
-                    other => anyhow::bail!("unknown option {other}\n\n{USAGE}"),
-                }
-            }
-            let events = events.ok_or_else(|| anyhow::anyhow!("demo needs --events N\n\n{USAGE}"))?;
+    let cli = Cli::parse();
+    match cli.command {
+        None => tsudoi::server::startup::run(Config::from_env(cli.demo)?).await,
+        Some(Command::Serve { demo }) => tsudoi::server::startup::run(Config::from_env(demo || cli.demo)?).await,
+        Some(Command::Demo { events, seed }) => {
             let config = Config::from_env(true)?;
             let started = std::time::Instant::now();
             let store = tsudoi::server::store::connect(&config.database_url).await?;
@@ -48,10 +75,23 @@ async fn main() -> anyhow::Result<()> {
             println!("added {added} events to {} in {:.1?}", config.database_url, started.elapsed());
             Ok(())
         }
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
+        Some(Command::Backup { path }) => {
+            let config = Config::from_env(false)?;
+            let report = tsudoi::server::backup::backup(&config.database_url, &path).await?;
+            println!(
+                "backed up {} to {} ({} bytes, {:.1?}; integrity checked)",
+                config.database_url,
+                report.path.display(),
+                report.bytes,
+                report.elapsed
+            );
             Ok(())
         }
-        _ => anyhow::bail!("unknown arguments: {}\n\n{USAGE}", args.join(" ")),
+        Some(Command::Restore { path }) => {
+            let config = Config::from_env(false)?;
+            let target = tsudoi::server::backup::restore(&config.database_url, &path).await?;
+            println!("restored {} from {}; start Tsudoi to serve it", target.display(), path.display());
+            Ok(())
+        }
     }
 }

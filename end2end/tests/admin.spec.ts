@@ -393,7 +393,7 @@ test("reconfirmation: the organizer requires it, an attendee reconfirms on the e
   const section = page.locator("section[aria-labelledby=reconfirm-h]");
   await expect(section.locator("h2")).toHaveText("参加の再確認");
   await section.getByLabel("期限").selectOption("24");
-  await section.getByRole("button", { name: "保存", exact: true }).click();
+  await section.getByRole("button", { name: "再確認の設定を保存" }).click();
   await expect(section.locator(".reconfirm-summary")).toContainText("期限: ");
   await expect(section.getByLabel("期限"), "the saved choice is shown").toHaveValue("24");
   expect(problems).toEqual([]);

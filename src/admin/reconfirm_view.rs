@@ -32,7 +32,7 @@ pub fn ReconfirmEditor(event: AdminEvent, action: ServerAction<SetReconfirmation
                             <option value=h.to_string() selected=current == Some(h)>{t!(i18n, admin_reconfirm_hours, hours = h)}</option>
                         }).collect_view()}
                     </select>
-                    <button type="submit" class="button">{t!(i18n, admin_save)}</button>
+                    <button type="submit" class="button">{t!(i18n, admin_reconfirm_save)}</button>
                 </ActionForm>
                 <FieldMessage error field="hours" />
                 <FieldMessage error field="" />

@@ -1,6 +1,7 @@
 //! Server-only parts: configuration, state, startup, storage and helpers.
 
 pub mod api_status;
+pub mod backup;
 pub mod client_ip;
 pub mod config;
 pub mod csp;

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod admin;
+mod backup;
 mod bilingual;
 mod fuzz;
 mod hostile;
