@@ -31,7 +31,7 @@ fn sqlite_only(database_url: &str, what: &str) -> anyhow::Result<()> {
     match what {
         "backup" => bail!(
             "tsudoi backup copies the embedded SQLite database; for PostgreSQL use pg_dump \
-             (e.g. pg_dump -Fc -f tsudoi.dump \"$DATABASE_URL\"; see the README, Running in production)"
+             (e.g. pg_dump -Fc -f tsudoi.dump \"$DATABASE_URL\"; see the README, Commands, backups and restores)"
         ),
         _ => bail!(
             "tsudoi restore replaces the embedded SQLite database; for PostgreSQL use pg_restore \
