@@ -72,7 +72,8 @@ pub async fn backup(database_url: &str, dest: &Path) -> anyhow::Result<BackupRep
         bail!("{} exists already: choose a new file (a backup never overwrites)", dest.display());
     }
     let started = Instant::now();
-    let options = SqliteConnectOptions::from_str(database_url)?.create_if_missing(false).busy_timeout(Duration::from_secs(30));
+    let options =
+        SqliteConnectOptions::from_str(database_url)?.create_if_missing(false).busy_timeout(Duration::from_secs(30));
     let mut conn = open(options).await.with_context(|| format!("cannot open {database_url}"))?;
     let dest_str = dest.to_str().context("the backup path is not UTF-8")?;
     sqlx::query("VACUUM INTO ?").bind(dest_str).execute(&mut conn).await.context("VACUUM INTO failed")?;

@@ -117,12 +117,25 @@ fn message_queue(
     tx
 }
 
+/// `TSUDOI_SQLITE_SYNC`: `normal` (the default) or `full`. In WAL mode `normal` loses no
+/// committed transaction when the process dies (kill -9, a crash) but may lose the last
+/// commits if the machine loses power; `full` syncs the WAL on every commit and loses none.
+pub fn synchronous_from(value: Option<&str>) -> anyhow::Result<SqliteSynchronous> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(SqliteSynchronous::Normal),
+        Some(v) if v.eq_ignore_ascii_case("normal") => Ok(SqliteSynchronous::Normal),
+        Some(v) if v.eq_ignore_ascii_case("full") => Ok(SqliteSynchronous::Full),
+        Some(other) => anyhow::bail!("TSUDOI_SQLITE_SYNC={other:?}: expected normal or full"),
+    }
+}
+
 /// Opens (creating if missing) and migrates the database at `url`.
 pub async fn connect(url: &str) -> anyhow::Result<Store> {
+    let synchronous = synchronous_from(std::env::var("TSUDOI_SQLITE_SYNC").ok().as_deref())?;
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
+        .synchronous(synchronous)
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(true);
     let writer = SqlitePoolOptions::new()
@@ -194,5 +207,19 @@ impl Store {
         if let Backend::Sqlite(sqlite) = &self.backend {
             sqlite.fast_path.store(on, Ordering::Relaxed);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_durability_setting_is_normal_or_full_and_nothing_else() {
+        assert!(matches!(synchronous_from(None).unwrap(), SqliteSynchronous::Normal));
+        assert!(matches!(synchronous_from(Some("")).unwrap(), SqliteSynchronous::Normal));
+        assert!(matches!(synchronous_from(Some("FULL")).unwrap(), SqliteSynchronous::Full));
+        let err = synchronous_from(Some("off")).unwrap_err().to_string();
+        assert!(err.contains("TSUDOI_SQLITE_SYNC") && err.contains("normal or full"), "{err}");
     }
 }
