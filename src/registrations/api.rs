@@ -38,7 +38,7 @@ pub async fn register(
         let answers =
             super::model::validate_answers(&questions, &answers.unwrap_or_default()).map_err(AppError::Invalid)?;
         let also = super::model::parse_ranked_frames(&also.unwrap_or_default()).map_err(AppError::Invalid)?;
-        let change = state
+        let change = match state
             .store
             .register(&RegisterRequest {
                 event_id,
@@ -50,7 +50,27 @@ pub async fn register(
                 now: crate::time::now(),
                 guard: state.config.seat_guard,
             })
-            .await?;
+            .await
+        {
+            Ok(change) => {
+                let outcome = match &change.registration {
+                    Some(r) if r.lottery_pending => "lottery_applied",
+                    Some(r) if r.status == super::model::RegStatus::Confirmed => "confirmed",
+                    _ => "waitlisted",
+                };
+                crate::server::metrics::registration(outcome);
+                change
+            }
+            Err(e) => {
+                crate::server::metrics::registration(match &e {
+                    AppError::Conflict(c) => c.code(),
+                    AppError::Invalid(_) => "invalid",
+                    AppError::NotFound => "not_found",
+                    _ => "error",
+                });
+                return Err(e);
+            }
+        };
         state.live.publish(event_id).await;
         if let Some(context) = context {
             crate::messages::notify::notify_with(

@@ -8,6 +8,7 @@ pub mod csp;
 pub mod http;
 pub mod lang;
 pub mod markdown;
+pub mod metrics;
 pub mod origin;
 pub mod password;
 pub mod ratelimit;

@@ -89,8 +89,13 @@ pub fn router(state: AppState) -> Router {
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::days(crate::server::session::IDLE_DAYS)));
     let hsts = state.config.behind_tls();
-    let app = Router::new()
-        .route("/healthz", get(healthz))
+    // `/metrics` on the main address unless TSUDOI_METRICS_ADDR gives it its own (see `run`).
+    let metrics_here = std::env::var("TSUDOI_METRICS_ADDR").map_or(true, |a| a.trim().is_empty());
+    let mut app = Router::new().route("/healthz", get(healthz)).route("/readyz", get(crate::server::metrics::readyz));
+    if metrics_here {
+        app = app.route("/metrics", get(crate::server::metrics::metrics));
+    }
+    let app = app
         .route("/live/events", get(live_routes::many_events))
         .route("/live/events/{id}", get(live_routes::one_event))
         .merge(crate::feeds::routes::routes())
@@ -98,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v2", crate::api_v2::routes(state.clone()))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(crate::server::metrics::track))
         .layer(middleware::from_fn(api_status::fix_server_fn_error_status))
         .layer(sessions)
         .layer(middleware::from_fn(origin::same_origin_writes))
@@ -160,7 +166,19 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let conf = get_configuration(None).context("reading Leptos configuration")?;
     let addr = conf.leptos_options.site_addr;
-    let (router, _state) = build(config, conf.leptos_options).await?;
+    let (router, state) = build(config, conf.leptos_options).await?;
+    if let Some(metrics_addr) = std::env::var("TSUDOI_METRICS_ADDR").ok().filter(|a| !a.trim().is_empty()) {
+        let listener = tokio::net::TcpListener::bind(metrics_addr.trim())
+            .await
+            .with_context(|| format!("binding TSUDOI_METRICS_ADDR {metrics_addr}"))?;
+        let metrics = Router::new().route("/metrics", get(crate::server::metrics::metrics)).with_state(state);
+        tracing::info!("metrics on http://{}/metrics", metrics_addr.trim());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, metrics).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     tracing::info!("Tsudoi listening on http://{addr}");
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())

@@ -12,6 +12,7 @@ mod http;
 mod hybrid;
 mod lottery;
 mod mail;
+mod ops;
 mod participants;
 mod public;
 mod reconfirm;

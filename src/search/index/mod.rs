@@ -95,6 +95,8 @@ pub(crate) struct SearchIndex {
     updating: tokio::sync::Mutex<()>,
     /// Whether whole answers are kept (the in-process benchmark measures the search itself).
     keep_results: std::sync::atomic::AtomicBool,
+    /// Seconds the last full build took (metrics).
+    built_in: std::sync::Mutex<Option<f64>>,
 }
 
 /// A query's terms resolved to slot sets, ready for the in-memory pass.
@@ -126,6 +128,7 @@ impl SearchIndex {
             index: RwLock::new(None),
             updating: tokio::sync::Mutex::new(()),
             keep_results: std::sync::atomic::AtomicBool::new(true),
+            built_in: std::sync::Mutex::new(None),
         }
     }
 
@@ -162,9 +165,17 @@ impl SearchIndex {
     /// snapshot; changes after it are in `search_changes` above the recorded sequence).
     async fn build(&self, db: &Db) -> Result<(), AppError> {
         let _updating = self.updating.lock().await;
+        let started = std::time::Instant::now();
         let fresh = Self::load(db).await?;
         *self.index.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(RwLock::new(fresh)));
+        *self.built_in.lock().unwrap_or_else(|p| p.into_inner()) = Some(started.elapsed().as_secs_f64());
         Ok(())
+    }
+
+    /// Events the index holds, and how long its last full build took (metrics).
+    pub(crate) fn stats(&self) -> (usize, Option<f64>) {
+        let events = self.current().map_or(0, |i| i.read().unwrap_or_else(|p| p.into_inner()).slot_of.len());
+        (events, *self.built_in.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     async fn load(db: &Db) -> Result<Index, AppError> {

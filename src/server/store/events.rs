@@ -63,6 +63,23 @@ impl Store {
         Ok(())
     }
 
+    /// Connections of each pool: (name, open, idle) (metrics).
+    pub fn pool_stats(&self) -> Vec<(&'static str, u32, u32)> {
+        fn stats<D: sqlx::Database>(p: &sqlx::Pool<D>) -> (u32, u32) {
+            (p.size(), u32::try_from(p.num_idle()).unwrap_or(u32::MAX))
+        }
+        match &self.db {
+            super::db::Db::Sqlite { reader, writer } => {
+                let (r, w) = (stats(reader), stats(writer));
+                vec![("sqlite_reader", r.0, r.1), ("sqlite_writer", w.0, w.1)]
+            }
+            super::db::Db::Pg(pool) => {
+                let p = stats(pool);
+                vec![("postgres", p.0, p.1)]
+            }
+        }
+    }
+
     /// True when no event and no group exist yet (demo data is loaded only then).
     pub async fn is_empty(&self) -> StoreResult<bool> {
         let db = &self.db;

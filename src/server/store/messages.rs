@@ -76,6 +76,18 @@ pub(super) async fn insert_messages(tx: &mut Tx, ms: &[NewMessage]) -> StoreResu
 }
 
 impl Store {
+    /// E-mail deliveries by state: `pending` (never tried), `retrying` (failed at least once,
+    /// to be tried again), `sent`, `failed` (given up) (metrics). States without mail are 0.
+    pub async fn mail_queue_counts(&self) -> StoreResult<Vec<(&'static str, i64)>> {
+        const COUNTS: &str = "SELECT CASE WHEN email_status = 'pending' AND attempts > 0 THEN 'retrying' \
+             ELSE email_status END, COUNT(*) FROM message_recipients WHERE email_status <> 'none' GROUP BY 1";
+        let rows: Vec<(String, i64)> = self.db.all(Sql::new(COUNTS)).await?;
+        Ok(["pending", "retrying", "sent", "failed"]
+            .into_iter()
+            .map(|s| (s, rows.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n)))
+            .collect())
+    }
+
     /// Stores a message with one recipient row each; returns its id.
     pub async fn create_message(&self, message: &NewMessage) -> StoreResult<i64> {
         match &self.backend {

@@ -42,6 +42,13 @@ impl Store {
         self.search_index.is_ready()
     }
 
+    /// Events in the search index (after applying the changes it has not seen) and the
+    /// seconds its last full build took (metrics).
+    pub async fn search_index_stats(&self) -> StoreResult<(usize, Option<f64>)> {
+        self.search_index.catch_up(&self.db).await?;
+        Ok(self.search_index.stats())
+    }
+
     /// Hits and misses of the search index's cache of 3+ character terms.
     pub fn search_term_cache_stats(&self) -> (u64, u64) {
         self.search_index.term_cache_stats()
