@@ -103,8 +103,9 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v2", crate::api_v2::routes(state.clone()))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(middleware::from_fn(crate::server::metrics::track))
         .layer(middleware::from_fn(api_status::fix_server_fn_error_status))
+        // Outside the status fix, so refused server functions count as the 4xx they answer.
+        .layer(middleware::from_fn(crate::server::metrics::track))
         .layer(sessions)
         .layer(middleware::from_fn(origin::same_origin_writes))
         .layer(middleware::from_fn(lang::apply_lang_query))

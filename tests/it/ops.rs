@@ -29,16 +29,19 @@ async fn readiness_and_metrics_describe_the_instance(app: TestApp) {
         }])
         .await
         .unwrap()[0];
+    let register = |c: reqwest::Client| {
+        let url = app.url("/api/registrations/register");
+        async move {
+            let res = c.post(url).header("accept", "application/json").form(&[("event_id", event.to_string())]);
+            res.send().await.unwrap().status().as_u16()
+        }
+    };
     for nick in ["amy", "bob"] {
         let c = crate::helpers::signed_in(&app, nick, PASSWORD).await;
-        let res = c
-            .post(app.url("/api/registrations/register"))
-            .header("accept", "application/json")
-            .form(&[("event_id", event.to_string())])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status().as_u16(), 200);
+        assert_eq!(register(c.clone()).await, 200);
+        if nick == "amy" {
+            assert_eq!(register(c).await, 409, "registered already");
+        }
     }
     assert_eq!(app.get("/events/987654321").await.0, 404);
     assert_eq!(app.get(&format!("/events/{event}")).await.0, 200);
@@ -62,6 +65,13 @@ async fn readiness_and_metrics_describe_the_instance(app: TestApp) {
     // One seat: one confirmed, one waitlisted (counts accumulate across servers in a process).
     assert!(value(&body, "tsudoi_registrations_total{outcome=\"confirmed\"}").unwrap() >= 1.0, "{body}");
     assert!(value(&body, "tsudoi_registrations_total{outcome=\"waitlisted\"}").unwrap() >= 1.0);
+    assert!(value(&body, "tsudoi_registrations_total{outcome=\"already_registered\"}").unwrap() >= 1.0);
+    // A refused server function counts as the 4xx it answers.
+    assert!(
+        body.lines()
+            .any(|l| l.starts_with("tsudoi_http_requests_total{method=\"POST\"") && l.contains("status=\"4xx\"")),
+        "{body}"
+    );
     // Read at the scrape.
     assert!(body.contains("tsudoi_db_connections{pool=\""), "{body}");
     assert!(body.contains("tsudoi_mail_deliveries{state=\"pending\"}"));
