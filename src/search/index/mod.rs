@@ -50,7 +50,8 @@ use crate::server::store::search_sql::{Filter, Searched, TagRow, Vocabulary};
 use crate::server::store::search_text::ids_containing;
 use list::{ListOrder, Listing};
 use load::load_facts;
-use result_cache::{ResultCache, ResultKey};
+use result_cache::ResultCache;
+pub(crate) use result_cache::ResultKey;
 use row::{Doc, Hot};
 use term_cache::TermCache;
 
@@ -465,7 +466,14 @@ impl SearchIndex {
         }
     }
 
-    fn result_key(&self, q: &SearchQuery, per_page: u32, now: chrono::DateTime<chrono::Utc>) -> Option<ResultKey> {
+    /// The key of `q`'s answer (`None` while answers are not kept): made once per search and
+    /// used for both the lookup and the keeping.
+    pub(crate) fn result_key(
+        &self,
+        q: &SearchQuery,
+        per_page: u32,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<ResultKey> {
         if !self.keep_results.load(std::sync::atomic::Ordering::Relaxed) {
             return None;
         }
@@ -473,22 +481,16 @@ impl SearchIndex {
         Some(ResultKey { query, per_page, second: now.timestamp() })
     }
 
-    /// The answer to `q` computed earlier in the same second against the index as it is now.
-    pub(crate) fn cached(
-        &self,
-        q: &SearchQuery,
-        per_page: u32,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Option<Searched> {
-        let key = self.result_key(q, per_page, now)?;
+    /// The answer kept under `key` (earlier in the same second) for the index as it is now.
+    pub(crate) fn cached(&self, key: &ResultKey) -> Option<Searched> {
         let index = self.current()?;
         let guard = index.read().unwrap_or_else(|p| p.into_inner());
-        guard.results.lock().unwrap_or_else(|p| p.into_inner()).get(&key, guard.seq)
+        guard.results.lock().unwrap_or_else(|p| p.into_inner()).get(key, guard.seq)
     }
 
     /// Runs a resolved search, `finish` completing its answer (the resolved tags and
-    /// warnings), and keeps the answer for [`Self::cached`]. `None` when the index is not
-    /// built yet.
+    /// warnings), and keeps the answer under `key` for [`Self::cached`]. `None` when the
+    /// index is not built yet.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn search(
         &self,
@@ -498,6 +500,7 @@ impl SearchIndex {
         all_tags: &[TagRow],
         per_page: u32,
         now: chrono::DateTime<chrono::Utc>,
+        key: Option<ResultKey>,
         finish: impl FnOnce(Searched) -> Searched,
     ) -> Option<Searched> {
         // The failure mask has a bit per selected tag and preference: a query selecting
@@ -509,7 +512,7 @@ impl SearchIndex {
         let index = self.current()?;
         let index = index.read().unwrap_or_else(|p| p.into_inner());
         let found = finish(index.search(q, f, terms, all_tags, per_page, now));
-        if let Some(key) = self.result_key(q, per_page, now) {
+        if let Some(key) = key {
             index.results.lock().unwrap_or_else(|p| p.into_inner()).put(key, index.seq, found.clone());
         }
         Some(found)

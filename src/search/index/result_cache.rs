@@ -18,7 +18,7 @@ const RESULT_CACHE_SIZE: usize = 128;
 /// The key of an answer: the query (its serialised form: every field), the page size and the
 /// second.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub(super) struct ResultKey {
+pub(crate) struct ResultKey {
     pub(super) query: String,
     pub(super) per_page: u32,
     pub(super) second: i64,

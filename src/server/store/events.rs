@@ -154,13 +154,22 @@ impl Store {
             )
             .await?;
         let questions = self.fetch_questions(id).await?;
-        let english = (!row.title_en.trim().is_empty()).then(|| {
-            let description = if row.description_en.trim().is_empty() { &row.description } else { &row.description_en };
+        let language = SpokenLanguage::parse(&row.language).unwrap_or(SpokenLanguage::Ja);
+        let english_text = crate::events::model::EnglishText {
+            title: row.title_en.clone(),
+            catch: row.catch_en.clone(),
+            description: row.description_en.clone(),
+        };
+        // Only an event with an English text of its own has a second language to switch to;
+        // its empty parts follow the one rule (`bilingual`): the Japanese ones.
+        let english = (!english_text.is_empty()).then(|| {
+            let (_, (title, catch, description)) =
+                crate::events::model::bilingual(&card.title, &row.catch, &row.description, &english_text, language);
             crate::events::model::EnglishDetail {
-                title: row.title_en.clone(),
-                catch: if row.catch_en.trim().is_empty() { row.catch.clone() } else { row.catch_en.clone() },
-                description_html: markdown::to_safe_html(description),
-                description_text: markdown::to_plain_text(description),
+                title,
+                catch,
+                description_html: markdown::to_safe_html(&description),
+                description_text: markdown::to_plain_text(&description),
             }
         });
         Ok(Some(EventDetail {
@@ -173,7 +182,7 @@ impl Store {
             address: row.address,
             lat: row.lat,
             lon: row.lon,
-            language: SpokenLanguage::parse(&row.language).unwrap_or(SpokenLanguage::Ja),
+            language,
             hashtag: row.hashtag,
             image_url: row.image_url,
             frames: frames.into_iter().map(FrameRow::into_summary).collect(),

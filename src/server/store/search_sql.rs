@@ -502,14 +502,15 @@ pub(crate) async fn search_indexed(
         return Ok(None);
     }
     index.catch_up(db).await?;
-    if let Some(found) = index.cached(q, per_page, now) {
+    let key = index.result_key(q, per_page, now);
+    if let Some(found) = key.as_ref().and_then(|k| index.cached(k)) {
         return Ok(Some(found));
     }
     let Some(vocabulary) = index.vocabulary() else { return Ok(None) };
     let mut warnings = Vec::new();
     let (f, tags, tools) = resolve_filter(&vocabulary, q, now, &mut warnings);
     let Some(long) = index.long_terms(db, &f).await? else { return Ok(None) };
-    Ok(index.search(q, &f, long, &vocabulary.tags, per_page, now, |mut found| {
+    Ok(index.search(q, &f, long, &vocabulary.tags, per_page, now, key, |mut found| {
         found.warnings = warnings;
         found.tags = tags;
         found.tools = tools;
