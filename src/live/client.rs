@@ -116,6 +116,16 @@ mod browser {
                 apply(seats, snapshot);
             }
         });
+        // The instance is stopping (a restart, a deploy): come back after the delay it asks
+        // for, without counting a failure.
+        let restarting = Rc::clone(&conn);
+        let on_restart = Handler::new(move |e: web_sys::Event| {
+            let delay = e.dyn_ref::<MessageEvent>().and_then(|m| m.data().as_string()).and_then(|d| d.parse().ok());
+            close(&restarting);
+            restarting.failures.set(0);
+            let again = Rc::clone(&restarting);
+            gloo_timers::callback::Timeout::new(delay.unwrap_or(2_000u32).min(30_000), move || open(again)).forget();
+        });
         let opened = Rc::clone(&conn);
         let on_open = Handler::new(move |_| opened.failures.set(0));
         let failed = Rc::clone(&conn);
@@ -124,10 +134,11 @@ mod browser {
             schedule_retry(Rc::clone(&failed));
         });
         let _ = es.add_event_listener_with_callback("seats", on_seats.as_ref().unchecked_ref());
+        let _ = es.add_event_listener_with_callback("restart", on_restart.as_ref().unchecked_ref());
         let _ = es.add_event_listener_with_callback("open", on_open.as_ref().unchecked_ref());
         let _ = es.add_event_listener_with_callback("error", on_error.as_ref().unchecked_ref());
         *conn.source.borrow_mut() = Some(es);
-        *conn.handlers.borrow_mut() = vec![on_seats, on_open, on_error];
+        *conn.handlers.borrow_mut() = vec![on_seats, on_restart, on_open, on_error];
     }
 
     /// Exponential backoff (0.5 s, 1 s, 2 s … capped at 30 s); after MAX_FAILURES, poll.

@@ -1,5 +1,6 @@
 //! `GET /live/events/{id}` and `GET /live/events?ids=1,2,3`: Server-Sent Events with a
-//! JSON seat snapshot on connect and after every change, and keep-alive comments.
+//! JSON seat snapshot on connect and after every change, and keep-alive comments; when the
+//! instance stops, a `restart` event with `retry:` before the stream ends.
 
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
@@ -68,7 +69,20 @@ async fn stream_for(state: AppState, client: IpAddr, ids: Vec<i64>) -> Response 
         let event = s.map(|s| Ok(seats_event(&s)));
         async move { event }
     });
-    sse(first.chain(rest)).into_response()
+    // On shutdown the stream says when to come back and ends, so it does not hold the
+    // stopping instance open (see `server::shutdown`).
+    let stop = state.shutdown.begun();
+    let restart = stream::once(async { Ok::<_, Infallible>(restart_event()) });
+    sse(first.chain(rest.take_until(stop)).chain(restart)).into_response()
+}
+
+/// The last event of a stream whose instance is stopping: `retry:` (and the data, for our
+/// own client) asks to reconnect after 1–4 s, spread so that a restart's reconnections do
+/// not arrive all at once.
+fn restart_event() -> Event {
+    use rand::Rng;
+    let ms: u64 = rand::rng().random_range(1_000..4_000);
+    Event::default().event("restart").retry(Duration::from_millis(ms)).data(ms.to_string())
 }
 
 /// The client a stream counts against (see `crate::server::client_ip`).

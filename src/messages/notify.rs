@@ -1,12 +1,14 @@
-//! Automatic messages. They follow a write that has already committed, so a failure to
-//! store one is logged rather than undoing (or failing) what the user did.
+//! Automatic messages. A registration's confirmation and the promotions a cancellation
+//! causes are stored by the write itself, in its transaction (the outbox: [`notice`] makes
+//! them). The others follow a write that has already committed, so a failure to store one
+//! is logged rather than undoing (or failing) what the user did.
 
 use super::model::{MessageKind, template};
 use crate::server::state::AppState;
-use crate::server::store::NewMessage;
+use crate::server::store::Notice;
 
 /// Sends an automatic message of `kind` about the event to `users`.
-pub async fn notify(state: &AppState, event_id: i64, kind: MessageKind, users: Vec<i64>, audience: &str) {
+pub async fn notify(state: &AppState, event_id: i64, kind: MessageKind, users: Vec<i64>, audience: &'static str) {
     if users.is_empty() {
         return;
     }
@@ -21,30 +23,32 @@ pub async fn notify(state: &AppState, event_id: i64, kind: MessageKind, users: V
 pub async fn notify_with(
     state: &AppState,
     event_id: i64,
-    (title, span): (String, crate::time::ZonedSpan),
+    context: (String, crate::time::ZonedSpan),
     kind: MessageKind,
     users: Vec<i64>,
-    audience: &str,
+    audience: &'static str,
 ) {
     if users.is_empty() {
         return;
     }
-    let url = format!("{}/events/{event_id}", state.config.public_url);
-    let (subject, body) = template(kind, &title, &span.label(crate::time::Lang::Ja), &url);
-    let message = NewMessage {
-        event_id: Some(event_id),
-        sender_id: None,
-        kind,
-        audience: audience.to_string(),
-        subject,
-        body,
-        recipients: users,
-        email: state.config.mail_enabled(),
-        at: crate::time::now(),
-    };
+    let message = notice(state, event_id, &context, kind, audience).to(event_id, users, crate::time::now());
     if let Err(e) = state.store.create_message(&message).await {
         tracing::error!(error = %e, event_id, kind = kind.as_str(), "automatic message not stored");
     }
+}
+
+/// An automatic message about the event, for a write to store in its own transaction (see
+/// [`Notice`]); the write addresses it.
+pub fn notice(
+    state: &AppState,
+    event_id: i64,
+    (title, span): &(String, crate::time::ZonedSpan),
+    kind: MessageKind,
+    audience: &'static str,
+) -> Notice {
+    let url = format!("{}/events/{event_id}", state.config.public_url);
+    let (subject, body) = template(kind, title, &span.label(crate::time::Lang::Ja), &url);
+    Notice { kind, audience, subject, body, email: state.config.mail_enabled() }
 }
 
 /// Tells everyone registered (confirmed or waitlisted).

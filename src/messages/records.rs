@@ -17,6 +17,60 @@ pub struct NewMessage {
     pub at: DateTime<Utc>,
 }
 
+/// An automatic message that a store write stores in its own transaction (the outbox): a
+/// crash never keeps the change without its message, nor the message without the change.
+/// Its recipients are known only inside the write (the registrant, the people a freed seat
+/// promoted), so the write addresses it.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub kind: crate::messages::model::MessageKind,
+    /// Who it goes to, as the organizer's message list names it (`user`, `promoted`).
+    pub audience: &'static str,
+    pub subject: String,
+    pub body: String,
+    /// Queue e-mail for recipients with an address (SMTP configured).
+    pub email: bool,
+}
+
+impl Notice {
+    /// The message to `recipients`, as the write stores it.
+    pub fn to(&self, event_id: i64, recipients: Vec<i64>, at: DateTime<Utc>) -> NewMessage {
+        NewMessage {
+            event_id: Some(event_id),
+            sender_id: None,
+            kind: self.kind,
+            audience: self.audience.to_string(),
+            subject: self.subject.clone(),
+            body: self.body.clone(),
+            recipients,
+            email: self.email,
+            at,
+        }
+    }
+}
+
+/// The automatic messages a registration write sends, if any: to the registrant, and to
+/// whoever a seat it frees (switching frames, cancelling) promotes.
+#[derive(Debug, Clone, Default)]
+pub struct Notices {
+    pub registrant: Option<Notice>,
+    pub promoted: Option<Notice>,
+}
+
+impl Notices {
+    /// The messages to store for a write that promoted `promoted`.
+    pub fn messages(&self, event_id: i64, registrant: i64, promoted: &[i64], at: DateTime<Utc>) -> Vec<NewMessage> {
+        let mut out = Vec::new();
+        if let Some(n) = &self.registrant {
+            out.push(n.to(event_id, vec![registrant], at));
+        }
+        if let Some(n) = self.promoted.as_ref().filter(|_| !promoted.is_empty()) {
+            out.push(n.to(event_id, promoted.to_vec(), at));
+        }
+        out
+    }
+}
+
 /// One e-mail to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailJob {

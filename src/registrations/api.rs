@@ -25,6 +25,7 @@ pub async fn register(
     anonymous: Option<bool>,
     invite: Option<String>,
 ) -> Result<MyRegistration, AppError> {
+    use crate::messages::{model::MessageKind, notify::notice};
     use crate::server::store::RegisterRequest;
 
     crate::error::respond(async {
@@ -49,6 +50,13 @@ pub async fn register(
                 anonymous: anonymous.unwrap_or(false),
                 now: crate::time::now(),
                 guard: state.config.seat_guard,
+                // Stored with the registration itself (the outbox).
+                notices: crate::server::store::Notices {
+                    registrant: context
+                        .as_ref()
+                        .map(|c| notice(&state, event_id, c, MessageKind::Confirmation, "user")),
+                    promoted: context.as_ref().map(|c| notice(&state, event_id, c, MessageKind::Promotion, "promoted")),
+                },
             })
             .await
         {
@@ -72,17 +80,6 @@ pub async fn register(
             }
         };
         state.live.publish(event_id).await;
-        if let Some(context) = context {
-            crate::messages::notify::notify_with(
-                &state,
-                event_id,
-                context,
-                crate::messages::model::MessageKind::Confirmation,
-                vec![user.id],
-                "user",
-            )
-            .await;
-        }
         change.registration.ok_or(AppError::Internal)
     })
     .await
@@ -92,18 +89,17 @@ pub async fn register(
 /// goes to the first waitlisted person of the frame at once.
 #[server(endpoint = "registrations/cancel")]
 pub async fn cancel(event_id: i64) -> Result<MyRegistration, AppError> {
+    use crate::messages::{model::MessageKind, notify::notice};
     crate::error::respond(async {
         let (user, state) = crate::server::session::require_user_state().await?;
-        let change = state.store.cancel_registration(event_id, user.id, crate::time::now()).await?;
+        // The promotion message is stored by the cancellation itself (the outbox).
+        let promoted = state
+            .store
+            .message_context(event_id)
+            .await?
+            .map(|c| notice(&state, event_id, &c, MessageKind::Promotion, "promoted"));
+        let change = state.store.cancel_registration_notifying(event_id, user.id, crate::time::now(), promoted).await?;
         state.live.publish(event_id).await;
-        crate::messages::notify::notify(
-            &state,
-            event_id,
-            crate::messages::model::MessageKind::Promotion,
-            change.promoted_user_ids.clone(),
-            "promoted",
-        )
-        .await;
         change.registration.ok_or(AppError::Internal)
     })
     .await

@@ -39,6 +39,8 @@ pub struct RegisterRequest {
     pub anonymous: bool,
     pub now: DateTime<Utc>,
     pub guard: SeatGuard,
+    /// The confirmation (and any promotion) the write stores with itself (the outbox).
+    pub notices: crate::messages::records::Notices,
 }
 
 /// What a registration write changed, for live updates and messages.

@@ -27,6 +27,9 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `TSUDOI_LIVE_STREAMS_PER_CLIENT`, `TSUDOI_LIVE_STREAMS_TOTAL`: open seat streams.
     pub stream_limits: crate::live::hub::StreamLimits,
+    /// `TSUDOI_SHUTDOWN_TIMEOUT` (seconds, default 20): how long a stopping instance waits
+    /// for in-flight requests and its workers (see `server::shutdown`).
+    pub shutdown_timeout: std::time::Duration,
 }
 
 impl Config {
@@ -55,6 +58,7 @@ impl Config {
             mail_from: "tsudoi@tsudoi.test".into(),
             trusted_proxies: Vec::new(),
             stream_limits: Default::default(),
+            shutdown_timeout: super::shutdown::DEFAULT_TIMEOUT,
         }
     }
 
@@ -100,6 +104,7 @@ impl Config {
                 .unwrap_or_else(|| "tsudoi@localhost".into()),
             trusted_proxies,
             stream_limits,
+            shutdown_timeout: super::shutdown::timeout_from(std::env::var("TSUDOI_SHUTDOWN_TIMEOUT").ok().as_deref())?,
         })
     }
 }

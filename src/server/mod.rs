@@ -13,6 +13,7 @@ pub mod origin;
 pub mod password;
 pub mod ratelimit;
 pub mod session;
+pub mod shutdown;
 pub mod startup;
 pub mod state;
 pub mod store;

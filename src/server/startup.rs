@@ -60,6 +60,7 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Res
         leptos_options,
         live: Arc::new(LiveHub::new(store.clone(), config.stream_limits)),
         limits: Arc::new(RateLimits::new(config.rate_limits)),
+        shutdown: Default::default(),
         store,
         config: Arc::new(config),
     };
@@ -163,7 +164,7 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-/// Serves until Ctrl-C or SIGTERM.
+/// Serves until Ctrl-C or SIGTERM, then drains (see `server::shutdown`).
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let conf = get_configuration(None).context("reading Leptos configuration")?;
     let addr = conf.leptos_options.site_addr;
@@ -172,7 +173,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(metrics_addr.trim())
             .await
             .with_context(|| format!("binding TSUDOI_METRICS_ADDR {metrics_addr}"))?;
-        let metrics = Router::new().route("/metrics", get(crate::server::metrics::metrics)).with_state(state);
+        let metrics = Router::new().route("/metrics", get(crate::server::metrics::metrics)).with_state(state.clone());
         tracing::info!("metrics on http://{}/metrics", metrics_addr.trim());
         tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, metrics).await {
@@ -182,9 +183,38 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     tracing::info!("Tsudoi listening on http://{addr}");
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let shutdown = state.shutdown.clone();
+    let grace = state.config.shutdown_timeout;
+    let stopping = {
+        let shutdown = shutdown.clone();
+        async move {
+            shutdown_signal().await;
+            tracing::info!(timeout = ?grace, "stopping: no new connections; finishing requests, closing seat streams, stopping workers");
+            shutdown.begin();
+        }
+    };
+    let server = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(stopping)
+        .into_future();
+    // The drain is bounded: after `grace`, whatever is still open is cut.
+    let deadline = {
+        let begun = shutdown.begun();
+        async move {
+            begun.await;
+            tokio::time::sleep(grace).await;
+        }
+    };
+    tokio::select! {
+        served = server => served?,
+        () = deadline => tracing::warn!(timeout = ?grace, "requests still open at the shutdown timeout; closing them"),
+    }
+    let drained = shutdown.elapsed();
+    tracing::info!(elapsed = ?drained, "requests and seat streams drained");
+    if !shutdown.workers_stopped(grace.saturating_sub(drained).max(std::time::Duration::from_secs(1))).await {
+        tracing::warn!("background workers still busy at the shutdown timeout; stopping them where they are");
+    }
+    state.store.close().await;
+    tracing::info!(elapsed = ?shutdown.elapsed(), "stopped");
     Ok(())
 }
 

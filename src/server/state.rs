@@ -18,6 +18,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub live: Arc<LiveHub>,
     pub limits: Arc<RateLimits>,
+    /// Begun on SIGTERM/Ctrl-C: seat streams end, workers stop (see `server::shutdown`).
+    pub shutdown: super::shutdown::Shutdown,
 }
 
 /// The state inside a server function or during SSR (leptos_axum provides it as context).

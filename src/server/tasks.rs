@@ -6,34 +6,50 @@ use rand::Rng;
 
 use super::state::AppState;
 
-/// Runs due lottery draws, day-before reminders and e-mail deliveries every `config.draw_interval`, purges expired sessions and idle
-/// rate-limit keys every ten minutes. Draws are exactly-once in the store, so several
-/// instances (or a restart mid-draw) are safe.
+/// Runs due lottery draws, day-before reminders, reconfirmation and e-mail deliveries every
+/// `config.draw_interval`; purges expired sessions and idle rate-limit keys every ten
+/// minutes. Draws are exactly-once in the store, so several instances (or a restart
+/// mid-draw) are safe. Both loops stop when the shutdown begins, between steps (each step is
+/// its own transaction), and the shutdown waits for them.
 pub fn spawn(state: AppState) {
     let draws = state.clone();
-    tokio::spawn(async move {
+    let stop = state.shutdown.begun();
+    state.shutdown.track(tokio::spawn(async move {
+        tokio::pin!(stop);
         let mut tick = tokio::time::interval(draws.config.draw_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = &mut stop => return,
+            }
             run_due_draws(&draws).await;
             crate::messages::notify::send_due_reminders(&draws).await;
             crate::messages::notify::run_reconfirmation(&draws).await;
+            if draws.shutdown.is_begun() {
+                return;
+            }
             crate::messages::mail::deliver_due(&draws).await;
         }
-    });
-    tokio::spawn(async move {
+    }));
+    let stop = state.shutdown.begun();
+    let housekeeping = state.clone();
+    state.shutdown.track(tokio::spawn(async move {
+        tokio::pin!(stop);
         let mut tick = tokio::time::interval(Duration::from_secs(600));
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = &mut stop => return,
+            }
             let now = chrono::Utc::now().timestamp();
-            if let Err(err) = state.store.sessions_purge(now).await {
+            if let Err(err) = housekeeping.store.sessions_purge(now).await {
                 tracing::warn!(error = %err, "session purge failed");
             }
-            state.limits.retain_recent();
-            state.live.prune();
+            housekeeping.limits.retain_recent();
+            housekeeping.live.prune();
         }
-    });
+    }));
 }
 
 /// Draws every due lottery once; returns how many were drawn by this call.

@@ -73,6 +73,7 @@ async fn a_backup_under_write_load_is_a_consistent_snapshot_and_restores_exactly
                     anonymous: false,
                     now: tsudoi::time::now(),
                     guard: SeatGuard::Atomic,
+                    notices: Default::default(),
                 };
                 store.register(&req).await.unwrap();
                 written.fetch_add(1, Ordering::Relaxed);

@@ -10,6 +10,7 @@ mod fuzz;
 mod hostile;
 mod http;
 mod hybrid;
+mod lifecycle;
 mod lottery;
 mod mail;
 mod ops;

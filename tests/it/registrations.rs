@@ -6,8 +6,11 @@ use proptest::prelude::*;
 use tsudoi::admin::model::Role;
 use tsudoi::error::AppError;
 use tsudoi::events::model::FrameMethod;
+use tsudoi::messages::model::MessageKind;
 use tsudoi::registrations::model::RegStatus;
-use tsudoi::server::store::{DynStore, NewEvent, NewFrame, NewGroup, NewUser, RegisterRequest, SeatGuard};
+use tsudoi::server::store::{
+    DynStore, NewEvent, NewFrame, NewGroup, NewUser, Notice, Notices, RegisterRequest, SeatGuard,
+};
 
 use crate::helpers::backends;
 
@@ -58,6 +61,7 @@ fn req(event_id: i64, user_id: i64, frame_id: Option<i64>) -> RegisterRequest {
         anonymous: false,
         now: now(),
         guard: SeatGuard::Atomic,
+        notices: Default::default(),
     }
 }
 
@@ -101,6 +105,62 @@ async fn first_come_fills_then_waitlists_in_order_and_cancel_promotes_the_head()
         store.register(&req(event, users[0], None)).await.unwrap();
         assert_eq!(status_of(&store, event, users[0]).await, (RegStatus::Waitlisted, Some(1)));
         assert_counters_match_rows(&store, event).await;
+    }
+}
+
+fn notice(kind: MessageKind, audience: &'static str) -> Notice {
+    Notice { kind, audience, subject: format!("{audience} subject"), body: "body".into(), email: true }
+}
+
+fn notifying(event_id: i64, user_id: i64) -> RegisterRequest {
+    RegisterRequest {
+        notices: Notices {
+            registrant: Some(notice(MessageKind::Confirmation, "user")),
+            promoted: Some(notice(MessageKind::Promotion, "promoted")),
+        },
+        ..req(event_id, user_id, None)
+    }
+}
+
+async fn kinds(store: &DynStore, user: i64) -> Vec<MessageKind> {
+    store.inbox(user, 50).await.unwrap().into_iter().map(|m| m.kind).collect()
+}
+
+/// The outbox: a registration's confirmation and the promotion its cancellation causes are
+/// written by the write itself (on SQLite's one-statement fast path, its full path and
+/// PostgreSQL alike), so they are there the moment it answers, and a refused write leaves none.
+#[tokio::test]
+async fn a_registration_writes_its_confirmation_and_a_cancellation_its_promotion() {
+    for fast in [true, false] {
+        for (name, store, _db) in backends().await {
+            store.set_sqlite_fast_path(fast);
+            let (users, event, _) = setup(&store, 3, vec![frame("一般", 1, FrameMethod::FirstCome)]).await;
+            store.register(&notifying(event, users[1])).await.unwrap();
+            store.register(&notifying(event, users[2])).await.unwrap();
+            assert_eq!(kinds(&store, users[1]).await, vec![MessageKind::Confirmation], "{name} fast={fast}");
+            assert_eq!(kinds(&store, users[2]).await, vec![MessageKind::Confirmation], "{name}: waitlisted too");
+            // Refused (already registered): no second confirmation.
+            assert!(store.register(&notifying(event, users[2])).await.is_err());
+            assert_eq!(kinds(&store, users[2]).await.len(), 1, "{name} fast={fast}");
+            let promotion = notice(MessageKind::Promotion, "promoted");
+            let change = store.cancel_registration_notifying(event, users[1], now(), Some(promotion)).await.unwrap();
+            assert_eq!(change.promoted_user_ids, vec![users[2]]);
+            assert_eq!(kinds(&store, users[2]).await, vec![MessageKind::Promotion, MessageKind::Confirmation]);
+            // Nobody waits now: cancelling frees a seat for no one, and writes no promotion.
+            let promotion = notice(MessageKind::Promotion, "promoted");
+            store.cancel_registration_notifying(event, users[2], now(), Some(promotion)).await.unwrap();
+            assert_eq!(kinds(&store, users[1]).await, vec![MessageKind::Confirmation], "{name} fast={fast}");
+            assert_eq!(kinds(&store, users[0]).await, vec![], "{name}: the organizer got nothing");
+            // These users have no address: every delivery row says so, none waits for SMTP.
+            let queued: i64 = store.mail_queue_counts().await.unwrap().iter().map(|(_, n)| n).sum();
+            assert_eq!(queued, 0, "{name} fast={fast}");
+            // One with an address: the confirmation waits for SMTP once.
+            let with_mail = NewUser { email: Some("m@example.com".into()), ..NewUser::attendee("m") };
+            let m = store.insert_users(&[with_mail]).await.unwrap()[0];
+            store.register(&notifying(event, m)).await.unwrap();
+            let pending = store.mail_queue_counts().await.unwrap().into_iter().find(|(s, _)| *s == "pending");
+            assert_eq!(pending, Some(("pending", 1)), "{name} fast={fast}");
+        }
     }
 }
 

@@ -63,6 +63,18 @@ impl Store {
         Ok(())
     }
 
+    /// Closes the pools once their connections are returned (a stopping instance, after its
+    /// requests and workers): SQLite's last connection checkpoints the WAL into the file.
+    pub async fn close(&self) {
+        match &self.db {
+            super::db::Db::Sqlite { reader, writer } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            super::db::Db::Pg(pool) => pool.close().await,
+        }
+    }
+
     /// Connections of each pool: (name, open, idle) (metrics).
     pub fn pool_stats(&self) -> Vec<(&'static str, u32, u32)> {
         fn stats<D: sqlx::Database>(p: &sqlx::Pool<D>) -> (u32, u32) {

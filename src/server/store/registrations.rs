@@ -148,9 +148,21 @@ impl Store {
         user_id: i64,
         now: DateTime<Utc>,
     ) -> StoreResult<RegistrationChange> {
+        self.cancel_registration_notifying(event_id, user_id, now, None).await
+    }
+
+    /// [`Store::cancel_registration`] that also stores `promoted` (to whoever the freed seat
+    /// promotes) in the same transaction (the outbox).
+    pub async fn cancel_registration_notifying(
+        &self,
+        event_id: i64,
+        user_id: i64,
+        now: DateTime<Utc>,
+        promoted: Option<crate::messages::records::Notice>,
+    ) -> StoreResult<RegistrationChange> {
         match &self.backend {
-            Backend::Sqlite(sqlite) => sqlite.cancel(&self.db, event_id, user_id, now).await,
-            Backend::Pg => cancel(&self.db, event_id, user_id, now).await,
+            Backend::Sqlite(sqlite) => sqlite.cancel(&self.db, event_id, user_id, now, promoted).await,
+            Backend::Pg => cancel(&self.db, event_id, user_id, now, promoted).await,
         }
     }
 
@@ -604,6 +616,7 @@ pub(super) async fn register(db: &Db, req: &RegisterRequest) -> StoreResult<Regi
         let q = Sql::new("INSERT INTO answers (registration_id, question_id, value) VALUES ($1, $2, $3)");
         tx.execute(q.bind(reg_id).bind(*question_id).bind(value)).await?;
     }
+    store_notices(&mut tx, req.notices.messages(req.event_id, req.user_id, &promoted, req.now)).await?;
     tx.commit().await?;
     // What the registrant sees, from what this transaction wrote (no read-back).
     let registration = MyRegistration {
@@ -631,12 +644,24 @@ struct CancelRow {
     closes_at: Option<i64>,
 }
 
+/// Stores a write's automatic messages in its transaction (the outbox), one statement set
+/// per message: `insert_messages` pairs the ids it gets back with the messages by order,
+/// which only SQLite's write lock promises for a multi-row insert.
+pub(super) async fn store_notices(tx: &mut Tx, messages: Vec<crate::messages::records::NewMessage>) -> StoreResult<()> {
+    for m in messages {
+        super::messages::insert_messages(tx, std::slice::from_ref(&m)).await?;
+    }
+    Ok(())
+}
+
 pub(super) async fn cancel(
     db: &Db,
     event_id: i64,
     user_id: i64,
     now: DateTime<Utc>,
+    promoted_notice: Option<crate::messages::records::Notice>,
 ) -> StoreResult<RegistrationChange> {
+    let at = now;
     const ACTIVE: &str = "SELECT r.id, r.frame_id, r.status, e.starts_at, f.closes_at \
          FROM registrations r JOIN events e ON e.id = r.event_id JOIN frames f ON f.id = r.frame_id \
          WHERE r.event_id = $1 AND r.user_id = $2 AND r.status <> 'cancelled'";
@@ -656,6 +681,9 @@ pub(super) async fn cancel(
     tx.execute(q.bind(now).bind(held.id)).await?;
     let promoted = release(&mut tx, &held, now).await?;
     let registration = my_registration(event_id, tx.optional(my_registration_query(event_id, user_id)).await?)?;
+    if let Some(notice) = promoted_notice.filter(|_| !promoted.is_empty()) {
+        store_notices(&mut tx, vec![notice.to(event_id, promoted.clone(), at)]).await?;
+    }
     tx.commit().await?;
     Ok(RegistrationChange { event_id, registration, promoted_user_ids: promoted })
 }

@@ -27,6 +27,11 @@ SELECT ?1, f.id, ?2, CASE WHEN f.waiting_count = 0 THEN 'confirmed' ELSE 'waitli
 FROM frames f
 WHERE f.id = COALESCE(?3, (SELECT MIN(id) FROM frames WHERE event_id = ?1 HAVING COUNT(*) = 1)) AND changes() = 1
 RETURNING id, status;
+INSERT INTO messages (event_id, sender_id, kind, audience, subject, body, created_at)
+SELECT ?1, NULL, ?6, ?7, ?8, ?9, ?4 WHERE changes() = 1 AND ?8 IS NOT NULL;
+INSERT INTO message_recipients (message_id, user_id, email_status, next_attempt_at)
+SELECT last_insert_rowid(), u.id, CASE WHEN u.email IS NOT NULL AND ?10 THEN 'pending' ELSE 'none' END, ?4
+FROM users u WHERE u.id = ?2 AND changes() = 1;
 COMMIT;";
 
 /// The common case in one round trip to the writer connection: a first registration,
@@ -34,8 +39,11 @@ COMMIT;";
 /// write, the insert and `COMMIT` on the connection's thread, instead of a hop per
 /// statement (each hop is a thread hand-off, and under a rush those hand-offs, not SQLite,
 /// were the cost). The script is one prepared, cached multi-statement query; its numbered
-/// parameters (`?1` event, `?2` user, `?3` frame or NULL, `?4` now, `?5` receipt code) are
-/// shared by its statements.
+/// parameters (`?1` event, `?2` user, `?3` frame or NULL, `?4` now, `?5` receipt code; the
+/// confirmation's `?6` kind, `?7` audience, `?8` subject or NULL for none, `?9` body, `?10`
+/// e-mail it) are shared by its statements. The confirmation message and its recipient row
+/// are written after the registration, in the same transaction (the outbox), each only if
+/// the statement before it wrote its row (`changes()`).
 ///
 /// The seat is still taken by one conditional write: a single `UPDATE` of the frame adds
 /// the registration to `accepted_count` when a seat is free (nobody waiting, not frozen,
@@ -54,6 +62,7 @@ pub(super) async fn register_fast(
     }
     let (event, now) = (req.event_id, req.now.timestamp());
     let code = receipt_code();
+    let notice = req.notices.registrant.as_ref();
     let mut conn = writer.acquire().await?;
     let rows = match sqlx::query(FAST_REGISTRATION)
         .bind(event)
@@ -61,6 +70,11 @@ pub(super) async fn register_fast(
         .bind(req.frame_id)
         .bind(now)
         .bind(&code)
+        .bind(notice.map(|n| n.kind.as_str()))
+        .bind(notice.map(|n| n.audience))
+        .bind(notice.map(|n| n.subject.as_str()))
+        .bind(notice.map(|n| n.body.as_str()))
+        .bind(notice.is_some_and(|n| n.email))
         .fetch_all(&mut *conn)
         .await
     {
