@@ -45,6 +45,13 @@ if [ "$what" = test ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq fonts-noto-cjk >/dev/null \
       || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq fonts-noto-cjk >/dev/null; }
   fi
+  # The deployment test runs Debian's nginx (deploy/nginx) with curl and openssl.
+  if ! [ -x /usr/sbin/nginx ] || ! command -v curl >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
+    say "installing Debian's nginx, curl and openssl for the deployment test"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nginx curl openssl >/dev/null \
+      || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nginx curl openssl >/dev/null; }
+  fi
   if [ ! -d end2end/node_modules/@playwright/test ]; then
     say "installing Playwright (npm) in end2end/"
     (cd end2end && npm ci --silent --no-audit --no-fund)

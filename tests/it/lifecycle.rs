@@ -19,19 +19,24 @@ use crate::helpers::TempDb;
 const PASSWORD: &str = "correct horse battery";
 
 /// `tsudoi serve` on a free port, with the rate limits opened for one test client address.
-struct Instance {
-    child: Child,
-    addr: SocketAddr,
+pub struct Instance {
+    pub child: Child,
+    pub addr: SocketAddr,
     log: std::path::PathBuf,
 }
 
-fn free_addr() -> SocketAddr {
+pub fn free_addr() -> SocketAddr {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr")
 }
 
 impl Instance {
-    async fn start(database_url: &str, name: &str) -> Instance {
+    pub async fn start(database_url: &str, name: &str) -> Instance {
+        Instance::start_with(database_url, name, &[]).await
+    }
+
+    /// [`Instance::start`] with more settings (later ones win).
+    pub async fn start_with(database_url: &str, name: &str, settings: &[(&str, String)]) -> Instance {
         let addr = free_addr();
         let log = std::env::temp_dir().join(format!("tsudoi-{name}-{}-{}.log", std::process::id(), addr.port()));
         let out = std::fs::File::create(&log).expect("log file");
@@ -48,6 +53,7 @@ impl Instance {
             .env("RUST_LOG", "info,sqlx=warn,tower_http=warn,leptos_i18n=warn")
             .env_remove("TSUDOI_DEMO")
             .env_remove("TSUDOI_METRICS_ADDR")
+            .envs(settings.iter().map(|(k, v)| (k, v)))
             // The log goes to stdout.
             .stdout(out.try_clone().expect("log file"))
             .stderr(out)
@@ -66,11 +72,11 @@ impl Instance {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
-    fn log_text(&self) -> String {
+    pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
@@ -102,7 +108,7 @@ impl Drop for Instance {
 
 /// `n` users with passwords, a group and an event starting tomorrow with one frame of
 /// `capacity`, written straight into the database before any instance starts.
-async fn seed(database_url: &str, prefix: &str, n: usize, capacity: i64) -> (i64, Vec<i64>) {
+pub async fn seed(database_url: &str, prefix: &str, n: usize, capacity: i64) -> (i64, Vec<i64>) {
     let store = tsudoi::server::store::connect(database_url).await.expect("store");
     let hash = tsudoi::server::password::hash(PASSWORD.into()).await.unwrap();
     let users: Vec<NewUser> = (0..n)

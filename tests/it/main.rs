@@ -6,6 +6,7 @@ mod helpers;
 mod admin;
 mod backup;
 mod bilingual;
+mod deploy;
 mod fuzz;
 mod hostile;
 mod http;
