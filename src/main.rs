@@ -7,7 +7,7 @@ use tsudoi::server::config::Config;
 
 const ENVIRONMENT: &str = "\
 Environment: DATABASE_URL (default sqlite://tsudoi.db; or postgres://…), TSUDOI_DEMO=1 (same as --demo),
-LEPTOS_SITE_ADDR, RUST_LOG, TSUDOI_NOW (start the clock at another instant: RFC 3339 or YYYY-MM-DD);
+LEPTOS_SITE_ADDR, RUST_LOG, TSUDOI_LOG_FORMAT=json, TSUDOI_NOW (start the clock at another instant: RFC 3339 or YYYY-MM-DD);
 the README lists every setting.";
 
 #[derive(Parser)]
@@ -53,12 +53,21 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,leptos_i18n=warn".into()),
-        )
-        .init();
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| "info,sqlx=warn,leptos_i18n=warn".into())
+    };
+    // TSUDOI_LOG_FORMAT=json: one JSON object per line, with the request's span (method,
+    // path, request_id) on every line logged while serving it.
+    match tsudoi::server::config::log_format_from(std::env::var("TSUDOI_LOG_FORMAT").ok().as_deref())? {
+        tsudoi::server::config::LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter())
+            .init(),
+        tsudoi::server::config::LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter()).init(),
+    }
     let cli = Cli::parse();
     match cli.command {
         None => tsudoi::server::startup::run(Config::from_env(cli.demo)?).await,

@@ -125,3 +125,35 @@ fn rate_limits_from_env() -> super::ratelimit::RateLimitConfig {
         messages_per_hour: var("TSUDOI_MESSAGES_PER_HOUR", d.messages_per_hour),
     }
 }
+
+/// How log lines are written (`TSUDOI_LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `TSUDOI_LOG_FORMAT`: `text` (the default) or `json`.
+pub fn log_format_from(value: Option<&str>) -> anyhow::Result<LogFormat> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(LogFormat::Text),
+        Some(v) if v.eq_ignore_ascii_case("text") => Ok(LogFormat::Text),
+        Some(v) if v.eq_ignore_ascii_case("json") => Ok(LogFormat::Json),
+        Some(other) => anyhow::bail!("TSUDOI_LOG_FORMAT={other:?}: expected text or json"),
+    }
+}
+
+#[cfg(test)]
+mod log_format_tests {
+    use super::{LogFormat, log_format_from};
+
+    #[test]
+    fn the_log_format_is_text_or_json() {
+        assert_eq!(log_format_from(None).unwrap(), LogFormat::Text);
+        assert_eq!(log_format_from(Some("JSON")).unwrap(), LogFormat::Json);
+        assert_eq!(log_format_from(Some(" text ")).unwrap(), LogFormat::Text);
+        assert!(log_format_from(Some("yaml")).is_err());
+    }
+}

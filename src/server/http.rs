@@ -89,3 +89,44 @@ mod tests {
         assert!(!not_modified(&HeaderMap::new(), &tag));
     }
 }
+
+/// `X-Request-Id`: the id of this request in the logs and in the answer. One a proxy sent
+/// (nginx: `proxy_set_header X-Request-Id $request_id`) is kept when it is short and plain;
+/// otherwise a new one is made (a per-process random prefix and a counter).
+pub async fn request_id(mut req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    const HEADER: &str = "x-request-id";
+    let given = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).filter(|v| plain_request_id(v));
+    let id = match given {
+        Some(id) => id.to_string(),
+        None => {
+            let prefix = PREFIX.get_or_init(|| format!("{:08x}", rand::random::<u32>()));
+            format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+        }
+    };
+    let value = axum::http::HeaderValue::from_str(&id).unwrap_or_else(|_| axum::http::HeaderValue::from_static("-"));
+    req.headers_mut().insert(HEADER, value.clone());
+    let mut res = next.run(req).await;
+    res.headers_mut().insert(HEADER, value);
+    res
+}
+
+/// At most 64 characters of letters, digits, `-`, `_` and `.`: safe in any log line.
+fn plain_request_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+#[cfg(test)]
+mod request_id_tests {
+    #[test]
+    fn only_short_plain_ids_are_kept() {
+        assert!(super::plain_request_id("a1b2c3d4-17"));
+        assert!(super::plain_request_id("0123456789abcdef0123456789abcdef"));
+        assert!(!super::plain_request_id(""));
+        assert!(!super::plain_request_id("x\"y"));
+        assert!(!super::plain_request_id("a b"));
+        assert!(!super::plain_request_id(&"a".repeat(65)));
+    }
+}

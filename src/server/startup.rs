@@ -132,7 +132,13 @@ pub fn router(state: AppState) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::http::Request<_>| {
-                    tracing::info_span!("request", method = %req.method(), path = %logged_path(req.uri().path()))
+                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!(
+                        "request",
+                        method = %req.method(),
+                        path = %logged_path(req.uri().path()),
+                        request_id = %id
+                    )
                 })
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
@@ -140,7 +146,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state);
     // Rewrites that must happen before routing wrap the whole router.
     Router::new().fallback_service(
-        tower::ServiceBuilder::new().layer(middleware::from_fn(crate::feeds::routes::rewrite_event_ics)).service(app),
+        tower::ServiceBuilder::new()
+            .layer(middleware::from_fn(crate::server::http::request_id))
+            .layer(middleware::from_fn(crate::feeds::routes::rewrite_event_ics))
+            .service(app),
     )
 }
 

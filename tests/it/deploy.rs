@@ -152,6 +152,13 @@ async fn two_instances_behind_nginx_with_tls() {
         assert!(cookie.contains(attribute), "{cookie}");
     }
     assert!(headers.to_ascii_lowercase().contains("strict-transport-security"), "HSTS behind TLS: {headers}");
+    let request_id =
+        headers.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("x-request-id: ").map(str::to_string));
+    let request_id = request_id.unwrap_or_else(|| panic!("request id: {headers}"));
+    assert!(
+        request_id.trim().len() == 32 && request_id.trim().bytes().all(|b| b.is_ascii_hexdigit()),
+        "nginx's $request_id kept: {request_id}"
+    );
 
     // A live seat stream through the proxy, then a registration (on either instance): the
     // counter moves on the stream without a reload.

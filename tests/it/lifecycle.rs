@@ -385,3 +385,34 @@ async fn sigterm_mid_rush_answers_every_request_in_flight_and_ends_seat_streams(
     store.close().await;
     eprintln!("SIGTERM mid-rush: {} requests answered; signal to exit {drain:?}", users.len());
 }
+
+/// `TSUDOI_LOG_FORMAT=json`: every log line is a JSON object, and the lines of a request
+/// carry its id, which the answer names in `X-Request-Id` (a proxy's plain id is kept).
+#[tokio::test]
+async fn json_logs_carry_the_request_id_the_answer_names() {
+    let db = TempDb::new();
+    let settings = [("TSUDOI_LOG_FORMAT", "json".to_string()), ("RUST_LOG", "info,sqlx=warn".to_string())];
+    let a = Instance::start_with(&db.url(), "json-logs", &settings).await;
+    let c = reqwest::Client::new();
+    let kept = c.get(a.url("/healthz")).header("x-request-id", "nginx-4f2a").send().await.unwrap();
+    assert_eq!(kept.headers()["x-request-id"], "nginx-4f2a");
+    let made = c.get(a.url("/healthz")).header("x-request-id", "two words\"").send().await.unwrap();
+    let made = made.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_ne!(made, "two words\"");
+    assert!(made.len() > 8 && made.contains('-'), "{made}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = a.log_text();
+        let lines: Vec<Value> = log
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+            .collect();
+        let ids: Vec<&str> = lines.iter().filter_map(|l| l["span"]["request_id"].as_str()).collect();
+        if ids.contains(&"nginx-4f2a") && ids.contains(&made.as_str()) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "request ids in the log: {log}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
