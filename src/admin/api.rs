@@ -11,8 +11,6 @@ use super::model::{
 use crate::error::AppError;
 use crate::events::model::FrameSummary;
 #[cfg(feature = "ssr")]
-use crate::messages::{model::MessageKind, notify::notify};
-
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
@@ -467,16 +465,16 @@ pub async fn update_event(id: i64, #[server(flatten)] form: EventForm) -> Result
         let before = access.state.store.admin_event(id).await?.ok_or(AppError::NotFound)?;
         let visibility = parse_visibility(&form.visibility)?;
         let fields = ssr::checked_event_fields(&access.state, &form).await?;
-        access.state.store.update_event(id, &fields, crate::time::now()).await?;
+        // Registrants hear of a new time or place of a published event, in the same write.
+        let news = before.status != crate::events::model::EventStatus::Draft
+            && ssr::time_or_place_changed(&before.form, &form);
+        let outbox = access.state.config.outbox();
+        access.state.store.update_event_notifying(id, &fields, crate::time::now(), news.then_some(&outbox)).await?;
         if let Some(v) = visibility {
             apply_visibility(&access, id, v).await?;
         }
         access.audit(Some(id), "event.update", ssr::changed_fields(&before.form, &form)).await?;
         access.state.live.publish(id).await;
-        if before.status != crate::events::model::EventStatus::Draft && ssr::time_or_place_changed(&before.form, &form)
-        {
-            crate::messages::notify::notify_registrants(&access.state, id, MessageKind::EventChanged).await;
-        }
         reload(&access, id).await
     })
     .await
@@ -496,15 +494,13 @@ pub async fn set_event_status(id: i64, action: String) -> Result<AdminEvent, App
             _ => return Err(AppError::BadRequest("action must be publish, unpublish or cancel".into())),
         };
         let was = reload(&access, id).await?.status;
-        access.state.store.set_event_status(id, status, crate::time::now()).await?;
+        // Cancelling tells everyone registered, in the same write.
+        access.state.store.set_event_status(id, status, crate::time::now(), &access.state.config.outbox()).await?;
         access.audit(Some(id), "event.status", format!("status set to {}", status.as_str())).await?;
         access.state.live.publish(id).await;
-        if status == EventStatus::Cancelled && was != EventStatus::Cancelled {
-            crate::messages::notify::notify_registrants(&access.state, id, MessageKind::EventCancelled).await;
-        }
         // Followers hear only of events the group lists.
         if status == EventStatus::Published && was == EventStatus::Draft && access.state.store.event_listed(id).await? {
-            crate::messages::notify::notify_followers(&access.state, access.group_id, id).await;
+            crate::messages::notify::notify_followers(&access.state, id).await;
         }
         reload(&access, id).await
     })
@@ -520,7 +516,12 @@ pub async fn set_frame_capacity(event_id: i64, frame_id: i64, capacity: i64) -> 
         let access = ssr::event_access(event_id).await?.editor()?;
         let event = access.state.store.admin_event(event_id).await?.ok_or(AppError::NotFound)?;
         let before = event.frames.iter().find(|f| f.id == frame_id).ok_or(AppError::NotFound)?.seats.limit;
-        let change = access.state.store.set_capacity(event_id, frame_id, capacity, crate::time::now()).await?;
+        let outbox = access.state.config.outbox();
+        let change = access
+            .state
+            .store
+            .set_capacity_notifying(event_id, frame_id, capacity, crate::time::now(), Some(&outbox))
+            .await?;
         access
             .audit(
                 Some(event_id),
@@ -532,7 +533,6 @@ pub async fn set_frame_capacity(event_id: i64, frame_id: i64, capacity: i64) -> 
             )
             .await?;
         access.state.live.publish(event_id).await;
-        notify(&access.state, event_id, MessageKind::Promotion, change.promoted_user_ids, "promoted").await;
         Ok(access.state.store.admin_event(event_id).await?.map(|e| e.frames).unwrap_or_default())
     })
     .await
@@ -828,8 +828,12 @@ pub async fn move_registration(event_id: i64, registration_id: i64, to: String) 
             "waitlisted" => RegStatus::Waitlisted,
             _ => return Err(AppError::BadRequest("to must be confirmed or waitlisted".into())),
         };
-        let change =
-            access.state.store.move_registration(event_id, registration_id, to_status, crate::time::now()).await?;
+        let outbox = access.state.config.outbox();
+        let change = access
+            .state
+            .store
+            .move_registration(event_id, registration_id, to_status, crate::time::now(), &outbox)
+            .await?;
         access
             .audit(
                 Some(event_id),
@@ -838,7 +842,6 @@ pub async fn move_registration(event_id: i64, registration_id: i64, to: String) 
             )
             .await?;
         access.state.live.publish(event_id).await;
-        notify(&access.state, event_id, MessageKind::Promotion, change.promoted_user_ids, "promoted").await;
         attendee_list(&access, event_id).await
     })
     .await

@@ -41,17 +41,16 @@ pub async fn set_reconfirmation(event_id: i64, hours: String) -> Result<AdminEve
 #[server(endpoint = "admin/registrations/restore")]
 pub async fn restore_registration(event_id: i64, registration_id: i64) -> Result<AttendeeList, AppError> {
     crate::error::respond(async {
-        use crate::messages::{model::MessageKind, notify::notify};
         let access = super::api::ssr::event_access(event_id).await?.editor()?;
-        let restored = access.state.store.restore_released(event_id, registration_id, crate::time::now()).await?;
+        // A restored seat is news for its holder, told in the same write.
+        let outbox = access.state.config.outbox();
+        let restored =
+            access.state.store.restore_released(event_id, registration_id, crate::time::now(), &outbox).await?;
         let to = if restored.confirmed { "confirmed" } else { "the head of the waitlist" };
         access
             .audit(Some(event_id), "attendee.restore", format!("registration {registration_id} restored to {to}"))
             .await?;
         access.state.live.publish(event_id).await;
-        if restored.confirmed {
-            notify(&access.state, event_id, MessageKind::Promotion, vec![restored.user_id], "restored").await;
-        }
         super::api::attendee_list(&access, event_id).await
     })
     .await

@@ -49,6 +49,30 @@ impl Notice {
     }
 }
 
+/// How a write composes the automatic messages it stores itself (the outbox): links point
+/// at `public_url`, and e-mail is queued when SMTP is configured (`Config::outbox`).
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    pub public_url: String,
+    pub email: bool,
+}
+
+impl Outbox {
+    /// The message of `kind` about the event (title and time at hand), to be addressed by
+    /// the write that stores it.
+    pub fn notice(
+        &self,
+        event_id: i64,
+        (title, span): &(String, crate::time::ZonedSpan),
+        kind: crate::messages::model::MessageKind,
+        audience: &'static str,
+    ) -> Notice {
+        let url = format!("{}/events/{event_id}", self.public_url);
+        let (subject, body) = crate::messages::model::template(kind, title, &span.label(crate::time::Lang::Ja), &url);
+        Notice { kind, audience, subject, body, email: self.email }
+    }
+}
+
 /// The automatic messages a registration write sends, if any: to the registrant, and to
 /// whoever a seat it frees (switching frames, cancelling) promotes.
 #[derive(Debug, Clone, Default)]

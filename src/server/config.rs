@@ -38,6 +38,11 @@ impl Config {
         self.public_url.starts_with("https://")
     }
 
+    /// How writes compose the automatic messages they store (see `Outbox`).
+    pub fn outbox(&self) -> crate::messages::records::Outbox {
+        crate::messages::records::Outbox { public_url: self.public_url.clone(), email: self.mail_enabled() }
+    }
+
     /// True when messages are also sent by e-mail.
     pub fn mail_enabled(&self) -> bool {
         self.smtp_url.is_some()

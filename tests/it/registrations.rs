@@ -5,11 +5,11 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
 use tsudoi::admin::model::Role;
 use tsudoi::error::AppError;
-use tsudoi::events::model::FrameMethod;
+use tsudoi::events::model::{EventStatus, FrameMethod};
 use tsudoi::messages::model::MessageKind;
 use tsudoi::registrations::model::RegStatus;
 use tsudoi::server::store::{
-    DynStore, NewEvent, NewFrame, NewGroup, NewUser, Notice, Notices, RegisterRequest, SeatGuard,
+    DynStore, NewEvent, NewFrame, NewGroup, NewUser, Notice, Notices, Outbox, RegisterRequest, SeatGuard,
 };
 
 use crate::helpers::backends;
@@ -161,6 +161,34 @@ async fn a_registration_writes_its_confirmation_and_a_cancellation_its_promotion
             let pending = store.mail_queue_counts().await.unwrap().into_iter().find(|(s, _)| *s == "pending");
             assert_eq!(pending, Some(("pending", 1)), "{name} fast={fast}");
         }
+    }
+}
+
+/// The workers' claims and the organizers' changes write their messages in the same
+/// transaction too: a claimed reminder is a stored reminder (and never twice), and a
+/// cancellation tells everyone registered once, however often it is repeated.
+#[tokio::test]
+async fn claims_and_changes_write_their_messages_with_themselves() {
+    let outbox = Outbox { public_url: "https://tsudoi.test".into(), email: false };
+    for (name, store, _db) in backends().await {
+        let (users, event, _) = setup(&store, 4, vec![frame("一般", 2, FrameMethod::FirstCome)]).await;
+        for u in &users[1..] {
+            store.register(&req(event, *u, None)).await.unwrap();
+        }
+        let window = Duration::hours(24) + Duration::minutes(1);
+        assert_eq!(store.send_due_reminders(now(), window, Some(&outbox)).await.unwrap(), vec![event], "{name}");
+        assert_eq!(store.send_due_reminders(now(), window, Some(&outbox)).await.unwrap(), Vec::<i64>::new());
+        assert_eq!(kinds(&store, users[1]).await, vec![MessageKind::Reminder], "{name}: confirmed, reminded once");
+        assert_eq!(kinds(&store, users[3]).await, vec![], "{name}: the waitlist is not reminded");
+        let reminder = &store.inbox(users[2], 1).await.unwrap()[0];
+        assert!(reminder.body.contains(&format!("https://tsudoi.test/events/{event}")), "{}", reminder.body);
+
+        for _ in 0..2 {
+            store.set_event_status(event, EventStatus::Cancelled, now(), &outbox).await.unwrap();
+        }
+        assert_eq!(kinds(&store, users[1]).await, vec![MessageKind::EventCancelled, MessageKind::Reminder], "{name}");
+        assert_eq!(kinds(&store, users[3]).await, vec![MessageKind::EventCancelled], "{name}: waiting, told too");
+        assert_eq!(kinds(&store, users[0]).await, vec![], "{name}: not registered");
     }
 }
 

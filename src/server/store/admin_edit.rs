@@ -34,6 +34,18 @@ impl Store {
     /// Saves the editor's fields, the local weekday/minute and the search text in one
     /// transaction (the calendar SEQUENCE follows by trigger).
     pub async fn update_event(&self, event_id: i64, f: &EventFields, now: DateTime<Utc>) -> Result<()> {
+        self.update_event_notifying(event_id, f, now, None).await
+    }
+
+    /// [`Store::update_event`] that also tells everyone registered that the event changed,
+    /// in the same transaction (the outbox; the caller decides whether the change is news).
+    pub async fn update_event_notifying(
+        &self,
+        event_id: i64,
+        f: &EventFields,
+        now: DateTime<Utc>,
+        changed: Option<&crate::messages::records::Outbox>,
+    ) -> Result<()> {
         let db = &self.db;
         let (dow, minute) = super::search_sql::local_parts(f.starts_at, &f.time_zone);
         let mut tx = db.begin().await?;
@@ -87,24 +99,45 @@ impl Store {
             tx.execute(q).await?;
         }
         index_events(&mut tx, &[event_id]).await?;
+        if let Some(outbox) = changed {
+            use crate::messages::model::{Audience, MessageKind};
+            super::messages::post_to(&mut tx, outbox, event_id, MessageKind::EventChanged, Audience::All, now).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
 
-    pub async fn set_event_status(&self, event_id: i64, status: EventStatus, now: DateTime<Utc>) -> Result<()> {
+    /// Sets the status; cancelling an event that was not cancelled tells everyone
+    /// registered, in the same transaction (the outbox).
+    pub async fn set_event_status(
+        &self,
+        event_id: i64,
+        status: EventStatus,
+        now: DateTime<Utc>,
+        outbox: &crate::messages::records::Outbox,
+    ) -> Result<()> {
+        use crate::messages::model::{Audience, MessageKind};
         let db = &self.db;
-        let done = db
-            .execute(
-                Sql::new(format!(
-                    "UPDATE events SET status = $1, updated_at = {}(updated_at, $2) WHERE id = $3",
-                    greatest(db)
-                ))
-                .bind(status.as_str())
-                .bind(now.timestamp())
-                .bind(event_id),
-            )
-            .await?;
-        if done == 0 { Err(AppError::NotFound) } else { Ok(()) }
+        let mut tx = db.begin().await?;
+        let was: Option<(String,)> =
+            tx.optional(Sql::new("SELECT status FROM events WHERE id = $1").bind(event_id)).await?;
+        let Some((was,)) = was else { return Err(AppError::NotFound) };
+        tx.execute(
+            Sql::new(format!(
+                "UPDATE events SET status = $1, updated_at = {}(updated_at, $2) WHERE id = $3",
+                greatest(db)
+            ))
+            .bind(status.as_str())
+            .bind(now.timestamp())
+            .bind(event_id),
+        )
+        .await?;
+        if status == EventStatus::Cancelled && was != EventStatus::Cancelled.as_str() {
+            super::messages::post_to(&mut tx, outbox, event_id, MessageKind::EventCancelled, Audience::All, now)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Adds a frame after the others.

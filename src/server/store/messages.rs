@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use super::db::{Arg, Db, Sql, Tx};
 use super::events::instant;
-use super::{MailJob, NewMessage, StoreResult};
+use super::{MailJob, NewMessage, Outbox, StoreResult};
 use crate::error::AppError;
 use crate::events::model::FrameVenue;
 use crate::messages::model::{Audience, Delivery, InboxMessage, MessageKind, SentMessage};
@@ -75,6 +75,62 @@ pub(super) async fn insert_messages(tx: &mut Tx, ms: &[NewMessage]) -> StoreResu
     Ok(ids)
 }
 
+/// The users a message to `audience` of the event reaches (cancelled registrations never).
+fn audience_query(event_id: i64, audience: Audience) -> Sql {
+    let mut q = Sql::new("SELECT user_id FROM registrations WHERE event_id = ");
+    q.push_bind(event_id);
+    match audience {
+        Audience::All => q.push(" AND status IN ('confirmed', 'waitlisted')"),
+        Audience::Confirmed => q.push(" AND status = 'confirmed'"),
+        Audience::Waitlisted => q.push(" AND status = 'waitlisted'"),
+        Audience::Frame(f) => q.push(" AND status IN ('confirmed', 'waitlisted') AND frame_id = ").push_bind(f),
+    };
+    q.push(" ORDER BY id");
+    q
+}
+
+/// [`post`] to everyone `audience` names at this moment of the transaction.
+pub(super) async fn post_to(
+    tx: &mut Tx,
+    outbox: &Outbox,
+    event_id: i64,
+    kind: MessageKind,
+    audience: Audience,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let users: Vec<i64> =
+        tx.all::<(i64,)>(audience_query(event_id, audience)).await?.into_iter().map(|(u,)| u).collect();
+    let label = match audience {
+        Audience::Confirmed => "confirmed",
+        _ => "all",
+    };
+    post(tx, outbox, event_id, kind, label, users, at).await
+}
+
+/// Stores an automatic message of `kind` about `event_id` to `recipients` in `tx` (the
+/// outbox): the event's title and time are read in the same transaction, so the message
+/// says what the change left. Nothing for nobody, nor for a draft or unknown event.
+pub(super) async fn post(
+    tx: &mut Tx,
+    outbox: &Outbox,
+    event_id: i64,
+    kind: MessageKind,
+    audience: &'static str,
+    recipients: Vec<i64>,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    if recipients.is_empty() {
+        return Ok(());
+    }
+    const CONTEXT: &str = "SELECT title, starts_at, ends_at, time_zone FROM events WHERE id = $1 AND status != 'draft'";
+    let row: Option<(String, i64, i64, String)> = tx.optional(Sql::new(CONTEXT).bind(event_id)).await?;
+    let Some((title, starts, ends, zone)) = row else { return Ok(()) };
+    let context = (title, crate::time::ZonedSpan::resolve(instant(starts), instant(ends), &zone));
+    let message = outbox.notice(event_id, &context, kind, audience).to(event_id, recipients, at);
+    insert_messages(tx, std::slice::from_ref(&message)).await?;
+    Ok(())
+}
+
 impl Store {
     /// E-mail deliveries by state: `pending` (never tried), `retrying` (failed at least once,
     /// to be tried again), `sent`, `failed` (given up) (metrics). States without mail are 0.
@@ -127,17 +183,7 @@ impl Store {
 
     /// The users a message to `audience` of the event reaches (cancelled registrations never).
     pub async fn audience_user_ids(&self, event_id: i64, audience: Audience) -> StoreResult<Vec<i64>> {
-        let db = &self.db;
-        let mut q = Sql::new("SELECT user_id FROM registrations WHERE event_id = ");
-        q.push_bind(event_id);
-        match audience {
-            Audience::All => q.push(" AND status IN ('confirmed', 'waitlisted')"),
-            Audience::Confirmed => q.push(" AND status = 'confirmed'"),
-            Audience::Waitlisted => q.push(" AND status = 'waitlisted'"),
-            Audience::Frame(f) => q.push(" AND status IN ('confirmed', 'waitlisted') AND frame_id = ").push_bind(f),
-        };
-        q.push(" ORDER BY id");
-        Ok(db.all::<(i64,)>(q).await?.into_iter().map(|(u,)| u).collect())
+        Ok(self.db.all::<(i64,)>(audience_query(event_id, audience)).await?.into_iter().map(|(u,)| u).collect())
     }
 
     /// My latest messages, newest first.
@@ -237,9 +283,20 @@ impl Store {
     /// each is claimed (marked reminded) so that it is sent exactly once: a concurrent claimer
     /// finds `reminded_at` set (on PostgreSQL after waiting for the row lock) and skips the row.
     pub async fn claim_due_reminders(&self, now: DateTime<Utc>, window: chrono::Duration) -> StoreResult<Vec<i64>> {
-        let db = &self.db;
-        let rows: Vec<(i64,)> = db
-            .write_all(
+        self.send_due_reminders(now, window, None).await
+    }
+
+    /// [`Store::claim_due_reminders`] that also stores each reminder (to everyone confirmed
+    /// then) in the claim's transaction (the outbox): a crash never claims without sending.
+    pub async fn send_due_reminders(
+        &self,
+        now: DateTime<Utc>,
+        window: chrono::Duration,
+        outbox: Option<&Outbox>,
+    ) -> StoreResult<Vec<i64>> {
+        let mut tx = self.db.begin().await?;
+        let rows: Vec<(i64,)> = tx
+            .all(
                 Sql::new(
                     "UPDATE events SET reminded_at = $1 WHERE status = 'published' AND reminded_at IS NULL \
                      AND starts_at > $1 AND starts_at <= $2 RETURNING id",
@@ -248,6 +305,12 @@ impl Store {
                 .bind((now + window).timestamp()),
             )
             .await?;
+        if let Some(outbox) = outbox {
+            for (event_id,) in &rows {
+                post_to(&mut tx, outbox, *event_id, MessageKind::Reminder, Audience::Confirmed, now).await?;
+            }
+        }
+        tx.commit().await?;
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
@@ -398,8 +461,27 @@ impl Store {
     /// Records that the followers are told about `event_id` now; false when they already
     /// were (one conditional write, so two publishes racing announce once).
     pub async fn mark_announced(&self, event_id: i64, now: DateTime<Utc>) -> StoreResult<bool> {
+        self.announce(event_id, now, None).await
+    }
+
+    /// [`Store::mark_announced`] that also stores the news for the group's followers in the
+    /// same transaction (the outbox).
+    pub async fn announce(&self, event_id: i64, now: DateTime<Utc>, outbox: Option<&Outbox>) -> StoreResult<bool> {
+        let mut tx = self.db.begin().await?;
         let q = Sql::new("UPDATE events SET announced_at = $1 WHERE id = $2 AND announced_at IS NULL");
-        Ok(self.db.execute(q.bind(now.timestamp()).bind(event_id)).await? == 1)
+        if tx.execute(q.bind(now.timestamp()).bind(event_id)).await? != 1 {
+            return Ok(false);
+        }
+        if let Some(outbox) = outbox {
+            let q = Sql::new(
+                "SELECT f.user_id FROM group_follows f JOIN events e ON e.group_id = f.group_id \
+                 WHERE e.id = $1 ORDER BY f.user_id",
+            );
+            let followers: Vec<i64> = tx.all::<(i64,)>(q.bind(event_id)).await?.into_iter().map(|(u,)| u).collect();
+            post(&mut tx, outbox, event_id, MessageKind::NewEvent, "followers", followers, now).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 }
 

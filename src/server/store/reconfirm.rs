@@ -7,9 +7,12 @@ use chrono::{DateTime, Utc};
 
 use super::db::Sql;
 use super::events::instant;
+use super::messages::post;
 use super::registrations::promote;
 use super::{Store, StoreResult};
 use crate::error::{AppError, Conflict};
+use crate::messages::model::MessageKind;
+use crate::messages::records::Outbox;
 use crate::registrations::reconfirm::{self, ReconfirmSetting, Reconfirmation};
 
 /// What a release at a deadline did, for messages and live seat counts.
@@ -75,7 +78,12 @@ impl Store {
     /// Claims the events whose request is due (a day before the deadline, the deadline not
     /// passed) and marks everyone confirmed then as asked; returns, per event, who to ask.
     /// Exactly once per event, whichever worker claims it.
-    pub async fn claim_reconfirm_requests(&self, now: DateTime<Utc>) -> StoreResult<Vec<(i64, Vec<i64>)>> {
+    pub async fn claim_reconfirm_requests(
+        &self,
+        now: DateTime<Utc>,
+        outbox: &Outbox,
+    ) -> StoreResult<Vec<(i64, Vec<i64>)>> {
+        let at = now;
         const DUE: &str = "SELECT id FROM events WHERE status = 'published' AND reconfirm_hours IS NOT NULL \
              AND reconfirm_requested_at IS NULL AND reconfirm_released_at IS NULL \
              AND starts_at - reconfirm_hours * 3600 - $2 <= $1 AND starts_at - reconfirm_hours * 3600 > $1";
@@ -93,9 +101,11 @@ impl Store {
             }
             let q = "UPDATE registrations SET reconfirm_asked_at = $1 \
                  WHERE event_id = $2 AND status = 'confirmed' AND reconfirmed_at IS NULL RETURNING user_id";
-            let asked: Vec<(i64,)> = tx.all(Sql::new(q).bind(now).bind(event_id)).await?;
+            let asked: Vec<i64> =
+                tx.all::<(i64,)>(Sql::new(q).bind(now).bind(event_id)).await?.into_iter().map(|(u,)| u).collect();
+            post(&mut tx, outbox, event_id, MessageKind::Reconfirm, "confirmed", asked.clone(), at).await?;
             tx.commit().await?;
-            out.push((event_id, asked.into_iter().map(|(u,)| u).collect()));
+            out.push((event_id, asked));
         }
         Ok(out)
     }
@@ -148,7 +158,8 @@ impl Store {
     /// Releases, for every event whose deadline has passed, the seats of those asked who did
     /// not reconfirm (nor cancel, nor check in), promoting each frame's waitlist in order.
     /// Exactly once per event. An event whose request never went out releases nobody.
-    pub async fn release_unreconfirmed(&self, now: DateTime<Utc>) -> StoreResult<Vec<Released>> {
+    pub async fn release_unreconfirmed(&self, now: DateTime<Utc>, outbox: &Outbox) -> StoreResult<Vec<Released>> {
+        let at = now;
         const DUE: &str = "SELECT id FROM events WHERE reconfirm_hours IS NOT NULL AND reconfirm_released_at IS NULL \
              AND status = 'published' AND starts_at - reconfirm_hours * 3600 <= $1 AND starts_at > $1";
         const CLAIM: &str = "UPDATE events SET reconfirm_released_at = $1 \
@@ -181,12 +192,11 @@ impl Store {
             for frame_id in frames {
                 promoted.extend(promote(&mut tx, frame_id, now).await?);
             }
+            let released: Vec<i64> = rows.into_iter().map(|(_, u, _)| u).collect();
+            post(&mut tx, outbox, event_id, MessageKind::Released, "released", released.clone(), at).await?;
+            post(&mut tx, outbox, event_id, MessageKind::Promotion, "promoted", promoted.clone(), at).await?;
             tx.commit().await?;
-            out.push(Released {
-                event_id,
-                released_user_ids: rows.into_iter().map(|(_, u, _)| u).collect(),
-                promoted_user_ids: promoted,
-            });
+            out.push(Released { event_id, released_user_ids: released, promoted_user_ids: promoted });
         }
         Ok(out)
     }
@@ -199,7 +209,9 @@ impl Store {
         event_id: i64,
         registration_id: i64,
         now: DateTime<Utc>,
+        outbox: &Outbox,
     ) -> StoreResult<Restored> {
+        let at = now;
         const RELEASED: &str = "SELECT r.user_id, r.frame_id, r.released_at, e.starts_at FROM registrations r \
              JOIN events e ON e.id = r.event_id \
              WHERE r.id = $1 AND r.event_id = $2 AND r.status = 'cancelled' AND r.released_at IS NOT NULL";
@@ -228,6 +240,9 @@ impl Store {
             tx.execute(Sql::new(q).bind(head).bind(now).bind(registration_id)).await?;
             let q = "UPDATE frames SET waiting_count = waiting_count + 1 WHERE id = $1";
             tx.execute(Sql::new(q).bind(frame_id)).await?;
+        }
+        if confirmed {
+            post(&mut tx, outbox, event_id, MessageKind::Promotion, "restored", vec![user_id], at).await?;
         }
         tx.commit().await?;
         Ok(Restored { user_id, confirmed })

@@ -18,11 +18,14 @@ use chrono::{DateTime, TimeZone, Utc};
 use rand::Rng;
 
 use super::db::{Db, Sql, Tx};
+use super::messages::post;
 use super::{
     DrawOutcome, DueDraw, RegisterRequest, RegistrationChange, RegistrationRow, SeatGuard, StoreResult, decode,
 };
 use crate::error::{AppError, Conflict};
 use crate::events::model::{EventStatus, FrameMethod};
+use crate::messages::model::MessageKind;
+use crate::messages::records::Outbox;
 use crate::registrations::draw::{Application, draw_ranked, free_seats};
 use crate::registrations::model::{FrameSeats, MyRegistration, RegStatus, SeatSnapshot};
 use crate::registrations::rules::{self, EventGate, FrameGate, Held, RegisterPlan};
@@ -195,6 +198,19 @@ impl Store {
         capacity: i64,
         now: DateTime<Utc>,
     ) -> StoreResult<RegistrationChange> {
+        self.set_capacity_notifying(event_id, frame_id, capacity, now, None).await
+    }
+
+    /// [`Store::set_capacity`] that also tells whoever a raise promotes, in the same
+    /// transaction (the outbox).
+    pub async fn set_capacity_notifying(
+        &self,
+        event_id: i64,
+        frame_id: i64,
+        capacity: i64,
+        now: DateTime<Utc>,
+        outbox: Option<&Outbox>,
+    ) -> StoreResult<RegistrationChange> {
         let db = &self.db;
         rules::check_capacity(capacity, 0)?;
         let mut tx = db.begin().await?;
@@ -212,6 +228,9 @@ impl Store {
         )
         .await?;
         let promoted = promote(&mut tx, frame_id, now.timestamp()).await?;
+        if let Some(outbox) = outbox {
+            post(&mut tx, outbox, event_id, MessageKind::Promotion, "promoted", promoted.clone(), now).await?;
+        }
         tx.commit().await?;
         Ok(RegistrationChange { event_id, registration: None, promoted_user_ids: promoted })
     }
@@ -388,8 +407,10 @@ impl Store {
         registration_id: i64,
         to: RegStatus,
         now: DateTime<Utc>,
+        outbox: &Outbox,
     ) -> StoreResult<RegistrationChange> {
         let db = &self.db;
+        let at = now;
         let now = now.timestamp();
         let mut tx = db.begin().await?;
         tx.lock_event(event_id).await?;
@@ -419,6 +440,7 @@ impl Store {
             (a, b) if a == b => {}
             _ => return Err(Conflict::NotMovable.into()),
         }
+        post(&mut tx, outbox, event_id, MessageKind::Promotion, "promoted", promoted.clone(), at).await?;
         tx.commit().await?;
         Ok(RegistrationChange { event_id, registration: None, promoted_user_ids: promoted })
     }
