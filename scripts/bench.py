@@ -300,6 +300,86 @@ def registration_run(binary, sync):
                 os.remove(db + suffix)
 
 
+def drain_run(binary, streams=200):
+    """SIGTERM while `streams` live-seat streams are open and registrations are being sent:
+    the time from the signal to the process's exit, and how the streams ended."""
+    import socket
+    import threading
+    db = DB + ".drain"
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    env = dict(os.environ, DATABASE_URL=f"sqlite://{db}", TSUDOI_DEMO="1", LEPTOS_SITE_ADDR=f"127.0.0.1:{PORT}",
+               LEPTOS_SITE_ROOT=SITE, RUST_LOG="warn", TSUDOI_LIVE_STREAMS_PER_CLIENT=str(streams + 10))
+    server = subprocess.Popen([binary], cwd=ROOT, env=env)
+    try:
+        wait_healthy()
+        _, home, _ = fetch("/")
+        event_id = re.search(rb'href="/events/(\d+)"', home).group(1).decode()
+        socks = []
+        for _ in range(streams):
+            s_ = socket.create_connection(("127.0.0.1", PORT), timeout=60)
+            s_.sendall(f"GET /live/events/{event_id} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+            assert b"event: seats" in s_.recv(65536)
+            socks.append(s_)
+        ended = {"restart": 0, "eof": 0, "reset": 0}
+        lock = threading.Lock()
+
+        def drain(sock):
+            seen = b""
+            try:
+                while True:
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        break
+                    seen += chunk
+                kind = "restart" if b"event: restart" in seen else "eof"
+            except OSError:
+                kind = "reset"
+            with lock:
+                ended[kind] += 1
+
+        threads = [threading.Thread(target=drain, args=(s_,)) for s_ in socks]
+        for t in threads:
+            t.start()
+        # A stream of requests in flight while the signal arrives.
+        load = subprocess.Popen(["wrk", "-t1", "-c16", "-d3s", f"{BASE}/events/{event_id}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1)
+        t0 = time.perf_counter()
+        server.send_signal(signal.SIGTERM)
+        code = server.wait(timeout=60)
+        exit_ms = (time.perf_counter() - t0) * 1000
+        for t in threads:
+            t.join(timeout=10)
+        load.wait(timeout=30)
+        return {"streams": streams, "exit_ms": exit_ms, "exit_code": code, **ended}
+    finally:
+        if server.poll() is None:
+            server.kill()
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(db + suffix):
+                os.remove(db + suffix)
+
+
+def backup_run(binary):
+    """`tsudoi backup` of the 100k-event SQLite database the scale run left: time and sizes."""
+    source = os.path.join(ROOT, "target", f"bench-search-{SCALE_EVENTS}.db")
+    if not os.path.exists(source):
+        return None
+    target = os.path.join(ROOT, "target", "bench-backup.db")
+    if os.path.exists(target):
+        os.remove(target)
+    env = dict(os.environ, DATABASE_URL=f"sqlite://{source}", RUST_LOG="warn")
+    t0 = time.perf_counter()
+    subprocess.run([binary, "backup", target], check=True, env=env, cwd=ROOT, capture_output=True)
+    secs = time.perf_counter() - t0
+    size = os.path.getsize(target)
+    source_size = sum(os.path.getsize(source + x) for x in ("", "-wal") if os.path.exists(source + x))
+    os.remove(target)
+    return {"secs": secs, "bytes": size, "source_bytes": source_size}
+
+
 def main():
     binary = os.path.join(ROOT, "target", "release", "tsudoi")
     if not os.path.exists(binary):
@@ -357,6 +437,8 @@ def main():
     # Durability: the same registration load with each TSUDOI_SQLITE_SYNC, interleaved.
     durability = [(sync, registration_run(binary, sync)) for sync in ("normal", "full", "normal", "full")]
 
+    drain = drain_run(binary)
+
     searches = [search_bench(n) for n in SEARCH_SIZES]
     backends = ["sqlite"] + (["postgres"] if pg_reachable() else [])
     scales = {}
@@ -366,6 +448,8 @@ def main():
                 scales[b] = scale_bench(b)
             except Exception as e:  # the rest of the report is still written
                 print(f"bench: the {b} scale run failed: {e!r}", file=sys.stderr)
+
+    backup = backup_run(binary)
 
     cpu = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -445,6 +529,27 @@ def main():
     lines += [
         "",
         f"`full` gives {mean('full') / max(mean('normal'), 1e-9):.2f}× the throughput of `normal` in this run.",
+        "",
+    ]
+    lines += [
+        "## Stopping and backing up",
+        "",
+        "| measure | value |",
+        "|---|---:|",
+        f"| SIGTERM → exit with {drain['streams']} open seat streams and 16 page requests in flight | "
+        f"{drain['exit_ms']:.0f} ms (exit code {drain['exit_code']}) |",
+        f"| streams ended with `restart` / plain end / reset | {drain['restart']} / {drain['eof']} / {drain['reset']} |",
+    ]
+    if backup:
+        lines.append(
+            f"| `tsudoi backup` of the {SCALE_EVENTS:,}-event SQLite database ({backup['source_bytes'] / 2**20:.0f} MiB) | "
+            f"{backup['secs']:.1f} s, {backup['bytes'] / 2**20:.0f} MiB |"
+        )
+    lines += [
+        "",
+        "The kill -9 runs are tests, not timings: `tests/it/lifecycle.rs` prints what each run answered",
+        "and found (`cargo nextest run --features ssr -E 'test(/kill_9/)' --no-capture`); lost is 0 or",
+        "the test fails.",
         "",
     ]
     lines += [
