@@ -49,6 +49,21 @@ enum Command {
         /// A file written by `tsudoi backup`
         path: PathBuf,
     },
+    /// Accounts, for the operator
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Print a one-time link (valid for an hour) that sets a new password for NICKNAME: for
+    /// sites without SMTP, to hand to the person over a channel you trust
+    ResetPassword {
+        /// The account's nickname
+        nickname: String,
+    },
 }
 
 #[tokio::main]
@@ -93,6 +108,20 @@ async fn main() -> anyhow::Result<()> {
                 report.path.display(),
                 report.bytes,
                 report.elapsed
+            );
+            Ok(())
+        }
+        Some(Command::User { command: UserCommand::ResetPassword { nickname } }) => {
+            let config = Config::from_env(false)?;
+            let store = tsudoi::server::store::connect(&config.database_url).await?;
+            let Some((user_id, nickname)) = store.reset_recipient_by_nickname(&nickname).await? else {
+                anyhow::bail!("no account with the nickname {nickname:?}");
+            };
+            let link = tsudoi::accounts::reset::issue(&store, &config.public_url, user_id, tsudoi::time::now()).await?;
+            store.close().await;
+            println!("{link}");
+            eprintln!(
+                "a one-time link for @{nickname}, valid for an hour; setting the password ends every session of the account"
             );
             Ok(())
         }

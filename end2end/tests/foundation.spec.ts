@@ -1,4 +1,5 @@
 import { test, expect } from "@playwright/test";
+import { execFileSync } from "node:child_process";
 import { googleBasicUtc, hydrated, watchConsole } from "./helpers";
 
 const SEED_TITLE =
@@ -222,4 +223,54 @@ test("in the event's own zone, no second time is shown", async ({ page }) => {
   // the time it takes there before checking it stays away.
   await page.waitForTimeout(1000);
   await expect(page.locator(".event__viewer-time")).toHaveCount(0);
+});
+
+test("a forgotten password: a link from /login, then a new password from the one-time link", async ({ page }) => {
+  const problems = watchConsole(page);
+  const id = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+  const nick = `forgot${id}`;
+  const json = { accept: "application/json" };
+  const signup = await page.request.post("/api/auth/signup", {
+    form: { nickname: nick, email: `${nick}@example.com`, password: "tsudoi-e2e-pass" },
+    headers: json,
+  });
+  expect(signup.status(), await signup.text()).toBe(200);
+  await page.request.post("/api/auth/logout", { headers: json });
+
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByRole("link", { name: "パスワードをお忘れですか？" }).click();
+  await expect(page).toHaveURL(/\/password-reset$/);
+  await page.getByLabel("メールアドレス").fill(`${nick}@example.com`);
+  await page.getByRole("button", { name: "リンクを送る" }).click();
+  await expect(page.getByRole("status")).toContainText("再設定のリンクを送りました");
+
+  // No SMTP on this server: the operator's command prints the one-time link.
+  const link = execFileSync("target/debug/tsudoi", ["user", "reset-password", nick], {
+    cwd: "..",
+    env: { ...process.env, DATABASE_URL: "sqlite://target/e2e.db", RUST_LOG: "warn" },
+  })
+    .toString()
+    .trim();
+  const url = new URL(link);
+  expect(url.pathname).toBe("/password-reset");
+  await page.goto(url.pathname + url.search);
+  await hydrated(page);
+  await page.getByLabel("新しいパスワード").fill("brand-new-pass");
+  await page.getByRole("button", { name: "新しいパスワードを設定" }).click();
+  await expect(page.getByRole("status")).toContainText("パスワードを変更しました");
+
+  // The link works once; the new password signs in.
+  await page.goto(url.pathname + url.search);
+  await hydrated(page);
+  await page.getByLabel("新しいパスワード").fill("another-new-pass");
+  await page.getByRole("button", { name: "新しいパスワードを設定" }).click();
+  await expect(page.getByRole("alert")).toContainText("期限切れか、すでに使われています");
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByLabel("ニックネームまたはメールアドレス").fill(nick);
+  await page.getByLabel("パスワード", { exact: true }).fill("brand-new-pass");
+  await page.locator("form").getByRole("button", { name: "ログイン" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  expect(problems).toEqual([]);
 });

@@ -131,6 +131,56 @@ pub async fn login(login: String, password: String, next: Option<String>) -> Res
     .await
 }
 
+/// `POST /api/auth/password-reset` — `email`: mails a link to set a new password, valid for
+/// an hour and once, when the address has an account. The answer is `{"status": "sent"}`
+/// either way, in the same time (the work happens after answering); rate limited per
+/// client and per address.
+#[server(endpoint = "auth/password-reset")]
+pub async fn request_password_reset(email: String) -> Result<super::model::PasswordResetAnswer, AppError> {
+    crate::error::respond(async {
+        let state = crate::server::state::app_state()?;
+        let email = super::model::normalize_email(&email).map_err(|e| AppError::Invalid(vec![e]))?;
+        state.limits.password_reset(ssr::client_ip().await?, &email)?;
+        super::reset::request_in_background(state, email);
+        Ok(super::model::PasswordResetAnswer { status: "sent".into() })
+    })
+    .await
+}
+
+/// `POST /api/auth/password-reset/confirm` — `token` (from the link) and the new
+/// `password`: sets it and ends every session of the account (sign in again). A token that
+/// is unknown, used or expired is `422` on `token`.
+#[server(endpoint = "auth/password-reset/confirm")]
+pub async fn confirm_password_reset(
+    token: String,
+    password: String,
+) -> Result<super::model::PasswordResetAnswer, AppError> {
+    crate::error::respond(async {
+        let state = crate::server::state::app_state()?;
+        super::model::validate_password("password", &password).map_err(|e| AppError::Invalid(vec![e]))?;
+        let invalid = || {
+            AppError::Invalid(vec![crate::error::FieldError::new(
+                "token",
+                "invalid_token",
+                "This link has expired or was already used. Ask for a new one.",
+            )])
+        };
+        let token = token.trim();
+        if token.is_empty() || token.len() > 128 {
+            return Err(invalid());
+        }
+        let hash = crate::server::password::hash(password).await.map_err(|e| {
+            tracing::error!(error = %e, "hashing failed");
+            AppError::Internal
+        })?;
+        let used = state.store.use_password_reset(&super::reset::token_hash(token), &hash, crate::time::now()).await?;
+        let Some(user_id) = used else { return Err(invalid()) };
+        tracing::info!(user_id, "password reset; every session ended");
+        Ok(super::model::PasswordResetAnswer { status: "reset".into() })
+    })
+    .await
+}
+
 /// `POST /api/auth/logout` — ends the session (a no-op when signed out).
 #[server(endpoint = "auth/logout")]
 pub async fn logout() -> Result<(), AppError> {

@@ -5,3 +5,5 @@ pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod records;
+#[cfg(feature = "ssr")]
+pub mod reset;

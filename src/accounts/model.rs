@@ -5,6 +5,13 @@ use serde::{Deserialize, Serialize};
 use crate::error::FieldError;
 use crate::events::model::EventCard;
 
+/// The answer to a password reset request or confirmation: `sent` (the same whether or not
+/// the address has an account) or `reset`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordResetAnswer {
+    pub status: String,
+}
+
 /// The signed-in user, as pages see them. No email, no hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentUser {

@@ -6,8 +6,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::{
-    ChangePassword, Login, Logout, LogoutEverywhere, RegenerateCalendarUrl, SetPrivacy, SetTimeZone, Signup,
-    UpdateProfile, get_my_profile, get_user, me, my_calendar_exists,
+    ChangePassword, ConfirmPasswordReset, Login, Logout, LogoutEverywhere, RegenerateCalendarUrl, RequestPasswordReset,
+    SetPrivacy, SetTimeZone, Signup, UpdateProfile, get_my_profile, get_user, me, my_calendar_exists,
 };
 use super::model::CurrentUser;
 use crate::error::AppError;
@@ -139,7 +139,87 @@ pub fn LoginPage() -> impl IntoView {
             <label for="password">{t!(i18n, password)}</label>
             <input id="password" name="password" type="password" autocomplete="current-password" required />
             <FieldMessage error field="login" />
+            <p class="hint"><A href="/password-reset">{t!(i18n, forgot_password)}</A></p>
         </AuthForm>
+    }
+}
+
+/// `/password-reset`: asks for a link by e-mail; with `?token=` (the mailed link), sets a
+/// new password.
+#[component]
+pub fn PasswordResetPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let token = move || query.read().get("token").filter(|t| !t.is_empty());
+    view! {
+        <Title text=untrack(|| t_string!(i18n, password_reset).to_string()) />
+        <section class="form-page">
+            <h1>{t!(i18n, password_reset)}</h1>
+            {move || match token() {
+                None => view! { <ResetRequestForm /> }.into_any(),
+                Some(token) => view! { <ResetConfirmForm token /> }.into_any(),
+            }}
+            <p><A href="/login">{t!(i18n, login)}</A></p>
+        </section>
+    }
+}
+
+/// The e-mail address to send a link to; the same answer whether or not it has an account.
+#[component]
+fn ResetRequestForm() -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<RequestPasswordReset>::new();
+    let error = action_error(action);
+    let sent = move || matches!(action.value().get(), Some(Ok(_)));
+    view! {
+        <Show
+            when=sent
+            fallback=move || view! {
+                <ActionForm action attr:class="form" attr:novalidate=true>
+                    <p class="hint">{t!(i18n, password_reset_hint)}</p>
+                    <label for="email">{t!(i18n, email)}</label>
+                    <input id="email" name="email" type="email" autocomplete="email" required />
+                    <FieldMessage error field="email" />
+                    <FieldMessage error field="" />
+                    <button type="submit" class="button button--primary" disabled=move || action.pending().get()>
+                        {t!(i18n, password_reset_send)}
+                    </button>
+                </ActionForm>
+            }
+        >
+            <p class="notice" role="status">{t!(i18n, password_reset_sent)}</p>
+        </Show>
+    }
+}
+
+/// The new password, for the token of the link.
+#[component]
+fn ResetConfirmForm(token: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<ConfirmPasswordReset>::new();
+    let error = action_error(action);
+    let done = move || matches!(action.value().get(), Some(Ok(_)));
+    let token = StoredValue::new(token);
+    view! {
+        <Show
+            when=done
+            fallback=move || view! {
+                <ActionForm action attr:class="form" attr:novalidate=true>
+                    <input type="hidden" name="token" value=token.get_value() />
+                    <label for="password">{t!(i18n, new_password)}</label>
+                    <input id="password" name="password" type="password" autocomplete="new-password" required minlength="8" />
+                    <p class="hint">{t!(i18n, password_hint)}</p>
+                    <FieldMessage error field="password" />
+                    <FieldMessage error field="token" />
+                    <FieldMessage error field="" />
+                    <button type="submit" class="button button--primary" disabled=move || action.pending().get()>
+                        {t!(i18n, password_reset_save)}
+                    </button>
+                </ActionForm>
+            }
+        >
+            <p class="notice" role="status">{t!(i18n, password_reset_done)}</p>
+        </Show>
     }
 }
 

@@ -84,6 +84,29 @@ fn own_zone_line(job: &MailJob) -> Option<String> {
     Some(format!("あなたの時間帯 / your time zone ({zone}): {here} {}", theirs.zone_abbr))
 }
 
+/// Sends one mail now, outside the message queue: for account mails whose link must not be
+/// stored in clear (a password reset), sent once and not retried.
+pub async fn send_now(state: &AppState, to: &str, subject: &str, body: &str) -> Result<(), String> {
+    let url = state.config.smtp_url.as_deref().ok_or("no SMTP configured")?;
+    let transport = transport(url)?;
+    let from: Mailbox = state.config.mail_from.parse().map_err(|e: lettre::address::AddressError| e.to_string())?;
+    let to: Mailbox = to.parse().map_err(|e: lettre::address::AddressError| e.to_string())?;
+    // Quoted-printable: the link stays readable in the raw mail (base64 would hide it).
+    let body = lettre::message::Body::new_with_encoding(
+        body.to_string(),
+        lettre::message::header::ContentTransferEncoding::QuotedPrintable,
+    )
+    .map_err(|_| "the mail body cannot be encoded".to_string())?;
+    let email = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .header(ContentType::TEXT_PLAIN)
+        .body(body)
+        .map_err(|e| e.to_string())?;
+    transport.send(email).await.map(|_| ()).map_err(|e| e.to_string())
+}
+
 /// Sends every e-mail due now; returns how many were attempted.
 pub async fn deliver_due(state: &AppState) -> usize {
     let Some(url) = state.config.smtp_url.as_deref() else { return 0 };

@@ -40,7 +40,12 @@ pub struct RateLimits {
     login_account: DefaultKeyedRateLimiter<String>,
     signup_ip: DefaultKeyedRateLimiter<IpAddr>,
     api_ip: DefaultKeyedRateLimiter<IpAddr>,
+    /// Password reset requests per address: a few an hour, so nobody can flood a mailbox.
+    reset_address: DefaultKeyedRateLimiter<String>,
 }
+
+/// Password reset mails one address may be sent per hour.
+pub const RESETS_PER_ADDRESS_PER_HOUR: u32 = 5;
 
 fn per_minute(n: u32) -> Quota {
     Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN))
@@ -60,6 +65,9 @@ impl RateLimits {
             login_account: RateLimiter::keyed(per_minute(cfg.login_per_account)),
             signup_ip: RateLimiter::keyed(per_minute(cfg.signup_per_ip)),
             api_ip: RateLimiter::keyed(per_minute(cfg.api_per_ip)),
+            reset_address: RateLimiter::keyed(Quota::per_hour(
+                NonZeroU32::new(RESETS_PER_ADDRESS_PER_HOUR).unwrap_or(NonZeroU32::MIN),
+            )),
         }
     }
 
@@ -74,6 +82,12 @@ impl RateLimits {
         check(&self.signup_ip, &limit_key(ip))
     }
 
+    /// One password reset request from `ip` (counted with sign-ups) for `email`.
+    pub fn password_reset(&self, ip: IpAddr, email: &str) -> Result<(), AppError> {
+        check(&self.signup_ip, &limit_key(ip))?;
+        check(&self.reset_address, &email.to_string())
+    }
+
     /// One request to the public read API from `ip`.
     pub fn api(&self, ip: IpAddr) -> Result<(), AppError> {
         check(&self.api_ip, &limit_key(ip))
@@ -85,6 +99,7 @@ impl RateLimits {
         self.login_account.retain_recent();
         self.signup_ip.retain_recent();
         self.api_ip.retain_recent();
+        self.reset_address.retain_recent();
     }
 }
 

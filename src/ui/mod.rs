@@ -253,6 +253,7 @@ fn error_text(i18n: leptos_i18n::I18nContext<Locale>, code: &str) -> String {
         "not_a_lottery" => t_string!(i18n, err_not_a_lottery).to_string(),
         "too_late" => t_string!(i18n, err_too_late).to_string(),
         "wrong_credentials" => t_string!(i18n, err_wrong_credentials).to_string(),
+        "invalid_token" => t_string!(i18n, err_invalid_token).to_string(),
         "wrong_password" => t_string!(i18n, err_wrong_password).to_string(),
         "account_exists" => t_string!(i18n, err_account_exists).to_string(),
         "already_registered" => t_string!(i18n, err_already_registered).to_string(),

@@ -16,13 +16,13 @@ use crate::helpers::{TempDb, TestApp, spawn_with};
 
 /// What the fake server received: (RCPT TO lines, DATA bodies).
 #[derive(Default)]
-struct Mailbox {
-    rcpt: Vec<String>,
-    data: Vec<String>,
+pub struct Mailbox {
+    pub rcpt: Vec<String>,
+    pub data: Vec<String>,
 }
 
 /// A minimal SMTP server on 127.0.0.1:0 that accepts mail, or refuses every DATA (`fail`).
-async fn fake_smtp(fail: bool) -> (u16, Arc<Mutex<Mailbox>>) {
+pub async fn fake_smtp(fail: bool) -> (u16, Arc<Mutex<Mailbox>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let mailbox = Arc::new(Mutex::new(Mailbox::default()));

@@ -16,6 +16,7 @@ mod lottery;
 mod mail;
 mod ops;
 mod participants;
+mod password_reset;
 mod public;
 mod reconfirm;
 mod registration_http;

@@ -216,6 +216,67 @@ impl Store {
         Ok(db.execute(q).await?)
     }
 
+    /// The account a password reset for `email` (normalised) goes to: (id, nickname).
+    pub async fn reset_recipient(&self, email: &str) -> StoreResult<Option<(i64, String)>> {
+        let q = Sql::new("SELECT id, nickname FROM users WHERE email = $1").bind(email);
+        Ok(self.db.optional(q).await?)
+    }
+
+    /// The account of a nickname, for the operator's `tsudoi user reset-password NICK`.
+    pub async fn reset_recipient_by_nickname(&self, nickname: &str) -> StoreResult<Option<(i64, String)>> {
+        let q = Sql::new("SELECT id, nickname FROM users WHERE nickname = $1").bind(nickname.trim().to_lowercase());
+        Ok(self.db.optional(q).await?)
+    }
+
+    /// Stores a password reset token (its hash) for `user_id`, valid until `expires_at`;
+    /// the user's earlier unused tokens stop working.
+    pub async fn create_password_reset(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        let q = Sql::new("UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL");
+        tx.execute(q.bind(now.timestamp()).bind(user_id)).await?;
+        let q = Sql::new(
+            "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        );
+        tx.execute(q.bind(token_hash).bind(user_id).bind(now.timestamp()).bind(expires_at.timestamp())).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Uses a reset token: in one transaction the token is spent (only if unused and not
+    /// expired), the password replaced and every session of the account ended. The account's
+    /// id, or `None` for a token that is unknown, used or expired.
+    pub async fn use_password_reset(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Option<i64>> {
+        let db = &self.db;
+        let mut tx = db.begin().await?;
+        let q = Sql::new(
+            "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+             RETURNING user_id",
+        );
+        let Some((user_id,)) = tx.optional::<(i64,)>(q.bind(now.timestamp()).bind(token_hash)).await? else {
+            return Ok(None);
+        };
+        tx.execute(Sql::new("UPDATE users SET password_hash = $1 WHERE id = $2").bind(password_hash).bind(user_id))
+            .await?;
+        let mut q = Sql::new(format!("DELETE FROM sessions WHERE {} = ", session_uid(db)));
+        q.push_bind(user_id);
+        tx.execute(q).await?;
+        let q = Sql::new("UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL");
+        tx.execute(q.bind(now.timestamp()).bind(user_id)).await?;
+        tx.commit().await?;
+        Ok(Some(user_id))
+    }
+
     /// Removes expired sessions, returning how many.
     pub async fn sessions_purge(&self, now: i64) -> StoreResult<u64> {
         let db = &self.db;
