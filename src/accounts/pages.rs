@@ -187,7 +187,7 @@ fn ResetRequestForm() -> impl IntoView {
                 </ActionForm>
             }
         >
-            <p class="notice" role="status">{t!(i18n, password_reset_sent)}</p>
+            <p class="notice notice--ok" role="status">{t!(i18n, password_reset_sent)}</p>
         </Show>
     }
 }
@@ -218,7 +218,7 @@ fn ResetConfirmForm(token: String) -> impl IntoView {
                 </ActionForm>
             }
         >
-            <p class="notice" role="status">{t!(i18n, password_reset_done)}</p>
+            <p class="notice notice--ok" role="status">{t!(i18n, password_reset_done)}</p>
         </Show>
     }
 }
