@@ -7,7 +7,9 @@ use leptos_router::components::{A, Router, Routes};
 use leptos_router::hooks::use_location;
 use leptos_router::{ChooseView, NestedRoute, PossibleRouteMatch, SsrMode, path};
 
-use crate::accounts::pages::{AccountNav, LoginPage, MePage, PasswordResetPage, SignupPage, UserPage, provide_session};
+use crate::accounts::pages::{
+    AccountNav, LoginPage, MePage, PasswordResetPage, SignupPage, UserPage, VerifyEmailPage, provide_session,
+};
 use crate::admin::pages::{AdminAttendeesPage, AdminEventPage, AdminGroupPage, AdminNewEventPage, AdminPage};
 use crate::events::pages::{EventPage, HomePage};
 use crate::groups::pages::GroupPage;
@@ -75,6 +77,7 @@ pub fn App() -> impl IntoView {
                         <Page path=path!("/events/:id/reconfirm") view=crate::messages::pages::ReconfirmPage />
                         <Page path=path!("/login") view=LoginPage />
                         <Page path=path!("/password-reset") view=PasswordResetPage />
+                        <Page path=path!("/verify-email") view=VerifyEmailPage />
                         <Page path=path!("/signup") view=SignupPage />
                         <Page path=path!("/me") view=MePage />
                         <Page path=path!("/admin") view=AdminPage />

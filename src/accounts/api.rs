@@ -13,7 +13,7 @@ mod ssr {
 
     use axum::extract::ConnectInfo;
 
-    use crate::accounts::model::CurrentUser;
+    use crate::accounts::model::{CurrentUser, MyProfile};
     use crate::error::AppError;
 
     /// The client's IP: the TCP peer, or what a trusted proxy reports (see `client_ip`).
@@ -28,6 +28,13 @@ mod ssr {
         })?;
         let state = crate::server::state::app_state()?;
         Ok(crate::server::client_ip::client_ip(addr, &headers, &state.config.trusted_proxies))
+    }
+
+    /// My profile, with whether this site sends e-mail.
+    pub async fn my_profile(state: &crate::server::state::AppState, user_id: i64) -> Result<MyProfile, AppError> {
+        let mut profile = state.store.fetch_my_profile(user_id).await?.ok_or(AppError::Unauthorized)?;
+        profile.mail_enabled = state.config.mail_enabled();
+        Ok(profile)
     }
 
     /// Signs `user` in on this request's session (with a fresh session id) and redirects to
@@ -92,6 +99,9 @@ pub async fn signup(
                 bio: String::new(),
             })
             .await?;
+        if state.config.mail_enabled() {
+            super::verify::send_in_background(state.clone(), user.id);
+        }
         ssr::sign_in(user, next).await
     })
     .await
@@ -181,6 +191,54 @@ pub async fn confirm_password_reset(
     .await
 }
 
+/// `POST /api/auth/verify-email` — `token` (from the link mailed at sign-up or from /me):
+/// confirms that the address is its owner's, so Tsudoi's messages are mailed to it too. A
+/// link that is unknown, used, expired or for an earlier address is `422` on `token`.
+#[server(endpoint = "auth/verify-email")]
+pub async fn verify_email(token: String) -> Result<super::model::PasswordResetAnswer, AppError> {
+    crate::error::respond(async {
+        let state = crate::server::state::app_state()?;
+        let token = token.trim();
+        let invalid = || {
+            AppError::Invalid(vec![crate::error::FieldError::new(
+                "token",
+                "invalid_token",
+                "This link has expired or was already used. Ask for a new one.",
+            )])
+        };
+        if token.is_empty() || token.len() > 128 {
+            return Err(invalid());
+        }
+        let hash = super::reset::token_hash(token);
+        let Some(user_id) = state.store.use_email_verification(&hash, crate::time::now()).await? else {
+            return Err(invalid());
+        };
+        tracing::info!(user_id, "e-mail address verified");
+        Ok(super::model::PasswordResetAnswer { status: "verified".into() })
+    })
+    .await
+}
+
+/// `POST /api/me/email/verify` — mails me a new link to confirm my address (the previous
+/// one stops working): `{"status": "sent"}`, or `"verified"` when it already is. `400` when
+/// this site sends no e-mail; a few an hour.
+#[server(endpoint = "me/email/verify")]
+pub async fn resend_verification() -> Result<super::model::PasswordResetAnswer, AppError> {
+    crate::error::respond(async {
+        let (user, state) = crate::server::session::require_user_state().await?;
+        if !state.config.mail_enabled() {
+            return Err(AppError::BadRequest("this site sends no e-mail".into()));
+        }
+        state.limits.password_reset(ssr::client_ip().await?, &format!("verify:{}", user.id))?;
+        let sent = super::verify::send_link(&state, user.id).await.map_err(|e| {
+            tracing::error!(error = %e, user_id = user.id, "verification link not sent");
+            AppError::Internal
+        })?;
+        Ok(super::model::PasswordResetAnswer { status: if sent { "sent" } else { "verified" }.into() })
+    })
+    .await
+}
+
 /// `POST /api/auth/logout` — ends the session (a no-op when signed out).
 #[server(endpoint = "auth/logout")]
 pub async fn logout() -> Result<(), AppError> {
@@ -213,7 +271,7 @@ pub async fn me() -> Result<Option<CurrentUser>, AppError> {
 pub async fn get_my_profile() -> Result<MyProfile, AppError> {
     crate::error::respond(async {
         let user = crate::server::session::require_user().await?;
-        crate::server::state::app_state()?.store.fetch_my_profile(user.id).await?.ok_or(AppError::Unauthorized)
+        ssr::my_profile(&crate::server::state::app_state()?, user.id).await
     })
     .await
 }
@@ -230,9 +288,9 @@ pub async fn update_profile(display_name: String, bio: String) -> Result<MyProfi
             errors.push(e);
         }
         let Some(display) = display.filter(|_| errors.is_empty()) else { return Err(AppError::Invalid(errors)) };
-        let store = &crate::server::state::app_state()?.store;
-        store.update_profile(user.id, &display, bio.trim()).await?;
-        store.fetch_my_profile(user.id).await?.ok_or(AppError::Unauthorized)
+        let state = crate::server::state::app_state()?;
+        state.store.update_profile(user.id, &display, bio.trim()).await?;
+        ssr::my_profile(&state, user.id).await
     })
     .await
 }
@@ -244,7 +302,7 @@ pub async fn set_privacy(hide_attended: bool) -> Result<MyProfile, AppError> {
     crate::error::respond(async {
         let (user, state) = crate::server::session::require_user_state().await?;
         state.store.set_hide_attended(user.id, hide_attended).await?;
-        state.store.fetch_my_profile(user.id).await?.ok_or(AppError::Unauthorized)
+        ssr::my_profile(&state, user.id).await
     })
     .await
 }
@@ -265,7 +323,7 @@ pub async fn set_time_zone(time_zone: String) -> Result<MyProfile, AppError> {
             )]));
         }
         state.store.set_time_zone(user.id, (!zone.is_empty()).then_some(zone)).await?;
-        state.store.fetch_my_profile(user.id).await?.ok_or(AppError::Unauthorized)
+        ssr::my_profile(&state, user.id).await
     })
     .await
 }

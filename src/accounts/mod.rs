@@ -7,3 +7,5 @@ pub mod pages;
 pub mod records;
 #[cfg(feature = "ssr")]
 pub mod reset;
+#[cfg(feature = "ssr")]
+pub mod verify;

@@ -33,6 +33,10 @@ pub struct MyProfile {
     pub hide_attended: bool,
     /// My time zone (IANA name); empty: the browser's.
     pub time_zone: String,
+    /// I opened the link mailed to my address (only then does Tsudoi mail me messages).
+    pub email_verified: bool,
+    /// This site sends e-mail (SMTP configured): whether verifying matters.
+    pub mail_enabled: bool,
 }
 
 /// A public profile: `/users/{nickname}`.

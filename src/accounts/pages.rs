@@ -7,7 +7,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::{
     ChangePassword, ConfirmPasswordReset, Login, Logout, LogoutEverywhere, RegenerateCalendarUrl, RequestPasswordReset,
-    SetPrivacy, SetTimeZone, Signup, UpdateProfile, get_my_profile, get_user, me, my_calendar_exists,
+    ResendVerification, SetPrivacy, SetTimeZone, Signup, UpdateProfile, VerifyEmail, get_my_profile, get_user, me,
+    my_calendar_exists,
 };
 use super::model::CurrentUser;
 use crate::error::AppError;
@@ -161,6 +162,69 @@ pub fn PasswordResetPage() -> impl IntoView {
             }}
             <p><A href="/login">{t!(i18n, login)}</A></p>
         </section>
+    }
+}
+
+/// `/verify-email?token=…` (the link mailed at sign-up): a button confirms the address;
+/// opening the page changes nothing.
+#[component]
+pub fn VerifyEmailPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let token = move || query.read().get("token").unwrap_or_default();
+    let action = ServerAction::<VerifyEmail>::new();
+    let error = action_error(action);
+    let done = move || matches!(action.value().get(), Some(Ok(_)));
+    view! {
+        <Title text=untrack(|| t_string!(i18n, verify_email).to_string()) />
+        <section class="form-page">
+            <h1>{t!(i18n, verify_email)}</h1>
+            <Show
+                when=done
+                fallback=move || view! {
+                    <ActionForm action attr:class="form" attr:novalidate=true>
+                        <p class="hint">{t!(i18n, verify_email_intro)}</p>
+                        <input type="hidden" name="token" value=token />
+                        <FieldMessage error field="token" />
+                        <FieldMessage error field="" />
+                        <button type="submit" class="button button--primary" disabled=move || action.pending().get()>
+                            {t!(i18n, verify_email_button)}
+                        </button>
+                    </ActionForm>
+                }
+            >
+                <p class="notice notice--ok" role="status">{t!(i18n, verify_email_done)}</p>
+            </Show>
+            <p><A href="/me">{t!(i18n, my_page)}</A></p>
+        </section>
+    }
+}
+
+/// On /me while my address is not confirmed (and this site mails): why it matters, and a
+/// button for a new link.
+#[component]
+fn UnverifiedEmail() -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<ResendVerification>::new();
+    let error = action_error(action);
+    let sent = move || matches!(action.value().get(), Some(Ok(_)));
+    view! {
+        <div class="notice notice--warn" role="status">
+            <p>{t!(i18n, email_unverified)}</p>
+            <Show
+                when=sent
+                fallback=move || view! {
+                    <ActionForm action>
+                        <button type="submit" class="button" disabled=move || action.pending().get()>
+                            {t!(i18n, email_verify_resend)}
+                        </button>
+                        <FieldMessage error field="" />
+                    </ActionForm>
+                }
+            >
+                <p>{t!(i18n, email_verify_sent)}</p>
+            </Show>
+        </div>
     }
 }
 
@@ -321,6 +385,7 @@ pub fn MePage() -> impl IntoView {
                     Ok(p) => view! {
                         <h1>{t!(i18n, my_page)}</h1>
                         <p class="lead">{p.display_name.clone()} " (@" {p.nickname.clone()} ") · " {p.email.clone()}</p>
+                        {(p.mail_enabled && !p.email_verified).then(|| view! { <UnverifiedEmail /> })}
                         <crate::admin::pages::MyInvitations />
                         <crate::messages::pages::MyMessages />
                         <MyFeed />

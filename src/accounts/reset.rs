@@ -20,7 +20,7 @@ pub fn token_hash(token: &str) -> String {
 }
 
 /// A new token: 32 random bytes in hex.
-fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     let bytes: [u8; 32] = rand::random();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -24,4 +24,5 @@ mod registrations;
 mod search;
 mod search_index;
 mod store;
+mod verification;
 mod visibility;

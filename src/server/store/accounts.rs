@@ -12,11 +12,13 @@ fn unmatchable(db: &Db, s: &str) -> bool {
     db.is_pg() && !super::events::storable(s)
 }
 
-/// The insert of one account, `RETURNING id` (sign-up and the bulk loaders share it).
-pub(super) fn insert_user(u: &NewUser, now: i64) -> Sql {
+/// The insert of one account, `RETURNING id` (sign-up and the bulk loaders share it). An
+/// address is `verified` from the start for accounts an operator loads (demo data, imports);
+/// a sign-up's is not until its owner opens the mailed link.
+pub(super) fn insert_user(u: &NewUser, now: i64, verified: bool) -> Sql {
     Sql::new(
-        "INSERT INTO users (nickname, display_name, email, password_hash, bio, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO users (nickname, display_name, email, password_hash, bio, created_at, email_verified_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN $6 END) RETURNING id",
     )
     .bind(&u.nickname)
     .bind(&u.display_name)
@@ -24,6 +26,7 @@ pub(super) fn insert_user(u: &NewUser, now: i64) -> Sql {
     .bind(u.password_hash.as_ref())
     .bind(&u.bio)
     .bind(now)
+    .bind(verified)
 }
 
 impl Store {
@@ -31,7 +34,7 @@ impl Store {
     pub async fn create_user(&self, u: &NewUser) -> StoreResult<CurrentUser> {
         let db = &self.db;
         let inserted = db
-            .write_optional::<(i64,)>(insert_user(u, crate::time::now().timestamp()))
+            .write_optional::<(i64,)>(insert_user(u, crate::time::now().timestamp(), false))
             .await
             .and_then(|row| row.ok_or(sqlx::Error::RowNotFound));
         match inserted {
@@ -95,7 +98,8 @@ impl Store {
         let row: Option<ProfileRow> = db
             .optional(
                 Sql::new(
-                    "SELECT nickname, display_name, email, bio, hide_attended, time_zone FROM users WHERE id = $1",
+                    "SELECT nickname, display_name, email, bio, hide_attended, time_zone, \
+                       email_verified_at IS NOT NULL AS email_verified FROM users WHERE id = $1",
                 )
                 .bind(id),
             )
@@ -107,6 +111,8 @@ impl Store {
             bio: r.bio,
             hide_attended: r.hide_attended,
             time_zone: r.time_zone.unwrap_or_default(),
+            email_verified: r.email_verified,
+            mail_enabled: false,
         }))
     }
 
@@ -277,6 +283,56 @@ impl Store {
         Ok(Some(user_id))
     }
 
+    /// Stores a verification link (its hash) for the account's current address, valid until
+    /// `expires_at`; earlier unused links of the account stop working. `None` when the account
+    /// has no address or it is already verified; else the address to mail.
+    pub async fn create_email_verification(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Option<String>> {
+        let mut tx = self.db.begin().await?;
+        let q = Sql::new("SELECT email FROM users WHERE id = $1 AND email IS NOT NULL AND email_verified_at IS NULL");
+        let Some((email,)) = tx.optional::<(String,)>(q.bind(user_id)).await? else { return Ok(None) };
+        let q = Sql::new("UPDATE email_verifications SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL");
+        tx.execute(q.bind(now.timestamp()).bind(user_id)).await?;
+        let q = Sql::new(
+            "INSERT INTO email_verifications (token_hash, user_id, email, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        );
+        tx.execute(q.bind(token_hash).bind(user_id).bind(&email).bind(now.timestamp()).bind(expires_at.timestamp()))
+            .await?;
+        tx.commit().await?;
+        Ok(Some(email))
+    }
+
+    /// Uses a verification link: the account's address is verified if it is still the one
+    /// the link was sent to. The account's id, or `None` for a link that is unknown, used,
+    /// expired or for an earlier address.
+    pub async fn use_email_verification(
+        &self,
+        token_hash: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Option<i64>> {
+        let mut tx = self.db.begin().await?;
+        let q = Sql::new(
+            "UPDATE email_verifications SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+             RETURNING user_id, email",
+        );
+        let Some((user_id, email)) = tx.optional::<(i64, String)>(q.bind(now.timestamp()).bind(token_hash)).await?
+        else {
+            return Ok(None);
+        };
+        let q = Sql::new(
+            "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2 AND email = $3",
+        );
+        let verified = tx.execute(q.bind(now.timestamp()).bind(user_id).bind(&email)).await? == 1;
+        tx.commit().await?;
+        Ok(verified.then_some(user_id))
+    }
+
     /// Removes expired sessions, returning how many.
     pub async fn sessions_purge(&self, now: i64) -> StoreResult<u64> {
         let db = &self.db;
@@ -303,6 +359,7 @@ struct ProfileRow {
     bio: String,
     hide_attended: bool,
     time_zone: Option<String>,
+    email_verified: bool,
 }
 
 /// `sessions LEFT JOIN users`: the session, and the account it signs in (all NULL when none).

@@ -63,7 +63,8 @@ pub(super) async fn insert_messages(tx: &mut Tx, ms: &[NewMessage]) -> StoreResu
         // The WHERE clause also keeps SQLite from reading `ON CONFLICT` as a join's `ON`.
         let mut q = Sql::new(
             "INSERT INTO message_recipients (message_id, user_id, email_status, next_attempt_at) \
-             SELECT v.column1, u.id, CASE WHEN u.email IS NOT NULL AND v.column3 THEN 'pending' ELSE 'none' END, \
+             SELECT v.column1, u.id, \
+               CASE WHEN u.email IS NOT NULL AND u.email_verified_at IS NOT NULL AND v.column3 THEN 'pending' ELSE 'none' END, \
              v.column4 FROM (VALUES ",
         );
         for (i, &(id, uid, email, at)) in chunk.iter().enumerate() {

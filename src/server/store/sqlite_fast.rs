@@ -30,7 +30,8 @@ RETURNING id, status;
 INSERT INTO messages (event_id, sender_id, kind, audience, subject, body, created_at)
 SELECT ?1, NULL, ?6, ?7, ?8, ?9, ?4 WHERE changes() = 1 AND ?8 IS NOT NULL;
 INSERT INTO message_recipients (message_id, user_id, email_status, next_attempt_at)
-SELECT last_insert_rowid(), u.id, CASE WHEN u.email IS NOT NULL AND ?10 THEN 'pending' ELSE 'none' END, ?4
+SELECT last_insert_rowid(), u.id,
+       CASE WHEN u.email IS NOT NULL AND u.email_verified_at IS NOT NULL AND ?10 THEN 'pending' ELSE 'none' END, ?4
 FROM users u WHERE u.id = ?2 AND changes() = 1;
 COMMIT;";
 

@@ -1,0 +1,63 @@
+//! E-mail verification (server only): with SMTP on, a sign-up's address is mailed a link to
+//! `/verify-email?token=…` (valid a week, once, for that address); until it is opened, the
+//! account works but Tsudoi's messages reach it on the site only, not by mail. Tokens are
+//! stored as their BLAKE2s hash, like password resets.
+
+use chrono::Duration;
+
+use crate::server::state::AppState;
+
+/// How long a verification link works.
+pub fn valid_for() -> Duration {
+    Duration::days(7)
+}
+
+/// The verification mail's subject and body (Japanese, then English).
+pub fn mail_text(link: &str) -> (String, String) {
+    let subject = "【Tsudoi】メールアドレスの確認 / Confirm your email address".to_string();
+    let body = format!(
+        "Tsudoi へのご登録ありがとうございます。次のリンクを開いて、メールアドレスを確認してください（7日間有効）。\n\
+         確認するまで、お知らせはメールでは届きません。\n{link}\n\n心当たりがなければ、このメールは無視してください。\n\n\
+         ---\n\nThank you for joining Tsudoi. Open this link to confirm your email address (it works for 7 days).\n\
+         Until then, messages reach you on the site only, not by mail.\n{link}\n\n\
+         If you did not sign up, ignore this mail.\n"
+    );
+    (subject, body)
+}
+
+/// Makes a new link for the account's current address and mails it. `false` when there is
+/// nothing to verify (no address, or already verified).
+pub async fn send_link(state: &AppState, user_id: i64) -> anyhow::Result<bool> {
+    let token = super::reset::new_token();
+    let now = crate::time::now();
+    let Some(email) = state
+        .store
+        .create_email_verification(user_id, &super::reset::token_hash(&token), now, now + valid_for())
+        .await?
+    else {
+        return Ok(false);
+    };
+    let link = format!("{}/verify-email?token={token}", state.config.public_url.trim_end_matches('/'));
+    let (subject, body) = mail_text(&link);
+    crate::messages::mail::send_now(state, &email, &subject, &body).await.map_err(anyhow::Error::msg)?;
+    Ok(true)
+}
+
+/// [`send_link`] after answering (sign-up does not wait for the mail server).
+pub fn send_in_background(state: AppState, user_id: i64) {
+    tokio::spawn(async move {
+        if let Err(e) = send_link(&state, user_id).await {
+            tracing::warn!(error = %e, user_id, "verification mail not sent");
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_mail_carries_the_link_in_both_languages() {
+        let (subject, body) = super::mail_text("https://t.example/verify-email?token=abc");
+        assert!(subject.contains("確認") && subject.contains("Confirm"));
+        assert_eq!(body.matches("https://t.example/verify-email?token=abc").count(), 2);
+    }
+}

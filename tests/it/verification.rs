@@ -1,0 +1,117 @@
+//! E-mail verification with SMTP on: a sign-up is mailed a link; until it is opened (by a
+//! button: the page itself changes nothing) messages reach the account on the site only,
+//! then by mail too. Links are single-use and a new one replaces the old.
+
+use serde_json::Value;
+use tsudoi::admin::model::Role;
+use tsudoi::server::config::Config;
+use tsudoi::server::store::{NewEvent, NewFrame, NewGroup, NewUser};
+
+use crate::helpers::{TempDb, TestApp, spawn_with};
+use crate::password_reset::{client, mailing_app, mails, post, unquote};
+
+fn token_after(mail: &str, path: &str) -> String {
+    let text = unquote(mail);
+    let start = text.find(path).unwrap_or_else(|| panic!("{path} in {text}")) + path.len();
+    text[start..start + 64].to_string()
+}
+
+async fn profile(app: &TestApp, c: &reqwest::Client) -> Value {
+    let res = c.get(app.url("/api/me/profile")).header("accept", "application/json").send().await.unwrap();
+    serde_json::from_str(&res.text().await.unwrap()).unwrap()
+}
+
+/// Two published events starting tomorrow, one frame of 10 each.
+async fn two_events(app: &TestApp) -> [i64; 2] {
+    let store = app.store();
+    let owner = store.insert_users(&[NewUser::attendee("host")]).await.unwrap()[0];
+    let group = store
+        .insert_groups(&[NewGroup {
+            slug: "verifiers".into(),
+            title: "Verifiers".into(),
+            description: String::new(),
+            website: None,
+            image_url: None,
+            members: vec![(owner, Role::Owner)],
+        }])
+        .await
+        .unwrap()[0];
+    let starts = tsudoi::time::now() + chrono::Duration::days(2);
+    let event = |title: &str| NewEvent {
+        created_at: tsudoi::time::now(),
+        frames: vec![NewFrame::first_come("一般", 10)],
+        ..NewEvent::minimal(group, title, starts)
+    };
+    let ids = store.insert_events(&[event("One"), event("Two")]).await.unwrap();
+    [ids[0], ids[1]]
+}
+
+async fn verified_only_then_mailed(db: TempDb) {
+    let (app, mailbox) = mailing_app(db).await;
+    let [one, two] = two_events(&app).await;
+    let c = client();
+    let form = [("nickname", "sakura"), ("email", "sakura@example.com"), ("password", "sakura-pass-1")];
+    assert_eq!(post(&app, &c, "/api/auth/signup", &form).await.0, 200);
+    let sent = mails(&mailbox, 1).await;
+    let token = token_after(&sent[0], "/verify-email?token=");
+    let p = profile(&app, &c).await;
+    assert_eq!((p["email_verified"].as_bool(), p["mail_enabled"].as_bool()), (Some(false), Some(true)), "{p}");
+
+    // Unverified: the confirmation is in the inbox, but nothing is mailed.
+    assert_eq!(post(&app, &c, "/api/registrations/register", &[("event_id", &one.to_string())]).await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(mailbox.lock().unwrap().data.len(), 1, "only the verification mail");
+    let queued: i64 = app.store().mail_queue_counts().await.unwrap().iter().map(|(_, n)| n).sum();
+    assert_eq!(queued, 0);
+
+    // Opening the page changes nothing; its button does, once.
+    let page = c.get(app.url(&format!("/verify-email?token={token}"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(profile(&app, &c).await["email_verified"], false, "GET never changes state");
+    let answer = post(&app, &client(), "/api/auth/verify-email", &[("token", &token)]).await;
+    assert_eq!(answer, (200, serde_json::json!({ "status": "verified" })));
+    let (status, body) = post(&app, &client(), "/api/auth/verify-email", &[("token", &token)]).await;
+    assert_eq!((status, body["message"][0]["code"].as_str()), (422, Some("invalid_token")), "{body}");
+    assert_eq!(profile(&app, &c).await["email_verified"], true);
+
+    // Verified: the next confirmation is mailed; asking again says it is done.
+    assert_eq!(post(&app, &c, "/api/registrations/register", &[("event_id", &two.to_string())]).await.0, 200);
+    mails(&mailbox, 2).await;
+    let rcpt = mailbox.lock().unwrap().rcpt.clone();
+    assert!(rcpt[1].contains("sakura@example.com"), "{rcpt:?}");
+    assert_eq!(post(&app, &c, "/api/me/email/verify", &[]).await, (200, serde_json::json!({ "status": "verified" })));
+}
+
+#[tokio::test]
+async fn messages_are_mailed_only_to_verified_addresses() {
+    verified_only_then_mailed(TempDb::new()).await;
+}
+
+#[tokio::test]
+async fn messages_are_mailed_only_to_verified_addresses_on_postgres() {
+    verified_only_then_mailed(TempDb::postgres().await).await;
+}
+
+#[tokio::test]
+async fn a_new_link_replaces_the_old_and_without_smtp_there_is_nothing_to_verify() {
+    let (app, mailbox) = mailing_app(TempDb::new()).await;
+    let c = client();
+    let form = [("nickname", "kaede"), ("email", "kaede@example.com"), ("password", "kaede-pass-1")];
+    assert_eq!(post(&app, &c, "/api/auth/signup", &form).await.0, 200);
+    let first = token_after(&mails(&mailbox, 1).await[0], "/verify-email?token=");
+    assert_eq!(post(&app, &c, "/api/me/email/verify", &[]).await, (200, serde_json::json!({ "status": "sent" })));
+    let second = token_after(&mails(&mailbox, 2).await[1], "/verify-email?token=");
+    assert_ne!(first, second);
+    assert_eq!(post(&app, &client(), "/api/auth/verify-email", &[("token", &first)]).await.0, 422, "replaced");
+    assert_eq!(post(&app, &client(), "/api/auth/verify-email", &[("token", &second)]).await.0, 200);
+    assert_eq!(post(&app, &client(), "/api/me/email/verify", &[]).await.0, 401, "signed in only");
+
+    // No SMTP: no link is made, and asking for one is a clear 400.
+    let db = TempDb::new();
+    let quiet = spawn_with(Config::for_tests(db.url()), db).await;
+    let c = client();
+    let form = [("nickname", "momiji"), ("email", "momiji@example.com"), ("password", "momiji-pass-1")];
+    assert_eq!(post(&quiet, &c, "/api/auth/signup", &form).await.0, 200);
+    assert_eq!(profile(&quiet, &c).await["mail_enabled"], false);
+    assert_eq!(post(&quiet, &c, "/api/me/email/verify", &[]).await.0, 400);
+}
