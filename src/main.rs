@@ -41,8 +41,14 @@ enum Command {
     },
     /// Write a consistent copy of the live SQLite database to PATH while Tsudoi serves
     Backup {
-        /// A new file (never overwritten)
+        /// A new file (never overwritten); with --every, a directory for the snapshots
         path: PathBuf,
+        /// Keep taking snapshots into the directory PATH at this interval (15m, 1h, 1d), until stopped
+        #[arg(long)]
+        every: Option<String>,
+        /// With --every: how many snapshots to keep (the oldest are deleted)
+        #[arg(long, default_value_t = 24, requires = "every")]
+        keep: usize,
     },
     /// Replace the SQLite database with the backup at PATH (refused while Tsudoi runs)
     Restore {
@@ -99,7 +105,13 @@ async fn main() -> anyhow::Result<()> {
             println!("added {added} events to {} in {:.1?}", config.database_url, started.elapsed());
             Ok(())
         }
-        Some(Command::Backup { path }) => {
+        Some(Command::Backup { path, every: Some(every), keep }) => {
+            let config = Config::from_env(false)?;
+            let every = tsudoi::server::backup::parse_every(&every).map_err(anyhow::Error::msg)?;
+            eprintln!("a snapshot into {} every {every:?}, keeping {keep}; Ctrl-C stops", path.display());
+            tsudoi::server::backup::backup_every(&config.database_url, &path, every, keep).await
+        }
+        Some(Command::Backup { path, every: None, .. }) => {
             let config = Config::from_env(false)?;
             let report = tsudoi::server::backup::backup(&config.database_url, &path).await?;
             println!(

@@ -83,6 +83,103 @@ pub async fn backup(database_url: &str, dest: &Path) -> anyhow::Result<BackupRep
     Ok(BackupReport { path: dest.to_path_buf(), bytes, elapsed: started.elapsed() })
 }
 
+/// `--every`: whole seconds, minutes, hours or days (`90s`, `15m`, `1h`, `1d`), at most a
+/// week.
+pub fn parse_every(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let bad = || format!("--every {raw:?}: expected a number and a unit, like 15m, 1h or 1d (at most a week)");
+    let unit = raw.chars().last().ok_or_else(bad)?;
+    let n: u64 = raw[..raw.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
+    let secs = match unit {
+        's' => n,
+        'm' => n.checked_mul(60).ok_or_else(bad)?,
+        'h' => n.checked_mul(3600).ok_or_else(bad)?,
+        'd' => n.checked_mul(86_400).ok_or_else(bad)?,
+        _ => return Err(bad()),
+    };
+    if !(1..=7 * 86_400).contains(&secs) {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// The name of a scheduled snapshot taken at `at` (UTC): sorts by time.
+pub fn snapshot_name(at: chrono::DateTime<chrono::Utc>) -> String {
+    format!("tsudoi-{}.db", at.format("%Y%m%dT%H%M%SZ"))
+}
+
+/// Of the snapshot files in a directory (names as [`snapshot_name`] makes them; others are
+/// never touched), the ones to delete so that the newest `keep` remain.
+pub fn snapshots_to_prune(names: &[String], keep: usize) -> Vec<String> {
+    let mut ours: Vec<&String> = names
+        .iter()
+        .filter(|n| n.starts_with("tsudoi-") && n.ends_with("Z.db") && n.len() == "tsudoi-20260101T000000Z.db".len())
+        .collect();
+    ours.sort();
+    let extra = ours.len().saturating_sub(keep);
+    ours.into_iter().take(extra).cloned().collect()
+}
+
+/// `tsudoi backup DIR --every 1h --keep 24`: a snapshot into `dir` now and then every
+/// `every`, keeping the newest `keep` (older snapshots of this command are deleted after
+/// each new one is written and checked). Runs until stopped; a failed snapshot is logged
+/// and the next one tried on time.
+pub async fn backup_every(database_url: &str, dir: &Path, every: Duration, keep: usize) -> anyhow::Result<()> {
+    sqlite_only(database_url, "backup")?;
+    if keep == 0 {
+        bail!("--keep must be at least 1");
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        }
+        let path = dir.join(snapshot_name(chrono::Utc::now()));
+        match backup(database_url, &path).await {
+            Ok(report) => {
+                tracing::info!(path = %report.path.display(), bytes = report.bytes, elapsed = ?report.elapsed, "snapshot written");
+                let names: Vec<String> = std::fs::read_dir(dir)?
+                    .filter_map(|e| e.ok().and_then(|e| e.file_name().into_string().ok()))
+                    .collect();
+                for old in snapshots_to_prune(&names, keep) {
+                    if let Err(e) = std::fs::remove_file(dir.join(&old)) {
+                        tracing::warn!(error = %e, file = old, "an old snapshot could not be deleted");
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "snapshot failed; the next one is tried on time"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod schedule_tests {
+    use super::*;
+
+    #[test]
+    fn every_takes_a_number_and_a_unit_within_bounds() {
+        assert_eq!(parse_every("15m").unwrap(), Duration::from_secs(900));
+        assert_eq!(parse_every("1h").unwrap(), Duration::from_secs(3600));
+        assert_eq!(parse_every(" 1d ").unwrap(), Duration::from_secs(86_400));
+        assert_eq!(parse_every("90s").unwrap(), Duration::from_secs(90));
+        for bad in ["", "h", "1", "0s", "8d", "1w", "-1h", "1.5h", "99999999999999999999d"] {
+            assert!(parse_every(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn only_the_oldest_of_our_own_snapshots_are_pruned() {
+        let at =
+            |h: u32| snapshot_name(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 3, h, 0, 0).unwrap());
+        let names = vec![at(3), at(1), "notes.txt".to_string(), at(2), "tsudoi.db".to_string(), at(4)];
+        assert_eq!(snapshots_to_prune(&names, 2), vec![at(1), at(2)]);
+        assert_eq!(snapshots_to_prune(&names, 10), Vec::<String>::new());
+    }
+}
+
 /// Replaces the database at `database_url` with the backup at `src`. Refused when the copy
 /// is not an intact Tsudoi database, or when the database is in use (a running Tsudoi
 /// holds it open: stop it first).

@@ -128,3 +128,48 @@ async fn postgres_points_to_its_own_tools() {
     let err = restore("postgres://postgres@127.0.0.1/x", std::path::Path::new("/tmp/x.db")).await.unwrap_err();
     assert!(err.to_string().contains("pg_restore"), "{err}");
 }
+
+/// `tsudoi backup DIR --every 1s --keep 2` (the real binary): snapshots on schedule, each an
+/// intact copy, only the newest two kept, other files in the directory untouched, and Ctrl-C
+/// (SIGINT) stops it cleanly.
+#[tokio::test]
+async fn scheduled_snapshots_keep_the_newest_and_stop_on_interrupt() {
+    let db = TempDb::new();
+    let store = tsudoi::server::store::connect(&db.url()).await.unwrap();
+    store.insert_users(&[NewUser::attendee("snap")]).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("tsudoi-snapshots-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tsudoi"))
+        .args(["backup", dir.to_str().unwrap(), "--every", "1s", "--keep", "2"])
+        .env("DATABASE_URL", db.url())
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let snapshots = || {
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with("tsudoi-"))
+            .collect();
+        names.sort();
+        names
+    };
+    // Three or more snapshots taken (a second apart), never more than two kept.
+    tokio::time::sleep(std::time::Duration::from_millis(3_500)).await;
+    // SAFETY: kill(2) on the child this test started.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) }, 0);
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let kept = snapshots();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert_eq!(std::fs::read_to_string(dir.join("notes.txt")).unwrap(), "mine");
+    for name in &kept {
+        let copy = tsudoi::server::store::connect(&format!("sqlite://{}", dir.join(name).display())).await.unwrap();
+        assert!(copy.user_id_by_nickname("snap").await.unwrap().is_some(), "{name} holds the data");
+        copy.close().await;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    store.close().await;
+}
