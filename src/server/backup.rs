@@ -155,31 +155,6 @@ pub async fn backup_every(database_url: &str, dir: &Path, every: Duration, keep:
     }
 }
 
-#[cfg(test)]
-mod schedule_tests {
-    use super::*;
-
-    #[test]
-    fn every_takes_a_number_and_a_unit_within_bounds() {
-        assert_eq!(parse_every("15m").unwrap(), Duration::from_secs(900));
-        assert_eq!(parse_every("1h").unwrap(), Duration::from_secs(3600));
-        assert_eq!(parse_every(" 1d ").unwrap(), Duration::from_secs(86_400));
-        assert_eq!(parse_every("90s").unwrap(), Duration::from_secs(90));
-        for bad in ["", "h", "1", "0s", "8d", "1w", "-1h", "1.5h", "99999999999999999999d"] {
-            assert!(parse_every(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn only_the_oldest_of_our_own_snapshots_are_pruned() {
-        let at =
-            |h: u32| snapshot_name(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 3, h, 0, 0).unwrap());
-        let names = vec![at(3), at(1), "notes.txt".to_string(), at(2), "tsudoi.db".to_string(), at(4)];
-        assert_eq!(snapshots_to_prune(&names, 2), vec![at(1), at(2)]);
-        assert_eq!(snapshots_to_prune(&names, 10), Vec::<String>::new());
-    }
-}
-
 /// Replaces the database at `database_url` with the backup at `src`. Refused when the copy
 /// is not an intact Tsudoi database, or when the database is in use (a running Tsudoi
 /// holds it open: stop it first).
@@ -210,4 +185,29 @@ pub async fn restore(database_url: &str, src: &Path) -> anyhow::Result<PathBuf> 
     }
     std::fs::rename(&staging, &target)?;
     Ok(target)
+}
+
+#[cfg(test)]
+mod schedule_tests {
+    use super::*;
+
+    #[test]
+    fn every_takes_a_number_and_a_unit_within_bounds() {
+        assert_eq!(parse_every("15m").unwrap(), Duration::from_secs(900));
+        assert_eq!(parse_every("1h").unwrap(), Duration::from_secs(3600));
+        assert_eq!(parse_every(" 1d ").unwrap(), Duration::from_secs(86_400));
+        assert_eq!(parse_every("90s").unwrap(), Duration::from_secs(90));
+        for bad in ["", "h", "1", "0s", "8d", "1w", "-1h", "1.5h", "99999999999999999999d"] {
+            assert!(parse_every(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn only_the_oldest_of_our_own_snapshots_are_pruned() {
+        let at =
+            |h: u32| snapshot_name(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 3, h, 0, 0).unwrap());
+        let names = vec![at(3), at(1), "notes.txt".to_string(), at(2), "tsudoi.db".to_string(), at(4)];
+        assert_eq!(snapshots_to_prune(&names, 2), vec![at(1), at(2)]);
+        assert_eq!(snapshots_to_prune(&names, 10), Vec::<String>::new());
+    }
 }
