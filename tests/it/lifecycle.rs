@@ -354,7 +354,7 @@ async fn sigterm_mid_rush_answers_every_request_in_flight_and_ends_seat_streams(
     let pid = a.child.id();
     let started = std::sync::Arc::new(std::sync::Mutex::new(None));
     let mark = started.clone();
-    let answers = rush(&clients, &[&a], event, 20, move || {
+    let answers = rush(&clients, &[&a], event, 60, move || {
         *mark.lock().unwrap() = Some(Instant::now());
         signal(pid, libc::SIGTERM);
     })
