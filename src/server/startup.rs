@@ -222,7 +222,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if !shutdown.workers_stopped(grace.saturating_sub(drained).max(std::time::Duration::from_secs(1))).await {
         tracing::warn!("background workers still busy at the shutdown timeout; stopping them where they are");
     }
-    state.store.close().await;
+    // Bounded too: a connection still held somewhere must not keep the process alive.
+    if tokio::time::timeout(std::time::Duration::from_secs(5), state.store.close()).await.is_err() {
+        tracing::warn!("database connections still in use after 5 s; exiting without waiting for them");
+    }
     tracing::info!(elapsed = ?shutdown.elapsed(), "stopped");
     Ok(())
 }

@@ -416,3 +416,21 @@ async fn json_logs_carry_the_request_id_the_answer_names() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// On PostgreSQL an instance holds a LISTEN connection for seat announcements: stopping
+/// must let go of it and exit, not wait on it (found by `make bench`, whose servers hung).
+#[tokio::test]
+async fn sigterm_stops_a_postgres_instance_promptly() {
+    let db = TempDb::postgres().await;
+    let mut a = Instance::start(&db.url(), "pg-sigterm").await;
+    let mut stream = reqwest::get(a.url("/live/events/1")).await.unwrap();
+    let _ = stream.chunk().await;
+    let started = Instant::now();
+    signal(a.child.id(), libc::SIGTERM);
+    let status = a.exited(Duration::from_secs(15)).await;
+    assert!(status.success(), "{status:?}: {}", a.log_text());
+    let log = a.log_text();
+    assert!(log.contains("stopped"), "{log}");
+    assert!(!log.contains("still in use"), "the pool closed without the timeout: {log}");
+    eprintln!("PostgreSQL instance: SIGTERM to exit in {:?}", started.elapsed());
+}

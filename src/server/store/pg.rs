@@ -42,8 +42,14 @@ impl Store {
         let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
         listener.listen("tsudoi_seats").await?;
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let pool = pool.clone();
         tokio::spawn(async move {
             loop {
+                // A stopping instance closes its pool: the listener lets go of its connection
+                // (which the close waits for) instead of retrying on a closed pool.
+                if pool.is_closed() {
+                    break;
+                }
                 match listener.recv().await {
                     Ok(note) => {
                         if let Ok(id) = note.payload().parse::<i64>()
@@ -52,6 +58,7 @@ impl Store {
                             break;
                         }
                     }
+                    Err(_) if pool.is_closed() => break,
                     Err(e) => {
                         tracing::warn!(error = %e, "seat announcements: listener lost its connection; retrying");
                         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
