@@ -56,6 +56,8 @@ export default defineConfig({
       TSUDOI_RATE_SIGNUP_PER_IP: "10000",
       TSUDOI_RATE_LOGIN_PER_IP: "10000",
       TSUDOI_RATE_API_PER_IP: "10000",
+      // Journeys fill the sign-up form faster than a person; the minimum is tested in Rust.
+      TSUDOI_FORM_MIN_SECONDS: "0",
     },
   },
 });

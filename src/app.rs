@@ -82,6 +82,7 @@ pub fn App() -> impl IntoView {
                         <Page path=path!("/me") view=MePage />
                         <Page path=path!("/admin") view=AdminPage />
                         <Page path=path!("/admin/events/new") view=AdminNewEventPage />
+                        <Page path=path!("/admin/moderation") view=crate::moderation::pages::ModerationPage />
                         <Page path=path!("/admin/groups/:id") view=AdminGroupPage />
                         <Page path=path!("/admin/events/:id") view=AdminEventPage />
                         <Page path=path!("/admin/events/:id/attendees") view=AdminAttendeesPage />

@@ -25,6 +25,7 @@ pub mod groups;
 pub mod live;
 pub mod materials;
 pub mod messages;
+pub mod moderation;
 pub mod registrations;
 pub mod search;
 pub mod tags;

@@ -60,6 +60,21 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Site administrators: who may work the moderation queue (/admin/moderation)
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Make the account NICKNAME a site administrator
+    Grant { nickname: String },
+    /// Take the role away from NICKNAME
+    Revoke { nickname: String },
+    /// List the site administrators
+    List,
 }
 
 #[derive(Subcommand)]
@@ -135,6 +150,36 @@ async fn main() -> anyhow::Result<()> {
             eprintln!(
                 "a one-time link for @{nickname}, valid for an hour; setting the password ends every session of the account"
             );
+            Ok(())
+        }
+        Some(Command::Admin { command }) => {
+            let config = Config::from_env(false)?;
+            let store = tsudoi::server::store::connect(&config.database_url).await?;
+            let result = match command {
+                AdminCommand::Grant { nickname } => {
+                    store.set_site_admin(&nickname, true).await.map(|id| (id, nickname, true))
+                }
+                AdminCommand::Revoke { nickname } => {
+                    store.set_site_admin(&nickname, false).await.map(|id| (id, nickname, false))
+                }
+                AdminCommand::List => {
+                    let admins = store.site_admins().await?;
+                    store.close().await;
+                    if admins.is_empty() {
+                        eprintln!("no site administrators yet: tsudoi admin grant NICKNAME");
+                    }
+                    for a in admins {
+                        println!("{a}");
+                    }
+                    return Ok(());
+                }
+            };
+            store.close().await;
+            match result? {
+                (None, nickname, _) => anyhow::bail!("no account with the nickname {nickname:?}"),
+                (Some(_), nickname, true) => println!("@{nickname} is a site administrator: /admin/moderation"),
+                (Some(_), nickname, false) => println!("@{nickname} is no longer a site administrator"),
+            }
             Ok(())
         }
         Some(Command::Restore { path }) => {

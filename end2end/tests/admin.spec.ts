@@ -1,13 +1,13 @@
 import { test, expect, type Browser, type BrowserContext } from "@playwright/test";
 import { readFileSync } from "node:fs";
-import { hydrated, serverNow, tokyoLocal, watchConsole } from "./helpers";
+import { hydrated, serverNow, tokyoLocal, watchConsole, withTicket } from "./helpers";
 
 const unique = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 
 async function signedIn(browser: Browser, nickname: string): Promise<BrowserContext> {
   const context = await browser.newContext({ locale: "ja-JP", acceptDownloads: true });
   const res = await context.request.post("/api/auth/signup", {
-    form: { nickname, email: `${nickname}@example.com`, password: "tsudoi-e2e-pass", display_name: nickname },
+    form: await withTicket(context.request, { nickname, email: `${nickname}@example.com`, password: "tsudoi-e2e-pass", display_name: nickname }),
     headers: { accept: "application/json" },
   });
   expect(res.status(), await res.text()).toBe(200);

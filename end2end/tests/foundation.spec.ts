@@ -1,6 +1,6 @@
 import { test, expect } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { googleBasicUtc, hydrated, watchConsole } from "./helpers";
+import { googleBasicUtc, hydrated, watchConsole, withTicket } from "./helpers";
 
 const SEED_TITLE =
   "[Deep Learning Theory Team Seminar] Talk by Prof. Qing Qu (UMich) on the Emergence of Generalizability and Semantic Low-Dim Subspaces in Diffusion Models";
@@ -231,7 +231,7 @@ test("a forgotten password: a link from /login, then a new password from the one
   const nick = `forgot${id}`;
   const json = { accept: "application/json" };
   const signup = await page.request.post("/api/auth/signup", {
-    form: { nickname: nick, email: `${nick}@example.com`, password: "tsudoi-e2e-pass" },
+    form: await withTicket(page.request, { nickname: nick, email: `${nick}@example.com`, password: "tsudoi-e2e-pass" }),
     headers: json,
   });
   expect(signup.status(), await signup.text()).toBe(200);

@@ -47,7 +47,7 @@ export async function ownEvent(browser: Browser, capacity: number): Promise<{ id
   const id = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
   const json = { accept: "application/json" };
   const signup = await context.request.post("/api/auth/signup", {
-    form: { nickname: `host${id}`, email: `host${id}@example.com`, password: "tsudoi-e2e-pass", display_name: `host${id}` },
+    form: await withTicket(context.request, { nickname: `host${id}`, email: `host${id}@example.com`, password: "tsudoi-e2e-pass", display_name: `host${id}` }),
     headers: json,
   });
   expect(signup.status(), await signup.text()).toBe(200);
@@ -79,4 +79,12 @@ export async function ownEvent(browser: Browser, capacity: number): Promise<{ id
   expect(published.status(), await published.text()).toBe(200);
   await context.close();
   return { id: eventId, limit: capacity };
+}
+
+/** `form` as the sign-up form sends it: with a fresh ticket from the server
+ * (`GET /api/auth/form-ticket`; the server under test accepts it at once). */
+export async function withTicket(request: APIRequestContext, form: Record<string, string>): Promise<Record<string, string>> {
+  const res = await request.get("/api/auth/form-ticket", { headers: { accept: "application/json" } });
+  expect(res.status(), await res.text()).toBe(200);
+  return { ...form, form_ticket: (await res.json()) as string };
 }

@@ -1,12 +1,12 @@
 import { test, expect, type Browser, type BrowserContext } from "@playwright/test";
-import { hydrated, ownEvent } from "./helpers";
+import { hydrated, ownEvent, withTicket } from "./helpers";
 
 const unique = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 
 /** A new account signed in within `context` (its pages share the cookie). */
 async function signUp(context: BrowserContext, nickname: string) {
   const res = await context.request.post("/api/auth/signup", {
-    form: { nickname, email: `${nickname}@example.com`, password: "tsudoi-e2e-pass", display_name: nickname },
+    form: await withTicket(context.request, { nickname, email: `${nickname}@example.com`, password: "tsudoi-e2e-pass", display_name: nickname }),
     headers: { accept: "application/json" },
   });
   expect(res.status(), await res.text()).toBe(200);

@@ -30,6 +30,23 @@ mod ssr {
         Ok(crate::server::client_ip::client_ip(addr, &headers, &state.config.trusted_proxies))
     }
 
+    /// The answer to a link (password reset, address confirmation) that is unknown, used or
+    /// expired: `422 invalid_token` on `token`.
+    pub fn invalid_token() -> AppError {
+        AppError::Invalid(vec![crate::error::FieldError::new(
+            "token",
+            "invalid_token",
+            "This link has expired or was already used. Ask for a new one.",
+        )])
+    }
+
+    /// A link's token as sent, trimmed; one that cannot be ours (empty, too long) is
+    /// [`invalid_token`] before anything is looked up.
+    pub fn link_token(token: &str) -> Result<&str, AppError> {
+        let token = token.trim();
+        if token.is_empty() || token.len() > 128 { Err(invalid_token()) } else { Ok(token) }
+    }
+
     /// My profile, with whether this site sends e-mail.
     pub async fn my_profile(state: &crate::server::state::AppState, user_id: i64) -> Result<MyProfile, AppError> {
         let mut profile = state.store.fetch_my_profile(user_id).await?.ok_or(AppError::Unauthorized)?;
@@ -51,8 +68,21 @@ mod ssr {
     }
 }
 
+/// `GET /api/auth/form-ticket` — a signed ticket for the sign-up form, saying when it was
+/// handed out (see `server::formguard`): the form sends it back as `form_ticket`.
+#[server(endpoint = "auth/form-ticket", input = GetUrl)]
+pub async fn form_ticket() -> Result<String, AppError> {
+    crate::error::respond(async {
+        let state = crate::server::state::app_state()?;
+        Ok(state.forms.ticket(crate::time::now().timestamp()))
+    })
+    .await
+}
+
 /// `POST /api/auth/signup` — creates an account and signs it in. Anyone may call it
-/// (rate limited per IP). A taken nickname or email gives one and the same answer.
+/// (rate limited per IP), with a `form_ticket` from `/api/auth/form-ticket` at least a few
+/// seconds old and the honeypot `homepage` empty. A taken nickname or email gives one and
+/// the same answer.
 #[server(endpoint = "auth/signup")]
 pub async fn signup(
     nickname: String,
@@ -60,6 +90,8 @@ pub async fn signup(
     password: String,
     display_name: Option<String>,
     next: Option<String>,
+    form_ticket: Option<String>,
+    homepage: Option<String>,
 ) -> Result<CurrentUser, AppError> {
     use super::model::{normalize_display_name, normalize_email, normalize_nickname, validate_password};
     use crate::server::state::app_state;
@@ -68,6 +100,8 @@ pub async fn signup(
     crate::error::respond(async {
         let state = app_state()?;
         state.limits.signup(ssr::client_ip().await?)?;
+        let now = crate::time::now().timestamp();
+        state.forms.check(form_ticket.as_deref(), homepage.as_deref(), now)?;
         let mut errors = Vec::new();
         let nickname = normalize_nickname(&nickname).map_err(|e| errors.push(e)).ok();
         let email = normalize_email(&email).map_err(|e| errors.push(e)).ok();
@@ -89,16 +123,9 @@ pub async fn signup(
             tracing::error!(error = %e, "hashing failed");
             AppError::Internal
         })?;
-        let user = state
-            .store
-            .create_user(&NewUser {
-                nickname,
-                display_name,
-                email: Some(email),
-                password_hash: Some(hash),
-                bio: String::new(),
-            })
-            .await?;
+        let account =
+            NewUser { nickname, display_name, email: Some(email), password_hash: Some(hash), bio: String::new() };
+        let user = state.store.create_signup(&account, state.config.new_accounts.new_until(now)).await?;
         if state.config.mail_enabled() {
             super::verify::send_in_background(state.clone(), user.id);
         }
@@ -168,23 +195,13 @@ pub async fn confirm_password_reset(
     crate::error::respond(async {
         let state = crate::server::state::app_state()?;
         super::model::validate_password("password", &password).map_err(|e| AppError::Invalid(vec![e]))?;
-        let invalid = || {
-            AppError::Invalid(vec![crate::error::FieldError::new(
-                "token",
-                "invalid_token",
-                "This link has expired or was already used. Ask for a new one.",
-            )])
-        };
-        let token = token.trim();
-        if token.is_empty() || token.len() > 128 {
-            return Err(invalid());
-        }
+        let token = ssr::link_token(&token)?;
         let hash = crate::server::password::hash(password).await.map_err(|e| {
             tracing::error!(error = %e, "hashing failed");
             AppError::Internal
         })?;
         let used = state.store.use_password_reset(&super::reset::token_hash(token), &hash, crate::time::now()).await?;
-        let Some(user_id) = used else { return Err(invalid()) };
+        let Some(user_id) = used else { return Err(ssr::invalid_token()) };
         tracing::info!(user_id, "password reset; every session ended");
         Ok(super::model::PasswordResetAnswer { status: "reset".into() })
     })
@@ -198,20 +215,9 @@ pub async fn confirm_password_reset(
 pub async fn verify_email(token: String) -> Result<super::model::PasswordResetAnswer, AppError> {
     crate::error::respond(async {
         let state = crate::server::state::app_state()?;
-        let token = token.trim();
-        let invalid = || {
-            AppError::Invalid(vec![crate::error::FieldError::new(
-                "token",
-                "invalid_token",
-                "This link has expired or was already used. Ask for a new one.",
-            )])
-        };
-        if token.is_empty() || token.len() > 128 {
-            return Err(invalid());
-        }
-        let hash = super::reset::token_hash(token);
+        let hash = super::reset::token_hash(ssr::link_token(&token)?);
         let Some(user_id) = state.store.use_email_verification(&hash, crate::time::now()).await? else {
-            return Err(invalid());
+            return Err(ssr::invalid_token());
         };
         tracing::info!(user_id, "e-mail address verified");
         Ok(super::model::PasswordResetAnswer { status: "verified".into() })
@@ -388,11 +394,8 @@ pub async fn my_calendar_exists() -> Result<bool, AppError> {
 #[server(endpoint = "me/calendar/regenerate")]
 pub async fn regenerate_calendar_url() -> Result<String, AppError> {
     crate::error::respond(async {
-        use rand_core::RngCore;
         let (user, state) = crate::server::session::require_user_state().await?;
-        let mut bytes = [0u8; 24];
-        rand_core::OsRng.fill_bytes(&mut bytes);
-        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let token = crate::server::secret::new_hex(24);
         state.store.set_calendar_token(user.id, &token).await?;
         Ok(calendar_feed_url(&state.config.public_url, &token))
     })

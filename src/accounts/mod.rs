@@ -1,6 +1,7 @@
 //! Accounts: sign-up, login, logout, profiles, `/me`.
 
 pub mod api;
+pub mod limits;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]

@@ -42,6 +42,7 @@ pub struct MyProfile {
 /// A public profile: `/users/{nickname}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserProfile {
+    pub id: i64,
     pub nickname: String,
     pub display_name: String,
     pub bio: String,

@@ -7,8 +7,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::{
     ChangePassword, ConfirmPasswordReset, Login, Logout, LogoutEverywhere, RegenerateCalendarUrl, RequestPasswordReset,
-    ResendVerification, SetPrivacy, SetTimeZone, Signup, UpdateProfile, VerifyEmail, get_my_profile, get_user, me,
-    my_calendar_exists,
+    ResendVerification, SetPrivacy, SetTimeZone, Signup, UpdateProfile, VerifyEmail, form_ticket, get_my_profile,
+    get_user, me, my_calendar_exists,
 };
 use super::model::CurrentUser;
 use crate::error::AppError;
@@ -293,6 +293,9 @@ pub fn SignupPage() -> impl IntoView {
     let i18n = use_i18n();
     let action = ServerAction::<Signup>::new();
     let error = action_error(action);
+    // When the form was handed out, signed by the server (see `server::formguard`): a new
+    // one after each attempt, so that a refused form can be sent again.
+    let ticket = Resource::new(move || action.version().get(), |_| form_ticket());
     view! {
         <AuthForm
             action
@@ -314,6 +317,17 @@ pub fn SignupPage() -> impl IntoView {
             <input id="password" name="password" type="password" autocomplete="new-password" required minlength="8" />
             <p class="hint">{t!(i18n, password_hint)}</p>
             <FieldMessage error field="password" />
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let value = ticket.await.unwrap_or_default();
+                    view! { <input type="hidden" name="form_ticket" value=value /> }
+                })}
+            </Transition>
+            // The honeypot: off-screen and out of the tab order; people never fill it in.
+            <div class="hp" aria-hidden="true">
+                <label for="homepage">{t!(i18n, form_honeypot)}</label>
+                <input id="homepage" name="homepage" type="text" tabindex="-1" autocomplete="off" />
+            </div>
         </AuthForm>
     }
 }
@@ -638,6 +652,7 @@ pub fn UserPage() -> impl IntoView {
                             } else if no_attended { view! { <p class="empty">{t!(i18n, none_yet)}</p> }.into_any() } else { view! { <EventCardList cards=p.attended /> }.into_any() }}
                             <h2>{t!(i18n, events_organised)}</h2>
                             {if no_organised { view! { <p class="empty">{t!(i18n, none_yet)}</p> }.into_any() } else { view! { <EventCardList cards=p.organised /> }.into_any() }}
+                            <crate::moderation::pages::ReportForm kind=crate::moderation::model::TargetKind::User id=p.id />
                         }.into_any()
                     }
                     Err(err) => view! { <ErrorView err /> }.into_any(),

@@ -12,17 +12,14 @@ pub fn valid_for() -> Duration {
     Duration::hours(1)
 }
 
-/// How a token is stored: BLAKE2s-256 in hex. The tokens are 32 random bytes, so a fast
-/// unsalted hash is enough: a copy of the database does not give anyone a working link.
+/// How a token is stored (see `server::secret`).
 pub fn token_hash(token: &str) -> String {
-    use blake2::{Blake2s256, Digest};
-    Blake2s256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    crate::server::secret::hash(token)
 }
 
 /// A new token: 32 random bytes in hex.
 pub(crate) fn new_token() -> String {
-    let bytes: [u8; 32] = rand::random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::server::secret::new_hex(32)
 }
 
 /// Makes a reset link for `user_id` (earlier ones stop working); the link.

@@ -331,7 +331,8 @@ pub async fn admin_dashboard() -> Result<Dashboard, AppError> {
             }
         }
         past.reverse();
-        Ok(Dashboard { groups, drafts, upcoming, past })
+        let site_admin = state.store.is_site_admin(user.id).await?;
+        Ok(Dashboard { groups, drafts, upcoming, past, site_admin })
     })
     .await
 }
@@ -354,6 +355,7 @@ pub async fn create_group(
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
+        crate::accounts::limits::check(&state, user.id, crate::accounts::limits::Creation::Group).await?;
         let group = NewGroup {
             slug: slug.clone(),
             title: title.trim().to_string(),
@@ -412,6 +414,7 @@ pub async fn create_event(
                 return Err(AppError::Invalid(errors));
             }
         };
+        crate::accounts::limits::check(&access.state, access.user.id, crate::accounts::limits::Creation::Event).await?;
         let now = crate::time::now();
         let event = NewEvent {
             catch: fields.catch,
@@ -628,10 +631,7 @@ fn parse_visibility(raw: &str) -> Result<Option<crate::events::model::Visibility
 /// A fresh invitation secret: 24 random bytes in hex.
 #[cfg(feature = "ssr")]
 fn invite_secret() -> String {
-    use rand_core::RngCore;
-    let mut bytes = [0u8; 24];
-    rand_core::OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::server::secret::new_hex(24)
 }
 
 /// Sets the event's visibility (an invitation-only event gets a secret if it has none),
@@ -681,6 +681,23 @@ pub async fn set_group_unlisted(group_id: i64, unlisted: bool) -> Result<GroupAd
         access.state.store.set_group_unlisted(group_id, unlisted).await?;
         let what = if unlisted { "unlisted" } else { "listed" };
         access.audit(None, "group.visibility", format!("group {what}")).await?;
+        group_admin(&access).await
+    })
+    .await
+}
+
+/// `POST /api/admin/groups/embed` — the sites allowed to frame the group's widget
+/// (`group_id`, `embed_origins`: origins such as `https://example.com`, separated by spaces;
+/// empty or `*` for any site). Owners and admins.
+#[server(endpoint = "admin/groups/embed")]
+pub async fn set_embed_origins(group_id: i64, embed_origins: String) -> Result<GroupAdmin, AppError> {
+    crate::error::respond(async {
+        let access = ssr::group_access(group_id).await?.editor()?;
+        let origins =
+            crate::groups::model::parse_embed_origins(&embed_origins).map_err(|e| AppError::Invalid(vec![e]))?;
+        access.state.store.set_embed_origins(group_id, origins.as_deref()).await?;
+        let what = origins.as_deref().unwrap_or("any site");
+        access.audit(None, "group.embed", format!("widget may be framed by: {what}")).await?;
         group_admin(&access).await
     })
     .await
@@ -867,11 +884,20 @@ async fn group_admin(access: &ssr::Access) -> Result<GroupAdmin, AppError> {
         .into_iter()
         .find(|g| g.id == access.group_id)
         .ok_or(AppError::Forbidden)?;
+    let embed_snippet = format!(
+        "<iframe src=\"{}/embed/groups/{}\" title=\"{}\" width=\"100%\" height=\"420\" style=\"border:0\" \
+         loading=\"lazy\"></iframe>",
+        access.state.config.public_url,
+        group.slug,
+        group.title.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;"),
+    );
     Ok(GroupAdmin {
         group,
         members: store.members(access.group_id).await?,
         invitations: store.group_invitations(access.group_id).await?,
         unlisted: store.group_unlisted(access.group_id).await?,
+        embed_origins: store.group_embed_origins(access.group_id).await?.unwrap_or_default(),
+        embed_snippet,
         log: store.audit_log(access.group_id, None).await?,
         me: access.user.id,
     })
@@ -1049,6 +1075,7 @@ pub async fn duplicate_event(id: i64, starts_local: String) -> Result<i64, AppEr
         let access = ssr::event_access(id).await?.editor()?;
         let event = reload(&access, id).await?;
         let starts_at = ssr::local_instant(&starts_local, "starts_local", &event.form.time_zone)?;
+        crate::accounts::limits::check(&access.state, access.user.id, crate::accounts::limits::Creation::Event).await?;
         let new_id = access.state.store.duplicate_event(id, starts_at, crate::time::now()).await?;
         // The copy keeps who can find it (with a new invitation secret of its own).
         apply_visibility(&access, new_id, event.visibility()).await?;

@@ -68,6 +68,10 @@ pub struct GroupAdmin {
     pub invitations: Vec<Member>,
     /// The group is unlisted (reachable by link, absent from lists).
     pub unlisted: bool,
+    /// The sites allowed to frame the group's widget, space-separated (empty: any site).
+    pub embed_origins: String,
+    /// The copy-paste `<iframe>` of the group's widget.
+    pub embed_snippet: String,
     pub log: Vec<AuditEntry>,
     pub me: i64,
 }
@@ -103,6 +107,8 @@ pub struct Dashboard {
     pub drafts: Vec<AdminEventRow>,
     pub upcoming: Vec<AdminEventRow>,
     pub past: Vec<AdminEventRow>,
+    /// I am one of the site's administrators (the moderation queue is mine).
+    pub site_admin: bool,
 }
 
 /// The editable fields of an event as the form holds them (times as the local

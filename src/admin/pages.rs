@@ -11,9 +11,9 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use super::api::{
     AddFrame, AddQuestion, AddSpeaker, AnswerInvitation, CheckIn, CreateEvent, CreateGroup, DeleteFrame,
     DeleteQuestion, DeleteSpeaker, DuplicateEvent, InviteMember, LeaveGroup, MoveRegistration, RegenerateInvite,
-    RevokeInvitation, SetEventStatus, SetFrameCapacity, SetGroupUnlisted, SetMemberRole, SetParticipantsHidden,
-    TransferOwnership, UpdateEvent, UpdateFrame, admin_dashboard, get_admin_event, get_attendees, get_audit_log,
-    get_group_admin, my_invitations, preview_markdown,
+    RevokeInvitation, SetEmbedOrigins, SetEventStatus, SetFrameCapacity, SetGroupUnlisted, SetMemberRole,
+    SetParticipantsHidden, TransferOwnership, UpdateEvent, UpdateFrame, admin_dashboard, get_admin_event,
+    get_attendees, get_audit_log, get_group_admin, my_invitations, preview_markdown,
 };
 use super::model::{AdminEvent, AdminEventRow, AttendeeList, AuditEntry, EventForm, Role};
 use super::reconfirm_api::{RestoreRegistration, SetReconfirmation};
@@ -71,6 +71,9 @@ pub fn AdminPage() -> impl IntoView {
                 provide_live_seats(ids);
                 let editable: Vec<_> = d.groups.iter().filter(|g| g.role.edits_events()).cloned().collect();
                 view! {
+                    {d.site_admin.then(|| view! {
+                        <p><a class="button button--small" href="/admin/moderation">{t!(i18n, moderation_link)}</a></p>
+                    })}
                     <section class="panel" aria-labelledby="my-groups-h">
                         <h2 id="my-groups-h">{t!(i18n, admin_my_groups)}</h2>
                         {if d.groups.is_empty() {
@@ -1028,12 +1031,14 @@ pub fn AdminGroupPage() -> impl IntoView {
     let transfer = ServerAction::<TransferOwnership>::new();
     let leave = ServerAction::<LeaveGroup>::new();
     let unlist = ServerAction::<SetGroupUnlisted>::new();
+    let embed = ServerAction::<SetEmbedOrigins>::new();
+    let embed_error = action_error(embed);
     let data = Resource::new(
         move || {
             (
                 id(),
                 (add.version().get(), revoke.version().get(), set_role.version().get()),
-                (transfer.version().get(), unlist.version().get()),
+                (transfer.version().get(), unlist.version().get(), embed.version().get()),
             )
         },
         |(id, ..)| get_group_admin(id),
@@ -1083,6 +1088,22 @@ pub fn AdminGroupPage() -> impl IntoView {
                                 }}</button>
                             </ActionForm>
                         }
+                    })}
+                    {my_role.edits_events().then(|| view! {
+                        <section class="panel" aria-labelledby="embed-h">
+                            <h2 id="embed-h">{t!(i18n, admin_embed)}</h2>
+                            <p class="hint">{t!(i18n, admin_embed_hint)}</p>
+                            <label for="embed-snippet">{t!(i18n, admin_embed_snippet)}</label>
+                            <textarea id="embed-snippet" class="code" readonly rows="3">{g.embed_snippet.clone()}</textarea>
+                            <ActionForm action=embed attr:class="form">
+                                <input type="hidden" name="group_id" value=group_id />
+                                <label for="embed-origins">{t!(i18n, admin_embed_origins)}</label>
+                                <input id="embed-origins" name="embed_origins" type="text" value=g.embed_origins.clone() placeholder="https://example.com" />
+                                <p class="hint">{t!(i18n, admin_embed_origins_hint)}</p>
+                                <FieldMessage error=embed_error field="embed_origins" />
+                                <button type="submit" class="button button--small">{t!(i18n, admin_embed_save)}</button>
+                            </ActionForm>
+                        </section>
                     })}
                     <section class="panel" aria-labelledby="members-h">
                         <h2 id="members-h">{t!(i18n, admin_members)}</h2>

@@ -229,6 +229,8 @@ pub async fn load_demo(store: &Store, now: DateTime<Utc>, demo_password_hash: &s
         anyhow::bail!("the store returned {} user ids for {} users", user_ids.len(), users.len());
     };
     anyhow::ensure!(generated.len() == DEMO_ATTENDEES, "the store returned {} user ids", user_ids.len());
+    // The demo organizer is also the site's administrator, so the moderation queue can be tried.
+    store.set_site_admin("organizer", true).await?;
 
     let groups = demo_groups(*organizer, generated);
     let group_ids = store.insert_groups(&groups).await?;

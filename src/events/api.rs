@@ -34,6 +34,10 @@ pub async fn admit(
     invite: Option<&str>,
 ) -> Result<super::model::Visibility, AppError> {
     let gate = state.store.event_gate(id).await?.ok_or(AppError::NotFound)?;
+    if gate.hidden {
+        // Hidden by the site's administrators: gone from every public path, for everyone.
+        return Err(AppError::NotFound);
+    }
     if gate.admits(invite) {
         return Ok(gate.visibility);
     }

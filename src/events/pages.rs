@@ -307,6 +307,7 @@ fn EventView(detail: EventDetail, registration: RegistrationState, materials: Ma
                     }).collect_view()}
                 </section>
             })}
+            <crate::moderation::pages::ReportForm kind=crate::moderation::model::TargetKind::Event id=card.id />
         </article>
     }
 }

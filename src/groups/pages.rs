@@ -76,6 +76,7 @@ fn GroupView(group: GroupDetail, follow: ServerAction<FollowGroup>, state: Follo
                     view! { <EventCardList cards=group.past.clone() /> }.into_any()
                 }}
             </section>
+            <crate::moderation::pages::ReportForm kind=crate::moderation::model::TargetKind::Group id=group.id />
         </article>
     }
 }

@@ -30,7 +30,10 @@ pub async fn send_message(
             return Err(AppError::Invalid(errors));
         };
         // An allowance per organizer per hour (TSUDOI_MESSAGES_PER_HOUR): a hijacked or
-        // spamming account cannot flood everyone who ever registered.
+        // spamming account cannot flood everyone who ever registered; new accounts have a
+        // smaller one per day.
+        crate::accounts::limits::check(&access.state, access.user.id, crate::accounts::limits::Creation::Message)
+            .await?;
         let now = crate::time::now();
         let allowed = i64::from(access.state.config.rate_limits.messages_per_hour);
         let (sent, first) =

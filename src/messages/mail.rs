@@ -28,15 +28,25 @@ pub fn transport(url: &str) -> Result<AsyncSmtpTransport<Tokio1Executor>, String
     AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map(|b| b.build()).map_err(|e| e.to_string())
 }
 
-async fn send_one(transport: &AsyncSmtpTransport<Tokio1Executor>, from: &Mailbox, job: &MailJob) -> Result<(), String> {
-    let to: Mailbox = job.to.parse().map_err(|e: lettre::address::AddressError| e.to_string())?;
-    let email = Message::builder()
+/// A plain-text mail from `from` to the address `to`.
+fn plain_mail(
+    from: &Mailbox,
+    to: &str,
+    subject: &str,
+    body: impl lettre::message::IntoBody,
+) -> Result<Message, String> {
+    let to: Mailbox = to.parse().map_err(|e: lettre::address::AddressError| e.to_string())?;
+    Message::builder()
         .from(from.clone())
         .to(to)
-        .subject(job.subject.clone())
+        .subject(subject)
         .header(ContentType::TEXT_PLAIN)
-        .body(body_for(job))
-        .map_err(|e| e.to_string())?;
+        .body(body)
+        .map_err(|e| e.to_string())
+}
+
+async fn send_one(transport: &AsyncSmtpTransport<Tokio1Executor>, from: &Mailbox, job: &MailJob) -> Result<(), String> {
+    let email = plain_mail(from, &job.to, &job.subject, body_for(job))?;
     transport.send(email).await.map(|_| ()).map_err(|e| e.to_string())
 }
 
@@ -88,23 +98,15 @@ fn own_zone_line(job: &MailJob) -> Option<String> {
 /// stored in clear (a password reset), sent once and not retried.
 pub async fn send_now(state: &AppState, to: &str, subject: &str, body: &str) -> Result<(), String> {
     let url = state.config.smtp_url.as_deref().ok_or("no SMTP configured")?;
-    let transport = transport(url)?;
     let from: Mailbox = state.config.mail_from.parse().map_err(|e: lettre::address::AddressError| e.to_string())?;
-    let to: Mailbox = to.parse().map_err(|e: lettre::address::AddressError| e.to_string())?;
     // Quoted-printable: the link stays readable in the raw mail (base64 would hide it).
     let body = lettre::message::Body::new_with_encoding(
         body.to_string(),
         lettre::message::header::ContentTransferEncoding::QuotedPrintable,
     )
     .map_err(|_| "the mail body cannot be encoded".to_string())?;
-    let email = Message::builder()
-        .from(from)
-        .to(to)
-        .subject(subject)
-        .header(ContentType::TEXT_PLAIN)
-        .body(body)
-        .map_err(|e| e.to_string())?;
-    transport.send(email).await.map(|_| ()).map_err(|e| e.to_string())
+    let email = plain_mail(&from, to, subject, body)?;
+    transport(url)?.send(email).await.map(|_| ()).map_err(|e| e.to_string())
 }
 
 /// Sends every e-mail due now; returns how many were attempted.

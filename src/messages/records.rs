@@ -25,7 +25,7 @@ pub struct NewMessage {
 pub struct Notice {
     pub kind: crate::messages::model::MessageKind,
     /// Who it goes to, as the organizer's message list names it (`user`, `promoted`).
-    pub audience: &'static str,
+    pub audience: String,
     pub subject: String,
     pub body: String,
     /// Queue e-mail for recipients with an address (SMTP configured).
@@ -39,7 +39,7 @@ impl Notice {
             event_id: Some(event_id),
             sender_id: None,
             kind: self.kind,
-            audience: self.audience.to_string(),
+            audience: self.audience.clone(),
             subject: self.subject.clone(),
             body: self.body.clone(),
             recipients,
@@ -65,11 +65,11 @@ impl Outbox {
         event_id: i64,
         (title, span): &(String, crate::time::ZonedSpan),
         kind: crate::messages::model::MessageKind,
-        audience: &'static str,
+        audience: &str,
     ) -> Notice {
         let url = format!("{}/events/{event_id}", self.public_url);
         let (subject, body) = crate::messages::model::template(kind, title, &span.label(crate::time::Lang::Ja), &url);
-        Notice { kind, audience, subject, body, email: self.email }
+        Notice { kind, audience: audience.to_string(), subject, body, email: self.email }
     }
 }
 

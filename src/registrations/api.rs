@@ -89,16 +89,12 @@ pub async fn register(
 /// goes to the first waitlisted person of the frame at once.
 #[server(endpoint = "registrations/cancel")]
 pub async fn cancel(event_id: i64) -> Result<MyRegistration, AppError> {
-    use crate::messages::{model::MessageKind, notify::notice};
     crate::error::respond(async {
         let (user, state) = crate::server::session::require_user_state().await?;
         // The promotion message is stored by the cancellation itself (the outbox).
-        let promoted = state
-            .store
-            .message_context(event_id)
-            .await?
-            .map(|c| notice(&state, event_id, &c, MessageKind::Promotion, "promoted"));
-        let change = state.store.cancel_registration_notifying(event_id, user.id, crate::time::now(), promoted).await?;
+        let outbox = state.config.outbox();
+        let change =
+            state.store.cancel_registration_notifying(event_id, user.id, crate::time::now(), Some(&outbox)).await?;
         state.live.publish(event_id).await;
         change.registration.ok_or(AppError::Internal)
     })

@@ -30,6 +30,11 @@ pub struct Config {
     /// `TSUDOI_SHUTDOWN_TIMEOUT` (seconds, default 20): how long a stopping instance waits
     /// for in-flight requests and its workers (see `server::shutdown`).
     pub shutdown_timeout: std::time::Duration,
+    /// A sign-up form sent back sooner than this many seconds after it was handed out is
+    /// refused (`TSUDOI_FORM_MIN_SECONDS`, default 3; see `server::formguard`).
+    pub form_min_fill_secs: u32,
+    /// What accounts may create in their first days (see `accounts::limits`).
+    pub new_accounts: crate::accounts::limits::NewAccountLimits,
 }
 
 impl Config {
@@ -64,6 +69,9 @@ impl Config {
             trusted_proxies: Vec::new(),
             stream_limits: Default::default(),
             shutdown_timeout: super::shutdown::DEFAULT_TIMEOUT,
+            // Tests send forms at once; the anti-spam test sets its own minimum.
+            form_min_fill_secs: 0,
+            new_accounts: Default::default(),
         }
     }
 
@@ -110,6 +118,11 @@ impl Config {
             trusted_proxies,
             stream_limits,
             shutdown_timeout: super::shutdown::timeout_from(std::env::var("TSUDOI_SHUTDOWN_TIMEOUT").ok().as_deref())?,
+            form_min_fill_secs: std::env::var("TSUDOI_FORM_MIN_SECONDS")
+                .ok()
+                .and_then(|v| v.trim().parse::<u32>().ok())
+                .unwrap_or(DEFAULT_FORM_MIN_SECONDS),
+            new_accounts: new_account_limits_from_env(),
         })
     }
 }
@@ -128,6 +141,24 @@ fn rate_limits_from_env() -> super::ratelimit::RateLimitConfig {
         signup_per_ip: var("TSUDOI_RATE_SIGNUP_PER_IP", d.signup_per_ip),
         api_per_ip: var("TSUDOI_RATE_API_PER_IP", d.api_per_ip),
         messages_per_hour: var("TSUDOI_MESSAGES_PER_HOUR", d.messages_per_hour),
+    }
+}
+
+/// Seconds a person needs at least to fill in the sign-up form.
+pub const DEFAULT_FORM_MIN_SECONDS: u32 = 3;
+
+/// `TSUDOI_NEW_ACCOUNT_DAYS` and the daily limits of new accounts; unset or invalid values
+/// keep the defaults (0 days turns the limits off).
+fn new_account_limits_from_env() -> crate::accounts::limits::NewAccountLimits {
+    let d = crate::accounts::limits::NewAccountLimits::default();
+    let var = |name: &str, default: u32| {
+        std::env::var(name).ok().and_then(|v| v.trim().parse::<u32>().ok()).unwrap_or(default)
+    };
+    crate::accounts::limits::NewAccountLimits {
+        days: var("TSUDOI_NEW_ACCOUNT_DAYS", d.days),
+        groups_per_day: var("TSUDOI_NEW_ACCOUNT_GROUPS_PER_DAY", d.groups_per_day),
+        events_per_day: var("TSUDOI_NEW_ACCOUNT_EVENTS_PER_DAY", d.events_per_day),
+        messages_per_day: var("TSUDOI_NEW_ACCOUNT_MESSAGES_PER_DAY", d.messages_per_day),
     }
 }
 

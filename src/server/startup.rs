@@ -56,8 +56,10 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Res
              `{DEMO_PASSWORD}`; do not expose this instance to the internet"
         );
     }
+    let forms = super::formguard::FormGuard::new(&store.site_secret("forms").await?, config.form_min_fill_secs);
     let state = AppState {
         leptos_options,
+        forms: Arc::new(forms),
         live: Arc::new(LiveHub::new(store.clone(), config.stream_limits)),
         limits: Arc::new(RateLimits::new(config.rate_limits)),
         shutdown: Default::default(),
@@ -99,6 +101,7 @@ pub fn router(state: AppState) -> Router {
     let app = app
         .route("/live/events", get(live_routes::many_events))
         .route("/live/events/{id}", get(live_routes::one_event))
+        .route("/embed/groups/{slug}", get(crate::groups::embed::group_widget))
         .merge(crate::feeds::routes::routes())
         .route("/admin/events/{id}/attendees.csv", get(crate::admin::routes::attendees_csv_route))
         .nest("/api/v2", crate::api_v2::routes(state.clone()))
@@ -118,7 +121,12 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        // No framing, except the embeddable widget, whose own policy names who may frame it.
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, |res: &axum::response::Response| {
+            let csp = res.headers().get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok());
+            let framable = csp.is_some_and(|p| p.contains("frame-ancestors") && !p.contains("frame-ancestors 'none'"));
+            (!framable).then(|| HeaderValue::from_static("DENY"))
+        }))
         .layer(middleware::from_fn(crate::server::csp::apply))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::STRICT_TRANSPORT_SECURITY,

@@ -20,6 +20,8 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// Begun on SIGTERM/Ctrl-C: seat streams end, workers stop (see `server::shutdown`).
     pub shutdown: super::shutdown::Shutdown,
+    /// Signs and checks the sign-up form's tickets (see `server::formguard`).
+    pub forms: Arc<super::formguard::FormGuard>,
 }
 
 /// The state inside a server function or during SSR (leptos_axum provides it as context).

@@ -139,6 +139,7 @@ async fn two_instances_behind_nginx_with_tls() {
         ("TSUDOI_RATE_LOGIN_PER_IP", "3".to_string()),
         ("TSUDOI_RATE_LOGIN_PER_ACCOUNT", "1000".to_string()),
         ("TSUDOI_RATE_SIGNUP_PER_IP", "1000".to_string()),
+        ("TSUDOI_FORM_MIN_SECONDS", "0".to_string()),
     ];
     let a = Instance::start_with(&url, "nginx-a", &settings).await;
     let b = Instance::start_with(&url, "nginx-b", &settings).await;
@@ -147,7 +148,10 @@ async fn two_instances_behind_nginx_with_tls() {
     let jar = jar.to_str().unwrap();
 
     // Sign up through the proxy: the session cookie is Secure (TLS), HttpOnly, SameSite.
-    let form = ["-c", jar, "-b", jar, "-d", "nickname=hanako", "-d", "email=hanako@example.com"];
+    // The sign-up form's ticket, from whichever instance nginx picks (they share the key).
+    let (_, _, ticket) = curl(&nginx, https, &[], "/api/auth/form-ticket");
+    let ticket = format!("form_ticket={}", serde_json::from_str::<String>(&ticket).expect("a ticket"));
+    let form = ["-c", jar, "-b", jar, "-d", "nickname=hanako", "-d", "email=hanako@example.com", "-d", &ticket];
     let (status, headers, body) =
         curl(&nginx, https, &[&form[..], &["-d", "password=tsudoi-pass"]].concat(), "/api/auth/signup");
     assert_eq!(status, 200, "{body}");

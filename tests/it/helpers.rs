@@ -297,3 +297,25 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// A fresh ticket for the sign-up form (`GET /api/auth/form-ticket`): what the form carries
+/// as `form_ticket`. Test apps accept it at once (`form_min_fill_secs` is 0 in tests).
+pub async fn form_ticket(app: &TestApp, c: &reqwest::Client) -> String {
+    let res = c.get(app.url("/api/auth/form-ticket")).header("accept", "application/json").send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    serde_json::from_str(&res.text().await.unwrap()).expect("a ticket")
+}
+
+/// `form` as sign-up sends it: with a ticket when the path is the sign-up's.
+pub async fn as_sent<'a>(
+    app: &TestApp,
+    c: &reqwest::Client,
+    path: &str,
+    form: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, String)> {
+    let mut sent: Vec<(&str, String)> = form.iter().map(|(k, v)| (*k, v.to_string())).collect();
+    if path == "/api/auth/signup" {
+        sent.push(("form_ticket", form_ticket(app, c).await));
+    }
+    sent
+}

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use serde_json::Value;
-use tsudoi::admin::model::Role;
 use tsudoi::messages::model::MessageKind;
 use tsudoi::registrations::model::RegStatus;
 use tsudoi::server::store::{DynStore, NewEvent, NewFrame, NewGroup, NewUser};
@@ -122,17 +121,7 @@ pub async fn seed(database_url: &str, prefix: &str, n: usize, capacity: i64) -> 
         .collect();
     let ids = store.insert_users(&users).await.unwrap();
     let owner = store.insert_users(&[NewUser::attendee(&format!("{prefix}owner"))]).await.unwrap()[0];
-    let group = store
-        .insert_groups(&[NewGroup {
-            slug: format!("{prefix}-group"),
-            title: "Rush".into(),
-            description: String::new(),
-            website: None,
-            image_url: None,
-            members: vec![(owner, Role::Owner)],
-        }])
-        .await
-        .unwrap()[0];
+    let group = store.insert_groups(&[NewGroup::owned_by(&format!("{prefix}-group"), "Rush", owner)]).await.unwrap()[0];
     let starts_at = tsudoi::time::now() + chrono::Duration::days(1);
     let event = store
         .insert_events(&[NewEvent {

@@ -14,6 +14,7 @@ mod hybrid;
 mod lifecycle;
 mod lottery;
 mod mail;
+mod moderation;
 mod ops;
 mod participants;
 mod password_reset;

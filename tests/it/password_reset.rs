@@ -15,7 +15,8 @@ pub fn client() -> reqwest::Client {
 }
 
 pub async fn post(app: &TestApp, c: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
-    let res = c.post(app.url(path)).header("accept", "application/json").form(form).send().await.unwrap();
+    let form = crate::helpers::as_sent(app, c, path, form).await;
+    let res = c.post(app.url(path)).header("accept", "application/json").form(&form).send().await.unwrap();
     let status = res.status().as_u16();
     let body = res.text().await.unwrap();
     (status, serde_json::from_str(&body).unwrap_or(Value::String(body)))

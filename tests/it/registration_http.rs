@@ -42,7 +42,9 @@ fn client() -> reqwest::Client {
 }
 
 async fn post(app: &TestApp, client: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> (u16, serde_json::Value) {
-    let res = client.post(app.url(path)).header("accept", "application/json").form(form).send().await.expect("request");
+    let form = crate::helpers::as_sent(app, client, path, form).await;
+    let res =
+        client.post(app.url(path)).header("accept", "application/json").form(&form).send().await.expect("request");
     let status = res.status().as_u16();
     let body = res.text().await.unwrap();
     (status, serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body)))
@@ -120,6 +122,7 @@ async fn sign_up_sets_a_safe_session_cookie_and_log_out_ends_it() {
             ("email", "taro@example.com"),
             ("password", "tsudoi-pass"),
             ("display_name", "太郎"),
+            ("form_ticket", &crate::helpers::form_ticket(&app, &c).await),
         ])
         .send()
         .await
@@ -245,7 +248,9 @@ async fn cross_origin_writes_are_refused_before_anything_runs() {
         assert_eq!(body["error"], "forbidden");
     }
     assert!(app.store().find_login("mallory").await.unwrap().is_none(), "no account was created");
-    let same = client()
+    let c = client();
+    let form = crate::helpers::as_sent(&app, &c, "/api/auth/signup", &form).await;
+    let same = c
         .post(app.url("/api/auth/signup"))
         .header("origin", format!("http://{}", app.addr))
         .header("sec-fetch-site", "same-origin")

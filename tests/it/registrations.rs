@@ -109,7 +109,7 @@ async fn first_come_fills_then_waitlists_in_order_and_cancel_promotes_the_head()
 }
 
 fn notice(kind: MessageKind, audience: &'static str) -> Notice {
-    Notice { kind, audience, subject: format!("{audience} subject"), body: "body".into(), email: true }
+    Notice { kind, audience: audience.into(), subject: format!("{audience} subject"), body: "body".into(), email: true }
 }
 
 fn notifying(event_id: i64, user_id: i64) -> RegisterRequest {
@@ -142,13 +142,12 @@ async fn a_registration_writes_its_confirmation_and_a_cancellation_its_promotion
             // Refused (already registered): no second confirmation.
             assert!(store.register(&notifying(event, users[2])).await.is_err());
             assert_eq!(kinds(&store, users[2]).await.len(), 1, "{name} fast={fast}");
-            let promotion = notice(MessageKind::Promotion, "promoted");
-            let change = store.cancel_registration_notifying(event, users[1], now(), Some(promotion)).await.unwrap();
+            let outbox = Outbox { public_url: "https://tsudoi.test".into(), email: true };
+            let change = store.cancel_registration_notifying(event, users[1], now(), Some(&outbox)).await.unwrap();
             assert_eq!(change.promoted_user_ids, vec![users[2]]);
             assert_eq!(kinds(&store, users[2]).await, vec![MessageKind::Promotion, MessageKind::Confirmation]);
             // Nobody waits now: cancelling frees a seat for no one, and writes no promotion.
-            let promotion = notice(MessageKind::Promotion, "promoted");
-            store.cancel_registration_notifying(event, users[2], now(), Some(promotion)).await.unwrap();
+            store.cancel_registration_notifying(event, users[2], now(), Some(&outbox)).await.unwrap();
             assert_eq!(kinds(&store, users[1]).await, vec![MessageKind::Confirmation], "{name} fast={fast}");
             assert_eq!(kinds(&store, users[0]).await, vec![], "{name}: the organizer got nothing");
             // These users have no address: every delivery row says so, none waits for SMTP.

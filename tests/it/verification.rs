@@ -3,7 +3,6 @@
 //! then by mail too. Links are single-use and a new one replaces the old.
 
 use serde_json::Value;
-use tsudoi::admin::model::Role;
 use tsudoi::server::config::Config;
 use tsudoi::server::store::{NewEvent, NewFrame, NewGroup, NewUser};
 
@@ -25,17 +24,7 @@ async fn profile(app: &TestApp, c: &reqwest::Client) -> Value {
 async fn two_events(app: &TestApp) -> [i64; 2] {
     let store = app.store();
     let owner = store.insert_users(&[NewUser::attendee("host")]).await.unwrap()[0];
-    let group = store
-        .insert_groups(&[NewGroup {
-            slug: "verifiers".into(),
-            title: "Verifiers".into(),
-            description: String::new(),
-            website: None,
-            image_url: None,
-            members: vec![(owner, Role::Owner)],
-        }])
-        .await
-        .unwrap()[0];
+    let group = store.insert_groups(&[NewGroup::owned_by("verifiers", "Verifiers", owner)]).await.unwrap()[0];
     let starts = tsudoi::time::now() + chrono::Duration::days(2);
     let event = |title: &str| NewEvent {
         created_at: tsudoi::time::now(),

@@ -15,10 +15,11 @@ fn unmatchable(db: &Db, s: &str) -> bool {
 /// The insert of one account, `RETURNING id` (sign-up and the bulk loaders share it). An
 /// address is `verified` from the start for accounts an operator loads (demo data, imports);
 /// a sign-up's is not until its owner opens the mailed link.
-pub(super) fn insert_user(u: &NewUser, now: i64, verified: bool) -> Sql {
+/// A sign-up's account is under the new-account limits until `limited_until`.
+pub(super) fn insert_user(u: &NewUser, now: i64, verified: bool, limited_until: Option<i64>) -> Sql {
     Sql::new(
-        "INSERT INTO users (nickname, display_name, email, password_hash, bio, created_at, email_verified_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN $6 END) RETURNING id",
+        "INSERT INTO users (nickname, display_name, email, password_hash, bio, created_at, email_verified_at, \
+         limited_until) VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN $6 END, $8) RETURNING id",
     )
     .bind(&u.nickname)
     .bind(&u.display_name)
@@ -27,16 +28,21 @@ pub(super) fn insert_user(u: &NewUser, now: i64, verified: bool) -> Sql {
     .bind(&u.bio)
     .bind(now)
     .bind(verified)
+    .bind(limited_until)
 }
 
 impl Store {
     /// Creates one account; `Conflict("account_exists")` when the nickname or email is taken.
     pub async fn create_user(&self, u: &NewUser) -> StoreResult<CurrentUser> {
+        self.create_signup(u, None).await
+    }
+
+    /// Creates an account that signed up: like [`Store::create_user`], with the new-account
+    /// limits until `limited_until` (unix seconds; see `accounts::limits`).
+    pub async fn create_signup(&self, u: &NewUser, limited_until: Option<i64>) -> StoreResult<CurrentUser> {
         let db = &self.db;
-        let inserted = db
-            .write_optional::<(i64,)>(insert_user(u, crate::time::now().timestamp(), false))
-            .await
-            .and_then(|row| row.ok_or(sqlx::Error::RowNotFound));
+        let insert = insert_user(u, crate::time::now().timestamp(), false, limited_until);
+        let inserted = db.write_optional::<(i64,)>(insert).await.and_then(|row| row.ok_or(sqlx::Error::RowNotFound));
         match inserted {
             Ok((id,)) => Ok(CurrentUser {
                 id,
@@ -53,6 +59,36 @@ impl Store {
         }
     }
 
+    /// For the new-account limits: until when `user_id` is limited, and how many `what` it
+    /// created since `since` (unix seconds), the oldest when.
+    pub async fn recent_creations(
+        &self,
+        user_id: i64,
+        what: crate::accounts::limits::Creation,
+        since: i64,
+    ) -> StoreResult<(Option<i64>, i64, Option<i64>)> {
+        use crate::accounts::limits::Creation;
+        let counted = match what {
+            Creation::Group => {
+                "SELECT COUNT(*), MIN(created_at) FROM audit_log WHERE user_id = $1 AND created_at > $2 \
+                 AND action = 'group.create'"
+            }
+            Creation::Event => {
+                "SELECT COUNT(*), MIN(created_at) FROM audit_log WHERE user_id = $1 AND created_at > $2 \
+                 AND action IN ('event.create', 'event.duplicate')"
+            }
+            Creation::Message => {
+                "SELECT COUNT(*), MIN(created_at) FROM messages WHERE sender_id = $1 AND created_at > $2"
+            }
+        };
+        let db = &self.db;
+        let until: Option<(Option<i64>,)> =
+            db.optional(Sql::new("SELECT limited_until FROM users WHERE id = $1").bind(user_id)).await?;
+        let Some((Some(until),)) = until else { return Ok((None, 0, None)) };
+        let (made, oldest): (i64, Option<i64>) = db.one(Sql::new(counted).bind(user_id).bind(since)).await?;
+        Ok((Some(until), made, oldest))
+    }
+
     /// Id and password hash of the account whose nickname or email is `login` (lower-cased).
     pub async fn find_login(&self, login: &str) -> StoreResult<Option<(i64, String)>> {
         let db = &self.db;
@@ -62,8 +98,8 @@ impl Store {
         let row: Option<(i64, Option<String>)> = db
             .optional(
                 Sql::new(
-                    "SELECT id, password_hash FROM users WHERE nickname = $1 OR lower(email) = $1 \
-                     ORDER BY (nickname = $1) DESC LIMIT 1",
+                    "SELECT id, password_hash FROM users WHERE (nickname = $1 OR lower(email) = $1) \
+                     AND suspended_at IS NULL ORDER BY (nickname = $1) DESC LIMIT 1",
                 )
                 .bind(login),
             )
@@ -87,7 +123,12 @@ impl Store {
     pub async fn fetch_user(&self, id: i64) -> StoreResult<Option<CurrentUser>> {
         let db = &self.db;
         let row: Option<(i64, String, String, Option<String>)> = db
-            .optional(Sql::new("SELECT id, nickname, display_name, time_zone FROM users WHERE id = $1").bind(id))
+            .optional(
+                Sql::new(
+                    "SELECT id, nickname, display_name, time_zone FROM users WHERE id = $1 AND suspended_at IS NULL",
+                )
+                .bind(id),
+            )
             .await?;
         Ok(row.map(|(id, nickname, display_name, time_zone)| CurrentUser { id, nickname, display_name, time_zone }))
     }
@@ -186,7 +227,7 @@ impl Store {
             .optional(
                 Sql::new(format!(
                     "SELECT s.data, s.expires_at, u.id, u.nickname, u.display_name, u.time_zone FROM sessions s \
-                     LEFT JOIN users u ON u.id = {uid} WHERE s.id = $1 AND s.expires_at > $2"
+                     LEFT JOIN users u ON u.id = {uid} AND u.suspended_at IS NULL WHERE s.id = $1 AND s.expires_at > $2"
                 ))
                 .bind(id)
                 .bind(now),
@@ -214,12 +255,7 @@ impl Store {
     /// table holds one row per live session.
     pub async fn sessions_end_for_user(&self, user_id: i64, keep: Option<&str>) -> StoreResult<u64> {
         let db = &self.db;
-        let mut q = Sql::new(format!("DELETE FROM sessions WHERE {} = ", session_uid(db)));
-        q.push_bind(user_id);
-        if let Some(keep) = keep {
-            q.push(" AND id <> ").push_bind(keep);
-        }
-        Ok(db.execute(q).await?)
+        Ok(db.execute(end_sessions(db, user_id, keep)).await?)
     }
 
     /// The account a password reset for `email` (normalised) goes to: (id, nickname).
@@ -274,9 +310,7 @@ impl Store {
         };
         tx.execute(Sql::new("UPDATE users SET password_hash = $1 WHERE id = $2").bind(password_hash).bind(user_id))
             .await?;
-        let mut q = Sql::new(format!("DELETE FROM sessions WHERE {} = ", session_uid(db)));
-        q.push_bind(user_id);
-        tx.execute(q).await?;
+        tx.execute(end_sessions(db, user_id, None)).await?;
         let q = Sql::new("UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL");
         tx.execute(q.bind(now.timestamp()).bind(user_id)).await?;
         tx.commit().await?;
@@ -342,6 +376,16 @@ impl Store {
 
 /// The account id in a session's JSON (`s.data`, or `data` unqualified), only when it is an
 /// integer, so no stored data can make a query fail.
+/// The delete of every session signed in as `user_id`, except `keep`.
+pub(super) fn end_sessions(db: &Db, user_id: i64, keep: Option<&str>) -> Sql {
+    let mut q = Sql::new(format!("DELETE FROM sessions WHERE {} = ", session_uid(db)));
+    q.push_bind(user_id);
+    if let Some(keep) = keep {
+        q.push(" AND id <> ").push_bind(keep);
+    }
+    q
+}
+
 fn session_uid(db: &Db) -> &'static str {
     if db.is_pg() {
         "CASE WHEN jsonb_typeof(data::jsonb -> 'uid') = 'number' THEN (data::jsonb ->> 'uid')::numeric::bigint END"

@@ -119,9 +119,8 @@ impl Store {
         use crate::messages::model::{Audience, MessageKind};
         let db = &self.db;
         let mut tx = db.begin().await?;
-        let was: Option<(String,)> =
-            tx.optional(Sql::new("SELECT status FROM events WHERE id = $1").bind(event_id)).await?;
-        let Some((was,)) = was else { return Err(AppError::NotFound) };
+        // Under the event's lock, so two cancellations racing tell registrants once.
+        let Some((was, _)) = tx.lock_event(event_id).await? else { return Err(AppError::NotFound) };
         tx.execute(
             Sql::new(format!(
                 "UPDATE events SET status = $1, updated_at = {}(updated_at, $2) WHERE id = $3",

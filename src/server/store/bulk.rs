@@ -59,7 +59,7 @@ impl Store {
         let now = crate::time::now().timestamp();
         let mut ids = Vec::with_capacity(users.len());
         for u in users {
-            let (id,): (i64,) = tx.one(super::accounts::insert_user(u, now, true)).await?;
+            let (id,): (i64,) = tx.one(super::accounts::insert_user(u, now, true, None)).await?;
             ids.push(id);
         }
         tx.commit().await?;

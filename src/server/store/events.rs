@@ -240,9 +240,11 @@ impl Store {
         if !storable(slug) {
             return Ok(None);
         }
-        let q =
-            Sql::new("SELECT id, slug, title, description, website, image_url, unlisted FROM groups WHERE slug = $1")
-                .bind(slug);
+        let q = Sql::new(
+            "SELECT id, slug, title, description, website, image_url, unlisted FROM groups \
+                 WHERE slug = $1 AND hidden_at IS NULL",
+        )
+        .bind(slug);
         let Some(g): Option<GroupRow> = db.optional(q).await? else {
             return Ok(None);
         };
@@ -277,6 +279,7 @@ impl Store {
             }
         };
         Ok(Some(GroupDetail {
+            id: g.id,
             slug: g.slug,
             title: g.title,
             description_html: markdown::to_safe_html(&g.description),
@@ -392,8 +395,11 @@ impl Store {
         }
         let row: Option<(i64, String, String, String, bool)> = db
             .optional(
-                Sql::new("SELECT id, nickname, display_name, bio, hide_attended FROM users WHERE nickname = $1")
-                    .bind(nickname),
+                Sql::new(
+                    "SELECT id, nickname, display_name, bio, hide_attended FROM users \
+                     WHERE nickname = $1 AND suspended_at IS NULL",
+                )
+                .bind(nickname),
             )
             .await?;
         let Some((id, nickname, display_name, bio, attended_hidden)) = row else { return Ok(None) };
@@ -412,6 +418,7 @@ impl Store {
             .push_bind(id)
             .push(") ORDER BY e.starts_at DESC LIMIT 50");
         Ok(Some(UserProfile {
+            id,
             nickname,
             display_name,
             bio,
@@ -475,7 +482,8 @@ impl Store {
 
     /// What registering needs before the write, in one query: the event's questions (to
     /// validate the answers), its message context (title and time for the confirmation;
-    /// `None` for drafts and unknown events) and whether it is invitation-only.
+    /// `None` for drafts and unknown events) and whether it is invitation-only; `NotFound`
+    /// for an event hidden by moderation.
     pub async fn registration_form(
         &self,
         event_id: i64,
@@ -485,6 +493,8 @@ impl Store {
             .all(
                 Sql::new(
                     "SELECT e.title, e.starts_at, e.ends_at, e.time_zone, e.status, e.visibility, \
+                 (e.hidden_at IS NOT NULL OR EXISTS (SELECT 1 FROM groups g WHERE g.id = e.group_id \
+                   AND g.hidden_at IS NOT NULL)) AS hidden, \
                  q.id, q.kind, q.label, q.options, q.required \
                  FROM events e LEFT JOIN questions q ON q.event_id = e.id \
                  WHERE e.id = $1 ORDER BY q.position, q.id",
@@ -493,6 +503,10 @@ impl Store {
             )
             .await?;
         let Some(first) = rows.first() else { return Ok((Vec::new(), None, false)) };
+        if first.hidden {
+            // Hidden by the site's administrators: as if it did not exist.
+            return Err(crate::error::AppError::NotFound);
+        }
         let invitation_only = first.visibility == "invitation";
         let context = (first.status != "draft").then(|| {
             (
@@ -683,6 +697,8 @@ struct FormRow {
     time_zone: String,
     status: String,
     visibility: String,
+    /// Hidden by the site's administrators (the event or its group).
+    hidden: bool,
     id: Option<i64>,
     kind: Option<String>,
     label: Option<String>,

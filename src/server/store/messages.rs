@@ -101,11 +101,7 @@ pub(super) async fn post_to(
 ) -> StoreResult<()> {
     let users: Vec<i64> =
         tx.all::<(i64,)>(audience_query(event_id, audience)).await?.into_iter().map(|(u,)| u).collect();
-    let label = match audience {
-        Audience::Confirmed => "confirmed",
-        _ => "all",
-    };
-    post(tx, outbox, event_id, kind, label, users, at).await
+    post(tx, outbox, event_id, kind, &audience.code(), users, at).await
 }
 
 /// Stores an automatic message of `kind` about `event_id` to `recipients` in `tx` (the
@@ -116,7 +112,7 @@ pub(super) async fn post(
     outbox: &Outbox,
     event_id: i64,
     kind: MessageKind,
-    audience: &'static str,
+    audience: &str,
     recipients: Vec<i64>,
     at: DateTime<Utc>,
 ) -> StoreResult<()> {

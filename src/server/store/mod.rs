@@ -10,6 +10,7 @@ mod events;
 mod invitations;
 mod materials;
 mod messages;
+mod moderation;
 mod participants;
 pub mod pg;
 mod public_sql;
@@ -35,6 +36,7 @@ pub use crate::events::records::*;
 pub use crate::messages::records::*;
 pub use crate::registrations::records::*;
 pub use crate::registrations::rules::drawn_order;
+pub use moderation::REPORTS_PER_DAY;
 pub use reconfirm::{Released, Restored};
 
 pub type StoreResult<T> = Result<T, AppError>;

@@ -229,7 +229,11 @@ impl Store {
     pub async fn public_groups(&self, f: &GroupFilter) -> Result<(Vec<PublicGroup>, i64)> {
         let db = &self.db;
         fn push_where(db: &Db, q: &mut Sql, f: &GroupFilter) {
-            q.push(if f.include_unlisted { " WHERE 1 = 1" } else { " WHERE NOT g.unlisted" });
+            q.push(if f.include_unlisted {
+                " WHERE g.hidden_at IS NULL"
+            } else {
+                " WHERE NOT g.unlisted AND g.hidden_at IS NULL"
+            });
             if !f.ids.is_empty() {
                 q.push(" AND g.id IN ").push_list(f.ids.iter().copied());
             }
@@ -389,8 +393,10 @@ impl Store {
         let db = &self.db;
         let groups: Vec<(String, i64)> = db
             .all(
-                Sql::new("SELECT slug, updated_at FROM groups WHERE NOT unlisted ORDER BY id LIMIT $1")
-                    .bind(i64::from(limit)),
+                Sql::new(
+                    "SELECT slug, updated_at FROM groups WHERE NOT unlisted AND hidden_at IS NULL ORDER BY id LIMIT $1",
+                )
+                .bind(i64::from(limit)),
             )
             .await?;
         let rest = i64::from(limit).saturating_sub(groups.len() as i64);
@@ -512,12 +518,9 @@ struct PublicUserRow {
     presented: i64,
 }
 
-/// How a calendar secret is stored: BLAKE2s-256 in hex (64 characters). The secrets are 24
-/// random bytes, so a fast unsalted hash is enough: a copy of the database does not give
-/// anyone the feeds.
-pub(crate) fn calendar_token_hash(token: &str) -> String {
-    use blake2::{Blake2s256, Digest};
-    Blake2s256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+/// How a calendar secret is stored (see `server::secret`).
+fn calendar_token_hash(token: &str) -> String {
+    crate::server::secret::hash(token)
 }
 
 /// Replaces secrets stored in clear by an earlier version (48 hex characters) with their

@@ -154,18 +154,19 @@ impl Store {
         self.cancel_registration_notifying(event_id, user_id, now, None).await
     }
 
-    /// [`Store::cancel_registration`] that also stores `promoted` (to whoever the freed seat
-    /// promotes) in the same transaction (the outbox).
+    /// [`Store::cancel_registration`] that also tells whoever the freed seat promotes, in
+    /// the same transaction (the outbox).
     pub async fn cancel_registration_notifying(
         &self,
         event_id: i64,
         user_id: i64,
         now: DateTime<Utc>,
-        promoted: Option<crate::messages::records::Notice>,
+        outbox: Option<&Outbox>,
     ) -> StoreResult<RegistrationChange> {
+        let outbox = outbox.cloned();
         match &self.backend {
-            Backend::Sqlite(sqlite) => sqlite.cancel(&self.db, event_id, user_id, now, promoted).await,
-            Backend::Pg => cancel(&self.db, event_id, user_id, now, promoted).await,
+            Backend::Sqlite(sqlite) => sqlite.cancel(&self.db, event_id, user_id, now, outbox).await,
+            Backend::Pg => cancel(&self.db, event_id, user_id, now, outbox).await,
         }
     }
 
@@ -681,7 +682,7 @@ pub(super) async fn cancel(
     event_id: i64,
     user_id: i64,
     now: DateTime<Utc>,
-    promoted_notice: Option<crate::messages::records::Notice>,
+    outbox: Option<Outbox>,
 ) -> StoreResult<RegistrationChange> {
     let at = now;
     const ACTIVE: &str = "SELECT r.id, r.frame_id, r.status, e.starts_at, f.closes_at \
@@ -703,8 +704,8 @@ pub(super) async fn cancel(
     tx.execute(q.bind(now).bind(held.id)).await?;
     let promoted = release(&mut tx, &held, now).await?;
     let registration = my_registration(event_id, tx.optional(my_registration_query(event_id, user_id)).await?)?;
-    if let Some(notice) = promoted_notice.filter(|_| !promoted.is_empty()) {
-        store_notices(&mut tx, vec![notice.to(event_id, promoted.clone(), at)]).await?;
+    if let Some(outbox) = &outbox {
+        post(&mut tx, outbox, event_id, MessageKind::Promotion, "promoted", promoted.clone(), at).await?;
     }
     tx.commit().await?;
     Ok(RegistrationChange { event_id, registration, promoted_user_ids: promoted })

@@ -183,10 +183,10 @@ impl Sqlite {
         event_id: i64,
         user_id: i64,
         now: DateTime<Utc>,
-        promoted: Option<super::Notice>,
+        outbox: Option<super::Outbox>,
     ) -> StoreResult<RegistrationChange> {
         let db = db.clone();
-        self.writer_rt.run(async move { regs::cancel(&db, event_id, user_id, now, promoted).await }).await
+        self.writer_rt.run(async move { regs::cancel(&db, event_id, user_id, now, outbox).await }).await
     }
 
     /// A message, committed with whatever else waits for the writer (see `message_queue`).

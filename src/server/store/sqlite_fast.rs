@@ -72,7 +72,7 @@ pub(super) async fn register_fast(
         .bind(now)
         .bind(&code)
         .bind(notice.map(|n| n.kind.as_str()))
-        .bind(notice.map(|n| n.audience))
+        .bind(notice.map(|n| n.audience.as_str()))
         .bind(notice.map(|n| n.subject.as_str()))
         .bind(notice.map(|n| n.body.as_str()))
         .bind(notice.is_some_and(|n| n.email))

@@ -16,11 +16,16 @@ pub struct EventGate {
     pub visibility: Visibility,
     /// The invitation secret (invitation-only events).
     pub invite_token: Option<String>,
+    /// Hidden by the site's administrators (the event or its group): no public path opens it.
+    pub hidden: bool,
 }
 
 impl EventGate {
     /// Whether `invite` (the secret from the link) opens this event.
     pub fn admits(&self, invite: Option<&str>) -> bool {
+        if self.hidden {
+            return false;
+        }
         match self.visibility {
             Visibility::Public | Visibility::Unlisted => true,
             // Compared as hashes, so the comparison's time says nothing about the secret.
@@ -33,16 +38,18 @@ impl EventGate {
 }
 
 fn secret_hash(secret: &str) -> String {
-    super::public_sql::calendar_token_hash(secret)
+    crate::server::secret::hash(secret)
 }
 
-/// Recomputes `listed` for the events `scope` names (`e.id = $1` or `e.group_id = $1`).
-async fn refresh_listed(tx: &mut Tx, scope: &str, id: i64) -> Result<()> {
+/// Recomputes `listed` for the events `scope` names (`e.id = $1` or `e.group_id = $1`):
+/// public, of a listed group, and neither the event nor its group hidden by moderation.
+pub(super) async fn refresh_listed(tx: &mut Tx, scope: &str, id: i64) -> Result<()> {
     let listed = if tx.is_pg() { "TRUE" } else { "1" };
     let unlisted = if tx.is_pg() { "FALSE" } else { "0" };
     let q = format!(
-        "UPDATE events SET listed = CASE WHEN visibility = 'public' AND NOT \
-           (SELECT g.unlisted FROM groups g WHERE g.id = events.group_id) THEN {listed} ELSE {unlisted} END \
+        "UPDATE events SET listed = CASE WHEN visibility = 'public' AND hidden_at IS NULL AND NOT EXISTS \
+           (SELECT 1 FROM groups g WHERE g.id = events.group_id AND (g.unlisted OR g.hidden_at IS NOT NULL)) \
+           THEN {listed} ELSE {unlisted} END \
          WHERE {scope} = $1"
     );
     tx.execute(Sql::new(q).bind(id)).await?;
@@ -88,6 +95,35 @@ impl Store {
         Ok(())
     }
 
+    /// The origins allowed to frame the group's widget (`None`: any site), by slug; the outer
+    /// `None` when there is no such group (or it is hidden by moderation).
+    pub async fn embed_origins(&self, slug: &str) -> Result<Option<Option<String>>> {
+        if !super::events::storable(slug) {
+            return Ok(None);
+        }
+        let row: Option<(Option<String>,)> = self
+            .db
+            .optional(Sql::new("SELECT embed_origins FROM groups WHERE slug = $1 AND hidden_at IS NULL").bind(slug))
+            .await?;
+        Ok(row.map(|(o,)| o))
+    }
+
+    /// Sets the origins allowed to frame the group's widget (`None`: any site).
+    pub async fn set_embed_origins(&self, group_id: i64, origins: Option<&str>) -> Result<()> {
+        let q = Sql::new("UPDATE groups SET embed_origins = $1 WHERE id = $2").bind(origins).bind(group_id);
+        if self.db.execute(q).await? == 0 {
+            return Err(AppError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// The group's embed origins by id (`None`: any site).
+    pub async fn group_embed_origins(&self, group_id: i64) -> Result<Option<String>> {
+        let row: Option<(Option<String>,)> =
+            self.db.optional(Sql::new("SELECT embed_origins FROM groups WHERE id = $1").bind(group_id)).await?;
+        Ok(row.and_then(|(o,)| o))
+    }
+
     /// Whether the group is unlisted.
     pub async fn group_unlisted(&self, group_id: i64) -> Result<bool> {
         let row: Option<(bool,)> =
@@ -105,12 +141,20 @@ impl Store {
 
     /// The event's visibility and group, for the paths that open it by id (`None`: unknown).
     pub async fn event_gate(&self, event_id: i64) -> Result<Option<EventGate>> {
-        let row: Option<(i64, String, Option<String>)> = self
+        let row: Option<(i64, String, Option<String>, bool)> = self
             .db
-            .optional(Sql::new("SELECT group_id, visibility, invite_token FROM events WHERE id = $1").bind(event_id))
+            .optional(
+                Sql::new(
+                    "SELECT e.group_id, e.visibility, e.invite_token, \
+                     (e.hidden_at IS NOT NULL OR g.hidden_at IS NOT NULL) AS hidden \
+                     FROM events e JOIN groups g ON g.id = e.group_id WHERE e.id = $1",
+                )
+                .bind(event_id),
+            )
             .await?;
-        row.map(|(group_id, v, invite_token)| {
-            Ok(EventGate { group_id, visibility: super::decode(&v, Visibility::parse, "visibility")?, invite_token })
+        row.map(|(group_id, v, invite_token, hidden)| {
+            let visibility = super::decode(&v, Visibility::parse, "visibility")?;
+            Ok(EventGate { group_id, visibility, invite_token, hidden })
         })
         .transpose()
     }
