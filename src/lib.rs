@@ -31,6 +31,7 @@ pub mod search;
 pub mod tags;
 pub mod time;
 pub mod ui;
+pub mod webhooks;
 
 #[cfg(feature = "ssr")]
 pub mod demo;

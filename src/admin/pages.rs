@@ -1104,6 +1104,7 @@ pub fn AdminGroupPage() -> impl IntoView {
                                 <button type="submit" class="button button--small">{t!(i18n, admin_embed_save)}</button>
                             </ActionForm>
                         </section>
+                        <crate::webhooks::pages::WebhooksSection group_id />
                     })}
                     <section class="panel" aria-labelledby="members-h">
                         <h2 id="members-h">{t!(i18n, admin_members)}</h2>

@@ -35,6 +35,12 @@ pub struct Config {
     pub form_min_fill_secs: u32,
     /// What accounts may create in their first days (see `accounts::limits`).
     pub new_accounts: crate::accounts::limits::NewAccountLimits,
+    /// How often the webhook worker looks for work.
+    pub webhook_interval: std::time::Duration,
+    /// The unit of the webhooks' retry schedule (a second; shorter in tests).
+    pub webhook_retry_unit: std::time::Duration,
+    /// Webhooks may reach private and loopback addresses (`TSUDOI_WEBHOOK_ALLOW_PRIVATE=1`).
+    pub webhook_allow_private: bool,
 }
 
 impl Config {
@@ -72,6 +78,10 @@ impl Config {
             // Tests send forms at once; the anti-spam test sets its own minimum.
             form_min_fill_secs: 0,
             new_accounts: Default::default(),
+            webhook_interval: std::time::Duration::from_millis(100),
+            webhook_retry_unit: std::time::Duration::from_millis(20),
+            // The tests' receivers listen on 127.0.0.1.
+            webhook_allow_private: true,
         }
     }
 
@@ -123,6 +133,10 @@ impl Config {
                 .and_then(|v| v.trim().parse::<u32>().ok())
                 .unwrap_or(DEFAULT_FORM_MIN_SECONDS),
             new_accounts: new_account_limits_from_env(),
+            webhook_interval: std::time::Duration::from_secs(1),
+            webhook_retry_unit: std::time::Duration::from_secs(1),
+            webhook_allow_private: std::env::var("TSUDOI_WEBHOOK_ALLOW_PRIVATE")
+                .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
         })
     }
 }

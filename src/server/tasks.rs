@@ -32,6 +32,7 @@ pub fn spawn(state: AppState) {
             crate::messages::mail::deliver_due(&draws).await;
         }
     }));
+    crate::webhooks::worker::spawn(state.clone());
     let stop = state.shutdown.begun();
     let housekeeping = state.clone();
     state.shutdown.track(tokio::spawn(async move {

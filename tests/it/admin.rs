@@ -127,7 +127,7 @@ async fn call(c: &reqwest::Client, app: &TestApp, method: &str, path: &str, form
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
-fn form_fields(title: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn form_fields(title: &str) -> Vec<(&'static str, String)> {
     let start = (tsudoi::time::now() + Duration::days(10)).format("%Y-%m-%dT19:00").to_string();
     let end = (tsudoi::time::now() + Duration::days(10)).format("%Y-%m-%dT21:00").to_string();
     vec![

@@ -27,3 +27,4 @@ mod search_index;
 mod store;
 mod verification;
 mod visibility;
+mod webhooks;

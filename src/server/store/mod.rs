@@ -22,6 +22,7 @@ pub(crate) mod search_text;
 pub mod sqlite;
 mod sqlite_fast;
 pub mod visibility;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -38,6 +39,7 @@ pub use crate::registrations::records::*;
 pub use crate::registrations::rules::drawn_order;
 pub use moderation::REPORTS_PER_DAY;
 pub use reconfirm::{Released, Restored};
+pub use webhooks::DueDelivery;
 
 pub type StoreResult<T> = Result<T, AppError>;
 
