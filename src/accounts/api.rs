@@ -57,14 +57,20 @@ mod ssr {
     /// Signs `user` in on this request's session (with a fresh session id) and redirects to
     /// `next` when it is a local path (else `/me`): how sign-up and login end.
     pub async fn sign_in(user: CurrentUser, next: Option<String>) -> Result<CurrentUser, AppError> {
+        start_session(user.id).await?;
+        leptos_axum::redirect(&crate::accounts::pages::safe_next(next));
+        Ok(user)
+    }
+
+    /// Signs `user_id` in on this request's session, with a fresh session id.
+    pub async fn start_session(user_id: i64) -> Result<(), AppError> {
         let session = crate::server::session::session().await?;
         session.cycle_id().await?;
-        session.insert(crate::server::session::USER_ID_KEY, user.id).await?;
+        session.insert(crate::server::session::USER_ID_KEY, user_id).await?;
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         session.insert(crate::server::session::SIGNED_IN_AT_KEY, now).await?;
         session.insert(crate::server::session::SEEN_DAY_KEY, now.div_euclid(86_400)).await?;
-        leptos_axum::redirect(&crate::accounts::pages::safe_next(next));
-        Ok(user)
+        Ok(())
     }
 }
 
@@ -79,10 +85,12 @@ pub async fn form_ticket() -> Result<String, AppError> {
     .await
 }
 
-/// `POST /api/auth/signup` — creates an account and signs it in. Anyone may call it
-/// (rate limited per IP), with a `form_ticket` from `/api/auth/form-ticket` at least a few
-/// seconds old and the honeypot `homepage` empty. A taken nickname or email gives one and
-/// the same answer.
+/// `POST /api/auth/signup` — creates an account. Anyone may call it (rate limited per IP),
+/// with a `form_ticket` from `/api/auth/form-ticket` at least a few seconds old and the
+/// honeypot `homepage` empty. Without SMTP the account is signed in at once
+/// (`signed_in`), and a taken nickname or email gives one answer (`account_exists`). With
+/// SMTP the answer is `check_email` whether or not the address has an account: a new
+/// account is finished from the link mailed to it, an existing one is mailed a note.
 #[server(endpoint = "auth/signup")]
 pub async fn signup(
     nickname: String,
@@ -92,7 +100,7 @@ pub async fn signup(
     next: Option<String>,
     form_ticket: Option<String>,
     homepage: Option<String>,
-) -> Result<CurrentUser, AppError> {
+) -> Result<super::model::SignupAnswer, AppError> {
     use super::model::{normalize_display_name, normalize_email, normalize_nickname, validate_password};
     use crate::server::state::app_state;
     use crate::server::store::NewUser;
@@ -123,13 +131,33 @@ pub async fn signup(
             tracing::error!(error = %e, "hashing failed");
             AppError::Internal
         })?;
-        let account =
-            NewUser { nickname, display_name, email: Some(email), password_hash: Some(hash), bio: String::new() };
-        let user = state.store.create_signup(&account, state.config.new_accounts.new_until(now)).await?;
-        if state.config.mail_enabled() {
-            super::verify::send_in_background(state.clone(), user.id);
+        let limited_until = state.config.new_accounts.new_until(now);
+        let account = NewUser {
+            nickname: nickname.clone(),
+            display_name,
+            email: Some(email.clone()),
+            password_hash: Some(hash),
+            bio: String::new(),
+        };
+        let check_email = super::model::SignupAnswer { status: "check_email".into(), user: None };
+        if !state.config.mail_enabled() {
+            let user = state.store.create_signup(&account, limited_until).await?;
+            let user = ssr::sign_in(user, next).await?;
+            return Ok(super::model::SignupAnswer { status: "signed_in".into(), user: Some(user) });
         }
-        ssr::sign_in(user, next).await
+        // Nicknames are public (profile pages): a taken one may be said.
+        if state.store.user_id_by_nickname(&nickname).await?.is_some() {
+            return Err(AppError::Conflict(crate::error::Conflict::AccountExists));
+        }
+        match state.store.create_signup(&account, limited_until).await {
+            Ok(user) => super::verify::send_in_background(state.clone(), user.id),
+            // The address has an account: its owner hears of the attempt; the answer is the same.
+            Err(AppError::Conflict(crate::error::Conflict::AccountExists)) => {
+                super::verify::send_taken_notice_in_background(state.clone(), email)
+            }
+            Err(other) => return Err(other),
+        }
+        Ok(check_email)
     })
     .await
 }
@@ -209,8 +237,9 @@ pub async fn confirm_password_reset(
 }
 
 /// `POST /api/auth/verify-email` — `token` (from the link mailed at sign-up or from /me):
-/// confirms that the address is its owner's, so Tsudoi's messages are mailed to it too. A
-/// link that is unknown, used, expired or for an earlier address is `422` on `token`.
+/// confirms that the address is its owner's, so Tsudoi's messages are mailed to it too, and
+/// signs the account in. A link that is unknown, used, expired or for an earlier address is
+/// `422` on `token`.
 #[server(endpoint = "auth/verify-email")]
 pub async fn verify_email(token: String) -> Result<super::model::PasswordResetAnswer, AppError> {
     crate::error::respond(async {
@@ -220,6 +249,8 @@ pub async fn verify_email(token: String) -> Result<super::model::PasswordResetAn
             return Err(ssr::invalid_token());
         };
         tracing::info!(user_id, "e-mail address verified");
+        // The link proves the address: it finishes a sign-up by signing the account in.
+        ssr::start_session(user_id).await?;
         Ok(super::model::PasswordResetAnswer { status: "verified".into() })
     })
     .await

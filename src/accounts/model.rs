@@ -12,6 +12,18 @@ pub struct PasswordResetAnswer {
     pub status: String,
 }
 
+/// What sign-up answers. `signed_in`, with the user's fields beside it, on a site that sends
+/// no e-mail (the account is made and signed in at once); `check_email` on a site that does:
+/// the same answer whether or not the address already has an account, so that nobody learns
+/// it from sign-up. A new account is then finished by the link mailed to it (which signs it
+/// in); an address that already had one is mailed a note instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignupAnswer {
+    pub status: String,
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<CurrentUser>,
+}
+
 /// The signed-in user, as pages see them. No email, no hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentUser {

@@ -175,6 +175,13 @@ pub fn VerifyEmailPage() -> impl IntoView {
     let action = ServerAction::<VerifyEmail>::new();
     let error = action_error(action);
     let done = move || matches!(action.value().get(), Some(Ok(_)));
+    // The link signs the account in: the header learns who we are.
+    let session = use_session();
+    Effect::new(move |_| {
+        if done() {
+            session.refresh();
+        }
+    });
     view! {
         <Title text=untrack(|| t_string!(i18n, verify_email).to_string()) />
         <section class="form-page">
@@ -296,7 +303,11 @@ pub fn SignupPage() -> impl IntoView {
     // When the form was handed out, signed by the server (see `server::formguard`): a new
     // one after each attempt, so that a refused form can be sent again.
     let ticket = Resource::new(move || action.version().get(), |_| form_ticket());
+    let check_email = move || matches!(action.value().get(), Some(Ok(a)) if a.status == "check_email");
     view! {
+        <Show when=check_email>
+            <p class="notice notice--ok" role="status">{t!(i18n, signup_check_email)}</p>
+        </Show>
         <AuthForm
             action
             error

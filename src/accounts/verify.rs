@@ -52,8 +52,45 @@ pub fn send_in_background(state: AppState, user_id: i64) {
     });
 }
 
+/// The note to an address that already has an account when someone signs up with it: so
+/// that the sign-up's answer can be the same as for a new address, and the owner knows.
+pub fn taken_text(public_url: &str, nickname: &str) -> (String, String) {
+    let url = public_url.trim_end_matches('/');
+    let subject = "【Tsudoi】このアドレスでの新規登録 / A sign-up with your address".to_string();
+    let body = format!(
+        "{nickname} さん\n\nこのメールアドレスで Tsudoi に新規登録しようとした方がいます。このアドレスのアカウント（@{nickname}）は\n         すでにあります。ご本人なら、ログインするか（{url}/login）、パスワードを再設定してください（{url}/password-reset）。\n         心当たりがなければ、このメールは無視してください。アカウントは何も変わっていません。\n\n---\n\n         Someone tried to sign up to Tsudoi with this address, which already has an account (@{nickname}).\n         If it was you, log in at {url}/login or set a new password at {url}/password-reset.\n         If not, ignore this mail: nothing about your account has changed.\n"
+    );
+    (subject, body)
+}
+
+/// Mails [`taken_text`] to the owner of `email` after answering.
+pub fn send_taken_notice_in_background(state: AppState, email: String) {
+    tokio::spawn(async move {
+        let owner = match state.store.reset_recipient(&email).await {
+            Ok(Some((_, nickname))) => nickname,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "looking up the owner of a taken address failed");
+                return;
+            }
+        };
+        let (subject, body) = taken_text(&state.config.public_url, &owner);
+        if let Err(e) = crate::messages::mail::send_now(&state, &email, &subject, &body).await {
+            tracing::warn!(error = %e, "the note about a taken address was not sent");
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_taken_address_note_says_where_to_log_in_and_changes_nothing() {
+        let (subject, body) = super::taken_text("https://t.example/", "hanako");
+        assert!(subject.contains("新規登録") && subject.contains("sign-up"));
+        assert!(body.contains("@hanako") && body.contains("https://t.example/login"));
+        assert!(body.contains("https://t.example/password-reset"));
+    }
+
     #[test]
     fn the_mail_carries_the_link_in_both_languages() {
         let (subject, body) = super::mail_text("https://t.example/verify-email?token=abc");

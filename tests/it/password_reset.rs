@@ -90,6 +90,8 @@ async fn mailed_link(db: TempDb) {
     let form = [("nickname", "hanako"), ("email", "Hanako@Example.com"), ("password", "old-password-1")];
     assert_eq!(post(&app, &a, "/api/auth/signup", &form).await.0, 200);
     let login = [("login", "hanako"), ("password", "old-password-1")];
+    // With SMTP, sign-up finishes by mail; `a` signs in with the password meanwhile.
+    assert_eq!(post(&app, &a, "/api/auth/login", &login).await.0, 200);
     assert_eq!(post(&app, &b, "/api/auth/login", &login).await.0, 200);
     // Sign-up mailed its address-verification link first.
     mails(&mailbox, 1).await;

@@ -41,6 +41,9 @@ async fn verified_only_then_mailed(db: TempDb) {
     let c = client();
     let form = [("nickname", "sakura"), ("email", "sakura@example.com"), ("password", "sakura-pass-1")];
     assert_eq!(post(&app, &c, "/api/auth/signup", &form).await.0, 200);
+    // With SMTP, sign-up finishes by mail; the account works before that with its password.
+    let login = [("login", "sakura"), ("password", "sakura-pass-1")];
+    assert_eq!(post(&app, &c, "/api/auth/login", &login).await.0, 200);
     let sent = mails(&mailbox, 1).await;
     let token = token_after(&sent[0], "/verify-email?token=");
     let p = profile(&app, &c).await;
@@ -87,6 +90,7 @@ async fn a_new_link_replaces_the_old_and_without_smtp_there_is_nothing_to_verify
     let c = client();
     let form = [("nickname", "kaede"), ("email", "kaede@example.com"), ("password", "kaede-pass-1")];
     assert_eq!(post(&app, &c, "/api/auth/signup", &form).await.0, 200);
+    assert_eq!(post(&app, &c, "/api/auth/login", &[("login", "kaede"), ("password", "kaede-pass-1")]).await.0, 200);
     let first = token_after(&mails(&mailbox, 1).await[0], "/verify-email?token=");
     assert_eq!(post(&app, &c, "/api/me/email/verify", &[]).await, (200, serde_json::json!({ "status": "sent" })));
     let second = token_after(&mails(&mailbox, 2).await[1], "/verify-email?token=");
@@ -103,4 +107,58 @@ async fn a_new_link_replaces_the_old_and_without_smtp_there_is_nothing_to_verify
     assert_eq!(post(&quiet, &c, "/api/auth/signup", &form).await.0, 200);
     assert_eq!(profile(&quiet, &c).await["mail_enabled"], false);
     assert_eq!(post(&quiet, &c, "/api/me/email/verify", &[]).await.0, 400);
+}
+
+/// #14: with SMTP on, sign-up says the same for a new address and for one that has an
+/// account; the new one finishes from its link (which signs it in), the owner of the taken
+/// one is told by mail, and nothing else changes.
+async fn sign_up_tells_nobody_whether_an_address_has_an_account(db: TempDb) {
+    let (app, mailbox) = mailing_app(db).await;
+    let fresh = client();
+    let new = [("nickname", "tsubaki"), ("email", "tsubaki@example.com"), ("password", "tsubaki-pass-1")];
+    let answer_new = post(&app, &fresh, "/api/auth/signup", &new).await;
+    assert_eq!(answer_new, (200, serde_json::json!({ "status": "check_email" })));
+    let me = |c: reqwest::Client| {
+        let req = c.get(app.url("/api/auth/me")).header("accept", "application/json");
+        async move { serde_json::from_str::<Value>(&req.send().await.unwrap().text().await.unwrap()).unwrap() }
+    };
+    assert_eq!(me(fresh.clone()).await, Value::Null, "not signed in until the link is opened");
+    let token = token_after(&mails(&mailbox, 1).await[0], "/verify-email?token=");
+
+    // The same address again, under another nickname: the same answer, and a note to the owner.
+    let prober = client();
+    let taken = [("nickname", "prober"), ("email", "Tsubaki@Example.com"), ("password", "prober-pass-1")];
+    let answer_taken = post(&app, &prober, "/api/auth/signup", &taken).await;
+    assert_eq!(answer_taken, answer_new, "nothing tells the two apart");
+    assert_eq!(me(prober.clone()).await, Value::Null);
+    let sent = mails(&mailbox, 2).await;
+    let note = unquote(&sent[1]);
+    assert!(note.contains("@tsubaki") && note.contains("/password-reset"), "{note}");
+    assert!(mailbox.lock().unwrap().rcpt[1].contains("tsubaki@example.com"));
+    assert_eq!(app.store().user_id_by_nickname("prober").await.unwrap(), None, "no second account");
+    // A taken nickname is public anyway (profile pages): it may be said.
+    let (status, body) = post(
+        &app,
+        &client(),
+        "/api/auth/signup",
+        &[("nickname", "tsubaki"), ("email", "x@example.com"), ("password", "x-pass-12345")],
+    )
+    .await;
+    assert_eq!((status, body["message"].as_str()), (409, Some("account_exists")), "{body}");
+
+    // The link finishes the sign-up: confirmed and signed in, on the browser that opened it.
+    let opener = client();
+    assert_eq!(post(&app, &opener, "/api/auth/verify-email", &[("token", &token)]).await.0, 200);
+    assert_eq!(me(opener.clone()).await["nickname"], "tsubaki");
+    assert_eq!(profile(&app, &opener).await["email_verified"], true);
+}
+
+#[tokio::test]
+async fn sign_up_tells_nobody_whether_an_address_has_an_account_on_sqlite() {
+    sign_up_tells_nobody_whether_an_address_has_an_account(TempDb::new()).await;
+}
+
+#[tokio::test]
+async fn sign_up_tells_nobody_whether_an_address_has_an_account_on_postgres() {
+    sign_up_tells_nobody_whether_an_address_has_an_account(TempDb::postgres().await).await;
 }
