@@ -153,7 +153,7 @@ fn render(
             id = card.id,
             url = esc(public_url),
             t = esc(title),
-            when = esc(&card.span.label(lang)),
+            when = esc(&format!("{} {}", card.span.label(lang), card.span.zone_abbr)),
             label = if lang == Lang::Ja { "参加者/定員" } else { "attending/capacity" },
         ));
     }
@@ -161,6 +161,7 @@ fn render(
     format!(
         "<!doctype html><html lang=\"{html_lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><meta name=\"robots\" content=\"noindex\">\
+         <link rel=\"icon\" type=\"image/svg+xml\" href=\"/favicon.svg\">\
          <title>{title}</title><style nonce=\"{nonce}\">{vars}{STYLE}</style></head><body>\
          <h1><a href=\"{url}/groups/{slug}\" target=\"_blank\" rel=\"noopener\">{title}</a></h1>\
          <h2>{heading}</h2>{list}\

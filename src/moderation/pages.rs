@@ -80,6 +80,7 @@ pub fn ModerationPage() -> impl IntoView {
 fn Queue(q: ModerationQueue, act: ServerAction<Moderate>, act_error: Signal<Option<AppError>>) -> impl IntoView {
     let i18n = use_i18n();
     let ModerationQueue { open, hidden, log } = q;
+    let no_log = log.is_empty();
     view! {
         <h1>{t!(i18n, moderation)}</h1>
         <FieldMessage error=act_error field="" />
@@ -110,8 +111,9 @@ fn Queue(q: ModerationQueue, act: ServerAction<Moderate>, act_error: Signal<Opti
         </section>
         <section aria-labelledby="mod-log-h">
             <h2 id="mod-log-h">{t!(i18n, moderation_log)}</h2>
-            <div class="table-wrap">
-                <table class="table">
+            {no_log.then(|| view! { <p class="muted">{t!(i18n, moderation_log_none)}</p> })}
+            <div class="table-wrap" hidden=no_log>
+                <table class="table mod-log">
                     <thead>
                         <tr>
                             <th scope="col">{t!(i18n, moderation_when)}</th>
@@ -185,14 +187,14 @@ fn OpenReport(item: ReportedItem, act: ServerAction<Moderate>) -> impl IntoView 
     view! {
         <li class="mod-item">
             <p class="mod-item__head">
-                <span class="chip">{kind_label(i18n, kind)}</span>
+                <span class="chip">{move || kind_label(i18n, kind)}</span>
                 " "
                 <A href=item.url.clone()>{item.title.clone()}</A>
                 {item.hidden.then(|| view! { " " <span class="chip chip--muted">{t!(i18n, moderation_already_hidden)}</span> })}
             </p>
             <ul class="mod-reasons">
                 {item.reasons.into_iter().map(|r| view! {
-                    <li><span class="muted">"@" {r.reporter} " · " {r.at_label}</span> <span class="mod-reason">{r.reason}</span></li>
+                    <li><span class="muted">"@" {r.reporter} " · " {r.at_label}</span><p class="mod-reason">{r.reason}</p></li>
                 }).collect_view()}
             </ul>
             <div class="mod-actions">
@@ -207,10 +209,11 @@ fn OpenReport(item: ReportedItem, act: ServerAction<Moderate>) -> impl IntoView 
 fn HiddenRow(h: HiddenItem, act: ServerAction<Moderate>) -> impl IntoView {
     let i18n = use_i18n();
     let undo = if h.kind == TargetKind::User { ModAction::Unsuspend } else { ModAction::Restore };
+    let hk = h.kind;
     view! {
         <li class="mod-item">
             <p class="mod-item__head">
-                <span class="chip">{kind_label(i18n, h.kind)}</span>
+                <span class="chip">{move || kind_label(i18n, hk)}</span>
                 " "
                 {h.title}
                 " "

@@ -64,6 +64,7 @@ pub fn WebhooksSection(group_id: i64) -> impl IntoView {
                                 <input
                                     id=id
                                     type="checkbox"
+                                    checked=true
                                     prop:checked=move || picked.read().contains(&t)
                                     on:change=move |ev| {
                                         let on = event_target_checked(&ev);
