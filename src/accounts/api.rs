@@ -276,6 +276,63 @@ pub async fn resend_verification() -> Result<super::model::PasswordResetAnswer, 
     .await
 }
 
+/// `POST /api/me/email` — changes my address (`email`, `current_password`). Without SMTP:
+/// `{"status": "changed"}` (`422 email_taken` on `email` when another account has it). With
+/// SMTP: `{"status": "check_email"}` whether or not the address is taken: a free one becomes
+/// mine, unconfirmed, with a link mailed to it (and a note to the previous address); the
+/// owner of a taken one is mailed a note instead. `{"status": "unchanged"}` for my own.
+#[server(endpoint = "me/email")]
+pub async fn change_email(
+    email: String,
+    current_password: String,
+) -> Result<super::model::PasswordResetAnswer, AppError> {
+    use super::model::{PasswordResetAnswer, normalize_email};
+    crate::error::respond(async {
+        let (user, state) = crate::server::session::require_user_state().await?;
+        // The current password is checked: as many tries as logins to this account.
+        state.limits.login(ssr::client_ip().await?, &user.nickname)?;
+        let email = normalize_email(&email).map_err(|e| AppError::Invalid(vec![e]))?;
+        let hash = state.store.fetch_password_hash(user.id).await?.unwrap_or_default();
+        if !crate::server::password::verify(current_password, hash).await {
+            return Err(AppError::Invalid(vec![crate::error::FieldError::new(
+                "current_password",
+                "wrong_password",
+                "The current password is wrong.",
+            )]));
+        }
+        let answer = |s: &str| Ok(PasswordResetAnswer { status: s.into() });
+        let current = state.store.fetch_my_profile(user.id).await?.map(|p| p.email).unwrap_or_default();
+        if current.eq_ignore_ascii_case(&email) {
+            return answer("unchanged");
+        }
+        let mailing = state.config.mail_enabled();
+        match state.store.change_email(user.id, &email).await {
+            Ok(previous) if mailing => {
+                super::verify::send_in_background(state.clone(), user.id);
+                if let Some(previous) = previous {
+                    super::verify::send_changed_notice_in_background(state.clone(), previous, user.nickname.clone());
+                }
+                tracing::info!(user_id = user.id, "e-mail address changed");
+                answer("check_email")
+            }
+            Ok(_) => answer("changed"),
+            Err(AppError::Conflict(crate::error::Conflict::AccountExists)) if mailing => {
+                super::verify::send_taken_notice_in_background(state.clone(), email);
+                answer("check_email")
+            }
+            Err(AppError::Conflict(crate::error::Conflict::AccountExists)) => {
+                Err(AppError::Invalid(vec![crate::error::FieldError::new(
+                    "email",
+                    "email_taken",
+                    "Another account uses this address.",
+                )]))
+            }
+            Err(other) => Err(other),
+        }
+    })
+    .await
+}
+
 /// `POST /api/auth/logout` — ends the session (a no-op when signed out).
 #[server(endpoint = "auth/logout")]
 pub async fn logout() -> Result<(), AppError> {

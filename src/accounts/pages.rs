@@ -6,9 +6,9 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::{
-    ChangePassword, ConfirmPasswordReset, Login, Logout, LogoutEverywhere, RegenerateCalendarUrl, RequestPasswordReset,
-    ResendVerification, SetPrivacy, SetTimeZone, Signup, UpdateProfile, VerifyEmail, form_ticket, get_my_profile,
-    get_user, me, my_calendar_exists,
+    ChangeEmail, ChangePassword, ConfirmPasswordReset, Login, Logout, LogoutEverywhere, RegenerateCalendarUrl,
+    RequestPasswordReset, ResendVerification, SetPrivacy, SetTimeZone, Signup, UpdateProfile, VerifyEmail, form_ticket,
+    get_my_profile, get_user, me, my_calendar_exists,
 };
 use super::model::CurrentUser;
 use crate::error::AppError;
@@ -416,7 +416,7 @@ pub fn MePage() -> impl IntoView {
                         <MyFeed />
                         <MyRegistrations />
                         <MyCalendar />
-                        <ProfileForms display_name=p.display_name bio=p.bio hide_attended=p.hide_attended time_zone=p.time_zone />
+                        <ProfileForms display_name=p.display_name bio=p.bio hide_attended=p.hide_attended time_zone=p.time_zone email=p.email.clone() />
                     }.into_any(),
                     Err(AppError::Unauthorized) => view! { <LoginRequired next="/me".to_string() /> }.into_any(),
                     Err(err) => view! { <ErrorView err /> }.into_any(),
@@ -494,7 +494,13 @@ fn MyCalendar() -> impl IntoView {
 }
 
 #[component]
-fn ProfileForms(display_name: String, bio: String, hide_attended: bool, time_zone: String) -> impl IntoView {
+fn ProfileForms(
+    display_name: String,
+    bio: String,
+    hide_attended: bool,
+    time_zone: String,
+    email: String,
+) -> impl IntoView {
     let i18n = use_i18n();
     let zone = ServerAction::<SetTimeZone>::new();
     let zone_error = action_error(zone);
@@ -509,6 +515,9 @@ fn ProfileForms(display_name: String, bio: String, hide_attended: bool, time_zon
     // What the page shows follows the last answer (the profile resource is not refetched).
     let hidden = move || privacy.value().get().and_then(Result::ok).map(|p| p.hide_attended).unwrap_or(hide_attended);
     let password = ServerAction::<ChangePassword>::new();
+    let change_email = ServerAction::<ChangeEmail>::new();
+    let email_error = action_error(change_email);
+    let email_status = move || change_email.value().get().and_then(Result::ok).map(|a| a.status);
     let update_error = action_error(update);
     let password_error = action_error(password);
     view! {
@@ -570,6 +579,25 @@ fn ProfileForms(display_name: String, bio: String, hide_attended: bool, time_zon
                 <FieldMessage error=password_error field="new_password" />
                 <button type="submit" class="button">{t!(i18n, change_password)}</button>
                 {move || matches!(password.value().get(), Some(Ok(_))).then(|| view! { <p class="ok" role="status">{t!(i18n, password_changed)}</p> })}
+            </ActionForm>
+        </section>
+        <section class="panel" aria-labelledby="email-h">
+            <h2 id="email-h">{t!(i18n, change_email)}</h2>
+            <ActionForm action=change_email attr:class="form">
+                <label for="new_email">{t!(i18n, email)}</label>
+                <input id="new_email" name="email" type="email" autocomplete="email" value=email />
+                <FieldMessage error=email_error field="email" />
+                <label for="email_password">{t!(i18n, current_password)}</label>
+                <input id="email_password" name="current_password" type="password" autocomplete="current-password" />
+                <FieldMessage error=email_error field="current_password" />
+                <button type="submit" class="button">{t!(i18n, change_email)}</button>
+                {move || email_status().map(|s| view! {
+                    <p class="ok" role="status">{match s.as_str() {
+                        "check_email" => t_string!(i18n, email_change_check),
+                        "unchanged" => t_string!(i18n, email_change_same),
+                        _ => t_string!(i18n, saved),
+                    }}</p>
+                })}
             </ActionForm>
         </section>
         <LogoutEverywhere />

@@ -63,6 +63,27 @@ pub fn taken_text(public_url: &str, nickname: &str) -> (String, String) {
     (subject, body)
 }
 
+/// The note to the previous address after a change: where mail goes now, and what to do if
+/// it was not its owner.
+pub fn changed_text(public_url: &str, nickname: &str) -> (String, String) {
+    let url = public_url.trim_end_matches('/');
+    let subject = "【Tsudoi】メールアドレスが変更されました / Your email address was changed".to_string();
+    let body = format!(
+        "{nickname} さん\n\nTsudoi のアカウント（@{nickname}）のメールアドレスが変更されました。今後のお知らせは新しいアドレスに届きます。\n         心当たりがなければ、パスワードを再設定してください（{url}/password-reset）。\n\n---\n\n         The email address of your Tsudoi account (@{nickname}) was changed; messages now go to the new one.\n         If this was not you, set a new password at {url}/password-reset.\n"
+    );
+    (subject, body)
+}
+
+/// Mails [`changed_text`] to the previous address after answering.
+pub fn send_changed_notice_in_background(state: AppState, previous: String, nickname: String) {
+    tokio::spawn(async move {
+        let (subject, body) = changed_text(&state.config.public_url, &nickname);
+        if let Err(e) = crate::messages::mail::send_now(&state, &previous, &subject, &body).await {
+            tracing::warn!(error = %e, "the note to the previous address was not sent");
+        }
+    });
+}
+
 /// Mails [`taken_text`] to the owner of `email` after answering.
 pub fn send_taken_notice_in_background(state: AppState, email: String) {
     tokio::spawn(async move {

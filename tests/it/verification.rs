@@ -162,3 +162,89 @@ async fn sign_up_tells_nobody_whether_an_address_has_an_account_on_sqlite() {
 async fn sign_up_tells_nobody_whether_an_address_has_an_account_on_postgres() {
     sign_up_tells_nobody_whether_an_address_has_an_account(TempDb::postgres().await).await;
 }
+
+/// Changing the address (#17 item 2): the password is asked; with SMTP the new address is
+/// unconfirmed until its link is opened, the previous one is told, and a taken address gets
+/// the same answer (its owner is told instead); without SMTP a taken one is a field error.
+async fn changing_the_address_reverifies_it(db: TempDb) {
+    let (app, mailbox) = mailing_app(db).await;
+    crate::helpers::users_with_password(&app, &["ume", "kiku"], "ume-kiku-pass").await;
+    let c = crate::helpers::signed_in(&app, "ume", "ume-kiku-pass").await;
+    let change =
+        |email: &str, password: &str| [("email", email.to_string()), ("current_password", password.to_string())];
+    let send = |form: [(&'static str, String); 2]| {
+        let req = c.post(app.url("/api/me/email")).header("accept", "application/json").form(&form);
+        async move {
+            let res = req.send().await.unwrap();
+            (res.status().as_u16(), serde_json::from_str::<Value>(&res.text().await.unwrap()).unwrap())
+        }
+    };
+    let (status, body) = send(change("ume2@example.com", "wrong")).await;
+    assert_eq!((status, body["message"][0]["field"].as_str()), (422, Some("current_password")), "{body}");
+    let (status, body) = send(change("not an address", "ume-kiku-pass")).await;
+    assert_eq!((status, body["message"][0]["field"].as_str()), (422, Some("email")), "{body}");
+    assert_eq!(
+        send(change("UME@example.com", "ume-kiku-pass")).await,
+        (200, serde_json::json!({ "status": "unchanged" }))
+    );
+    assert_eq!(profile(&app, &c).await["email_verified"], true, "operator-loaded accounts start confirmed");
+
+    // A taken address: the same answer as a free one; its owner hears of it; nothing changes.
+    let taken = send(change("kiku@example.com", "ume-kiku-pass")).await;
+    assert_eq!(taken, (200, serde_json::json!({ "status": "check_email" })));
+    mails(&mailbox, 1).await;
+    assert!(mailbox.lock().unwrap().rcpt[0].contains("kiku@example.com"));
+    assert_eq!(profile(&app, &c).await["email"], "ume@example.com");
+
+    // A free one: mine, unconfirmed; a link to it and a note to the previous address.
+    assert_eq!(send(change("ume2@example.com", "ume-kiku-pass")).await, taken, "nothing tells the two apart");
+    let p = profile(&app, &c).await;
+    assert_eq!((p["email"].as_str(), p["email_verified"].as_bool()), (Some("ume2@example.com"), Some(false)), "{p}");
+    // Two sessions may deliver in either order: each mail is found by its To: header.
+    let sent = mails(&mailbox, 3).await;
+    let to = |addr: &str| sent.iter().position(|m| unquote(m).contains(&format!("To: {addr}\n"))).unwrap_or(usize::MAX);
+    let (link, note) = (to("ume2@example.com"), to("ume@example.com"));
+    assert!(link < 3 && note < 3, "a link to the new address and a note to the previous one: {sent:?}");
+    assert!(unquote(&sent[note]).contains("/password-reset"), "{}", unquote(&sent[note]));
+    let token = token_after(&sent[link], "/verify-email?token=");
+    assert_eq!(post(&app, &client(), "/api/auth/verify-email", &[("token", &token)]).await.0, 200);
+    assert_eq!(profile(&app, &c).await["email_verified"], true);
+}
+
+#[tokio::test]
+async fn changing_the_address_reverifies_it_on_sqlite() {
+    changing_the_address_reverifies_it(TempDb::new()).await;
+}
+
+#[tokio::test]
+async fn changing_the_address_reverifies_it_on_postgres() {
+    changing_the_address_reverifies_it(TempDb::postgres().await).await;
+}
+
+#[tokio::test]
+async fn without_smtp_a_taken_address_is_a_field_error_and_a_free_one_is_changed() {
+    let db = TempDb::new();
+    let app = spawn_with(Config::for_tests(db.url()), db).await;
+    crate::helpers::users_with_password(&app, &["nara", "kobe"], "nara-kobe-pass").await;
+    let c = crate::helpers::signed_in(&app, "nara", "nara-kobe-pass").await;
+    let form = |email: &str| [("email", email.to_string()), ("current_password", "nara-kobe-pass".to_string())];
+    let res = c
+        .post(app.url("/api/me/email"))
+        .header("accept", "application/json")
+        .form(&form("kobe@example.com"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["message"][0]["code"], "email_taken");
+    let res = c
+        .post(app.url("/api/me/email"))
+        .header("accept", "application/json")
+        .form(&form("nara2@example.com"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.json::<Value>().await.unwrap(), serde_json::json!({ "status": "changed" }));
+    assert_eq!(profile(&app, &c).await["email"], "nara2@example.com");
+}

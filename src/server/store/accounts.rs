@@ -89,6 +89,24 @@ impl Store {
         Ok((Some(until), made, oldest))
     }
 
+    /// Gives the account a new address (normalised), unconfirmed until its link is opened;
+    /// returns the previous one. `Conflict(AccountExists)` when another account has it.
+    pub async fn change_email(&self, user_id: i64, email: &str) -> StoreResult<Option<String>> {
+        let db = &self.db;
+        let old: Option<(Option<String>,)> =
+            db.optional(Sql::new("SELECT email FROM users WHERE id = $1").bind(user_id)).await?;
+        let Some((old,)) = old else { return Err(AppError::NotFound) };
+        let q =
+            Sql::new("UPDATE users SET email = $1, email_verified_at = NULL WHERE id = $2").bind(email).bind(user_id);
+        match db.execute(q).await {
+            Ok(_) => Ok(old),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(AppError::Conflict(Conflict::AccountExists))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Id and password hash of the account whose nickname or email is `login` (lower-cased).
     pub async fn find_login(&self, login: &str) -> StoreResult<Option<(i64, String)>> {
         let db = &self.db;
