@@ -1,5 +1,5 @@
 # Tsudoi — the two quick-start commands are `make run` and `make test`.
-.PHONY: run test test-dates dev build release bench e2e check fmt
+.PHONY: run test test-dates dev build release bench bench-hostile e2e check fmt
 
 ## Set up what is missing, build release, serve on http://127.0.0.1:3000 with demo data.
 run:
@@ -29,6 +29,11 @@ bench:
 	scripts/setup.sh bench
 	scripts/build.sh release
 	scripts/bench.sh
+
+# Only the hostile-input section of docs/BENCHMARKS.md (a few minutes).
+bench-hostile:
+	scripts/build.sh release
+	TSUDOI_BENCH_ONLY=hostile python3 scripts/bench.py
 
 ## The Rust and browser tests with the clock started on other days (needs `make build`).
 test-dates:
