@@ -80,7 +80,7 @@ mod ssr {
 pub async fn form_ticket() -> Result<String, AppError> {
     crate::error::respond(async {
         let state = crate::server::state::app_state()?;
-        Ok(state.forms.ticket(crate::time::now().timestamp()))
+        Ok(state.forms.ticket(crate::time::now().timestamp(), ssr::client_ip().await?))
     })
     .await
 }
@@ -107,9 +107,10 @@ pub async fn signup(
 
     crate::error::respond(async {
         let state = app_state()?;
-        state.limits.signup(ssr::client_ip().await?)?;
+        let client = ssr::client_ip().await?;
+        state.limits.signup(client)?;
         let now = crate::time::now().timestamp();
-        state.forms.check(form_ticket.as_deref(), homepage.as_deref(), now)?;
+        state.forms.check(form_ticket.as_deref(), homepage.as_deref(), now, client)?;
         let mut errors = Vec::new();
         let nickname = normalize_nickname(&nickname).map_err(|e| errors.push(e)).ok();
         let email = normalize_email(&email).map_err(|e| errors.push(e)).ok();
@@ -149,7 +150,9 @@ pub async fn signup(
         if state.store.user_id_by_nickname(&nickname).await?.is_some() {
             return Err(AppError::Conflict(crate::error::Conflict::AccountExists));
         }
-        match state.store.create_signup(&account, limited_until).await {
+        // The account signs in only from the link mailed to it: a sign-up with someone else's
+        // free address gives its maker nothing to log in to.
+        match state.store.create_pending_signup(&account, limited_until).await {
             Ok(user) => super::verify::send_in_background(state.clone(), user.id),
             // The address has an account: its owner hears of the attempt; the answer is the same.
             Err(AppError::Conflict(crate::error::Conflict::AccountExists)) => {
@@ -176,7 +179,7 @@ pub async fn login(login: String, password: String, next: Option<String>) -> Res
             AppError::Invalid(vec![crate::error::FieldError::new(
                 "login",
                 "wrong_credentials",
-                "Nickname/email or password is wrong.",
+                "Nickname/email or password is wrong. Just signed up? Open the link mailed to you first.",
             )])
         };
         if login.is_empty() || password.is_empty() || password.len() > 1024 {
@@ -237,20 +240,23 @@ pub async fn confirm_password_reset(
 }
 
 /// `POST /api/auth/verify-email` — `token` (from the link mailed at sign-up or from /me):
-/// confirms that the address is its owner's, so Tsudoi's messages are mailed to it too, and
-/// signs the account in. A link that is unknown, used, expired or for an earlier address is
-/// `422` on `token`.
+/// confirms that the address is its owner's, so Tsudoi's messages are mailed to it too; it
+/// finishes a sign-up (the account can log in from now on) or an address change. A link that
+/// is unknown, used, expired or for an earlier address is `422` on `token`. It signs nobody in:
+/// whoever opens a link must still know the password.
 #[server(endpoint = "auth/verify-email")]
 pub async fn verify_email(token: String) -> Result<super::model::PasswordResetAnswer, AppError> {
     crate::error::respond(async {
         let state = crate::server::state::app_state()?;
         let hash = super::reset::token_hash(ssr::link_token(&token)?);
-        let Some(user_id) = state.store.use_email_verification(&hash, crate::time::now()).await? else {
+        let Some((user_id, previous)) = state.store.use_email_verification(&hash, crate::time::now()).await? else {
             return Err(ssr::invalid_token());
         };
-        tracing::info!(user_id, "e-mail address verified");
-        // The link proves the address: it finishes a sign-up by signing the account in.
-        ssr::start_session(user_id).await?;
+        tracing::info!(user_id, changed = previous.is_some(), "e-mail address verified");
+        // After a change, the previous address is told (and how to get the account back).
+        if let (Some(previous), Some(user)) = (previous, state.store.fetch_user(user_id).await?) {
+            super::verify::send_changed_notice_in_background(state.clone(), previous, user.nickname);
+        }
         Ok(super::model::PasswordResetAnswer { status: "verified".into() })
     })
     .await
@@ -278,9 +284,9 @@ pub async fn resend_verification() -> Result<super::model::PasswordResetAnswer, 
 
 /// `POST /api/me/email` — changes my address (`email`, `current_password`). Without SMTP:
 /// `{"status": "changed"}` (`422 email_taken` on `email` when another account has it). With
-/// SMTP: `{"status": "check_email"}` whether or not the address is taken: a free one becomes
-/// mine, unconfirmed, with a link mailed to it (and a note to the previous address); the
-/// owner of a taken one is mailed a note instead. `{"status": "unchanged"}` for my own.
+/// SMTP: `{"status": "check_email"}` whether or not the address is taken: a free one is mailed
+/// a link, and becomes mine (and the previous address is told) when it is opened; the owner
+/// of a taken one is mailed a note instead. `{"status": "unchanged"}` for my own.
 #[server(endpoint = "me/email")]
 pub async fn change_email(
     email: String,
@@ -305,21 +311,17 @@ pub async fn change_email(
         if current.eq_ignore_ascii_case(&email) {
             return answer("unchanged");
         }
-        let mailing = state.config.mail_enabled();
-        match state.store.change_email(user.id, &email).await {
-            Ok(previous) if mailing => {
-                super::verify::send_in_background(state.clone(), user.id);
-                if let Some(previous) = previous {
-                    super::verify::send_changed_notice_in_background(state.clone(), previous, user.nickname.clone());
-                }
-                tracing::info!(user_id = user.id, "e-mail address changed");
-                answer("check_email")
-            }
-            Ok(_) => answer("changed"),
-            Err(AppError::Conflict(crate::error::Conflict::AccountExists)) if mailing => {
+        if state.config.mail_enabled() {
+            // Kept aside until its link is opened, taken or not: nothing the account sees tells.
+            if state.store.set_pending_email(user.id, &email).await? {
                 super::verify::send_taken_notice_in_background(state.clone(), email);
-                answer("check_email")
+            } else {
+                super::verify::send_in_background(state.clone(), user.id);
             }
+            return answer("check_email");
+        }
+        match state.store.change_email(user.id, &email).await {
+            Ok(_) => answer("changed"),
             Err(AppError::Conflict(crate::error::Conflict::AccountExists)) => {
                 Err(AppError::Invalid(vec![crate::error::FieldError::new(
                     "email",

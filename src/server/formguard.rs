@@ -4,6 +4,8 @@
 //! `"{issued unix seconds}.{HMAC-SHA256 in hex}"`, signed with the site's `forms` key (kept in
 //! the database, so every instance of a site accepts every other's tickets).
 
+use std::net::IpAddr;
+
 use hmac::{KeyInit, Mac};
 
 use crate::error::{AppError, FieldError};
@@ -35,17 +37,20 @@ impl FormGuard {
         FormGuard { key: key.as_bytes().to_vec(), min_fill_secs: i64::from(min_fill_secs) }
     }
 
-    fn mac(&self, issued: i64) -> HmacSha256 {
+    fn mac(&self, issued: i64, client: IpAddr) -> HmacSha256 {
         // HMAC takes keys of any length; `new_from_slice` cannot fail for it.
         let mut mac = HmacSha256::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!("HMAC accepts any key"));
         mac.update(b"signup:");
         mac.update(issued.to_string().as_bytes());
+        mac.update(b":");
+        mac.update(crate::server::client_ip::limit_key(client).to_string().as_bytes());
         mac
     }
 
-    /// A ticket for a form handed out at `now` (unix seconds).
-    pub fn ticket(&self, now: i64) -> String {
-        let tag = self.mac(now).finalize().into_bytes();
+    /// A ticket for a form handed out at `now` (unix seconds) to `client` (its address, or an
+    /// IPv6 client's /64): a ticket is good only from where it was fetched.
+    pub fn ticket(&self, now: i64, client: IpAddr) -> String {
+        let tag = self.mac(now, client).finalize().into_bytes();
         let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
         format!("{now}.{hex}")
     }
@@ -53,7 +58,13 @@ impl FormGuard {
     /// Checks a sent form: the honeypot must be empty and the ticket ours, neither too fresh
     /// nor too old. Each refusal is a form-wide 422 that tells a person what to do; the fields
     /// they typed stay in the form.
-    pub fn check(&self, ticket: Option<&str>, honeypot: Option<&str>, now: i64) -> Result<(), AppError> {
+    pub fn check(
+        &self,
+        ticket: Option<&str>,
+        honeypot: Option<&str>,
+        now: i64,
+        client: IpAddr,
+    ) -> Result<(), AppError> {
         let refuse = |code: &str, message: &str| AppError::Invalid(vec![FieldError::new("", code, message)]);
         if honeypot.is_some_and(|h| !h.trim().is_empty()) {
             return Err(refuse("form_rejected", "This form could not be accepted. Leave the hidden field empty."));
@@ -63,7 +74,7 @@ impl FormGuard {
         let (issued, tag) = ticket.split_once('.').ok_or_else(expired)?;
         let issued: i64 = issued.parse().map_err(|_| expired())?;
         let tag = decode_hex(tag).ok_or_else(expired)?;
-        self.mac(issued).verify_slice(&tag).map_err(|_| expired())?;
+        self.mac(issued, client).verify_slice(&tag).map_err(|_| expired())?;
         let age = now.saturating_sub(issued);
         // A little slack for clocks of several instances that disagree.
         if !(-60..=TICKET_LIFETIME_SECS).contains(&age) {
@@ -90,6 +101,10 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
+    fn ip() -> IpAddr {
+        "203.0.113.7".parse().unwrap()
+    }
+
     fn code(r: Result<(), AppError>) -> String {
         match r {
             Ok(()) => "ok".into(),
@@ -101,29 +116,40 @@ mod tests {
     #[test]
     fn a_ticket_is_good_after_the_minimum_fill_time_and_for_a_day() {
         let g = FormGuard::new("k", 3);
-        let t = g.ticket(1_000);
-        assert_eq!(code(g.check(Some(&t), None, 1_001)), "too_fast");
-        assert_eq!(code(g.check(Some(&t), Some(""), 1_003)), "ok");
-        assert_eq!(code(g.check(Some(&t), None, 1_000 + TICKET_LIFETIME_SECS)), "ok");
-        assert_eq!(code(g.check(Some(&t), None, 1_001 + TICKET_LIFETIME_SECS)), "form_expired");
+        let t = g.ticket(1_000, ip());
+        assert_eq!(code(g.check(Some(&t), None, 1_001, ip())), "too_fast");
+        assert_eq!(code(g.check(Some(&t), Some(""), 1_003, ip())), "ok");
+        assert_eq!(code(g.check(Some(&t), None, 1_000 + TICKET_LIFETIME_SECS, ip())), "ok");
+        assert_eq!(code(g.check(Some(&t), None, 1_001 + TICKET_LIFETIME_SECS, ip())), "form_expired");
     }
 
     #[test]
     fn a_filled_honeypot_is_refused_whatever_the_ticket() {
         let g = FormGuard::new("k", 0);
-        let t = g.ticket(1_000);
-        assert_eq!(code(g.check(Some(&t), Some("http://spam.example"), 2_000)), "form_rejected");
+        let t = g.ticket(1_000, ip());
+        assert_eq!(code(g.check(Some(&t), Some("http://spam.example"), 2_000, ip())), "form_rejected");
     }
 
     #[test]
     fn forged_missing_or_foreign_tickets_are_refused() {
         let g = FormGuard::new("k", 0);
         let other = FormGuard::new("another site", 0);
-        let t = g.ticket(1_000);
+        let t = g.ticket(1_000, ip());
         let forged = format!("900.{}", t.split_once('.').unwrap().1);
-        for bad in [None, Some(""), Some("garbage"), Some("1.zz"), Some(forged.as_str()), Some(&other.ticket(1_000))] {
-            assert_eq!(code(g.check(bad, None, 2_000)), "form_expired", "{bad:?}");
+        for bad in
+            [None, Some(""), Some("garbage"), Some("1.zz"), Some(forged.as_str()), Some(&other.ticket(1_000, ip()))]
+        {
+            assert_eq!(code(g.check(bad, None, 2_000, ip())), "form_expired", "{bad:?}");
         }
-        assert_eq!(code(g.check(Some(&t), None, 2_000)), "ok");
+        assert_eq!(code(g.check(Some(&t), None, 2_000, ip())), "ok");
+        let elsewhere: IpAddr = "198.51.100.1".parse().unwrap();
+        assert_eq!(
+            code(g.check(Some(&t), None, 2_000, elsewhere)),
+            "form_expired",
+            "a ticket stays where it was fetched"
+        );
+        let v6 = |s: &str| s.parse::<IpAddr>().unwrap();
+        let t6 = g.ticket(1_000, v6("2001:db8:1:2::10"));
+        assert_eq!(code(g.check(Some(&t6), None, 2_000, v6("2001:db8:1:2::99"))), "ok", "the same /64");
     }
 }

@@ -35,19 +35,36 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || v4.is_multicast()
                 || v4.is_documentation()
                 || o[0] == 0
-                || (o[0] == 100 && (64..128).contains(&o[1])))
+                || o[0] >= 240
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+                || (o[0] == 198 && (18..20).contains(&o[1])))
         }
         IpAddr::V6(v6) => {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            let s = v6.segments();
+            let embedded = |hi: u16, lo: u16| {
+                IpAddr::V4(std::net::Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8))
+            };
+            // NAT64 (64:ff9b::/96, 64:ff9b:1::/48) and 6to4 (2002::/16) reach an IPv4 address:
+            // that one must be public too.
+            if s[0] == 0x64 && s[1] == 0xff9b {
+                return is_public(embedded(s[6], s[7]));
+            }
+            if s[0] == 0x2002 {
+                return is_public(embedded(s[1], s[2]));
+            }
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || first == 0x2001 && v6.segments()[1] == 0x0db8)
+                || s[0..6] == [0; 6] // IPv4-compatible ::a.b.c.d
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0
+                || (s[0] == 0x2001 && s[1] == 0) // Teredo
+                || (s[0] == 0x2001 && s[1] == 0x0db8))
         }
     }
 }
@@ -94,7 +111,10 @@ pub async fn run_once(state: &AppState, slots: &Arc<tokio::sync::Semaphore>) {
         let Ok(permit) = slots.clone().acquire_owned().await else { return };
         let state = state.clone();
         tokio::spawn(async move {
-            let (ok, status, error) = send(&state, &delivery).await;
+            // Name lookup included: the attempt ends well before its lease does.
+            let (ok, status, error) = tokio::time::timeout(TIMEOUT + Duration::from_secs(5), send(&state, &delivery))
+                .await
+                .unwrap_or_else(|_| (false, None, Some("no answer in time".into())));
             let now = crate::time::now().timestamp();
             let unit = state.config.webhook_retry_unit.as_millis() as i64;
             let retry_in = (backoff_secs(delivery.attempts + 1) * unit / 1000).max(0);
@@ -106,8 +126,8 @@ pub async fn run_once(state: &AppState, slots: &Arc<tokio::sync::Semaphore>) {
                     "webhook attempt failed"
                 );
             }
-            if let Err(e) = state.store.finish_delivery(delivery.id, ok, status, error.as_deref(), now, retry_in).await
-            {
+            let finished = state.store.finish_delivery(&delivery, ok, status, error.as_deref(), now, retry_in).await;
+            if let Err(e) = finished {
                 tracing::warn!(error = %e, delivery = delivery.id, "recording a webhook attempt failed");
             }
             drop(permit);
@@ -139,6 +159,8 @@ async fn send(state: &AppState, d: &DueDelivery) -> (bool, Option<i64>, Option<S
     };
     let client = match reqwest::Client::builder()
         .resolve(&host, addr)
+        // A proxy would resolve the name again, undoing the check of the address.
+        .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(TIMEOUT)
         .user_agent("Tsudoi-Webhooks/1")
@@ -182,10 +204,18 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:7f00:1::1",
+            "2001:0:1::1",
+            "::7f00:1",
+            "fec0::1",
+            "198.18.0.1",
+            "240.0.0.1",
+            "192.0.0.8",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
-        for public in ["93.184.216.34", "8.8.8.8", "2606:4700::1111"] {
+        for public in ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "64:ff9b::808:808", "2002:808:808::1"] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }
     }

@@ -244,8 +244,14 @@ async fn a_report_reaches_the_queue_and_hiding_removes_the_event_everywhere(app:
         assert_eq!(status, 404, "{path}: {body}");
         assert!(!body.contains("Modcheck spam event"), "{path}");
     }
-    let (status, _) = get(&reqwest::Client::new(), &app, "/groups/spam").await;
+    let (status, page) = get(&reqwest::Client::new(), &app, "/groups/spam").await;
     assert_eq!(status, 200, "the group itself stays");
+    assert!(!page.contains("Modcheck spam event"), "its page leaves the event out");
+    for feed in ["/groups/spam/events.ics", "/groups/spam/feed.atom", "/embed/groups/spam"] {
+        let (status, body) = get(&reqwest::Client::new(), &app, feed).await;
+        assert_eq!(status, 200, "{feed}");
+        assert!(!body.contains("Modcheck spam event"), "{feed} leaves the event out: {body}");
+    }
     // Nobody registers for it; its organizer still sees it in the editor, with the step in its history.
     let (status, _) = post(&rep, &app, "/api/registrations/register", &[("event_id", s(spam))]).await;
     assert_eq!(status, 404);
@@ -254,11 +260,21 @@ async fn a_report_reaches_the_queue_and_hiding_removes_the_event_everywhere(app:
     assert_eq!(status, 200, "{editor}");
     let (_, audit) = get(&spammer, &app, &format!("/api/admin/events/audit?event_id={spam}")).await;
     assert!(audit.contains("moderation.event.hide"), "the event's audit log: {audit}");
+    // A copy of a hidden event stays hidden, published or not.
+    let starts = (tsudoi::time::now() + Duration::days(9)).format("%Y-%m-%dT19:00").to_string();
+    let (status, copied) =
+        post(&spammer, &app, "/api/admin/events/duplicate", &[("id", s(spam)), ("starts_local", starts)]).await;
+    assert_eq!(status, 200, "{copied}");
+    let copied = copied.as_i64().unwrap();
+    let publish = vec![("id", s(copied)), ("action", s("publish"))];
+    assert_eq!(post(&spammer, &app, "/api/admin/events/status", &publish).await.0, 200);
+    assert_eq!(get(&reqwest::Client::new(), &app, &format!("/events/{copied}")).await.0, 404);
 
     // Restored: back everywhere.
     let (status, after) = post(&root, &app, "/api/moderation/act", &act("event", spam, "restore")).await;
     assert_eq!(status, 200, "{after}");
-    assert_eq!(after["hidden"].as_array().unwrap().len(), 0);
+    let still: Vec<i64> = after["hidden"].as_array().unwrap().iter().map(|h| h["id"].as_i64().unwrap()).collect();
+    assert_eq!(still, [copied], "the copy stays hidden until restored itself");
     let (status, page) = get(&reqwest::Client::new(), &app, &format!("/events/{spam}")).await;
     assert_eq!(status, 200);
     assert!(page.contains("Modcheck spam event"));
@@ -299,6 +315,8 @@ async fn a_hidden_group_and_a_suspended_account_leave_every_public_path(app: Tes
     assert_eq!(status, 422, "no sign-in while suspended (the same answer as a wrong password)");
     public_paths_leave_out(&app, &w, &["Modcheck spam group", "Modcheck spam event"]).await;
     assert_eq!(get(&reqwest::Client::new(), &app, "/users/spammer").await.0, 404);
+    let (_, users) = get(&reqwest::Client::new(), &app, "/api/v2/users/?nickname=spammer").await;
+    assert_eq!(serde_json::from_str::<Value>(&users).unwrap()["results_returned"], 0, "{users}");
     assert_eq!(get(&reqwest::Client::new(), &app, "/groups/spam").await.0, 404);
     assert_eq!(get(&reqwest::Client::new(), &app, "/groups/shared").await.0, 200, "another owner keeps it up");
     // Site administrators (oneself included) are not suspended this way.

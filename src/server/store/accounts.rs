@@ -40,8 +40,25 @@ impl Store {
     /// Creates an account that signed up: like [`Store::create_user`], with the new-account
     /// limits until `limited_until` (unix seconds; see `accounts::limits`).
     pub async fn create_signup(&self, u: &NewUser, limited_until: Option<i64>) -> StoreResult<CurrentUser> {
+        self.create_account(u, limited_until, false).await
+    }
+
+    /// Creates an account that signs in only once the link mailed to its address is opened
+    /// (sign-up with SMTP on: see `accounts::api::signup`).
+    pub async fn create_pending_signup(&self, u: &NewUser, limited_until: Option<i64>) -> StoreResult<CurrentUser> {
+        self.create_account(u, limited_until, true).await
+    }
+
+    async fn create_account(&self, u: &NewUser, limited_until: Option<i64>, pending: bool) -> StoreResult<CurrentUser> {
         let db = &self.db;
-        let insert = insert_user(u, crate::time::now().timestamp(), false, limited_until);
+        let mut insert = insert_user(u, crate::time::now().timestamp(), false, limited_until);
+        if pending {
+            let text = insert.text().replace(
+                "limited_until) VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN $6 END, $8)",
+                "limited_until, signup_pending) VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN $6 END, $8, $9)",
+            );
+            insert = insert.with_text(text).bind(true);
+        }
         let inserted = db.write_optional::<(i64,)>(insert).await.and_then(|row| row.ok_or(sqlx::Error::RowNotFound));
         match inserted {
             Ok((id,)) => Ok(CurrentUser {
@@ -89,8 +106,20 @@ impl Store {
         Ok((Some(until), made, oldest))
     }
 
-    /// Gives the account a new address (normalised), unconfirmed until its link is opened;
-    /// returns the previous one. `Conflict(AccountExists)` when another account has it.
+    /// Keeps `email` aside as the account's next address until the link mailed to it is
+    /// opened (SMTP on). Whether another account has it, for the caller to mail its owner
+    /// instead; the pending address is kept either way, so nothing the account sees differs.
+    pub async fn set_pending_email(&self, user_id: i64, email: &str) -> StoreResult<bool> {
+        let db = &self.db;
+        db.execute(Sql::new("UPDATE users SET pending_email = $1 WHERE id = $2").bind(email).bind(user_id)).await?;
+        let taken: Option<(i64,)> = db
+            .optional(Sql::new("SELECT id FROM users WHERE email = $1 AND id <> $2").bind(email).bind(user_id))
+            .await?;
+        Ok(taken.is_some())
+    }
+
+    /// Gives the account a new address (normalised) at once, unconfirmed (sites without
+    /// SMTP); returns the previous one. `Conflict(AccountExists)` when another account has it.
     pub async fn change_email(&self, user_id: i64, email: &str) -> StoreResult<Option<String>> {
         let db = &self.db;
         let old: Option<(Option<String>,)> =
@@ -117,7 +146,7 @@ impl Store {
             .optional(
                 Sql::new(
                     "SELECT id, password_hash FROM users WHERE (nickname = $1 OR lower(email) = $1) \
-                     AND suspended_at IS NULL ORDER BY (nickname = $1) DESC LIMIT 1",
+                     AND suspended_at IS NULL AND NOT signup_pending ORDER BY (nickname = $1) DESC LIMIT 1",
                 )
                 .bind(login),
             )
@@ -326,8 +355,12 @@ impl Store {
         let Some((user_id,)) = tx.optional::<(i64,)>(q.bind(now.timestamp()).bind(token_hash)).await? else {
             return Ok(None);
         };
-        tx.execute(Sql::new("UPDATE users SET password_hash = $1 WHERE id = $2").bind(password_hash).bind(user_id))
-            .await?;
+        // The link reached the account's address: that proves it, and finishes a pending sign-up.
+        let q = Sql::new(
+            "UPDATE users SET password_hash = $1, signup_pending = $3, \
+             email_verified_at = COALESCE(email_verified_at, $4) WHERE id = $2",
+        );
+        tx.execute(q.bind(password_hash).bind(user_id).bind(false).bind(now.timestamp())).await?;
         tx.execute(end_sessions(db, user_id, None)).await?;
         let q = Sql::new("UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL");
         tx.execute(q.bind(now.timestamp()).bind(user_id)).await?;
@@ -346,8 +379,11 @@ impl Store {
         expires_at: chrono::DateTime<chrono::Utc>,
     ) -> StoreResult<Option<String>> {
         let mut tx = self.db.begin().await?;
-        let q = Sql::new("SELECT email FROM users WHERE id = $1 AND email IS NOT NULL AND email_verified_at IS NULL");
-        let Some((email,)) = tx.optional::<(String,)>(q.bind(user_id)).await? else { return Ok(None) };
+        // A pending new address first; else the current one while it is unconfirmed.
+        let q = Sql::new(
+            "SELECT COALESCE(pending_email, CASE WHEN email_verified_at IS NULL THEN email END) FROM users WHERE id = $1",
+        );
+        let Some((Some(email),)) = tx.optional::<(Option<String>,)>(q.bind(user_id)).await? else { return Ok(None) };
         let q = Sql::new("UPDATE email_verifications SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL");
         tx.execute(q.bind(now.timestamp()).bind(user_id)).await?;
         let q = Sql::new(
@@ -361,13 +397,15 @@ impl Store {
     }
 
     /// Uses a verification link: the account's address is verified if it is still the one
-    /// the link was sent to. The account's id, or `None` for a link that is unknown, used,
-    /// expired or for an earlier address.
+    /// the link was sent to (and a pending sign-up may sign in from now on); a link for the
+    /// pending new address makes it the account's, verified. The account's id and, after a
+    /// change, the previous address; `None` for a link that is unknown, used, expired, for an
+    /// earlier address, or for one another account took meanwhile.
     pub async fn use_email_verification(
         &self,
         token_hash: &str,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> StoreResult<Option<i64>> {
+    ) -> StoreResult<Option<(i64, Option<String>)>> {
         let mut tx = self.db.begin().await?;
         let q = Sql::new(
             "UPDATE email_verifications SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
@@ -377,12 +415,32 @@ impl Store {
         else {
             return Ok(None);
         };
+        let pending: Option<(Option<String>, Option<String>)> =
+            tx.optional(Sql::new("SELECT email, pending_email FROM users WHERE id = $1").bind(user_id)).await?;
+        let Some((current, pending)) = pending else { return Ok(None) };
+        if pending.as_deref() == Some(email.as_str()) && current.as_deref() != Some(email.as_str()) {
+            let q = Sql::new(
+                "UPDATE users SET email = pending_email, pending_email = NULL, email_verified_at = $1 \
+                 WHERE id = $2 AND pending_email = $3",
+            );
+            return match tx.execute(q.bind(now.timestamp()).bind(user_id).bind(&email)).await {
+                Ok(1) => {
+                    tx.commit().await?;
+                    Ok(Some((user_id, current)))
+                }
+                Ok(_) => Ok(None),
+                // Another account has the address now: the link cannot give it to this one.
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(None),
+                Err(e) => Err(e.into()),
+            };
+        }
         let q = Sql::new(
-            "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2 AND email = $3",
+            "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1), signup_pending = $4 \
+             WHERE id = $2 AND email = $3",
         );
-        let verified = tx.execute(q.bind(now.timestamp()).bind(user_id).bind(&email)).await? == 1;
+        let verified = tx.execute(q.bind(now.timestamp()).bind(user_id).bind(&email).bind(false)).await? == 1;
         tx.commit().await?;
-        Ok(verified.then_some(user_id))
+        Ok(verified.then_some((user_id, None)))
     }
 
     /// Removes expired sessions, returning how many.

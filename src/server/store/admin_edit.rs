@@ -296,10 +296,10 @@ impl Store {
                     "INSERT INTO events (group_id, title, catch, description, starts_at, ends_at, time_zone, venue_kind, \
                        place, address, prefecture, lat, lon, online_url, language, hashtag, image_url, status, event_type, \
                        beginner_ok, hands_on, created_at, updated_at, local_dow, local_start_min, \
-                       title_en, catch_en, description_en) \
+                       title_en, catch_en, description_en, hidden_at) \
                      SELECT group_id, title, catch, description, starts_at + $1, ends_at + $1, time_zone, venue_kind, \
                        place, address, prefecture, lat, lon, online_url, language, hashtag, image_url, 'draft', event_type, \
-                       beginner_ok, hands_on, $2, $2, $3, $4, title_en, catch_en, description_en \
+                       beginner_ok, hands_on, $2, $2, $3, $4, title_en, catch_en, description_en, hidden_at \
                      FROM events WHERE id = $5 RETURNING id",
                 )
                 .bind(shift)

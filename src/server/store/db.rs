@@ -124,6 +124,13 @@ impl Sql {
     }
 
     /// The text (tests and logs).
+    /// The same arguments under another text (which must use the same placeholders, and may
+    /// add the next ones).
+    pub fn with_text(mut self, text: String) -> Self {
+        self.text = text;
+        self
+    }
+
     pub fn text(&self) -> &str {
         &self.text
     }

@@ -263,7 +263,10 @@ impl Store {
                     let mut q = card_query();
                     q.push("WHERE e.group_id = ")
                         .push_bind(g.id)
-                        .push(" AND e.status IN ('published', 'cancelled') AND e.visibility = 'public' AND e.ends_at ")
+                        .push(
+                            " AND e.status IN ('published', 'cancelled') AND e.visibility = 'public' \
+                             AND e.hidden_at IS NULL AND e.ends_at ",
+                        )
                         .push(if ended { "<= " } else { "> " })
                         .push_bind(now.timestamp())
                         .push(if ended {

@@ -54,7 +54,7 @@ fn push_event_where(db: &Db, q: &mut Sql, f: &EventFilter) {
     q.push(" WHERE e.status IN ('published', 'cancelled')");
     q.push(match f.reach {
         Reach::Listed => " AND e.listed",
-        Reach::GroupPage => " AND e.visibility = 'public'",
+        Reach::GroupPage => " AND e.visibility = 'public' AND e.hidden_at IS NULL",
         Reach::Admitted => "",
     });
     if !f.ids.is_empty() {
@@ -285,7 +285,8 @@ impl Store {
     pub async fn public_users(&self, f: &UserFilter) -> Result<(Vec<PublicUser>, i64)> {
         let db = &self.db;
         fn push_where(db: &Db, q: &mut Sql, f: &UserFilter) {
-            q.push(" WHERE 1 = 1");
+            // Suspended accounts are gone from every public path.
+            q.push(" WHERE u.suspended_at IS NULL");
             if !f.nicknames.is_empty() {
                 q.push(" AND u.nickname IN ");
                 push_in_text(db, q, &f.nicknames);

@@ -12,6 +12,8 @@ type Result<T> = std::result::Result<T, AppError>;
 #[derive(Debug, Clone)]
 pub struct DueDelivery {
     pub id: i64,
+    /// Until when this instance holds it.
+    pub lease_until: i64,
     pub url: String,
     pub secret: String,
     pub msg_id: String,
@@ -305,17 +307,18 @@ impl Store {
                 )
                 .await?;
             if let Some((url, secret, msg_id, payload, attempts)) = row {
-                claimed.push(DueDelivery { id, url, secret, msg_id, payload, attempts });
+                claimed.push(DueDelivery { id, lease_until, url, secret, msg_id, payload, attempts });
             }
         }
         Ok(claimed)
     }
 
     /// Records an attempt: `sent` on success; otherwise retried after `retry_in` seconds, or
-    /// `failed` after [`MAX_ATTEMPTS`].
+    /// `failed` after [`MAX_ATTEMPTS`]. Only while this instance still holds the lease: a late
+    /// answer after another instance took the delivery over changes nothing.
     pub async fn finish_delivery(
         &self,
-        id: i64,
+        d: &DueDelivery,
         ok: bool,
         status: Option<i64>,
         error: Option<&str>,
@@ -325,22 +328,24 @@ impl Store {
         let q = if ok {
             Sql::new(
                 "UPDATE webhook_deliveries SET state = 'sent', attempts = attempts + 1, last_status = $1, \
-                 last_error = NULL, sent_at = $2 WHERE id = $3",
+                 last_error = NULL, sent_at = $2 WHERE id = $3 AND state = 'pending' AND next_attempt_at = $4",
             )
             .bind(status)
             .bind(now)
-            .bind(id)
+            .bind(d.id)
+            .bind(d.lease_until)
         } else {
             Sql::new(
                 "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = $1, last_error = $2, \
                  state = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE 'pending' END, next_attempt_at = $4 \
-                 WHERE id = $5",
+                 WHERE id = $5 AND state = 'pending' AND next_attempt_at = $6",
             )
             .bind(status)
             .bind(error.map(|e| e.chars().take(300).collect::<String>()))
             .bind(MAX_ATTEMPTS)
             .bind(now + retry_in)
-            .bind(id)
+            .bind(d.id)
+            .bind(d.lease_until)
         };
         self.db.execute(q).await?;
         Ok(())
