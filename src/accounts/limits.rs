@@ -1,7 +1,8 @@
 //! Limits for new accounts: in its first days an account may create only a few groups,
 //! events and messages a day, so that a spammer who signs up cannot flood the site before
-//! anyone reports them. Counted in the database (the audit log and the messages), so the
-//! limits hold across instances and restarts. The rule is pure; `check` loads the counts.
+//! anyone reports them. Counted in the database (`creation_quota`), so the
+//! limits hold across instances and restarts. The rule is pure; `check` counts and records
+//! under a lock on the account (`Store::reserve_creation`).
 
 use crate::error::AppError;
 
@@ -33,6 +34,17 @@ impl Default for NewAccountLimits {
 }
 
 const DAY: i64 = 86_400;
+
+impl Creation {
+    /// How the quota table names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Creation::Group => "group",
+            Creation::Event => "event",
+            Creation::Message => "message",
+        }
+    }
+}
 
 impl NewAccountLimits {
     fn per_day(&self, what: Creation) -> u32 {
@@ -69,12 +81,16 @@ impl NewAccountLimits {
 }
 
 /// Refuses (429) when the signed-in `user_id` is a new account that has reached today's
-/// limit for `what`.
+/// limit for `what`; otherwise counts this one (before it is made: a creation that then
+/// fails its validation still counts, like an attempt).
 #[cfg(feature = "ssr")]
 pub async fn check(state: &crate::server::state::AppState, user_id: i64, what: Creation) -> Result<(), AppError> {
     let now = crate::time::now().timestamp();
-    let (limited_until, made, oldest) = state.store.recent_creations(user_id, what, now - DAY).await?;
-    state.config.new_accounts.allows(what, limited_until, now, made, oldest)
+    let limits = state.config.new_accounts;
+    state
+        .store
+        .reserve_creation(user_id, what, now, |until, made, oldest| limits.allows(what, until, now, made, oldest))
+        .await
 }
 
 #[cfg(test)]

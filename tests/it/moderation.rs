@@ -115,6 +115,18 @@ async fn new_accounts_have_daily_limits_that_operator_accounts_do_not(app: TestA
     assert!((86_000..=86_400).contains(&retry), "until the first leaves the day: {retry}");
     let (_, groups) = get(&c, &app, "/api/v2/groups/").await;
     assert!(!groups.contains("newbie-3"), "{groups}");
+    // Sent all at once, a new account's creations are still counted one after another.
+    let burst = client();
+    let mut form = signup_form("burst");
+    form.push(("form_ticket", form_ticket(&app, &burst).await));
+    assert_eq!(post(&burst, &app, "/api/auth/signup", &form).await.0, 200);
+    let tries = (0..6).map(|i| {
+        let (c, app) = (burst.clone(), &app);
+        async move { post(&c, app, "/api/admin/groups/create", &group(&format!("burst-{i}"))).await.0 }
+    });
+    let mut statuses = futures::future::join_all(tries).await;
+    statuses.sort();
+    assert_eq!(statuses, [200, 200, 429, 429, 429, 429], "exactly the day's two");
     // Accounts the operator loads (and older accounts) have no such limit.
     crate::helpers::users_with_password(&app, &["veteran"], PASSWORD).await;
     let vet = crate::helpers::signed_in(&app, "veteran", PASSWORD).await;

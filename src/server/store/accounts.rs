@@ -76,34 +76,33 @@ impl Store {
         }
     }
 
-    /// For the new-account limits: until when `user_id` is limited, and how many `what` it
-    /// created since `since` (unix seconds), the oldest when.
-    pub async fn recent_creations(
+    /// For the new-account limits: when `user_id` is limited at `now`, counts what it created
+    /// of `what` in the last 24 hours and, if `allows(limited_until, made, oldest)` agrees,
+    /// records one more; all under a lock on the account (its row on PostgreSQL, the one
+    /// writer on SQLite), so parallel requests are counted one after another.
+    pub async fn reserve_creation(
         &self,
         user_id: i64,
         what: crate::accounts::limits::Creation,
-        since: i64,
-    ) -> StoreResult<(Option<i64>, i64, Option<i64>)> {
-        use crate::accounts::limits::Creation;
-        let counted = match what {
-            Creation::Group => {
-                "SELECT COUNT(*), MIN(created_at) FROM audit_log WHERE user_id = $1 AND created_at > $2 \
-                 AND action = 'group.create'"
-            }
-            Creation::Event => {
-                "SELECT COUNT(*), MIN(created_at) FROM audit_log WHERE user_id = $1 AND created_at > $2 \
-                 AND action IN ('event.create', 'event.duplicate')"
-            }
-            Creation::Message => {
-                "SELECT COUNT(*), MIN(created_at) FROM messages WHERE sender_id = $1 AND created_at > $2"
-            }
-        };
-        let db = &self.db;
-        let until: Option<(Option<i64>,)> =
-            db.optional(Sql::new("SELECT limited_until FROM users WHERE id = $1").bind(user_id)).await?;
-        let Some((Some(until),)) = until else { return Ok((None, 0, None)) };
-        let (made, oldest): (i64, Option<i64>) = db.one(Sql::new(counted).bind(user_id).bind(since)).await?;
-        Ok((Some(until), made, oldest))
+        now: i64,
+        allows: impl Fn(Option<i64>, i64, Option<i64>) -> Result<(), AppError>,
+    ) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        let lock = if tx.is_pg() { " FOR UPDATE" } else { "" };
+        let q = Sql::new(format!("SELECT limited_until FROM users WHERE id = $1{lock}")).bind(user_id);
+        let Some((Some(until),)) = tx.optional::<(Option<i64>,)>(q).await? else { return Ok(()) };
+        if until <= now {
+            return Ok(());
+        }
+        let q = Sql::new(
+            "SELECT COUNT(*), MIN(created_at) FROM creation_quota WHERE user_id = $1 AND kind = $2 AND created_at > $3",
+        );
+        let (made, oldest): (i64, Option<i64>) = tx.one(q.bind(user_id).bind(what.as_str()).bind(now - 86_400)).await?;
+        allows(Some(until), made, oldest)?;
+        let q = Sql::new("INSERT INTO creation_quota (user_id, kind, created_at) VALUES ($1, $2, $3)");
+        tx.execute(q.bind(user_id).bind(what.as_str()).bind(now)).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Keeps `email` aside as the account's next address until the link mailed to it is
