@@ -884,13 +884,7 @@ async fn group_admin(access: &ssr::Access) -> Result<GroupAdmin, AppError> {
         .into_iter()
         .find(|g| g.id == access.group_id)
         .ok_or(AppError::Forbidden)?;
-    let embed_snippet = format!(
-        "<iframe src=\"{}/embed/groups/{}\" title=\"{}\" width=\"100%\" height=\"420\" style=\"border:0\" \
-         loading=\"lazy\"></iframe>",
-        access.state.config.public_url,
-        group.slug,
-        group.title.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;"),
-    );
+    let embed_snippet = crate::groups::embed::snippet(&access.state.config.public_url, &group.slug, &group.title);
     Ok(GroupAdmin {
         group,
         members: store.members(access.group_id).await?,

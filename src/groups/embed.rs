@@ -61,6 +61,17 @@ fn lang_of(q: &EmbedQuery, headers: &HeaderMap) -> Lang {
     }
 }
 
+/// The copy-paste `<iframe>` of a group's widget, escaped like the widget itself.
+pub fn snippet(public_url: &str, slug: &str, title: &str) -> String {
+    format!(
+        "<iframe src=\"{}/embed/groups/{}\" title=\"{}\" width=\"100%\" height=\"420\" style=\"border:0\" \
+         loading=\"lazy\"></iframe>",
+        esc(public_url),
+        esc(slug),
+        esc(title)
+    )
+}
+
 /// The widget's Content-Security-Policy: its own inline style and script (by nonce), the
 /// seat stream, framed only by `origins` (`*`: any site).
 pub fn embed_policy(nonce: &str, origins: Option<&str>) -> String {
